@@ -1,0 +1,46 @@
+import { z } from "zod";
+import type { Category } from "../envelope.ts";
+import type { EventDefinition } from "../define-event.ts";
+import { auditLogEvents } from "./audit-log.ts";
+
+/** Every event type the platform accepts: PRODUCT.md §3 plus the Hub export schema's enum. */
+export const eventDefinitions = [...auditLogEvents] as const;
+
+type Definitions = typeof eventDefinitions;
+type SchemasOf<T extends readonly { schema: unknown }[]> = { -readonly [K in keyof T]: T[K]["schema"] };
+
+export const auditEventSchema = z.discriminatedUnion(
+  "type",
+  eventDefinitions.map((definition) => definition.schema) as unknown as SchemasOf<Definitions>,
+  { error: (issue) => (issue.code === "invalid_union" ? "unknown event type" : undefined) },
+);
+
+/** An event as a platform service sends it. */
+export type AuditEventInput = z.input<typeof auditEventSchema>;
+/** An event after validation. */
+export type AuditEvent = z.output<typeof auditEventSchema>;
+export type EventType = AuditEvent["type"];
+
+export const eventTypes: readonly EventType[] = eventDefinitions.map((d) => d.type);
+
+const definitionsByType = new Map<string, EventDefinition>(
+  eventDefinitions.map((definition) => [definition.type, definition as unknown as EventDefinition]),
+);
+
+export function isEventType(type: string): type is EventType {
+  return definitionsByType.has(type);
+}
+
+export function getEventDefinition(type: string): EventDefinition | undefined {
+  return definitionsByType.get(type);
+}
+
+export function categoryOf(type: EventType): Category {
+  return (definitionsByType.get(type) as EventDefinition).category;
+}
+
+/** The stored human description of a validated event. */
+export function describeEvent(event: AuditEvent): string {
+  const definition = definitionsByType.get(event.type) as EventDefinition;
+  return definition.describe({ actor: event.actor, target: event.target, data: event.data });
+}

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { type Category, envelopeShape, type Actor, type Target } from "./envelope.ts";
+
+export interface DescribeInput<Data> {
+  actor: Actor;
+  target?: Target | undefined;
+  data: Data;
+}
+
+export interface EventDefinition<
+  Type extends string = string,
+  DataSchema extends z.ZodType = z.ZodType,
+> {
+  type: Type;
+  category: Category;
+  /** One line for the console's type picker. */
+  title: string;
+  data: DataSchema;
+  /** Renders the human description stored with the entry, e.g. "alice created model acme/bert". */
+  describe: (event: DescribeInput<z.output<DataSchema>>) => string;
+  /** Hidden from the default view of the log (the audit log's own export events). */
+  hiddenByDefault?: boolean;
+  /** A valid example of `data`, used by tests and documentation. */
+  example: z.input<DataSchema>;
+}
+
+/** Keeps the literal type and the data schema's type, so the union below stays precise. */
+export function defineEvent<const Type extends string, DataSchema extends z.ZodType>(
+  definition: EventDefinition<Type, DataSchema>,
+): EventDefinition<Type, DataSchema> & { schema: EventSchema<Type, DataSchema> } {
+  return { ...definition, schema: eventSchemaFor(definition.type, definition.data) };
+}
+
+function eventSchemaFor<Type extends string, DataSchema extends z.ZodType>(
+  type: Type,
+  data: DataSchema,
+) {
+  // `data` may be omitted for types whose data has no required field; it is still validated.
+  return z.strictObject({ ...envelopeShape, type: z.literal(type), data: data.prefault({} as z.input<DataSchema>) });
+}
+export type EventSchema<Type extends string, DataSchema extends z.ZodType> = ReturnType<
+  typeof eventSchemaFor<Type, DataSchema>
+>;

@@ -1,0 +1,5 @@
+export * from "./envelope.ts";
+export * from "./define-event.ts";
+export * from "./catalog/index.ts";
+export * from "./type-patterns.ts";
+export * from "./validation.ts";
