@@ -1,4 +1,5 @@
 export * from "./envelope.ts";
+export * from "./ids.ts";
 export * from "./define-event.ts";
 export * from "./catalog/index.ts";
 export * from "./type-patterns.ts";

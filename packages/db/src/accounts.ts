@@ -1,0 +1,90 @@
+import { newId } from "@auditlog/events";
+import type { PrismaClient } from "./generated/prisma/client.ts";
+
+export const plans = ["free", "team", "enterprise"] as const;
+export type Plan = (typeof plans)[number];
+export const roles = ["admin", "write", "read"] as const;
+export type Role = (typeof roles)[number];
+
+/** Plans that include audit logs (PRODUCT.md §1). */
+export function planHasAuditLogs(plan: string): boolean {
+  return plan === "team" || plan === "enterprise";
+}
+
+export class ConflictError extends Error {}
+export class NotFoundError extends Error {}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
+}
+
+export async function createOrganization(
+  prisma: PrismaClient,
+  input: { slug: string; name: string; plan: Plan },
+) {
+  try {
+    return await prisma.organization.create({ data: { id: newId("org"), ...input } });
+  } catch (error) {
+    if (isUniqueViolation(error))
+      throw new ConflictError(`organization "${input.slug}" already exists`);
+    throw error;
+  }
+}
+
+export async function findOrganizationBySlug(prisma: PrismaClient, slug: string) {
+  return prisma.organization.findUnique({ where: { slug } });
+}
+
+/**
+ * Creates the user when the email is new (with the given password hash), then adds or updates
+ * their membership of the organisation.
+ */
+export async function upsertUserMembership(
+  prisma: PrismaClient,
+  input: { email: string; name: string; passwordHash: string; orgSlug: string; role: Role },
+) {
+  const email = input.email.toLowerCase();
+  return prisma.$transaction(async (tx) => {
+    const org = await tx.organization.findUnique({ where: { slug: input.orgSlug } });
+    if (!org) throw new NotFoundError(`organization "${input.orgSlug}" does not exist`);
+    const user = await tx.user.upsert({
+      where: { email },
+      create: { id: newId("usr"), email, name: input.name, passwordHash: input.passwordHash },
+      update: { passwordHash: input.passwordHash },
+    });
+    const membership = await tx.membership.upsert({
+      where: { orgId_userId: { orgId: org.id, userId: user.id } },
+      create: { orgId: org.id, userId: user.id, role: input.role },
+      update: { role: input.role },
+    });
+    return { user, org, membership };
+  });
+}
+
+export async function createApiKeyRecord(
+  prisma: PrismaClient,
+  input: { orgSlug: string; name: string; prefix: string; keyHash: Uint8Array },
+) {
+  const org = await prisma.organization.findUnique({ where: { slug: input.orgSlug } });
+  if (!org) throw new NotFoundError(`organization "${input.orgSlug}" does not exist`);
+  const key = await prisma.apiKey.create({
+    data: {
+      id: newId("key"),
+      orgId: org.id,
+      name: input.name,
+      prefix: input.prefix,
+      keyHash: Buffer.from(input.keyHash),
+    },
+  });
+  return { key, org };
+}
+
+/** The organisation an active (not revoked) API key writes to, or null. */
+export async function findOrgByApiKeyHash(prisma: PrismaClient, keyHash: Uint8Array) {
+  const key = await prisma.apiKey.findUnique({
+    where: { keyHash: Buffer.from(keyHash) },
+    include: { organization: true },
+  });
+  if (!key || key.revokedAt) return null;
+  return { keyId: key.id, org: key.organization };
+}

@@ -1,0 +1,4 @@
+export * from "./accounts.ts";
+export * from "./client.ts";
+export * from "./dead-letters.ts";
+export * from "./entries.ts";
