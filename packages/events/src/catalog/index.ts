@@ -1,13 +1,29 @@
 import { z } from "zod";
-import type { Category } from "../envelope.ts";
 import type { EventDefinition } from "../define-event.ts";
+import type { Category } from "../envelope.ts";
 import { auditLogEvents } from "./audit-log.ts";
+import { billingEvents } from "./billing.ts";
+import { contentEvents } from "./content.ts";
+import { jobEvents } from "./jobs.ts";
+import { membershipEvents } from "./membership.ts";
+import { organizationEvents } from "./organization.ts";
+import { resourceGroupEvents } from "./resource-group.ts";
 
 /** Every event type the platform accepts: PRODUCT.md §3 plus the Hub export schema's enum. */
-export const eventDefinitions = [...auditLogEvents] as const;
+export const eventDefinitions = [
+  ...organizationEvents,
+  ...membershipEvents,
+  ...contentEvents,
+  ...billingEvents,
+  ...resourceGroupEvents,
+  ...jobEvents,
+  ...auditLogEvents,
+] as const;
 
 type Definitions = typeof eventDefinitions;
-type SchemasOf<T extends readonly { schema: unknown }[]> = { -readonly [K in keyof T]: T[K]["schema"] };
+type SchemasOf<T extends readonly { schema: unknown }[]> = {
+  -readonly [K in keyof T]: T[K]["schema"];
+};
 
 export const auditEventSchema = z.discriminatedUnion(
   "type",
