@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { ApiError, errorResponse, handleError } from "./errors.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { eventsRoutes } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
+import type { Services } from "./services.ts";
+import type { AppEnv } from "./types.ts";
+
+export function createApp(services: Services) {
+  const app = new Hono<AppEnv>()
+    .use(requestId)
+    .use(async (c, next) => {
+      c.set("services", services);
+      await next();
+    })
+    .route("/", healthRoutes)
+    .route("/v1/events", eventsRoutes);
+  app.notFound((c) => errorResponse(c, new ApiError("not_found", "no such route")));
+  app.onError(handleError);
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,70 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "./types.ts";
+
+export const errorCodes = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/** The one error type routes throw; `app.onError` turns it into the common body. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+  }
+  get status(): ContentfulStatusCode {
+    return errorCodes[this.code];
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId: string; details?: ErrorDetail[] };
+}
+
+export function errorResponse(c: Context<AppEnv>, error: ApiError) {
+  const body: ErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      requestId: c.get("requestId"),
+      ...(error.details ? { details: error.details } : {}),
+    },
+  };
+  return c.json(body, error.status);
+}
+
+/** Every failure leaves as `{ error: { code, message, requestId, details? } }`; never a stack. */
+export function handleError(error: Error, c: Context<AppEnv>) {
+  if (error instanceof ApiError) return errorResponse(c, error);
+  if (error instanceof HTTPException) {
+    const code = (Object.entries(errorCodes).find(([, s]) => s === error.status)?.[0] ??
+      "bad_request") as ErrorCode;
+    return errorResponse(c, new ApiError(code, error.message || code.replace(/_/g, " ")));
+  }
+  // Unexpected: log the message only (never request bodies, which carry full IP addresses).
+  c.var.services?.logger.error("unhandled error", {
+    requestId: c.get("requestId"),
+    error: error.message,
+  });
+  return errorResponse(c, new ApiError("internal_error", "internal error"));
+}

@@ -1,0 +1,126 @@
+import { planHasAuditLogs } from "@auditlog/db";
+import { type FieldIssue, newId, validateEvent } from "@auditlog/events";
+import { type IngestBatchJob, ingestJobNames } from "@auditlog/events/jobs";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "../errors.ts";
+import { apiKeyAuth } from "../middleware/api-key-auth.ts";
+import type { AppEnv } from "../types.ts";
+
+export const maxEventsPerBatch = 1000;
+
+/**
+ * Producers retry for days (PostgreSQL outages) and never give up on a job they accepted;
+ * a job that still fails stays in Redis for inspection.
+ */
+const ingestJobOptions = {
+  attempts: 20,
+  backoff: { type: "exponential", delay: 500 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+export const eventsRoutes = new Hono<AppEnv>().post(
+  "/",
+  (c, next) =>
+    bodyLimit({
+      maxSize: c.var.services.env.MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          "payload_too_large",
+          `request body exceeds ${c.var.services.env.MAX_BODY_BYTES} bytes`,
+        );
+      },
+    })(c, next),
+  apiKeyAuth,
+  async (c) => {
+    const org = c.var.ingestOrg;
+    if (!planHasAuditLogs(org.plan)) {
+      throw new ApiError(
+        "forbidden",
+        `organization "${org.slug}" is on the ${org.plan} plan, which has no audit logs; upgrade to team or enterprise`,
+      );
+    }
+    const contentType = c.req.header("content-type") ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+      throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
+    }
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new ApiError("invalid_json", "request body is not valid JSON");
+    }
+    const { events, prefix } = splitBody(body);
+
+    const issues: FieldIssue[] = [];
+    const receivedAt = new Date();
+    const accepted: Record<string, unknown>[] = [];
+    events.forEach((input, index) => {
+      const validation = validateEvent(input, prefix(index));
+      if (!validation.ok) {
+        issues.push(...validation.issues);
+        return;
+      }
+      // The job carries the event as sent, plus the id and time the API assigns, so the worker
+      // (which validates again) stores exactly what was acknowledged.
+      accepted.push({
+        ...(input as Record<string, unknown>),
+        id: validation.event.id ?? newId("evt", receivedAt),
+        occurredAt: validation.event.occurredAt ?? receivedAt.toISOString(),
+      });
+    });
+    if (issues.length > 0) {
+      const failing = new Set(issues.map((i) => i.path.match(/^events\[(\d+)\]/)?.[1] ?? "0"));
+      throw new ApiError(
+        "validation_failed",
+        `${failing.size} of ${events.length} event(s) are invalid; nothing was accepted`,
+        issues.slice(0, 200),
+      );
+    }
+
+    const job: IngestBatchJob = {
+      orgId: org.id,
+      receivedAt: receivedAt.toISOString(),
+      events: accepted,
+    };
+    try {
+      await c.var.services.ingestQueue.add(ingestJobNames.batch, job, ingestJobOptions);
+    } catch (error) {
+      c.var.services.logger.warn("ingest queue unavailable", {
+        requestId: c.var.requestId,
+        error: (error as Error).message,
+      });
+      throw new ApiError(
+        "service_unavailable",
+        "the ingest queue is unavailable; nothing was accepted, retry later",
+      );
+    }
+    const ids = accepted.map((e) => e.id as string);
+    return c.json({ accepted: ids.length, ids }, 202);
+  },
+);
+
+function splitBody(body: unknown): { events: unknown[]; prefix: (index: number) => string } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError("bad_request", "body must be one event object or { \"events\": [ … ] }", [
+      { path: "", message: "expected an object" },
+    ]);
+  }
+  if (!("events" in body)) return { events: [body], prefix: () => "" };
+  const { events, ...rest } = body as { events: unknown };
+  const extra = Object.keys(rest);
+  if (extra.length > 0) {
+    throw new ApiError("bad_request", "a batch holds only an events array", [
+      { path: extra[0] ?? "", message: "unknown field" },
+    ]);
+  }
+  if (!Array.isArray(events) || events.length === 0 || events.length > maxEventsPerBatch) {
+    throw new ApiError(
+      "bad_request",
+      `events must be an array of 1 to ${maxEventsPerBatch} events`,
+      [{ path: "events", message: `expected 1 to ${maxEventsPerBatch} events` }],
+    );
+  }
+  return { events, prefix: (index) => `events[${index}]` };
+}

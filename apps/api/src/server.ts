@@ -1,0 +1,25 @@
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.ts";
+import { loadApiEnv } from "./env.ts";
+import { createServices } from "./services.ts";
+
+const env = loadApiEnv();
+const services = createServices(env);
+const app = createApp(services);
+const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
+  services.logger.info(`API listening on http://${info.address}:${info.port}`);
+});
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    services.logger.info("API stopping");
+    server.close(() => {
+      services.close().finally(() => process.exit(0));
+    });
+    // Keep-alive connections can hold close() open; do not wait on them forever.
+    setTimeout(() => process.exit(0), 10_000).unref();
+  });
+}

@@ -1,0 +1,4 @@
+export { anonymizeIp, toMappedIpv4 } from "./geo/anonymize-ip.ts";
+export { openGeolocator } from "./geo/geolocate.ts";
+export { loadWorkerEnv } from "./env.ts";
+export { startWorker } from "./start-worker.ts";

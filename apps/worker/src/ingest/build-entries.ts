@@ -1,0 +1,109 @@
+import type { AuditEntryRow, DeadLetterRow } from "@auditlog/db";
+import {
+  categoryOf,
+  describeEvent,
+  eventIdSchema,
+  getEventDefinition,
+  validateEvent,
+} from "@auditlog/events";
+import type { IngestBatchJob } from "@auditlog/events/jobs";
+import { anonymizeIp } from "../geo/anonymize-ip.ts";
+import type { Geolocator } from "../geo/geolocate.ts";
+
+export interface BuiltBatch {
+  entries: AuditEntryRow[];
+  deadLetters: DeadLetterRow[];
+}
+
+/**
+ * Turns one ingest job into rows: every valid event becomes an entry (geolocated from the full
+ * IP, then stored with the truncated one), every invalid one a dead letter with the reasons.
+ */
+export function buildEntries(
+  job: IngestBatchJob,
+  geolocator: Geolocator,
+  jobKey: string,
+): BuiltBatch {
+  const receivedAt = new Date(job.receivedAt);
+  const entries: AuditEntryRow[] = [];
+  const deadLetters: DeadLetterRow[] = [];
+
+  job.events.forEach((input, index) => {
+    const validation = validateEvent(input, `events[${index}]`);
+    if (!validation.ok) {
+      deadLetters.push(
+        toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, validation.issues),
+      );
+      return;
+    }
+    const event = validation.event;
+    if (!event.id) {
+      const issues = [{ path: `events[${index}].id`, message: "missing (the API assigns one)" }];
+      deadLetters.push(toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, issues));
+      return;
+    }
+    const fullIp = event.context?.ip;
+    const location = fullIp ? geolocator.locate(fullIp) : null;
+    entries.push({
+      orgId: job.orgId,
+      id: event.id,
+      type: event.type,
+      category: categoryOf(event.type),
+      hiddenByDefault: getEventDefinition(event.type)?.hiddenByDefault ?? false,
+      occurredAt: event.occurredAt ? new Date(event.occurredAt) : receivedAt,
+      receivedAt,
+      actorType: event.actor.type,
+      actorId: event.actor.id,
+      actorName: event.actor.name,
+      actorAvatarUrl: event.actor.avatarUrl ?? null,
+      actorTokenRole: event.actor.tokenRole ?? null,
+      actorTokenLast4: event.actor.tokenLast4 ?? null,
+      targetType: event.target?.type ?? null,
+      targetId: event.target?.id ?? null,
+      targetName: event.target?.name ?? null,
+      description: describeEvent(event),
+      ip: fullIp ? anonymizeIp(fullIp) : null,
+      countryCode: location?.countryCode ?? null,
+      region: location?.region ?? null,
+      city: location?.city ?? null,
+      userAgent: event.context?.userAgent ?? null,
+      oauthClientId: event.context?.oauth?.clientId ?? null,
+      oauthName: event.context?.oauth?.name ?? null,
+      data: event.data,
+    });
+  });
+  return { entries, deadLetters };
+}
+
+function toDeadLetter(
+  orgId: string,
+  input: unknown,
+  receivedAt: Date,
+  fallbackKey: string,
+  issues: { path: string; message: string }[],
+): DeadLetterRow {
+  const record = isRecord(input) ? input : {};
+  const id = eventIdSchema.safeParse(record.id);
+  return {
+    orgId,
+    dedupeKey: id.success ? `evt:${id.data}` : fallbackKey,
+    eventId: id.success ? id.data : null,
+    eventType: typeof record.type === "string" ? record.type.slice(0, 200) : null,
+    reason: `invalid event: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`.slice(0, 2000),
+    issues,
+    payload: withoutFullIp(input),
+    receivedAt,
+  };
+}
+
+/** A refused event is kept for inspection, but its address only in truncated form. */
+export function withoutFullIp(input: unknown): unknown {
+  if (!isRecord(input) || !isRecord(input.context) || !("ip" in input.context)) return input;
+  const ip = input.context.ip;
+  const truncated = typeof ip === "string" ? anonymizeIp(ip) : null;
+  return { ...input, context: { ...input.context, ip: truncated ?? "[removed]" } };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
