@@ -4,3 +4,4 @@ export * from "./define-event.ts";
 export * from "./catalog/index.ts";
 export * from "./type-patterns.ts";
 export * from "./validation.ts";
+export * from "./query-language.ts";
