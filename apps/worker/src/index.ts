@@ -1,4 +1,4 @@
+export { loadWorkerEnv } from "./env.ts";
 export { anonymizeIp, toMappedIpv4 } from "./geo/anonymize-ip.ts";
 export { openGeolocator } from "./geo/geolocate.ts";
-export { loadWorkerEnv } from "./env.ts";
 export { startWorker } from "./start-worker.ts";

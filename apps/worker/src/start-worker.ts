@@ -1,14 +1,17 @@
 import { createPool } from "@auditlog/db";
+import { createLogger } from "@auditlog/observability";
 import { Redis } from "ioredis";
 import type { WorkerEnv } from "./env.ts";
 import { openGeolocator } from "./geo/geolocate.ts";
 import { createIngestWorker } from "./ingest/ingest-worker.ts";
-import { createLogger } from "@auditlog/observability";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */
 export async function startWorker(env: WorkerEnv) {
   const logger = createLogger("worker", env.LOG_LEVEL);
-  const geolocator = openGeolocator({ ipv4: env.GEOIP_IPV4_DATABASE, ipv6: env.GEOIP_IPV6_DATABASE });
+  const geolocator = openGeolocator({
+    ipv4: env.GEOIP_IPV4_DATABASE,
+    ipv6: env.GEOIP_IPV6_DATABASE,
+  });
   const pool = createPool(env.DATABASE_URL, { max: env.WORKER_CONCURRENCY + 2 });
   // Workers block on Redis, so requests must wait for reconnection instead of failing.
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });

@@ -15,7 +15,9 @@ export class ConflictError extends Error {}
 export class NotFoundError extends Error {}
 
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002";
+  return (
+    typeof error === "object" && error !== null && (error as { code?: string }).code === "P2002"
+  );
 }
 
 export async function createOrganization(

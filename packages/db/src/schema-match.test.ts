@@ -69,7 +69,16 @@ describe("Prisma schema against the migrated database", () => {
 
   it("parses every model of the schema", () => {
     expect(models.map((m) => m.name).sort()).toEqual(
-      ["ApiKey", "AuditEntry", "DeadLetter", "Membership", "Organization", "User"].sort(),
+      [
+        "ApiKey",
+        "AuditEntry",
+        "DeadLetter",
+        "Membership",
+        "Organization",
+        "PersonalAccessToken",
+        "Session",
+        "User",
+      ].sort(),
     );
   });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type Category, envelopeShape, type Actor, type Target } from "./envelope.ts";
+import { type Actor, type Category, envelopeShape, type Target } from "./envelope.ts";
 
 export interface DescribeInput<Data> {
   actor: Actor;
@@ -36,7 +36,11 @@ function eventSchemaFor<Type extends string, DataSchema extends z.ZodType>(
   data: DataSchema,
 ) {
   // `data` may be omitted for types whose data has no required field; it is still validated.
-  return z.strictObject({ ...envelopeShape, type: z.literal(type), data: data.prefault({} as z.input<DataSchema>) });
+  return z.strictObject({
+    ...envelopeShape,
+    type: z.literal(type),
+    data: data.prefault({} as z.input<DataSchema>),
+  });
 }
 export type EventSchema<Type extends string, DataSchema extends z.ZodType> = ReturnType<
   typeof eventSchemaFor<Type, DataSchema>

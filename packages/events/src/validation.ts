@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { auditEventSchema, type AuditEvent } from "./catalog/index.ts";
+import { type AuditEvent, auditEventSchema } from "./catalog/index.ts";
 
 export interface FieldIssue {
   /** e.g. `events[3].data.role` */
@@ -23,9 +23,7 @@ export function toFieldIssues(error: z.ZodError, prefix = ""): FieldIssue[] {
   }));
 }
 
-export type EventValidation =
-  | { ok: true; event: AuditEvent }
-  | { ok: false; issues: FieldIssue[] };
+export type EventValidation = { ok: true; event: AuditEvent } | { ok: false; issues: FieldIssue[] };
 
 /** Validates one event; issue paths are prefixed (e.g. `events[3]`) so callers can name the event. */
 export function validateEvent(input: unknown, prefix = ""): EventValidation {

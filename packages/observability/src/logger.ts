@@ -13,10 +13,18 @@ export interface Logger {
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function createLogger(service: string, minimum: Level = "info"): Logger {
-  const write = (level: Level) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (order[level] < order[minimum]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, service, message, ...fields });
-    (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${line}\n`);
-  };
+  const write =
+    (level: Level) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      if (order[level] < order[minimum]) return;
+      const line = JSON.stringify({
+        time: new Date().toISOString(),
+        level,
+        service,
+        message,
+        ...fields,
+      });
+      (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${line}\n`);
+    };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }

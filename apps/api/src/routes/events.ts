@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { planHasAuditLogs } from "@auditlog/db";
 import { type FieldIssue, newId, validateEvent } from "@auditlog/events";
 import { type IngestBatchJob, ingestJobNames } from "@auditlog/events/jobs";
@@ -85,7 +86,7 @@ export const eventsRoutes = new Hono<AppEnv>().post(
       events: accepted,
     };
     try {
-      await c.var.services.ingestQueue.add(ingestJobNames.batch, job, ingestJobOptions);
+      await enqueueOrFail(c.var.services, job);
     } catch (error) {
       c.var.services.logger.warn("ingest queue unavailable", {
         requestId: c.var.requestId,
@@ -101,9 +102,33 @@ export const eventsRoutes = new Hono<AppEnv>().post(
   },
 );
 
+/**
+ * BullMQ waits for a connection that is not ready instead of failing, so a producer checks the
+ * connection first and bounds the wait: a Redis outage must be an immediate 503, not a hang.
+ */
+async function enqueueOrFail(services: AppEnv["Variables"]["services"], job: IngestBatchJob) {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        if (services.redis.status !== "ready") await once(services.redis, "ready");
+        await services.ingestQueue.add(ingestJobNames.batch, job, ingestJobOptions);
+      })(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("queue add timed out")),
+          services.env.REDIS_COMMAND_TIMEOUT_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function splitBody(body: unknown): { events: unknown[]; prefix: (index: number) => string } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError("bad_request", "body must be one event object or { \"events\": [ … ] }", [
+    throw new ApiError("bad_request", 'body must be one event object or { "events": [ … ] }', [
       { path: "", message: "expected an object" },
     ]);
   }

@@ -32,10 +32,9 @@ function truncateIpv4(ip: string): string {
 function truncateIpv6(ip: string): string | null {
   const groups = expandIpv6(ip);
   if (!groups) return null;
-  return `${groups
-    .slice(0, 3)
-    .map((g) => g.toString(16))
-    .join(":")}::`;
+  const kept = [...groups.slice(0, 3), 0, 0, 0, 0, 0].map((g) => g.toString(16)).join(":");
+  // The WHATWG URL parser prints IPv6 in its canonical compressed form (RFC 5952).
+  return new URL(`http://[${kept}]/`).hostname.slice(1, -1);
 }
 
 /** The eight 16-bit groups of an IPv6 address (embedded dotted IPv4 tail included). */

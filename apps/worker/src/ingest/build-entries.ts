@@ -89,7 +89,10 @@ function toDeadLetter(
     dedupeKey: id.success ? `evt:${id.data}` : fallbackKey,
     eventId: id.success ? id.data : null,
     eventType: typeof record.type === "string" ? record.type.slice(0, 200) : null,
-    reason: `invalid event: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`.slice(0, 2000),
+    reason: `invalid event: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`.slice(
+      0,
+      2000,
+    ),
     issues,
     payload: withoutFullIp(input),
     receivedAt,

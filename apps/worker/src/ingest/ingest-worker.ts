@@ -5,10 +5,10 @@ import {
   ingestBatchJobSchema,
   ingestJobNames,
 } from "@auditlog/events/jobs";
+import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Geolocator } from "../geo/geolocate.ts";
-import type { Logger } from "@auditlog/observability";
 import { buildEntries, withoutFullIp } from "./build-entries.ts";
 
 export interface IngestWorkerDeps {
@@ -80,7 +80,10 @@ async function handleIngestBatch(job: Job, deps: IngestWorkerDeps) {
   const inserted = await insertAuditEntries(deps.pool, batch.entries);
   const deadLettered = await insertDeadLetters(deps.pool, batch.deadLetters);
   if (batch.deadLetters.length > 0) {
-    deps.logger.warn("events refused", { orgId: parsed.data.orgId, count: batch.deadLetters.length });
+    deps.logger.warn("events refused", {
+      orgId: parsed.data.orgId,
+      count: batch.deadLetters.length,
+    });
   }
   return { inserted, duplicates: batch.entries.length - inserted, deadLettered };
 }

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOrgWithKey, post, sampleEvent, startTestApi } from "./support/test-stack.ts";
+
+describe("POST /v1/events (API side)", () => {
+  let stack: Awaited<ReturnType<typeof startTestApi>>;
+  let apiKey: string;
+  let freeKey: string;
+
+  beforeAll(async () => {
+    stack = await startTestApi();
+    apiKey = (await createOrgWithKey("team", "ingest-api")).apiKey;
+    freeKey = (await createOrgWithKey("free", "ingest-free")).apiKey;
+  });
+  afterAll(async () => {
+    await stack.services.ingestQueue.obliterate({ force: true });
+    await stack.services.close();
+  });
+
+  it("accepts one event with 202, assigning an id, and enqueues one job", async () => {
+    const before = await stack.services.ingestQueue.getJobCounts("wait");
+    const response = await post(stack.app, apiKey, sampleEvent(1));
+    expect(response.status).toBe(202);
+    const body = (await response.json()) as { accepted: number; ids: string[] };
+    expect(body.accepted).toBe(1);
+    expect(body.ids[0]).toMatch(/^evt_[0-9a-f]{24}$/);
+    const after = await stack.services.ingestQueue.getJobCounts("wait");
+    expect(after.wait).toBe((before.wait ?? 0) + 1);
+  });
+
+  it("keeps client-supplied ids and enqueues a batch as a single job", async () => {
+    const before = (await stack.services.ingestQueue.getJobCounts("wait")).wait ?? 0;
+    const events = Array.from({ length: 3 }, (_, i) => sampleEvent(i, { id: `client-${i}` }));
+    const response = await post(stack.app, apiKey, { events });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({
+      accepted: 3,
+      ids: ["client-0", "client-1", "client-2"],
+    });
+    expect((await stack.services.ingestQueue.getJobCounts("wait")).wait).toBe(before + 1);
+  });
+
+  it("refuses a batch with one bad event, naming its index and field", async () => {
+    const events = [
+      sampleEvent(0),
+      sampleEvent(1),
+      sampleEvent(2, {
+        data: { user: "bob", oldRole: "read", newRole: "owner" },
+        type: "org.change_role",
+      }),
+    ];
+    const response = await post(stack.app, apiKey, { events });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as {
+      error: { code: string; requestId: string; details: { path: string }[] };
+    };
+    expect(body.error.code).toBe("validation_failed");
+    expect(body.error.requestId).toMatch(/^req_/);
+    expect(body.error.details.map((d) => d.path)).toEqual(["events[2].data.newRole"]);
+  });
+
+  it("names unknown types, missing actors and bad IPs without echoing the address", async () => {
+    const response = await post(stack.app, apiKey, {
+      events: [
+        { type: "repo.explode", actor: { type: "user", id: "u", name: "u" } },
+        { type: "repo.create", data: { repo: { type: "model", name: "a/b" } } },
+        sampleEvent(3, { context: { ip: "300.1.2.3" } }),
+      ],
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    const body = JSON.parse(text) as { error: { details: { path: string; message: string }[] } };
+    expect(body.error.details).toEqual(
+      expect.arrayContaining([
+        { path: "events[0].type", message: "unknown event type" },
+        expect.objectContaining({ path: "events[1].actor" }),
+        { path: "events[2].context.ip", message: "must be an IPv4 or IPv6 address" },
+      ]),
+    );
+    expect(text).not.toContain("300.1.2.3");
+  });
+
+  it("refuses a secret value inside a secret event", async () => {
+    const response = await post(stack.app, apiKey, {
+      type: "repo.add_secret",
+      actor: { type: "user", id: "u", name: "alice" },
+      target: { type: "space", id: "acme/demo" },
+      data: { key: "HF_TOKEN", value: "hf_supersecret" },
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).toContain("data");
+    expect(text).not.toContain("hf_supersecret");
+  });
+
+  it("refuses malformed bodies with clear 4xx answers", async () => {
+    expect((await post(stack.app, apiKey, "{not json")).status).toBe(400);
+    expect((await post(stack.app, apiKey, [sampleEvent(1)])).status).toBe(400);
+    expect((await post(stack.app, apiKey, { events: [] })).status).toBe(400);
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({ type: "org.leave", id: `x${i}` }));
+    const tooManyResponse = await post(stack.app, apiKey, { events: tooMany });
+    expect(tooManyResponse.status).toBe(400);
+    expect(JSON.stringify(await tooManyResponse.json())).toContain('"path":"events"');
+    const wrongType = await post(stack.app, apiKey, JSON.stringify(sampleEvent(1)), {
+      "content-type": "text/plain",
+    });
+    expect(wrongType.status).toBe(415);
+  });
+
+  it("answers 413 for a body over 1 MiB", async () => {
+    const big = {
+      events: [
+        sampleEvent(1, {
+          data: { repo: { type: "model", name: "a/b" }, pad: "x".repeat(1_100_000) },
+        }),
+      ],
+    };
+    const response = await post(stack.app, apiKey, big);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      "payload_too_large",
+    );
+  });
+
+  it("answers 401 without a key or with a wrong one, and 403 for a free-plan organisation", async () => {
+    expect((await post(stack.app, null, sampleEvent(1))).status).toBe(401);
+    expect((await post(stack.app, "alk_wrong", sampleEvent(1))).status).toBe(401);
+    const forged = `alk_${"A".repeat(43)}`;
+    expect((await post(stack.app, forged, sampleEvent(1))).status).toBe(401);
+    const free = await post(stack.app, freeKey, sampleEvent(1));
+    expect(free.status).toBe(403);
+    expect(((await free.json()) as { error: { message: string } }).error.message).toMatch(
+      /free plan/,
+    );
+  });
+
+  it("answers 503 at once, not a hang, when Redis is unreachable", async () => {
+    const broken = await startTestApi({ REDIS_URL: "redis://127.0.0.1:1" });
+    try {
+      const response = await post(broken.app, apiKey, sampleEvent(1));
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+        "service_unavailable",
+      );
+      const ready = await broken.app.request("/readyz");
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { postgres: "ok", redis: "down" } });
+    } finally {
+      await broken.services.close();
+    }
+  });
+
+  it("reports health and readiness", async () => {
+    expect((await stack.app.request("/healthz")).status).toBe(200);
+    const ready = await stack.app.request("/readyz");
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: { postgres: "ok", redis: "ok" },
+    });
+  });
+});

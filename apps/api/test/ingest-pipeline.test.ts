@@ -1,0 +1,199 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createTestPool, testDatabaseUrl } from "@auditlog/db/testing";
+import { loadWorkerEnv, startWorker } from "@auditlog/worker";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  countEntries,
+  createOrgWithKey,
+  post,
+  sampleEvent,
+  startTestApi,
+  waitFor,
+} from "./support/test-stack.ts";
+
+const run = promisify(execFile);
+
+describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => {
+  let stack: Awaited<ReturnType<typeof startTestApi>>;
+  let worker: Awaited<ReturnType<typeof startWorker>>;
+  const pool = createTestPool();
+
+  beforeAll(async () => {
+    stack = await startTestApi();
+    worker = await startWorker(
+      loadWorkerEnv({
+        ...process.env,
+        DATABASE_URL: testDatabaseUrl,
+        INGEST_QUEUE: stack.queueName,
+        LOG_LEVEL: "error",
+      }),
+    );
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await stack.services.ingestQueue.obliterate({ force: true });
+    await stack.services.close();
+    await pool.end();
+  });
+
+  it("stores 1,000 events posted in batches as 1,000 rows, and the same 1,000 again as none", async () => {
+    const { org, apiKey } = await createOrgWithKey("team", "thousand");
+    const events = Array.from({ length: 1000 }, (_, i) => sampleEvent(i, { id: `bulk-${i}` }));
+    const postAll = async () => {
+      for (let start = 0; start < events.length; start += 250) {
+        const response = await post(stack.app, apiKey, {
+          events: events.slice(start, start + 250),
+        });
+        expect(response.status).toBe(202);
+      }
+    };
+    await postAll();
+    expect(
+      await waitFor(
+        () => countEntries(org.id),
+        (n) => n >= 1000,
+      ),
+    ).toBe(1000);
+
+    await postAll();
+    await waitFor(
+      () => stack.services.ingestQueue.getJobCounts("wait", "active", "delayed"),
+      (counts) => Object.values(counts).every((n) => n === 0),
+    );
+    expect(await countEntries(org.id)).toBe(1000);
+
+    const { rows } = await pool.query(
+      `SELECT type, category, description, actor_name, ip::text AS ip, data
+       FROM audit_entries WHERE org_id = $1 AND id = 'bulk-7'`,
+      [org.id],
+    );
+    expect(rows[0]).toEqual({
+      type: "repo.create",
+      category: "content",
+      description: expect.stringContaining("acme/model-7"),
+      actor_name: "user0",
+      ip: "198.51.100.0/32",
+      data: { repo: { type: "model", name: "acme/model-7" } },
+    });
+  });
+
+  it("removes finished jobs from Redis", async () => {
+    const { org, apiKey } = await createOrgWithKey("team", "cleanup");
+    const response = await post(stack.app, apiKey, sampleEvent(1));
+    expect(response.status).toBe(202);
+    await waitFor(
+      () => countEntries(org.id),
+      (n) => n === 1,
+    );
+    await waitFor(
+      () => stack.services.ingestQueue.getJobCounts("completed", "active", "wait"),
+      (c) => Object.values(c).every((n) => n === 0),
+    );
+    const counts = await stack.services.ingestQueue.getJobCounts("completed", "active", "wait");
+    expect(counts).toEqual({ completed: 0, active: 0, wait: 0 });
+  });
+
+  it("stores IPv4, IPv6 and IPv4-mapped addresses truncated, with location, and the full ones nowhere", async () => {
+    const { org, apiKey } = await createOrgWithKey("enterprise", "privacy");
+    const fullAddresses = {
+      v4: "81.2.69.160",
+      v6: "2001:4860:4860:0:0:0:0:8844",
+      mapped: "::ffff:8.8.4.4",
+    };
+    const response = await post(stack.app, apiKey, {
+      events: [
+        sampleEvent(1, { id: "ip-v4", context: { ip: fullAddresses.v4 } }),
+        sampleEvent(2, { id: "ip-v6", context: { ip: fullAddresses.v6 } }),
+        sampleEvent(3, { id: "ip-mapped", context: { ip: fullAddresses.mapped } }),
+        sampleEvent(4, { id: "ip-none", context: {} }),
+      ],
+    });
+    expect(response.status).toBe(202);
+    await waitFor(
+      () => countEntries(org.id),
+      (n) => n === 4,
+    );
+
+    const { rows } = await pool.query<{
+      id: string;
+      ip: string | null;
+      country_code: string | null;
+    }>(`SELECT id, host(ip) AS ip, country_code FROM audit_entries WHERE org_id = $1 ORDER BY id`, [
+      org.id,
+    ]);
+    expect(rows).toEqual([
+      { id: "ip-mapped", ip: "8.8.4.0", country_code: "US" },
+      { id: "ip-none", ip: null, country_code: null },
+      { id: "ip-v4", ip: "81.2.69.0", country_code: "GB" },
+      { id: "ip-v6", ip: "2001:4860:4860::", country_code: expect.stringMatching(/^[A-Z]{2}$/) },
+    ]);
+
+    // Search everything PostgreSQL holds, as text, for the full addresses.
+    const url = new URL(testDatabaseUrl);
+    const { stdout } = await run(
+      "pg_dump",
+      [
+        "--data-only",
+        "-h",
+        url.hostname,
+        "-p",
+        url.port || "5432",
+        "-U",
+        url.username || "postgres",
+        url.pathname.slice(1),
+      ],
+      { maxBuffer: 1024 * 1024 * 1024 },
+    );
+    expect(stdout).toContain("81.2.69.0"); // the dump really holds this organisation's rows
+    for (const needle of [
+      "81.2.69.160",
+      "2001:4860:4860::8844",
+      "8.8.4.4",
+      "2001:4860:4860:0:0:0:0:8844",
+    ]) {
+      expect(stdout).not.toContain(needle);
+    }
+  });
+
+  it("dead-letters an event the worker refuses, with the reason and without the full IP", async () => {
+    const { org } = await createOrgWithKey("team", "deadletter");
+    // Bypass the API's validation to show that the worker is the authority.
+    await stack.services.ingestQueue.add("ingest.batch", {
+      orgId: org.id,
+      receivedAt: new Date().toISOString(),
+      events: [
+        sampleEvent(1, { id: "good-one" }),
+        sampleEvent(2, {
+          id: "bad-one",
+          type: "org.change_role",
+          data: {},
+          context: { ip: "203.0.113.77" },
+        }),
+      ],
+    });
+    const deadLetters = await waitFor(
+      async () =>
+        (
+          await pool.query(
+            "SELECT event_id, event_type, reason, payload FROM dead_letters WHERE org_id = $1",
+            [org.id],
+          )
+        ).rows,
+      (rows) => rows.length === 1,
+    );
+    expect(deadLetters[0]).toMatchObject({
+      event_id: "bad-one",
+      event_type: "org.change_role",
+      reason: expect.stringContaining("events[1].data"),
+      payload: { context: { ip: "203.0.113.0" } },
+    });
+    expect(JSON.stringify(deadLetters)).not.toContain("203.0.113.77");
+    expect(
+      await waitFor(
+        () => countEntries(org.id),
+        (n) => n === 1,
+      ),
+    ).toBe(1);
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { anonymizeIp, toMappedIpv4 } from "./anonymize-ip.ts";
+
+describe("anonymizeIp", () => {
+  it.each([
+    ["203.0.113.77", "203.0.113.0"],
+    ["10.0.0.1", "10.0.0.0"],
+    ["2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3::"],
+    ["2001:db8::1", "2001:db8::"],
+    ["2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::"],
+    ["::1", "::"],
+    ["::ffff:198.51.100.23", "198.51.100.0"],
+    ["::FFFF:c633:6417", "198.51.100.0"],
+    ["fe80::1%eth0", "fe80::"],
+  ])("%s → %s", (input, expected) => {
+    expect(anonymizeIp(input)).toBe(expected);
+  });
+
+  it("refuses what is not an address", () => {
+    expect(anonymizeIp("not-an-ip")).toBeNull();
+    expect(anonymizeIp("300.1.2.3")).toBeNull();
+  });
+
+  it("recognises only real IPv4-mapped addresses", () => {
+    expect(toMappedIpv4("::ffff:1.2.3.4")).toBe("1.2.3.4");
+    expect(toMappedIpv4("::fffe:1.2.3.4")).toBeNull();
+    expect(toMappedIpv4("1.2.3.4")).toBeNull();
+  });
+});

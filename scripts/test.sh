@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Every test of every package, against the real PostgreSQL and Redis of this machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1
+
+bash scripts/ensure-services.sh
+pnpm exec biome check .
+pnpm exec turbo run typecheck test --ui=stream --concurrency=2
