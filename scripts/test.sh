@@ -6,4 +6,4 @@ export TURBO_TELEMETRY_DISABLED=1
 
 bash scripts/ensure-services.sh
 pnpm exec biome check .
-pnpm exec turbo run typecheck test --ui=stream --concurrency=2
+pnpm exec turbo run typecheck test --ui=stream --concurrency=2 --continue
