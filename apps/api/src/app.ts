@@ -1,8 +1,10 @@
 import { Hono } from "hono";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { authRoutes } from "./routes/auth.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { meRoutes } from "./routes/me.ts";
 import type { Services } from "./services.ts";
 import type { AppEnv } from "./types.ts";
 
@@ -14,7 +16,9 @@ export function createApp(services: Services) {
       await next();
     })
     .route("/", healthRoutes)
-    .route("/v1/events", eventsRoutes);
+    .route("/v1/events", eventsRoutes)
+    .route("/v1/auth", authRoutes)
+    .route("/v1/me", meRoutes);
   app.notFound((c) => errorResponse(c, new ApiError("not_found", "no such route")));
   app.onError(handleError);
   return app;

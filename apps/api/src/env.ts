@@ -7,10 +7,24 @@ const envSchema = z.object({
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   INGEST_QUEUE: z.string().min(1).default("auditlog-ingest"),
   /** A request body larger than this is refused with 413 before it is parsed. */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** How long a producer waits on Redis before answering 503. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Console sessions end after this long without activity (the expiry slides on use). */
+  SESSION_TTL_HOURS: z.coerce.number().positive().max(720).default(12),
+  /** Marks the session cookie `Secure`; set to true wherever the console is served over HTTPS. */
+  COOKIE_SECURE: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
+  /** Failed logins allowed per email and per client address within LOGIN_WINDOW_SECONDS. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
 });
 
 export type ApiEnv = z.infer<typeof envSchema>;

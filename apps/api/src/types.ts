@@ -7,5 +7,13 @@ export interface AppEnv {
     services: Services;
     /** Set by API-key authentication on ingestion routes. */
     ingestOrg: { id: string; slug: string; plan: string };
+    /** Set by `userAuth` (middleware/user-auth.ts): the signed-in user. */
+    user: { id: string; email: string; name: string };
+    /** How `userAuth` authenticated the user: session cookie or personal access token. */
+    authMethod: "session" | "token";
+    /** Set by `userAuth`: the cookie session, or null when authenticated by token. */
+    session: { id: string; csrfToken: string; expiresAt: Date } | null;
+    /** Set by `requireOrgAdmin` (middleware/require-org-admin.ts) on `:org` routes. */
+    org: { id: string; slug: string; name: string; plan: string };
   };
 }

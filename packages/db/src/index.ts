@@ -2,3 +2,4 @@ export * from "./accounts.ts";
 export * from "./client.ts";
 export * from "./dead-letters.ts";
 export * from "./entries.ts";
+export * from "./sessions.ts";

@@ -3,7 +3,9 @@ import {
   ConflictError,
   createApiKeyRecord,
   createOrganization,
+  createPersonalAccessToken,
   createPrismaClient,
+  findUserByEmail,
   NotFoundError,
   plans,
   roles,
@@ -12,12 +14,14 @@ import {
 import { hash } from "@node-rs/argon2";
 import { z } from "zod";
 import { generateApiKey } from "../auth/api-keys.ts";
+import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
 import { loadApiEnv } from "../env.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
   pnpm auditlog user create <email> --password <pw> --org <slug> --role <admin|write|read> [--name <name>] [--json]
-  pnpm auditlog key create --org <slug> --name <label> [--json]`;
+  pnpm auditlog key create --org <slug> --name <label> [--json]
+  pnpm auditlog token create --email <email> --name <label> [--json]`;
 
 /** A mistake the operator can fix: one line on stderr, exit 1. */
 class UsageError extends Error {}
@@ -54,6 +58,7 @@ async function main(argv: string[]) {
       password: { type: "string" },
       org: { type: "string" },
       role: { type: "string" },
+      email: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -114,6 +119,25 @@ async function main(argv: string[]) {
         );
         return;
       }
+      case "token create": {
+        const email = checked(z.email("invalid email"), required(values.email, "email"));
+        const name = required(values.name, "name").trim();
+        if (!name || name.length > 100) throw new UsageError("--name must be 1 to 100 characters");
+        const user = await findUserByEmail(prisma, email);
+        if (!user) throw new NotFoundError(`user "${email.toLowerCase()}" does not exist`);
+        const generated = generatePersonalAccessToken();
+        const token = await createPersonalAccessToken(prisma, {
+          userId: user.id,
+          name,
+          prefix: generated.prefix,
+          tokenHash: generated.hash,
+        });
+        print(
+          { id: token.id, email: user.email, name: token.name, token: generated.token },
+          `personal access token ${token.id} for ${user.email} (shown once, store it now):\n${generated.token}`,
+        );
+        return;
+      }
       default:
         throw new UsageError(`unknown command "${command}"\n${usage}`);
     }
@@ -126,10 +150,13 @@ main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
     const known =
-      error instanceof UsageError || error instanceof ConflictError || error instanceof NotFoundError;
-    const message = known || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-      ? (error as Error).message
-      : `unexpected failure: ${(error as Error).message?.split("\n")[0] ?? String(error)}`;
+      error instanceof UsageError ||
+      error instanceof ConflictError ||
+      error instanceof NotFoundError;
+    const message =
+      known || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+        ? (error as Error).message
+        : `unexpected failure: ${(error as Error).message?.split("\n")[0] ?? String(error)}`;
     console.error(`error: ${message}`);
     process.exit(1);
   },

@@ -1,0 +1,135 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createSession,
+  deleteSessionByTokenHash,
+  findActiveSessionByTokenHash,
+  type PublicUser,
+  touchSession,
+} from "@auditlog/db";
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Services } from "../services.ts";
+import type { AppEnv } from "../types.ts";
+
+/** 256 random bits as 43 base64url characters. */
+function randomSecret(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+function sha256(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Compares two strings in time independent of where they differ (and of their lengths). */
+export function constantTimeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+export const sessionCookieName = "auditlog_session";
+
+/** `last_seen_at` (and the sliding expiry) is written at most this often per session. */
+export const sessionRefreshIntervalMs = 60_000;
+/** However active, a session ends this long after sign-in (or after the TTL, if longer). */
+export const sessionAbsoluteLifetimeMs = 30 * 24 * 3600 * 1000;
+
+const cookieValuePattern = /^[A-Za-z0-9_-]{43}$/;
+
+function ttlMs(services: Services): number {
+  return services.env.SESSION_TTL_HOURS * 3600 * 1000;
+}
+
+function cappedExpiry(services: Services, createdAt: Date, now: Date): Date {
+  const absolute = createdAt.getTime() + Math.max(sessionAbsoluteLifetimeMs, ttlMs(services));
+  return new Date(Math.min(now.getTime() + ttlMs(services), absolute));
+}
+
+export interface ActiveSession {
+  id: string;
+  csrfToken: string;
+  expiresAt: Date;
+}
+
+/** Opens a session: the cookie value is returned to the caller once; only its SHA-256 is kept. */
+export async function startSession(
+  services: Services,
+  userId: string,
+  now: Date = new Date(),
+): Promise<{ cookieValue: string; session: ActiveSession }> {
+  const cookieValue = randomSecret();
+  const session = await createSession(services.prisma, {
+    userId,
+    tokenHash: sha256(cookieValue),
+    csrfToken: randomSecret(),
+    expiresAt: new Date(now.getTime() + ttlMs(services)),
+    now,
+  });
+  return {
+    cookieValue,
+    session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt },
+  };
+}
+
+/**
+ * The live session behind a cookie value, with its user; null when the value is malformed,
+ * unknown or expired. Slides the expiry (and tells the caller to re-send the cookie) at most once
+ * per `sessionRefreshIntervalMs`.
+ */
+export async function resolveSession(
+  services: Services,
+  cookieValue: string,
+  now: Date = new Date(),
+): Promise<{ session: ActiveSession; user: PublicUser; refreshed: boolean } | null> {
+  if (!cookieValuePattern.test(cookieValue)) return null;
+  const found = await findActiveSessionByTokenHash(services.prisma, sha256(cookieValue), now);
+  if (!found) return null;
+  const { session, user } = found;
+  let expiresAt = session.expiresAt;
+  let refreshed = false;
+  const staleBefore = new Date(now.getTime() - sessionRefreshIntervalMs);
+  if (session.lastSeenAt < staleBefore) {
+    const next = cappedExpiry(services, session.createdAt, now);
+    refreshed = await touchSession(services.prisma, {
+      id: session.id,
+      lastSeenAt: now,
+      expiresAt: next,
+      staleBefore,
+    });
+    if (refreshed) expiresAt = next;
+  }
+  return { session: { id: session.id, csrfToken: session.csrfToken, expiresAt }, user, refreshed };
+}
+
+/** Ends the session behind a cookie value, if any. */
+export async function endSession(services: Services, cookieValue: string): Promise<void> {
+  if (!cookieValuePattern.test(cookieValue)) return;
+  await deleteSessionByTokenHash(services.prisma, sha256(cookieValue));
+}
+
+export function readSessionCookie(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, sessionCookieName);
+}
+
+/** `auditlog_session`: httpOnly, SameSite=Lax, Path=/, Secure per COOKIE_SECURE, Max-Age = TTL. */
+export function setSessionCookie(
+  c: Context<AppEnv>,
+  cookieValue: string,
+  expiresAt: Date,
+  now: Date = new Date(),
+): void {
+  setCookie(c, sessionCookieName, cookieValue, {
+    httpOnly: true,
+    sameSite: "Lax",
+    path: "/",
+    secure: c.var.services.env.COOKIE_SECURE,
+    maxAge: Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000)),
+  });
+}
+
+export function clearSessionCookie(c: Context<AppEnv>): void {
+  deleteCookie(c, sessionCookieName, {
+    httpOnly: true,
+    sameSite: "Lax",
+    path: "/",
+    secure: c.var.services.env.COOKIE_SECURE,
+  });
+}

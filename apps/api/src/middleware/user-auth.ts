@@ -1,0 +1,101 @@
+import { findActivePersonalAccessTokenByHash, touchPersonalAccessToken } from "@auditlog/db";
+import { createMiddleware } from "hono/factory";
+import { looksLikeApiKey } from "../auth/api-keys.ts";
+import {
+  hashPersonalAccessToken,
+  looksLikePersonalAccessToken,
+  personalAccessTokenPrefix,
+} from "../auth/personal-access-tokens.ts";
+import {
+  clearSessionCookie,
+  constantTimeEqual,
+  readSessionCookie,
+  resolveSession,
+  sessionRefreshIntervalMs,
+  setSessionCookie,
+} from "../auth/sessions.ts";
+import { ApiError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+export const csrfHeaderName = "X-CSRF-Token";
+const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Authenticates a person, by session cookie (`auditlog_session`) or by
+ * `Authorization: Bearer alp_…` personal access token, and sets `c.var.user`, `c.var.authMethod`
+ * and `c.var.session` (null for tokens). Cookie-authenticated unsafe requests must echo the
+ * session's CSRF token in `X-CSRF-Token`; bearer requests cannot be forged cross-site and need
+ * none. Ingestion API keys are refused: they can write events, never read them.
+ */
+export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const { services } = c.var;
+  // Answers about who is signed in must not be stored by shared caches.
+  c.header("Cache-Control", "no-store");
+  const authorization = c.req.header("authorization");
+
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match?.[1]) {
+      throw new ApiError("unauthorized", "Authorization must be Bearer <personal access token>");
+    }
+    const presented = match[1];
+    if (looksLikeApiKey(presented) || presented.startsWith("alk_")) {
+      throw new ApiError("unauthorized", "API keys can only ingest events");
+    }
+    if (!looksLikePersonalAccessToken(presented)) {
+      throw new ApiError(
+        "unauthorized",
+        `invalid token: expected a personal access token (${personalAccessTokenPrefix}…)`,
+      );
+    }
+    const now = new Date();
+    const found = await findActivePersonalAccessTokenByHash(
+      services.prisma,
+      hashPersonalAccessToken(presented),
+      now,
+    );
+    if (!found) throw new ApiError("unauthorized", "invalid, expired or revoked token");
+    const staleBefore = new Date(now.getTime() - sessionRefreshIntervalMs);
+    if (!found.token.lastUsedAt || found.token.lastUsedAt < staleBefore) {
+      // Bookkeeping only: a failed write must not fail the request.
+      await touchPersonalAccessToken(services.prisma, {
+        id: found.token.id,
+        usedAt: now,
+        staleBefore,
+      }).catch(() => {});
+    }
+    c.set("user", found.user);
+    c.set("authMethod", "token");
+    c.set("session", null);
+    await next();
+    return;
+  }
+
+  const cookieValue = readSessionCookie(c);
+  if (!cookieValue) {
+    throw new ApiError(
+      "unauthorized",
+      "sign in first, or send Authorization: Bearer <personal access token>",
+    );
+  }
+  const now = new Date();
+  const resolved = await resolveSession(services, cookieValue, now);
+  if (!resolved) {
+    clearSessionCookie(c);
+    throw new ApiError("unauthorized", "session expired or invalid; sign in again");
+  }
+  if (unsafeMethods.has(c.req.method)) {
+    const presented = c.req.header(csrfHeaderName) ?? "";
+    if (!presented || !constantTimeEqual(presented, resolved.session.csrfToken)) {
+      throw new ApiError(
+        "forbidden",
+        `missing or invalid ${csrfHeaderName} header (send the csrfToken from login or GET /v1/me)`,
+      );
+    }
+  }
+  if (resolved.refreshed) setSessionCookie(c, cookieValue, resolved.session.expiresAt, now);
+  c.set("user", resolved.user);
+  c.set("authMethod", "session");
+  c.set("session", resolved.session);
+  await next();
+});

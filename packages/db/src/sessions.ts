@@ -1,0 +1,232 @@
+import { newId } from "@auditlog/events";
+import type { PrismaClient } from "./generated/prisma/client.ts";
+
+/**
+ * Data access for signing in: users by email, console sessions, personal access tokens and the
+ * memberships an admin check needs. Secrets never reach this layer: callers pass SHA-256 hashes.
+ */
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+const publicUserSelect = { id: true, email: true, name: true } as const;
+
+/** The user with this email (case-insensitive), including the password hash; or null. */
+export async function findUserByEmail(prisma: PrismaClient, email: string) {
+  return prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+}
+
+// ─── Sessions ────────────────────────────────────────────────────────────────────────────────
+
+export async function createSession(
+  prisma: PrismaClient,
+  input: { userId: string; tokenHash: Uint8Array; csrfToken: string; expiresAt: Date; now?: Date },
+) {
+  const now = input.now ?? new Date();
+  return prisma.session.create({
+    data: {
+      id: newId("ses", now),
+      userId: input.userId,
+      tokenHash: Buffer.from(input.tokenHash),
+      csrfToken: input.csrfToken,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: input.expiresAt,
+    },
+  });
+}
+
+/** The unexpired session whose cookie hashes to `tokenHash`, with its user; or null. */
+export async function findActiveSessionByTokenHash(
+  prisma: PrismaClient,
+  tokenHash: Uint8Array,
+  now: Date = new Date(),
+) {
+  const session = await prisma.session.findUnique({
+    where: { tokenHash: Buffer.from(tokenHash) },
+    include: { user: { select: publicUserSelect } },
+  });
+  if (!session || session.expiresAt <= now) return null;
+  const { user, ...rest } = session;
+  return { session: rest, user: user as PublicUser };
+}
+
+/**
+ * Records activity and slides the expiry. Conditional on `lastSeenAt` still being older than
+ * `staleBefore`, so concurrent requests write once. Returns whether this call wrote.
+ */
+export async function touchSession(
+  prisma: PrismaClient,
+  input: { id: string; lastSeenAt: Date; expiresAt: Date; staleBefore: Date },
+): Promise<boolean> {
+  const { count } = await prisma.session.updateMany({
+    where: { id: input.id, lastSeenAt: { lt: input.staleBefore } },
+    data: { lastSeenAt: input.lastSeenAt, expiresAt: input.expiresAt },
+  });
+  return count > 0;
+}
+
+export async function deleteSession(prisma: PrismaClient, id: string): Promise<boolean> {
+  const { count } = await prisma.session.deleteMany({ where: { id } });
+  return count > 0;
+}
+
+export async function deleteSessionByTokenHash(
+  prisma: PrismaClient,
+  tokenHash: Uint8Array,
+): Promise<boolean> {
+  const { count } = await prisma.session.deleteMany({
+    where: { tokenHash: Buffer.from(tokenHash) },
+  });
+  return count > 0;
+}
+
+/** Signs a user out everywhere (e.g. after a password change). */
+export async function deleteUserSessions(prisma: PrismaClient, userId: string): Promise<number> {
+  const { count } = await prisma.session.deleteMany({ where: { userId } });
+  return count;
+}
+
+/** Removes sessions that expired before `now`; for a periodic sweep. */
+export async function deleteExpiredSessions(
+  prisma: PrismaClient,
+  now: Date = new Date(),
+): Promise<number> {
+  const { count } = await prisma.session.deleteMany({ where: { expiresAt: { lte: now } } });
+  return count;
+}
+
+// ─── Personal access tokens ──────────────────────────────────────────────────────────────────
+
+/** What may be shown about a token after creation: never its hash. */
+const personalAccessTokenSelect = {
+  id: true,
+  userId: true,
+  name: true,
+  prefix: true,
+  createdAt: true,
+  lastUsedAt: true,
+  expiresAt: true,
+  revokedAt: true,
+} as const;
+
+export async function createPersonalAccessToken(
+  prisma: PrismaClient,
+  input: {
+    userId: string;
+    name: string;
+    prefix: string;
+    tokenHash: Uint8Array;
+    expiresAt?: Date | null;
+  },
+) {
+  return prisma.personalAccessToken.create({
+    data: {
+      id: newId("pat"),
+      userId: input.userId,
+      name: input.name,
+      prefix: input.prefix,
+      tokenHash: Buffer.from(input.tokenHash),
+      expiresAt: input.expiresAt ?? null,
+    },
+    select: personalAccessTokenSelect,
+  });
+}
+
+/** The token (not revoked, not expired) whose value hashes to `tokenHash`, with its user. */
+export async function findActivePersonalAccessTokenByHash(
+  prisma: PrismaClient,
+  tokenHash: Uint8Array,
+  now: Date = new Date(),
+) {
+  const found = await prisma.personalAccessToken.findUnique({
+    where: { tokenHash: Buffer.from(tokenHash) },
+    select: { ...personalAccessTokenSelect, user: { select: publicUserSelect } },
+  });
+  if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= now)) return null;
+  const { user, ...token } = found;
+  return { token, user: user as PublicUser };
+}
+
+/** Sets `last_used_at`, unless another request already did since `staleBefore`. */
+export async function touchPersonalAccessToken(
+  prisma: PrismaClient,
+  input: { id: string; usedAt: Date; staleBefore: Date },
+): Promise<boolean> {
+  const { count } = await prisma.personalAccessToken.updateMany({
+    where: {
+      id: input.id,
+      OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: input.staleBefore } }],
+    },
+    data: { lastUsedAt: input.usedAt },
+  });
+  return count > 0;
+}
+
+/** A user's tokens, newest first, revoked ones included (with `revokedAt`); no secrets. */
+export async function listPersonalAccessTokens(prisma: PrismaClient, userId: string) {
+  return prisma.personalAccessToken.findMany({
+    where: { userId },
+    select: personalAccessTokenSelect,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  });
+}
+
+/**
+ * Revokes one of the user's tokens. Returns the token, or null when the user has no token with
+ * that id (someone else's token is indistinguishable from a missing one). Revoking twice keeps
+ * the first revocation time.
+ */
+export async function revokePersonalAccessToken(
+  prisma: PrismaClient,
+  input: { userId: string; id: string; now?: Date },
+) {
+  await prisma.personalAccessToken.updateMany({
+    where: { id: input.id, userId: input.userId, revokedAt: null },
+    data: { revokedAt: input.now ?? new Date() },
+  });
+  return prisma.personalAccessToken.findFirst({
+    where: { id: input.id, userId: input.userId },
+    select: personalAccessTokenSelect,
+  });
+}
+
+// ─── Memberships, for the console and admin checks ───────────────────────────────────────────
+
+/** Every organisation the user belongs to, with their role, ordered by slug. */
+export async function listUserMemberships(prisma: PrismaClient, userId: string) {
+  const memberships = await prisma.membership.findMany({
+    where: { userId },
+    include: { organization: true },
+    orderBy: { organization: { slug: "asc" } },
+  });
+  return memberships.map((m) => ({
+    role: m.role,
+    org: {
+      id: m.organization.id,
+      slug: m.organization.slug,
+      name: m.organization.name,
+      plan: m.organization.plan,
+    },
+  }));
+}
+
+/**
+ * The organisation with this slug and the user's role in it; null when the organisation does not
+ * exist OR the user is not a member — callers must not be able to tell the two apart.
+ */
+export async function findOrgMembership(prisma: PrismaClient, orgSlug: string, userId: string) {
+  const org = await prisma.organization.findUnique({
+    where: { slug: orgSlug },
+    include: { memberships: { where: { userId }, select: { role: true } } },
+  });
+  const membership = org?.memberships[0];
+  if (!org || !membership) return null;
+  return {
+    org: { id: org.id, slug: org.slug, name: org.name, plan: org.plan },
+    role: membership.role,
+  };
+}
