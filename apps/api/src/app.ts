@@ -1,9 +1,11 @@
 import { Hono } from "hono";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { auditLogRoutes } from "./routes/audit-logs.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { hubExportRoutes } from "./routes/hub-export.ts";
 import { meRoutes } from "./routes/me.ts";
 import type { Services } from "./services.ts";
 import type { AppEnv } from "./types.ts";
@@ -18,7 +20,9 @@ export function createApp(services: Services) {
     .route("/", healthRoutes)
     .route("/v1/events", eventsRoutes)
     .route("/v1/auth", authRoutes)
-    .route("/v1/me", meRoutes);
+    .route("/v1/me", meRoutes)
+    .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
+    .route("/api/organizations/:org/audit-log/export", hubExportRoutes);
   app.notFound((c) => errorResponse(c, new ApiError("not_found", "no such route")));
   app.onError(handleError);
   return app;

@@ -21,6 +21,9 @@ export type ErrorCode = keyof typeof errorCodes;
 export interface ErrorDetail {
   path: string;
   message: string;
+  /** For query-language errors: where the bad token starts in the parameter, and the token. */
+  position?: number;
+  token?: string;
 }
 
 /** The one error type routes throw; `app.onError` turns it into the common body. */

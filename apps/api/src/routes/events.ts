@@ -1,25 +1,14 @@
-import { once } from "node:events";
 import { planHasAuditLogs } from "@auditlog/db";
 import { type FieldIssue, newId, validateEvent } from "@auditlog/events";
-import { type IngestBatchJob, ingestJobNames } from "@auditlog/events/jobs";
+import type { IngestBatchJob } from "@auditlog/events/jobs";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../errors.ts";
+import { enqueueBatch } from "../ingest/enqueue.ts";
 import { apiKeyAuth } from "../middleware/api-key-auth.ts";
 import type { AppEnv } from "../types.ts";
 
 export const maxEventsPerBatch = 1000;
-
-/**
- * Producers retry for days (PostgreSQL outages) and never give up on a job they accepted;
- * a job that still fails stays in Redis for inspection.
- */
-const ingestJobOptions = {
-  attempts: 20,
-  backoff: { type: "exponential", delay: 500 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
-} as const;
 
 export const eventsRoutes = new Hono<AppEnv>().post(
   "/",
@@ -86,7 +75,7 @@ export const eventsRoutes = new Hono<AppEnv>().post(
       events: accepted,
     };
     try {
-      await enqueueOrFail(c.var.services, job);
+      await enqueueBatch(c.var.services, job);
     } catch (error) {
       c.var.services.logger.warn("ingest queue unavailable", {
         requestId: c.var.requestId,
@@ -101,30 +90,6 @@ export const eventsRoutes = new Hono<AppEnv>().post(
     return c.json({ accepted: ids.length, ids }, 202);
   },
 );
-
-/**
- * BullMQ waits for a connection that is not ready instead of failing, so a producer checks the
- * connection first and bounds the wait: a Redis outage must be an immediate 503, not a hang.
- */
-async function enqueueOrFail(services: AppEnv["Variables"]["services"], job: IngestBatchJob) {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      (async () => {
-        if (services.redis.status !== "ready") await once(services.redis, "ready");
-        await services.ingestQueue.add(ingestJobNames.batch, job, ingestJobOptions);
-      })(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error("queue add timed out")),
-          services.env.REDIS_COMMAND_TIMEOUT_MS,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function splitBody(body: unknown): { events: unknown[]; prefix: (index: number) => string } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {

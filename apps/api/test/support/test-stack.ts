@@ -1,4 +1,12 @@
-import { createApiKeyRecord, createOrganization, type Plan } from "@auditlog/db";
+import {
+  type AuditEntryRow,
+  createApiKeyRecord,
+  createOrganization,
+  createPersonalAccessToken,
+  insertAuditEntries,
+  type Plan,
+  upsertUserMembership,
+} from "@auditlog/db";
 import {
   createTestPool,
   createTestPrisma,
@@ -9,6 +17,7 @@ import {
 import { newId } from "@auditlog/events";
 import { createApp } from "../../src/app.ts";
 import { generateApiKey } from "../../src/auth/api-keys.ts";
+import { generatePersonalAccessToken } from "../../src/auth/personal-access-tokens.ts";
 import { loadApiEnv } from "../../src/env.ts";
 import { createServices } from "../../src/services.ts";
 
@@ -97,4 +106,82 @@ export async function countEntries(orgId: string): Promise<number> {
   } finally {
     await pool.end();
   }
+}
+
+/** A member of `orgSlug` with a personal access token to call read routes with. */
+export async function createMemberWithToken(orgSlug: string, role: "admin" | "write" | "read") {
+  const prisma = createTestPrisma();
+  try {
+    const email = `${uniqueSlug(role)}@example.test`;
+    const { user } = await upsertUserMembership(prisma, {
+      email,
+      name: email.split("@")[0] ?? email,
+      passwordHash: "not-used-by-token-tests",
+      orgSlug,
+      role,
+    });
+    const generated = generatePersonalAccessToken();
+    await createPersonalAccessToken(prisma, {
+      userId: user.id,
+      name: "test",
+      prefix: generated.prefix,
+      tokenHash: generated.hash,
+    });
+    return { user, token: generated.token };
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+/** A stored entry as the worker would build it, for tests that need exact times and fields. */
+export function entryRow(orgId: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
+  const occurredAt = overrides.occurredAt ?? new Date();
+  return {
+    orgId,
+    id: newId("evt", occurredAt),
+    type: "repo.create",
+    category: "content",
+    hiddenByDefault: false,
+    occurredAt,
+    receivedAt: occurredAt,
+    actorType: "user",
+    actorId: "usr_alice",
+    actorName: "alice",
+    actorAvatarUrl: null,
+    actorTokenRole: null,
+    actorTokenLast4: null,
+    targetType: "model",
+    targetId: "acme/bert",
+    targetName: "acme/bert",
+    description: "alice created model acme/bert",
+    ip: "203.0.113.0",
+    countryCode: "FR",
+    region: "Île-de-France",
+    city: "Paris",
+    userAgent: "test-agent/1.0",
+    oauthClientId: null,
+    oauthName: null,
+    data: {},
+    ...overrides,
+  };
+}
+
+export async function insertRows(rows: AuditEntryRow[]): Promise<void> {
+  const pool = createTestPool();
+  try {
+    await insertAuditEntries(pool, rows);
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function getJson<T = unknown>(
+  app: ReturnType<typeof createApp>,
+  path: string,
+  token: string | null,
+) {
+  const response = await app.request(path, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { status: response.status, body: (await response.json()) as T, response };
 }

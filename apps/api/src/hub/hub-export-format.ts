@@ -1,0 +1,78 @@
+import { createHash } from "node:crypto";
+import type { AuditEntry } from "@auditlog/events";
+
+/** One item of the Hub's export (`../shared/reference/hub-audit-log-export.schema.json`). */
+export interface HubExportItem {
+  _id: string;
+  createdAt: string;
+  type: string;
+  message: string;
+  data?: unknown;
+  ip?: string;
+  location?: { formatted: string; country?: string; city?: string };
+  userAgent?: string;
+  author: { _id: string; user: string; avatarUrl: string; type: "user" | "system" };
+  token?: {
+    type: "access_token";
+    id: string;
+    role?: "read" | "write" | "fineGrained";
+    last4?: string;
+    deleted: boolean;
+  };
+  oauth?: { clientId: string; name?: string };
+}
+
+const objectIdPattern = /^[0-9a-f]{24}$/;
+
+/**
+ * The Hub's ids are 24-hex ObjectIds. Our generated ids carry one (`evt_<24 hex>`); any other
+ * id maps to a stable digest, so the same entry always exports with the same `_id`.
+ */
+export function toObjectId(id: string, namespace: string): string {
+  const embedded = /^[a-z]+_([0-9a-f]{24})$/.exec(id)?.[1];
+  if (embedded) return embedded;
+  if (objectIdPattern.test(id)) return id;
+  return createHash("sha256").update(`${namespace}:${id}`).digest("hex").slice(0, 24);
+}
+
+function defaultAvatarUrl(actorId: string): string {
+  const digest = createHash("sha256").update(actorId).digest("hex");
+  return `https://www.gravatar.com/avatar/${digest}?d=identicon`;
+}
+
+const tokenRoles = new Set(["read", "write", "fineGrained"]);
+
+export function toHubExportItem(entry: AuditEntry): HubExportItem {
+  const item: HubExportItem = {
+    _id: toObjectId(entry.id, "entry"),
+    createdAt: entry.occurredAt,
+    type: entry.type,
+    message: entry.description,
+    data: entry.data,
+    author: {
+      _id: toObjectId(entry.actor.id, "actor"),
+      user: entry.actor.name,
+      avatarUrl: entry.actor.avatarUrl ?? defaultAvatarUrl(entry.actor.id),
+      type: entry.actor.type === "system" ? "system" : "user",
+    },
+  };
+  if (entry.ip) item.ip = entry.ip;
+  if (entry.location) {
+    item.location = { formatted: entry.location.formatted };
+    if (entry.location.countryCode) item.location.country = entry.location.countryCode;
+    if (entry.location.city) item.location.city = entry.location.city;
+  }
+  if (entry.userAgent) item.userAgent = entry.userAgent;
+  if (entry.actor.type === "token") {
+    item.token = { type: "access_token", id: entry.actor.id, deleted: false };
+    if (entry.actor.tokenRole && tokenRoles.has(entry.actor.tokenRole)) {
+      item.token.role = entry.actor.tokenRole as "read" | "write" | "fineGrained";
+    }
+    if (entry.actor.tokenLast4) item.token.last4 = entry.actor.tokenLast4;
+  }
+  if (entry.oauth) {
+    item.oauth = { clientId: entry.oauth.clientId };
+    if (entry.oauth.name) item.oauth.name = entry.oauth.name;
+  }
+  return item;
+}

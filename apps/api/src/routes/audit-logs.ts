@@ -1,0 +1,39 @@
+import { decodeCursor, getEntry, listEntries } from "@auditlog/db";
+import type { AuditEntryPage } from "@auditlog/events";
+import { Hono } from "hono";
+import { ApiError } from "../errors.ts";
+import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
+import { userAuth } from "../middleware/user-auth.ts";
+import type { AppEnv } from "../types.ts";
+import { readEntryQuery, readLimit } from "./entry-query-input.ts";
+
+export const maxPageSize = 200;
+
+/** `/v1/orgs/:org/audit-logs`: one organisation's entries, for its admins only. */
+export const auditLogRoutes = new Hono<AppEnv>()
+  .use(userAuth, requireOrgAdmin())
+  .get("/", async (c) => {
+    const { query, includeHidden } = readEntryQuery(c);
+    const limit = readLimit(c, 50, maxPageSize);
+    const cursorText = c.req.query("cursor");
+    const cursor = cursorText ? decodeCursor(cursorText) : null;
+    if (cursorText && !cursor) {
+      throw new ApiError("bad_request", "invalid cursor", [
+        { path: "cursor", message: "not a cursor returned by this API" },
+      ]);
+    }
+    const page = await listEntries(c.var.services.pool, {
+      orgId: c.var.org.id,
+      query,
+      limit,
+      cursor,
+      options: { includeHidden },
+    });
+    const body: AuditEntryPage = { entries: page.entries, nextCursor: page.nextCursor };
+    return c.json(body);
+  })
+  .get("/:id", async (c) => {
+    const entry = await getEntry(c.var.services.pool, c.var.org.id, c.req.param("id"));
+    if (!entry) throw new ApiError("not_found", "entry not found");
+    return c.json(entry);
+  });

@@ -1,0 +1,298 @@
+import {
+  type AuditEntry,
+  eventDefinitions,
+  expandTypePatterns,
+  formatLocation,
+  type ParsedQuery,
+} from "@auditlog/events";
+import type pg from "pg";
+
+const hiddenTypes = new Set<string>(
+  eventDefinitions.filter((d) => d.hiddenByDefault).map((d) => d.type),
+);
+
+export interface EntryQueryOptions {
+  /** Show entries hidden from the default view (the audit log's own export events). */
+  includeHidden?: boolean;
+}
+
+/** Collects positional parameters while a WHERE clause is built. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * The WHERE clause for one organisation's entries matching a parsed query. Every clause starts
+ * with `org_id = $1`: no path through here can read another organisation's rows.
+ */
+export function buildEntryFilter(
+  orgId: string,
+  query: ParsedQuery,
+  options: EntryQueryOptions = {},
+): { where: string; params: Params } {
+  const params = new Params();
+  const clauses = [`org_id = ${params.add(orgId)}`];
+  const anyOf = (column: string, values: string[], cast = "text") =>
+    `${column} = ANY(${params.add(values)}::${cast}[])`;
+
+  if (query.types.length > 0) {
+    // A hidden type is shown when a pattern selects nothing but hidden types
+    // (`type:org.audit_log.*`), never as a side effect of a broad one (`type:org.*`).
+    const explicitHidden = query.types.some((pattern) =>
+      expandTypePatterns([pattern]).every((type) => hiddenTypes.has(type)),
+    );
+    const types = expandTypePatterns(query.types).filter(
+      (type) => options.includeHidden || explicitHidden || !hiddenTypes.has(type),
+    );
+    clauses.push(anyOf("type", types));
+  } else if (!options.includeHidden) {
+    clauses.push("hidden_by_default = false");
+  }
+  if (query.excludeTypes.length > 0) {
+    clauses.push(`type <> ALL(${params.add(expandTypePatterns(query.excludeTypes))}::text[])`);
+  }
+  if (query.authors.length > 0) {
+    clauses.push(`(${anyOf("actor_name", query.authors)} OR ${anyOf("actor_id", query.authors)})`);
+  }
+  if (query.excludeAuthors.length > 0) {
+    const list = params.add(query.excludeAuthors);
+    clauses.push(
+      `(actor_name = ANY(${list}::text[]) OR actor_id = ANY(${list}::text[])) IS NOT TRUE`,
+    );
+  }
+  if (query.categories.length > 0) clauses.push(anyOf("category", query.categories));
+  if (query.excludeCategories.length > 0) {
+    clauses.push(`category <> ALL(${params.add(query.excludeCategories)}::text[])`);
+  }
+  if (query.targets.length > 0) {
+    const list = params.add(query.targets);
+    clauses.push(`(target_id = ANY(${list}::text[]) OR target_name = ANY(${list}::text[]))`);
+  }
+  if (query.excludeTargets.length > 0) {
+    const list = params.add(query.excludeTargets);
+    clauses.push(
+      `(target_id = ANY(${list}::text[]) OR target_name = ANY(${list}::text[])) IS NOT TRUE`,
+    );
+  }
+  if (query.ipPrefixes.length > 0) {
+    clauses.push(`ip <<= ANY(${params.add(query.ipPrefixes.map(ipPrefixToCidr))}::inet[])`);
+  }
+  if (query.excludeIpPrefixes.length > 0) {
+    const list = params.add(query.excludeIpPrefixes.map(ipPrefixToCidr));
+    clauses.push(`(ip <<= ANY(${list}::inet[])) IS NOT TRUE`);
+  }
+  if (query.countries.length > 0) clauses.push(anyOf("country_code", query.countries));
+  if (query.excludeCountries.length > 0) {
+    const list = params.add(query.excludeCountries);
+    clauses.push(`(country_code = ANY(${list}::text[])) IS NOT TRUE`);
+  }
+  if (query.createdFrom)
+    clauses.push(`occurred_at >= ${params.add(query.createdFrom)}::timestamptz`);
+  if (query.createdTo) clauses.push(`occurred_at < ${params.add(query.createdTo)}::timestamptz`);
+  for (const term of query.text) {
+    const pattern = params.add(`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    clauses.push(
+      `(description ILIKE ${pattern} OR actor_name ILIKE ${pattern} OR target_name ILIKE ${pattern} OR type ILIKE ${pattern})`,
+    );
+  }
+  return { where: clauses.join(" AND "), params };
+}
+
+/**
+ * The CIDR an IP prefix selects among stored (already truncated) addresses: a full IPv4 address
+ * selects its /24, a full IPv6 address its /48, a partial one the octets or groups it names.
+ */
+export function ipPrefixToCidr(prefix: string): string {
+  if (!prefix.includes(":")) {
+    const octets = prefix.split(".").filter((part) => part !== "");
+    if (octets.length === 4) return `${octets.slice(0, 3).join(".")}.0/24`;
+    const padded = [...octets, "0", "0", "0", "0"].slice(0, 4).join(".");
+    return `${padded}/${octets.length * 8}`;
+  }
+  if (prefix.endsWith(":") && !prefix.endsWith("::")) {
+    const groups = prefix.slice(0, -1).split(":");
+    return `${groups.join(":")}${groups.length < 8 ? "::" : ""}/${groups.length * 16}`;
+  }
+  return `${prefix}/48`;
+}
+
+const entryColumns = `id, type, category, description, hidden_by_default, occurred_at, received_at,
+  occurred_at::text AS cursor_time, actor_type, actor_id, actor_name, actor_avatar_url,
+  actor_token_role, actor_token_last4, target_type, target_id, target_name, host(ip) AS ip,
+  country_code, region, city, user_agent, oauth_client_id, oauth_name, data`;
+
+export interface EntryRow {
+  id: string;
+  type: string;
+  category: AuditEntry["category"];
+  description: string;
+  hidden_by_default: boolean;
+  occurred_at: Date;
+  received_at: Date;
+  cursor_time: string;
+  actor_type: AuditEntry["actor"]["type"];
+  actor_id: string;
+  actor_name: string;
+  actor_avatar_url: string | null;
+  actor_token_role: string | null;
+  actor_token_last4: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  target_name: string | null;
+  ip: string | null;
+  country_code: string | null;
+  region: string | null;
+  city: string | null;
+  user_agent: string | null;
+  oauth_client_id: string | null;
+  oauth_name: string | null;
+  data: Record<string, unknown>;
+}
+
+export function toAuditEntry(row: EntryRow): AuditEntry {
+  const location =
+    row.country_code || row.region || row.city
+      ? {
+          formatted: formatLocation({
+            countryCode: row.country_code,
+            region: row.region,
+            city: row.city,
+          }),
+          countryCode: row.country_code,
+          region: row.region,
+          city: row.city,
+        }
+      : null;
+  return {
+    id: row.id,
+    type: row.type,
+    category: row.category,
+    description: row.description,
+    occurredAt: row.occurred_at.toISOString(),
+    receivedAt: row.received_at.toISOString(),
+    hiddenByDefault: row.hidden_by_default,
+    actor: {
+      type: row.actor_type,
+      id: row.actor_id,
+      name: row.actor_name,
+      avatarUrl: row.actor_avatar_url,
+      tokenRole: row.actor_token_role,
+      tokenLast4: row.actor_token_last4,
+    },
+    target:
+      row.target_type && row.target_id
+        ? { type: row.target_type, id: row.target_id, name: row.target_name }
+        : null,
+    ip: row.ip,
+    location,
+    userAgent: row.user_agent,
+    oauth: row.oauth_client_id ? { clientId: row.oauth_client_id, name: row.oauth_name } : null,
+    data: row.data ?? {},
+  };
+}
+
+/** A position in the newest-first order: the exact stored time (microseconds) and the id. */
+export interface EntryCursor {
+  time: string;
+  id: string;
+}
+
+export function encodeCursor(cursor: EntryCursor): string {
+  return Buffer.from(JSON.stringify([cursor.time, cursor.id])).toString("base64url");
+}
+
+/** Null when the text is not a cursor this API produced. */
+export function decodeCursor(text: string): EntryCursor | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+    if (!Array.isArray(value) || value.length !== 2) return null;
+    const [time, id] = value;
+    if (typeof time !== "string" || typeof id !== "string") return null;
+    // PostgreSQL's own text form of a timestamptz, e.g. "2026-03-01 12:07:00.000002+00".
+    if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/.test(time)) {
+      return null;
+    }
+    return { time, id };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One page, newest first, by keyset on (occurred_at, id): stable while new entries arrive,
+ * and as fast a thousand pages deep as on the first.
+ */
+export async function listEntries(
+  db: pg.Pool,
+  input: {
+    orgId: string;
+    query: ParsedQuery;
+    limit: number;
+    cursor?: EntryCursor | null;
+    options?: EntryQueryOptions;
+  },
+): Promise<{ entries: AuditEntry[]; rows: EntryRow[]; nextCursor: string | null }> {
+  const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
+  let keyset = "";
+  if (input.cursor) {
+    keyset = ` AND (occurred_at, id) < (${params.add(input.cursor.time)}::timestamptz, ${params.add(input.cursor.id)})`;
+  }
+  const limit = params.add(input.limit + 1);
+  const { rows } = await db.query<EntryRow>(
+    `SELECT ${entryColumns} FROM audit_entries WHERE ${where}${keyset}
+     ORDER BY occurred_at DESC, id DESC LIMIT ${limit}`,
+    params.values,
+  );
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > input.limit && last
+      ? encodeCursor({ time: last.cursor_time, id: last.id })
+      : null;
+  return { entries: page.map(toAuditEntry), rows: page, nextCursor };
+}
+
+export async function getEntry(db: pg.Pool, orgId: string, id: string): Promise<AuditEntry | null> {
+  const { rows } = await db.query<EntryRow>(
+    `SELECT ${entryColumns} FROM audit_entries WHERE org_id = $1 AND id = $2`,
+    [orgId, id],
+  );
+  return rows[0] ? toAuditEntry(rows[0]) : null;
+}
+
+/**
+ * Every matching entry, newest first, in keyset pages of `batchSize`: memory stays bounded by one
+ * page whatever the total, and each page is a short query (no long-lived transaction).
+ */
+export async function* streamEntries(
+  db: pg.Pool,
+  input: {
+    orgId: string;
+    query: ParsedQuery;
+    max: number;
+    batchSize?: number;
+    options?: EntryQueryOptions;
+  },
+): AsyncGenerator<EntryRow[]> {
+  let cursor: EntryCursor | null = null;
+  let remaining = input.max;
+  const batchSize = input.batchSize ?? 1000;
+  while (remaining > 0) {
+    const page = await listEntries(db, {
+      orgId: input.orgId,
+      query: input.query,
+      limit: Math.min(batchSize, remaining),
+      cursor,
+      options: input.options,
+    });
+    if (page.rows.length > 0) yield page.rows;
+    remaining -= page.rows.length;
+    const last = page.rows.at(-1);
+    if (!page.nextCursor || !last) return;
+    cursor = { time: last.cursor_time, id: last.id };
+  }
+}
