@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+/**
+ * The background-export contract shared by the API (requests, status, downloads), the worker
+ * (builds the files) and the console (dialog, progress, notifications).
+ */
+export const exportFormats = ["json", "ndjson", "csv"] as const;
+export const exportFormatSchema = z.enum(exportFormats);
+export type ExportFormat = z.infer<typeof exportFormatSchema>;
+
+export const exportStatuses = ["queued", "running", "ready", "failed", "expired"] as const;
+export const exportStatusSchema = z.enum(exportStatuses);
+export type ExportStatus = z.infer<typeof exportStatusSchema>;
+
+/** The same filters as the query API's parameters; combined with `q` (AND). */
+export const exportFiltersSchema = z.strictObject({
+  actor: z.string().max(300).optional(),
+  type: z.array(z.string().max(200)).max(50).optional(),
+  category: z.array(z.string().max(50)).max(10).optional(),
+  target: z.string().max(300).optional(),
+  ip: z.string().max(100).optional(),
+  country: z.string().max(2).optional(),
+  from: z.string().max(40).optional(),
+  to: z.string().max(40).optional(),
+  text: z.string().max(300).optional(),
+  includeHidden: z.boolean().optional(),
+});
+export type ExportFilters = z.infer<typeof exportFiltersSchema>;
+
+export const createExportRequestSchema = z.strictObject({
+  q: z.string().max(2000).optional(),
+  filters: exportFiltersSchema.optional(),
+  format: exportFormatSchema,
+});
+export type CreateExportRequest = z.infer<typeof createExportRequestSchema>;
+
+export const exportSchema = z.object({
+  id: z.string(),
+  status: exportStatusSchema,
+  format: exportFormatSchema,
+  /** The whole filter, printed in the query language. */
+  query: z.string(),
+  requestedBy: z.object({ id: z.string(), name: z.string() }),
+  rowsWritten: z.number().int(),
+  estimatedTotal: z.number().int().nullable(),
+  /** Bytes of the finished (gzip) file. */
+  fileSize: z.number().int().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  expiresAt: z.iso.datetime().nullable(),
+});
+export type AuditExport = z.infer<typeof exportSchema>;
+
+export const notificationKinds = ["export.ready", "export.failed"] as const;
+export const notificationSchema = z.object({
+  id: z.string(),
+  kind: z.enum(notificationKinds),
+  title: z.string(),
+  body: z.string(),
+  orgSlug: z.string(),
+  exportId: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  readAt: z.iso.datetime().nullable(),
+});
+export type Notification = z.infer<typeof notificationSchema>;
+
+/**
+ * Server-Sent Events on `GET /v1/notifications/stream`: `event: notification` carries a
+ * Notification; `event: export.progress` carries an ExportProgress for the requester's
+ * running exports, so progress bars move without polling.
+ */
+export const exportProgressSchema = z.object({
+  exportId: z.string(),
+  orgSlug: z.string(),
+  status: exportStatusSchema,
+  rowsWritten: z.number().int(),
+  estimatedTotal: z.number().int().nullable(),
+});
+export type ExportProgress = z.infer<typeof exportProgressSchema>;
