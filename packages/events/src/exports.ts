@@ -79,3 +79,19 @@ export const exportProgressSchema = z.object({
   estimatedTotal: z.number().int().nullable(),
 });
 export type ExportProgress = z.infer<typeof exportProgressSchema>;
+
+/**
+ * Redis pub/sub channels that carry live updates from the worker to every API process, which
+ * forwards them to the right user's open consoles. Each message is JSON `{ userId, event, data }`
+ * where `event` is the SSE event name and `data` its payload.
+ */
+export const realtimeChannels = {
+  notifications: "auditlog:realtime:notifications",
+  exportProgress: "auditlog:realtime:export-progress",
+} as const;
+
+export const realtimeMessageSchema = z.discriminatedUnion("event", [
+  z.object({ userId: z.string(), event: z.literal("notification"), data: notificationSchema }),
+  z.object({ userId: z.string(), event: z.literal("export.progress"), data: exportProgressSchema }),
+]);
+export type RealtimeMessage = z.infer<typeof realtimeMessageSchema>;
