@@ -77,8 +77,10 @@ describe("worker killed with SIGKILL in the middle of a batch", () => {
     const second = spawnWorker(stack.queueName);
     children.push(second);
     expect(await waitFor(count, (n) => n >= accepted.length, 90_000)).toBe(accepted.length);
+    // SIGTERM is a graceful stop: in-flight work drains, connections close, exit code 0.
     second.kill("SIGTERM");
-    await new Promise((resolve) => second.once("exit", resolve));
+    const exitCode = await new Promise((resolve) => second.once("exit", resolve));
+    expect(exitCode).toBe(0);
 
     const { rows } = await pool.query<{ id: string }>(
       "SELECT id FROM audit_entries WHERE org_id = $1",
