@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a running stack: services, dependencies, Prisma client,
-# migrations, then the API and the worker (Ctrl-C stops both gracefully).
+# migrations, the web console's build, then the API (which serves the console) and the worker (Ctrl-C stops both gracefully).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
@@ -9,10 +9,12 @@ bash scripts/ensure-services.sh
 pnpm install --frozen-lockfile
 pnpm --filter @auditlog/db run db:generate
 pnpm db:migrate
+# The API serves the built web console (apps/web/dist) on its own address.
+pnpm exec turbo run build --ui=stream --filter=@auditlog/web
 
 cat <<TEXT
 
-auditlog is starting: API on http://${HOST:-127.0.0.1}:${PORT:-3000}
+auditlog is starting: API and web console on http://${HOST:-127.0.0.1}:${PORT:-3000}
 Create an organisation, an admin and an ingestion key (in another terminal):
   npx pnpm@12.4.2 auditlog org create acme --name "Acme" --plan team
   npx pnpm@12.4.2 auditlog user create admin@acme.test --password 'change-me-now' --org acme --role admin

@@ -1,4 +1,8 @@
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
+
+/** Where `pnpm --filter @auditlog/web build` writes the console. */
+const builtConsoleDir = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 const envSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
@@ -6,6 +10,27 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/auditlog"),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   INGEST_QUEUE: z.string().min(1).default("auditlog-ingest"),
+  /** Queue of background exports, consumed by the worker. */
+  EXPORT_QUEUE: z.string().min(1).default("auditlog-exports"),
+  /** Where export files are read from; only `local` (a directory shared with the worker). */
+  EXPORT_STORAGE: z.enum(["local"]).default("local"),
+  /** Local export storage's directory; empty means `<repo root>/.data/exports`. */
+  EXPORT_STORAGE_DIR: z.string().default(""),
+  /**
+   * Key of the HMAC that signs export download links. Unset: a fixed development key (with a
+   * warning at boot); set a long random value wherever the API is reachable by others.
+   */
+  EXPORT_LINK_SECRET: z
+    .string()
+    .refine((value) => value === "" || value.length >= 16, "must be at least 16 characters")
+    .default(""),
+  /** How long a signed export download link works. */
+  EXPORT_LINK_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .default(900),
   /** A request body larger than this is refused with 413 before it is parsed. */
   MAX_BODY_BYTES: z.coerce
     .number()
@@ -25,6 +50,19 @@ const envSchema = z.object({
   /** Failed logins allowed per email and per client address within LOGIN_WINDOW_SECONDS. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /**
+   * Accept organisation webhook URLs on this machine: http://localhost / http://127.0.0.1, and
+   * https to loopback or private addresses. Right for development; set false in production.
+   */
+  WEBHOOK_ALLOW_LOCAL_URLS: z
+    .enum(["true", "false", "1", "0"])
+    .default("true")
+    .transform((value) => value === "true" || value === "1"),
+  /**
+   * The built web console, served for every path outside /v1 and /api (unknown paths get its
+   * index.html, so the console's own routes work on reload). Empty turns the console off.
+   */
+  WEB_DIST_DIR: z.string().default(builtConsoleDir),
 });
 
 export type ApiEnv = z.infer<typeof envSchema>;

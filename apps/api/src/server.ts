@@ -16,6 +16,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     if (stopping) return;
     stopping = true;
     services.logger.info("API stopping");
+    // Open SSE streams never end by themselves: end them so close() can finish.
+    services.realtime.close();
     server.close(() => {
       services.close().finally(() => process.exit(0));
     });

@@ -1,8 +1,10 @@
 import { createPool, createPrismaClient, type Pool, type PrismaClient } from "@auditlog/db";
+import { createExportStorage, type ExportStorage } from "@auditlog/db/export-storage";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { ApiEnv } from "./env.ts";
+import { RealtimeHub } from "./realtime/realtime-hub.ts";
 
 export interface Services {
   env: ApiEnv;
@@ -10,7 +12,13 @@ export interface Services {
   pool: Pool;
   redis: Redis;
   ingestQueue: Queue;
+  /** Background export builds (EXPORT_QUEUE), consumed by the worker. */
+  exportQueue: Queue;
+  /** Where finished export files are read from (shared with the worker). */
+  exportStorage: ExportStorage;
   logger: Logger;
+  /** Live notifications for SSE streams: one Redis subscriber per process, opened on first use. */
+  realtime: RealtimeHub;
   close(): Promise<void>;
 }
 
@@ -25,21 +33,41 @@ export function createServices(env: ApiEnv): Services {
     maxRetriesPerRequest: 1,
     commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    // ioredis's ready check sends INFO without a handler for its failure: with the offline queue
+    // off, a connection closed or cut while connecting becomes an unhandled rejection.
+    enableReadyCheck: false,
   });
   redis.on("error", () => {
     // Reconnection is automatic; readiness reports the outage.
   });
   const ingestQueue = new Queue(env.INGEST_QUEUE, { connection: redis });
   ingestQueue.on("error", () => {});
+  const exportQueue = new Queue(env.EXPORT_QUEUE, { connection: redis });
+  exportQueue.on("error", () => {});
+  const exportStorage = createExportStorage({
+    kind: env.EXPORT_STORAGE,
+    dir: env.EXPORT_STORAGE_DIR,
+  });
+  if (!env.EXPORT_LINK_SECRET) {
+    logger.warn(
+      "EXPORT_LINK_SECRET is not set: export download links are signed with the fixed development key; set a long random secret anywhere but a local machine",
+    );
+  }
+  const realtime = new RealtimeHub(redis, logger);
   return {
     env,
     prisma,
     pool,
     redis,
     ingestQueue,
+    exportQueue,
+    exportStorage,
     logger,
+    realtime,
     async close() {
+      realtime.close();
       await ingestQueue.close().catch(() => {});
+      await exportQueue.close().catch(() => {});
       redis.disconnect();
       await Promise.allSettled([prisma.$disconnect(), pool.end()]);
     },

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { testDatabaseUrl } from "@auditlog/db/testing";
 import { type AuditEntryPage, eventDefinitions, nonHubEventTypes } from "@auditlog/events";
-import { loadWorkerEnv, startWorker } from "@auditlog/worker";
+import type { startWorker } from "@auditlog/worker";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import {
   getJson,
   post,
   startTestApi,
+  startTestWorker,
   waitFor,
 } from "./support/test-stack.ts";
 
@@ -52,14 +53,7 @@ describe("GET /api/organizations/:org/audit-log/export (Hub-compatible)", () => 
 
   beforeAll(async () => {
     stack = await startTestApi();
-    worker = await startWorker(
-      loadWorkerEnv({
-        ...process.env,
-        DATABASE_URL: testDatabaseUrl,
-        INGEST_QUEUE: stack.queueName,
-        LOG_LEVEL: "error",
-      }),
-    );
+    worker = await startTestWorker(stack);
     const created = await createOrgWithKey("enterprise", "hub");
     org = created.org;
     admin = (await createMemberWithToken(org.slug, "admin")).token;

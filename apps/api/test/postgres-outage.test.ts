@@ -5,11 +5,11 @@ import {
   createPrismaClient,
 } from "@auditlog/db";
 import { migrateDatabase } from "@auditlog/db/migrate";
-import { loadWorkerEnv, startWorker } from "@auditlog/worker";
+import type { startWorker } from "@auditlog/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/auth/api-keys.ts";
 import { startPrivatePostgres } from "./support/private-postgres.ts";
-import { post, sampleEvent, startTestApi, waitFor } from "./support/test-stack.ts";
+import { post, sampleEvent, startTestApi, startTestWorker, waitFor } from "./support/test-stack.ts";
 
 describe("PostgreSQL down while events arrive", () => {
   let postgres: Awaited<ReturnType<typeof startPrivatePostgres>>;
@@ -44,14 +44,7 @@ describe("PostgreSQL down while events arrive", () => {
     await prisma.$disconnect();
 
     const stack = await startTestApi({ DATABASE_URL: databaseUrl });
-    const worker = await startWorker(
-      loadWorkerEnv({
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        INGEST_QUEUE: stack.queueName,
-        LOG_LEVEL: "error",
-      }),
-    );
+    const worker = await startTestWorker(stack, { DATABASE_URL: databaseUrl });
     const pool = createPool(databaseUrl, { max: 1 });
     const count = async () => {
       const { rows } = await pool.query<{ n: string }>(

@@ -12,14 +12,13 @@ import {
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
-function spawnWorker(queueName: string): ChildProcess {
+function spawnWorker(stack: Awaited<ReturnType<typeof startTestApi>>): ChildProcess {
   // node itself, not the tsx wrapper: SIGKILL must hit the process doing the work.
   return spawn(process.execPath, ["--import", "tsx", "apps/worker/src/main.ts"], {
     cwd: repoRoot,
     env: {
       ...process.env,
-      DATABASE_URL: testDatabaseUrl,
-      INGEST_QUEUE: queueName,
+      ...stack.workerEnv(),
       WORKER_CONCURRENCY: "2",
       // A short lock so the restarted worker reclaims the dead one's jobs within seconds.
       WORKER_LOCK_DURATION_MS: "2000",
@@ -63,7 +62,7 @@ describe("worker killed with SIGKILL in the middle of a batch", () => {
         ).rows[0]?.n,
       );
 
-    const first = spawnWorker(stack.queueName);
+    const first = spawnWorker(stack);
     children.push(first);
     await waitFor(count, (n) => n > 0, 60_000);
     first.kill("SIGKILL");
@@ -74,7 +73,7 @@ describe("worker killed with SIGKILL in the middle of a batch", () => {
     expect(storedAtCrash).toBeLessThan(accepted.length);
     expect(activeAtCrash).toBeGreaterThan(0); // a batch really was in flight
 
-    const second = spawnWorker(stack.queueName);
+    const second = spawnWorker(stack);
     children.push(second);
     expect(await waitFor(count, (n) => n >= accepted.length, 90_000)).toBe(accepted.length);
     // SIGTERM is a graceful stop: in-flight work drains, connections close, exit code 0.

@@ -10,6 +10,18 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/auditlog"),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   INGEST_QUEUE: z.string().min(1).default("auditlog-ingest"),
+  /** Queue of background exports (builds, and the scheduled expiry sweep). */
+  EXPORT_QUEUE: z.string().min(1).default("auditlog-exports"),
+  /** Export builds one worker process runs at once. */
+  EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** Where export files go; only `local` (a directory shared with the API) for now. */
+  EXPORT_STORAGE: z.enum(["local"]).default("local"),
+  /** Local export storage's directory; empty means `<repo root>/.data/exports`. */
+  EXPORT_STORAGE_DIR: z.string().default(""),
+  /** Days a finished export file is kept before the expiry sweep deletes it. */
+  EXPORT_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
+  /** How often the expiry sweep runs. */
+  EXPORT_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** How long a job stays locked to a worker that stopped answering (crashed) before retry. */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
@@ -17,6 +29,19 @@ const envSchema = z.object({
   GEOIP_IPV4_DATABASE: z.string().default(bundledGeoDatabase(4)),
   GEOIP_IPV6_DATABASE: z.string().default(bundledGeoDatabase(6)),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Queue of notification deliveries (email, webhook). */
+  NOTIFY_QUEUE: z.string().min(1).default("auditlog-notifications"),
+  /** `smtp://user:pass@host:port` or `smtps://…`; empty turns email notifications off. */
+  SMTP_URL: z
+    .string()
+    .regex(/^(smtps?:\/\/.+)?$/, "must be smtp://… or smtps://… (or empty)")
+    .default(""),
+  /** Sender of notification emails. */
+  SMTP_FROM: z.string().min(3).default("auditlog <auditlog@localhost>"),
+  /** First retry delay of a failed email or webhook delivery; each next one doubles. */
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(1).default(30_000),
+  /** How long one webhook delivery may take before it counts as failed (and is retried). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type WorkerEnv = z.infer<typeof envSchema>;

@@ -1,4 +1,5 @@
 export { loadWorkerEnv } from "./env.ts";
 export { anonymizeIp, toMappedIpv4 } from "./geo/anonymize-ip.ts";
 export { openGeolocator } from "./geo/geolocate.ts";
+export * from "./notifications/index.ts";
 export { startWorker } from "./start-worker.ts";

@@ -1,8 +1,14 @@
 import {
   type AuditEntry,
+  type AuditHistogram,
+  type Category,
+  defaultHistogramSpanMs,
   eventDefinitions,
   expandTypePatterns,
   formatLocation,
+  type HistogramInterval,
+  histogramIntervalMs,
+  maxHistogramBuckets,
   type ParsedQuery,
 } from "@auditlog/events";
 import type pg from "pg";
@@ -295,4 +301,68 @@ export async function* streamEntries(
     if (!page.nextCursor || !last) return;
     cursor = { time: last.cursor_time, id: last.id };
   }
+}
+
+/**
+ * Entries per UTC hour or day and category over the filter's time range, for the console's
+ * activity chart. The range is the query's `created` bounds; an open lower bound means the
+ * interval's default span (48 hours / 30 days) before the upper one (default: now). At most
+ * `maxHistogramBuckets` buckets are returned: a wider range keeps its most recent part.
+ */
+export async function histogramEntries(
+  db: pg.Pool,
+  input: {
+    orgId: string;
+    query: ParsedQuery;
+    interval: HistogramInterval;
+    now?: Date;
+    options?: EntryQueryOptions;
+  },
+): Promise<AuditHistogram> {
+  const step = histogramIntervalMs[input.interval];
+  const floor = (time: number) => Math.floor(time / step) * step;
+  const { createdFrom, createdTo } = input.query;
+  const to = createdTo ? Date.parse(createdTo) : (input.now ?? new Date()).getTime();
+  const lowerBound = createdFrom
+    ? Date.parse(createdFrom)
+    : to - defaultHistogramSpanMs[input.interval];
+  let from = floor(lowerBound);
+  // The last bucket is the one holding `to - 1 ms` (`to` is exclusive).
+  const lastStart = Math.max(from, floor(to - 1));
+  if ((lastStart - from) / step + 1 > maxHistogramBuckets) {
+    from = lastStart - (maxHistogramBuckets - 1) * step;
+  }
+  const bounded: ParsedQuery = {
+    ...input.query,
+    // A bound inside the first bucket still applies: that bucket counts only what follows it.
+    createdFrom: new Date(Math.max(from, lowerBound)).toISOString(),
+    createdTo: new Date(to).toISOString(),
+  };
+  const { where, params } = buildEntryFilter(input.orgId, bounded, input.options);
+  const unit = params.add(input.interval);
+  const { rows } = await db.query<{ bucket: Date; category: Category; n: number }>(
+    `SELECT date_trunc(${unit}, occurred_at, 'UTC') AS bucket, category, count(*)::int AS n
+     FROM audit_entries WHERE ${where}
+     GROUP BY 1, 2`,
+    params.values,
+  );
+  const buckets: AuditHistogram["buckets"] = [];
+  const byStart = new Map<number, AuditHistogram["buckets"][number]>();
+  if (to > from) {
+    for (let start = from; start <= lastStart; start += step) {
+      const bucket = { start: new Date(start).toISOString(), counts: {} };
+      buckets.push(bucket);
+      byStart.set(start, bucket);
+    }
+  }
+  for (const row of rows) {
+    const bucket = byStart.get(row.bucket.getTime());
+    if (bucket) bucket.counts[row.category] = (bucket.counts[row.category] ?? 0) + row.n;
+  }
+  return {
+    interval: input.interval,
+    from: new Date(from).toISOString(),
+    to: new Date(Math.max(to, from)).toISOString(),
+    buckets,
+  };
 }

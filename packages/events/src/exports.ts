@@ -53,6 +53,14 @@ export const exportSchema = z.object({
 });
 export type AuditExport = z.infer<typeof exportSchema>;
 
+/** `GET /v1/orgs/:org/exports`: the organisation's exports, newest first. */
+export const exportListSchema = z.object({ exports: z.array(exportSchema) });
+export type AuditExportList = z.infer<typeof exportListSchema>;
+
+/** `POST /v1/orgs/:org/exports/:id/link`: a download link that needs no session, until expiresAt. */
+export const exportLinkSchema = z.object({ url: z.string(), expiresAt: z.iso.datetime() });
+export type ExportLink = z.infer<typeof exportLinkSchema>;
+
 export const notificationKinds = ["export.ready", "export.failed"] as const;
 export const notificationSchema = z.object({
   id: z.string(),

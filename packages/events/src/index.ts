@@ -3,6 +3,7 @@ export * from "./define-event.ts";
 export * from "./entry.ts";
 export * from "./envelope.ts";
 export * from "./exports.ts";
+export * from "./histogram.ts";
 export * from "./hub.ts";
 export * from "./ids.ts";
 export * from "./query-language.ts";

@@ -6,6 +6,8 @@ import { z } from "zod";
  */
 export const defaultQueueNames = {
   ingest: "auditlog-ingest",
+  exports: "auditlog-exports",
+  notifications: "auditlog-notifications",
 } as const;
 
 export const ingestBatchJobSchema = z.strictObject({
@@ -24,3 +26,79 @@ export const ingestJobs = {
 } as const;
 export type IngestJobName = keyof typeof ingestJobs;
 export type IngestJobPayloads = { [K in IngestJobName]: z.infer<(typeof ingestJobs)[K]> };
+
+// ─── Background exports (queue `auditlog-exports`) ─────────────────────────────────────────────
+
+export const exportJobNames = { build: "export.build", expire: "export.expire" } as const;
+
+/** Builds one export's file; the row in `exports` holds everything else (query, format …). */
+export const exportBuildJobSchema = z.strictObject({
+  exportId: z.string().regex(/^exp_[0-9a-f]{24}$/),
+});
+export type ExportBuildJob = z.infer<typeof exportBuildJobSchema>;
+
+/** Scheduled (a BullMQ job scheduler): deletes files past their expiry. No payload. */
+export const exportExpireJobSchema = z.strictObject({});
+export type ExportExpireJob = z.infer<typeof exportExpireJobSchema>;
+
+/** Every export job name with its payload schema; the worker registers a handler for each. */
+export const exportJobs = {
+  [exportJobNames.build]: exportBuildJobSchema,
+  [exportJobNames.expire]: exportExpireJobSchema,
+} as const;
+export type ExportJobName = keyof typeof exportJobs;
+export type ExportJobPayloads = { [K in ExportJobName]: z.infer<(typeof exportJobs)[K]> };
+
+// ─── Notifications (queue `auditlog-notifications`): email and webhook deliveries ─────────────
+
+export const notifyJobNames = { email: "notify.email", webhook: "notify.webhook" } as const;
+
+/** One email to the requester of a finished export; rendered by the producer. */
+export const notifyEmailJobSchema = z.strictObject({
+  notificationId: z.string().min(1),
+  to: z.email(),
+  subject: z.string().min(1).max(300),
+  text: z.string().min(1).max(20_000),
+});
+export type NotifyEmailJob = z.infer<typeof notifyEmailJobSchema>;
+
+/**
+ * What an organisation's webhook receives (the HTTP body), in the Standard Webhooks shape
+ * `{ type, timestamp, data }`. Signed with the headers webhook-id, webhook-timestamp and
+ * webhook-signature (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`).
+ */
+export const exportWebhookPayloadSchema = z.strictObject({
+  type: z.enum(["export.ready", "export.failed"]),
+  timestamp: z.iso.datetime(),
+  data: z.strictObject({
+    exportId: z.string(),
+    /** The organisation's slug. */
+    org: z.string(),
+    format: z.string(),
+    status: z.enum(["ready", "failed"]),
+    rowsWritten: z.number().int(),
+    fileSize: z.number().int().nullable(),
+    error: z.string().nullable(),
+  }),
+});
+export type ExportWebhookPayload = z.infer<typeof exportWebhookPayloadSchema>;
+
+/**
+ * One webhook delivery. The URL and secret are read when the delivery is attempted (never put in
+ * Redis), so a changed URL, a rotated secret or a removed webhook apply to pending retries.
+ */
+export const notifyWebhookJobSchema = z.strictObject({
+  /** The `webhook-id` header: the same on every retry, so receivers can deduplicate. */
+  messageId: z.string().min(1),
+  orgId: z.string().min(1),
+  payload: exportWebhookPayloadSchema,
+});
+export type NotifyWebhookJob = z.infer<typeof notifyWebhookJobSchema>;
+
+/** Every notification job name with its payload schema; the worker registers a handler for each. */
+export const notifyJobs = {
+  [notifyJobNames.email]: notifyEmailJobSchema,
+  [notifyJobNames.webhook]: notifyWebhookJobSchema,
+} as const;
+export type NotifyJobName = keyof typeof notifyJobs;
+export type NotifyJobPayloads = { [K in NotifyJobName]: z.infer<(typeof notifyJobs)[K]> };

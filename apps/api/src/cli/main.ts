@@ -5,10 +5,12 @@ import {
   createOrganization,
   createPersonalAccessToken,
   createPrismaClient,
+  findOrganizationBySlug,
   findUserByEmail,
   NotFoundError,
   plans,
   roles,
+  upsertOrgWebhook,
   upsertUserMembership,
 } from "@auditlog/db";
 import { hash } from "@node-rs/argon2";
@@ -16,12 +18,14 @@ import { z } from "zod";
 import { generateApiKey } from "../auth/api-keys.ts";
 import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
 import { loadApiEnv } from "../env.ts";
+import { generateWebhookSecret, validateWebhookUrl } from "../webhooks/webhook-config.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
   pnpm auditlog user create <email> --password <pw> --org <slug> --role <admin|write|read> [--name <name>] [--json]
   pnpm auditlog key create --org <slug> --name <label> [--json]
-  pnpm auditlog token create --email <email> --name <label> [--json]`;
+  pnpm auditlog token create --email <email> --name <label> [--json]
+  pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]`;
 
 /** A mistake the operator can fix: one line on stderr, exit 1. */
 class UsageError extends Error {}
@@ -59,6 +63,8 @@ async function main(argv: string[]) {
       org: { type: "string" },
       role: { type: "string" },
       email: { type: "string" },
+      url: { type: "string" },
+      "rotate-secret": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -135,6 +141,33 @@ async function main(argv: string[]) {
         print(
           { id: token.id, email: user.email, name: token.name, token: generated.token },
           `personal access token ${token.id} for ${user.email} (shown once, store it now):\n${generated.token}`,
+        );
+        return;
+      }
+      case "webhook set": {
+        const slug = required(values.org, "org");
+        const org = await findOrganizationBySlug(prisma, slug);
+        if (!org) throw new NotFoundError(`organization "${slug}" does not exist`);
+        const checked = validateWebhookUrl(required(values.url, "url").trim(), {
+          allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
+        });
+        if (!checked.ok) throw new UsageError(`--url ${checked.message}`);
+        const { webhook, secretIssued } = await upsertOrgWebhook(prisma, {
+          orgId: org.id,
+          url: checked.url,
+          candidateSecret: generateWebhookSecret(),
+          rotateSecret: values["rotate-secret"],
+        });
+        print(
+          {
+            org: org.slug,
+            url: webhook.url,
+            enabled: webhook.disabledAt === null,
+            ...(secretIssued ? { secret: webhook.secret } : {}),
+          },
+          secretIssued
+            ? `webhook of ${org.slug} → ${webhook.url}; signing secret (shown once, store it now):\n${webhook.secret}`
+            : `webhook of ${org.slug} → ${webhook.url} (secret unchanged; --rotate-secret issues a new one)`,
         );
         return;
       }

@@ -22,12 +22,25 @@ const ingestJobOptions = {
  * failing, so the wait is bounded: a Redis outage must become an immediate 503, not a hang.
  */
 export async function enqueueBatch(services: Services, job: IngestBatchJob): Promise<void> {
+  await withinRedisDeadline(services, () =>
+    services.ingestQueue.add(ingestJobNames.batch, job, ingestJobOptions),
+  );
+}
+
+/**
+ * Runs one producer command against Redis (a queue add) within REDIS_COMMAND_TIMEOUT_MS, waiting
+ * for a reconnecting client at most that long: a Redis outage fails at once, never hangs.
+ */
+export async function withinRedisDeadline(
+  services: Services,
+  command: () => Promise<unknown>,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       (async () => {
         if (services.redis.status !== "ready") await once(services.redis, "ready");
-        await services.ingestQueue.add(ingestJobNames.batch, job, ingestJobOptions);
+        await command();
       })(),
       new Promise((_, reject) => {
         timer = setTimeout(
@@ -58,6 +71,8 @@ export async function recordUserAction(
   c: Context<AppEnv>,
   orgId: string,
   event: Pick<AuditEventInput, "type" | "data" | "target">,
+  /** Who acted, when not the signed-in user (a signed download link carries no session). */
+  actor?: { type: "user" | "token"; id: string; name: string },
 ): Promise<void> {
   const user = c.var.user;
   const ip = peerAddress(c);
@@ -66,7 +81,11 @@ export async function recordUserAction(
     ...event,
     id: newId("evt"),
     occurredAt: new Date().toISOString(),
-    actor: { type: c.var.authMethod === "token" ? "token" : "user", id: user.id, name: user.name },
+    actor: actor ?? {
+      type: c.var.authMethod === "token" ? "token" : "user",
+      id: user.id,
+      name: user.name,
+    },
     context: { ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}) },
   };
   const validation = validateEvent(input);

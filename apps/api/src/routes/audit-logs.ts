@@ -1,5 +1,5 @@
-import { decodeCursor, getEntry, listEntries } from "@auditlog/db";
-import type { AuditEntryPage } from "@auditlog/events";
+import { decodeCursor, getEntry, histogramEntries, listEntries } from "@auditlog/db";
+import { type AuditEntryPage, type AuditHistogram, histogramIntervals } from "@auditlog/events";
 import { Hono } from "hono";
 import { ApiError } from "../errors.ts";
 import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
@@ -30,6 +30,23 @@ export const auditLogRoutes = new Hono<AppEnv>()
       options: { includeHidden },
     });
     const body: AuditEntryPage = { entries: page.entries, nextCursor: page.nextCursor };
+    return c.json(body);
+  })
+  /** Entries per hour or day and category for the same filters, for the console's chart. */
+  .get("/histogram", async (c) => {
+    const { query, includeHidden } = readEntryQuery(c);
+    const interval = c.req.query("interval") ?? "day";
+    if (!(histogramIntervals as readonly string[]).includes(interval)) {
+      throw new ApiError("bad_request", "invalid interval", [
+        { path: "interval", message: `must be one of ${histogramIntervals.join(", ")}` },
+      ]);
+    }
+    const body: AuditHistogram = await histogramEntries(c.var.services.pool, {
+      orgId: c.var.org.id,
+      query,
+      interval: interval as AuditHistogram["interval"],
+      options: { includeHidden },
+    });
     return c.json(body);
   })
   .get("/:id", async (c) => {

@@ -1,4 +1,10 @@
-import { emptyQuery, type ParsedQuery, parseQuery, printQuery } from "@auditlog/events";
+import {
+  type CreateExportRequest,
+  emptyQuery,
+  type ParsedQuery,
+  parseQuery,
+  printQuery,
+} from "@auditlog/events";
 import type { Context } from "hono";
 import { ApiError, type ErrorDetail } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
@@ -25,11 +31,74 @@ export interface EntryQueryInput {
   printed: string;
 }
 
+/** A filter as received, before validation: from query parameters or from a JSON body. */
+interface EntryQuerySource {
+  q: string | undefined;
+  /** Raw values per parameter; each but `text` may hold a comma-separated list. */
+  values(parameter: keyof typeof parameterKeys): string[] | undefined;
+  from: string | undefined;
+  to: string | undefined;
+  includeHidden: string | boolean | undefined;
+  /** Prefix of the field paths named in errors (`filters.` for an export request's body). */
+  pathPrefix: string;
+}
+
 export function readEntryQuery(c: Context<AppEnv>): EntryQueryInput {
+  return parseEntryQuery({
+    q: c.req.query("q"),
+    values: (parameter) => c.req.queries(parameter),
+    from: c.req.query("from"),
+    to: c.req.query("to"),
+    includeHidden: c.req.query("includeHidden"),
+    pathPrefix: "",
+  });
+}
+
+/**
+ * An export request's `q` and `filters`, validated by the same grammar as the query API's
+ * parameters (errors name `q` and `filters.<key>`). The printed filter must itself parse, since
+ * the worker applies exactly that text.
+ */
+export function readExportQuery(
+  request: Pick<CreateExportRequest, "q" | "filters">,
+): EntryQueryInput {
+  const filters = request.filters ?? {};
+  const values = {
+    actor: filters.actor === undefined ? undefined : [filters.actor],
+    author: undefined,
+    type: filters.type,
+    category: filters.category,
+    target: filters.target === undefined ? undefined : [filters.target],
+    ip: filters.ip === undefined ? undefined : [filters.ip],
+    country: filters.country === undefined ? undefined : [filters.country],
+    text: filters.text === undefined ? undefined : [filters.text],
+  } satisfies Record<keyof typeof parameterKeys, string[] | undefined>;
+  const input = parseEntryQuery({
+    q: request.q,
+    values: (parameter) => values[parameter],
+    from: filters.from,
+    to: filters.to,
+    includeHidden: filters.includeHidden,
+    pathPrefix: "filters.",
+  });
+  const reparsed = parseQuery(input.printed);
+  if (!reparsed.ok) {
+    throw new ApiError("bad_request", "invalid filter", [
+      {
+        path: request.filters ? "filters" : "q",
+        message: `the combined filter is too large (${reparsed.error.message}); narrow it`,
+      },
+    ]);
+  }
+  return input;
+}
+
+function parseEntryQuery(source: EntryQuerySource): EntryQueryInput {
   const issues: ErrorDetail[] = [];
   const parts: ParsedQuery[] = [];
+  const path = (name: string) => `${source.pathPrefix}${name}`;
 
-  const q = c.req.query("q");
+  const q = source.q;
   if (q !== undefined && q.trim() !== "") {
     const parsed = parseQuery(q);
     if (parsed.ok) parts.push(parsed.query);
@@ -44,39 +113,43 @@ export function readEntryQuery(c: Context<AppEnv>): EntryQueryInput {
   }
 
   for (const [parameter, field] of Object.entries(parameterKeys)) {
-    const values = c.req
-      .queries(parameter)
+    const values = source
+      .values(parameter as keyof typeof parameterKeys)
       ?.flatMap((value) => (field === "text" ? [value] : value.split(",")))
       .map((value) => value.trim())
       .filter((value) => value !== "");
     if (!values?.length) continue;
     const parsed = parseQuery(printQuery({ ...emptyQuery(), [field]: values }));
     if (parsed.ok) parts.push(parsed.query);
-    else issues.push({ path: parameter, message: parsed.error.message });
+    else issues.push({ path: path(parameter), message: parsed.error.message });
   }
 
   for (const [parameter, operator] of [
     ["from", ">="],
     ["to", "<"],
   ] as const) {
-    const value = c.req.query(parameter);
+    const value = source[parameter];
     if (!value) continue;
     const parsed = parseQuery(`created:${operator}${value}`);
     if (parsed.ok) parts.push(parsed.query);
     else {
-      issues.push({ path: parameter, message: "must be an ISO 8601 date or date-time" });
+      issues.push({ path: path(parameter), message: "must be an ISO 8601 date or date-time" });
     }
   }
 
-  const includeHiddenText = c.req.query("includeHidden");
-  if (includeHiddenText !== undefined && !["true", "false"].includes(includeHiddenText)) {
-    issues.push({ path: "includeHidden", message: "must be true or false" });
+  const includeHidden = source.includeHidden;
+  if (typeof includeHidden === "string" && !["true", "false"].includes(includeHidden)) {
+    issues.push({ path: path("includeHidden"), message: "must be true or false" });
   }
   if (issues.length > 0) {
     throw new ApiError("bad_request", "invalid filter", issues);
   }
   const query = parts.reduce(mergeQueries, emptyQuery());
-  return { query, includeHidden: includeHiddenText === "true", printed: printQuery(query) };
+  return {
+    query,
+    includeHidden: includeHidden === true || includeHidden === "true",
+    printed: printQuery(query),
+  };
 }
 
 /** Both filters at once: lists of alternatives are united per key, time bounds intersected. */

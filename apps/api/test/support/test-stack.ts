@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type AuditEntryRow,
   createApiKeyRecord,
@@ -15,6 +17,7 @@ import {
   uniqueSlug,
 } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
+import { loadWorkerEnv, startWorker } from "@auditlog/worker";
 import { createApp } from "../../src/app.ts";
 import { generateApiKey } from "../../src/auth/api-keys.ts";
 import { generatePersonalAccessToken } from "../../src/auth/personal-access-tokens.ts";
@@ -25,16 +28,43 @@ import { createServices } from "../../src/services.ts";
 export async function startTestApi(overrides: Record<string, string> = {}) {
   await prepareTestDatabase();
   const queueName = `test-ingest-${newId("evt").slice(-12)}`;
+  const exportQueueName = `test-exports-${newId("evt").slice(-12)}`;
+  const exportStorageDir = join(tmpdir(), `auditlog-test-exports-${newId("exp").slice(-12)}`);
   const env = loadApiEnv({
     ...process.env,
     DATABASE_URL: testDatabaseUrl,
     INGEST_QUEUE: queueName,
+    EXPORT_QUEUE: exportQueueName,
+    EXPORT_STORAGE_DIR: exportStorageDir,
     LOG_LEVEL: "error",
     ...overrides,
   });
   const services = createServices(env);
   const app = createApp(services);
-  return { app, services, env, queueName };
+  const notifyQueueName = `test-notify-${newId("evt").slice(-12)}`;
+  /**
+   * The environment of a worker serving this API: every queue of its own, never the shared
+   * defaults, so tests cannot take each other's (or a running dev stack's) jobs.
+   */
+  const workerEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
+    DATABASE_URL: env.DATABASE_URL,
+    INGEST_QUEUE: env.INGEST_QUEUE,
+    EXPORT_QUEUE: env.EXPORT_QUEUE,
+    NOTIFY_QUEUE: notifyQueueName,
+    EXPORT_STORAGE_DIR: env.EXPORT_STORAGE_DIR,
+    LOG_LEVEL: "error",
+    ...extra,
+  });
+  return { app, services, env, queueName, exportQueueName: env.EXPORT_QUEUE, workerEnv };
+}
+
+/** A worker in this process, consuming the given test API's queues. */
+export function startTestWorker(
+  stack: { workerEnv: (extra?: Record<string, string>) => Record<string, string> },
+  extra: Record<string, string> = {},
+  options: Parameters<typeof startWorker>[1] = {},
+) {
+  return startWorker(loadWorkerEnv({ ...process.env, ...stack.workerEnv(extra) }), options);
 }
 
 export async function createOrgWithKey(plan: Plan = "team", label = "org") {

@@ -1,0 +1,175 @@
+import { type RealtimeMessage, realtimeChannels, realtimeMessageSchema } from "@auditlog/events";
+import type { Logger } from "@auditlog/observability";
+import type { Redis } from "ioredis";
+
+const channels = [realtimeChannels.notifications, realtimeChannels.exportProgress];
+
+/** One open console (an SSE stream) of a user. */
+export interface RealtimeClient {
+  /** A message for this client's user. Called synchronously; must not throw. */
+  deliver(message: RealtimeMessage): void;
+  /** The subscriber reconnected to Redis: messages may have been missed, refetch. */
+  resync(): void;
+  /** The hub is closing (the process is stopping): end the stream. */
+  close(): void;
+}
+
+export interface RealtimeSubscription {
+  /** Settles once the subscriber is subscribed to every channel (or failed to be). */
+  ready: Promise<void>;
+  unsubscribe(): void;
+}
+
+/**
+ * Fan-out of realtime messages inside one API process. The process holds ONE dedicated Redis
+ * subscriber connection (created on the first client, subscribed to every realtime channel) and
+ * hands each message to that process's open streams of the message's user. Every API process
+ * runs its own hub, so a message published once reaches a user's consoles whichever process
+ * serves them.
+ *
+ * The subscriber is a duplicate of the producer connection with the producer's fail-fast options
+ * undone: it queues commands while offline and never gives up, so it reconnects and
+ * resubscribes by itself (ioredis `autoResubscribe`) after a Redis outage.
+ */
+export class RealtimeHub {
+  private readonly clients = new Map<string, Set<RealtimeClient>>();
+  private subscriber: Redis | undefined;
+  private subscribed: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly producer: Redis,
+    private readonly logger: Logger,
+  ) {}
+
+  subscribe(userId: string, client: RealtimeClient): RealtimeSubscription {
+    if (this.closed) throw new Error("realtime hub is closed");
+    let set = this.clients.get(userId);
+    if (!set) {
+      set = new Set();
+      this.clients.set(userId, set);
+    }
+    set.add(client);
+    const ready = this.ensureSubscribed();
+    return {
+      ready,
+      unsubscribe: () => {
+        const current = this.clients.get(userId);
+        if (!current) return;
+        current.delete(client);
+        if (current.size === 0) this.clients.delete(userId);
+      },
+    };
+  }
+
+  /** Open clients of one user, or of everyone; for tests and metrics. */
+  clientCount(userId?: string): number {
+    if (userId !== undefined) return this.clients.get(userId)?.size ?? 0;
+    let total = 0;
+    for (const set of this.clients.values()) total += set.size;
+    return total;
+  }
+
+  /** Whether this process opened its subscriber connection yet. */
+  get connected(): boolean {
+    return this.subscriber !== undefined;
+  }
+
+  /** Ends every open stream and closes the subscriber connection. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const set of [...this.clients.values()]) {
+      for (const client of [...set]) {
+        try {
+          client.close();
+        } catch {
+          // A client that fails to close must not keep the others open.
+        }
+      }
+    }
+    this.clients.clear();
+    this.subscriber?.disconnect();
+  }
+
+  private ensureSubscribed(): Promise<void> {
+    if (!this.subscriber) {
+      const subscriber = this.producer.duplicate({
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        commandTimeout: undefined,
+        autoResubscribe: true,
+        lazyConnect: false,
+        connectionName: "auditlog-realtime",
+      });
+      let readyBefore = false;
+      subscriber.on("error", () => {
+        // Reconnection is automatic; the producer's readiness check reports outages.
+      });
+      subscriber.on("ready", () => {
+        if (readyBefore) {
+          // ioredis resubscribes by itself; subscribing again (a no-op for Redis) tells when
+          // that is done, so a client told to resync cannot miss what is published next.
+          subscriber.subscribe(...channels).then(
+            () => {
+              this.logger.info("realtime subscriber reconnected");
+              this.forEachClient((client) => client.resync());
+            },
+            () => {},
+          );
+        }
+        readyBefore = true;
+      });
+      subscriber.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
+      this.subscriber = subscriber;
+    }
+    if (!this.subscribed) {
+      const subscriber = this.subscriber;
+      this.subscribed = subscriber.subscribe(...channels).then(
+        () => {},
+        (error: Error) => {
+          // Let the next client try again.
+          this.subscribed = undefined;
+          this.logger.warn("realtime subscribe failed", { error: error.message });
+        },
+      );
+    }
+    return this.subscribed;
+  }
+
+  private dispatch(channel: string, raw: string): void {
+    let parsed: ReturnType<typeof realtimeMessageSchema.safeParse>;
+    try {
+      parsed = realtimeMessageSchema.safeParse(JSON.parse(raw));
+    } catch {
+      this.logger.warn("realtime message is not JSON", { channel });
+      return;
+    }
+    if (!parsed.success) {
+      this.logger.warn("realtime message does not match the contract", { channel });
+      return;
+    }
+    const message = parsed.data;
+    const set = this.clients.get(message.userId);
+    if (!set) return;
+    for (const client of [...set]) {
+      try {
+        client.deliver(message);
+      } catch (error) {
+        this.logger.warn("realtime delivery failed", { error: (error as Error).message });
+      }
+    }
+  }
+
+  private forEachClient(fn: (client: RealtimeClient) => void): void {
+    for (const set of this.clients.values()) {
+      for (const client of [...set]) {
+        try {
+          fn(client);
+        } catch {
+          // One broken stream must not starve the others.
+        }
+      }
+    }
+  }
+}

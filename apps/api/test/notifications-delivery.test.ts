@@ -1,0 +1,315 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createTestPrisma, testDatabaseUrl } from "@auditlog/db/testing";
+import { newId } from "@auditlog/events";
+import { exportWebhookPayloadSchema } from "@auditlog/events/jobs";
+import { createLogger } from "@auditlog/observability";
+import {
+  type FinishedExport,
+  loadWorkerEnv,
+  type NotificationConsumers,
+  startNotificationConsumers,
+} from "@auditlog/worker";
+import { Redis } from "ioredis";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createMemberWithToken,
+  createOrgWithKey,
+  startTestApi,
+  waitFor,
+} from "./support/test-stack.ts";
+
+const retryBaseMs = 50;
+
+function finishedExport(orgId: string, requestedBy: string): FinishedExport {
+  return {
+    id: newId("exp"),
+    orgId,
+    requestedBy,
+    format: "csv",
+    status: "ready",
+    rowsWritten: 42,
+    fileSize: 2048,
+    error: null,
+    query: "",
+  };
+}
+
+/**
+ * The receiver's side of Standard Webhooks, written from the specification rather than imported,
+ * so a signing bug cannot verify itself: HMAC-SHA256 keyed with the base64-decoded part of
+ * `whsec_…`, over `${webhook-id}.${webhook-timestamp}.${body}`, compared with each `v1,` entry.
+ */
+function verifyStandardWebhook(secret: string, headers: IncomingHttpHeaders, body: string) {
+  const id = headers["webhook-id"];
+  const timestamp = headers["webhook-timestamp"];
+  const signatures = headers["webhook-signature"];
+  if (typeof id !== "string" || typeof timestamp !== "string" || typeof signatures !== "string") {
+    return false;
+  }
+  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) {
+    return false;
+  }
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest();
+  return signatures.split(" ").some((entry) => {
+    const [version, value] = entry.split(",");
+    if (version !== "v1" || !value) return false;
+    const given = Buffer.from(value, "base64");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+interface ReceivedHook {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** A local webhook receiver: answers each path from its script of statuses (then 200). */
+async function startReceiver(scripts: Record<string, number[]>) {
+  const received: ReceivedHook[] = [];
+  const server: Server = createServer((req, res) => {
+    const at = Date.now();
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const path = req.url ?? "/";
+      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString(), at });
+      const status = scripts[path]?.shift() ?? 200;
+      res.writeHead(status, { "content-type": "text/plain" }).end(String(status));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+interface ReceivedMail {
+  from: string | undefined;
+  to: string[];
+  raw: string;
+}
+
+/** A local SMTP server that accepts every message and keeps it. */
+async function startSmtpServer() {
+  const messages: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const mailFrom = session.envelope.mailFrom;
+        messages.push({
+          from: mailFrom ? mailFrom.address : undefined,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString(),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    port,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("notification deliveries: email over SMTP and signed webhooks with retries", () => {
+  const queueName = `test-notify-delivery-${newId("evt").slice(-12)}`;
+  const prisma = createTestPrisma();
+  const connection = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+    maxRetriesPerRequest: null,
+  });
+  let stack: Awaited<ReturnType<typeof startTestApi>>;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let consumers: NotificationConsumers;
+  const scripts: Record<string, number[]> = {
+    "/flaky": [500, 500],
+    "/reject": [400],
+  };
+
+  beforeAll(async () => {
+    stack = await startTestApi();
+    smtp = await startSmtpServer();
+    receiver = await startReceiver(scripts);
+    consumers = await startNotificationConsumers({
+      env: loadWorkerEnv({
+        ...process.env,
+        DATABASE_URL: testDatabaseUrl,
+        NOTIFY_QUEUE: queueName,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        SMTP_FROM: "auditlog <noreply@auditlog.test>",
+        NOTIFY_RETRY_BASE_MS: String(retryBaseMs),
+        WEBHOOK_TIMEOUT_MS: "10000",
+        LOG_LEVEL: "error",
+      }),
+      connection,
+      logger: createLogger("test", "error"),
+    });
+  });
+  afterAll(async () => {
+    await consumers?.queue.obliterate({ force: true });
+    await consumers?.close();
+    connection.disconnect();
+    await smtp?.close();
+    await receiver?.close();
+    await stack?.services.close();
+    await prisma.$disconnect();
+  });
+
+  /** An organisation with an admin and, when `path` is given, a webhook set through the API. */
+  async function orgWithWebhook(label: string, path?: string) {
+    const { org } = await createOrgWithKey("team", label);
+    const admin = await createMemberWithToken(org.slug, "admin");
+    if (!path) return { org, admin, secret: "" };
+    const response = await stack.app.request(`/v1/orgs/${org.slug}/webhook`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${admin.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: receiver.url(path) }),
+    });
+    expect(response.status).toBe(200);
+    const { secret } = (await response.json()) as { secret: string };
+    return { org, admin, secret };
+  }
+
+  async function notificationIdOf(exportId: string): Promise<string> {
+    const row = await prisma.notification.findFirst({ where: { exportId } });
+    if (!row) throw new Error(`no notification for ${exportId}`);
+    return row.id;
+  }
+
+  it("emails the requester, with the export id, when SMTP is configured", async () => {
+    const { org, admin } = await orgWithWebhook("notify-mail");
+    const finished = finishedExport(org.id, admin.user.id);
+    await consumers.onExportFinished(finished);
+    const messages = await waitFor(
+      async () => smtp.messages.filter((m) => m.raw.includes(finished.id)),
+      (found) => found.length > 0,
+    );
+    expect(messages).toHaveLength(1);
+    const [mail] = messages;
+    expect(mail?.to).toEqual([admin.user.email]);
+    expect(mail?.from).toBe("noreply@auditlog.test");
+    expect(mail?.raw).toMatch(/^Subject: \[auditlog\] Export ready: /m);
+    expect(mail?.raw).toContain(org.slug);
+    // No webhook configured for this organisation: nothing was sent to any receiver.
+    expect(receiver.received.some((r) => r.body.includes(finished.id))).toBe(false);
+  });
+
+  it("signs each webhook delivery so the receiver can verify it with the secret PUT returned", async () => {
+    const { org, admin, secret } = await orgWithWebhook("notify-hook", "/ok");
+    const finished = finishedExport(org.id, admin.user.id);
+    await consumers.onExportFinished(finished);
+    const hooks = await waitFor(
+      async () => receiver.received.filter((r) => r.path === "/ok" && r.body.includes(finished.id)),
+      (found) => found.length > 0,
+    );
+    const [hook] = hooks;
+    if (!hook) throw new Error("no delivery");
+    expect(hook.headers["content-type"]).toBe("application/json");
+    expect(hook.headers["webhook-id"]).toBe(await notificationIdOf(finished.id));
+    expect(hook.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(verifyStandardWebhook(secret, hook.headers, hook.body)).toBe(true);
+
+    const payload = exportWebhookPayloadSchema.parse(JSON.parse(hook.body));
+    expect(payload).toEqual({
+      type: "export.ready",
+      timestamp: expect.any(String),
+      data: {
+        exportId: finished.id,
+        org: org.slug,
+        format: "csv",
+        status: "ready",
+        rowsWritten: 42,
+        fileSize: 2048,
+        error: null,
+      },
+    });
+
+    // Anything tampered with fails verification: the body, the id, the timestamp, the secret.
+    const tamperedBody = hook.body.replace('"rowsWritten":42', '"rowsWritten":43');
+    expect(tamperedBody).not.toBe(hook.body);
+    expect(verifyStandardWebhook(secret, hook.headers, tamperedBody)).toBe(false);
+    expect(
+      verifyStandardWebhook(secret, { ...hook.headers, "webhook-id": "ntf_other" }, hook.body),
+    ).toBe(false);
+    const laterTimestamp = String(Number(hook.headers["webhook-timestamp"]) + 1);
+    expect(
+      verifyStandardWebhook(
+        secret,
+        { ...hook.headers, "webhook-timestamp": laterTimestamp },
+        hook.body,
+      ),
+    ).toBe(false);
+    const signature = String(hook.headers["webhook-signature"]);
+    const flipped = `${signature.slice(0, 5)}${signature[5] === "A" ? "B" : "A"}${signature.slice(6)}`;
+    expect(
+      verifyStandardWebhook(secret, { ...hook.headers, "webhook-signature": flipped }, hook.body),
+    ).toBe(false);
+    const otherSecret = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+    expect(verifyStandardWebhook(otherSecret, hook.headers, hook.body)).toBe(false);
+  });
+
+  it("retries a failing receiver with exponential backoff, same webhook-id, until it answers 2xx", async () => {
+    const { org, admin, secret } = await orgWithWebhook("notify-flaky", "/flaky");
+    const finished = finishedExport(org.id, admin.user.id);
+    const completed = new Promise<{ attemptsMade: number }>((resolve) => {
+      consumers.worker.on("completed", (job) => {
+        if (job.data?.payload?.data?.exportId === finished.id) resolve(job);
+      });
+    });
+    await consumers.onExportFinished(finished);
+    const job = await completed;
+    const attempts = receiver.received.filter(
+      (r) => r.path === "/flaky" && r.body.includes(finished.id),
+    );
+    expect(attempts).toHaveLength(3);
+    expect(job.attemptsMade).toBe(3);
+    const id = await notificationIdOf(finished.id);
+    for (const attempt of attempts) {
+      expect(attempt.headers["webhook-id"]).toBe(id);
+      expect(attempt.body).toBe(attempts[0]?.body);
+      expect(verifyStandardWebhook(secret, attempt.headers, attempt.body)).toBe(true);
+    }
+    // Backoff: each retry waits at least the doubling delay (lower bounds only).
+    const [one, two, three] = attempts.map((a) => a.at);
+    expect((two ?? 0) - (one ?? 0)).toBeGreaterThanOrEqual(retryBaseMs - 5);
+    expect((three ?? 0) - (two ?? 0)).toBeGreaterThanOrEqual(2 * retryBaseMs - 5);
+    const stored = await consumers.queue.getJob(`webhook-${id}`);
+    expect(stored).toBeUndefined(); // removed on completion
+  });
+
+  it("does not retry a receiver that rejects the message with a 4xx", async () => {
+    const { org, admin } = await orgWithWebhook("notify-reject", "/reject");
+    const finished = finishedExport(org.id, admin.user.id);
+    await consumers.onExportFinished(finished);
+    const id = await notificationIdOf(finished.id);
+    const job = await waitFor(
+      () => consumers.queue.getJob(`webhook-${id}`),
+      (found) => found?.finishedOn !== undefined && found.failedReason !== undefined,
+    );
+    expect(await job?.getState()).toBe("failed");
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.failedReason).toMatch(/rejected the message \(400\)/);
+    expect(job?.opts.attempts).toBe(8);
+    expect(job?.opts.backoff).toEqual({ type: "exponential", delay: retryBaseMs });
+    expect(
+      receiver.received.filter((r) => r.path === "/reject" && r.body.includes(finished.id)),
+    ).toHaveLength(1);
+  });
+});

@@ -1,0 +1,368 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { getEventDefinition } from "@auditlog/events";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot, type Stack, startStack } from "./stack.ts";
+
+/**
+ * The console in a real headless Chromium against the real stack: sign in, see the entries the
+ * test posted through the ingestion API, filter them with the query bar and the type picker,
+ * open one, export the filtered log, get the "ready" notification and download the file.
+ * A screenshot of every step goes to test-artifacts/e2e/.
+ */
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const screenshots = join(repoRoot, "test-artifacts/e2e");
+const password = "correct-horse-battery";
+const hour = 3_600_000;
+
+interface PostedEvent {
+  type: string;
+  occurredAt: string;
+  actor: Record<string, string>;
+  target?: Record<string, string>;
+  data: unknown;
+  context: Record<string, string>;
+}
+
+const actors = {
+  alice: { type: "user", id: "usr_alice", name: "alice" },
+  bob: { type: "user", id: "usr_bob", name: "bob" },
+  bot: { type: "token", id: "tok_ci", name: "ci-bot", tokenRole: "write", tokenLast4: "9f3a" },
+};
+const ips = ["81.2.69.160", "8.8.8.8", "203.0.113.77", "2a00:1450:4007:80e::200e", "1.1.1.1"];
+
+/** 40 events over the last five days; 8 of them are bob's role changes. */
+function makeEvents(now: number): PostedEvent[] {
+  const plan: [string, keyof typeof actors, number][] = [
+    ["repo.create", "alice", 12],
+    ["org.change_role", "bob", 8],
+    ["billing.update_payment_method", "alice", 5],
+    ["resource_group.create", "bot", 5],
+    ["jobs.create", "bot", 6],
+    ["org.settings.sso.enable", "alice", 4],
+  ];
+  const events: PostedEvent[] = [];
+  for (const [type, actor, count] of plan) {
+    for (let i = 0; i < count; i++) {
+      const n = events.length;
+      const example = getEventDefinition(type)?.example as Record<string, unknown>;
+      events.push({
+        type,
+        occurredAt: new Date(now - ((n * 37) % 110) * hour - n * 60_000).toISOString(),
+        actor: actors[actor],
+        ...(type === "repo.create"
+          ? { target: { type: "model", id: `acme/model-${n}`, name: `acme/model-${n}` } }
+          : {}),
+        data:
+          type === "repo.create"
+            ? { repo: { type: "model", name: `acme/model-${n}` } }
+            : type === "org.change_role"
+              ? { user: `member-${n}`, oldRole: "read", newRole: "write" }
+              : example,
+        context: { ip: ips[n % ips.length] as string, userAgent: "e2e-test/1.0" },
+      });
+    }
+  }
+  return events;
+}
+
+describe.skipIf(!existsSync(chromiumPath))("the web console, end to end", () => {
+  let stack: Stack;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  let orgSlug: string;
+  let freeSlug: string;
+  let email: string;
+  let events: PostedEvent[];
+  let step = 0;
+
+  const shot = async (name: string, target: Page = page) => {
+    step += 1;
+    await target.screenshot({
+      path: join(screenshots, `${String(step).padStart(2, "0")}-${name}.png`),
+    });
+  };
+  const rowCount = () =>
+    page.getByRole("table", { name: /audit log entries/i }).getAttribute("aria-rowcount");
+  const waitForRows = async (count: number) => {
+    await page.waitForFunction(
+      (expected) =>
+        document.querySelector('[role="table"]')?.getAttribute("aria-rowcount") ===
+          String(expected + 1) &&
+        document.querySelector('[role="table"]')?.getAttribute("aria-busy") === "false",
+      count,
+      { timeout: 60_000 },
+    );
+  };
+  const visibleRows = () => page.locator('.log-rows [role="row"]');
+
+  beforeAll(async () => {
+    rmSync(screenshots, { recursive: true, force: true });
+    mkdirSync(screenshots, { recursive: true });
+    stack = await startStack();
+    const suffix = Date.now().toString(36);
+    orgSlug = `e2e-${suffix}`;
+    email = `admin-${suffix}@acme.test`;
+    await stack.cli("org", "create", orgSlug, "--name", "Acme Robotics", "--plan", "team");
+    const addAdmin = (org: string) =>
+      stack.cli(
+        "user",
+        "create",
+        email,
+        "--password",
+        password,
+        "--org",
+        org,
+        "--role",
+        "admin",
+        "--name",
+        "Ada Admin",
+      );
+    await addAdmin(orgSlug);
+    // The same admin belongs to a free-plan organisation, which has no audit log.
+    freeSlug = `e2e-free-${suffix}`;
+    await stack.cli("org", "create", freeSlug, "--name", "Hobby Org", "--plan", "free");
+    await addAdmin(freeSlug);
+    const { key } = (await stack.cli("key", "create", "--org", orgSlug, "--name", "e2e")) as {
+      key: string;
+    };
+    const { token } = (await stack.cli("token", "create", "--email", email, "--name", "e2e")) as {
+      token: string;
+    };
+
+    // Through the ingestion API; the worker stores them.
+    events = makeEvents(Date.now());
+    const posted = await fetch(`${stack.baseUrl}/v1/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ events }),
+    });
+    expect(posted.status).toBe(202);
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const response = await fetch(`${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await response.json()) as { entries?: unknown[] };
+      if (body.entries?.length === events.length) break;
+      if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    userDataDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-chromium-"));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 1360, height: 900 },
+      acceptDownloads: true,
+      locale: "en-GB",
+      timezoneId: "Europe/Paris",
+    });
+    context.setDefaultTimeout(30_000);
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await stack?.stop();
+  });
+
+  it("signs in and shows the entries posted through the ingestion API", async () => {
+    await page.goto(stack.baseUrl);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await shot("sign-in");
+    await page.getByRole("button", { name: "Sign in" }).click();
+
+    await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
+    await waitForRows(events.length);
+    await page.locator(".chart-plot").waitFor();
+    expect(await page.locator(".org-switcher select").inputValue()).toBe(orgSlug);
+    const newest = [...events].sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))[0];
+    const firstRow = visibleRows().first();
+    expect(await firstRow.getByText(newest?.type ?? "", { exact: true }).count()).toBe(1);
+    expect(
+      await page.getByRole("link", { name: "IP Geolocation by DB-IP" }).getAttribute("href"),
+    ).toBe("https://db-ip.com");
+    await shot("log");
+  });
+
+  it("filters with the query bar, with completion and errors at the bad term", async () => {
+    const input = page.getByRole("combobox", { name: "Filter with a query" });
+    await input.click();
+    await input.pressSequentially("author:");
+    await page.getByRole("option", { name: "bob" }).waitFor();
+    await shot("query-completion");
+    await input.pressSequentially("bob");
+    await input.press("Escape");
+    await input.press("Enter");
+    await waitForRows(8);
+    expect(page.url()).toContain("q=author%3Abob");
+    for (const row of await visibleRows().all()) {
+      expect(await row.locator(".cell-col-actor .cell-primary").textContent()).toBe("bob");
+    }
+    await shot("query-filtered");
+
+    await input.fill("author:bob created:>=yesterday");
+    await input.press("Enter");
+    const alert = page.locator(".query-error");
+    await alert.waitFor();
+    expect(await alert.locator("mark").textContent()).toBe("created:>=yesterday");
+    await shot("query-error");
+    await page.getByRole("button", { name: "Clear the query" }).click();
+    await waitForRows(events.length);
+  });
+
+  it("filters with the type picker", async () => {
+    await page.getByRole("button", { name: /^Event types/ }).click();
+    await page.getByLabel("Search event types").fill("change_role");
+    await page.getByRole("checkbox", { name: /org\.change_role/ }).check();
+    await waitForRows(8);
+    await shot("type-picker");
+    await page.keyboard.press("Escape");
+    expect(page.url()).toContain("type=org.change_role");
+    for (const row of await visibleRows().all()) {
+      expect(await row.locator(".badge").textContent()).toBe("org.change_role");
+    }
+    await shot("type-filtered");
+  });
+
+  it("opens an entry's details with the keyboard", async () => {
+    await visibleRows().first().focus();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Entry details" });
+    await dialog.waitFor();
+    const json = await dialog.getByLabel("Entry data as JSON").textContent();
+    expect(JSON.parse(json ?? "{}")).toMatchObject({ oldRole: "read", newRole: "write" });
+    expect(page.url()).toContain("entry=evt_");
+    await shot("entry-details");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+  });
+
+  it("narrows the time range by clicking a bar of the chart", async () => {
+    const bars = page.locator(".chart-bar").filter({ has: page.locator('rect[class^="fill-"]') });
+    await bars.last().click();
+    expect(page.url()).toContain("range=custom");
+    await page.waitForFunction(() => {
+      const table = document.querySelector('[role="table"]');
+      const count = Number(table?.getAttribute("aria-rowcount"));
+      return table?.getAttribute("aria-busy") === "false" && count > 1 && count < 9;
+    });
+    await shot("chart-zoomed");
+    await page.getByRole("button", { name: "All time" }).click();
+    await waitForRows(8);
+  });
+
+  let exportsServed = false;
+
+  it("requests an export of the filtered log and shows its progress", async (test) => {
+    const probe = await page.request.get(`${stack.baseUrl}/v1/orgs/${orgSlug}/exports`);
+    exportsServed = probe.status() !== 404;
+    if (!exportsServed) {
+      console.warn("exports are not served by this API yet: export steps skipped");
+      test.skip();
+    }
+    await page.getByRole("button", { name: "Export…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Export audit log" });
+    await dialog.getByRole("radio", { name: /NDJSON/ }).check();
+    expect(await dialog.textContent()).toContain("org.change_role");
+    await shot("export-dialog");
+    await dialog.getByRole("button", { name: "Start export" }).click();
+    const panel = page.getByRole("dialog", { name: "Exports" });
+    await panel.waitFor();
+    await panel.getByRole("listitem").first().waitFor();
+    expect(await panel.getByRole("listitem").first().textContent()).toContain(
+      "type:org.change_role",
+    );
+    await shot("exports-progress");
+  });
+
+  const expectExportFile = (file: string) => {
+    const lines = gunzipSync(readFileSync(file)).toString("utf8").split("\n").filter(Boolean);
+    expect(lines).toHaveLength(8);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ type: "org.change_role" });
+  };
+
+  it("follows the export to ready and downloads the file from the list", async (test) => {
+    if (!exportsServed) test.skip();
+    const panel = page.getByRole("dialog", { name: "Exports" });
+    const item = panel.getByRole("listitem").first();
+    const link = item.getByRole("link", { name: /^Download/ });
+    await link.waitFor({ timeout: 120_000 }).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- API and worker logs ---\n${stack.logs()}`);
+    });
+    expect(await item.textContent()).toContain("Ready");
+    await shot("export-ready");
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    expect(download.suggestedFilename()).toMatch(/\.ndjson\.gz$/);
+    const file = join(userDataDir, "export-from-list.ndjson.gz");
+    await download.saveAs(file);
+    expectExportFile(file);
+  });
+
+  it("announces the finished export with a toast and the bell, and downloads from there", async (test) => {
+    if (!exportsServed) test.skip();
+    const toast = page
+      .locator(".toast")
+      .filter({ has: page.getByRole("link", { name: "Download" }) });
+    await toast.waitFor({ timeout: 60_000 }).catch((error: Error) => {
+      throw new Error(
+        `no "export ready" notification reached the console (is the worker's export-finished hook wired to notifications?): ${error.message}\n--- API and worker logs ---\n${stack.logs()}`,
+      );
+    });
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: /Notifications, 1 unread/ }).click();
+    await page.locator(".notification.is-unread").first().waitFor();
+    await shot("export-ready-notification");
+    await page.keyboard.press("Escape");
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      toast.getByRole("link", { name: "Download" }).click(),
+    ]);
+    const file = join(userDataDir, "export-from-toast.ndjson.gz");
+    await download.saveAs(file);
+    expectExportFile(file);
+    // Downloading from the toast marks the notification read.
+    await page.getByRole("button", { name: "Notifications", exact: true }).waitFor();
+  });
+
+  it("switches organisation, and explains why a free-plan organisation has no log", async () => {
+    if (await page.getByRole("dialog").count()) await page.keyboard.press("Escape");
+    await page.getByLabel("Organisation").selectOption(freeSlug);
+    await page.waitForURL(`**/orgs/${freeSlug}/audit-logs`);
+    await page.getByRole("heading", { name: /Team and Enterprise feature/ }).waitFor();
+    expect(await page.getByRole("table").count()).toBe(0);
+    await shot("free-plan-notice");
+    await page.getByLabel("Organisation").selectOption(orgSlug);
+    await waitForRows(events.length);
+  });
+
+  it("works at phone width", async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${stack.baseUrl}/orgs/${orgSlug}/audit-logs`);
+    await phone.locator('.log-rows [role="row"]').first().waitFor();
+    await shot("phone", phone);
+    await phone.close();
+  });
+});

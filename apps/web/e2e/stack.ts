@@ -1,0 +1,136 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+
+/**
+ * The stack as the README starts it, for end-to-end tests: the built console served by the API
+ * (`tsx src/server.ts` in apps/api, its `start` script) and a worker (`tsx src/main.ts` in
+ * apps/worker), on a free port, against the test database, with queues of their own so other
+ * test runs on the same Redis do not interfere. Organisations, users and keys come from the
+ * operator CLI, as in the README.
+ */
+
+const run = promisify(execFile);
+export const repoRoot = resolve(import.meta.dirname, "../../..");
+const tsx = join(repoRoot, "node_modules/.bin/tsx");
+
+export const testDatabaseUrl =
+  process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/auditlog_test";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface Stack {
+  baseUrl: string;
+  env: NodeJS.ProcessEnv;
+  cli: (...args: string[]) => Promise<Record<string, unknown>>;
+  logs: () => string;
+  stop: () => Promise<void>;
+}
+
+function startProcess(
+  name: string,
+  cwd: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  log: string[],
+) {
+  const child = spawn(tsx, [entry], {
+    cwd,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n")) if (line.trim()) log.push(`[${name}] ${line}`);
+    if (log.length > 400) log.splice(0, log.length - 400);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
+  try {
+    // The whole group: tsx runs the program in a child process of its own.
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }, 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startStack(): Promise<Stack> {
+  const port = await freePort();
+  const suffix = randomBytes(4).toString("hex");
+  const exportDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-exports-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    DATABASE_URL: testDatabaseUrl,
+    INGEST_QUEUE: `e2e-${suffix}-ingest`,
+    EXPORT_QUEUE: `e2e-${suffix}-exports`,
+    NOTIFY_QUEUE: `e2e-${suffix}-notifications`,
+    EXPORT_STORAGE_DIR: exportDir,
+    LOG_LEVEL: "warn",
+  };
+  const log: string[] = [];
+  // The test database is shared by every test suite; migrating is idempotent.
+  await run(tsx, ["src/migrate-cli.ts"], { cwd: join(repoRoot, "packages/db"), env });
+  const api = startProcess("api", join(repoRoot, "apps/api"), "src/server.ts", env, log);
+  const worker = startProcess("worker", join(repoRoot, "apps/worker"), "src/main.ts", env, log);
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const stop = async () => {
+    await Promise.all([stopProcess(api), stopProcess(worker)]);
+    rmSync(exportDir, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (api.exitCode !== null) throw new Error(`the API exited:\n${log.join("\n")}`);
+      const ready = await fetch(`${baseUrl}/readyz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`the API did not start:\n${log.join("\n")}`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const cli = async (...args: string[]) => {
+    const { stdout } = await run(tsx, ["apps/api/src/cli/main.ts", ...args, "--json"], {
+      cwd: repoRoot,
+      env,
+    });
+    return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+  };
+  return { baseUrl, env, cli, logs: () => log.join("\n"), stop };
+}

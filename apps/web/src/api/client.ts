@@ -1,0 +1,99 @@
+/**
+ * The console's one way to call the API: same-origin fetch with the session cookie, the CSRF
+ * header on unsafe requests, and the API's error body turned into an `ApiRequestError`.
+ * Responses are parsed with a zod schema from @auditlog/events where the caller gives one.
+ */
+
+export interface ApiErrorDetail {
+  path: string;
+  message: string;
+  position?: number;
+  token?: string;
+}
+
+export class ApiRequestError extends Error {
+  override readonly name = "ApiRequestError";
+  constructor(
+    /** HTTP status; 0 when the server could not be reached. */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ApiErrorDetail[] = [],
+    readonly requestId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Anything with zod's `parse`: the schemas of @auditlog/events. */
+export interface Parser<T> {
+  parse(value: unknown): T;
+}
+
+let csrfToken: string | null = null;
+
+/** The session's CSRF token, from login or GET /v1/me; sent as X-CSRF-Token on unsafe requests. */
+export function setCsrfToken(token: string | null | undefined): void {
+  csrfToken = token ?? null;
+}
+
+export interface RequestOptions<T> {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  body?: unknown;
+  schema?: Parser<T>;
+  signal?: AbortSignal;
+}
+
+export async function apiRequest<T>(path: string, options: RequestOptions<T> = {}): Promise<T> {
+  const method = options.method ?? "GET";
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiRequestError(
+      0,
+      "network_error",
+      "Cannot reach the server. Check your connection.",
+    );
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const error = (json as { error?: Partial<ApiRequestError> & { details?: ApiErrorDetail[] } })
+      ?.error;
+    throw new ApiRequestError(
+      response.status,
+      error?.code ?? "http_error",
+      error?.message ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+      error?.details ?? [],
+      error?.requestId,
+    );
+  }
+  return options.schema ? options.schema.parse(json) : (json as T);
+}
+
+/** Whether retrying could help: not for answers the server gave on purpose (4xx). */
+export function isRetryable(error: unknown): boolean {
+  return !(error instanceof ApiRequestError && error.status >= 400 && error.status < 500);
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiRequestError) return error.message;
+  if (error instanceof Error) return error.message;
+  return "Something went wrong";
+}

@@ -1,0 +1,77 @@
+import {
+  type AuditEntry,
+  type AuditEntryPage,
+  auditEntryPageSchema,
+  auditEntrySchema,
+  type HistogramInterval,
+  histogramSchema,
+} from "@auditlog/events";
+import { type InfiniteData, infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
+import { apiRequest } from "../../api/client.ts";
+import { type ResolvedFilters, toSearchParams } from "./filters.ts";
+
+export const pageSize = 100;
+
+const orgPath = (orgSlug: string) => `/v1/orgs/${encodeURIComponent(orgSlug)}`;
+
+/** Query keys of one organisation's log: invalidating `all` refreshes list, chart and details. */
+export const auditLogKeys = {
+  all: (orgSlug: string) => ["orgs", orgSlug, "audit-logs"] as const,
+  list: (orgSlug: string, filters: ResolvedFilters) =>
+    [...auditLogKeys.all(orgSlug), "list", filters] as const,
+  histogram: (orgSlug: string, filters: ResolvedFilters, interval: HistogramInterval) =>
+    [...auditLogKeys.all(orgSlug), "histogram", filters, interval] as const,
+  entry: (orgSlug: string, id: string) => [...auditLogKeys.all(orgSlug), "entry", id] as const,
+};
+
+/** Newest first, one cursor page at a time. */
+export function auditLogListOptions(orgSlug: string, filters: ResolvedFilters) {
+  return infiniteQueryOptions({
+    queryKey: auditLogKeys.list(orgSlug, filters),
+    queryFn: ({ pageParam, signal }) => {
+      const params = toSearchParams(filters);
+      params.set("limit", String(pageSize));
+      if (pageParam) params.set("cursor", pageParam);
+      return apiRequest(`${orgPath(orgSlug)}/audit-logs?${params}`, {
+        schema: auditEntryPageSchema,
+        signal,
+      });
+    },
+    initialPageParam: null as string | null,
+    getNextPageParam: (last: AuditEntryPage) => last.nextCursor,
+  });
+}
+
+export function histogramOptions(
+  orgSlug: string,
+  filters: ResolvedFilters,
+  interval: HistogramInterval,
+) {
+  return queryOptions({
+    queryKey: auditLogKeys.histogram(orgSlug, filters, interval),
+    queryFn: ({ signal }) => {
+      const params = toSearchParams(filters);
+      params.set("interval", interval);
+      return apiRequest(`${orgPath(orgSlug)}/audit-logs/histogram?${params}`, {
+        schema: histogramSchema,
+        signal,
+      });
+    },
+  });
+}
+
+/** One entry, for a shared link whose entry is not on the loaded pages. */
+export function auditEntryOptions(orgSlug: string, id: string) {
+  return queryOptions({
+    queryKey: auditLogKeys.entry(orgSlug, id),
+    queryFn: ({ signal }) =>
+      apiRequest(`${orgPath(orgSlug)}/audit-logs/${encodeURIComponent(id)}`, {
+        schema: auditEntrySchema,
+        signal,
+      }),
+  });
+}
+
+export function flattenPages(data: InfiniteData<AuditEntryPage> | undefined): AuditEntry[] {
+  return data?.pages.flatMap((page) => page.entries) ?? [];
+}

@@ -1,0 +1,96 @@
+import { type AuditEntry, type Category, categoryLabels } from "@auditlog/events";
+import { useState } from "react";
+import { formatFullTimestamp, formatLocalShort, formatRelative } from "../../lib/format-time.ts";
+
+export function TimeCell({ iso, now }: { iso: string; now: number }) {
+  return (
+    <time className="cell-time" dateTime={iso} title={formatFullTimestamp(iso)}>
+      <span className="cell-primary">{formatLocalShort(iso, now)}</span>
+      <span className="cell-secondary">{formatRelative(iso, now)}</span>
+    </time>
+  );
+}
+
+export function actorKindLabel(actor: AuditEntry["actor"]): string {
+  if (actor.type === "token") {
+    const parts = ["token"];
+    if (actor.tokenLast4) parts.push(`…${actor.tokenLast4}`);
+    if (actor.tokenRole) parts.push(`(${actor.tokenRole})`);
+    return parts.join(" ");
+  }
+  return actor.type;
+}
+
+function initials(name: string): string {
+  const words = name
+    .replace(/[^\p{L}\p{N}\s._-]/gu, "")
+    .split(/[\s._-]+/)
+    .filter(Boolean);
+  return ((words[0]?.[0] ?? "?") + (words[1]?.[0] ?? "")).toUpperCase();
+}
+
+function hue(text: string): number {
+  let hash = 0;
+  for (const char of text) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) % 360;
+  return hash;
+}
+
+export function Avatar({ actor, size = 28 }: { actor: AuditEntry["actor"]; size?: number }) {
+  const [failed, setFailed] = useState(false);
+  if (actor.avatarUrl && !failed) {
+    return (
+      <img
+        className="avatar"
+        src={actor.avatarUrl}
+        alt=""
+        width={size}
+        height={size}
+        loading="lazy"
+        referrerPolicy="no-referrer"
+        onError={() => setFailed(true)}
+      />
+    );
+  }
+  return (
+    <span
+      className={`avatar avatar-fallback avatar-${actor.type}`}
+      style={{ width: size, height: size, ["--avatar-hue" as string]: hue(actor.id) }}
+      aria-hidden="true"
+    >
+      {actor.type === "system" ? "⚙" : initials(actor.name)}
+    </span>
+  );
+}
+
+export function ActorCell({ actor }: { actor: AuditEntry["actor"] }) {
+  return (
+    <span className="cell-actor">
+      <Avatar actor={actor} />
+      <span className="cell-stack">
+        <span className="cell-primary" title={actor.id}>
+          {actor.name}
+        </span>
+        <span className="cell-secondary">{actorKindLabel(actor)}</span>
+      </span>
+    </span>
+  );
+}
+
+export function TypeBadge({ type, category }: { type: string; category: Category }) {
+  return (
+    <span className={`badge badge-${category}`} title={`${categoryLabels[category]}: ${type}`}>
+      {type}
+    </span>
+  );
+}
+
+export function LocationCell({ entry }: { entry: AuditEntry }) {
+  return (
+    <span className="cell-stack">
+      <span className="cell-primary">{entry.location?.formatted || "Unknown location"}</span>
+      <span className="cell-secondary mono" title="Anonymised IP address">
+        {entry.ip ?? "no IP"}
+      </span>
+    </span>
+  );
+}

@@ -1,0 +1,149 @@
+import { type AuditEntry, categoryLabels, getEventDefinition } from "@auditlog/events";
+import type { ReactNode } from "react";
+import { CopyButton } from "../../components/copy-button.tsx";
+import { Modal } from "../../components/modal.tsx";
+import { formatRelative } from "../../lib/format-time.ts";
+import { Avatar, actorKindLabel, TypeBadge } from "./entry-cells.tsx";
+
+interface EntryDetailsProps {
+  entry: AuditEntry | undefined;
+  loading: boolean;
+  error: string | null;
+  onClose: () => void;
+  now: number;
+}
+
+const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
+
+/** Everything an entry holds, in a drawer; `data` pretty-printed with a copy button. */
+export function EntryDetails({ entry, loading, error, onClose, now }: EntryDetailsProps) {
+  return (
+    <Modal
+      title="Entry details"
+      variant="drawer"
+      onClose={onClose}
+      actions={entry ? <CopyButton text={window.location.href} label="Copy link" /> : null}
+    >
+      {loading ? <DetailsSkeleton /> : null}
+      {error ? (
+        <p className="notice notice-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {entry ? <EntryBody entry={entry} now={now} /> : null}
+    </Modal>
+  );
+}
+
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+function EntryBody({ entry, now }: { entry: AuditEntry; now: number }) {
+  const definition = getEventDefinition(entry.type);
+  const json = JSON.stringify(entry.data, null, 2);
+  return (
+    <div className="details">
+      <div className="details-summary">
+        <TypeBadge type={entry.type} category={entry.category} />
+        <p className="details-description">{entry.description}</p>
+      </div>
+      <dl className="details-list">
+        <Row label="When">
+          <time dateTime={entry.occurredAt}>{fullTime.format(new Date(entry.occurredAt))}</time>
+          <span className="details-sub">
+            {entry.occurredAt} · {formatRelative(entry.occurredAt, now)}
+          </span>
+        </Row>
+        <Row label="Actor">
+          <span className="details-actor">
+            <Avatar actor={entry.actor} size={24} />
+            <span>
+              {entry.actor.name}
+              <span className="details-sub">
+                {actorKindLabel(entry.actor)} · <span className="mono">{entry.actor.id}</span>
+              </span>
+            </span>
+          </span>
+        </Row>
+        <Row label="Type">
+          <span className="mono">{entry.type}</span>
+          <span className="details-sub">
+            {definition?.title ?? "Unknown type"} · {categoryLabels[entry.category]}
+          </span>
+        </Row>
+        <Row label="Target">
+          {entry.target ? (
+            <>
+              {entry.target.name ?? entry.target.id}
+              <span className="details-sub">
+                {entry.target.type} · <span className="mono">{entry.target.id}</span>
+              </span>
+            </>
+          ) : (
+            <span className="muted">None</span>
+          )}
+        </Row>
+        <Row label="Location">
+          {entry.location?.formatted || <span className="muted">Unknown</span>}
+        </Row>
+        <Row label="IP address">
+          {entry.ip ? (
+            <>
+              <span className="mono">{entry.ip}</span>
+              <span className="details-sub">Anonymised (IPv4 /24, IPv6 /48)</span>
+            </>
+          ) : (
+            <span className="muted">Not recorded</span>
+          )}
+        </Row>
+        <Row label="User agent">
+          {entry.userAgent ? (
+            <span className="mono wrap">{entry.userAgent}</span>
+          ) : (
+            <span className="muted">Not recorded</span>
+          )}
+        </Row>
+        {entry.oauth ? (
+          <Row label="OAuth app">
+            {entry.oauth.name ?? entry.oauth.clientId}
+            <span className="details-sub mono">{entry.oauth.clientId}</span>
+          </Row>
+        ) : null}
+        <Row label="Received">
+          <time dateTime={entry.receivedAt}>{entry.receivedAt}</time>
+        </Row>
+        <Row label="Entry ID">
+          <span className="mono">{entry.id}</span>
+          {entry.hiddenByDefault ? (
+            <span className="details-sub">Hidden from the default view</span>
+          ) : null}
+        </Row>
+      </dl>
+      <section className="details-data" aria-labelledby="details-data-title">
+        <div className="details-data-head">
+          <h3 id="details-data-title">Data</h3>
+          <CopyButton text={json} label="Copy JSON" />
+        </div>
+        <pre className="json" tabIndex={0} aria-label="Entry data as JSON">
+          <code>{json}</code>
+        </pre>
+      </section>
+    </div>
+  );
+}
+
+function DetailsSkeleton() {
+  return (
+    <div className="details" aria-busy="true" aria-label="Loading the entry">
+      <span className="skeleton skeleton-type" />
+      <span className="skeleton skeleton-text" />
+      <span className="skeleton skeleton-block" />
+    </div>
+  );
+}

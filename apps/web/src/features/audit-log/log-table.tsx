@@ -1,0 +1,193 @@
+import type { AuditEntry } from "@auditlog/events";
+import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { phoneQuery, useMediaQuery } from "../../lib/use-media-query.ts";
+import { ActorCell, LocationCell, TimeCell, TypeBadge } from "./entry-cells.tsx";
+import { useFixedRows } from "./use-fixed-rows.ts";
+
+interface LogTableProps {
+  entries: AuditEntry[];
+  /** First page still loading: skeleton rows of the final height. */
+  loading: boolean;
+  hasMore: boolean;
+  loadingMore: boolean;
+  loadMoreError: ReactNode | null;
+  onLoadMore: () => void;
+  onOpen: (entry: AuditEntry) => void;
+  openId: string | null;
+  now: number;
+  /** Shown instead of rows when there are none (empty or error state). */
+  placeholder?: ReactNode;
+}
+
+const desktopRowHeight = 56;
+const phoneRowHeight = 92;
+const skeletonRows = 10;
+
+/**
+ * The log: a virtualised table (only visible rows are in the DOM), newest first, loading older
+ * pages as you scroll. Rows are one tab stop: arrows, Page Up/Down, Home and End move between
+ * them, Enter opens the details.
+ */
+export function LogTable(props: LogTableProps) {
+  const { entries, loading, hasMore, loadingMore, onLoadMore, onOpen, openId, now } = props;
+  const phone = useMediaQuery(phoneQuery);
+  const rowHeight = phone ? phoneRowHeight : desktopRowHeight;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [focusIndex, setFocusIndex] = useState(0);
+  const pendingFocus = useRef<number | null>(null);
+
+  // Placeholder rows after the loaded ones while more exist: they are where the next page lands.
+  const trailing = hasMore ? 3 : 0;
+  const count = loading ? skeletonRows : entries.length + trailing;
+  const { start, end, totalHeight, scrollToIndex } = useFixedRows({ count, rowHeight, scrollRef });
+
+  useEffect(() => {
+    if (!loading && hasMore && !loadingMore && !props.loadMoreError && end >= entries.length - 20) {
+      onLoadMore();
+    }
+  }, [loading, hasMore, loadingMore, props.loadMoreError, end, entries.length, onLoadMore]);
+
+  useEffect(() => {
+    if (focusIndex >= entries.length && entries.length > 0) setFocusIndex(entries.length - 1);
+  }, [focusIndex, entries.length]);
+
+  useEffect(() => {
+    if (pendingFocus.current === null) return;
+    const row = scrollRef.current?.querySelector<HTMLElement>(
+      `[data-index="${pendingFocus.current}"]`,
+    );
+    if (row) {
+      row.focus({ preventScroll: true });
+      pendingFocus.current = null;
+    }
+  });
+
+  const moveFocus = (index: number) => {
+    const target = Math.max(0, Math.min(entries.length - 1, index));
+    scrollToIndex(target);
+    setFocusIndex(target);
+    pendingFocus.current = target;
+  };
+
+  const onRowKeyDown = (event: KeyboardEvent<HTMLDivElement>, index: number) => {
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight || 600) / rowHeight) - 1);
+    const moves: Record<string, number> = {
+      ArrowDown: index + 1,
+      ArrowUp: index - 1,
+      PageDown: index + page,
+      PageUp: index - page,
+      Home: 0,
+      End: entries.length - 1,
+    };
+    const target = moves[event.key];
+    if (target !== undefined) {
+      event.preventDefault();
+      moveFocus(target);
+    } else if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      const entry = entries[index];
+      if (entry) onOpen(entry);
+    }
+  };
+
+  const rows: ReactNode[] = [];
+  for (let index = start; index < end; index++) {
+    const entry = loading ? undefined : entries[index];
+    const style = { height: rowHeight, transform: `translateY(${index * rowHeight}px)` };
+    if (!entry) {
+      rows.push(
+        <div
+          key={`skeleton-${index}`}
+          className="log-row log-row-skeleton"
+          style={style}
+          aria-hidden="true"
+        >
+          <span className="skeleton skeleton-time" />
+          <span className="skeleton skeleton-actor" />
+          <span className="skeleton skeleton-type" />
+          <span className="skeleton skeleton-text" />
+          <span className="skeleton skeleton-location" />
+        </div>,
+      );
+      continue;
+    }
+    rows.push(
+      <div
+        key={entry.id}
+        role="row"
+        data-index={index}
+        aria-rowindex={index + 2}
+        tabIndex={index === focusIndex ? 0 : -1}
+        className={`log-row${entry.id === openId ? " is-open" : ""}`}
+        style={style}
+        onClick={() => {
+          setFocusIndex(index);
+          onOpen(entry);
+        }}
+        onFocus={() => setFocusIndex(index)}
+        onKeyDown={(event) => onRowKeyDown(event, index)}
+      >
+        <div role="cell" className="cell cell-col-time">
+          <TimeCell iso={entry.occurredAt} now={now} />
+        </div>
+        <div role="cell" className="cell cell-col-actor">
+          <ActorCell actor={entry.actor} />
+        </div>
+        <div role="cell" className="cell cell-col-type">
+          <TypeBadge type={entry.type} category={entry.category} />
+        </div>
+        <div role="cell" className="cell cell-col-description" title={entry.description}>
+          {entry.description}
+        </div>
+        <div role="cell" className="cell cell-col-location">
+          <LocationCell entry={entry} />
+        </div>
+      </div>,
+    );
+  }
+
+  const empty = !loading && entries.length === 0;
+  return (
+    <div
+      className="log-table"
+      role="table"
+      aria-label="Audit log entries, newest first"
+      aria-rowcount={loading ? -1 : entries.length + 1}
+      aria-busy={loading || loadingMore}
+    >
+      <div role="rowgroup" className="log-head">
+        <div role="row" aria-rowindex={1} className="log-row log-row-head">
+          <div role="columnheader" className="cell cell-col-time">
+            Time
+          </div>
+          <div role="columnheader" className="cell cell-col-actor">
+            Actor
+          </div>
+          <div role="columnheader" className="cell cell-col-type">
+            Type
+          </div>
+          <div role="columnheader" className="cell cell-col-description">
+            Description
+          </div>
+          <div role="columnheader" className="cell cell-col-location">
+            Location / IP
+          </div>
+        </div>
+      </div>
+      <div ref={scrollRef} className="log-scroll" role="rowgroup">
+        {empty ? (
+          <div className="log-placeholder">{props.placeholder}</div>
+        ) : (
+          <div className="log-rows" style={{ height: totalHeight }}>
+            {rows}
+          </div>
+        )}
+        {props.loadMoreError ? (
+          <div className="log-more-error" role="alert">
+            {props.loadMoreError}
+          </div>
+        ) : null}
+      </div>
+    </div>
+  );
+}

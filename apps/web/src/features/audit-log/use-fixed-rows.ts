@@ -1,0 +1,59 @@
+import { type RefObject, useCallback, useLayoutEffect, useState } from "react";
+
+/** Height assumed before the scroll container is measured (and where it cannot be, in tests). */
+const fallbackViewport = 720;
+
+/**
+ * Windowing for rows of one fixed height in a scrolling container: only the rows in view (plus
+ * `overscan` either side) are rendered, each at `index * rowHeight`, so the list costs the same
+ * with ten rows or ten thousand and never shifts while rows load.
+ */
+export function useFixedRows(options: {
+  count: number;
+  rowHeight: number;
+  scrollRef: RefObject<HTMLElement | null>;
+  overscan?: number;
+}) {
+  const { count, rowHeight, scrollRef, overscan = 8 } = options;
+  const [viewport, setViewport] = useState({ top: 0, height: 0 });
+
+  useLayoutEffect(() => {
+    const element = scrollRef.current;
+    if (!element) return;
+    const measure = () =>
+      setViewport((previous) =>
+        previous.top === element.scrollTop && previous.height === element.clientHeight
+          ? previous
+          : { top: element.scrollTop, height: element.clientHeight },
+      );
+    measure();
+    element.addEventListener("scroll", measure, { passive: true });
+    const observer = typeof ResizeObserver === "function" ? new ResizeObserver(measure) : null;
+    observer?.observe(element);
+    return () => {
+      element.removeEventListener("scroll", measure);
+      observer?.disconnect();
+    };
+  }, [scrollRef]);
+
+  const height = viewport.height || fallbackViewport;
+  const start = Math.max(0, Math.floor(viewport.top / rowHeight) - overscan);
+  const end = Math.min(count, Math.ceil((viewport.top + height) / rowHeight) + overscan);
+
+  /** Scrolls just enough for row `index` to be fully visible. */
+  const scrollToIndex = useCallback(
+    (index: number) => {
+      const element = scrollRef.current;
+      if (!element) return;
+      const top = index * rowHeight;
+      const visible = element.clientHeight || fallbackViewport;
+      if (top < element.scrollTop) element.scrollTop = top;
+      else if (top + rowHeight > element.scrollTop + visible) {
+        element.scrollTop = top + rowHeight - visible;
+      }
+    },
+    [scrollRef, rowHeight],
+  );
+
+  return { start, end, totalHeight: count * rowHeight, scrollToIndex };
+}

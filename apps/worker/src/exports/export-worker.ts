@@ -1,0 +1,177 @@
+import {
+  listExpiredExports,
+  listUnfinishedExports,
+  markExportExpired,
+  markExportFailed,
+  type Pool,
+} from "@auditlog/db";
+import type { ExportStorage } from "@auditlog/db/export-storage";
+import {
+  type ExportJobName,
+  type ExportJobPayloads,
+  exportExpireJobSchema,
+  exportJobNames,
+} from "@auditlog/events/jobs";
+import type { Logger } from "@auditlog/observability";
+import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { callFinishedHook, exportFileKey, handleBuildExport } from "./build-export.ts";
+import type { OnExportFinished } from "./export-finished.ts";
+
+export interface ExportWorkerDeps {
+  /** The worker's shared connection (maxRetriesPerRequest: null). */
+  connection: Redis;
+  redisUrl: string;
+  queueName: string;
+  pool: Pool;
+  storage: ExportStorage;
+  logger: Logger;
+  concurrency: number;
+  lockDurationMs: number;
+  retentionDays: number;
+  expiryIntervalMs: number;
+  onExportFinished: OnExportFinished;
+}
+
+/** A queued or running export older than this with no live job is failed by the sweep. */
+export const abandonedExportAgeMs = 15 * 60 * 1000;
+
+type Handlers = {
+  [K in ExportJobName]: (job: Job<ExportJobPayloads[K]>, token?: string) => Promise<unknown>;
+};
+
+/**
+ * The consumer of the exports queue: `export.build` per requested export, and `export.expire`,
+ * which a job scheduler adds every EXPORT_EXPIRY_INTERVAL_MS (idempotent across processes).
+ */
+export async function startExportWorker(deps: ExportWorkerDeps) {
+  const shutdown = new AbortController();
+  // Progress is published on a connection of its own that fails fast instead of queueing, so a
+  // Redis hiccup never holds a build up.
+  const publisher = new Redis(deps.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2000,
+  });
+  publisher.on("error", () => {});
+  const queue = new Queue(deps.queueName, { connection: deps.connection });
+  queue.on("error", (error) => deps.logger.error("export queue error", { error: error.message }));
+
+  const buildDeps = {
+    pool: deps.pool,
+    storage: deps.storage,
+    publisher,
+    logger: deps.logger,
+    retentionDays: deps.retentionDays,
+    onExportFinished: deps.onExportFinished,
+    shutdown: shutdown.signal,
+  };
+  const handlers: Handlers = {
+    [exportJobNames.build]: (job, token) => handleBuildExport(job, token, buildDeps),
+    [exportJobNames.expire]: (job) => handleExpireExports(job, { ...deps, queue }),
+  };
+  const worker = new Worker(
+    deps.queueName,
+    async (job: Job, token?: string) => {
+      const handler = handlers[job.name as ExportJobName];
+      if (!handler) throw new UnrecoverableError(`unknown job name "${job.name}"`);
+      return handler(job, token);
+    },
+    {
+      connection: deps.connection,
+      concurrency: deps.concurrency,
+      lockDuration: deps.lockDurationMs,
+      stalledInterval: Math.max(1000, Math.floor(deps.lockDurationMs / 2)),
+      // A stall is a dead worker: resume the build elsewhere. A build that kills its worker this
+      // often is left failed, and the sweep marks its export failed.
+      maxStalledCount: 20,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  );
+  worker.on("failed", (job, error) => {
+    deps.logger.warn("export job failed", {
+      jobId: job?.id,
+      name: job?.name,
+      attempt: job?.attemptsMade,
+      error: error.message.slice(0, 300),
+    });
+  });
+  worker.on("error", (error) => deps.logger.error("export worker error", { error: error.message }));
+  await worker.waitUntilReady();
+  await queue.upsertJobScheduler(
+    exportJobNames.expire,
+    { every: deps.expiryIntervalMs },
+    {
+      name: exportJobNames.expire,
+      data: {},
+      opts: { removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
+    },
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    /** Running builds stop between batches and go back to the queue; then everything closes. */
+    close() {
+      closing ??= (async () => {
+        shutdown.abort();
+        await worker.close();
+        await queue.close().catch(() => {});
+        publisher.disconnect();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * `export.expire`: deletes the files of ready exports past their expiry and marks them expired
+ * (file first, so a failure leaves the row to retry next time, never a row pointing nowhere).
+ * Also fails exports whose build can no longer happen (the job is gone or failed for good), so
+ * nothing waits forever in `queued` or `running`.
+ */
+export async function handleExpireExports(
+  job: Job,
+  deps: Pick<ExportWorkerDeps, "pool" | "storage" | "logger" | "onExportFinished"> & {
+    queue: Queue;
+  },
+) {
+  if (!exportExpireJobSchema.safeParse(job.data ?? {}).success) {
+    throw new UnrecoverableError("malformed export.expire job");
+  }
+  const batchSize = 200;
+  let expired = 0;
+  for (;;) {
+    const batch = await listExpiredExports(deps.pool, { now: new Date(), limit: batchSize });
+    for (const record of batch) {
+      if (record.storageKey) await deps.storage.delete(record.storageKey);
+      if (await markExportExpired(deps.pool, record.id)) expired++;
+    }
+    if (batch.length < batchSize) break;
+  }
+
+  let abandoned = 0;
+  const stale = await listUnfinishedExports(deps.pool, {
+    createdBefore: new Date(Date.now() - abandonedExportAgeMs),
+    limit: batchSize,
+  });
+  for (const record of stale) {
+    const buildJob = await deps.queue.getJob(record.id);
+    const state = buildJob ? await buildJob.getState() : "missing";
+    if (!["missing", "unknown", "failed", "completed"].includes(state)) continue;
+    const failed = await markExportFailed(deps.pool, {
+      id: record.id,
+      error: "The export was interrupted and could not be resumed. Request a new export.",
+    });
+    if (failed) {
+      abandoned++;
+      for (let attempt = 1; attempt <= failed.attempts; attempt++) {
+        await deps.storage.delete(exportFileKey(failed, attempt));
+      }
+      await callFinishedHook(deps, { ...failed, status: "failed" });
+    }
+  }
+  if (expired > 0 || abandoned > 0) deps.logger.info("export sweep", { expired, abandoned });
+  return { expired, abandoned };
+}

@@ -1,0 +1,13 @@
+export { deliverWebhook, type WebhookOutcome } from "./deliver-webhook.ts";
+export {
+  createExportNotifier,
+  type ExportNotifier,
+  type ExportNotifierDeps,
+} from "./export-notifier.ts";
+export type { FinishedExport } from "./messages.ts";
+export { createNotificationWorker, type NotificationWorkerDeps } from "./notification-worker.ts";
+export {
+  type NotificationConsumers,
+  startNotificationConsumers,
+} from "./start-notifications.ts";
+export { signWebhook, webhookSecretBytes, webhookSecretPrefix } from "./webhook-signature.ts";

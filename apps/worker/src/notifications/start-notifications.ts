@@ -1,0 +1,70 @@
+import { createPrismaClient } from "@auditlog/db";
+import type { Logger } from "@auditlog/observability";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import nodemailer from "nodemailer";
+import type { WorkerEnv } from "../env.ts";
+import { createExportNotifier } from "./export-notifier.ts";
+import { createNotificationWorker } from "./notification-worker.ts";
+
+export type NotificationEnv = Pick<
+  WorkerEnv,
+  | "DATABASE_URL"
+  | "NOTIFY_QUEUE"
+  | "SMTP_URL"
+  | "SMTP_FROM"
+  | "NOTIFY_RETRY_BASE_MS"
+  | "WEBHOOK_TIMEOUT_MS"
+  | "WORKER_CONCURRENCY"
+>;
+
+/**
+ * Everything notifications need in the worker process: the `onExportFinished` hook for the export
+ * worker, and the consumer of the notifications queue (emails, webhook deliveries).
+ * `connection` is the worker's shared ioredis connection (maxRetriesPerRequest: null).
+ */
+export async function startNotificationConsumers(input: {
+  env: NotificationEnv;
+  connection: Redis;
+  logger: Logger;
+}) {
+  const { env, connection, logger } = input;
+  const prisma = createPrismaClient(env.DATABASE_URL, { max: 3 });
+  const queue = new Queue(env.NOTIFY_QUEUE, { connection });
+  queue.on("error", (error) => logger.error("notifications queue error", { error: error.message }));
+  const mailer = env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null;
+  const worker = createNotificationWorker({
+    connection,
+    queueName: env.NOTIFY_QUEUE,
+    prisma,
+    logger,
+    mailer,
+    mailFrom: env.SMTP_FROM,
+    webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    concurrency: env.WORKER_CONCURRENCY,
+  });
+  await worker.waitUntilReady();
+  const onExportFinished = createExportNotifier({
+    prisma,
+    publisher: connection,
+    queue,
+    emailEnabled: mailer !== null,
+    retryBaseMs: env.NOTIFY_RETRY_BASE_MS,
+    logger,
+  });
+  logger.info("notifications started", { queue: env.NOTIFY_QUEUE, email: mailer !== null });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await worker.close();
+      await queue.close();
+      mailer?.close();
+      await prisma.$disconnect();
+    })();
+    return closing;
+  };
+  return { onExportFinished, queue, worker, close };
+}
+
+export type NotificationConsumers = Awaited<ReturnType<typeof startNotificationConsumers>>;

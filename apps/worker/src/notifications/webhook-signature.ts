@@ -1,0 +1,27 @@
+import { createHmac } from "node:crypto";
+
+/** Secrets look like `whsec_<base64 of the key bytes>` (Standard Webhooks). */
+export const webhookSecretPrefix = "whsec_";
+
+export function webhookSecretBytes(secret: string): Buffer {
+  if (!secret.startsWith(webhookSecretPrefix)) {
+    throw new Error(`webhook secret must start with ${webhookSecretPrefix}`);
+  }
+  return Buffer.from(secret.slice(webhookSecretPrefix.length), "base64");
+}
+
+/**
+ * The `webhook-signature` header value: `v1,` and the base64 HMAC-SHA256, keyed with the secret's
+ * bytes, of `${id}.${timestamp}.${body}` (timestamp in unix seconds, body exactly as sent).
+ */
+export function signWebhook(input: {
+  secret: string;
+  id: string;
+  timestamp: number;
+  body: string;
+}): string {
+  const mac = createHmac("sha256", webhookSecretBytes(input.secret))
+    .update(`${input.id}.${input.timestamp}.${input.body}`)
+    .digest("base64");
+  return `v1,${mac}`;
+}

@@ -1,0 +1,317 @@
+import {
+  type AuditExport,
+  type ExportFormat,
+  type ExportStatus,
+  newId,
+  type ParsedQuery,
+} from "@auditlog/events";
+import type pg from "pg";
+import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
+
+/**
+ * Background exports (table `exports`). Plain SQL on the pool, like the other hot paths: the
+ * worker has no Prisma client, and every state change is a conditional UPDATE so that only the
+ * build attempt the row names can move it on.
+ */
+export interface ExportRecord {
+  id: string;
+  orgId: string;
+  /** The organisation's slug (joined), for file names, progress messages and notifications. */
+  orgSlug: string;
+  requestedBy: string;
+  requestedByName: string;
+  format: ExportFormat;
+  /** The whole filter printed in the query language. */
+  query: string;
+  includeHidden: boolean;
+  status: ExportStatus;
+  rowsWritten: number;
+  estimatedTotal: number | null;
+  fileSize: number | null;
+  storageKey: string | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  expiresAt: Date | null;
+  /** Build attempts started so far; the current attempt's number while running. */
+  attempts: number;
+}
+
+interface ExportDbRow {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  requested_by: string;
+  requested_by_name: string;
+  format: ExportFormat;
+  query: string;
+  include_hidden: boolean;
+  status: ExportStatus;
+  rows_written: string;
+  estimated_total: string | null;
+  file_size: string | null;
+  storage_key: string | null;
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  expires_at: Date | null;
+  attempts: number;
+}
+
+type Db = pg.Pool | pg.PoolClient;
+
+const exportColumns = `e.id, e.org_id, o.slug AS org_slug, e.requested_by, e.requested_by_name,
+  e.format, e.query, e.include_hidden, e.status, e.rows_written, e.estimated_total, e.file_size,
+  e.storage_key, e.error, e.created_at, e.started_at, e.finished_at, e.expires_at, e.attempts`;
+
+/** Runs an UPDATE … RETURNING e.* on `exports e` and joins the slug in for the result. */
+function returning(update: string): string {
+  return `WITH e AS (${update} RETURNING *)
+    SELECT ${exportColumns} FROM e JOIN organizations o ON o.id = e.org_id`;
+}
+
+const toNumber = (value: string | null) => (value === null ? null : Number(value));
+
+function toRecord(row: ExportDbRow): ExportRecord {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    orgSlug: row.org_slug,
+    requestedBy: row.requested_by,
+    requestedByName: row.requested_by_name,
+    format: row.format,
+    query: row.query,
+    includeHidden: row.include_hidden,
+    status: row.status,
+    rowsWritten: Number(row.rows_written),
+    estimatedTotal: toNumber(row.estimated_total),
+    fileSize: toNumber(row.file_size),
+    storageKey: row.storage_key,
+    error: row.error,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    expiresAt: row.expires_at,
+    attempts: row.attempts,
+  };
+}
+
+async function one(db: Db, sql: string, values: unknown[]): Promise<ExportRecord | null> {
+  const { rows } = await db.query<ExportDbRow>(sql, values);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/**
+ * A ready file past its expiry is expired even before the sweep deletes it; the API reports
+ * (and enforces) that at once.
+ */
+export function effectiveExportStatus(record: ExportRecord, now = new Date()): ExportStatus {
+  if (record.status === "ready" && record.expiresAt && record.expiresAt <= now) return "expired";
+  return record.status;
+}
+
+/** The API's export object (packages/events exportSchema). */
+export function toAuditExport(record: ExportRecord, now = new Date()): AuditExport {
+  return {
+    id: record.id,
+    status: effectiveExportStatus(record, now),
+    format: record.format,
+    query: record.query,
+    requestedBy: { id: record.requestedBy, name: record.requestedByName },
+    rowsWritten: record.rowsWritten,
+    estimatedTotal: record.estimatedTotal,
+    fileSize: record.fileSize,
+    error: record.error,
+    createdAt: record.createdAt.toISOString(),
+    startedAt: record.startedAt?.toISOString() ?? null,
+    finishedAt: record.finishedAt?.toISOString() ?? null,
+    expiresAt: record.expiresAt?.toISOString() ?? null,
+  };
+}
+
+export async function createExport(
+  db: Db,
+  input: {
+    orgId: string;
+    requestedBy: { id: string; name: string };
+    format: ExportFormat;
+    query: string;
+    includeHidden: boolean;
+  },
+): Promise<ExportRecord> {
+  const record = await one(
+    db,
+    returning(`INSERT INTO exports (id, org_id, requested_by, requested_by_name, format, query, include_hidden)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+    [
+      newId("exp"),
+      input.orgId,
+      input.requestedBy.id,
+      input.requestedBy.name,
+      input.format,
+      input.query,
+      input.includeHidden,
+    ],
+  );
+  if (!record) throw new Error("export insert returned no row");
+  return record;
+}
+
+/** One organisation's export: another organisation's id is simply not found. */
+export async function getExport(db: Db, orgId: string, id: string): Promise<ExportRecord | null> {
+  return one(
+    db,
+    `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
+     WHERE e.org_id = $1 AND e.id = $2`,
+    [orgId, id],
+  );
+}
+
+/** By id alone: for the worker and for signed links, which carry no organisation. */
+export async function getExportById(db: Db, id: string): Promise<ExportRecord | null> {
+  return one(
+    db,
+    `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id WHERE e.id = $1`,
+    [id],
+  );
+}
+
+export async function listExports(
+  db: Db,
+  orgId: string,
+  options: { limit: number },
+): Promise<ExportRecord[]> {
+  const { rows } = await db.query<ExportDbRow>(
+    `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
+     WHERE e.org_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2`,
+    [orgId, options.limit],
+  );
+  return rows.map(toRecord);
+}
+
+export async function deleteExport(db: Db, id: string): Promise<void> {
+  await db.query("DELETE FROM exports WHERE id = $1", [id]);
+}
+
+/**
+ * Starts a build attempt: a queued export, or a running one whose worker died, becomes running
+ * with its counters reset and `attempts` incremented (the new attempt's number). Null when the
+ * export is gone or already finished (ready, failed, expired): nothing to build.
+ */
+export async function startExportAttempt(db: Db, id: string): Promise<ExportRecord | null> {
+  return one(
+    db,
+    returning(`UPDATE exports SET status = 'running', attempts = attempts + 1, rows_written = 0,
+      estimated_total = NULL, error = NULL, started_at = now()
+      WHERE id = $1 AND status IN ('queued', 'running')`),
+    [id],
+  );
+}
+
+/** Progress of the current attempt; false when another attempt has taken over. */
+export async function updateExportProgress(
+  db: Db,
+  input: { id: string; attempt: number; rowsWritten: number; estimatedTotal?: number },
+): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE exports SET rows_written = $3, estimated_total = COALESCE($4, estimated_total)
+     WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+    [input.id, input.attempt, input.rowsWritten, input.estimatedTotal ?? null],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** Null when the attempt no longer owns the export (its file must then be discarded). */
+export async function markExportReady(
+  db: Db,
+  input: {
+    id: string;
+    attempt: number;
+    rowsWritten: number;
+    fileSize: number;
+    storageKey: string;
+    expiresAt: Date;
+  },
+): Promise<ExportRecord | null> {
+  return one(
+    db,
+    returning(`UPDATE exports SET status = 'ready', rows_written = $3, file_size = $4,
+      storage_key = $5, expires_at = $6, finished_at = now(), error = NULL
+      WHERE id = $1 AND attempts = $2 AND status = 'running'`),
+    [
+      input.id,
+      input.attempt,
+      input.rowsWritten,
+      input.fileSize,
+      input.storageKey,
+      input.expiresAt.toISOString(),
+    ],
+  );
+}
+
+/**
+ * Marks an unfinished export failed. With `attempt`, only while that attempt owns it; without,
+ * whatever attempt (for the API when queueing fails, and the sweep of abandoned builds).
+ */
+export async function markExportFailed(
+  db: Db,
+  input: { id: string; error: string; attempt?: number },
+): Promise<ExportRecord | null> {
+  return one(
+    db,
+    returning(`UPDATE exports SET status = 'failed', error = $2, finished_at = now()
+      WHERE id = $1 AND status IN ('queued', 'running') AND ($3::int IS NULL OR attempts = $3)`),
+    [input.id, input.error, input.attempt ?? null],
+  );
+}
+
+/** Ready exports whose file has passed its expiry, oldest first. */
+export async function listExpiredExports(
+  db: Db,
+  input: { now: Date; limit: number },
+): Promise<ExportRecord[]> {
+  const { rows } = await db.query<ExportDbRow>(
+    `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
+     WHERE e.status = 'ready' AND e.expires_at <= $1 ORDER BY e.expires_at LIMIT $2`,
+    [input.now.toISOString(), input.limit],
+  );
+  return rows.map(toRecord);
+}
+
+/** Call once the file is deleted; a no-op for an export that is no longer ready. */
+export async function markExportExpired(db: Db, id: string): Promise<ExportRecord | null> {
+  return one(
+    db,
+    returning(`UPDATE exports SET status = 'expired' WHERE id = $1 AND status = 'ready'`),
+    [id],
+  );
+}
+
+/** Queued or running exports created before `createdBefore`: candidates for the abandoned sweep. */
+export async function listUnfinishedExports(
+  db: Db,
+  input: { createdBefore: Date; limit: number },
+): Promise<ExportRecord[]> {
+  const { rows } = await db.query<ExportDbRow>(
+    `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
+     WHERE e.status IN ('queued', 'running') AND e.created_at < $1
+     ORDER BY e.created_at LIMIT $2`,
+    [input.createdBefore.toISOString(), input.limit],
+  );
+  return rows.map(toRecord);
+}
+
+/** How many entries a query selects: the export's estimated total (and the test's yardstick). */
+export async function countMatchingEntries(
+  db: pg.Pool,
+  input: { orgId: string; query: ParsedQuery; options?: EntryQueryOptions },
+): Promise<number> {
+  const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM audit_entries WHERE ${where}`,
+    params.values,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
