@@ -228,20 +228,19 @@ export function decodeCursor(text: string): EntryCursor | null {
   }
 }
 
-/**
- * One page, newest first, by keyset on (occurred_at, id): stable while new entries arrive,
- * and as fast a thousand pages deep as on the first.
- */
-export async function listEntries(
+interface PageInput {
+  orgId: string;
+  query: ParsedQuery;
+  limit: number;
+  cursor?: EntryCursor | null;
+  options?: EntryQueryOptions;
+}
+
+/** One page of raw rows by keyset on (occurred_at, id), and the cursor after it. */
+async function fetchEntryRows(
   db: pg.Pool,
-  input: {
-    orgId: string;
-    query: ParsedQuery;
-    limit: number;
-    cursor?: EntryCursor | null;
-    options?: EntryQueryOptions;
-  },
-): Promise<{ entries: AuditEntry[]; rows: EntryRow[]; nextCursor: string | null }> {
+  input: PageInput,
+): Promise<{ rows: EntryRow[]; nextCursor: EntryCursor | null }> {
   const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
   let keyset = "";
   if (input.cursor) {
@@ -256,10 +255,23 @@ export async function listEntries(
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   const nextCursor =
-    rows.length > input.limit && last
-      ? encodeCursor({ time: last.cursor_time, id: last.id })
-      : null;
-  return { entries: page.map(toAuditEntry), rows: page, nextCursor };
+    rows.length > input.limit && last ? { time: last.cursor_time, id: last.id } : null;
+  return { rows: page, nextCursor };
+}
+
+/**
+ * One page, newest first, by keyset on (occurred_at, id): stable while new entries arrive,
+ * and as fast a thousand pages deep as on the first.
+ */
+export async function listEntries(
+  db: pg.Pool,
+  input: PageInput,
+): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
+  const page = await fetchEntryRows(db, input);
+  return {
+    entries: page.rows.map(toAuditEntry),
+    nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
+  };
 }
 
 export async function getEntry(db: pg.Pool, orgId: string, id: string): Promise<AuditEntry | null> {
@@ -284,22 +296,26 @@ export async function* streamEntries(
     options?: EntryQueryOptions;
   },
 ): AsyncGenerator<EntryRow[]> {
-  let cursor: EntryCursor | null = null;
-  let remaining = input.max;
   const batchSize = input.batchSize ?? 1000;
-  while (remaining > 0) {
-    const page = await listEntries(db, {
+  const fetchPage = (cursor: EntryCursor | null, remaining: number) =>
+    fetchEntryRows(db, {
       orgId: input.orgId,
       query: input.query,
       limit: Math.min(batchSize, remaining),
       cursor,
       options: input.options,
     });
-    if (page.rows.length > 0) yield page.rows;
+  let remaining = input.max;
+  let pending = remaining > 0 ? fetchPage(null, remaining) : null;
+  while (pending) {
+    const page = await pending;
     remaining -= page.rows.length;
-    const last = page.rows.at(-1);
-    if (!page.nextCursor || !last) return;
-    cursor = { time: last.cursor_time, id: last.id };
+    // Ask for the next page before the caller serialises this one, so PostgreSQL and Node work
+    // at the same time; at most two pages are ever held.
+    pending = page.nextCursor && remaining > 0 ? fetchPage(page.nextCursor, remaining) : null;
+    // A consumer that stops early leaves the prefetch unawaited: it must not become unhandled.
+    pending?.catch(() => {});
+    if (page.rows.length > 0) yield page.rows;
   }
 }
 
