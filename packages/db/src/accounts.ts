@@ -11,6 +11,11 @@ export function planHasAuditLogs(plan: string): boolean {
   return plan === "team" || plan === "enterprise";
 }
 
+/** What an organisation without audit logs is told, wherever it asks. */
+export function planLacksAuditLogs(org: { slug: string; plan: string }): string {
+  return `organization "${org.slug}" is on the ${org.plan} plan, which has no audit logs; upgrade to team or enterprise`;
+}
+
 export class ConflictError extends Error {}
 export class NotFoundError extends Error {}
 

@@ -1,4 +1,4 @@
-import { findOrgMembership, planHasAuditLogs } from "@auditlog/db";
+import { findOrgMembership, planHasAuditLogs, planLacksAuditLogs } from "@auditlog/db";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../types.ts";
@@ -22,10 +22,7 @@ export function requireOrgAdmin(options: { param?: string } = {}) {
       throw new ApiError("forbidden", `only admins of ${org.slug} can read its audit log`);
     }
     if (!planHasAuditLogs(org.plan)) {
-      throw new ApiError(
-        "forbidden",
-        `organization "${org.slug}" is on the ${org.plan} plan, which has no audit logs; upgrade to team or enterprise`,
-      );
+      throw new ApiError("forbidden", planLacksAuditLogs(org));
     }
     c.set("org", org);
     await next();

@@ -14,6 +14,7 @@ import {
   startSession,
 } from "../auth/sessions.ts";
 import { ApiError } from "../errors.ts";
+import { readJsonBody } from "../http/json-body.ts";
 import { userAuth } from "../middleware/user-auth.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -21,33 +22,6 @@ const loginSchema = z.object({
   email: z.email("must be an email address").max(320),
   password: z.string().min(1, "is required").max(maxPasswordLength),
 });
-
-/** Parses a small JSON body against `schema`; 415/400 (naming the fields) otherwise. */
-export async function readJsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
-  const contentType = c.req.header("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-    throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
-  }
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new ApiError("invalid_json", "request body is not valid JSON");
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => ({
-      path: issue.path.join(".") || "(body)",
-      message: issue.message,
-    }));
-    throw new ApiError(
-      "validation_failed",
-      `invalid request body: ${details.map((d) => d.path).join(", ")}`,
-      details,
-    );
-  }
-  return parsed.data;
-}
 
 const smallBody = bodyLimit({
   maxSize: 16 * 1024,

@@ -1,9 +1,10 @@
-import { planHasAuditLogs } from "@auditlog/db";
+import { planHasAuditLogs, planLacksAuditLogs } from "@auditlog/db";
 import { type FieldIssue, newId, validateEvent } from "@auditlog/events";
 import type { IngestBatchJob } from "@auditlog/events/jobs";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../errors.ts";
+import { readJson } from "../http/json-body.ts";
 import { enqueueBatch } from "../ingest/enqueue.ts";
 import { apiKeyAuth } from "../middleware/api-key-auth.ts";
 import type { AppEnv } from "../types.ts";
@@ -26,22 +27,9 @@ export const eventsRoutes = new Hono<AppEnv>().post(
   async (c) => {
     const org = c.var.ingestOrg;
     if (!planHasAuditLogs(org.plan)) {
-      throw new ApiError(
-        "forbidden",
-        `organization "${org.slug}" is on the ${org.plan} plan, which has no audit logs; upgrade to team or enterprise`,
-      );
+      throw new ApiError("forbidden", planLacksAuditLogs(org));
     }
-    const contentType = c.req.header("content-type") ?? "";
-    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
-      throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
-    }
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw new ApiError("invalid_json", "request body is not valid JSON");
-    }
-    const { events, prefix } = splitBody(body);
+    const { events, prefix } = splitBody(await readJson(c));
 
     const issues: FieldIssue[] = [];
     const receivedAt = new Date();

@@ -24,11 +24,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { checkExportLink, exportDownloadPath, exportLinkSecret } from "../auth/export-links.ts";
 import { ApiError } from "../errors.ts";
+import { readJsonBody } from "../http/json-body.ts";
 import { recordUserAction, withinRedisDeadline } from "../ingest/enqueue.ts";
 import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
 import { userAuth } from "../middleware/user-auth.ts";
 import type { AppEnv } from "../types.ts";
-import { readJsonBody } from "./auth.ts";
 import { readExportQuery, readLimit } from "./entry-query-input.ts";
 
 /** Build attempts per export: transient failures (database, storage) retry with backoff. */

@@ -3,11 +3,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
+import { readJsonBody } from "../http/json-body.ts";
 import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
 import { userAuth } from "../middleware/user-auth.ts";
 import type { AppEnv } from "../types.ts";
 import { generateWebhookSecret, validateWebhookUrl } from "../webhooks/webhook-config.ts";
-import { readJsonBody } from "./auth.ts";
 
 const putWebhookSchema = z.strictObject({
   url: z.string({ error: "is required" }),

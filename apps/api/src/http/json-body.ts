@@ -1,0 +1,34 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ApiError } from "../errors.ts";
+import type { AppEnv } from "../types.ts";
+
+/** The request's JSON body: 415 unless it is declared JSON, 400 unless it parses. */
+export async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const contentType = c.req.header("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ApiError("invalid_json", "request body is not valid JSON");
+  }
+}
+
+/** Parses a JSON body against `schema`; 415/400 (naming the fields) otherwise. */
+export async function readJsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(await readJson(c));
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => ({
+      path: issue.path.join(".") || "(body)",
+      message: issue.message,
+    }));
+    throw new ApiError(
+      "validation_failed",
+      `invalid request body: ${details.map((d) => d.path).join(", ")}`,
+      details,
+    );
+  }
+  return parsed.data;
+}
