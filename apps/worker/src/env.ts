@@ -22,7 +22,7 @@ const envSchema = z.object({
   EXPORT_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
   /** How often the expiry sweep runs. */
   EXPORT_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   /** How long a job stays locked to a worker that stopped answering (crashed) before retry. */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Paths to MaxMind-format (.mmdb) city databases; an empty value turns geolocation off. */

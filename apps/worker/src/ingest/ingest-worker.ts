@@ -1,4 +1,4 @@
-import { insertAuditEntries, insertDeadLetters, type Pool } from "@auditlog/db";
+import { insertDeadLetters, type Pool } from "@auditlog/db";
 import {
   type IngestJobName,
   type IngestJobPayloads,
@@ -10,6 +10,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Geolocator } from "../geo/geolocate.ts";
 import { buildEntries, withoutFullIp } from "./build-entries.ts";
+import { createInsertBatcher, type EntryInserter } from "./insert-batcher.ts";
 
 export interface IngestWorkerDeps {
   connection: Redis;
@@ -24,8 +25,9 @@ export interface IngestWorkerDeps {
 type Handlers = { [K in IngestJobName]: (job: Job<IngestJobPayloads[K]>) => Promise<unknown> };
 
 export function createIngestWorker(deps: IngestWorkerDeps): Worker {
+  const inserter = createInsertBatcher(deps.pool);
   const handlers: Handlers = {
-    [ingestJobNames.batch]: (job) => handleIngestBatch(job, deps),
+    [ingestJobNames.batch]: (job) => handleIngestBatch(job, { ...deps, inserter }),
   };
   const worker = new Worker(
     deps.queueName,
@@ -56,7 +58,7 @@ export function createIngestWorker(deps: IngestWorkerDeps): Worker {
   return worker;
 }
 
-async function handleIngestBatch(job: Job, deps: IngestWorkerDeps) {
+async function handleIngestBatch(job: Job, deps: IngestWorkerDeps & { inserter: EntryInserter }) {
   const parsed = ingestBatchJobSchema.safeParse(job.data);
   if (!parsed.success) {
     // The API never produces this; keep what can be kept rather than dropping it silently.
@@ -77,7 +79,7 @@ async function handleIngestBatch(job: Job, deps: IngestWorkerDeps) {
   }
   const batch = buildEntries(parsed.data, deps.geolocator, `job:${deps.queueName}:${job.id}`);
   // Both inserts are idempotent, so a retry after a crash between them is harmless.
-  const inserted = await insertAuditEntries(deps.pool, batch.entries);
+  await deps.inserter.insert(batch.entries);
   const deadLettered = await insertDeadLetters(deps.pool, batch.deadLetters);
   if (batch.deadLetters.length > 0) {
     deps.logger.warn("events refused", {
@@ -85,5 +87,5 @@ async function handleIngestBatch(job: Job, deps: IngestWorkerDeps) {
       count: batch.deadLetters.length,
     });
   }
-  return { inserted, duplicates: batch.entries.length - inserted, deadLettered };
+  return { stored: batch.entries.length, deadLettered };
 }
