@@ -269,7 +269,7 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
     const { org, admin, secret } = await orgWithWebhook("notify-flaky", "/flaky");
     const finished = finishedExport(org.id, admin.user.id);
     const completed = new Promise<{ attemptsMade: number }>((resolve) => {
-      consumers.worker.on("completed", (job) => {
+      consumers.worker?.on("completed", (job) => {
         if (job.data?.payload?.data?.exportId === finished.id) resolve(job);
       });
     });

