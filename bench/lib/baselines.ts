@@ -1,0 +1,302 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { performance } from "node:perf_hooks";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  type AuditEntryRow,
+  createPool,
+  createPrismaClient,
+  insertAuditEntries,
+} from "@auditlog/db";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { copyLine, entryColumns, rowPool } from "./pool.ts";
+import type { BenchSize } from "./sizes.ts";
+import {
+  benchDatabaseUrl,
+  createOrgAvoiding,
+  partitionTable,
+  queueName,
+  redisUrl,
+  repoRoot,
+  runId,
+} from "./stack.ts";
+import { formatCount, log, rng, sleep } from "./util.ts";
+
+export const copyTable = "bench_copy_entries";
+
+/**
+ * A regular (logged, like audit_entries) table with audit_entries' columns, defaults, checks,
+ * hash partitioning and every one of its indexes, rebuilt from the catalog so it follows the
+ * migrations.
+ */
+async function createCopyTable(pool: pg.Pool): Promise<string[]> {
+  await pool.query(`DROP TABLE IF EXISTS ${copyTable}`);
+  await pool.query(
+    `CREATE TABLE ${copyTable} (LIKE audit_entries INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+     PARTITION BY HASH (org_id)`,
+  );
+  const { rows: parts } = await pool.query<{ bound: string }>(
+    `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i
+       JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_entries'::regclass`,
+  );
+  for (const [index, part] of parts.entries()) {
+    await pool.query(
+      `CREATE TABLE ${copyTable}_p${String(index).padStart(2, "0")} PARTITION OF ${copyTable} ${part.bound}`,
+    );
+  }
+  const { rows: indexes } = await pool.query<{ indexname: string; indexdef: string }>(
+    `SELECT indexname, indexdef FROM pg_indexes
+      WHERE schemaname = 'public' AND tablename = 'audit_entries' ORDER BY indexname`,
+  );
+  for (const index of indexes) {
+    const definition = index.indexdef
+      .replace(/ ON (ONLY )?public\.audit_entries /, ` ON public.${copyTable} `)
+      .replace(
+        /INDEX (\S+) ON/,
+        (_, name: string) => `INDEX ${name.replace("audit_entries", copyTable)} ON`,
+      );
+    await pool.query(definition);
+  }
+  return indexes.map((index) => index.indexname);
+}
+
+export interface CopyBaseline {
+  rows: number;
+  streams: number;
+  seconds: number;
+  rowsPerSecond: number;
+  table: string;
+  indexes: string[];
+}
+
+/** Raw COPY (pg-copy-streams) of realistic stored rows, `streams` connections in parallel. */
+export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
+  const pool = new pg.Pool({ connectionString: benchDatabaseUrl, max: size.copyStreams + 1 });
+  try {
+    const indexes = await createCopyTable(pool);
+    const { templates, ips } = rowPool();
+    log(`COPY baseline: preparing ${formatCount(size.copyRows)} rows`);
+    const random = rng(7);
+    const orgId = "org_bench_copy_baseline";
+    const base = Date.now() - 86_400_000;
+    const perStream = Math.ceil(size.copyRows / size.copyStreams);
+    const streams: Buffer[][] = [];
+    let n = 0;
+    for (let s = 0; s < size.copyStreams; s++) {
+      const chunks: Buffer[] = [];
+      for (let start = 0; start < perStream && n < size.copyRows; start += 1000) {
+        let text = "";
+        for (let i = start; i < Math.min(start + 1000, perStream) && n < size.copyRows; i++, n++) {
+          const template = templates[Math.floor(random() * templates.length)];
+          const ip = ips[Math.floor(random() * ips.length)];
+          if (!template || !ip) throw new Error("empty pool");
+          const id = `evt_${n.toString(16).padStart(24, "0")}`;
+          text += copyLine(orgId, id, new Date(base + n * 3), template, ip);
+        }
+        chunks.push(Buffer.from(text));
+      }
+      streams.push(chunks);
+    }
+    const clients = await Promise.all(streams.map(() => pool.connect()));
+    log(`COPY baseline: loading into ${copyTable} over ${size.copyStreams} connections`);
+    const started = performance.now();
+    await Promise.all(
+      streams.map((chunks, i) =>
+        pipeline(
+          Readable.from(chunks),
+          (clients[i] as pg.PoolClient).query(
+            copyFrom(`COPY ${copyTable} (${entryColumns.join(", ")}) FROM STDIN`),
+          ),
+        ),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    for (const client of clients) client.release();
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${copyTable}`);
+    if (Number(rows[0]?.n) !== size.copyRows) throw new Error("COPY baseline lost rows");
+    await pool.query(`DROP TABLE ${copyTable}`);
+    return {
+      rows: size.copyRows,
+      streams: size.copyStreams,
+      seconds,
+      rowsPerSecond: size.copyRows / seconds,
+      table: `${copyTable} (regular/logged, hash-partitioned like audit_entries)`,
+      indexes,
+    };
+  } finally {
+    await pool.end();
+  }
+}
+
+export interface BullmqBaseline {
+  jobs: number;
+  concurrency: number;
+  inFlight: number;
+  seconds: number;
+  jobsPerSecond: number;
+}
+
+/**
+ * Raw BullMQ: add `jobs` empty jobs (with the API's job options, `inFlight` adds outstanding like
+ * concurrent HTTP requests) while a separate process drains them with the worker's concurrency.
+ */
+export async function bullmqBaseline(
+  size: BenchSize,
+  concurrency: number,
+): Promise<BullmqBaseline> {
+  const name = queueName("bullmq-baseline");
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection });
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/lib/bullmq-drain-worker.ts"], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      BENCH_QUEUE: name,
+      BENCH_JOBS: String(size.bullmqJobs),
+      BENCH_CONCURRENCY: String(concurrency),
+      BENCH_REDIS_URL: redisUrl,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = once(child, "exit");
+  try {
+    while ((await queue.getWorkersCount()) === 0) await sleep(100);
+    const inFlight = 32;
+    log(`BullMQ baseline: ${formatCount(size.bullmqJobs)} empty jobs, ${inFlight} adds in flight`);
+    const startedAt = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < size.bullmqJobs) {
+          next++;
+          await queue.add(
+            "bench.empty",
+            {},
+            {
+              attempts: 20,
+              backoff: { type: "exponential", delay: 500 },
+              removeOnComplete: true,
+            },
+          );
+        }
+      }),
+    );
+    const timeout = setTimeout(() => child.kill("SIGKILL"), 300_000);
+    await exited;
+    clearTimeout(timeout);
+    const { lastCompletedAt } = JSON.parse(output.trim()) as { lastCompletedAt: number };
+    const seconds = (lastCompletedAt - startedAt) / 1000;
+    return {
+      jobs: size.bullmqJobs,
+      concurrency,
+      inFlight,
+      seconds,
+      jobsPerSecond: size.bullmqJobs / seconds,
+    };
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+export interface InsertBaseline {
+  rows: number;
+  batchSize: number;
+  connections: number;
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+/**
+ * The worker's own statement without the API, the queue or the worker process: prebuilt
+ * 100-row batches through `insertAuditEntries` (INSERT … SELECT unnest … ON CONFLICT DO NOTHING,
+ * one transaction each) on `connections` connections, into a scratch organisation with a
+ * partition of its own (emptied afterwards). Shows how much of the gap to COPY is PostgreSQL's.
+ */
+export async function insertBaseline(
+  rows: number,
+  connections: number,
+  avoidPartitions: Set<number>,
+  batchSize = 100,
+): Promise<InsertBaseline> {
+  const prisma = createPrismaClient(benchDatabaseUrl);
+  const pool = createPool(benchDatabaseUrl, { max: connections + 1 });
+  const slug = `bench-insert-${runId}`;
+  const { org, partition } = await createOrgAvoiding(prisma, pool, slug, avoidPartitions);
+  try {
+    const { templates, ips } = rowPool();
+    const random = rng(11);
+    const base = Date.now() - 3_600_000;
+    const batches: AuditEntryRow[][] = [];
+    for (let n = 0; n < rows; n += batchSize) {
+      const batch: AuditEntryRow[] = [];
+      for (let i = n; i < Math.min(rows, n + batchSize); i++) {
+        const t = templates[Math.floor(random() * templates.length)];
+        const ip = ips[Math.floor(random() * ips.length)];
+        if (!t || !ip) throw new Error("empty pool");
+        const time = new Date(base + i);
+        batch.push({
+          orgId: org.id,
+          id: `evt_${i.toString(16).padStart(24, "0")}`,
+          type: t.type,
+          category: t.category,
+          hiddenByDefault: t.hiddenByDefault,
+          occurredAt: time,
+          receivedAt: time,
+          actorType: t.actorType as AuditEntryRow["actorType"],
+          actorId: t.actorId,
+          actorName: t.actorName,
+          actorAvatarUrl: t.actorAvatarUrl,
+          actorTokenRole: t.actorTokenRole,
+          actorTokenLast4: t.actorTokenLast4,
+          targetType: t.targetType,
+          targetId: t.targetId,
+          targetName: t.targetName,
+          description: t.description,
+          ip: ip.ip,
+          countryCode: ip.countryCode,
+          region: ip.region,
+          city: ip.city,
+          userAgent: t.userAgent,
+          oauthClientId: null,
+          oauthName: null,
+          data: t.data,
+        });
+      }
+      batches.push(batch);
+    }
+    log(
+      `insert baseline: ${formatCount(rows)} rows in ${batchSize}-row statements on ${connections} connections`,
+    );
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (next < batches.length) {
+          const batch = batches[next++] as AuditEntryRow[];
+          await insertAuditEntries(pool, batch);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return { rows, batchSize, connections, seconds, rowsPerSecond: rows / seconds };
+  } finally {
+    const table = await partitionTable(pool, partition);
+    const others = await pool.query(`SELECT 1 FROM ${table} WHERE org_id <> $1 LIMIT 1`, [org.id]);
+    if (others.rowCount === 0) await pool.query(`TRUNCATE ${table}`);
+    else await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [org.id]);
+    await prisma.organization.delete({ where: { id: org.id } });
+    await prisma.$disconnect();
+    await pool.end();
+  }
+}

@@ -1,0 +1,200 @@
+import { rmSync } from "node:fs";
+import { createPool, createPrismaClient } from "@auditlog/db";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import type { SeededOrg } from "./seed.ts";
+import {
+  benchDatabaseUrl,
+  cpuProfileArgs,
+  createAdminToken,
+  idleRss,
+  redisUrl,
+  type StackQueues,
+  startWorker,
+} from "./stack.ts";
+import { formatCount, httpRequest, log, round, sampleRss, sleep } from "./util.ts";
+
+export interface ExportCaseResult {
+  org: string;
+  entries: number;
+  format: string;
+  status: string;
+  rowsWritten: number;
+  fileSize: number | null;
+  /** Worker-side: rowsWritten / (finishedAt − startedAt). */
+  entriesPerSecond: number;
+  /** From the request to the first poll that saw it ready. */
+  wallSeconds: number;
+  idleRssMb: number;
+  peakRssMb: number;
+  hwmMb: number;
+  rssTimeline: { t: number; rssMb: number; anonMb: number }[];
+  error?: string;
+}
+
+export interface ExportResult {
+  ran: boolean;
+  reason?: string;
+  /** Idle RSS of a started worker with and without the geolocation databases. */
+  idleRssWithGeoMb: number;
+  idleRssWithoutGeoMb: number;
+  cases: ExportCaseResult[];
+}
+
+interface ExportView {
+  id: string;
+  status: string;
+  rowsWritten: number;
+  fileSize: number | null;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** An export whose row count and status do not move for this long is recorded as stalled. */
+const stallSeconds = 120;
+
+function readExport(body: string): ExportView {
+  const value = JSON.parse(body) as ExportView | { export: ExportView };
+  return "export" in value ? value.export : value;
+}
+
+/**
+ * Background exports through the API (`POST /v1/orgs/:org/exports {format}`, polled until
+ * ready), each built by a worker process started just for it, whose RSS is sampled from /proc.
+ */
+export async function runExports(
+  port: number,
+  queues: StackQueues,
+  datasets: { org: SeededOrg; formats: string[] }[],
+  concurrency: number,
+  profile = false,
+): Promise<ExportResult> {
+  const prisma = createPrismaClient(benchDatabaseUrl);
+  const pool = createPool(benchDatabaseUrl, { max: 1 });
+  const base = `http://127.0.0.1:${port}/v1/orgs`;
+  const cases: ExportCaseResult[] = [];
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const exportQueue = new Queue(queues.export, { connection });
+  try {
+    // Geolocation databases' share of a worker's memory: idle RSS with and without them.
+    const noGeo = await startWorker("worker-nogeo", queues, {
+      concurrency,
+      env: { GEOIP_IPV4_DATABASE: "", GEOIP_IPV6_DATABASE: "" },
+    });
+    const idleRssWithoutGeoMb = round(await idleRss(noGeo.pid));
+    await noGeo.stop();
+
+    const tokens = new Map<string, string>();
+    let idleRssWithGeoMb = Number.NaN;
+    for (const { org, formats } of datasets) {
+      for (const format of formats) {
+        let token = tokens.get(org.slug);
+        if (!token) {
+          token = await createAdminToken(prisma, org.slug);
+          tokens.set(org.slug, token);
+        }
+        const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+        const worker = await startWorker(`worker-export-${format}-${org.entries}`, queues, {
+          concurrency,
+          waitForExport: true,
+          nodeArgs: profile ? cpuProfileArgs(`export-worker-${format}-${org.entries}`) : [],
+        });
+        try {
+          const idleRssMb = round(await idleRss(worker.pid));
+          if (Number.isNaN(idleRssWithGeoMb)) idleRssWithGeoMb = idleRssMb;
+          log(
+            `export: ${format} of ${org.slug} (${formatCount(org.entries)} entries), worker idle RSS ${idleRssMb} MB`,
+          );
+          const sampler = sampleRss(worker.pid, 100);
+          const requested = Date.now();
+          const created = await httpRequest(`${base}/${org.slug}/exports`, {
+            method: "POST",
+            headers,
+            body: JSON.stringify({ format }),
+          });
+          if (created.status === 404 && cases.length === 0) {
+            sampler.stop();
+            return {
+              ran: false,
+              reason: `POST /v1/orgs/:org/exports answered 404 (${created.body.slice(0, 200)}): the export route is not there yet`,
+              idleRssWithGeoMb,
+              idleRssWithoutGeoMb,
+              cases,
+            };
+          }
+          if (created.status >= 300) {
+            throw new Error(`POST exports: ${created.status} ${created.body.slice(0, 500)}`);
+          }
+          const id = readExport(created.body).id;
+          let view = readExport(created.body);
+          let lastLogged = 0;
+          let lastChange = Date.now();
+          while (!["ready", "failed", "expired"].includes(view.status)) {
+            await sleep(250);
+            const answer = await httpRequest(`${base}/${org.slug}/exports/${id}`, { headers });
+            if (answer.status !== 200) {
+              throw new Error(`GET export: ${answer.status} ${answer.body}`);
+            }
+            const previous = view;
+            view = readExport(answer.body);
+            if (view.status !== previous.status || view.rowsWritten !== previous.rowsWritten) {
+              lastChange = Date.now();
+            }
+            if (Date.now() - lastLogged > 5000) {
+              lastLogged = Date.now();
+              log(`  … ${view.status}, ${formatCount(view.rowsWritten)} rows written`);
+            }
+            if (Date.now() - lastChange > stallSeconds * 1000) {
+              log(`export: no progress for ${stallSeconds}s; recording it as stalled`);
+              view = { ...view, status: "stalled" };
+              break;
+            }
+          }
+          const wallSeconds = (Date.now() - requested) / 1000;
+          const memory = sampler.stop();
+          const buildSeconds =
+            view.startedAt && view.finishedAt
+              ? (Date.parse(view.finishedAt) - Date.parse(view.startedAt)) / 1000
+              : wallSeconds;
+          cases.push({
+            org: org.slug,
+            entries: org.entries,
+            format,
+            status: view.status,
+            rowsWritten: view.rowsWritten,
+            fileSize: view.fileSize,
+            entriesPerSecond: Math.round(view.rowsWritten / buildSeconds),
+            wallSeconds: round(wallSeconds, 2),
+            idleRssMb,
+            peakRssMb: round(memory.maxRssMb),
+            hwmMb: round(memory.hwmMb),
+            rssTimeline: memory.timeline.filter((_, i) => i % 10 === 0),
+            ...(view.error ? { error: view.error } : {}),
+          });
+          log(
+            `export: ${view.status}: ${formatCount(view.rowsWritten)} rows, ${formatCount(view.rowsWritten / buildSeconds)}/s, peak RSS ${round(memory.hwmMb)} MB`,
+          );
+        } finally {
+          await worker.stop();
+          // Nothing of this case may reach the next one: no job left behind, no file kept.
+          await exportQueue.obliterate({ force: true }).catch(() => {});
+          rmSync(queues.exportDir, { recursive: true, force: true });
+        }
+      }
+    }
+    return { ran: true, idleRssWithGeoMb, idleRssWithoutGeoMb, cases };
+  } finally {
+    // Exports record `org.audit_log.export` entries in the seeded organisations: remove them
+    // (seeded actors never have `usr_` ids) so the datasets keep their exact counts.
+    for (const { org } of datasets) {
+      await pool.query("DELETE FROM audit_entries WHERE org_id = $1 AND actor_id LIKE 'usr\\_%'", [
+        org.id,
+      ]);
+    }
+    await exportQueue.close();
+    connection.disconnect();
+    await prisma.$disconnect();
+    await pool.end();
+  }
+}

@@ -1,0 +1,348 @@
+import { createPool, createPrismaClient } from "@auditlog/db";
+import autocannon from "autocannon";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import type pg from "pg";
+import { eventFactory } from "./data.ts";
+import type { BenchSize } from "./sizes.ts";
+import {
+  benchDatabaseUrl,
+  cpuProfileArgs,
+  createIngestKey,
+  createOrgAvoiding,
+  freePort,
+  type ManagedProcess,
+  partitionTable,
+  redisUrl,
+  runId,
+  stackQueues,
+  startApi,
+  startWorker,
+} from "./stack.ts";
+import {
+  formatCount,
+  log,
+  pacedLoad,
+  percentile,
+  readProcessMemory,
+  round,
+  sleep,
+} from "./util.ts";
+
+export interface IngestResult {
+  workerConcurrency: number;
+  connections: number;
+  batchSize: number;
+  warmupSeconds: number;
+  windowSeconds: number;
+  /** Rows committed to PostgreSQL inside the window (by stored_at), per second. */
+  committedPerSecond: number;
+  /** The slowest 5-second stretch of the window, per second: what "sustained" means here. */
+  committedMin5sPerSecond: number;
+  perSecond: number[];
+  acceptedPerSecond: number;
+  non2xx: number;
+  errors: number;
+  backlogEventsAtEnd: number;
+  drainSeconds: number;
+  latency: {
+    targetRequestsPerSecond: number;
+    seconds: number;
+    /** Evenly paced open-loop requests (what the target is judged on). */
+    paced: { p50: number; p90: number; p99: number; max: number; errors: number };
+    /**
+     * autocannon `overallRate`: each connection spends its per-second quota at the start of
+     * every second, so this measures bursts of a whole second's requests at once.
+     */
+    autocannon: {
+      achievedRequestsPerSecond: number;
+      p50: number;
+      p90: number;
+      p99: number;
+      max: number;
+      non2xx: number;
+    };
+    committedPerSecond: number;
+    /** The same paced rate with the worker stopped. */
+    apiAlone: { p50: number; p99: number; seconds: number };
+  };
+  workerRss: { idleMb: number; peakMb: number };
+  /** PostgreSQL's own counters over the full-speed load (WAL volume, checkpoints, commits). */
+  postgres: Record<string, number>;
+}
+
+/** Cumulative server counters; the difference over a window shows what PostgreSQL did. */
+async function postgresCounters(pool: pg.Pool): Promise<Record<string, number>> {
+  const { rows } = await pool.query<Record<string, string>>(
+    `SELECT w.wal_records, w.wal_fpi, w.wal_bytes, w.wal_buffers_full, w.wal_write, w.wal_sync,
+            b.checkpoints_timed, b.checkpoints_req, b.buffers_checkpoint, b.buffers_backend,
+            d.xact_commit, d.blks_read, d.blks_hit, d.tup_inserted
+       FROM pg_stat_wal w, pg_stat_bgwriter b, pg_stat_database d
+      WHERE d.datname = current_database()`,
+  );
+  return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
+}
+
+/** Bodies of 100 realistic events each, prepared up front so the client spends no time on them. */
+function prepareBodies(count: number, batchSize: number): string[] {
+  const factory = eventFactory(4242);
+  return Array.from({ length: count }, () =>
+    JSON.stringify({ events: Array.from({ length: batchSize }, () => factory.event()) }),
+  );
+}
+
+function runAutocannon(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(options, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
+    // Without a progress bar autocannon prints nothing; keep stderr informative on long runs.
+    let seconds = 0;
+    (instance as unknown as NodeJS.EventEmitter).on("tick", (tick: { counter: number }) => {
+      seconds++;
+      if (seconds % 5 === 0)
+        log(`  … ${seconds}s, ${formatCount(tick.counter)} requests in the last second`);
+    });
+  });
+}
+
+async function queueBacklog(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "paused");
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+async function waitForDrain(queue: Queue, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if ((await queueBacklog(queue)) === 0) return (Date.now() - started) / 1000;
+    await sleep(250);
+  }
+  throw new Error(`ingest queue not drained after ${timeoutMs / 1000}s`);
+}
+
+/** Committed rows per whole second (by stored_at, the inserting transaction's start). */
+async function committedTimeline(
+  pool: pg.Pool,
+  orgId: string,
+  fromMs: number,
+  seconds: number,
+): Promise<number[]> {
+  const { rows } = await pool.query<{ s: string; n: string }>(
+    `SELECT floor((extract(epoch FROM stored_at) * 1000 - $2) / 1000)::int AS s, count(*) AS n
+       FROM audit_entries WHERE org_id = $1 AND stored_at >= to_timestamp($2 / 1000.0)
+        AND stored_at < to_timestamp(($2 + $3 * 1000) / 1000.0)
+      GROUP BY 1 ORDER BY 1`,
+    [orgId, fromMs, seconds],
+  );
+  const perSecond = new Array<number>(seconds).fill(0);
+  for (const row of rows) perSecond[Number(row.s)] = Number(row.n);
+  return perSecond;
+}
+
+export async function runIngest(
+  size: BenchSize,
+  options: { workerConcurrency: number; profile: boolean; avoidPartitions: Set<number> },
+): Promise<IngestResult> {
+  const prisma = createPrismaClient(benchDatabaseUrl);
+  const pool = createPool(benchDatabaseUrl, { max: 2 });
+  const queues = stackQueues("ingest");
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(queues.ingest, { connection });
+  const processes: ManagedProcess[] = [];
+  const slug = `bench-ingest-${runId}`;
+  const { org, partition } = await createOrgAvoiding(prisma, pool, slug, options.avoidPartitions);
+  try {
+    const key = await createIngestKey(prisma, slug);
+    const port = await freePort();
+    log(
+      `ingest: starting API on 127.0.0.1:${port} and a worker (concurrency ${options.workerConcurrency})`,
+    );
+    const api = await startApi(port, queues, options.profile ? cpuProfileArgs("ingest-api") : []);
+    processes.push(api);
+    const worker = await startWorker("ingest-worker", queues, {
+      concurrency: options.workerConcurrency,
+      nodeArgs: options.profile ? cpuProfileArgs("ingest-worker") : [],
+    });
+    processes.push(worker);
+    const idleMb = readProcessMemory(worker.pid)?.rssMb ?? Number.NaN;
+    let peakMb = idleMb;
+    const rssTimer = setInterval(() => {
+      peakMb = Math.max(peakMb, readProcessMemory(worker.pid)?.rssMb ?? 0);
+    }, 500);
+
+    const batchSize = 100;
+    const bodies = prepareBodies(400, batchSize);
+    let next = 0;
+    const request = {
+      method: "POST" as const,
+      path: "/v1/events",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      setupRequest: (req: autocannon.Request) => {
+        next = (next + 1) % bodies.length;
+        return { ...req, body: bodies[next] };
+      },
+    };
+    const url = `http://127.0.0.1:${port}`;
+    // Smoke: one batch goes through before load starts.
+    await runAutocannon({ url, connections: 1, amount: 1, requests: [request] });
+    await waitForDrain(queue, 30_000);
+
+    const duration = size.ingestWarmupSeconds + size.ingestWindowSeconds;
+    log(
+      `ingest: ${size.ingestConnections} connections posting ${batchSize}-event batches for ${duration}s (${size.ingestWarmupSeconds}s warm-up)`,
+    );
+    const countersBefore = await postgresCounters(pool);
+    const loadStartedAt = Date.now();
+    const load = await runAutocannon({
+      url,
+      connections: size.ingestConnections,
+      duration,
+      requests: [request],
+      timeout: 30,
+    });
+    const backlogJobs = await queueBacklog(queue);
+    log(`ingest: load done, ${formatCount(backlogJobs * batchSize)} events still queued; draining`);
+    const drainSeconds = await waitForDrain(queue, 600_000);
+    const countersAfter = await postgresCounters(pool);
+    const postgres = Object.fromEntries(
+      Object.entries(countersAfter).map(([k, v]) => [k, v - (countersBefore[k] ?? 0)]),
+    );
+    const windowStart = loadStartedAt + size.ingestWarmupSeconds * 1000;
+    const perSecond = await committedTimeline(pool, org.id, windowStart, size.ingestWindowSeconds);
+    const committed = perSecond.reduce((a, b) => a + b, 0);
+    const committedPerSecond = committed / size.ingestWindowSeconds;
+    let min5 = Number.POSITIVE_INFINITY;
+    for (let i = 0; i + 5 <= perSecond.length; i++) {
+      min5 = Math.min(min5, perSecond.slice(i, i + 5).reduce((a, b) => a + b, 0) / 5);
+    }
+    log(
+      `ingest: committed ${formatCount(committedPerSecond)} events/s over the ${size.ingestWindowSeconds}s window`,
+    );
+
+    // Latency at half the committed rate, with the worker keeping up.
+    const targetRps = Math.max(1, Math.round(committedPerSecond / 2 / batchSize));
+    log(
+      `latency: ${targetRps} requests/s (${formatCount(targetRps * batchSize)} events/s) for ${size.latencySeconds}s`,
+    );
+    const latencyStartedAt = Date.now();
+    const fixed = await runAutocannon({
+      url,
+      connections: 16,
+      duration: size.latencySeconds,
+      overallRate: targetRps,
+      requests: [request],
+      timeout: 30,
+    });
+    await waitForDrain(queue, 600_000);
+    log(`latency: ${targetRps} requests/s evenly paced (open loop) for ${size.latencySeconds}s`);
+    const paced = await pacedLoad(
+      `${url}/v1/events`,
+      { method: "POST", headers: request.headers, bodies },
+      targetRps,
+      size.latencySeconds,
+    );
+    await waitForDrain(queue, 600_000);
+    const latencyTimeline = await committedTimeline(
+      pool,
+      org.id,
+      latencyStartedAt + 1000,
+      Math.max(1, size.latencySeconds - 2),
+    );
+    clearInterval(rssTimer);
+
+    // The same rate with no worker running (jobs just queue up): the API's own latency, without
+    // the worker and PostgreSQL competing for the two cores.
+    await worker.stop();
+    const aloneSeconds = Math.min(10, size.latencySeconds);
+    log(`latency: the same ${targetRps} requests/s for ${aloneSeconds}s with the worker stopped`);
+    const alone = await pacedLoad(
+      `${url}/v1/events`,
+      { method: "POST", headers: request.headers, bodies },
+      targetRps,
+      aloneSeconds,
+    );
+    const drainer = await startWorker("ingest-drainer", queues, {
+      concurrency: options.workerConcurrency,
+    });
+    processes.push(drainer);
+    await waitForDrain(queue, 600_000);
+    const total = await pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM audit_entries WHERE org_id = $1",
+      [org.id],
+    );
+    const expected =
+      (1 +
+        load.requests.total -
+        load.non2xx +
+        fixed.requests.total -
+        fixed.non2xx +
+        paced.latencies.length +
+        alone.latencies.length) *
+      batchSize;
+    // autocannon does not count answers still in flight when it stops: more rows may be stored.
+    if (Number(total.rows[0]?.n) < expected) {
+      log(`ingest: WARNING only ${total.rows[0]?.n} rows stored, ${expected} events accepted`);
+    }
+    return {
+      workerConcurrency: options.workerConcurrency,
+      connections: size.ingestConnections,
+      batchSize,
+      warmupSeconds: size.ingestWarmupSeconds,
+      windowSeconds: size.ingestWindowSeconds,
+      committedPerSecond,
+      committedMin5sPerSecond: min5,
+      perSecond,
+      acceptedPerSecond: ((load.requests.total - load.non2xx) * batchSize) / duration,
+      non2xx: load.non2xx,
+      errors: load.errors,
+      backlogEventsAtEnd: backlogJobs * batchSize,
+      drainSeconds,
+      latency: {
+        targetRequestsPerSecond: targetRps,
+        seconds: size.latencySeconds,
+        paced: {
+          p50: round(percentile(paced.latencies, 50), 1),
+          p90: round(percentile(paced.latencies, 90), 1),
+          p99: round(percentile(paced.latencies, 99), 1),
+          max: round(Math.max(...paced.latencies), 1),
+          errors: paced.errors,
+        },
+        autocannon: {
+          achievedRequestsPerSecond: round(fixed.requests.total / size.latencySeconds),
+          p50: fixed.latency.p50,
+          p90: fixed.latency.p90,
+          p99: fixed.latency.p99,
+          max: fixed.latency.max,
+          non2xx: fixed.non2xx,
+        },
+        committedPerSecond: percentile(latencyTimeline, 50),
+        apiAlone: {
+          p50: round(percentile(alone.latencies, 50), 1),
+          p99: round(percentile(alone.latencies, 99), 1),
+          seconds: aloneSeconds,
+        },
+      },
+      workerRss: { idleMb: round(idleMb), peakMb: round(peakMb) },
+      postgres,
+    };
+  } finally {
+    for (const p of processes.reverse()) await p.stop();
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+    // The processes also created the export queue (its expiry scheduler) and the notify queue.
+    for (const name of [queues.export, queues.notify]) {
+      const other = new Queue(name, { connection });
+      await other.obliterate({ force: true }).catch(() => {});
+      await other.close();
+    }
+    connection.disconnect();
+    // The ingest organisation has a partition of its own: empty it so the next run starts alike.
+    const table = await partitionTable(pool, partition);
+    const others = await pool.query(`SELECT 1 FROM ${table} WHERE org_id <> $1 LIMIT 1`, [org.id]);
+    if (others.rowCount === 0) await pool.query(`TRUNCATE ${table}`);
+    else await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [org.id]);
+    await prisma.organization.delete({ where: { id: org.id } });
+    await prisma.$disconnect();
+    await pool.end();
+  }
+}

@@ -1,0 +1,213 @@
+import { performance } from "node:perf_hooks";
+import {
+  createPool,
+  createPrismaClient,
+  decodeCursor,
+  type EntryCursor,
+  listEntries,
+} from "@auditlog/db";
+import { emptyQuery, type ParsedQuery, parseQuery, printQuery } from "@auditlog/events";
+import type pg from "pg";
+import { rowPool } from "./pool.ts";
+import type { SeededOrg } from "./seed.ts";
+import type { BenchSize } from "./sizes.ts";
+import { benchDatabaseUrl, createAdminToken } from "./stack.ts";
+import { httpRequest, log, percentile, round } from "./util.ts";
+
+export interface QueryCaseResult {
+  name: string;
+  path: string;
+  /** Entries of the organisation that match the filter, and their share. */
+  matching: number | null;
+  share: number | null;
+  calls: number;
+  p50: number;
+  p95: number;
+  max: number;
+  /** The same query's SQL sent straight to PostgreSQL (no HTTP, no auth), as many times. */
+  sqlP50: number;
+  sqlP95: number;
+  explain: string;
+}
+
+async function timeSql(pool: pg.Pool, sql: string, params: unknown[], calls: number) {
+  const samples: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const started = performance.now();
+    await pool.query(sql, params);
+    samples.push(performance.now() - started);
+  }
+  return { p50: round(percentile(samples, 50), 2), p95: round(percentile(samples, 95), 2) };
+}
+
+export interface QueryResult {
+  org: string;
+  orgEntries: number;
+  cases: QueryCaseResult[];
+}
+
+/** The SQL listEntries sends for a query, captured without running it. */
+async function capturedSql(
+  orgId: string,
+  query: ParsedQuery,
+  limit: number,
+  cursor: EntryCursor | null,
+): Promise<{ sql: string; params: unknown[] }> {
+  let captured: { sql: string; params: unknown[] } | undefined;
+  const recorder = {
+    query: async (sql: string, params: unknown[]) => {
+      captured = { sql, params };
+      return { rows: [] };
+    },
+  } as unknown as pg.Pool;
+  await listEntries(recorder, { orgId, query, limit, cursor, options: { includeHidden: false } });
+  if (!captured) throw new Error("listEntries sent no query");
+  return captured;
+}
+
+function parsed(field: keyof ParsedQuery, values: string[]): ParsedQuery {
+  const result = parseQuery(printQuery({ ...emptyQuery(), [field]: values }));
+  if (!result.ok) throw new Error(`bad bench filter ${String(field)}`);
+  return result.query;
+}
+
+async function timeCalls(
+  url: string,
+  token: string,
+  warmup: number,
+  calls: number,
+): Promise<number[]> {
+  const headers = { authorization: `Bearer ${token}` };
+  for (let i = 0; i < warmup; i++) {
+    const answer = await httpRequest(url, { headers });
+    if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status} ${answer.body}`);
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const started = performance.now();
+    const answer = await httpRequest(url, { headers });
+    samples.push(performance.now() - started);
+    if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status}`);
+  }
+  return samples;
+}
+
+export async function runQueries(
+  size: BenchSize,
+  port: number,
+  big: SeededOrg,
+): Promise<QueryResult> {
+  const prisma = createPrismaClient(benchDatabaseUrl);
+  const pool = createPool(benchDatabaseUrl, { max: 2 });
+  try {
+    const token = await createAdminToken(prisma, big.slug);
+    const { factory, textWord } = rowPool();
+    // Representative filters: a common type (≈ 9% of entries), an active actor (rank 10 of
+    // 2,000, ≈ 1%), and a word found in ≈ 1% of descriptions.
+    const type = "repo.create";
+    const actor = factory.actors[9]?.name as string;
+    const base = `http://127.0.0.1:${port}/v1/orgs/${big.slug}/audit-logs`;
+
+    const count = async (where: string, value: string) => {
+      const { rows } = await pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM audit_entries WHERE org_id = $1 AND ${where}`,
+        [big.id, value],
+      );
+      return Number(rows[0]?.n);
+    };
+    const likePattern = `%${textWord}%`;
+    const cases: {
+      name: string;
+      params: Record<string, string>;
+      query: ParsedQuery;
+      matching: () => Promise<number | null>;
+    }[] = [
+      { name: "first page", params: {}, query: emptyQuery(), matching: async () => null },
+      {
+        name: `type filter (${type})`,
+        params: { type },
+        query: parsed("types", [type]),
+        matching: () => count("type = $2", type),
+      },
+      {
+        name: `actor filter (${actor})`,
+        params: { actor },
+        query: parsed("authors", [actor]),
+        matching: () => count("(actor_name = $2 OR actor_id = $2)", actor),
+      },
+      {
+        name: `free text (text=${textWord})`,
+        params: { text: textWord },
+        query: parsed("text", [textWord]),
+        matching: () =>
+          count(
+            "(description ILIKE $2 OR actor_name ILIKE $2 OR target_name ILIKE $2 OR type ILIKE $2)",
+            likePattern,
+          ),
+      },
+    ];
+
+    const results: QueryCaseResult[] = [];
+    for (const c of cases) {
+      const url = `${base}?${new URLSearchParams({ limit: "50", ...c.params })}`;
+      log(`query: ${c.name}: ${size.queryWarmupCalls} warm-up + ${size.queryCalls} calls`);
+      const samples = await timeCalls(url, token, size.queryWarmupCalls, size.queryCalls);
+      const { sql, params } = await capturedSql(big.id, c.query, 50, null);
+      const explain = await pool.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      const sqlTimes = await timeSql(pool, sql, params, size.queryCalls);
+      const matching = await c.matching();
+      results.push({
+        name: c.name,
+        path: url.slice(url.indexOf("/v1/")),
+        matching,
+        share: matching === null ? null : round(matching / big.entries, 4),
+        calls: samples.length,
+        p50: round(percentile(samples, 50), 2),
+        p95: round(percentile(samples, 95), 2),
+        max: round(Math.max(...samples), 2),
+        sqlP50: sqlTimes.p50,
+        sqlP95: sqlTimes.p95,
+        explain: explain.rows.map((row) => row["QUERY PLAN"]).join("\n"),
+      });
+    }
+
+    // Deep page: follow nextCursor (limit 200) to `deepCursorDepth` entries, then time the page there.
+    log(`query: following nextCursor to depth ${size.deepCursorDepth}`);
+    let cursor: string | null = null;
+    for (let depth = 0; depth < size.deepCursorDepth; depth += 200) {
+      const url = `${base}?${new URLSearchParams({ limit: "200", ...(cursor ? { cursor } : {}) })}`;
+      const answer = await httpRequest(url, { headers: { authorization: `Bearer ${token}` } });
+      if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status}`);
+      cursor = (JSON.parse(answer.body) as { nextCursor: string | null }).nextCursor;
+      if (!cursor) throw new Error(`the log ended before depth ${size.deepCursorDepth}`);
+    }
+    const deepUrl = `${base}?${new URLSearchParams({ limit: "50", cursor: cursor as string })}`;
+    log(`query: page at depth ${size.deepCursorDepth}: ${size.queryCalls} calls`);
+    const deepSamples = await timeCalls(deepUrl, token, size.queryWarmupCalls, size.queryCalls);
+    const { sql, params } = await capturedSql(
+      big.id,
+      emptyQuery(),
+      50,
+      decodeCursor(cursor as string),
+    );
+    const explain = await pool.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+    const sqlTimes = await timeSql(pool, sql, params, size.queryCalls);
+    results.push({
+      name: `page at depth ${size.deepCursorDepth.toLocaleString("en-US")} (cursor)`,
+      path: `/v1/orgs/${big.slug}/audit-logs?limit=50&cursor=…`,
+      matching: null,
+      share: null,
+      calls: deepSamples.length,
+      p50: round(percentile(deepSamples, 50), 2),
+      p95: round(percentile(deepSamples, 95), 2),
+      max: round(Math.max(...deepSamples), 2),
+      sqlP50: sqlTimes.p50,
+      sqlP95: sqlTimes.p95,
+      explain: explain.rows.map((row) => row["QUERY PLAN"]).join("\n"),
+    });
+    return { org: big.slug, orgEntries: big.entries, cases: results };
+  } finally {
+    await prisma.$disconnect();
+    await pool.end();
+  }
+}

@@ -1,0 +1,289 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  createApiKeyRecord,
+  createOrganization,
+  createPersonalAccessToken,
+  type PrismaClient,
+  upsertUserMembership,
+} from "@auditlog/db";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import type pg from "pg";
+import { generateApiKey } from "../../apps/api/src/auth/api-keys.ts";
+import { generatePersonalAccessToken } from "../../apps/api/src/auth/personal-access-tokens.ts";
+import { httpRequest, log, readProcessMemory, sleep } from "./util.ts";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export const resultsDir = path.join(repoRoot, "bench", "results");
+export const logsDir = path.join(resultsDir, "logs");
+export const profilesDir = path.join(resultsDir, "profiles");
+
+/**
+ * `node --cpu-prof` arguments: one directory per process, as every thread (tsx's module-loader
+ * thread included) writes a profile of its own there.
+ */
+export function cpuProfileArgs(name: string): string[] {
+  return ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir(name)}`];
+}
+
+export function cpuProfileDir(name: string): string {
+  return path.join(profilesDir, `${name}-${runId}`);
+}
+
+export const benchDatabaseUrl =
+  process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/auditlog_bench";
+export const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** Every queue of this run is unique, so a bench never touches a running stack's jobs. */
+export const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+export const queueName = (purpose: string) => `bench-${runId}-${purpose}`;
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `node --import tsx <entry>` with the given environment; output goes to a log file. */
+export function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): ManagedProcess {
+  mkdirSync(logsDir, { recursive: true });
+  const logFile = path.join(logsDir, `${runId}-${name}.log`);
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = once(child, "exit");
+  if (!child.pid) throw new Error(`could not start ${name}`);
+  return {
+    name,
+    child,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface StackQueues {
+  ingest: string;
+  export: string;
+  notify: string;
+  /** EXPORT_STORAGE_DIR shared by the API and the workers (a temporary directory). */
+  exportDir: string;
+}
+
+/** Unique queues (and an export directory) for one set of processes of this run. */
+export function stackQueues(purpose: string): StackQueues {
+  return {
+    ingest: queueName(`${purpose}-ingest`),
+    export: queueName(`${purpose}-export`),
+    notify: queueName(`${purpose}-notify`),
+    exportDir: path.join(os.tmpdir(), `auditlog-bench-${runId}-exports`),
+  };
+}
+
+function queueEnv(queues: StackQueues): Record<string, string> {
+  return {
+    INGEST_QUEUE: queues.ingest,
+    EXPORT_QUEUE: queues.export,
+    NOTIFY_QUEUE: queues.notify,
+    EXPORT_STORAGE_DIR: queues.exportDir,
+  };
+}
+
+export async function startApi(
+  port: number,
+  queues: StackQueues,
+  nodeArgs: string[] = [],
+): Promise<ManagedProcess> {
+  const api = startProcess(
+    `api-${port}`,
+    "apps/api/src/server.ts",
+    {
+      DATABASE_URL: benchDatabaseUrl,
+      REDIS_URL: redisUrl,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      ...queueEnv(queues),
+    },
+    nodeArgs,
+  );
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (api.child.exitCode !== null) throw new Error(`API exited (see ${logsDir})`);
+    const ok = await httpRequest(`http://127.0.0.1:${port}/healthz`).then(
+      (answer) => answer.status === 200,
+      () => false,
+    );
+    if (ok) return api;
+    await sleep(200);
+  }
+  await api.stop();
+  throw new Error("API did not become healthy within 60 s");
+}
+
+/**
+ * Starts a worker and waits until it consumes `queues.ingest` (and `queues.export` with
+ * `waitForExport`): BullMQ lists its connections, which is after the geolocation databases are
+ * loaded.
+ */
+export async function startWorker(
+  name: string,
+  queues: StackQueues,
+  options: {
+    concurrency: number;
+    env?: Record<string, string>;
+    nodeArgs?: string[];
+    waitForExport?: boolean;
+  },
+): Promise<ManagedProcess> {
+  const worker = startProcess(
+    name,
+    "apps/worker/src/main.ts",
+    {
+      DATABASE_URL: benchDatabaseUrl,
+      REDIS_URL: redisUrl,
+      ...queueEnv(queues),
+      WORKER_CONCURRENCY: String(options.concurrency),
+      ...options.env,
+    },
+    options.nodeArgs,
+  );
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const consumed = [queues.ingest, ...(options.waitForExport ? [queues.export] : [])].map(
+    (name) => new Queue(name, { connection }),
+  );
+  try {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (worker.child.exitCode !== null) throw new Error(`worker exited (see ${logsDir})`);
+      const counts = await Promise.all(consumed.map((queue) => queue.getWorkersCount()));
+      if (counts.every((count) => count > 0)) return worker;
+      await sleep(100);
+    }
+    await worker.stop();
+    throw new Error("worker did not start consuming within 60 s");
+  } finally {
+    await Promise.all(consumed.map((queue) => queue.close()));
+    connection.disconnect();
+  }
+}
+
+/** RSS of an idle, started worker: memory before any job (geolocation databases included). */
+export async function idleRss(pid: number): Promise<number> {
+  await sleep(1500);
+  return readProcessMemory(pid)?.rssMb ?? Number.NaN;
+}
+
+/** Partition (remainder) an organisation's entries land in. */
+export async function partitionOf(pool: pg.Pool, orgId: string): Promise<number> {
+  const { rows } = await pool.query<{ r: number; modulus: number }>(
+    `WITH m AS (SELECT count(*)::int AS modulus FROM pg_inherits
+                 WHERE inhparent = 'audit_entries'::regclass)
+     SELECT r, m.modulus FROM m, generate_series(0, m.modulus - 1) r
+      WHERE satisfies_hash_partition('audit_entries'::regclass, m.modulus, r, $1::text)`,
+    [orgId],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`no partition for ${orgId}`);
+  return row.r;
+}
+
+export async function partitionTable(pool: pg.Pool, remainder: number): Promise<string> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT c.oid::regclass::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'audit_entries'::regclass
+        AND pg_get_expr(c.relpartbound, c.oid) ~ ('remainder ' || $1::int || '\\)')`,
+    [remainder],
+  );
+  const name = rows[0]?.name;
+  if (!name) throw new Error(`no partition with remainder ${remainder}`);
+  return name;
+}
+
+export async function findOrg(prisma: PrismaClient, slug: string) {
+  return prisma.organization.findUnique({ where: { slug } });
+}
+
+/**
+ * Creates an organisation whose entries land in none of the `avoid` partitions (so the bench's
+ * datasets do not share partitions and can be cleaned up independently).
+ */
+export async function createOrgAvoiding(
+  prisma: PrismaClient,
+  pool: pg.Pool,
+  slug: string,
+  avoid: ReadonlySet<number>,
+) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const org = await createOrganization(prisma, { slug, name: slug, plan: "enterprise" });
+    const partition = await partitionOf(pool, org.id);
+    if (!avoid.has(partition)) return { org, partition };
+    await prisma.organization.delete({ where: { id: org.id } });
+  }
+  throw new Error(`could not place ${slug} outside partitions ${[...avoid].join(",")}`);
+}
+
+export async function createIngestKey(prisma: PrismaClient, orgSlug: string): Promise<string> {
+  const generated = generateApiKey();
+  await createApiKeyRecord(prisma, {
+    orgSlug,
+    name: "bench",
+    prefix: generated.prefix,
+    keyHash: generated.hash,
+  });
+  return generated.key;
+}
+
+/** An admin of the organisation with a personal access token, for the query and export APIs. */
+export async function createAdminToken(prisma: PrismaClient, orgSlug: string): Promise<string> {
+  const { user } = await upsertUserMembership(prisma, {
+    email: `bench-admin@${orgSlug}.bench.test`,
+    name: "bench admin",
+    // Nobody signs in with a password here; this is not a valid hash of anything.
+    passwordHash: "!bench-no-password",
+    orgSlug,
+    role: "admin",
+  });
+  const generated = generatePersonalAccessToken();
+  await createPersonalAccessToken(prisma, {
+    userId: user.id,
+    name: `bench-${Date.now()}`,
+    prefix: generated.prefix,
+    tokenHash: generated.hash,
+  });
+  return generated.token;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("port")),
+      );
+    });
+  });
+}
