@@ -35,7 +35,10 @@ export interface ExportCaseResult {
 export interface ExportResult {
   ran: boolean;
   reason?: string;
-  /** Idle RSS of a started worker with and without the geolocation databases. */
+  /**
+   * Idle RSS of a started worker with every role, with the geolocation databases and without;
+   * each case's `idleRssMb` is that of its export-only worker.
+   */
   idleRssWithGeoMb: number;
   idleRssWithoutGeoMb: number;
   cases: ExportCaseResult[];
@@ -77,7 +80,11 @@ export async function runExports(
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const exportQueue = new Queue(queues.export, { connection });
   try {
-    // Geolocation databases' share of a worker's memory: idle RSS with and without them.
+    // A worker with every role (ingestion loads the geolocation databases), the same with
+    // geolocation off, and (below) the export-only workers that build the exports.
+    const allRoles = await startWorker("worker-all-roles", queues, { concurrency });
+    const idleRssWithGeoMb = round(await idleRss(allRoles.pid));
+    await allRoles.stop();
     const noGeo = await startWorker("worker-nogeo", queues, {
       concurrency,
       env: { GEOIP_IPV4_DATABASE: "", GEOIP_IPV6_DATABASE: "" },
@@ -86,7 +93,6 @@ export async function runExports(
     await noGeo.stop();
 
     const tokens = new Map<string, string>();
-    let idleRssWithGeoMb = Number.NaN;
     for (const { org, formats } of datasets) {
       for (const format of formats) {
         let token = tokens.get(org.slug);
@@ -97,12 +103,12 @@ export async function runExports(
         const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
         const worker = await startWorker(`worker-export-${format}-${org.entries}`, queues, {
           concurrency,
-          waitForExport: true,
+          // A dedicated export worker, as deployed for exports: no ingestion, no geolocation.
+          roles: ["exports"],
           nodeArgs: profile ? cpuProfileArgs(`export-worker-${format}-${org.entries}`) : [],
         });
         try {
           const idleRssMb = round(await idleRss(worker.pid));
-          if (Number.isNaN(idleRssWithGeoMb)) idleRssWithGeoMb = idleRssMb;
           log(
             `export: ${format} of ${org.slug} (${formatCount(org.entries)} entries), worker idle RSS ${idleRssMb} MB`,
           );

@@ -142,9 +142,10 @@ export async function startApi(
 }
 
 /**
- * Starts a worker and waits until it consumes `queues.ingest` (and `queues.export` with
- * `waitForExport`): BullMQ lists its connections, which is after the geolocation databases are
- * loaded.
+ * Starts a worker and waits until it consumes its queues (BullMQ lists its connections, which is
+ * after the geolocation databases are loaded): `queues.ingest` unless `roles` leaves ingestion
+ * out, and `queues.export` with `waitForExport` or an `exports` role. `roles` sets WORKER_ROLES
+ * (every role when absent).
  */
 export async function startWorker(
   name: string,
@@ -154,6 +155,7 @@ export async function startWorker(
     env?: Record<string, string>;
     nodeArgs?: string[];
     waitForExport?: boolean;
+    roles?: string[];
   },
 ): Promise<ManagedProcess> {
   const worker = startProcess(
@@ -164,12 +166,15 @@ export async function startWorker(
       REDIS_URL: redisUrl,
       ...queueEnv(queues),
       WORKER_CONCURRENCY: String(options.concurrency),
+      ...(options.roles ? { WORKER_ROLES: options.roles.join(",") } : {}),
       ...options.env,
     },
     options.nodeArgs,
   );
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const consumed = [queues.ingest, ...(options.waitForExport ? [queues.export] : [])].map(
+  const ingests = !options.roles || options.roles.includes("ingest");
+  const exports = options.waitForExport || options.roles?.includes("exports");
+  const consumed = [...(ingests ? [queues.ingest] : []), ...(exports ? [queues.export] : [])].map(
     (name) => new Queue(name, { connection }),
   );
   try {

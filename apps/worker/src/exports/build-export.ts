@@ -194,7 +194,13 @@ async function writeExportFile(
 
   const upload = await deps.storage.createWriteStream(key);
   try {
-    await pipeline(Readable.from(chunks()), createGzip(), upload.stream);
+    // One rendered batch waits for gzip at a time (object mode would queue sixteen), and level 3
+    // compresses about three times faster than the default 6 for files a few percent larger.
+    await pipeline(
+      Readable.from(chunks(), { objectMode: true, highWaterMark: 1 }),
+      createGzip({ level: 3 }),
+      upload.stream,
+    );
     const { size } = await upload.commit();
     return { rowsWritten, fileSize: size };
   } catch (error) {
