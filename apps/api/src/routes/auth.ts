@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { isIPv6 } from "node:net";
 import { findUserByEmail } from "@auditlog/db";
-import { getConnInfo } from "@hono/node-server/conninfo";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
@@ -15,6 +14,7 @@ import {
 } from "../auth/sessions.ts";
 import { ApiError } from "../errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { peerAddress } from "../ingest/enqueue.ts";
 import { userAuth } from "../middleware/user-auth.ts";
 import type { AppEnv } from "../types.ts";
 
@@ -38,12 +38,7 @@ const smallBody = bodyLimit({
  * It is only ever hashed into a Redis key, never logged or stored.
  */
 function clientAddressBucket(c: Context<AppEnv>): string {
-  let address: string | undefined;
-  try {
-    address = getConnInfo(c).remote.address;
-  } catch {
-    // No Node socket (e.g. app.request in tests without bindings).
-  }
+  const address = peerAddress(c);
   if (!address) return "unknown";
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   if (mapped?.[1]) return mapped[1];
