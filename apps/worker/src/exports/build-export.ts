@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import {
@@ -6,6 +6,7 @@ import {
   type ExportRecord,
   markExportFailed,
   markExportReady,
+  openEntryJsonStream,
   type Pool,
   startExportAttempt,
   streamEntries,
@@ -22,6 +23,7 @@ import {
 import { exportBuildJobSchema } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
+import { EntryLines } from "./entry-lines.ts";
 import type { FinishedExportRecord, OnExportFinished } from "./export-finished.ts";
 import { exportFileExtensions, serializerFor } from "./formats.ts";
 
@@ -143,7 +145,6 @@ async function writeExportFile(
   const query = parsedQuery.query;
   const options = { includeHidden: record.includeHidden };
   const attempt = record.attempts;
-  const progressEvery = deps.progressEvery ?? defaultProgressEvery;
 
   const estimatedTotal = await countMatchingEntries(deps.pool, {
     orgId: record.orgId,
@@ -162,17 +163,89 @@ async function writeExportFile(
   }
   await publishProgress(deps, { ...record, estimatedTotal }, "running", 0);
 
-  const serializer = serializerFor(record.format);
+  const reportProgress = async (rowsWritten: number) => {
+    const owned = await updateExportProgress(deps.pool, { id: record.id, attempt, rowsWritten });
+    if (!owned) throw new SupersededError();
+    await publishProgress(deps, { ...record, estimatedTotal }, "running", rowsWritten);
+  };
+  const source = { orgId: record.orgId, query, options };
+
+  const upload = await deps.storage.createWriteStream(key);
+  try {
+    let rowsWritten: number;
+    if (record.format === "csv") {
+      rowsWritten = await writeCsv(source, upload.stream, deps, reportProgress);
+    } else {
+      rowsWritten = await writeJsonLines(
+        source,
+        record.format,
+        upload.stream,
+        deps,
+        reportProgress,
+      );
+    }
+    const { size } = await upload.commit();
+    return { rowsWritten, fileSize: size };
+  } catch (error) {
+    await upload.abort().catch(() => {});
+    throw error;
+  }
+}
+
+type EntrySource = Parameters<typeof openEntryJsonStream>[1];
+type ReportProgress = (rowsWritten: number) => Promise<void>;
+
+// Level 3 compresses about three times faster than the default 6, for files a few percent larger.
+const gzipLevel = 3;
+// The COPY path is limited by compression: level 1 is about 12% faster than 3 here, for files 4%
+// larger, and 64 KiB chunks cost a quarter of the thread-pool round trips of the default 16 KiB.
+const jsonLinesGzip = { level: 1, chunkSize: 64 * 1024 };
+
+/**
+ * JSON and NDJSON: PostgreSQL renders every entry's JSON and streams it with COPY, so the worker
+ * only counts lines, adds the array's commas and compresses. Memory is a few socket chunks.
+ */
+async function writeJsonLines(
+  source: EntrySource,
+  format: "json" | "ndjson",
+  destination: Writable,
+  deps: ExportBuildDeps,
+  reportProgress: ReportProgress,
+): Promise<number> {
+  const lines = new EntryLines({
+    format,
+    progressEvery: deps.progressEvery ?? defaultProgressEvery,
+    onProgress: reportProgress,
+    shouldStop: () => (deps.shutdown.aborted ? new ShutdownError("worker stopping") : null),
+  });
+  const entries = await openEntryJsonStream(deps.pool, source);
+  let failed = true;
+  try {
+    await pipeline(entries.stream, lines, createGzip(jsonLinesGzip), destination);
+    failed = false;
+  } finally {
+    entries.release(failed);
+  }
+  return lines.rowsWritten;
+}
+
+/** CSV: keyset pages of rows, one line per entry written by the CSV serializer. */
+async function writeCsv(
+  source: EntrySource,
+  destination: Writable,
+  deps: ExportBuildDeps,
+  reportProgress: ReportProgress,
+): Promise<number> {
+  const serializer = serializerFor("csv");
+  const progressEvery = deps.progressEvery ?? defaultProgressEvery;
   let rowsWritten = 0;
   async function* chunks(): AsyncGenerator<Buffer> {
     yield Buffer.from(serializer.start, "utf8");
     let nextProgress = progressEvery;
     for await (const rows of streamEntries(deps.pool, {
-      orgId: record.orgId,
-      query,
+      ...source,
       max: Number.MAX_SAFE_INTEGER,
       batchSize: deps.batchSize ?? defaultExportBatchSize,
-      options,
     })) {
       if (deps.shutdown.aborted) throw new ShutdownError("worker stopping");
       let text = "";
@@ -180,33 +253,18 @@ async function writeExportFile(
       yield Buffer.from(text, "utf8");
       if (rowsWritten >= nextProgress) {
         nextProgress = rowsWritten + progressEvery;
-        const owned = await updateExportProgress(deps.pool, {
-          id: record.id,
-          attempt,
-          rowsWritten,
-        });
-        if (!owned) throw new SupersededError();
-        await publishProgress(deps, { ...record, estimatedTotal }, "running", rowsWritten);
+        await reportProgress(rowsWritten);
       }
     }
     yield Buffer.from(serializer.end, "utf8");
   }
-
-  const upload = await deps.storage.createWriteStream(key);
-  try {
-    // One rendered batch waits for gzip at a time (object mode would queue sixteen), and level 3
-    // compresses about three times faster than the default 6 for files a few percent larger.
-    await pipeline(
-      Readable.from(chunks(), { objectMode: true, highWaterMark: 1 }),
-      createGzip({ level: 3 }),
-      upload.stream,
-    );
-    const { size } = await upload.commit();
-    return { rowsWritten, fileSize: size };
-  } catch (error) {
-    await upload.abort().catch(() => {});
-    throw error;
-  }
+  // One rendered batch waits for gzip at a time (object mode would queue sixteen).
+  await pipeline(
+    Readable.from(chunks(), { objectMode: true, highWaterMark: 1 }),
+    createGzip({ level: gzipLevel }),
+    destination,
+  );
+  return rowsWritten;
 }
 
 async function publishProgress(

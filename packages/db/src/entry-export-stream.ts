@@ -1,0 +1,153 @@
+import type { Readable } from "node:stream";
+import type { ParsedQuery } from "@auditlog/events";
+import type pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
+
+/** A column as JSON text: escaped by PostgreSQL's `to_json`, `null` when NULL. */
+const jsonValue = (expression: string) => `COALESCE(to_json(${expression})::text, 'null')`;
+/** A time as `Date#toISOString` writes it: milliseconds, truncated from the stored microseconds. */
+const isoTime = (column: string) =>
+  `COALESCE('"' || to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"', 'null')`;
+/** A JSON object from [key, JSON text] pairs, keys in the order given. */
+const jsonObject = (fields: [key: string, json: string][]) =>
+  `'{${fields.map(([key, json], i) => `${i === 0 ? "" : ","}"${key}":' || ${json} || '`).join("")}}'`;
+/** `toAuditEntry` tests truthiness, so an empty string counts as absent too. */
+const present = (column: string) => `NULLIF(${column}, '') IS NOT NULL`;
+
+/**
+ * One entry as compact JSON text, rendered by PostgreSQL in the query API's shape
+ * (`toAuditEntry`: the same keys in the same order). Exports stream millions of these, and
+ * building them in JavaScript (25 columns parsed into objects, then turned back into JSON) cost
+ * about 35 µs of the worker's main thread per entry; here the worker only moves bytes.
+ * Concatenating `to_json` pieces costs PostgreSQL about 40% less than `json_build_object` (which
+ * also writes `"key" : value` with spaces). `data` is jsonb, so its text has jsonb's spacing and
+ * key order: the same JSON value as the API's, not the same bytes.
+ */
+export const entryJsonSql = jsonObject([
+  ["id", jsonValue("id")],
+  ["type", jsonValue("type")],
+  ["category", jsonValue("category")],
+  ["description", jsonValue("description")],
+  ["occurredAt", isoTime("occurred_at")],
+  ["receivedAt", isoTime("received_at")],
+  ["hiddenByDefault", jsonValue("hidden_by_default")],
+  [
+    "actor",
+    jsonObject([
+      ["type", jsonValue("actor_type")],
+      ["id", jsonValue("actor_id")],
+      ["name", jsonValue("actor_name")],
+      ["avatarUrl", jsonValue("actor_avatar_url")],
+      ["tokenRole", jsonValue("actor_token_role")],
+      ["tokenLast4", jsonValue("actor_token_last4")],
+    ]),
+  ],
+  [
+    "target",
+    `CASE WHEN ${present("target_type")} AND ${present("target_id")} THEN ${jsonObject([
+      ["type", jsonValue("target_type")],
+      ["id", jsonValue("target_id")],
+      ["name", jsonValue("target_name")],
+    ])} ELSE 'null' END`,
+  ],
+  ["ip", jsonValue("host(ip)")],
+  [
+    "location",
+    `CASE WHEN ${present("country_code")} OR ${present("region")} OR ${present("city")} THEN ${jsonObject(
+      [
+        [
+          "formatted",
+          jsonValue(
+            "concat_ws(', ', NULLIF(city, ''), NULLIF(region, ''), NULLIF(country_code, ''))",
+          ),
+        ],
+        ["countryCode", jsonValue("country_code")],
+        ["region", jsonValue("region")],
+        ["city", jsonValue("city")],
+      ],
+    )} ELSE 'null' END`,
+  ],
+  ["userAgent", jsonValue("user_agent")],
+  [
+    "oauth",
+    `CASE WHEN ${present("oauth_client_id")} THEN ${jsonObject([
+      ["clientId", jsonValue("oauth_client_id")],
+      ["name", jsonValue("oauth_name")],
+    ])} ELSE 'null' END`,
+  ],
+  ["data", "COALESCE(data, '{}'::jsonb)::text"],
+]);
+
+/**
+ * COPY's CSV mode with a quote and a delimiter that JSON text never holds (JSON escapes every
+ * control character) writes each row's one field as it is, with no quoting or backslash
+ * escaping: the output is exactly one JSON entry per line, i.e. NDJSON.
+ */
+const rawLinesCopyOptions = `(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
+
+/** COPY takes no bind parameters: each `$n` of a filter becomes an escaped literal instead. */
+export function inlineParameters(
+  sql: string,
+  values: readonly unknown[],
+  escapeLiteral: (value: string) => string,
+): string {
+  const literal = (value: unknown): string => {
+    if (Array.isArray(value)) return `ARRAY[${value.map(literal).join(",")}]`;
+    if (typeof value === "string") return escapeLiteral(value);
+    if (typeof value === "number" && Number.isFinite(value)) return String(value);
+    if (typeof value === "boolean") return value ? "true" : "false";
+    if (value instanceof Date) return escapeLiteral(value.toISOString());
+    throw new TypeError(`cannot inline a parameter of type ${typeof value}`);
+  };
+  // One pass over the template: text put in by a literal is never scanned again.
+  return sql.replace(/\$(\d+)/g, (_, index: string) => {
+    const position = Number(index) - 1;
+    if (position < 0 || position >= values.length) {
+      throw new RangeError(`no value for parameter $${index}`);
+    }
+    return literal(values[position]);
+  });
+}
+
+export interface EntryJsonStream {
+  /** NDJSON bytes: every matching entry, newest first, one JSON object and `\n` per entry. */
+  stream: Readable;
+  /**
+   * Gives the connection back: call once the stream has ended or failed. After a failure or an
+   * early stop the connection is closed, because it may still be in the middle of the COPY.
+   */
+  release(failed: boolean): void;
+}
+
+/**
+ * Every entry of an organisation matching a query, newest first, as one `COPY (SELECT …) TO
+ * STDOUT`: a single statement, so the whole export reads one consistent snapshot, and memory is
+ * the socket's chunks, not rows.
+ */
+export async function openEntryJsonStream(
+  db: pg.Pool,
+  input: { orgId: string; query: ParsedQuery; options?: EntryQueryOptions },
+): Promise<EntryJsonStream> {
+  const client = await db.connect();
+  let released = false;
+  const release = (failed: boolean) => {
+    if (released) return;
+    released = true;
+    client.release(failed ? true : undefined);
+  };
+  try {
+    const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
+    const filter = inlineParameters(where, params.values, (value) => client.escapeLiteral(value));
+    const stream = client.query(
+      copyTo(
+        `COPY (SELECT ${entryJsonSql} FROM audit_entries WHERE ${filter}
+          ORDER BY occurred_at DESC, id DESC) TO STDOUT ${rawLinesCopyOptions}`,
+      ),
+    );
+    return { stream, release };
+  } catch (error) {
+    release(true);
+    throw error;
+  }
+}
