@@ -192,6 +192,21 @@ describe("openEntryJsonStream", () => {
     expect((await exportLines("")).length).toBe(6);
   });
 
+  it("ends every line with the separator asked for, for a JSON array", async () => {
+    const parsed = parseQuery("");
+    if (!parsed.ok) throw new Error("empty query");
+    const entries = await openEntryJsonStream(pool, { orgId, query: parsed.query, lineEnd: "," });
+    const body = await text(entries.stream);
+    entries.release(false);
+    const lines = body.split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines).toHaveLength(6);
+    expect(lines.every((line) => line.endsWith("},"))).toBe(true);
+    expect(JSON.parse(`[${body.slice(0, -2)}]`)).toStrictEqual(
+      (await exportLines()).map((line) => JSON.parse(line)),
+    );
+  });
+
   it("gives no lines for an organisation without entries", async () => {
     const parsed = parseQuery("");
     if (!parsed.ok) throw new Error("empty query");

@@ -111,7 +111,10 @@ export function inlineParameters(
 }
 
 export interface EntryJsonStream {
-  /** NDJSON bytes: every matching entry, newest first, one JSON object and `\n` per entry. */
+  /**
+   * Every matching entry, newest first, one JSON object per line: `{…}\n` (NDJSON), or with
+   * `lineEnd: ","` `{…},\n`, the lines of a JSON array but for the last comma.
+   */
   stream: Readable;
   /**
    * Gives the connection back: call once the stream has ended or failed. After a failure or an
@@ -127,7 +130,13 @@ export interface EntryJsonStream {
  */
 export async function openEntryJsonStream(
   db: pg.Pool,
-  input: { orgId: string; query: ParsedQuery; options?: EntryQueryOptions },
+  input: {
+    orgId: string;
+    query: ParsedQuery;
+    options?: EntryQueryOptions;
+    /** Appended to every entry's JSON: `,` gives a JSON array's separators without a copy. */
+    lineEnd?: "" | ",";
+  },
 ): Promise<EntryJsonStream> {
   const client = await db.connect();
   let released = false;
@@ -141,7 +150,8 @@ export async function openEntryJsonStream(
     const filter = inlineParameters(where, params.values, (value) => client.escapeLiteral(value));
     const stream = client.query(
       copyTo(
-        `COPY (SELECT ${entryJsonSql} FROM audit_entries WHERE ${filter}
+        `COPY (SELECT ${entryJsonSql}${input.lineEnd ? ` || '${input.lineEnd}'` : ""}
+          FROM audit_entries WHERE ${filter}
           ORDER BY occurred_at DESC, id DESC) TO STDOUT ${rawLinesCopyOptions}`,
       ),
     );

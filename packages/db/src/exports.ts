@@ -223,6 +223,19 @@ export async function updateExportProgress(
   return (result.rowCount ?? 0) > 0;
 }
 
+/** The count of matching entries, known once the build is under way. */
+export async function setExportEstimatedTotal(
+  db: Db,
+  input: { id: string; attempt: number; estimatedTotal: number },
+): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE exports SET estimated_total = $3
+     WHERE id = $1 AND attempts = $2 AND status = 'running'`,
+    [input.id, input.attempt, input.estimatedTotal],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
 /** Null when the attempt no longer owns the export (its file must then be discarded). */
 export async function markExportReady(
   db: Db,

@@ -10,6 +10,9 @@ const entries = [
   { id: "evt_3", data: { nested: [1, 2, { x: null }] } },
 ];
 const ndjson = Buffer.from(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""));
+/** What COPY writes for a JSON array: every entry followed by a comma. */
+const jsonLines = Buffer.from(entries.map((entry) => `${JSON.stringify(entry)},\n`).join(""));
+const input = { json: jsonLines, ndjson };
 
 async function run(chunks: Buffer[], options: EntryLinesOptions) {
   const lines = new EntryLines(options);
@@ -35,19 +38,21 @@ function serialized(format: "json" | "ndjson") {
 
 describe("EntryLines", () => {
   it("writes the same bytes as the serializers, however the input is cut", async () => {
-    for (let cut = 1; cut < ndjson.length; cut++) {
-      for (const format of ["json", "ndjson"] as const) {
-        const twoChunks = await run(split(ndjson, [cut]), { format });
+    for (const format of ["json", "ndjson"] as const) {
+      for (let cut = 1; cut < input[format].length; cut++) {
+        const twoChunks = await run(split(input[format], [cut]), { format });
         expect(twoChunks.text, `${format} cut at ${cut}`).toBe(serialized(format));
         expect(twoChunks.rowsWritten).toBe(3);
       }
     }
     const byteByByte = split(
-      ndjson,
-      Array.from({ length: ndjson.length - 1 }, (_, i) => i + 1),
+      jsonLines,
+      Array.from({ length: jsonLines.length - 1 }, (_, i) => i + 1),
     );
     expect((await run(byteByByte, { format: "json" })).text).toBe(serialized("json"));
-    expect(JSON.parse((await run([ndjson], { format: "json" })).text)).toEqual(entries);
+    expect(JSON.parse((await run([jsonLines], { format: "json" })).text)).toEqual(entries);
+    const threeCuts = await run(split(jsonLines, [1, 2, jsonLines.length - 1]), { format: "json" });
+    expect(threeCuts.text).toBe(serialized("json"));
   });
 
   it("writes an empty array, or nothing, when there are no entries", async () => {
@@ -75,9 +80,13 @@ describe("EntryLines", () => {
     expect(reports.every((count) => count >= 10 && count <= 25)).toBe(true);
   });
 
+  it("refuses JSON lines whose last entry has no comma, rather than write a broken array", async () => {
+    await expect(run([ndjson], { format: "json" })).rejects.toThrow(/comma/);
+  });
+
   it("fails with the error a progress report or the stop check gives", async () => {
     await expect(
-      run([ndjson], {
+      run([jsonLines], {
         format: "json",
         progressEvery: 1,
         onProgress: async () => {

@@ -1,10 +1,13 @@
 import { Transform, type TransformCallback } from "node:stream";
 
 const newline = 0x0a;
-const arraySeparator = Buffer.from(",\n");
 
 export interface EntryLinesOptions {
-  /** `json` wraps the lines in one array; `ndjson` passes them through. */
+  /**
+   * `ndjson` passes `{…}\n` lines through. `json` takes `{…},\n` lines (the separator written by
+   * PostgreSQL) and makes them one array: `[` and a newline first, and the last line's comma
+   * dropped before the closing `]`.
+   */
   format: "json" | "ndjson";
   /** Called after every `progressEvery` entries with the count so far; the stream waits for it. */
   onProgress?: (rowsWritten: number) => Promise<void>;
@@ -14,13 +17,10 @@ export interface EntryLinesOptions {
 }
 
 /**
- * Takes NDJSON bytes (one entry and `\n` per line, as PostgreSQL's COPY writes them) and gives
- * the export file's bytes, counting entries as they pass. Works on Buffers only: a line may
- * be split across chunks, and nothing is decoded or parsed.
- *
- * The JSON array is written `[`, newline, entries separated by `,` and a newline, newline, `]`:
- * each `\n` becomes `,\n` except the last, which is held back until the next chunk shows that
- * another entry follows.
+ * Turns the entry lines PostgreSQL's COPY writes into the export file's bytes, counting entries
+ * as they pass. Chunks are passed on as they are (a line may be split across chunks): only
+ * newlines are counted and, for a JSON array, the last two bytes of each chunk are held back
+ * until the next one shows whether they end the last entry.
  */
 export class EntryLines extends Transform {
   rowsWritten = 0;
@@ -30,8 +30,8 @@ export class EntryLines extends Transform {
   private readonly shouldStop: EntryLinesOptions["shouldStop"];
   private nextProgress: number;
   private started = false;
-  /** JSON only: the last entry seen ended its chunk, so its separator is not known yet. */
-  private pendingSeparator = false;
+  /** JSON only: the stream's last bytes so far, held back because they may be the final `,\n`. */
+  private tail: Buffer = Buffer.alloc(0);
 
   constructor(options: EntryLinesOptions) {
     super();
@@ -48,12 +48,11 @@ export class EntryLines extends Transform {
       callback(stop);
       return;
     }
-    const lines = countNewlines(chunk);
-    this.rowsWritten += lines;
+    this.rowsWritten += countNewlines(chunk);
     if (this.format === "ndjson") {
       this.push(chunk);
     } else {
-      this.pushJsonArrayPart(chunk);
+      this.pushHoldingBackTail(chunk);
     }
     if (this.onProgress && this.rowsWritten >= this.nextProgress) {
       this.nextProgress = this.rowsWritten + this.progressEvery;
@@ -66,38 +65,36 @@ export class EntryLines extends Transform {
   override _flush(callback: TransformCallback) {
     if (this.format === "json") {
       if (!this.started) this.push(Buffer.from("[\n"));
-      this.push(Buffer.from(this.pendingSeparator ? "\n]\n" : "]\n"));
+      if (this.tail.length > 0) {
+        // The last entry's `,\n`: a valid array ends without the comma.
+        if (this.tail.toString("latin1") !== ",\n") {
+          callback(new Error("the last entry line does not end with a comma and a newline"));
+          return;
+        }
+        this.push(Buffer.from("\n]\n"));
+      } else {
+        this.push(Buffer.from("]\n"));
+      }
     }
     callback();
   }
 
-  private pushJsonArrayPart(chunk: Buffer) {
+  private pushHoldingBackTail(chunk: Buffer) {
     if (chunk.length === 0) return;
-    const parts: Buffer[] = [];
     if (!this.started) {
       this.started = true;
-      parts.push(Buffer.from("[\n"));
+      this.push(Buffer.from("[\n"));
     }
-    if (this.pendingSeparator) {
-      parts.push(arraySeparator);
-      this.pendingSeparator = false;
+    if (chunk.length < 2) {
+      const data = Buffer.concat([this.tail, chunk]);
+      if (data.length > 2) this.push(data.subarray(0, data.length - 2));
+      this.tail = data.subarray(Math.max(0, data.length - 2));
+      return;
     }
-    let start = 0;
-    for (;;) {
-      const end = chunk.indexOf(newline, start);
-      if (end === -1) {
-        parts.push(chunk.subarray(start));
-        break;
-      }
-      parts.push(chunk.subarray(start, end));
-      if (end === chunk.length - 1) {
-        this.pendingSeparator = true;
-        break;
-      }
-      parts.push(arraySeparator);
-      start = end + 1;
-    }
-    this.push(Buffer.concat(parts));
+    if (this.tail.length > 0) this.push(this.tail);
+    this.push(chunk.subarray(0, chunk.length - 2));
+    // A copy, so the two held bytes do not keep the whole chunk alive.
+    this.tail = Buffer.from(chunk.subarray(chunk.length - 2));
   }
 }
 
