@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { createPool, createPrismaClient } from "@auditlog/db";
+import { exportWorkerNodeOptions } from "@auditlog/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { SeededOrg } from "./seed.ts";
@@ -103,8 +104,10 @@ export async function runExports(
         const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
         const worker = await startWorker(`worker-export-${format}-${org.entries}`, queues, {
           concurrency,
-          // A dedicated export worker, as deployed for exports: no ingestion, no geolocation.
+          // A dedicated export worker, as deployed for exports (README): no ingestion, no
+          // geolocation, and the Node options the worker recommends for it.
           roles: ["exports"],
+          env: { NODE_OPTIONS: exportWorkerNodeOptions },
           nodeArgs: profile ? cpuProfileArgs(`export-worker-${format}-${org.entries}`) : [],
         });
         try {

@@ -1,3 +1,4 @@
+export { exportWorkerNodeOptions } from "./deployment.ts";
 export { loadWorkerEnv } from "./env.ts";
 export { anonymizeIp, toMappedIpv4 } from "./geo/anonymize-ip.ts";
 export { openGeolocator } from "./geo/geolocate.ts";
