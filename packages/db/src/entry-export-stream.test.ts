@@ -52,11 +52,11 @@ async function exportLines(query = "", includeHidden = false): Promise<string[]>
   });
   try {
     const body = await text(entries.stream);
-    entries.release(false);
+    await entries.release(false);
     expect(body === "" || body.endsWith("\n")).toBe(true);
     return body === "" ? [] : body.slice(0, -1).split("\n");
   } catch (error) {
-    entries.release(true);
+    await entries.release(true);
     throw error;
   }
 }
@@ -197,7 +197,7 @@ describe("openEntryJsonStream", () => {
     if (!parsed.ok) throw new Error("empty query");
     const entries = await openEntryJsonStream(pool, { orgId, query: parsed.query, lineEnd: "," });
     const body = await text(entries.stream);
-    entries.release(false);
+    await entries.release(false);
     const lines = body.split("\n");
     expect(lines.pop()).toBe("");
     expect(lines).toHaveLength(6);
@@ -212,7 +212,7 @@ describe("openEntryJsonStream", () => {
     if (!parsed.ok) throw new Error("empty query");
     const entries = await openEntryJsonStream(pool, { orgId: "org_none", query: parsed.query });
     expect(await text(entries.stream)).toBe("");
-    entries.release(false);
+    await entries.release(false);
   });
 });
 

@@ -117,10 +117,11 @@ export interface EntryJsonStream {
    */
   stream: Readable;
   /**
-   * Gives the connection back: call once the stream has ended or failed. After a failure or an
-   * early stop the connection is closed, because it may still be in the middle of the COPY.
+   * Ends the statement's transaction and gives the connection back: call once the stream has
+   * ended or failed. After a failure or an early stop the connection is closed instead, because
+   * it may still be in the middle of the COPY.
    */
-  release(failed: boolean): void;
+  release(failed: boolean): Promise<void>;
 }
 
 /**
@@ -140,14 +141,29 @@ export async function openEntryJsonStream(
 ): Promise<EntryJsonStream> {
   const client = await db.connect();
   let released = false;
-  const release = (failed: boolean) => {
+  const release = async (failed: boolean) => {
     if (released) return;
     released = true;
-    client.release(failed ? true : undefined);
+    if (failed) {
+      client.release(true);
+      return;
+    }
+    try {
+      await client.query("COMMIT");
+      client.release();
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
   };
   try {
     const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
     const filter = inlineParameters(where, params.values, (value) => client.escapeLiteral(value));
+    // Parallel workers would pass every rendered line to the leader through shared memory:
+    // about 15% more CPU for the same COPY, which the worker's compression needs on a small
+    // machine (one process renders about 150,000 entries/s here).
+    await client.query("BEGIN READ ONLY");
+    await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
     const stream = client.query(
       copyTo(
         `COPY (SELECT ${entryJsonSql}${input.lineEnd ? ` || '${input.lineEnd}'` : ""}
@@ -157,7 +173,7 @@ export async function openEntryJsonStream(
     );
     return { stream, release };
   } catch (error) {
-    release(true);
+    await release(true);
     throw error;
   }
 }

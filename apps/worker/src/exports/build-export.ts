@@ -238,7 +238,7 @@ async function writeJsonLines(
     await pipeline(entries.stream, lines, createGzip(jsonLinesGzip), destination);
     failed = false;
   } finally {
-    entries.release(failed);
+    await entries.release(failed);
   }
   return lines.rowsWritten;
 }
