@@ -5,15 +5,22 @@
  */
 export type IdPrefix = "evt" | "org" | "usr" | "key" | "exp" | "ntf" | "ses" | "pat";
 
+/** Random bytes drawn in blocks: one `getRandomValues` call per 512 ids instead of one each. */
+const randomPool = new Uint8Array(4096);
+let randomOffset = randomPool.length;
+const hexBytes = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+const hexByte = (byte: number) => hexBytes[byte & 0xff] as string;
+
 export function newId(prefix: IdPrefix, now: Date = new Date()): string {
-  const bytes = new Uint8Array(12);
-  crypto.getRandomValues(bytes.subarray(4));
+  if (randomOffset + 8 > randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    randomOffset = 0;
+  }
   const seconds = Math.floor(now.getTime() / 1000);
-  bytes[0] = (seconds >>> 24) & 0xff;
-  bytes[1] = (seconds >>> 16) & 0xff;
-  bytes[2] = (seconds >>> 8) & 0xff;
-  bytes[3] = seconds & 0xff;
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
+  let hex =
+    hexByte(seconds >>> 24) + hexByte(seconds >>> 16) + hexByte(seconds >>> 8) + hexByte(seconds);
+  for (let i = 0; i < 8; i++) hex += hexByte(randomPool[randomOffset + i] as number);
+  // Each byte is used once: no two ids share their random part.
+  randomOffset += 8;
   return `${prefix}_${hex}`;
 }
