@@ -59,15 +59,29 @@ export function duration(seconds: number): string {
 }
 
 /** Formats an amount in minor units, e.g. `{ amount: 2000, currency: "USD" }` → "$20.00". */
+/** Building an Intl.NumberFormat costs far more than using one: one per currency, kept. */
+const currencyFormats = new Map<string, { format: Intl.NumberFormat; digits: number } | null>();
+
+function currencyFormat(currency: string) {
+  let entry = currencyFormats.get(currency);
+  if (entry === undefined) {
+    try {
+      const format = new Intl.NumberFormat("en-US", { style: "currency", currency });
+      entry = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    } catch {
+      entry = null;
+    }
+    // Currency codes come from events: bound what a stream of odd codes can keep.
+    if (currencyFormats.size < 500) currencyFormats.set(currency, entry);
+  }
+  return entry;
+}
+
 export function money(value: { amount: number; currency?: string | undefined }): string {
   const currency = value.currency ?? "USD";
-  try {
-    const format = new Intl.NumberFormat("en-US", { style: "currency", currency });
-    const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-    return format.format(value.amount / 10 ** digits);
-  } catch {
-    return `${(value.amount / 100).toFixed(2)} ${currency}`;
-  }
+  const entry = currencyFormat(currency);
+  if (!entry) return `${(value.amount / 100).toFixed(2)} ${currency}`;
+  return entry.format.format(value.amount / 10 ** entry.digits);
 }
 
 /** " from a to b" or " to b" when the previous value is unknown. */
