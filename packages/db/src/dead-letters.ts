@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { toPostgresJson } from "./json-text.ts";
 
 export interface DeadLetterRow {
   orgId: string;
@@ -29,8 +30,8 @@ export async function insertDeadLetters(
     rows.map((r) => r.eventId),
     rows.map((r) => r.eventType),
     rows.map((r) => r.reason),
-    rows.map((r) => JSON.stringify(r.issues ?? [])),
-    rows.map((r) => JSON.stringify(r.payload ?? null)),
+    rows.map((r) => toPostgresJson(r.issues ?? [])),
+    rows.map((r) => toPostgresJson(r.payload ?? null)),
     rows.map((r) => r.receivedAt.toISOString()),
   ]);
   return result.rowCount ?? 0;

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOrganization } from "./accounts.ts";
+import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
+import { createTestPool, createTestPrisma, prepareTestDatabase, uniqueSlug } from "./testing.ts";
+
+const pool = createTestPool();
+const prisma = createTestPrisma();
+let orgId: string;
+
+function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
+  return {
+    orgId,
+    id,
+    type: "billing.update_payment_method",
+    category: "billing",
+    hiddenByDefault: false,
+    occurredAt: new Date("2026-05-01T10:00:00.123Z"),
+    receivedAt: new Date("2026-05-01T10:00:01.456Z"),
+    actorType: "token",
+    actorId: "tok_1",
+    actorName: "ci-token",
+    actorAvatarUrl: "https://example.com/a.png",
+    actorTokenRole: "write",
+    actorTokenLast4: "9f3a",
+    targetType: "org",
+    targetId: "org_1",
+    targetName: "Acme",
+    description: 'ci-token changed the "card", 中文 😀',
+    ip: "2001:db8:85a3::",
+    countryCode: "DE",
+    region: "Bavaria",
+    city: "Munich",
+    userAgent: "curl/8",
+    oauthClientId: "oauth_1",
+    oauthName: "CI",
+    data: { last4: "4242", nested: { list: [1, 2.5, null, true] } },
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  await prepareTestDatabase();
+  orgId = (
+    await createOrganization(prisma, { slug: uniqueSlug("entries"), name: "E", plan: "team" })
+  ).id;
+});
+
+afterAll(async () => {
+  await pool.query("DELETE FROM organizations WHERE id = $1", [orgId]);
+  await pool.end();
+  await prisma.$disconnect();
+});
+
+describe("insertAuditEntries", () => {
+  it("stores every column as given, and skips rows already stored", async () => {
+    const full = row("evt_full");
+    const sparse = row("evt_sparse", {
+      actorAvatarUrl: null,
+      actorTokenRole: null,
+      actorTokenLast4: null,
+      targetType: null,
+      targetId: null,
+      targetName: null,
+      ip: null,
+      countryCode: null,
+      region: null,
+      city: null,
+      userAgent: null,
+      oauthClientId: null,
+      oauthName: null,
+      data: undefined,
+      hiddenByDefault: true,
+    });
+    expect(await insertAuditEntries(pool, [full, sparse])).toBe(2);
+    expect(await insertAuditEntries(pool, [full, row("evt_new")])).toBe(1);
+
+    const { rows } = await pool.query(
+      `SELECT id, type, category, hidden_by_default, occurred_at, received_at, actor_type,
+         actor_id, actor_name, actor_avatar_url, actor_token_role, actor_token_last4, target_type,
+         target_id, target_name, description, host(ip) AS ip, country_code, region, city,
+         user_agent, oauth_client_id, oauth_name, data
+       FROM audit_entries WHERE org_id = $1 ORDER BY id`,
+      [orgId],
+    );
+    expect(rows.map((r) => r.id)).toEqual(["evt_full", "evt_new", "evt_sparse"]);
+    expect(rows[0]).toEqual({
+      id: "evt_full",
+      type: full.type,
+      category: full.category,
+      hidden_by_default: false,
+      occurred_at: full.occurredAt,
+      received_at: full.receivedAt,
+      actor_type: "token",
+      actor_id: "tok_1",
+      actor_name: "ci-token",
+      actor_avatar_url: full.actorAvatarUrl,
+      actor_token_role: "write",
+      actor_token_last4: "9f3a",
+      target_type: "org",
+      target_id: "org_1",
+      target_name: "Acme",
+      description: full.description,
+      ip: "2001:db8:85a3::",
+      country_code: "DE",
+      region: "Bavaria",
+      city: "Munich",
+      user_agent: "curl/8",
+      oauth_client_id: "oauth_1",
+      oauth_name: "CI",
+      data: full.data,
+    });
+    expect(rows[2]).toMatchObject({
+      hidden_by_default: true,
+      actor_avatar_url: null,
+      target_id: null,
+      ip: null,
+      country_code: null,
+      oauth_name: null,
+      data: {},
+    });
+  });
+
+  it("stores text holding a lone surrogate, with U+FFFD in its place, instead of failing the batch", async () => {
+    const inserted = await insertAuditEntries(pool, [
+      row("evt_surrogate", { description: "bad \ud800 text", data: { note: "x\udc00" } }),
+      row("evt_fine_neighbour"),
+    ]);
+    expect(inserted).toBe(2);
+    const { rows } = await pool.query(
+      "SELECT description, data FROM audit_entries WHERE org_id = $1 AND id = 'evt_surrogate'",
+      [orgId],
+    );
+    expect(rows[0]).toEqual({ description: "bad \ufffd text", data: { note: "x\ufffd" } });
+  });
+});
