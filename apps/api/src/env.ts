@@ -37,6 +37,13 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /**
+   * Ingestion backpressure: while more jobs than this wait in the ingest queue, a request waits
+   * for room before its body is read (a job is one request's batch, up to 1,000 events).
+   */
+  INGEST_MAX_QUEUED_JOBS: z.coerce.number().int().min(1).default(500),
+  /** How long a request waits for room in the ingest queue before it gets 429 and Retry-After. */
+  INGEST_ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** How long a producer waits on Redis before answering 503. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

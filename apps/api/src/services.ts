@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { ApiEnv } from "./env.ts";
+import { createIngestAdmission, type IngestAdmission } from "./ingest/admission.ts";
 import { RealtimeHub } from "./realtime/realtime-hub.ts";
 
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   pool: Pool;
   redis: Redis;
   ingestQueue: Queue;
+  /** Backpressure: holds ingestion requests while the ingest queue is full. */
+  ingestAdmission: IngestAdmission;
   /** Background export builds (EXPORT_QUEUE), consumed by the worker. */
   exportQueue: Queue;
   /** Where finished export files are read from (shared with the worker). */
@@ -42,6 +45,13 @@ export function createServices(env: ApiEnv): Services {
   });
   const ingestQueue = new Queue(env.INGEST_QUEUE, { connection: redis });
   ingestQueue.on("error", () => {});
+  const ingestAdmission = createIngestAdmission({
+    // Not connected: nothing to wait for here, and the enqueue answers 503 at once.
+    waitingJobs: async () => (redis.status === "ready" ? ingestQueue.getWaitingCount() : 0),
+    readTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    maxQueuedJobs: env.INGEST_MAX_QUEUED_JOBS,
+    maxWaitMs: env.INGEST_ADMISSION_WAIT_MS,
+  });
   const exportQueue = new Queue(env.EXPORT_QUEUE, { connection: redis });
   exportQueue.on("error", () => {});
   const exportStorage = createExportStorage({
@@ -60,6 +70,7 @@ export function createServices(env: ApiEnv): Services {
     pool,
     redis,
     ingestQueue,
+    ingestAdmission,
     exportQueue,
     exportStorage,
     logger,

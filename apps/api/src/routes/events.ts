@@ -29,6 +29,14 @@ export const eventsRoutes = new Hono<AppEnv>().post(
     if (!planHasAuditLogs(org.plan)) {
       throw new ApiError("forbidden", planLacksAuditLogs(org));
     }
+    // Before the body is read: a request held here costs no CPU.
+    if (!(await c.var.services.ingestAdmission.admit())) {
+      c.header("Retry-After", "1");
+      throw new ApiError(
+        "rate_limited",
+        "the ingest queue is full; nothing was accepted, retry after the Retry-After delay",
+      );
+    }
     const { events, prefix } = splitBody(await readJson(c));
 
     const issues: FieldIssue[] = [];
