@@ -1,11 +1,6 @@
-import {
-  categoryOf,
-  describeEvent,
-  type EventType,
-  eventDefinitions,
-  getEventDefinition,
-  validateEvent,
-} from "@auditlog/events";
+import type { AuditEntryRow } from "@auditlog/db";
+import { type EventType, eventDefinitions, getEventDefinition } from "@auditlog/events";
+import { buildEntries, noGeolocation } from "@auditlog/worker";
 import { rng, zipfSampler } from "./util.ts";
 
 /*
@@ -180,46 +175,51 @@ function harmonic(n: number, s: number): number {
 }
 
 /** The stored form of one event, as the worker would build it (IP and location added later). */
-export interface EntryTemplate {
-  type: string;
-  category: string;
-  hiddenByDefault: boolean;
-  actorType: string;
-  actorId: string;
-  actorName: string;
-  actorAvatarUrl: string | null;
-  actorTokenRole: string | null;
-  actorTokenLast4: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  targetName: string | null;
-  description: string;
-  userAgent: string | null;
-  data: unknown;
-}
+/** A stored entry's columns that do not depend on where and when it is seeded. */
+export type EntryTemplate = Omit<
+  AuditEntryRow,
+  | "orgId"
+  | "id"
+  | "occurredAt"
+  | "receivedAt"
+  | "ip"
+  | "countryCode"
+  | "region"
+  | "city"
+  | "oauthClientId"
+  | "oauthName"
+>;
 
-/** Validates and describes an event exactly as the worker does, minus IP and location. */
+/**
+ * An event turned into a row by the worker's own `buildEntries` (validation, description,
+ * category), without geolocation: the pool adds addresses and locations of its own.
+ */
 export function toTemplate(input: Record<string, unknown>): EntryTemplate {
-  const validation = validateEvent(input);
-  if (!validation.ok) throw new Error(`bench event invalid: ${JSON.stringify(validation.issues)}`);
-  const event = validation.event;
-  return {
-    type: event.type,
-    category: categoryOf(event.type),
-    hiddenByDefault: getEventDefinition(event.type)?.hiddenByDefault ?? false,
-    actorType: event.actor.type,
-    actorId: event.actor.id,
-    actorName: event.actor.name,
-    actorAvatarUrl: event.actor.avatarUrl ?? null,
-    actorTokenRole: event.actor.tokenRole ?? null,
-    actorTokenLast4: event.actor.tokenLast4 ?? null,
-    targetType: event.target?.type ?? null,
-    targetId: event.target?.id ?? null,
-    targetName: event.target?.name ?? null,
-    description: describeEvent(event),
-    userAgent: event.context?.userAgent ?? null,
-    data: event.data,
-  };
+  const built = buildEntries(
+    {
+      orgId: "org_bench_template",
+      receivedAt: new Date().toISOString(),
+      events: [{ ...input, id: "evt_bench_template" }],
+    },
+    noGeolocation,
+    "bench-template",
+  );
+  const row = built.entries[0];
+  if (!row) throw new Error(`bench event invalid: ${built.deadLetters[0]?.reason ?? "no row"}`);
+  const {
+    orgId: _orgId,
+    id: _id,
+    occurredAt: _occurredAt,
+    receivedAt: _receivedAt,
+    ip: _ip,
+    countryCode: _countryCode,
+    region: _region,
+    city: _city,
+    oauthClientId: _oauthClientId,
+    oauthName: _oauthName,
+    ...template
+  } = row;
+  return template;
 }
 
 /**
