@@ -412,6 +412,15 @@ try {
         target: null,
         pass: null,
       },
+      {
+        section,
+        figure:
+          "  its peak before any export (VmHWM at the request: start-up, tsx compiling modules)",
+        value: Math.max(...exp.cases.map((c) => c.startupHwmMb ?? Number.NaN)),
+        unit: "MB",
+        target: null,
+        pass: null,
+      },
     );
     if (!exp.ran) {
       log(`export: not run: ${exp.reason}`);
@@ -427,15 +436,18 @@ try {
         pass: c.status === "ready" && c.entriesPerSecond >= 100_000,
       });
       const small = exp.cases.find((o) => o.format === c.format && o.entries < c.entries);
+      // The CPU profiler keeps its samples in the worker's memory, more the longer it runs, so a
+      // profiled run's memory is shown but not judged.
+      const judged = small && !c.profiled && !small.profiled;
       figures.push({
         section,
-        figure: `${label}: worker peak RSS (VmHWM)`,
+        figure: `${label}: worker peak RSS during the export (VmHWM${c.hwmResetBeforeExport ? " reset at the request" : ", whole process"})${c.profiled ? ", CPU profiler on" : ""}`,
         value: c.hwmMb,
         unit: "MB",
         target: small
-          ? `≤ 200 MB and ≤ 110% of ${formatCount(small.entries)} (${round(small.hwmMb * 1.1)} MB)`
+          ? `≤ 200 MB and ≤ 110% of ${formatCount(small.entries)} (${round(small.hwmMb * 1.1)} MB)${judged ? "" : " (not judged while profiling)"}`
           : null,
-        pass: small ? c.hwmMb <= 200 && c.hwmMb <= small.hwmMb * 1.1 : null,
+        pass: judged ? c.hwmMb <= 200 && c.hwmMb <= small.hwmMb * 1.1 : null,
       });
     }
   }

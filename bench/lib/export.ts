@@ -13,7 +13,16 @@ import {
   type StackQueues,
   startWorker,
 } from "./stack.ts";
-import { formatCount, httpRequest, log, round, sampleRss, sleep } from "./util.ts";
+import {
+  formatCount,
+  httpRequest,
+  log,
+  readProcessMemory,
+  resetPeakRss,
+  round,
+  sampleRss,
+  sleep,
+} from "./util.ts";
 
 export interface ExportCaseResult {
   org: string;
@@ -27,8 +36,14 @@ export interface ExportCaseResult {
   /** From the request to the first poll that saw it ready. */
   wallSeconds: number;
   idleRssMb: number;
+  /** The worker's VmHWM when the export was requested: start-up's peak, not the export's. */
+  startupHwmMb: number | null;
   peakRssMb: number;
+  /** VmHWM during the export (reset when it was requested), or the process's whole life if the reset was refused. */
   hwmMb: number;
+  hwmResetBeforeExport: boolean;
+  /** The CPU profiler ran in the worker: its sample buffers are part of the RSS. */
+  profiled: boolean;
   rssTimeline: { t: number; rssMb: number; anonMb: number }[];
   error?: string;
 }
@@ -115,6 +130,10 @@ export async function runExports(
           log(
             `export: ${format} of ${org.slug} (${formatCount(org.entries)} entries), worker idle RSS ${idleRssMb} MB`,
           );
+          // VmHWM otherwise keeps start-up's peak (tsx compiling every module), which can be
+          // above anything the export itself reaches.
+          const startupHwmMb = readProcessMemory(worker.pid)?.hwmMb ?? null;
+          const hwmResetBeforeExport = resetPeakRss(worker.pid);
           const sampler = sampleRss(worker.pid, 100);
           const requested = Date.now();
           const created = await httpRequest(`${base}/${org.slug}/exports`, {
@@ -176,8 +195,11 @@ export async function runExports(
             entriesPerSecond: Math.round(view.rowsWritten / buildSeconds),
             wallSeconds: round(wallSeconds, 2),
             idleRssMb,
+            startupHwmMb: startupHwmMb === null ? null : round(startupHwmMb),
             peakRssMb: round(memory.maxRssMb),
             hwmMb: round(memory.hwmMb),
+            hwmResetBeforeExport,
+            profiled: profile,
             rssTimeline: memory.timeline.filter((_, i) => i % 10 === 0),
             ...(view.error ? { error: view.error } : {}),
           });

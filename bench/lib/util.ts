@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { performance } from "node:perf_hooks";
 
@@ -111,6 +111,19 @@ export function readProcessMemory(
     return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024, anonMb: kb("RssAnon") / 1024 };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Resets a process's VmHWM to its current RSS (`/proc/<pid>/clear_refs`, value 5), so the peak
+ * read afterwards belongs to what runs from now on, not to start-up. False where not permitted.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
   }
 }
 
