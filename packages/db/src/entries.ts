@@ -30,7 +30,6 @@ export interface AuditEntryRow {
   data: unknown;
 }
 
-/** Each column's name and type, and how a row gives its value as JSON. */
 const columns = [
   ["org_id", "text", (r: AuditEntryRow) => r.orgId],
   ["id", "text", (r: AuditEntryRow) => r.id],
@@ -56,27 +55,14 @@ const columns = [
   ["user_agent", "text", (r: AuditEntryRow) => r.userAgent],
   ["oauth_client_id", "text", (r: AuditEntryRow) => r.oauthClientId],
   ["oauth_name", "text", (r: AuditEntryRow) => r.oauthName],
-  ["data", "jsonb", (r: AuditEntryRow) => r.data ?? {}],
+  // Text parameters carry a lone surrogate as U+FFFD (UTF-8 encoding does); JSON needs it done.
+  ["data", "jsonb", (r: AuditEntryRow) => toPostgresJson(r.data ?? {})],
 ] as const;
 
-const columnNames = columns.map(([name]) => name).join(", ");
-
-/**
- * The batch travels as one JSON array of row objects (keys are column names). JSON.stringify is
- * native, where 25 array parameters cost the worker about 5% of its time in pg's array-literal
- * escaping, and json_to_recordset reads the array in one pass.
- */
 const insertEntriesSql = `
-  INSERT INTO audit_entries (${columnNames})
-  SELECT ${columnNames}
-  FROM json_to_recordset($1::json) AS r(${columns.map(([name, type]) => `${name} ${type}`).join(", ")})
+  INSERT INTO audit_entries (${columns.map(([name]) => name).join(", ")})
+  SELECT * FROM unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")})
   ON CONFLICT (org_id, id) DO NOTHING`;
-
-function toRecord(row: AuditEntryRow): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const [name, , get] of columns) record[name] = get(row);
-  return record;
-}
 
 /**
  * Inserts a whole batch in one statement, so a batch is stored entirely or not at all, and an
@@ -88,6 +74,7 @@ export async function insertAuditEntries(
   rows: readonly AuditEntryRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const result = await db.query(insertEntriesSql, [toPostgresJson(rows.map(toRecord))]);
+  const params = columns.map(([, , get]) => rows.map((row) => get(row)));
+  const result = await db.query(insertEntriesSql, params);
   return result.rowCount ?? 0;
 }
