@@ -158,6 +158,7 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
         WEBHOOK_TIMEOUT_MS: "10000",
         LOG_LEVEL: "error",
       }),
+      pool: stack.services.pool,
       connection,
       logger: createLogger("test", "error"),
     });

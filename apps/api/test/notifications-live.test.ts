@@ -1,4 +1,4 @@
-import { createTestPrisma } from "@auditlog/db/testing";
+import { createTestPool, createTestPrisma } from "@auditlog/db/testing";
 import { newId, notificationSchema } from "@auditlog/events";
 import { createLogger } from "@auditlog/observability";
 import { createExportNotifier, type FinishedExport } from "@auditlog/worker";
@@ -41,8 +41,9 @@ describe("notifications: stored, listed, pushed live over SSE to every API proce
     maxRetriesPerRequest: null,
   });
   const queue = new Queue(queueName, { connection: publisher });
+  const pool = createTestPool();
   const notify = createExportNotifier({
-    prisma,
+    pool,
     publisher,
     queue,
     emailEnabled: false,
@@ -83,6 +84,7 @@ describe("notifications: stored, listed, pushed live over SSE to every API proce
     await queue.close();
     publisher.disconnect();
     await prisma.$disconnect();
+    await pool.end();
   });
 
   it("pushes the requester's notification to their stream, and never another user's", async () => {

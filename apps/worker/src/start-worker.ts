@@ -53,6 +53,7 @@ export async function startWorker(
       ? await startNotificationConsumers({
           env,
           connection,
+          pool,
           logger,
           consume: roles.has("notifications"),
         })

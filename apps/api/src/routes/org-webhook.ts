@@ -44,7 +44,7 @@ function publicWebhook(webhook: {
 export const orgWebhookRoutes = new Hono<AppEnv>()
   .use(userAuth, requireOrgAdmin())
   .get("/", async (c) => {
-    const webhook = await findOrgWebhook(c.var.services.prisma, c.var.org.id);
+    const webhook = await findOrgWebhook(c.var.services.pool, c.var.org.id);
     if (!webhook) throw new ApiError("not_found", "this organization has no webhook");
     return c.json(publicWebhook(webhook));
   })

@@ -2,7 +2,7 @@ import {
   findNotificationRecipient,
   findOrgWebhook,
   insertNotification,
-  type PrismaClient,
+  type Pool,
   toNotification,
 } from "@auditlog/db";
 import { type RealtimeMessage, realtimeChannels } from "@auditlog/events";
@@ -22,7 +22,8 @@ export const webhookAttempts = 8;
 export const emailAttempts = 5;
 
 export interface ExportNotifierDeps {
-  prisma: PrismaClient;
+  /** Plain pg, not Prisma: an export-only worker never needs Prisma's query compiler. */
+  pool: Pool;
   /** Publishes realtime messages; any ioredis connection (the worker's shared one is fine). */
   publisher: Pick<Redis, "publish">;
   /** The notifications queue (`NOTIFY_QUEUE`). */
@@ -51,7 +52,7 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
   });
 
   return async function onExportFinished(finished: FinishedExport): Promise<void> {
-    const recipient = await findNotificationRecipient(deps.prisma, {
+    const recipient = await findNotificationRecipient(deps.pool, {
       userId: finished.requestedBy,
       orgId: finished.orgId,
     });
@@ -63,7 +64,7 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
     }
     const { user, org } = recipient;
     const rendered = renderNotification(finished, org.slug);
-    const { notification: row } = await insertNotification(deps.prisma, {
+    const { notification: row } = await insertNotification(deps.pool, {
       userId: user.id,
       orgId: org.id,
       kind: rendered.kind,
@@ -99,7 +100,7 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
       );
     }
 
-    const webhook = await findOrgWebhook(deps.prisma, org.id);
+    const webhook = await findOrgWebhook(deps.pool, org.id);
     if (webhook && !webhook.disabledAt) {
       const job: NotifyWebhookJob = {
         messageId: notification.id,

@@ -1,4 +1,4 @@
-import { disableOrgWebhook, findOrgWebhook, type PrismaClient } from "@auditlog/db";
+import { disableOrgWebhook, findOrgWebhook, type Pool, type PrismaClient } from "@auditlog/db";
 import {
   type NotifyJobName,
   type NotifyJobPayloads,
@@ -16,6 +16,7 @@ export interface NotificationWorkerDeps {
   connection: Redis;
   queueName: string;
   prisma: PrismaClient;
+  pool: Pool;
   logger: Logger;
   /** Null when SMTP is not configured; email jobs then fail without retry. */
   mailer: Transporter | null;
@@ -100,7 +101,7 @@ async function handleWebhook(job: Job, deps: NotificationWorkerDeps) {
   if (!parsed.success) {
     throw new UnrecoverableError(`malformed webhook job: ${issuesOf(parsed.error)}`);
   }
-  const webhook = await findOrgWebhook(deps.prisma, parsed.data.orgId);
+  const webhook = await findOrgWebhook(deps.pool, parsed.data.orgId);
   if (!webhook || webhook.disabledAt) {
     // Removed or disabled since the message was queued: nothing to deliver.
     return { skipped: webhook ? "webhook disabled" : "no webhook" };
