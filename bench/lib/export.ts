@@ -39,6 +39,8 @@ export interface ExportCaseResult {
   /** The worker's VmHWM when the export was requested: start-up's peak, not the export's. */
   startupHwmMb: number | null;
   peakRssMb: number;
+  /** When the sampled peak was seen, in seconds from the request. */
+  peakAtSeconds: number;
   /** VmHWM during the export (reset when it was requested), or the process's whole life if the reset was refused. */
   hwmMb: number;
   hwmResetBeforeExport: boolean;
@@ -197,6 +199,7 @@ export async function runExports(
             idleRssMb,
             startupHwmMb: startupHwmMb === null ? null : round(startupHwmMb),
             peakRssMb: round(memory.maxRssMb),
+            peakAtSeconds: memory.maxAtSeconds,
             hwmMb: round(memory.hwmMb),
             hwmResetBeforeExport,
             profiled: profile,

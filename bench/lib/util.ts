@@ -130,13 +130,17 @@ export function resetPeakRss(pid: number): boolean {
 /** Samples a process's RSS every `intervalMs` until stopped; reports the highest seen. */
 export function sampleRss(pid: number, intervalMs = 100) {
   let maxRssMb = 0;
+  let maxAtSeconds = 0;
   let lastHwmMb = 0;
   const timeline: { t: number; rssMb: number; anonMb: number }[] = [];
   const t0 = performance.now();
   const take = () => {
     const memory = readProcessMemory(pid);
     if (!memory) return;
-    maxRssMb = Math.max(maxRssMb, memory.rssMb);
+    if (memory.rssMb > maxRssMb) {
+      maxRssMb = memory.rssMb;
+      maxAtSeconds = round((performance.now() - t0) / 1000, 2);
+    }
     lastHwmMb = Math.max(lastHwmMb, memory.hwmMb);
     timeline.push({
       t: round((performance.now() - t0) / 1000, 2),
@@ -150,7 +154,7 @@ export function sampleRss(pid: number, intervalMs = 100) {
     stop() {
       clearInterval(timer);
       take();
-      return { maxRssMb, hwmMb: lastHwmMb, timeline };
+      return { maxRssMb, maxAtSeconds, hwmMb: lastHwmMb, timeline };
     },
   };
 }
