@@ -1,6 +1,4 @@
-import { loadWorkerEnv } from "../../apps/worker/src/env.ts";
-import { anonymizeIp } from "../../apps/worker/src/geo/anonymize-ip.ts";
-import { openGeolocator } from "../../apps/worker/src/geo/geolocate.ts";
+import { anonymizeIp, loadWorkerEnv, openGeolocator } from "@auditlog/worker";
 import {
   type EntryTemplate,
   type EventFactory,

@@ -132,4 +132,19 @@ describe("insertAuditEntries", () => {
     );
     expect(rows[0]).toEqual({ description: "bad \ufffd text", data: { note: "x\ufffd" } });
   });
+
+  it("stores a batch that repeats an entry once, and reports a bad value without losing the connection", async () => {
+    expect(await insertAuditEntries(pool, [row("evt_twice"), row("evt_twice")])).toBe(1);
+    expect(await insertAuditEntries(pool, [row("evt_twice"), row("evt_once_more")])).toBe(1);
+    await expect(
+      insertAuditEntries(pool, [row("evt_bad_ip", { ip: "not-an-address" })]),
+    ).rejects.toMatchObject({ code: "22P02" });
+    const stored = await pool.query(
+      "SELECT id FROM audit_entries WHERE org_id = $1 AND id IN ('evt_twice', 'evt_once_more', 'evt_bad_ip') ORDER BY id",
+      [orgId],
+    );
+    expect(stored.rows.map((r) => r.id)).toEqual(["evt_once_more", "evt_twice"]);
+    // Every connection went back to the pool usable.
+    for (let i = 0; i < 6; i++) expect((await pool.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+  });
 });
