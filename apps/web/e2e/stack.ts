@@ -95,6 +95,9 @@ export async function startStack(): Promise<Stack> {
     EXPORT_QUEUE: `e2e-${suffix}-exports`,
     NOTIFY_QUEUE: `e2e-${suffix}-notifications`,
     EXPORT_STORAGE_DIR: exportDir,
+    // The test database is shared with other suites, whose export files live elsewhere: their
+    // own tests sweep them.
+    EXPORT_EXPIRY_INTERVAL_MS: "0",
     LOG_LEVEL: "warn",
   };
   const log: string[] = [];

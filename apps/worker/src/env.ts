@@ -36,8 +36,16 @@ const envSchema = z.object({
   EXPORT_STORAGE_DIR: z.string().default(""),
   /** Days a finished export file is kept before the expiry sweep deletes it. */
   EXPORT_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
-  /** How often the expiry sweep runs. */
-  EXPORT_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+  /**
+   * How often this process schedules the expiry sweep; 0: never (another worker sweeps). The
+   * sweep covers every organisation's exports, so every worker sharing a database must share
+   * the export storage, or leave sweeping to the one that has the files.
+   */
+  EXPORT_EXPIRY_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || ms >= 1000, "must be 0 (no sweep) or at least 1000")
+    .default(3_600_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   /** How long a job stays locked to a worker that stopped answering (crashed) before retry. */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),

@@ -1,5 +1,7 @@
 import { testDatabaseUrl } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { loadWorkerEnv } from "./env.ts";
 import { startWorker } from "./start-worker.ts";
@@ -25,11 +27,36 @@ describe("WORKER_ROLES", () => {
         INGEST_QUEUE: `roles-ingest-${suffix}`,
         EXPORT_QUEUE: `roles-exports-${suffix}`,
         NOTIFY_QUEUE: `roles-notify-${suffix}`,
+        // Sweeping would expire other suites' exports in the shared test database.
+        EXPORT_EXPIRY_INTERVAL_MS: "0",
         LOG_LEVEL: "error",
       }),
     );
     // The geolocation databases are ~130 MB of Buffers; none were loaded.
     expect(process.memoryUsage().external - before).toBeLessThan(50 * 1024 * 1024);
+    const queue = new Queue(`roles-exports-${suffix}`, {
+      connection: new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+        maxRetriesPerRequest: null,
+      }),
+    });
+    try {
+      // EXPORT_EXPIRY_INTERVAL_MS=0: this process schedules no sweep.
+      expect(await queue.getJobSchedulers()).toEqual([]);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await queue.disconnect();
+    }
     await worker.stop();
+  });
+});
+
+describe("EXPORT_EXPIRY_INTERVAL_MS", () => {
+  it("is 0 (no sweep in this process) or at least a second", () => {
+    expect(loadWorkerEnv({ EXPORT_EXPIRY_INTERVAL_MS: "0" }).EXPORT_EXPIRY_INTERVAL_MS).toBe(0);
+    expect(loadWorkerEnv({}).EXPORT_EXPIRY_INTERVAL_MS).toBe(3_600_000);
+    expect(() => loadWorkerEnv({ EXPORT_EXPIRY_INTERVAL_MS: "500" })).toThrow(
+      /EXPORT_EXPIRY_INTERVAL_MS/,
+    );
   });
 });

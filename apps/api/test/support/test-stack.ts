@@ -53,6 +53,9 @@ export async function startTestApi(overrides: Record<string, string> = {}) {
     NOTIFY_QUEUE: notifyQueueName,
     EXPORT_STORAGE_DIR: env.EXPORT_STORAGE_DIR,
     LOG_LEVEL: "error",
+    // The sweep expires every organisation's exports in the shared test database, but each
+    // stack has its own storage directory: only a test about expiry turns it on.
+    EXPORT_EXPIRY_INTERVAL_MS: "0",
     ...extra,
   });
   return { app, services, env, queueName, exportQueueName: env.EXPORT_QUEUE, workerEnv };

@@ -29,6 +29,7 @@ export interface ExportWorkerDeps {
   concurrency: number;
   lockDurationMs: number;
   retentionDays: number;
+  /** 0: this process does not schedule the expiry sweep. */
   expiryIntervalMs: number;
   onExportFinished: OnExportFinished;
 }
@@ -99,15 +100,17 @@ export async function startExportWorker(deps: ExportWorkerDeps) {
   });
   worker.on("error", (error) => deps.logger.error("export worker error", { error: error.message }));
   await worker.waitUntilReady();
-  await queue.upsertJobScheduler(
-    exportJobNames.expire,
-    { every: deps.expiryIntervalMs },
-    {
-      name: exportJobNames.expire,
-      data: {},
-      opts: { removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
-    },
-  );
+  if (deps.expiryIntervalMs > 0) {
+    await queue.upsertJobScheduler(
+      exportJobNames.expire,
+      { every: deps.expiryIntervalMs },
+      {
+        name: exportJobNames.expire,
+        data: {},
+        opts: { removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
+      },
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {
