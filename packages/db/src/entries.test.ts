@@ -1,15 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
 import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
-import { createTestPool, createTestPrisma, prepareTestDatabase, uniqueSlug } from "./testing.ts";
+import {
+  auditEntryRow,
+  createTestPool,
+  createTestPrisma,
+  prepareTestDatabase,
+  uniqueSlug,
+} from "./testing.ts";
 
 const pool = createTestPool();
 const prisma = createTestPrisma();
 let orgId: string;
 
 function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
-  return {
-    orgId,
+  return auditEntryRow(orgId, {
     id,
     type: "billing.update_payment_method",
     category: "billing",
@@ -34,8 +39,9 @@ function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow 
     oauthClientId: "oauth_1",
     oauthName: "CI",
     data: { last4: "4242", nested: { list: [1, 2.5, null, true] } },
+
     ...overrides,
-  };
+  });
 }
 
 beforeAll(async () => {

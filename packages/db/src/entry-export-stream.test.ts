@@ -5,41 +5,27 @@ import { createOrganization } from "./accounts.ts";
 import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
 import { inlineParameters, openEntryJsonStream } from "./entry-export-stream.ts";
 import { listEntries } from "./entry-queries.ts";
-import { createTestPool, createTestPrisma, prepareTestDatabase, uniqueSlug } from "./testing.ts";
+import {
+  auditEntryRow,
+  createTestPool,
+  createTestPrisma,
+  prepareTestDatabase,
+  uniqueSlug,
+} from "./testing.ts";
 
 const pool = createTestPool();
 const prisma = createTestPrisma();
 let orgId: string;
 
 function row(overrides: Partial<AuditEntryRow>): AuditEntryRow {
-  return {
-    orgId,
-    id: newId("evt"),
-    type: "repo.create",
-    category: "repo",
-    hiddenByDefault: false,
-    occurredAt: new Date("2026-03-01T12:00:00.000Z"),
-    receivedAt: new Date("2026-03-01T12:00:01.000Z"),
-    actorType: "user",
+  return auditEntryRow(orgId, {
     actorId: "user_1",
     actorName: "dana",
-    actorAvatarUrl: null,
-    actorTokenRole: null,
-    actorTokenLast4: null,
-    targetType: null,
-    targetId: null,
-    targetName: null,
     description: "dana created a repository",
-    ip: null,
-    countryCode: null,
-    region: null,
-    city: null,
-    userAgent: null,
-    oauthClientId: null,
-    oauthName: null,
-    data: {},
+    occurredAt: new Date("2026-03-01T12:00:00.000Z"),
+    receivedAt: new Date("2026-03-01T12:00:01.000Z"),
     ...overrides,
-  };
+  });
 }
 
 async function exportLines(query = "", includeHidden = false): Promise<string[]> {

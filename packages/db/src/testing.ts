@@ -1,5 +1,6 @@
 import { newId } from "@auditlog/events";
 import { createPool, createPrismaClient } from "./client.ts";
+import type { AuditEntryRow } from "./entries.ts";
 import { migrateDatabase } from "./migrate.ts";
 
 /** The database integration tests share; each test isolates itself with its own organisation. */
@@ -23,4 +24,43 @@ export function createTestPrisma() {
 /** A unique slug per test run, so tests can run in any order and in parallel. */
 export function uniqueSlug(label: string): string {
   return `${label}-${newId("org").slice(-10)}`.toLowerCase();
+}
+
+/**
+ * A stored entry as the worker builds it, with every optional column empty: tests set the fields
+ * they check. The id carries the time, as the API's ids do.
+ */
+export function auditEntryRow(
+  orgId: string,
+  overrides: Partial<AuditEntryRow> = {},
+): AuditEntryRow {
+  const occurredAt = overrides.occurredAt ?? new Date();
+  return {
+    orgId,
+    id: newId("evt", occurredAt),
+    type: "repo.create",
+    category: "content",
+    hiddenByDefault: false,
+    occurredAt,
+    receivedAt: occurredAt,
+    actorType: "user",
+    actorId: "usr_alice",
+    actorName: "alice",
+    actorAvatarUrl: null,
+    actorTokenRole: null,
+    actorTokenLast4: null,
+    targetType: null,
+    targetId: null,
+    targetName: null,
+    description: "alice created a repository",
+    ip: null,
+    countryCode: null,
+    region: null,
+    city: null,
+    userAgent: null,
+    oauthClientId: null,
+    oauthName: null,
+    data: {},
+    ...overrides,
+  };
 }

@@ -10,6 +10,7 @@ import {
   upsertUserMembership,
 } from "@auditlog/db";
 import {
+  auditEntryRow,
   createTestPool,
   createTestPrisma,
   prepareTestDatabase,
@@ -168,21 +169,7 @@ export async function createMemberWithToken(orgSlug: string, role: "admin" | "wr
 
 /** A stored entry as the worker would build it, for tests that need exact times and fields. */
 export function entryRow(orgId: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
-  const occurredAt = overrides.occurredAt ?? new Date();
-  return {
-    orgId,
-    id: newId("evt", occurredAt),
-    type: "repo.create",
-    category: "content",
-    hiddenByDefault: false,
-    occurredAt,
-    receivedAt: occurredAt,
-    actorType: "user",
-    actorId: "usr_alice",
-    actorName: "alice",
-    actorAvatarUrl: null,
-    actorTokenRole: null,
-    actorTokenLast4: null,
+  return auditEntryRow(orgId, {
     targetType: "model",
     targetId: "acme/bert",
     targetName: "acme/bert",
@@ -192,11 +179,8 @@ export function entryRow(orgId: string, overrides: Partial<AuditEntryRow> = {}):
     region: "Île-de-France",
     city: "Paris",
     userAgent: "test-agent/1.0",
-    oauthClientId: null,
-    oauthName: null,
-    data: {},
     ...overrides,
-  };
+  });
 }
 
 export async function insertRows(rows: AuditEntryRow[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { AuditEntryRow } from "@auditlog/db";
-import { createTestPool, prepareTestDatabase } from "@auditlog/db/testing";
+import { auditEntryRow, createTestPool, prepareTestDatabase } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInsertBatcher } from "./insert-batcher.ts";
@@ -8,35 +8,7 @@ const pool = createTestPool();
 const orgId = newId("org");
 
 function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
-  const now = new Date();
-  return {
-    orgId,
-    id,
-    type: "repo.create",
-    category: "content",
-    hiddenByDefault: false,
-    occurredAt: now,
-    receivedAt: now,
-    actorType: "user",
-    actorId: "u",
-    actorName: "alice",
-    actorAvatarUrl: null,
-    actorTokenRole: null,
-    actorTokenLast4: null,
-    targetType: null,
-    targetId: null,
-    targetName: null,
-    description: "alice created a repository",
-    ip: null,
-    countryCode: null,
-    region: null,
-    city: null,
-    userAgent: null,
-    oauthClientId: null,
-    oauthName: null,
-    data: {},
-    ...overrides,
-  };
+  return auditEntryRow(orgId, { id, ...overrides });
 }
 
 async function storedIds(): Promise<string[]> {
