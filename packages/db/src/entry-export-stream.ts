@@ -166,7 +166,7 @@ export async function openEntryJsonStream(
     await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
     const stream = client.query(
       copyTo(
-        `COPY (SELECT ${entryJsonSql}${input.lineEnd ? ` || '${input.lineEnd}'` : ""}
+        `COPY (SELECT ${entryJsonSql}${input.lineEnd === "," ? ` || ','` : ""}
           FROM audit_entries WHERE ${filter}
           ORDER BY occurred_at DESC, id DESC) TO STDOUT ${rawLinesCopyOptions}`,
       ),
