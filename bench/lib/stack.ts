@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateApiKey, generatePersonalAccessToken } from "@auditlog/api/credentials";
 import {
   createApiKeyRecord,
   createOrganization,
@@ -14,8 +15,6 @@ import {
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
-import { generateApiKey } from "../../apps/api/src/auth/api-keys.ts";
-import { generatePersonalAccessToken } from "../../apps/api/src/auth/personal-access-tokens.ts";
 import { httpRequest, log, readProcessMemory, sleep } from "./util.ts";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
