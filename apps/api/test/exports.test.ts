@@ -640,6 +640,60 @@ describe("background exports", () => {
     }
   });
 
+  it("puts a build back when its worker stops gracefully mid-COPY, and the next worker finishes it", {
+    timeout: 600_000,
+  }, async () => {
+    const stopStack = await startTestApi({ EXPORT_LINK_SECRET: linkSecret });
+    let second: Awaited<ReturnType<typeof startWorker>> | undefined;
+    try {
+      const { org, admin } = big;
+      const created = await requestExport(stopStack, org.slug, admin.token, { format: "ndjson" });
+      const first = await startTestWorker(stopStack, { EXPORT_CONCURRENCY: "1" });
+      const running = await waitFor(
+        () => getExportById(pool, created.id),
+        (r) => r?.status === "running" && r.rowsWritten > 0,
+        240_000,
+      );
+      expect(running?.status).toBe("running");
+      // stop() ends the worker's pool: it would hang if the COPY's connection were not released.
+      await first.stop();
+      const afterStop = await getExportById(pool, created.id);
+      expect(afterStop?.status).toBe("running");
+      expect(afterStop?.rowsWritten).toBeLessThan(bigTotal);
+      expect(await stopStack.services.exportQueue.getJobState(created.id)).toBe("waiting");
+
+      second = await startTestWorker(stopStack, { EXPORT_CONCURRENCY: "1" });
+      const done = await waitFor(
+        () => getExportById(pool, created.id),
+        (r) => r?.status !== "running" && r?.status !== "queued",
+        300_000,
+      );
+      expect(done).toMatchObject({ status: "ready", rowsWritten: bigTotal });
+      const lines = (
+        await downloadText(
+          await request(
+            stopStack,
+            `/v1/orgs/${org.slug}/exports/${created.id}/download`,
+            admin.token,
+          ),
+        )
+      )
+        .split("\n")
+        .filter(Boolean);
+      expect(new Set(lines.map((line) => (JSON.parse(line) as { id: string }).id)).size).toBe(
+        bigTotal,
+      );
+      const files = await readdir(join(stopStack.env.EXPORT_STORAGE_DIR, org.id));
+      expect(files).toEqual([(done?.storageKey ?? "").split("/").at(-1)]);
+    } finally {
+      await second?.stop();
+      await stopStack.services.exportQueue.obliterate({ force: true }).catch(() => {});
+      await stopStack.services.ingestQueue.obliterate({ force: true }).catch(() => {});
+      await stopStack.services.close();
+      await rm(stopStack.env.EXPORT_STORAGE_DIR, { recursive: true, force: true });
+    }
+  });
+
   it("finishes a build whose worker was killed with SIGKILL mid-file: exact count, valid file", {
     timeout: 600_000,
   }, async () => {
