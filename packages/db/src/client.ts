@@ -19,3 +19,5 @@ export function createPool(databaseUrl: string, options: { max?: number } = {}):
   return pool;
 }
 export type Pool = pg.Pool;
+/** Where a query can run: the pool, or one client of it (inside a transaction). */
+export type Db = pg.Pool | pg.PoolClient;

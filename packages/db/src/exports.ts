@@ -6,6 +6,7 @@ import {
   type ParsedQuery,
 } from "@auditlog/events";
 import type pg from "pg";
+import type { Db } from "./client.ts";
 import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
 
 /**
@@ -59,8 +60,6 @@ interface ExportDbRow {
   expires_at: Date | null;
   attempts: number;
 }
-
-type Db = pg.Pool | pg.PoolClient;
 
 const exportColumns = `e.id, e.org_id, o.slug AS org_slug, e.requested_by, e.requested_by_name,
   e.format, e.query, e.include_hidden, e.status, e.rows_written, e.estimated_total, e.file_size,

@@ -1,5 +1,5 @@
 import { type Notification, newId } from "@auditlog/events";
-import type pg from "pg";
+import type { Db } from "./client.ts";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 
 /**
@@ -55,13 +55,6 @@ function toRow(row: {
   return { ...rest, kind: rest.kind as NotificationKind, orgSlug: organization.slug };
 }
 
-/**
- * The export worker's notifier reads and writes through the pg pool: an export-only process then
- * never starts Prisma's query compiler, about 45 MB of RSS that arrived at the end of its first
- * export.
- */
-type Db = pg.Pool | pg.PoolClient;
-
 interface NotificationSqlRow {
   id: string;
   user_id: string;
@@ -98,6 +91,8 @@ function fromSqlRow(row: NotificationSqlRow): NotificationRow {
  * again (a retried job) returns the stored one with `created: false`.
  */
 export async function insertNotification(
+  // Plain pg, like the other two the export notifier calls: an export-only worker then never
+  // starts Prisma's query compiler (about 45 MB of RSS at the end of its first export).
   db: Db,
   input: {
     userId: string;
