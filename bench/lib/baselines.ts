@@ -13,6 +13,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { cpuPerItem, isPostgresProcess, startGroupCpu } from "./cpu-accounting.ts";
 import { copyLine, entryColumns, rowPool } from "./pool.ts";
 import type { BenchSize } from "./sizes.ts";
 import {
@@ -71,6 +72,8 @@ export interface CopyBaseline {
   rowsPerSecond: number;
   table: string;
   indexes: string[];
+  /** Microseconds of CPU per row: PostgreSQL's processes, and this process sending the rows. */
+  cpuPerRow: Record<string, number>;
 }
 
 /** Raw COPY (pg-copy-streams) of realistic stored rows, `streams` connections in parallel. */
@@ -103,6 +106,8 @@ export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
     }
     const clients = await Promise.all(streams.map(() => pool.connect()));
     log(`COPY baseline: loading into ${copyTable} over ${size.copyStreams} connections`);
+    const cpu = startGroupCpu({ postgres: isPostgresProcess, load: [process.pid] });
+    const cpuBefore = cpu.read();
     const started = performance.now();
     await Promise.all(
       streams.map((chunks, i) =>
@@ -115,6 +120,9 @@ export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
       ),
     );
     const seconds = (performance.now() - started) / 1000;
+    const cpuPerRow = cpuPerItem(cpuBefore, cpu.read(), size.copyRows);
+    cpu.stop();
+    log(`COPY baseline: CPU µs per row: ${JSON.stringify(cpuPerRow)}`);
     for (const client of clients) client.release();
     const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${copyTable}`);
     if (Number(rows[0]?.n) !== size.copyRows) throw new Error("COPY baseline lost rows");
@@ -126,6 +134,7 @@ export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
       rowsPerSecond: size.copyRows / seconds,
       table: `${copyTable} (regular/logged, hash-partitioned like audit_entries)`,
       indexes,
+      cpuPerRow,
     };
   } finally {
     await pool.end();

@@ -99,3 +99,69 @@ export function startCpuAccounting(databaseName: string) {
     },
   };
 }
+
+/**
+ * CPU seconds used by groups of processes: each group is a set of pids or a test on the command
+ * line (PostgreSQL's processes, Redis). Sampled every 500 ms, so a process that exits in between
+ * (a pool's backend) still counts up to its last sample. Two readings give where a window's CPU
+ * went.
+ */
+export function startGroupCpu(groups: Record<string, number[] | ((cmdline: string) => boolean)>) {
+  const used = new Map<string, Map<number, { first: number; last: number }>>(
+    Object.keys(groups).map((name) => [name, new Map()]),
+  );
+  let firstSample = true;
+  const take = () => {
+    for (const [pid, info] of readProcesses()) {
+      for (const [name, match] of Object.entries(groups)) {
+        if (!(Array.isArray(match) ? match.includes(pid) : match(info.cmdline))) continue;
+        const pids = used.get(name) as Map<number, { first: number; last: number }>;
+        const seen = pids.get(pid);
+        if (seen) seen.last = info.cpuSeconds;
+        else pids.set(pid, { first: firstSample ? info.cpuSeconds : 0, last: info.cpuSeconds });
+      }
+    }
+    firstSample = false;
+  };
+  take();
+  const timer = setInterval(take, 500);
+  timer.unref();
+  return {
+    /** CPU seconds of each group since the start. */
+    read(): Record<string, number> {
+      take();
+      const seconds: Record<string, number> = {};
+      for (const [name, pids] of used) {
+        let sum = 0;
+        for (const { first, last } of pids.values()) sum += last - first;
+        seconds[name] = sum;
+      }
+      return seconds;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+/** Microseconds of CPU per item for each group between two `cpuByGroup` snapshots. */
+export function cpuPerItem(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  items: number,
+): Record<string, number> {
+  const perItem: Record<string, number> = {};
+  let total = 0;
+  for (const [name, end] of Object.entries(after)) {
+    const micros = ((end - (before[name] ?? 0)) / items) * 1e6;
+    perItem[name] = Math.round(micros * 10) / 10;
+    total += micros;
+  }
+  perItem.total = Math.round(total * 10) / 10;
+  return perItem;
+}
+
+/** Every PostgreSQL server process (backends of any database, WAL writer, checkpointer …). */
+export const isPostgresProcess = (cmdline: string) =>
+  cmdline.startsWith("postgres:") || /\/postgres\s/.test(cmdline);
+export const isRedisProcess = (cmdline: string) => cmdline.startsWith("redis-server");

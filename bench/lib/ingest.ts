@@ -3,6 +3,7 @@ import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
+import { cpuPerItem, isPostgresProcess, isRedisProcess, startGroupCpu } from "./cpu-accounting.ts";
 import { eventFactory } from "./data.ts";
 import type { BenchSize } from "./sizes.ts";
 import {
@@ -67,6 +68,11 @@ export interface IngestResult {
     apiAlone: { p50: number; p99: number; seconds: number };
   };
   workerRss: { idleMb: number; peakMb: number };
+  /**
+   * Microseconds of CPU per committed event over the window, by process: where the two cores
+   * went. `load` is the bench process, which runs autocannon.
+   */
+  cpuPerEvent: Record<string, number>;
   /** PostgreSQL's own counters over the full-speed load (WAL volume, checkpoints, commits). */
   postgres: Record<string, number>;
 }
@@ -192,7 +198,18 @@ export async function runIngest(
       `ingest: ${size.ingestConnections} connections posting ${batchSize}-event batches for ${duration}s (${size.ingestWarmupSeconds}s warm-up)`,
     );
     const countersBefore = await postgresCounters(pool);
+    const cpu = startGroupCpu({
+      postgres: isPostgresProcess,
+      worker: [worker.pid],
+      api: [api.pid],
+      redis: isRedisProcess,
+      load: [process.pid],
+    });
     const loadStartedAt = Date.now();
+    const cpuReadings: Record<string, number>[] = [];
+    const cpuTimers = [size.ingestWarmupSeconds, duration].map((s) =>
+      setTimeout(() => cpuReadings.push(cpu.read()), s * 1000),
+    );
     const load = await runAutocannon({
       url,
       connections: size.ingestConnections,
@@ -211,12 +228,19 @@ export async function runIngest(
     const perSecond = await committedTimeline(pool, org.id, windowStart, size.ingestWindowSeconds);
     const committed = perSecond.reduce((a, b) => a + b, 0);
     const committedPerSecond = committed / size.ingestWindowSeconds;
+    for (const timer of cpuTimers) clearTimeout(timer);
+    cpu.stop();
+    const [cpuAtWindowStart, cpuAtWindowEnd] = cpuReadings;
+    const cpuPerEvent =
+      cpuAtWindowStart && cpuAtWindowEnd
+        ? cpuPerItem(cpuAtWindowStart, cpuAtWindowEnd, committed)
+        : {};
     let min5 = Number.POSITIVE_INFINITY;
     for (let i = 0; i + 5 <= perSecond.length; i++) {
       min5 = Math.min(min5, perSecond.slice(i, i + 5).reduce((a, b) => a + b, 0) / 5);
     }
     log(
-      `ingest: committed ${formatCount(committedPerSecond)} events/s over the ${size.ingestWindowSeconds}s window`,
+      `ingest: committed ${formatCount(committedPerSecond)} events/s over the ${size.ingestWindowSeconds}s window; CPU µs per event: ${JSON.stringify(cpuPerEvent)}`,
     );
 
     // Latency at half the committed rate, with the worker keeping up.
@@ -323,6 +347,7 @@ export async function runIngest(
         },
       },
       workerRss: { idleMb: round(idleMb), peakMb: round(peakMb) },
+      cpuPerEvent,
       postgres,
     };
   } finally {
