@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
-import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
+import { type AuditEntryRow, insertAuditEntries, writeAuditEntries } from "./entries.ts";
 import {
   auditEntryRow,
   createTestPool,
@@ -44,20 +44,40 @@ function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow 
   });
 }
 
-beforeAll(async () => {
-  await prepareTestDatabase();
+const orgIds: string[] = [];
+
+/** Each suite gets an organisation of its own, so the same entry ids can be reused. */
+async function useNewOrganization(): Promise<void> {
   orgId = (
     await createOrganization(prisma, { slug: uniqueSlug("entries"), name: "E", plan: "team" })
   ).id;
+  orgIds.push(orgId);
+}
+
+beforeAll(async () => {
+  await prepareTestDatabase();
 });
 
 afterAll(async () => {
-  await pool.query("DELETE FROM organizations WHERE id = $1", [orgId]);
+  await pool.query("DELETE FROM organizations WHERE id = ANY($1)", [orgIds]);
   await pool.end();
   await prisma.$disconnect();
 });
 
-describe("insertAuditEntries", () => {
+const columnsSql = `id, type, category, hidden_by_default, occurred_at, received_at, actor_type,
+  actor_id, actor_name, actor_avatar_url, actor_token_role, actor_token_last4, target_type,
+  target_id, target_name, description, host(ip) AS ip, country_code, region, city,
+  user_agent, oauth_client_id, oauth_name, data`;
+
+describe.each([
+  ["insertAuditEntries", insertAuditEntries],
+  [
+    "writeAuditEntries (COPY, then INSERT … ON CONFLICT for a batch holding a stored entry)",
+    writeAuditEntries,
+  ],
+])("%s", (_name, write) => {
+  beforeAll(useNewOrganization);
+
   it("stores every column as given, and skips rows already stored", async () => {
     const full = row("evt_full");
     const sparse = row("evt_sparse", {
@@ -77,15 +97,11 @@ describe("insertAuditEntries", () => {
       data: undefined,
       hiddenByDefault: true,
     });
-    expect(await insertAuditEntries(pool, [full, sparse])).toBe(2);
-    expect(await insertAuditEntries(pool, [full, row("evt_new")])).toBe(1);
+    expect(await write(pool, [full, sparse])).toBe(2);
+    expect(await write(pool, [full, row("evt_new")])).toBe(1);
 
     const { rows } = await pool.query(
-      `SELECT id, type, category, hidden_by_default, occurred_at, received_at, actor_type,
-         actor_id, actor_name, actor_avatar_url, actor_token_role, actor_token_last4, target_type,
-         target_id, target_name, description, host(ip) AS ip, country_code, region, city,
-         user_agent, oauth_client_id, oauth_name, data
-       FROM audit_entries WHERE org_id = $1 ORDER BY id`,
+      `SELECT ${columnsSql} FROM audit_entries WHERE org_id = $1 ORDER BY id`,
       [orgId],
     );
     expect(rows.map((r) => r.id)).toEqual(["evt_full", "evt_new", "evt_sparse"]);
@@ -127,7 +143,7 @@ describe("insertAuditEntries", () => {
   });
 
   it("stores text holding a lone surrogate, with U+FFFD in its place, instead of failing the batch", async () => {
-    const inserted = await insertAuditEntries(pool, [
+    const inserted = await write(pool, [
       row("evt_surrogate", { description: "bad \ud800 text", data: { note: "x\udc00" } }),
       row("evt_fine_neighbour"),
     ]);
@@ -140,11 +156,11 @@ describe("insertAuditEntries", () => {
   });
 
   it("stores a batch that repeats an entry once, and reports a bad value without losing the connection", async () => {
-    expect(await insertAuditEntries(pool, [row("evt_twice"), row("evt_twice")])).toBe(1);
-    expect(await insertAuditEntries(pool, [row("evt_twice"), row("evt_once_more")])).toBe(1);
-    await expect(
-      insertAuditEntries(pool, [row("evt_bad_ip", { ip: "not-an-address" })]),
-    ).rejects.toMatchObject({ code: "22P02" });
+    expect(await write(pool, [row("evt_twice"), row("evt_twice")])).toBe(1);
+    expect(await write(pool, [row("evt_twice"), row("evt_once_more")])).toBe(1);
+    await expect(write(pool, [row("evt_bad_ip", { ip: "not-an-address" })])).rejects.toMatchObject({
+      code: "22P02",
+    });
     const stored = await pool.query(
       "SELECT id FROM audit_entries WHERE org_id = $1 AND id IN ('evt_twice', 'evt_once_more', 'evt_bad_ip') ORDER BY id",
       [orgId],
@@ -152,5 +168,53 @@ describe("insertAuditEntries", () => {
     expect(stored.rows.map((r) => r.id)).toEqual(["evt_once_more", "evt_twice"]);
     // Every connection went back to the pool usable.
     for (let i = 0; i < 6; i++) expect((await pool.query("SELECT 1 AS one")).rows[0].one).toBe(1);
+  });
+});
+
+describe("writeAuditEntries", () => {
+  beforeAll(useNewOrganization);
+
+  it("stores separators, backslashes and COPY's own markers exactly as INSERT does", async () => {
+    const awkward = {
+      description: "tab\there\nnew line\r\nCRLF back\\slash \\N \\. end\\",
+      actorName: "\\N",
+      targetName: "\\",
+      userAgent: "Mozilla/5.0\t(X11)\\",
+      region: "",
+      city: ".",
+      data: { quote: '"\\"', path: "C:\\dir\\file", lines: "a\nb\tc", nul: "\\u0000", emoji: "😀" },
+    };
+    await insertAuditEntries(pool, [row("evt_by_insert", awkward)]);
+    await writeAuditEntries(pool, [row("evt_by_copy", awkward), row("evt_plain_neighbour")]);
+    const { rows } = await pool.query(
+      `SELECT ${columnsSql} FROM audit_entries WHERE org_id = $1 AND id IN ('evt_by_insert', 'evt_by_copy') ORDER BY id DESC`,
+      [orgId],
+    );
+    expect(rows).toHaveLength(2);
+    expect({ ...rows[1], id: "" }).toEqual({ ...rows[0], id: "" });
+    expect(rows[1]).toMatchObject({
+      description: awkward.description,
+      actor_name: "\\N",
+      data: awkward.data,
+    });
+  });
+
+  it("stores each entry once when overlapping batches are written at the same time", async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `evt_overlap_${String(i).padStart(3, "0")}`);
+    const batches = [ids.slice(0, 200), ids.slice(100, 300), ids.slice(50, 250)];
+    const written = await Promise.all(
+      batches.map((batch) =>
+        writeAuditEntries(
+          pool,
+          batch.map((id) => row(id)),
+        ),
+      ),
+    );
+    expect(written.reduce((a, b) => a + b, 0)).toBe(300);
+    const stored = await pool.query(
+      "SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids FROM audit_entries WHERE org_id = $1 AND id LIKE 'evt_overlap_%'",
+      [orgId],
+    );
+    expect(stored.rows[0]).toEqual({ n: 300, distinct_ids: 300 });
   });
 });

@@ -1,4 +1,7 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { toPostgresJson } from "./json-text.ts";
 
 /** One row of audit_entries, as the worker builds it. `ip` is already truncated. */
@@ -77,4 +80,58 @@ export async function insertAuditEntries(
   const params = columns.map(([, , get]) => rows.map((row) => get(row)));
   const result = await db.query(insertEntriesSql, params);
   return result.rowCount ?? 0;
+}
+
+const copyEntriesSql = `COPY audit_entries (${columns.map(([name]) => name).join(", ")}) FROM STDIN`;
+
+const needsCopyEscape = /[\\\n\r\t]/;
+const copyEscapable = /[\\\n\r\t]/g;
+const copyEscapes: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** One value in COPY's text format: `\N` for NULL, backslash escapes for the four separators. */
+function copyValue(value: string | boolean | null): string {
+  if (value === null) return "\\N";
+  if (typeof value === "boolean") return value ? "t" : "f";
+  return needsCopyEscape.test(value)
+    ? value.replace(copyEscapable, (c) => copyEscapes[c] as string)
+    : value;
+}
+
+/** Rows as COPY text: tab-separated columns in `columns` order, one line each. */
+function toCopyText(rows: readonly AuditEntryRow[]): string {
+  let text = "";
+  for (const row of rows) {
+    for (let i = 0; i < columns.length; i++) {
+      text += (i === 0 ? "" : "\t") + copyValue((columns[i] as (typeof columns)[number])[2](row));
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+/**
+ * The worker's write: the batch streamed with COPY, which costs PostgreSQL about a third less
+ * per row than `INSERT … SELECT unnest(…) ON CONFLICT` (no array parsing, heap pages filled
+ * several rows at a time, no speculative insertion with its extra WAL record). COPY has no
+ * ON CONFLICT, so a batch holding an entry already stored (a redelivered job, a client retry)
+ * fails as a whole with a unique violation and nothing of it is written; it is then written
+ * again with `insertAuditEntries`, which skips the stored ones. Returns how many rows were new.
+ */
+export async function writeAuditEntries(
+  pool: pg.Pool,
+  rows: readonly AuditEntryRow[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const client = await pool.connect();
+  try {
+    await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(copyEntriesSql)));
+    client.release();
+    return rows.length;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // A server error leaves the connection usable; anything else (a broken socket) does not.
+    client.release(typeof code === "string" ? undefined : (error as Error));
+    if (code !== "23505") throw error;
+  }
+  return insertAuditEntries(pool, rows);
 }

@@ -1,4 +1,4 @@
-import { type AuditEntryRow, insertAuditEntries, type Pool } from "@auditlog/db";
+import { type AuditEntryRow, insertAuditEntries, type Pool, writeAuditEntries } from "@auditlog/db";
 
 export interface EntryInserter {
   /** Resolves once these rows are committed (or were already stored): the job may then finish. */
@@ -29,7 +29,7 @@ export function createInsertBatcher(
 
   async function write(batch: Waiting[]): Promise<void> {
     try {
-      await insertAuditEntries(
+      await writeAuditEntries(
         pool,
         batch.flatMap((item) => item.rows),
       );
