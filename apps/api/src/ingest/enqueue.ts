@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { type AuditEventInput, newId, validateEvent } from "@auditlog/events";
-import { type IngestBatchJob, ingestJobNames } from "@auditlog/events/jobs";
+import { catalogFingerprint, type IngestBatchJob, ingestJobNames } from "@auditlog/events/jobs";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import type { Services } from "../services.ts";
@@ -95,6 +95,7 @@ export async function recordUserAction(
   await enqueueBatch(c.var.services, {
     orgId,
     receivedAt: new Date().toISOString(),
-    events: [input],
+    catalog: catalogFingerprint,
+    events: [validation.event],
   });
 }

@@ -1,6 +1,6 @@
 import { planHasAuditLogs, planLacksAuditLogs } from "@auditlog/db";
 import { type FieldIssue, newId, validateEvent } from "@auditlog/events";
-import type { IngestBatchJob } from "@auditlog/events/jobs";
+import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../errors.ts";
@@ -48,10 +48,10 @@ export const eventsRoutes = new Hono<AppEnv>().post(
         issues.push(...validation.issues);
         return;
       }
-      // The job carries the event as sent, plus the id and time the API assigns, so the worker
-      // (which validates again) stores exactly what was acknowledged.
+      // The job carries the event as validated, plus the id and time the API assigns, so the
+      // worker stores exactly what was acknowledged.
       accepted.push({
-        ...(input as Record<string, unknown>),
+        ...validation.event,
         id: validation.event.id ?? newId("evt", receivedAt),
         occurredAt: validation.event.occurredAt ?? receivedAt.toISOString(),
       });
@@ -68,6 +68,7 @@ export const eventsRoutes = new Hono<AppEnv>().post(
     const job: IngestBatchJob = {
       orgId: org.id,
       receivedAt: receivedAt.toISOString(),
+      catalog: catalogFingerprint,
       events: accepted,
     };
     try {

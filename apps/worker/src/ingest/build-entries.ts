@@ -1,12 +1,14 @@
 import type { AuditEntryRow, DeadLetterRow } from "@auditlog/db";
 import {
+  type AuditEvent,
   categoryOf,
   describeEvent,
   eventIdSchema,
   getEventDefinition,
+  isEventType,
   validateEvent,
 } from "@auditlog/events";
-import type { IngestBatchJob } from "@auditlog/events/jobs";
+import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
 import { anonymizeIp } from "../geo/anonymize-ip.ts";
 import type { Geolocator } from "../geo/geolocate.ts";
 
@@ -18,6 +20,8 @@ export interface BuiltBatch {
 /**
  * Turns one ingest job into rows: every valid event becomes an entry (geolocated from the full
  * IP, then stored with the truncated one), every invalid one a dead letter with the reasons.
+ * Events of a job stamped with this worker's own catalog fingerprint were validated by the API
+ * with the same rules, so they are not validated again; any other job's events are.
  */
 export function buildEntries(
   job: IngestBatchJob,
@@ -28,7 +32,16 @@ export function buildEntries(
   const entries: AuditEntryRow[] = [];
   const deadLetters: DeadLetterRow[] = [];
 
+  const validatedByApi = job.catalog === catalogFingerprint;
   job.events.forEach((input, index) => {
+    if (validatedByApi && looksValidated(input)) {
+      try {
+        entries.push(toEntry(job.orgId, input, input.id, receivedAt, geolocator));
+        return;
+      } catch {
+        // Not what the API writes after all: validate it like any other.
+      }
+    }
     const validation = validateEvent(input, `events[${index}]`);
     if (!validation.ok) {
       deadLetters.push(
@@ -37,42 +50,75 @@ export function buildEntries(
       return;
     }
     const event = validation.event;
-    if (!event.id) {
+    const id = event.id;
+    if (!id) {
       const issues = [{ path: `events[${index}].id`, message: "missing (the API assigns one)" }];
       deadLetters.push(toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, issues));
       return;
     }
-    const fullIp = event.context?.ip;
-    const location = fullIp ? geolocator.locate(fullIp) : null;
-    entries.push({
-      orgId: job.orgId,
-      id: event.id,
-      type: event.type,
-      category: categoryOf(event.type),
-      hiddenByDefault: getEventDefinition(event.type)?.hiddenByDefault ?? false,
-      occurredAt: event.occurredAt ? new Date(event.occurredAt) : receivedAt,
-      receivedAt,
-      actorType: event.actor.type,
-      actorId: event.actor.id,
-      actorName: event.actor.name,
-      actorAvatarUrl: event.actor.avatarUrl ?? null,
-      actorTokenRole: event.actor.tokenRole ?? null,
-      actorTokenLast4: event.actor.tokenLast4 ?? null,
-      targetType: event.target?.type ?? null,
-      targetId: event.target?.id ?? null,
-      targetName: event.target?.name ?? null,
-      description: describeEvent(event),
-      ip: fullIp ? anonymizeIp(fullIp) : null,
-      countryCode: location?.countryCode ?? null,
-      region: location?.region ?? null,
-      city: location?.city ?? null,
-      userAgent: event.context?.userAgent ?? null,
-      oauthClientId: event.context?.oauth?.clientId ?? null,
-      oauthName: event.context?.oauth?.name ?? null,
-      data: event.data,
-    });
+    try {
+      entries.push(toEntry(job.orgId, event, id, receivedAt, geolocator));
+    } catch (error) {
+      const issues = [{ path: `events[${index}]`, message: (error as Error).message }];
+      deadLetters.push(toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, issues));
+    }
   });
   return { entries, deadLetters };
+}
+
+/** The shape the API writes into a job: a cheap check, in case a job came from elsewhere. */
+function looksValidated(input: unknown): input is AuditEvent & { id: string } {
+  return (
+    isRecord(input) &&
+    typeof input.type === "string" &&
+    isEventType(input.type) &&
+    typeof input.id === "string" &&
+    isRecord(input.actor) &&
+    isRecord(input.data)
+  );
+}
+
+function toEntry(
+  orgId: string,
+  event: AuditEvent,
+  id: string,
+  receivedAt: Date,
+  geolocator: Geolocator,
+): AuditEntryRow {
+  const occurredAt = event.occurredAt ? new Date(event.occurredAt) : receivedAt;
+  // A validated event always passes these; one that does not would fail the whole write later.
+  if (Number.isNaN(occurredAt.getTime())) throw new RangeError("occurredAt is not a time");
+  const fullIp = event.context?.ip;
+  const ip = fullIp ? anonymizeIp(fullIp) : null;
+  if (fullIp && !ip) throw new RangeError("context.ip is not an address");
+  const location = fullIp ? geolocator.locate(fullIp) : null;
+  return {
+    orgId,
+    id,
+    type: event.type,
+    category: categoryOf(event.type),
+    hiddenByDefault: getEventDefinition(event.type)?.hiddenByDefault ?? false,
+    occurredAt,
+    receivedAt,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    actorName: event.actor.name,
+    actorAvatarUrl: event.actor.avatarUrl ?? null,
+    actorTokenRole: event.actor.tokenRole ?? null,
+    actorTokenLast4: event.actor.tokenLast4 ?? null,
+    targetType: event.target?.type ?? null,
+    targetId: event.target?.id ?? null,
+    targetName: event.target?.name ?? null,
+    description: describeEvent(event),
+    ip,
+    countryCode: location?.countryCode ?? null,
+    region: location?.region ?? null,
+    city: location?.city ?? null,
+    userAgent: event.context?.userAgent ?? null,
+    oauthClientId: event.context?.oauth?.clientId ?? null,
+    oauthName: event.context?.oauth?.name ?? null,
+    data: event.data,
+  };
 }
 
 function toDeadLetter(
