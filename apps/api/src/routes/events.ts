@@ -1,5 +1,5 @@
 import { planHasAuditLogs, planLacksAuditLogs } from "@auditlog/db";
-import { type FieldIssue, newId, validateEvent } from "@auditlog/events";
+import { type AuditEvent, type FieldIssue, newId, validateEvent } from "@auditlog/events";
 import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -41,7 +41,8 @@ export const eventsRoutes = new Hono<AppEnv>().post(
 
     const issues: FieldIssue[] = [];
     const receivedAt = new Date();
-    const accepted: Record<string, unknown>[] = [];
+    const receivedAtText = receivedAt.toISOString();
+    const accepted: AuditEvent[] = [];
     events.forEach((input, index) => {
       const validation = validateEvent(input, prefix(index));
       if (!validation.ok) {
@@ -49,12 +50,11 @@ export const eventsRoutes = new Hono<AppEnv>().post(
         return;
       }
       // The job carries the event as validated, plus the id and time the API assigns, so the
-      // worker stores exactly what was acknowledged.
-      accepted.push({
-        ...validation.event,
-        id: validation.event.id ?? newId("evt", receivedAt),
-        occurredAt: validation.event.occurredAt ?? receivedAt.toISOString(),
-      });
+      // worker stores exactly what was acknowledged. The parsed event is the API's own object.
+      const event = validation.event;
+      event.id ??= newId("evt", receivedAt);
+      event.occurredAt ??= receivedAtText;
+      accepted.push(event);
     });
     if (issues.length > 0) {
       const failing = new Set(issues.map((i) => i.path.match(/^events\[(\d+)\]/)?.[1] ?? "0"));
@@ -67,7 +67,7 @@ export const eventsRoutes = new Hono<AppEnv>().post(
 
     const job: IngestBatchJob = {
       orgId: org.id,
-      receivedAt: receivedAt.toISOString(),
+      receivedAt: receivedAtText,
       catalog: catalogFingerprint,
       events: accepted,
     };
