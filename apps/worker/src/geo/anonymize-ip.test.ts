@@ -27,3 +27,23 @@ describe("anonymizeIp", () => {
     expect(toMappedIpv4("1.2.3.4")).toBeNull();
   });
 });
+
+describe("anonymizeIp's /48 text", () => {
+  it("is the canonical form the WHATWG URL parser prints (RFC 5952), for every mix of zero groups", () => {
+    const values = [0, 1, 0xa, 0xdb8, 0xffff];
+    let checked = 0;
+    for (const a of values) {
+      for (const b of values) {
+        for (const c of values) {
+          const address = [a, b, c, 0x1234, 0, 0x5678, 0, 1].map((g) => g.toString(16)).join(":");
+          const kept = [a, b, c, 0, 0, 0, 0, 0].map((g) => g.toString(16)).join(":");
+          const canonical = new URL(`http://[${kept}]/`).hostname.slice(1, -1);
+          expect(anonymizeIp(address)).toBe(canonical);
+          expect(anonymizeIp(address.toUpperCase())).toBe(canonical);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(125);
+  });
+});

@@ -64,8 +64,9 @@ export function openGeolocator(
   const ipv6 = open(paths.ipv6);
   return {
     locate(ip) {
-      const address = toMappedIpv4(ip) ?? ip;
-      const reader = isIPv4(address) ? ipv4 : ipv6;
+      const mapped = isIPv4(ip) ? ip : toMappedIpv4(ip);
+      const address = mapped ?? ip;
+      const reader = mapped ? ipv4 : ipv6;
       if (!reader) return null;
       let record: CityRecord | null;
       try {
