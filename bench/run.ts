@@ -4,7 +4,7 @@
  *
  *   --size quick|full          quick: smoke run (< 3 min); full: the sizes the targets are set for
  *   --phases a,b               any of baselines, ingest, query, export (default: all)
- *   --worker-concurrency N     WORKER_CONCURRENCY of the ingest and export workers (default 16, as the product)
+ *   --worker-concurrency N     WORKER_CONCURRENCY of the ingest and export workers (default: the product's)
  *   --profile                  CPU-profile the API and the workers (node --cpu-prof) into
  *                              bench/results/profiles and print a summary of each
  *
@@ -16,6 +16,7 @@ import { existsSync, rmSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { migrateDatabase } from "@auditlog/db/migrate";
+import { loadWorkerEnv } from "@auditlog/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -62,7 +63,10 @@ const { values } = parseArgs({
   options: {
     size: { type: "string", default: "quick" },
     phases: { type: "string", default: allPhases.join(",") },
-    "worker-concurrency": { type: "string", default: "16" },
+    "worker-concurrency": {
+      type: "string",
+      default: String(loadWorkerEnv({}).WORKER_CONCURRENCY),
+    },
     profile: { type: "boolean", default: false },
   },
 });

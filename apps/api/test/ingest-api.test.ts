@@ -1,5 +1,45 @@
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listen } from "./support/sse-client.ts";
 import { createOrgWithKey, post, sampleEvent, startTestApi } from "./support/test-stack.ts";
+
+/** A POST over real HTTP, its body sent with Content-Length or, when `chunked`, in pieces. */
+function postOverHttp(
+  url: string,
+  apiKey: string,
+  body: string,
+  chunked: boolean,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      `${url}/v1/events`,
+      {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          "content-type": "application/json",
+          ...(chunked ? {} : { "content-length": Buffer.byteLength(body) }),
+        },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    // A server that answers before reading everything may close the socket under us.
+    request.on("error", reject);
+    if (chunked) {
+      for (let i = 0; i < body.length; i += 64 * 1024) request.write(body.slice(i, i + 64 * 1024));
+      request.end();
+    } else {
+      request.end(body);
+    }
+  });
+}
 
 describe("POST /v1/events (API side)", () => {
   let stack: Awaited<ReturnType<typeof startTestApi>>;
@@ -119,6 +159,38 @@ describe("POST /v1/events (API side)", () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
       "payload_too_large",
     );
+  });
+
+  it("over real HTTP: reads a declared-length body and a chunked one, and refuses either over the limit", async () => {
+    const server = await listen(stack.app);
+    try {
+      const batch = JSON.stringify({
+        events: Array.from({ length: 50 }, (_, i) => sampleEvent(i)),
+      });
+      for (const chunked of [false, true]) {
+        const accepted = await postOverHttp(server.url, apiKey, batch, chunked);
+        expect(accepted.status).toBe(202);
+        expect(JSON.parse(accepted.body)).toMatchObject({ accepted: 50 });
+      }
+      const tooBig = JSON.stringify({
+        events: [sampleEvent(1, { data: { pad: "x".repeat(1_100_000) } })],
+      });
+      for (const chunked of [false, true]) {
+        const refused = await postOverHttp(server.url, apiKey, tooBig, chunked).catch(
+          (error: NodeJS.ErrnoException) => ({ status: -1, body: error.code ?? "" }),
+        );
+        // A chunked upload may be cut off once the answer is sent; a reset is a refusal too.
+        if (refused.status === -1) expect(chunked && refused.body).toBe("ECONNRESET");
+        else {
+          expect(refused.status).toBe(413);
+          expect(JSON.parse(refused.body).error.code).toBe("payload_too_large");
+        }
+      }
+      const broken = await postOverHttp(server.url, apiKey, '{"events": [', false);
+      expect(broken.status).toBe(400);
+    } finally {
+      await server.close();
+    }
   });
 
   it("answers 401 without a key or with a wrong one, and 403 for a free-plan organisation", async () => {
