@@ -8,6 +8,7 @@ import {
   createPool,
   createPrismaClient,
   insertAuditEntries,
+  writeAuditEntries,
 } from "@auditlog/db";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -227,16 +228,18 @@ export interface InsertBaseline {
 }
 
 /**
- * The worker's own statement without the API, the queue or the worker process: prebuilt
- * 100-row batches through `insertAuditEntries` (INSERT … SELECT unnest … ON CONFLICT DO NOTHING,
- * one transaction each) on `connections` connections, into a scratch organisation with a
- * partition of its own (emptied afterwards). Shows how much of the gap to COPY is PostgreSQL's.
+ * The worker's own write without the API, the queue or the worker process: prebuilt batches
+ * through `writeAuditEntries` (COPY, what the worker sends) or `insertAuditEntries` (INSERT …
+ * SELECT unnest … ON CONFLICT DO NOTHING, its fallback for a batch holding a stored entry), one
+ * transaction each, on `connections` connections, into a scratch organisation with a partition
+ * of its own (emptied afterwards). Shows how much of the gap to raw COPY is PostgreSQL's.
  */
-export async function insertBaseline(
+export async function writeBaseline(
   rows: number,
   connections: number,
   avoidPartitions: Set<number>,
-  batchSize = 100,
+  batchSize: number,
+  writer: "copy" | "insert",
 ): Promise<InsertBaseline> {
   const prisma = createPrismaClient(benchDatabaseUrl);
   const pool = createPool(benchDatabaseUrl, { max: connections + 1 });
@@ -285,15 +288,16 @@ export async function insertBaseline(
       batches.push(batch);
     }
     log(
-      `insert baseline: ${formatCount(rows)} rows in ${batchSize}-row statements on ${connections} connections`,
+      `${writer} baseline: ${formatCount(rows)} rows in ${batchSize}-row batches on ${connections} connections`,
     );
+    const write = writer === "copy" ? writeAuditEntries : insertAuditEntries;
     let next = 0;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: connections }, async () => {
         while (next < batches.length) {
           const batch = batches[next++] as AuditEntryRow[];
-          await insertAuditEntries(pool, batch);
+          await write(pool, batch);
         }
       }),
     );

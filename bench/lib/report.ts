@@ -14,7 +14,14 @@ export interface Figure {
 
 export function formatValue(figure: Figure): string {
   if (!Number.isFinite(figure.value)) return "n/a";
-  const digits = figure.unit === "ms" ? (figure.value < 10 ? 2 : 1) : figure.unit === "%" ? 1 : 0;
+  const digits =
+    figure.unit === "ms"
+      ? figure.value < 10
+        ? 2
+        : 1
+      : figure.unit === "%" || figure.unit === "µs"
+        ? 1
+        : 0;
   const text = figure.value.toLocaleString("en-US", {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
