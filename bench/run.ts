@@ -28,7 +28,7 @@ import {
   type InsertBaseline,
   writeBaseline,
 } from "./lib/baselines.ts";
-import { startCpuAccounting } from "./lib/cpu-accounting.ts";
+import { cpuReferenceMs, startCpuAccounting } from "./lib/cpu-accounting.ts";
 import { type ExportResult, runExports } from "./lib/export.ts";
 import { type IngestResult, runIngest } from "./lib/ingest.ts";
 import { rowPool } from "./lib/pool.ts";
@@ -122,17 +122,34 @@ const figures: Figure[] = [];
  * CPU used by other work on the machine during each phase (average cores): it skews every
  * figure, so it is reported with them.
  */
-const load: { phase: string; seconds: number; benchCores: number; otherCores: number }[] = [];
-let accounting: { name: string; meter: ReturnType<typeof startCpuAccounting> } | undefined;
+const load: {
+  phase: string;
+  seconds: number;
+  benchCores: number;
+  otherCores: number;
+  /** `cpuReferenceMs` at the phase's start: lower is a faster machine. */
+  cpuReferenceMs: number;
+}[] = [];
+let accounting:
+  | { name: string; meter: ReturnType<typeof startCpuAccounting>; cpuReferenceMs: number }
+  | undefined;
 const markLoad = (phase: string) => {
   if (accounting) {
-    load.push({ phase: accounting.name, ...accounting.meter.read() });
+    load.push({
+      phase: accounting.name,
+      ...accounting.meter.read(),
+      cpuReferenceMs: accounting.cpuReferenceMs,
+    });
     accounting.meter.stop();
   }
   accounting =
     phase === "end"
       ? undefined
-      : { name: phase, meter: startCpuAccounting(new URL(benchDatabaseUrl).pathname.slice(1)) };
+      : {
+          name: phase,
+          cpuReferenceMs: cpuReferenceMs(),
+          meter: startCpuAccounting(new URL(benchDatabaseUrl).pathname.slice(1)),
+        };
 };
 markLoad("setup");
 const details: {
@@ -535,7 +552,10 @@ const loadNote = `Other work on the machine (CPU not used by the bench's process
   .map((l) => `${l.phase} ${l.otherCores}`)
   .join(
     ", ",
-  )}${busiestOther >= 0.3 ? ". Other work was competing for the CPUs: absolute figures are pessimistic, ratios to the same run's baselines less so" : ""}.`;
+  )}${busiestOther >= 0.3 ? ". Other work was competing for the CPUs: absolute figures are pessimistic, ratios to the same run's baselines less so" : ""}. A fixed CPU workload (\`cpuReferenceMs\`, lower is faster) took ${load
+  .filter((l) => l.phase !== "setup")
+  .map((l) => `${l.cpuReferenceMs} ms at the start of ${l.phase}`)
+  .join(", ")}.`;
 process.stdout.write(`\n${table}\n\n${loadNote}\n\n`);
 log(`results: ${file} (${minutes} min)`);
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 
@@ -165,3 +166,22 @@ export function cpuPerItem(
 export const isPostgresProcess = (cmdline: string) =>
   cmdline.startsWith("postgres:") || /\/postgres\s/.test(cmdline);
 export const isRedisProcess = (cmdline: string) => cmdline.startsWith("redis-server");
+
+const referenceDocument = JSON.stringify(
+  Array.from({ length: 2000 }, (_, i) => ({ id: `evt_${i}`, n: i * 1.5, tags: ["a", "b"] })),
+);
+
+/**
+ * Milliseconds this process takes for a fixed single-threaded workload (JSON and SHA-256 over a
+ * fixed document): how fast a core of this shared machine is at that moment. It moved by up to
+ * 1.7× within an hour here, so each phase records it beside its figures.
+ */
+export function cpuReferenceMs(): number {
+  const started = performance.now();
+  for (let i = 0; i < 40; i++) {
+    createHash("sha256")
+      .update(JSON.stringify(JSON.parse(referenceDocument)))
+      .digest();
+  }
+  return Math.round((performance.now() - started) * 10) / 10;
+}
