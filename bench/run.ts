@@ -127,6 +127,7 @@ const load: {
   seconds: number;
   benchCores: number;
   otherCores: number;
+  ioStallPercent: number | null;
   /** `cpuReferenceMs` at the phase's start: lower is a faster machine. */
   cpuReferenceMs: number;
 }[] = [];
@@ -555,6 +556,9 @@ const loadNote = `Other work on the machine (CPU not used by the bench's process
   )}${busiestOther >= 0.3 ? ". Other work was competing for the CPUs: absolute figures are pessimistic, ratios to the same run's baselines less so" : ""}. A fixed CPU workload (\`cpuReferenceMs\`, lower is faster) took ${load
   .filter((l) => l.phase !== "setup")
   .map((l) => `${l.cpuReferenceMs} ms at the start of ${l.phase}`)
+  .join(", ")}. Some task waited on the disk (Linux PSI) ${load
+  .filter((l) => l.phase !== "setup" && l.ioStallPercent !== null)
+  .map((l) => `${l.ioStallPercent}% of ${l.phase}`)
   .join(", ")}.`;
 process.stdout.write(`\n${table}\n\n${loadNote}\n\n`);
 log(`results: ${file} (${minutes} min)`);

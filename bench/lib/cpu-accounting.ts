@@ -44,6 +44,17 @@ function readProcesses(): Map<number, ProcInfo> {
   return processes;
 }
 
+/** Microseconds so far in which some task waited on I/O (Linux PSI), or null without PSI. */
+function ioStallMicros(): number | null {
+  try {
+    const line = readFileSync("/proc/pressure/io", "utf8").split("\n")[0] ?? "";
+    const total = /total=(\d+)/.exec(line)?.[1];
+    return total === undefined ? null : Number(total);
+  } catch {
+    return null;
+  }
+}
+
 export function startCpuAccounting(databaseName: string) {
   const benchCpu = new Map<number, { first: number; last: number }>();
   let firstSample = true;
@@ -77,6 +88,7 @@ export function startCpuAccounting(databaseName: string) {
   };
   const startedAt = Date.now();
   const busyAtStart = totalBusySeconds();
+  const ioStallAtStart = ioStallMicros();
   take();
   const timer = setInterval(take, 1000);
   timer.unref();
@@ -88,8 +100,17 @@ export function startCpuAccounting(databaseName: string) {
       const busy = totalBusySeconds() - busyAtStart;
       let bench = 0;
       for (const { first, last } of benchCpu.values()) bench += last - first;
+      const ioStall = ioStallMicros();
       return {
         seconds: Math.round(wall),
+        /**
+         * Share of the time some task waited on the disk: exports and counts read from it when
+         * their data is not in the page cache, and this machine's disk is shared.
+         */
+        ioStallPercent:
+          ioStall === null || ioStallAtStart === null
+            ? null
+            : Math.round((ioStall - ioStallAtStart) / (wall * 1e4)),
         cores: os.cpus().length,
         benchCores: Math.round((bench / wall) * 100) / 100,
         otherCores: Math.max(0, Math.round(((busy - bench) / wall) * 100) / 100),
