@@ -75,6 +75,7 @@ describe("buildEntries", () => {
       repoCreate("evt_bad_time", { occurredAt: "yesterday" }),
       repoCreate("evt_bad_ip", { context: { ip: "not-an-address" } }),
       { ...repoCreate("evt_no_id"), id: undefined },
+      { ...repoCreate("evt_empty_id"), id: "" },
     ];
     const built = buildEntries(
       job([...malformed, repoCreate("evt_fine")], catalogFingerprint),

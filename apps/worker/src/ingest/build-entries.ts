@@ -73,6 +73,7 @@ function looksValidated(input: unknown): input is AuditEvent & { id: string } {
     typeof input.type === "string" &&
     isEventType(input.type) &&
     typeof input.id === "string" &&
+    input.id !== "" &&
     isRecord(input.actor) &&
     isRecord(input.data)
   );
