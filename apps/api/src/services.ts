@@ -43,7 +43,11 @@ export function createServices(env: ApiEnv): Services {
   redis.on("error", () => {
     // Reconnection is automatic; readiness reports the outage.
   });
-  const ingestQueue = new Queue(env.INGEST_QUEUE, { connection: redis });
+  // Producers only: BullMQ's start-up INFO (its Redis version check, which the workers make)
+  // raced with a close right after start and surfaced as an unhandled rejection on a slow
+  // machine. Adding jobs and counting them need no version-dependent capability.
+  const producerOptions = { connection: redis, skipVersionCheck: true };
+  const ingestQueue = new Queue(env.INGEST_QUEUE, producerOptions);
   ingestQueue.on("error", () => {});
   const ingestAdmission = createIngestAdmission({
     // Not connected: nothing to wait for here, and the enqueue answers 503 at once.
@@ -52,7 +56,7 @@ export function createServices(env: ApiEnv): Services {
     maxQueuedJobs: env.INGEST_MAX_QUEUED_JOBS,
     maxWaitMs: env.INGEST_ADMISSION_WAIT_MS,
   });
-  const exportQueue = new Queue(env.EXPORT_QUEUE, { connection: redis });
+  const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions);
   exportQueue.on("error", () => {});
   const exportStorage = createExportStorage({
     kind: env.EXPORT_STORAGE,
