@@ -25,7 +25,7 @@ import {
   bullmqBaseline,
   type CopyBaseline,
   copyBaseline,
-  type InsertBaseline,
+  type WriteBaseline,
   writeBaseline,
 } from "./lib/baselines.ts";
 import { cpuReferenceMs, startCpuAccounting } from "./lib/cpu-accounting.ts";
@@ -156,8 +156,8 @@ markLoad("setup");
 const details: {
   copy?: CopyBaseline;
   bullmq?: BullmqBaseline;
-  write?: InsertBaseline;
-  insertGrouped?: InsertBaseline;
+  write?: WriteBaseline;
+  insertGrouped?: WriteBaseline;
   ingest?: IngestResult;
   datasets?: Datasets;
   query?: QueryResult;

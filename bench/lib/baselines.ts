@@ -219,7 +219,7 @@ export async function bullmqBaseline(
   }
 }
 
-export interface InsertBaseline {
+export interface WriteBaseline {
   rows: number;
   batchSize: number;
   connections: number;
@@ -240,7 +240,7 @@ export async function writeBaseline(
   avoidPartitions: Set<number>,
   batchSize: number,
   writer: "copy" | "insert",
-): Promise<InsertBaseline> {
+): Promise<WriteBaseline> {
   const prisma = createPrismaClient(benchDatabaseUrl);
   const pool = createPool(benchDatabaseUrl, { max: connections + 1 });
   const slug = `bench-insert-${runId}`;
