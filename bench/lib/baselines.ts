@@ -5,9 +5,11 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   type AuditEntryRow,
+  auditEntryCopyColumns,
   createPool,
   createPrismaClient,
   insertAuditEntries,
+  toCopyText,
   writeAuditEntries,
 } from "@auditlog/db";
 import { Queue } from "bullmq";
@@ -15,7 +17,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { cpuPerItem, isPostgresProcess, startGroupCpu } from "./cpu-accounting.ts";
-import { copyLine, entryColumns, rowPool } from "./pool.ts";
+import { entryRow, rowPool } from "./pool.ts";
 import type { BenchSize } from "./sizes.ts";
 import {
   benchDatabaseUrl,
@@ -93,15 +95,16 @@ export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
     for (let s = 0; s < size.copyStreams; s++) {
       const chunks: Buffer[] = [];
       for (let start = 0; start < perStream && n < size.copyRows; start += 1000) {
-        let text = "";
+        const rows: AuditEntryRow[] = [];
         for (let i = start; i < Math.min(start + 1000, perStream) && n < size.copyRows; i++, n++) {
           const template = templates[Math.floor(random() * templates.length)];
           const ip = ips[Math.floor(random() * ips.length)];
           if (!template || !ip) throw new Error("empty pool");
           const id = `evt_${n.toString(16).padStart(24, "0")}`;
-          text += copyLine(orgId, id, new Date(base + n * 3), template, ip);
+          rows.push(entryRow(orgId, id, new Date(base + n * 3), template, ip));
         }
-        chunks.push(Buffer.from(text));
+        // The worker's own COPY text, rendered before the clock starts.
+        chunks.push(Buffer.from(toCopyText(rows)));
       }
       streams.push(chunks);
     }
@@ -115,7 +118,7 @@ export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
         pipeline(
           Readable.from(chunks),
           (clients[i] as pg.PoolClient).query(
-            copyFrom(`COPY ${copyTable} (${entryColumns.join(", ")}) FROM STDIN`),
+            copyFrom(`COPY ${copyTable} (${auditEntryCopyColumns.join(", ")}) FROM STDIN`),
           ),
         ),
       ),
@@ -256,34 +259,9 @@ export async function writeBaseline(
         const t = templates[Math.floor(random() * templates.length)];
         const ip = ips[Math.floor(random() * ips.length)];
         if (!t || !ip) throw new Error("empty pool");
-        const time = new Date(base + i);
-        batch.push({
-          orgId: org.id,
-          id: `evt_${i.toString(16).padStart(24, "0")}`,
-          type: t.type,
-          category: t.category,
-          hiddenByDefault: t.hiddenByDefault,
-          occurredAt: time,
-          receivedAt: time,
-          actorType: t.actorType as AuditEntryRow["actorType"],
-          actorId: t.actorId,
-          actorName: t.actorName,
-          actorAvatarUrl: t.actorAvatarUrl,
-          actorTokenRole: t.actorTokenRole,
-          actorTokenLast4: t.actorTokenLast4,
-          targetType: t.targetType,
-          targetId: t.targetId,
-          targetName: t.targetName,
-          description: t.description,
-          ip: ip.ip,
-          countryCode: ip.countryCode,
-          region: ip.region,
-          city: ip.city,
-          userAgent: t.userAgent,
-          oauthClientId: null,
-          oauthName: null,
-          data: t.data,
-        });
+        batch.push(
+          entryRow(org.id, `evt_${i.toString(16).padStart(24, "0")}`, new Date(base + i), t, ip),
+        );
       }
       batches.push(batch);
     }

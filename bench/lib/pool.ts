@@ -1,3 +1,4 @@
+import type { AuditEntryRow } from "@auditlog/db";
 import { anonymizeIp, loadWorkerEnv, openGeolocator } from "@auditlog/worker";
 import {
   type EntryTemplate,
@@ -59,78 +60,25 @@ export function rowPool(templateCount = 20_000, ipCount = 4_000): RowPool {
   return cached;
 }
 
-/** One value in PostgreSQL's COPY text format. */
-export function copyValue(value: string | boolean | null | undefined): string {
-  if (value === null || value === undefined) return "\\N";
-  if (typeof value === "boolean") return value ? "t" : "f";
-  return value.replace(/[\\\t\n\r]/g, (c) =>
-    c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r",
-  );
-}
-
-/** The columns the worker writes (stored_at is left to its default, as the worker does). */
-export const entryColumns = [
-  "org_id",
-  "id",
-  "type",
-  "category",
-  "hidden_by_default",
-  "occurred_at",
-  "received_at",
-  "actor_type",
-  "actor_id",
-  "actor_name",
-  "actor_avatar_url",
-  "actor_token_role",
-  "actor_token_last4",
-  "target_type",
-  "target_id",
-  "target_name",
-  "description",
-  "ip",
-  "country_code",
-  "region",
-  "city",
-  "user_agent",
-  "oauth_client_id",
-  "oauth_name",
-  "data",
-] as const;
-
-/** One COPY line of a stored entry, from a template and an address of the pool. */
-export function copyLine(
+/** The stored row of one entry, from a template and an address of the pool. */
+export function entryRow(
   orgId: string,
   id: string,
   occurredAt: Date,
   template: EntryTemplate,
   ip: StoredIp,
-): string {
-  const time = occurredAt.toISOString();
-  return `${[
-    copyValue(orgId),
-    copyValue(id),
-    copyValue(template.type),
-    copyValue(template.category),
-    copyValue(template.hiddenByDefault),
-    time,
-    time,
-    copyValue(template.actorType),
-    copyValue(template.actorId),
-    copyValue(template.actorName),
-    copyValue(template.actorAvatarUrl),
-    copyValue(template.actorTokenRole),
-    copyValue(template.actorTokenLast4),
-    copyValue(template.targetType),
-    copyValue(template.targetId),
-    copyValue(template.targetName),
-    copyValue(template.description),
-    copyValue(ip.ip),
-    copyValue(ip.countryCode),
-    copyValue(ip.region),
-    copyValue(ip.city),
-    copyValue(template.userAgent),
-    "\\N",
-    "\\N",
-    copyValue(JSON.stringify(template.data ?? {})),
-  ].join("\t")}\n`;
+): AuditEntryRow {
+  return {
+    ...template,
+    orgId,
+    id,
+    occurredAt,
+    receivedAt: occurredAt,
+    ip: ip.ip,
+    countryCode: ip.countryCode,
+    region: ip.region,
+    city: ip.city,
+    oauthClientId: null,
+    oauthName: null,
+  };
 }

@@ -82,7 +82,10 @@ export async function insertAuditEntries(
   return result.rowCount ?? 0;
 }
 
-const copyEntriesSql = `COPY audit_entries (${columns.map(([name]) => name).join(", ")}) FROM STDIN`;
+/** The columns `toCopyText` writes, in order (`stored_at` is left to its default). */
+export const auditEntryCopyColumns: readonly string[] = columns.map(([name]) => name);
+
+const copyEntriesSql = `COPY audit_entries (${auditEntryCopyColumns.join(", ")}) FROM STDIN`;
 
 const needsCopyEscape = /[\\\n\r\t]/;
 const copyEscapable = /[\\\n\r\t]/g;
@@ -97,8 +100,8 @@ function copyValue(value: string | boolean | null): string {
     : value;
 }
 
-/** Rows as COPY text: tab-separated columns in `columns` order, one line each. */
-function toCopyText(rows: readonly AuditEntryRow[]): string {
+/** Rows as COPY text: tab-separated `auditEntryCopyColumns`, one line each. */
+export function toCopyText(rows: readonly AuditEntryRow[]): string {
   let text = "";
   for (const row of rows) {
     for (let i = 0; i < columns.length; i++) {
