@@ -1,0 +1,117 @@
+import { parseQueryOrThrow } from "@auditlog/events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOrganization } from "./accounts.ts";
+import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
+import { decodeCursor, listEntries } from "./entry-queries.ts";
+import {
+  auditEntryRow,
+  createTestPool,
+  createTestPrisma,
+  prepareTestDatabase,
+  uniqueSlug,
+} from "./testing.ts";
+
+const pool = createTestPool();
+const prisma = createTestPrisma();
+let orgId: string;
+let rows: AuditEntryRow[];
+
+beforeAll(async () => {
+  await prepareTestDatabase();
+  orgId = (
+    await createOrganization(prisma, { slug: uniqueSlug("text-search"), name: "T", plan: "team" })
+  ).id;
+  // 60 entries a minute apart, two of them at the same time, newest last. "Deploy" is in every
+  // third description, in some target names, and in the two oldest entries' actor names only.
+  rows = Array.from({ length: 60 }, (_, i) =>
+    auditEntryRow(orgId, {
+      id: `evt_text_${String(i).padStart(2, "0")}`,
+      occurredAt: new Date(Date.UTC(2026, 2, 1, 12, i === 31 ? 30 : i)),
+      description: i % 3 === 0 ? `dana ran the Deploy job #${i}` : `dana opened issue #${i}`,
+      targetName: i % 7 === 0 ? "deploy-bot/config" : "acme/site",
+      actorName: i < 2 ? "redeployer" : "dana",
+      hiddenByDefault: i === 45,
+    }),
+  );
+  await insertAuditEntries(pool, rows);
+});
+
+afterAll(async () => {
+  await pool.query("DELETE FROM organizations WHERE id = $1", [orgId]);
+  await pool.end();
+  await prisma.$disconnect();
+});
+
+/** Every page of a query, followed through its cursors. */
+async function allPages(query: string, limit: number, textSearchWindow: number) {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 100; page++) {
+    const result = await listEntries(pool, {
+      orgId,
+      query: parseQueryOrThrow(query),
+      limit,
+      cursor: cursor ? decodeCursor(cursor) : null,
+      textSearchWindow,
+    });
+    ids.push(...result.entries.map((e) => e.id));
+    cursor = result.nextCursor;
+    if (!cursor) return ids;
+  }
+  throw new Error("no last page");
+}
+
+function expected(match: (row: AuditEntryRow) => boolean): string[] {
+  return rows
+    .filter((row) => !row.hiddenByDefault && match(row))
+    .sort(
+      (a, b) =>
+        b.occurredAt.getTime() - a.occurredAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    )
+    .map((row) => row.id);
+}
+
+const holds = (text: string | null, term: string) =>
+  (text ?? "").toLowerCase().includes(term.toLowerCase());
+
+describe("free-text search (newest entries first, then the planner's own plan)", () => {
+  const deployMatches = () =>
+    expected(
+      (r) =>
+        holds(r.description, "deploy") ||
+        holds(r.targetName, "deploy") ||
+        holds(r.actorName, "deploy"),
+    );
+
+  it.each([
+    [1, 1],
+    [3, 4],
+    [7, 5],
+    [10_000, 4],
+  ])(
+    "finds every match in order, read %i newest entries first, %i a page",
+    async (window, limit) => {
+      const deploy = deployMatches();
+      expect(deploy.length).toBeGreaterThan(20);
+      expect(await allPages("deploy", limit, window)).toEqual(deploy);
+    },
+  );
+
+  it("finds a term held only by entries older than the first window", async () => {
+    const oldest = expected((r) => holds(r.actorName, "redeploy"));
+    expect(oldest).toEqual(["evt_text_01", "evt_text_00"]);
+    expect(await allPages("redeploy", 50, 5)).toEqual(oldest);
+    expect(await allPages("redeploy", 1, 5)).toEqual(oldest);
+  });
+
+  it("combines free text with other filters, in and beyond the window", async () => {
+    const query = "deploy -author:redeployer";
+    const matching = expected(
+      (r) =>
+        r.actorName !== "redeployer" &&
+        (holds(r.description, "deploy") || holds(r.targetName, "deploy")),
+    );
+    expect(await allPages(query, 3, 4)).toEqual(matching);
+    expect(await allPages("nothing-holds-this", 10, 4)).toEqual([]);
+  });
+});
