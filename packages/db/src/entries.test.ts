@@ -199,6 +199,35 @@ describe("writeAuditEntries", () => {
     });
   });
 
+  it("stores each row's own times when times repeat and alternate within a batch", async () => {
+    const a = new Date("2026-05-01T10:00:00.001Z");
+    const b = new Date("2026-05-01T10:00:00.002Z");
+    const times: [string, Date, Date][] = [
+      ["evt_times_1", a, a],
+      ["evt_times_2", new Date(a), b],
+      ["evt_times_3", b, a],
+      ["evt_times_4", a, new Date(b)],
+    ];
+    await writeAuditEntries(
+      pool,
+      times.map(([id, occurredAt, receivedAt]) => row(id, { occurredAt, receivedAt })),
+    );
+    const { rows } = await pool.query(
+      "SELECT id, occurred_at, received_at FROM audit_entries WHERE org_id = $1 AND id LIKE 'evt_times_%' ORDER BY id",
+      [orgId],
+    );
+    expect(rows).toEqual(
+      times.map(([id, occurredAt, receivedAt]) => ({
+        id,
+        occurred_at: occurredAt,
+        received_at: receivedAt,
+      })),
+    );
+    await expect(
+      writeAuditEntries(pool, [row("evt_times_bad", { occurredAt: new Date(Number.NaN) })]),
+    ).rejects.toThrow(RangeError);
+  });
+
   it("stores each entry once when overlapping batches are written at the same time", async () => {
     const ids = Array.from({ length: 300 }, (_, i) => `evt_overlap_${String(i).padStart(3, "0")}`);
     const batches = [ids.slice(0, 200), ids.slice(100, 300), ids.slice(50, 250)];

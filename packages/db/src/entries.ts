@@ -33,33 +33,60 @@ export interface AuditEntryRow {
   data: unknown;
 }
 
+/**
+ * `toISOString` costs about as much as the rest of a row's COPY text, and a batch's entries
+ * mostly share their times (every event of a job was received at once, and those sent without
+ * a time occurred then): the last one is kept, one per column.
+ */
+function lastIsoString(): (date: Date) => string {
+  let lastMs = Number.NaN;
+  let lastText = "";
+  return (date) => {
+    const ms = date.getTime();
+    // An invalid date (NaN) never matches, so toISOString throws for it as before.
+    if (ms !== lastMs) {
+      lastText = date.toISOString();
+      lastMs = ms;
+    }
+    return lastText;
+  };
+}
+const occurredAtText = lastIsoString();
+const receivedAtText = lastIsoString();
+
+/**
+ * Each column: name, SQL type, value, and what COPY's text format needs done to the value:
+ * `plain` for the times, written here as ISO strings, `json` for JSON text (which escapes every
+ * control character, so only its backslashes need doubling), `text` for every other value,
+ * whoever built the row.
+ */
 const columns = [
-  ["org_id", "text", (r: AuditEntryRow) => r.orgId],
-  ["id", "text", (r: AuditEntryRow) => r.id],
-  ["type", "text", (r: AuditEntryRow) => r.type],
-  ["category", "text", (r: AuditEntryRow) => r.category],
-  ["hidden_by_default", "boolean", (r: AuditEntryRow) => r.hiddenByDefault],
-  ["occurred_at", "timestamptz", (r: AuditEntryRow) => r.occurredAt.toISOString()],
-  ["received_at", "timestamptz", (r: AuditEntryRow) => r.receivedAt.toISOString()],
-  ["actor_type", "text", (r: AuditEntryRow) => r.actorType],
-  ["actor_id", "text", (r: AuditEntryRow) => r.actorId],
-  ["actor_name", "text", (r: AuditEntryRow) => r.actorName],
-  ["actor_avatar_url", "text", (r: AuditEntryRow) => r.actorAvatarUrl],
-  ["actor_token_role", "text", (r: AuditEntryRow) => r.actorTokenRole],
-  ["actor_token_last4", "text", (r: AuditEntryRow) => r.actorTokenLast4],
-  ["target_type", "text", (r: AuditEntryRow) => r.targetType],
-  ["target_id", "text", (r: AuditEntryRow) => r.targetId],
-  ["target_name", "text", (r: AuditEntryRow) => r.targetName],
-  ["description", "text", (r: AuditEntryRow) => r.description],
-  ["ip", "inet", (r: AuditEntryRow) => r.ip],
-  ["country_code", "text", (r: AuditEntryRow) => r.countryCode],
-  ["region", "text", (r: AuditEntryRow) => r.region],
-  ["city", "text", (r: AuditEntryRow) => r.city],
-  ["user_agent", "text", (r: AuditEntryRow) => r.userAgent],
-  ["oauth_client_id", "text", (r: AuditEntryRow) => r.oauthClientId],
-  ["oauth_name", "text", (r: AuditEntryRow) => r.oauthName],
+  ["org_id", "text", (r: AuditEntryRow) => r.orgId, "text"],
+  ["id", "text", (r: AuditEntryRow) => r.id, "text"],
+  ["type", "text", (r: AuditEntryRow) => r.type, "text"],
+  ["category", "text", (r: AuditEntryRow) => r.category, "text"],
+  ["hidden_by_default", "boolean", (r: AuditEntryRow) => r.hiddenByDefault, "plain"],
+  ["occurred_at", "timestamptz", (r: AuditEntryRow) => occurredAtText(r.occurredAt), "plain"],
+  ["received_at", "timestamptz", (r: AuditEntryRow) => receivedAtText(r.receivedAt), "plain"],
+  ["actor_type", "text", (r: AuditEntryRow) => r.actorType, "text"],
+  ["actor_id", "text", (r: AuditEntryRow) => r.actorId, "text"],
+  ["actor_name", "text", (r: AuditEntryRow) => r.actorName, "text"],
+  ["actor_avatar_url", "text", (r: AuditEntryRow) => r.actorAvatarUrl, "text"],
+  ["actor_token_role", "text", (r: AuditEntryRow) => r.actorTokenRole, "text"],
+  ["actor_token_last4", "text", (r: AuditEntryRow) => r.actorTokenLast4, "text"],
+  ["target_type", "text", (r: AuditEntryRow) => r.targetType, "text"],
+  ["target_id", "text", (r: AuditEntryRow) => r.targetId, "text"],
+  ["target_name", "text", (r: AuditEntryRow) => r.targetName, "text"],
+  ["description", "text", (r: AuditEntryRow) => r.description, "text"],
+  ["ip", "inet", (r: AuditEntryRow) => r.ip, "text"],
+  ["country_code", "text", (r: AuditEntryRow) => r.countryCode, "text"],
+  ["region", "text", (r: AuditEntryRow) => r.region, "text"],
+  ["city", "text", (r: AuditEntryRow) => r.city, "text"],
+  ["user_agent", "text", (r: AuditEntryRow) => r.userAgent, "text"],
+  ["oauth_client_id", "text", (r: AuditEntryRow) => r.oauthClientId, "text"],
+  ["oauth_name", "text", (r: AuditEntryRow) => r.oauthName, "text"],
   // Text parameters carry a lone surrogate as U+FFFD (UTF-8 encoding does); JSON needs it done.
-  ["data", "jsonb", (r: AuditEntryRow) => toPostgresJson(r.data ?? {})],
+  ["data", "jsonb", (r: AuditEntryRow) => toPostgresJson(r.data ?? {}), "json"],
 ] as const;
 
 const insertEntriesSql = `
@@ -91,10 +118,14 @@ const needsCopyEscape = /[\\\n\r\t]/;
 const copyEscapable = /[\\\n\r\t]/g;
 const copyEscapes: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
+type CopyKind = (typeof columns)[number][3];
+
 /** One value in COPY's text format: `\N` for NULL, backslash escapes for the four separators. */
-function copyValue(value: string | boolean | null): string {
+function copyValue(value: string | boolean | null, kind: CopyKind): string {
   if (value === null) return "\\N";
   if (typeof value === "boolean") return value ? "t" : "f";
+  if (kind === "plain") return value;
+  if (kind === "json") return value.includes("\\") ? value.replaceAll("\\", "\\\\") : value;
   return needsCopyEscape.test(value)
     ? value.replace(copyEscapable, (c) => copyEscapes[c] as string)
     : value;
@@ -105,7 +136,8 @@ export function toCopyText(rows: readonly AuditEntryRow[]): string {
   let text = "";
   for (const row of rows) {
     for (let i = 0; i < columns.length; i++) {
-      text += (i === 0 ? "" : "\t") + copyValue((columns[i] as (typeof columns)[number])[2](row));
+      const [, , get, kind] = columns[i] as (typeof columns)[number];
+      text += (i === 0 ? "" : "\t") + copyValue(get(row), kind);
     }
     text += "\n";
   }

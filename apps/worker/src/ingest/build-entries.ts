@@ -36,7 +36,7 @@ export function buildEntries(
   job.events.forEach((input, index) => {
     if (validatedByApi && looksValidated(input)) {
       try {
-        entries.push(toEntry(job.orgId, input, input.id, receivedAt, geolocator));
+        entries.push(toEntry(job.orgId, input, input.id, receivedAt, job.receivedAt, geolocator));
         return;
       } catch {
         // Not what the API writes after all: validate it like any other.
@@ -57,7 +57,7 @@ export function buildEntries(
       return;
     }
     try {
-      entries.push(toEntry(job.orgId, event, id, receivedAt, geolocator));
+      entries.push(toEntry(job.orgId, event, id, receivedAt, job.receivedAt, geolocator));
     } catch (error) {
       const issues = [{ path: `events[${index}]`, message: (error as Error).message }];
       deadLetters.push(toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, issues));
@@ -84,9 +84,14 @@ function toEntry(
   event: AuditEvent,
   id: string,
   receivedAt: Date,
+  receivedAtText: string,
   geolocator: Geolocator,
 ): AuditEntryRow {
-  const occurredAt = event.occurredAt ? new Date(event.occurredAt) : receivedAt;
+  // The API gives an event sent without a time the job's own receivedAt text: no second parse.
+  const occurredAt =
+    !event.occurredAt || event.occurredAt === receivedAtText
+      ? receivedAt
+      : new Date(event.occurredAt);
   // A validated event always passes these; one that does not would fail the whole write later.
   if (Number.isNaN(occurredAt.getTime())) throw new RangeError("occurredAt is not a time");
   const fullIp = event.context?.ip;
