@@ -492,6 +492,19 @@ try {
         target: "≥ 100,000",
         pass: c.status === "ready" && c.entriesPerSecond >= 100_000,
       });
+      for (const [key, name] of [
+        ["postgres", "PostgreSQL (renders each entry's JSON)"],
+        ["worker", "the export worker (lines, gzip, file)"],
+      ] as const) {
+        figures.push({
+          section,
+          figure: `  ${label}: CPU per entry, ${name}`,
+          value: c.cpuPerEntry?.[key] ?? Number.NaN,
+          unit: "µs",
+          target: null,
+          pass: null,
+        });
+      }
       const small = exp.cases.find((o) => o.format === c.format && o.entries < c.entries);
       // The CPU profiler keeps its samples in the worker's memory, more the longer it runs, so a
       // profiled run's memory is shown but not judged.

@@ -3,6 +3,7 @@ import { createPool, createPrismaClient } from "@auditlog/db";
 import { exportWorkerNodeOptions } from "@auditlog/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { cpuPerItem, isPostgresProcess, startGroupCpu } from "./cpu-accounting.ts";
 import type { SeededOrg } from "./seed.ts";
 import {
   benchDatabaseUrl,
@@ -46,6 +47,12 @@ export interface ExportCaseResult {
   hwmResetBeforeExport: boolean;
   /** The CPU profiler ran in the worker: its sample buffers are part of the RSS. */
   profiled: boolean;
+  /**
+   * CPU µs per exported entry from the request to ready: PostgreSQL's (every server process;
+   * it renders each entry's JSON) and the export worker's (the lines, gzip, the file). The two
+   * run at once on the two cores, so the larger one bounds the throughput.
+   */
+  cpuPerEntry: Record<string, number>;
   rssTimeline: { t: number; rssMb: number; anonMb: number }[];
   error?: string;
 }
@@ -137,6 +144,8 @@ export async function runExports(
           const startupHwmMb = readProcessMemory(worker.pid)?.hwmMb ?? null;
           const hwmResetBeforeExport = resetPeakRss(worker.pid);
           const sampler = sampleRss(worker.pid, 100);
+          const cpu = startGroupCpu({ postgres: isPostgresProcess, worker: [worker.pid] });
+          const cpuBefore = cpu.read();
           const requested = Date.now();
           const created = await httpRequest(`${base}/${org.slug}/exports`, {
             method: "POST",
@@ -145,6 +154,7 @@ export async function runExports(
           });
           if (created.status === 404 && cases.length === 0) {
             sampler.stop();
+            cpu.stop();
             return {
               ran: false,
               reason: `POST /v1/orgs/:org/exports answered 404 (${created.body.slice(0, 200)}): the export route is not there yet`,
@@ -183,6 +193,8 @@ export async function runExports(
           }
           const wallSeconds = (Date.now() - requested) / 1000;
           const memory = sampler.stop();
+          const cpuAfter = cpu.read();
+          cpu.stop();
           const buildSeconds =
             view.startedAt && view.finishedAt
               ? (Date.parse(view.finishedAt) - Date.parse(view.startedAt)) / 1000
@@ -203,6 +215,7 @@ export async function runExports(
             hwmMb: round(memory.hwmMb),
             hwmResetBeforeExport,
             profiled: profile,
+            cpuPerEntry: cpuPerItem(cpuBefore, cpuAfter, Math.max(1, view.rowsWritten)),
             rssTimeline: memory.timeline.filter((_, i) => i % 10 === 0),
             ...(view.error ? { error: view.error } : {}),
           });
