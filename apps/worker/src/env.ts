@@ -51,6 +51,14 @@ const envSchema = z.object({
    * so more jobs in flight make bigger writes: 32 committed 15% more than 16 on two cores.
    */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
+  /**
+   * The niceness a worker process gives itself at start (0–19; 0 keeps what it inherited). Its
+   * work waits in queues and can wait a little longer; the API's requests cannot. Where both
+   * share a machine, 10 lets the scheduler run the API first: at half the ingest load on two
+   * cores, the API's p99 for a 100-event batch was 19–47 ms over four runs without it and 17–23
+   * ms over two with it, for the same committed rate (BENCHMARKS.md).
+   */
+  WORKER_NICENESS: z.coerce.number().int().min(0).max(19).default(10),
   /** How long a job stays locked to a worker that stopped answering (crashed) before retry. */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Paths to MaxMind-format (.mmdb) city databases; an empty value turns geolocation off. */
