@@ -14,6 +14,7 @@ import {
 const pool = createTestPool();
 const prisma = createTestPrisma();
 let orgId: string;
+let otherOrgId: string;
 let rows: AuditEntryRow[];
 
 beforeAll(async () => {
@@ -34,10 +35,25 @@ beforeAll(async () => {
     }),
   );
   await insertAuditEntries(pool, rows);
+  // Another organisation's matching entries, interleaved in time: no window may reach them.
+  otherOrgId = (
+    await createOrganization(prisma, { slug: uniqueSlug("text-other"), name: "O", plan: "team" })
+  ).id;
+  await insertAuditEntries(
+    pool,
+    Array.from({ length: 60 }, (_, i) =>
+      auditEntryRow(otherOrgId, {
+        id: `evt_other_${String(i).padStart(2, "0")}`,
+        occurredAt: new Date(Date.UTC(2026, 2, 1, 12, i, 30)),
+        description: "eve ran the deploy job",
+        actorName: "redeployer",
+      }),
+    ),
+  );
 });
 
 afterAll(async () => {
-  await pool.query("DELETE FROM organizations WHERE id = $1", [orgId]);
+  await pool.query("DELETE FROM organizations WHERE id = ANY($1)", [[orgId, otherOrgId]]);
   await pool.end();
   await prisma.$disconnect();
 });
