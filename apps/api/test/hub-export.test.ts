@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { testDatabaseUrl } from "@auditlog/db/testing";
 import { type AuditEntryPage, eventDefinitions, nonHubEventTypes } from "@auditlog/events";
+import { hubExportSchema } from "@auditlog/events/hub-export-schema";
 import type { startWorker } from "@auditlog/worker";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -16,16 +16,9 @@ import {
   waitFor,
 } from "./support/test-stack.ts";
 
-// CI lays shared/ beside the repository clone, as it is beside the work tree.
-const hubSchema = JSON.parse(
-  readFileSync(
-    new URL("../../../../shared/reference/hub-audit-log-export.schema.json", import.meta.url),
-    "utf8",
-  ),
-);
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
-const validateHubExport = ajv.compile(hubSchema);
+const validateHubExport = ajv.compile(hubExportSchema);
 
 const actors = [
   {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AuditEntry } from "@auditlog/events";
 
-/** One item of the Hub's export (`../shared/reference/hub-audit-log-export.schema.json`). */
+/** One item of the Hub's export (`@auditlog/events/hub-export-schema`). */
 export interface HubExportItem {
   _id: string;
   createdAt: string;

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Target } from "../envelope.ts";
+import { hubExportSchema } from "../hub-export-schema.ts";
 import { validateEvent } from "../validation.ts";
 import {
   type AuditEvent,
@@ -14,15 +14,7 @@ import {
   getEventDefinition,
 } from "./index.ts";
 
-// CI places shared/ beside the repository clone: <repo>/../shared.
-const hubSchemaUrl = new URL(
-  "../../../../../shared/reference/hub-audit-log-export.schema.json",
-  import.meta.url,
-);
-const hubSchema = JSON.parse(readFileSync(hubSchemaUrl, "utf8")) as {
-  items: { properties: { type: { enum: string[] } } };
-};
-const hubTypes = hubSchema.items.properties.type.enum;
+const hubTypes = hubExportSchema.items.properties.type.enum;
 
 /** PRODUCT.md §3, in its order. */
 const productTypes = [
