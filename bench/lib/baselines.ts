@@ -6,12 +6,12 @@ import { pipeline } from "node:stream/promises";
 import {
   type AuditEntryRow,
   auditEntryCopyColumns,
-  createPool,
-  createPrismaClient,
+  createDatabase,
   insertAuditEntries,
   toCopyText,
   writeAuditEntries,
 } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -244,10 +244,10 @@ export async function writeBaseline(
   batchSize: number,
   writer: "copy" | "insert",
 ): Promise<WriteBaseline> {
-  const prisma = createPrismaClient(benchDatabaseUrl);
-  const pool = createPool(benchDatabaseUrl, { max: connections + 1 });
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: connections + 1 });
+  const { pool, prisma } = driversOf(db);
   const slug = `bench-insert-${runId}`;
-  const { org, partition } = await createOrgAvoiding(prisma, pool, slug, avoidPartitions);
+  const { org, partition } = await createOrgAvoiding(db, slug, avoidPartitions);
   try {
     const { templates, ips } = rowPool();
     const random = rng(11);
@@ -275,7 +275,7 @@ export async function writeBaseline(
       Array.from({ length: connections }, async () => {
         while (next < batches.length) {
           const batch = batches[next++] as AuditEntryRow[];
-          await write(pool, batch);
+          await write(db, batch);
         }
       }),
     );
@@ -287,7 +287,6 @@ export async function writeBaseline(
     if (others.rowCount === 0) await pool.query(`TRUNCATE ${table}`);
     else await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [org.id]);
     await prisma.organization.delete({ where: { id: org.id } });
-    await prisma.$disconnect();
-    await pool.end();
+    await db.close();
   }
 }

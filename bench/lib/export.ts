@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
-import { createPool, createPrismaClient } from "@auditlog/db";
+import { createDatabase, type Database } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import { exportWorkerNodeOptions } from "@auditlog/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -98,8 +99,8 @@ export async function runExports(
   concurrency: number,
   profile = false,
 ): Promise<ExportResult> {
-  const prisma = createPrismaClient(benchDatabaseUrl);
-  const pool = createPool(benchDatabaseUrl, { max: 1 });
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 1 });
+  const { pool, prisma } = driversOf(db);
   const base = `http://127.0.0.1:${port}/v1/orgs`;
   const cases: ExportCaseResult[] = [];
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -122,7 +123,7 @@ export async function runExports(
       for (const format of formats) {
         let token = tokens.get(org.slug);
         if (!token) {
-          token = await createAdminToken(prisma, org.slug);
+          token = await createAdminToken(db, org.slug);
           tokens.set(org.slug, token);
         }
         const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
@@ -241,7 +242,6 @@ export async function runExports(
     }
     await exportQueue.close();
     connection.disconnect();
-    await prisma.$disconnect();
-    await pool.end();
+    await db.close();
   }
 }

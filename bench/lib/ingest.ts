@@ -1,4 +1,5 @@
-import { createPool, createPrismaClient } from "@auditlog/db";
+import { createDatabase, type Database } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -149,16 +150,16 @@ export async function runIngest(
   size: BenchSize,
   options: { workerConcurrency: number; profile: boolean; avoidPartitions: Set<number> },
 ): Promise<IngestResult> {
-  const prisma = createPrismaClient(benchDatabaseUrl);
-  const pool = createPool(benchDatabaseUrl, { max: 2 });
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 2 });
+  const { pool, prisma } = driversOf(db);
   const queues = stackQueues("ingest");
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(queues.ingest, { connection });
   const processes: ManagedProcess[] = [];
   const slug = `bench-ingest-${runId}`;
-  const { org, partition } = await createOrgAvoiding(prisma, pool, slug, options.avoidPartitions);
+  const { org, partition } = await createOrgAvoiding(db, slug, options.avoidPartitions);
   try {
-    const key = await createIngestKey(prisma, slug);
+    const key = await createIngestKey(db, slug);
     const port = await freePort();
     log(
       `ingest: starting API on 127.0.0.1:${port} and a worker (concurrency ${options.workerConcurrency})`,
@@ -367,7 +368,6 @@ export async function runIngest(
     if (others.rowCount === 0) await pool.query(`TRUNCATE ${table}`);
     else await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [org.id]);
     await prisma.organization.delete({ where: { id: org.id } });
-    await prisma.$disconnect();
-    await pool.end();
+    await db.close();
   }
 }

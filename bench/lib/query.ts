@@ -1,11 +1,6 @@
 import { performance } from "node:perf_hooks";
-import {
-  createPool,
-  createPrismaClient,
-  decodeCursor,
-  type EntryCursor,
-  listEntries,
-} from "@auditlog/db";
+import { createDatabase, decodeCursor, type EntryCursor, listEntries } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import { emptyQuery, type ParsedQuery, parseQuery, printQuery } from "@auditlog/events";
 import type pg from "pg";
 import { rowPool } from "./pool.ts";
@@ -54,20 +49,33 @@ export interface QueryResult {
  * second statement only when its first cannot fill the page.
  */
 async function capturedSql(
-  pool: pg.Pool,
   orgId: string,
   query: ParsedQuery,
   limit: number,
   cursor: EntryCursor | null,
 ): Promise<Statement[]> {
   const statements: Statement[] = [];
-  const recorder = {
+  // A handle of its own whose pool records what listEntries sends through it.
+  const recording = createDatabase({ url: benchDatabaseUrl, poolSize: 1 });
+  const { pool } = driversOf(recording);
+  const send = pool.query.bind(pool) as (sql: string, params: unknown[]) => Promise<unknown>;
+  Object.assign(pool, {
     query: (sql: string, params: unknown[]) => {
       statements.push({ sql, params });
-      return pool.query(sql, params);
+      return send(sql, params);
     },
-  } as unknown as pg.Pool;
-  await listEntries(recorder, { orgId, query, limit, cursor, options: { includeHidden: false } });
+  });
+  try {
+    await listEntries(recording, {
+      orgId,
+      query,
+      limit,
+      cursor,
+      options: { includeHidden: false },
+    });
+  } finally {
+    await recording.close();
+  }
   if (statements.length === 0) throw new Error("listEntries sent no query");
   return statements;
 }
@@ -113,10 +121,10 @@ export async function runQueries(
   port: number,
   big: SeededOrg,
 ): Promise<QueryResult> {
-  const prisma = createPrismaClient(benchDatabaseUrl);
-  const pool = createPool(benchDatabaseUrl, { max: 2 });
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 2 });
+  const { pool, prisma } = driversOf(db);
   try {
-    const token = await createAdminToken(prisma, big.slug);
+    const token = await createAdminToken(db, big.slug);
     const { factory, textWord } = rowPool();
     // Representative filters: a common type (≈ 9% of entries), an active actor (rank 10 of
     // 2,000, ≈ 1%), and a word found in ≈ 1% of descriptions.
@@ -168,7 +176,7 @@ export async function runQueries(
       const url = `${base}?${new URLSearchParams({ limit: "50", ...c.params })}`;
       log(`query: ${c.name}: ${size.queryWarmupCalls} warm-up + ${size.queryCalls} calls`);
       const samples = await timeCalls(url, token, size.queryWarmupCalls, size.queryCalls);
-      const statements = await capturedSql(pool, big.id, c.query, 50, null);
+      const statements = await capturedSql(big.id, c.query, 50, null);
       const explain = await explainAll(pool, statements);
       const sqlTimes = await timeSql(pool, statements, size.queryCalls);
       const matching = await c.matching();
@@ -200,13 +208,7 @@ export async function runQueries(
     const deepUrl = `${base}?${new URLSearchParams({ limit: "50", cursor: cursor as string })}`;
     log(`query: page at depth ${size.deepCursorDepth}: ${size.queryCalls} calls`);
     const deepSamples = await timeCalls(deepUrl, token, size.queryWarmupCalls, size.queryCalls);
-    const statements = await capturedSql(
-      pool,
-      big.id,
-      emptyQuery(),
-      50,
-      decodeCursor(cursor as string),
-    );
+    const statements = await capturedSql(big.id, emptyQuery(), 50, decodeCursor(cursor as string));
     const explain = await explainAll(pool, statements);
     const sqlTimes = await timeSql(pool, statements, size.queryCalls);
     results.push({
@@ -224,7 +226,6 @@ export async function runQueries(
     });
     return { org: big.slug, orgEntries: big.entries, cases: results };
   } finally {
-    await prisma.$disconnect();
-    await pool.end();
+    await db.close();
   }
 }

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { createPool, createPrismaClient, type PrismaClient } from "@auditlog/db";
+import { createDatabase, type Database } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import type pg from "pg";
 import { dataVersion, rowPool } from "./pool.ts";
 import type { BenchSize } from "./sizes.ts";
@@ -129,17 +130,17 @@ async function countEntries(pool: pg.Pool, orgId: string): Promise<number> {
 }
 
 async function ensureOrg(
-  prisma: PrismaClient,
-  pool: pg.Pool,
+  db: Database,
   slug: string,
   entries: number,
   occupied: Set<number>,
 ): Promise<{ org: SeededOrg; seeded: number }> {
+  const { pool, prisma } = driversOf(db);
   const meta = await pool.query<{ org_id: string; entries: string; version: number }>(
     "SELECT org_id, entries, version FROM bench_seed_meta WHERE slug = $1",
     [slug],
   );
-  const existing = await findOrg(prisma, slug);
+  const existing = await findOrg(db, slug);
   const recorded = meta.rows[0];
   if (
     existing &&
@@ -166,7 +167,7 @@ async function ensureOrg(
     await pool.query("DELETE FROM bench_seed_meta WHERE slug = $1", [slug]);
     await prisma.organization.delete({ where: { id: existing.id } });
   }
-  const { org, partition } = await createOrgAvoiding(prisma, pool, slug, occupied);
+  const { org, partition } = await createOrgAvoiding(db, slug, occupied);
   occupied.add(partition);
   const { templates, ips } = rowPool();
   const spanMs = 365 * 86_400_000;
@@ -202,8 +203,8 @@ async function ensureOrg(
 
 /** Seeds (or reuses) the size's datasets, then VACUUM ANALYZEs the partitions that changed. */
 export async function ensureDatasets(size: BenchSize): Promise<Datasets> {
-  const prisma = createPrismaClient(benchDatabaseUrl);
-  const pool = createPool(benchDatabaseUrl, { max: 2 });
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 2 });
+  const { pool, prisma } = driversOf(db);
   try {
     await ensureSeedTables(pool);
     const started = performance.now();
@@ -217,10 +218,10 @@ export async function ensureDatasets(size: BenchSize): Promise<Datasets> {
     let seededNow = 0;
     const changedPartitions = new Set<number>();
     const seed = async (slug: string, entries: number) => {
-      const existing = await findOrg(prisma, slug);
+      const existing = await findOrg(db, slug);
       const own = existing ? await partitionOf(pool, existing.id) : -1;
       const avoid = new Set([...occupied].filter((p) => p !== own));
-      const result = await ensureOrg(prisma, pool, slug, entries, avoid);
+      const result = await ensureOrg(db, slug, entries, avoid);
       occupied.add(result.org.partition);
       seededNow += result.seeded;
       if (result.seeded > 0) changedPartitions.add(result.org.partition);
@@ -241,14 +242,14 @@ export async function ensureDatasets(size: BenchSize): Promise<Datasets> {
     }
     return { big, others, huge, seededNow, seedSeconds: (performance.now() - started) / 1000 };
   } finally {
-    await prisma.$disconnect();
-    await pool.end();
+    await db.close();
   }
 }
 
 /** Partitions holding seeded organisations (of any size), which the ingest run must avoid. */
 export async function seededPartitions(): Promise<Set<number>> {
-  const pool = createPool(benchDatabaseUrl, { max: 1 });
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 1 });
+  const { pool } = driversOf(db);
   try {
     const exists = await pool.query("SELECT to_regclass('bench_seed_meta') IS NOT NULL AS ok");
     if (!exists.rows[0]?.ok) return new Set();
@@ -259,6 +260,6 @@ export async function seededPartitions(): Promise<Set<number>> {
     for (const row of rows) partitions.add(await partitionOf(pool, row.org_id));
     return partitions;
   } finally {
-    await pool.end();
+    await db.close();
   }
 }

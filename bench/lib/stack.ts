@@ -9,9 +9,10 @@ import {
   createApiKeyRecord,
   createOrganization,
   createPersonalAccessToken,
-  type PrismaClient,
+  type Database,
   upsertUserMembership,
 } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
@@ -224,22 +225,18 @@ export async function partitionTable(pool: pg.Pool, remainder: number): Promise<
   return name;
 }
 
-export async function findOrg(prisma: PrismaClient, slug: string) {
-  return prisma.organization.findUnique({ where: { slug } });
+export async function findOrg(db: Database, slug: string) {
+  return driversOf(db).prisma.organization.findUnique({ where: { slug } });
 }
 
 /**
  * Creates an organisation whose entries land in none of the `avoid` partitions (so the bench's
  * datasets do not share partitions and can be cleaned up independently).
  */
-export async function createOrgAvoiding(
-  prisma: PrismaClient,
-  pool: pg.Pool,
-  slug: string,
-  avoid: ReadonlySet<number>,
-) {
+export async function createOrgAvoiding(db: Database, slug: string, avoid: ReadonlySet<number>) {
+  const { pool, prisma } = driversOf(db);
   for (let attempt = 0; attempt < 200; attempt++) {
-    const org = await createOrganization(prisma, { slug, name: slug, plan: "enterprise" });
+    const org = await createOrganization(db, { slug, name: slug, plan: "enterprise" });
     const partition = await partitionOf(pool, org.id);
     if (!avoid.has(partition)) return { org, partition };
     await prisma.organization.delete({ where: { id: org.id } });
@@ -247,9 +244,9 @@ export async function createOrgAvoiding(
   throw new Error(`could not place ${slug} outside partitions ${[...avoid].join(",")}`);
 }
 
-export async function createIngestKey(prisma: PrismaClient, orgSlug: string): Promise<string> {
+export async function createIngestKey(db: Database, orgSlug: string): Promise<string> {
   const generated = generateApiKey();
-  await createApiKeyRecord(prisma, {
+  await createApiKeyRecord(db, {
     orgSlug,
     name: "bench",
     prefix: generated.prefix,
@@ -259,8 +256,8 @@ export async function createIngestKey(prisma: PrismaClient, orgSlug: string): Pr
 }
 
 /** An admin of the organisation with a personal access token, for the query and export APIs. */
-export async function createAdminToken(prisma: PrismaClient, orgSlug: string): Promise<string> {
-  const { user } = await upsertUserMembership(prisma, {
+export async function createAdminToken(db: Database, orgSlug: string): Promise<string> {
+  const { user } = await upsertUserMembership(db, {
     email: `bench-admin@${orgSlug}.bench.test`,
     name: "bench admin",
     // Nobody signs in with a password here; this is not a valid hash of anything.
@@ -269,7 +266,7 @@ export async function createAdminToken(prisma: PrismaClient, orgSlug: string): P
     role: "admin",
   });
   const generated = generatePersonalAccessToken();
-  await createPersonalAccessToken(prisma, {
+  await createPersonalAccessToken(db, {
     userId: user.id,
     name: `bench-${Date.now()}`,
     prefix: generated.prefix,

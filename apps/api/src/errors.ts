@@ -1,3 +1,4 @@
+import { isServiceOutage } from "@auditlog/db";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -66,7 +67,7 @@ export function handleError(error: Error, c: Context<AppEnv>) {
       "bad_request") as ErrorCode;
     return errorResponse(c, new ApiError(code, error.message || code.replace(/_/g, " ")));
   }
-  if (isDependencyOutage(error)) {
+  if (isServiceOutage(error)) {
     return errorResponse(
       c,
       new ApiError("service_unavailable", "a backing service is unavailable; retry later"),
@@ -78,40 +79,4 @@ export function handleError(error: Error, c: Context<AppEnv>) {
     error: error.message,
   });
   return errorResponse(c, new ApiError("internal_error", "internal error"));
-}
-
-const outageCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "57P01", // admin_shutdown
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-  "08000",
-  "08001",
-  "08003",
-  "08006",
-  "P1001", // Prisma: can't reach database server
-  "P1017", // Prisma: server closed the connection
-]);
-
-/** PostgreSQL or Redis unreachable, possibly wrapped by Prisma's adapter: a 503, not a 500. */
-function isDependencyOutage(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    const { code, message, cause } = current as {
-      code?: unknown;
-      message?: unknown;
-      cause?: unknown;
-    };
-    if (typeof code === "string" && outageCodes.has(code)) return true;
-    if (
-      typeof message === "string" &&
-      /ECONNREFUSED|Connection terminated|connect ECONN|Can't reach database server/i.test(message)
-    ) {
-      return true;
-    }
-    current = cause;
-  }
-  return false;
 }

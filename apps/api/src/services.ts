@@ -1,4 +1,4 @@
-import { createPool, createPrismaClient, type Pool, type PrismaClient } from "@auditlog/db";
+import { createDatabase, type Database } from "@auditlog/db";
 import { createExportStorage, type ExportStorage } from "@auditlog/db/export-storage";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
@@ -9,8 +9,8 @@ import { RealtimeHub } from "./realtime/realtime-hub.ts";
 
 export interface Services {
   env: ApiEnv;
-  prisma: PrismaClient;
-  pool: Pool;
+  /** PostgreSQL: every data function of @auditlog/db takes this handle. */
+  db: Database;
   redis: Redis;
   ingestQueue: Queue;
   /** Backpressure: holds ingestion requests while the ingest queue is full. */
@@ -27,8 +27,7 @@ export interface Services {
 
 export function createServices(env: ApiEnv): Services {
   const logger = createLogger("api", env.LOG_LEVEL);
-  const prisma = createPrismaClient(env.DATABASE_URL);
-  const pool = createPool(env.DATABASE_URL);
+  const db = createDatabase({ url: env.DATABASE_URL, poolSize: 10, ormPoolSize: 5 });
   // A producer must fail fast: with no offline queue and a command timeout, a Redis outage turns
   // into an immediate 503 instead of requests piling up in memory.
   const redis = new Redis(env.REDIS_URL, {
@@ -70,8 +69,7 @@ export function createServices(env: ApiEnv): Services {
   const realtime = new RealtimeHub(redis, logger);
   return {
     env,
-    prisma,
-    pool,
+    db,
     redis,
     ingestQueue,
     ingestAdmission,
@@ -84,7 +82,7 @@ export function createServices(env: ApiEnv): Services {
       await ingestQueue.close().catch(() => {});
       await exportQueue.close().catch(() => {});
       redis.disconnect();
-      await Promise.allSettled([prisma.$disconnect(), pool.end()]);
+      await db.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { driversOf } from "@auditlog/db/drivers";
 import type { AuditEntry, AuditEntryPage } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -297,7 +298,7 @@ describe("cursor pagination while events keep arriving", () => {
     );
     await insertRows(initial);
     const stack2 = stack;
-    const pool = stack2.services.pool;
+    const { pool } = driversOf(stack2.services.db);
     await pool.query(
       "UPDATE audit_entries SET occurred_at = occurred_at + interval '1 microsecond' * (substr(id, 2)::int % 3) WHERE org_id = $1",
       [org.id],

@@ -5,6 +5,7 @@ import {
   createSession,
   upsertUserMembership,
 } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import { prepareTestDatabase, testDatabaseUrl, uniqueSlug } from "@auditlog/db/testing";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,12 +98,12 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
       .get("/v1/orgs/:org/probe", userAuth, requireOrgAdmin(), (c) => c.json({ org: c.var.org }));
     probe.onError(handleError);
 
-    const { prisma } = services;
+    const { db } = services;
     const passwordHash = await hashPassword(password);
-    await createOrganization(prisma, { slug: teamSlug, name: "Auth Team", plan: "team" });
-    await createOrganization(prisma, { slug: freeSlug, name: "Auth Free", plan: "free" });
-    await createOrganization(prisma, { slug: otherSlug, name: "Auth Other", plan: "enterprise" });
-    const admin = await upsertUserMembership(prisma, {
+    await createOrganization(db, { slug: teamSlug, name: "Auth Team", plan: "team" });
+    await createOrganization(db, { slug: freeSlug, name: "Auth Free", plan: "free" });
+    await createOrganization(db, { slug: otherSlug, name: "Auth Other", plan: "enterprise" });
+    const admin = await upsertUserMembership(db, {
       email: adminEmail,
       name: "Ada Admin",
       passwordHash,
@@ -110,21 +111,21 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
       role: "admin",
     });
     adminId = admin.user.id;
-    await upsertUserMembership(prisma, {
+    await upsertUserMembership(db, {
       email: adminEmail,
       name: "Ada Admin",
       passwordHash,
       orgSlug: freeSlug,
       role: "admin",
     });
-    await upsertUserMembership(prisma, {
+    await upsertUserMembership(db, {
       email: writerEmail,
       name: "Will Writer",
       passwordHash,
       orgSlug: teamSlug,
       role: "write",
     });
-    await upsertUserMembership(prisma, {
+    await upsertUserMembership(db, {
       email: outsiderEmail,
       name: "Olga Outsider",
       passwordHash,
@@ -132,7 +133,7 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
       role: "admin",
     });
     const generated = generateApiKey();
-    await createApiKeyRecord(prisma, {
+    await createApiKeyRecord(db, {
       orgSlug: teamSlug,
       name: "ingest",
       prefix: generated.prefix,
@@ -167,7 +168,9 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
       expect(response.headers.get("cache-control")).toBe("no-store");
 
       const cookieValue = sessionCookieOf(response);
-      const stored = await services.prisma.session.findMany({ where: { userId: adminId } });
+      const stored = await driversOf(services.db).prisma.session.findMany({
+        where: { userId: adminId },
+      });
       const hash = createHash("sha256").update(cookieValue).digest();
       const mine = stored.find((s) => Buffer.from(s.tokenHash).equals(hash));
       expect(mine?.csrfToken).toBe(body.csrfToken);
@@ -209,7 +212,7 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
 
     it("limits failures per email: 429 with Retry-After after N, even for the right password", async () => {
       const email = `${uniqueSlug("limited")}@example.test`;
-      await upsertUserMembership(services.prisma, {
+      await upsertUserMembership(services.db, {
         email,
         name: "Limited",
         passwordHash: await hashPassword(password),
@@ -344,7 +347,7 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
 
     it("an expired session is refused with 401", async () => {
       const cookieValue = randomBytes(32).toString("base64url");
-      await createSession(services.prisma, {
+      await createSession(services.db, {
         userId: adminId,
         tokenHash: createHash("sha256").update(cookieValue).digest(),
         csrfToken: "irrelevant",
@@ -374,14 +377,16 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
       expect(fresh.headers.get("set-cookie")).toBeNull();
 
       const past = new Date(Date.now() - 5 * 60 * 1000);
-      await services.prisma.session.update({
+      await driversOf(services.db).prisma.session.update({
         where: { tokenHash: hash },
         data: { lastSeenAt: past, expiresAt: new Date(Date.now() + 3600 * 1000) },
       });
       const stale = await app.request("/v1/me", { headers: { cookie } });
       expect(stale.status).toBe(200);
       expect(stale.headers.get("set-cookie")).toMatch(/auditlog_session=.*Max-Age=4320\d/);
-      const row = await services.prisma.session.findUniqueOrThrow({ where: { tokenHash: hash } });
+      const row = await driversOf(services.db).prisma.session.findUniqueOrThrow({
+        where: { tokenHash: hash },
+      });
       expect(row.lastSeenAt.getTime()).toBeGreaterThan(past.getTime());
       expect(row.expiresAt.getTime()).toBeGreaterThan(Date.now() + 11 * 3600 * 1000);
     });

@@ -10,7 +10,8 @@ import {
   getExportById,
   insertAuditEntries,
 } from "@auditlog/db";
-import { createTestPool, testDatabaseUrl } from "@auditlog/db/testing";
+import { driversOf } from "@auditlog/db/drivers";
+import { createTestDatabase, testDatabaseUrl } from "@auditlog/db/testing";
 import {
   type AuditEntryPage,
   type AuditExport,
@@ -119,7 +120,8 @@ async function downloadText(response: Response): Promise<string> {
 }
 
 async function seedBig(orgId: string, total: number) {
-  const pool = createTestPool();
+  const db = createTestDatabase();
+  const { pool } = driversOf(db);
   const base = Date.parse("2026-06-01T00:00:00Z");
   try {
     for (let start = 0; start < total; start += 5_000) {
@@ -136,13 +138,13 @@ async function seedBig(orgId: string, total: number) {
           }),
         );
       }
-      await insertAuditEntries(pool, rows);
+      await insertAuditEntries(db, rows);
     }
     // What autovacuum does after a bulk load: without fresh statistics the planner may sort
     // each keyset page instead of walking the index.
     await pool.query("ANALYZE audit_entries");
   } finally {
-    await pool.end();
+    await db.close();
   }
 }
 
@@ -166,7 +168,8 @@ function spawnWorker(stack: Stack): ChildProcess {
 describe("background exports", () => {
   let stack: Stack;
   let worker: Awaited<ReturnType<typeof startWorker>>;
-  const pool = createTestPool();
+  const db = createTestDatabase();
+  const { pool } = driversOf(db);
   const subscriber = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
   const progress: RealtimeMessage[] = [];
   const finished: ExportRecord[] = [];
@@ -204,7 +207,7 @@ describe("background exports", () => {
       await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [big.org.id]);
       await pool.query("DELETE FROM organizations WHERE id = $1", [big.org.id]);
     }
-    await pool.end();
+    await db.close();
   }, 120_000);
 
   it("builds 200,000 entries as one JSON array and as NDJSON, with progress, the hook and the audit trail", {
@@ -376,7 +379,7 @@ describe("background exports", () => {
 
     // Expiry: once past expires_at the file is refused at once (410), and the scheduled sweep
     // deletes it and marks the export expired.
-    const before = await getExportById(pool, created.id);
+    const before = await getExportById(db, created.id);
     const file = join(stack.env.EXPORT_STORAGE_DIR, before?.storageKey ?? "missing");
     expect((await stat(file)).size).toBe(done.fileSize);
     await pool.query("UPDATE exports SET expires_at = now() - interval '1 second' WHERE id = $1", [
@@ -389,7 +392,7 @@ describe("background exports", () => {
     );
     expect(gone.status).toBe(410);
     const expired = await waitFor(
-      () => getExportById(pool, created.id),
+      () => getExportById(db, created.id),
       (record) => record?.status === "expired",
       30_000,
     );
@@ -599,7 +602,7 @@ describe("background exports", () => {
     expect((await stack.app.request(base)).status).toBe(403);
 
     // Not ready yet: 409 for the download and for a link.
-    const queued = await createExport(pool, {
+    const queued = await createExport(db, {
       orgId: org.id,
       requestedBy: { id: admin.user.id, name: admin.user.name },
       format: "json",
@@ -650,21 +653,21 @@ describe("background exports", () => {
       const created = await requestExport(stopStack, org.slug, admin.token, { format: "ndjson" });
       const first = await startTestWorker(stopStack, { EXPORT_CONCURRENCY: "1" });
       const running = await waitFor(
-        () => getExportById(pool, created.id),
+        () => getExportById(db, created.id),
         (r) => r?.status === "running" && r.rowsWritten > 0,
         240_000,
       );
       expect(running?.status).toBe("running");
       // stop() ends the worker's pool: it would hang if the COPY's connection were not released.
       await first.stop();
-      const afterStop = await getExportById(pool, created.id);
+      const afterStop = await getExportById(db, created.id);
       expect(afterStop?.status).toBe("running");
       expect(afterStop?.rowsWritten).toBeLessThan(bigTotal);
       expect(await stopStack.services.exportQueue.getJobState(created.id)).toBe("waiting");
 
       second = await startTestWorker(stopStack, { EXPORT_CONCURRENCY: "1" });
       const done = await waitFor(
-        () => getExportById(pool, created.id),
+        () => getExportById(db, created.id),
         (r) => r?.status !== "running" && r?.status !== "queued",
         300_000,
       );
@@ -705,21 +708,21 @@ describe("background exports", () => {
       const first = spawnWorker(crashStack);
       children.push(first);
       const running = await waitFor(
-        () => getExportById(pool, created.id),
+        () => getExportById(db, created.id),
         (r) => r?.status === "running" && r.rowsWritten > 0,
         240_000,
       );
       first.kill("SIGKILL");
       await new Promise((resolve) => first.once("exit", resolve));
       expect(running?.status).toBe("running");
-      const atCrash = await getExportById(pool, created.id);
+      const atCrash = await getExportById(db, created.id);
       expect(atCrash?.status).toBe("running");
       expect(atCrash?.rowsWritten).toBeLessThan(bigTotal);
 
       const second = spawnWorker(crashStack);
       children.push(second);
       const done = await waitFor(
-        () => getExportById(pool, created.id),
+        () => getExportById(db, created.id),
         (r) => r?.status !== "running" && r?.status !== "queued",
         300_000,
       );

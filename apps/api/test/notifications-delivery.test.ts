@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createTestPrisma, testDatabaseUrl } from "@auditlog/db/testing";
+import { driversOf } from "@auditlog/db/drivers";
+import { createTestDatabase, testDatabaseUrl } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
 import { exportWebhookPayloadSchema } from "@auditlog/events/jobs";
 import { createLogger } from "@auditlog/observability";
@@ -130,7 +131,8 @@ async function startSmtpServer() {
 
 describe("notification deliveries: email over SMTP and signed webhooks with retries", () => {
   const queueName = `test-notify-delivery-${newId("evt").slice(-12)}`;
-  const prisma = createTestPrisma();
+  const testDb = createTestDatabase();
+  const { prisma } = driversOf(testDb);
   const connection = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
     maxRetriesPerRequest: null,
   });
@@ -158,7 +160,7 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
         WEBHOOK_TIMEOUT_MS: "10000",
         LOG_LEVEL: "error",
       }),
-      pool: stack.services.pool,
+      db: stack.services.db,
       connection,
       logger: createLogger("test", "error"),
     });
@@ -170,7 +172,7 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
     await smtp?.close();
     await receiver?.close();
     await stack?.services.close();
-    await prisma.$disconnect();
+    await testDb.close();
   });
 
   /** An organisation with an admin and, when `path` is given, a webhook set through the API. */

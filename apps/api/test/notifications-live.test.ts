@@ -1,4 +1,5 @@
-import { createTestPool, createTestPrisma } from "@auditlog/db/testing";
+import { driversOf } from "@auditlog/db/drivers";
+import { createTestDatabase } from "@auditlog/db/testing";
 import { newId, notificationSchema } from "@auditlog/events";
 import { createLogger } from "@auditlog/observability";
 import { createExportNotifier, type FinishedExport } from "@auditlog/worker";
@@ -36,14 +37,14 @@ function finishedExport(
 
 describe("notifications: stored, listed, pushed live over SSE to every API process", () => {
   const queueName = `test-notify-live-${newId("evt").slice(-12)}`;
-  const prisma = createTestPrisma();
+  const db = createTestDatabase();
+  const { prisma } = driversOf(db);
   const publisher = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
     maxRetriesPerRequest: null,
   });
   const queue = new Queue(queueName, { connection: publisher });
-  const pool = createTestPool();
   const notify = createExportNotifier({
-    pool,
+    db,
     publisher,
     queue,
     emailEnabled: false,
@@ -83,8 +84,7 @@ describe("notifications: stored, listed, pushed live over SSE to every API proce
     await queue.obliterate({ force: true });
     await queue.close();
     publisher.disconnect();
-    await prisma.$disconnect();
-    await pool.end();
+    await db.close();
   });
 
   it("pushes the requester's notification to their stream, and never another user's", async () => {

@@ -1,14 +1,10 @@
-import {
-  createApiKeyRecord,
-  createOrganization,
-  createPool,
-  createPrismaClient,
-} from "@auditlog/db";
+import { createApiKeyRecord, createDatabase, createOrganization } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import { migrateDatabase } from "@auditlog/db/migrate";
+import { startPrivatePostgres } from "@auditlog/db/testing";
 import type { startWorker } from "@auditlog/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/auth/api-keys.ts";
-import { startPrivatePostgres } from "./support/private-postgres.ts";
 import { post, sampleEvent, startTestApi, startTestWorker, waitFor } from "./support/test-stack.ts";
 
 describe("PostgreSQL down while events arrive", () => {
@@ -25,27 +21,28 @@ describe("PostgreSQL down while events arrive", () => {
   it("keeps accepting, retries with backoff, and stores everything once it is back", {
     timeout: 120_000,
   }, async () => {
-    const prisma = createPrismaClient(databaseUrl, { max: 1 });
-    const org = await createOrganization(prisma, { slug: "outage", name: "Outage", plan: "team" });
+    const setup = createDatabase({ url: databaseUrl, poolSize: 1, ormPoolSize: 1 });
+    const org = await createOrganization(setup, { slug: "outage", name: "Outage", plan: "team" });
     const key = generateApiKey();
-    await createApiKeyRecord(prisma, {
+    await createApiKeyRecord(setup, {
       orgSlug: "outage",
       name: "k",
       prefix: key.prefix,
       keyHash: key.hash,
     });
     const unusedKey = generateApiKey();
-    await createApiKeyRecord(prisma, {
+    await createApiKeyRecord(setup, {
       orgSlug: "outage",
       name: "unused",
       prefix: unusedKey.prefix,
       keyHash: unusedKey.hash,
     });
-    await prisma.$disconnect();
+    await setup.close();
 
     const stack = await startTestApi({ DATABASE_URL: databaseUrl });
     const worker = await startTestWorker(stack, { DATABASE_URL: databaseUrl });
-    const pool = createPool(databaseUrl, { max: 1 });
+    const probe = createDatabase({ url: databaseUrl, poolSize: 1 });
+    const { pool } = driversOf(probe);
     const count = async () => {
       const { rows } = await pool.query<{ n: string }>(
         "SELECT count(*)::text AS n FROM audit_entries WHERE org_id = $1",

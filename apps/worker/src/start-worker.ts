@@ -1,4 +1,4 @@
-import { createPool } from "@auditlog/db";
+import { createDatabase } from "@auditlog/db";
 import { createExportStorage } from "@auditlog/db/export-storage";
 import { createLogger } from "@auditlog/observability";
 import { Redis } from "ioredis";
@@ -16,8 +16,11 @@ export async function startWorker(
 ) {
   const logger = createLogger("worker", env.LOG_LEVEL);
   const roles = new Set(env.WORKER_ROLES);
-  const pool = createPool(env.DATABASE_URL, {
-    max: env.WORKER_CONCURRENCY + env.EXPORT_CONCURRENCY + 2,
+  const db = createDatabase({
+    url: env.DATABASE_URL,
+    poolSize: env.WORKER_CONCURRENCY + env.EXPORT_CONCURRENCY + 2,
+    // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
+    ormPoolSize: 3,
   });
   // Workers block on Redis, so requests must wait for reconnection instead of failing.
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
@@ -32,7 +35,7 @@ export async function startWorker(
     const ingest = createIngestWorker({
       connection,
       queueName: env.INGEST_QUEUE,
-      pool,
+      db,
       geolocator,
       logger,
       concurrency: env.WORKER_CONCURRENCY,
@@ -53,7 +56,7 @@ export async function startWorker(
       ? await startNotificationConsumers({
           env,
           connection,
-          pool,
+          db,
           logger,
           consume: roles.has("notifications"),
         })
@@ -68,7 +71,7 @@ export async function startWorker(
       connection,
       redisUrl: env.REDIS_URL,
       queueName: env.EXPORT_QUEUE,
-      pool,
+      db,
       storage: exportStorage,
       logger,
       concurrency: env.EXPORT_CONCURRENCY,
@@ -95,7 +98,7 @@ export async function startWorker(
       logger.info("worker stopping");
       // In start order: ingest and export builds drain before the notifications they may send.
       for (const consumer of consumers) await consumer.close();
-      await pool.end();
+      await db.close();
       connection.disconnect();
       logger.info("worker stopped");
     })();

@@ -1,5 +1,5 @@
 import { newId } from "@auditlog/events";
-import type { PrismaClient } from "./generated/prisma/client.ts";
+import { type Database, ormOf } from "./database.ts";
 
 export const plans = ["free", "team", "enterprise"] as const;
 export type Plan = (typeof plans)[number];
@@ -26,11 +26,11 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export async function createOrganization(
-  prisma: PrismaClient,
+  db: Database,
   input: { slug: string; name: string; plan: Plan },
 ) {
   try {
-    return await prisma.organization.create({ data: { id: newId("org"), ...input } });
+    return await ormOf(db).organization.create({ data: { id: newId("org"), ...input } });
   } catch (error) {
     if (isUniqueViolation(error))
       throw new ConflictError(`organization "${input.slug}" already exists`);
@@ -38,8 +38,8 @@ export async function createOrganization(
   }
 }
 
-export async function findOrganizationBySlug(prisma: PrismaClient, slug: string) {
-  return prisma.organization.findUnique({ where: { slug } });
+export async function findOrganizationBySlug(db: Database, slug: string) {
+  return ormOf(db).organization.findUnique({ where: { slug } });
 }
 
 /**
@@ -47,11 +47,11 @@ export async function findOrganizationBySlug(prisma: PrismaClient, slug: string)
  * their membership of the organisation.
  */
 export async function upsertUserMembership(
-  prisma: PrismaClient,
+  db: Database,
   input: { email: string; name: string; passwordHash: string; orgSlug: string; role: Role },
 ) {
   const email = input.email.toLowerCase();
-  return prisma.$transaction(async (tx) => {
+  return ormOf(db).$transaction(async (tx) => {
     const org = await tx.organization.findUnique({ where: { slug: input.orgSlug } });
     if (!org) throw new NotFoundError(`organization "${input.orgSlug}" does not exist`);
     const user = await tx.user.upsert({
@@ -69,12 +69,12 @@ export async function upsertUserMembership(
 }
 
 export async function createApiKeyRecord(
-  prisma: PrismaClient,
+  db: Database,
   input: { orgSlug: string; name: string; prefix: string; keyHash: Uint8Array },
 ) {
-  const org = await prisma.organization.findUnique({ where: { slug: input.orgSlug } });
+  const org = await ormOf(db).organization.findUnique({ where: { slug: input.orgSlug } });
   if (!org) throw new NotFoundError(`organization "${input.orgSlug}" does not exist`);
-  const key = await prisma.apiKey.create({
+  const key = await ormOf(db).apiKey.create({
     data: {
       id: newId("key"),
       orgId: org.id,
@@ -87,8 +87,8 @@ export async function createApiKeyRecord(
 }
 
 /** The organisation an active (not revoked) API key writes to, or null. */
-export async function findOrgByApiKeyHash(prisma: PrismaClient, keyHash: Uint8Array) {
-  const key = await prisma.apiKey.findUnique({
+export async function findOrgByApiKeyHash(db: Database, keyHash: Uint8Array) {
+  const key = await ormOf(db).apiKey.findUnique({
     where: { keyHash: Buffer.from(keyHash) },
     include: { organization: true },
   });

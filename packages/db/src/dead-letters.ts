@@ -1,4 +1,4 @@
-import type pg from "pg";
+import { type Database, sqlOf } from "./database.ts";
 import { toPostgresJson } from "./json-text.ts";
 
 export interface DeadLetterRow {
@@ -20,11 +20,11 @@ const insertDeadLettersSql = `
   ON CONFLICT (org_id, dedupe_key) DO NOTHING`;
 
 export async function insertDeadLetters(
-  db: pg.Pool | pg.PoolClient,
+  db: Database,
   rows: readonly DeadLetterRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const result = await db.query(insertDeadLettersSql, [
+  const result = await sqlOf(db).query(insertDeadLettersSql, [
     rows.map((r) => r.orgId),
     rows.map((r) => r.dedupeKey),
     rows.map((r) => r.eventId),

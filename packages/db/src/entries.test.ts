@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
+import { driversOf } from "./database.ts";
 import { type AuditEntryRow, insertAuditEntries, writeAuditEntries } from "./entries.ts";
-import {
-  auditEntryRow,
-  createTestPool,
-  createTestPrisma,
-  prepareTestDatabase,
-  uniqueSlug,
-} from "./testing.ts";
+import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
 
-const pool = createTestPool();
-const prisma = createTestPrisma();
+const db = createTestDatabase();
+const pool = driversOf(db).pool;
 let orgId: string;
 
 function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
@@ -48,9 +43,8 @@ const orgIds: string[] = [];
 
 /** Each suite gets an organisation of its own, so the same entry ids can be reused. */
 async function useNewOrganization(): Promise<void> {
-  orgId = (
-    await createOrganization(prisma, { slug: uniqueSlug("entries"), name: "E", plan: "team" })
-  ).id;
+  orgId = (await createOrganization(db, { slug: uniqueSlug("entries"), name: "E", plan: "team" }))
+    .id;
   orgIds.push(orgId);
 }
 
@@ -60,8 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool.query("DELETE FROM organizations WHERE id = ANY($1)", [orgIds]);
-  await pool.end();
-  await prisma.$disconnect();
+  await db.close();
 });
 
 const columnsSql = `id, type, category, hidden_by_default, occurred_at, received_at, actor_type,
@@ -97,8 +90,8 @@ describe.each([
       data: undefined,
       hiddenByDefault: true,
     });
-    expect(await write(pool, [full, sparse])).toBe(2);
-    expect(await write(pool, [full, row("evt_new")])).toBe(1);
+    expect(await write(db, [full, sparse])).toBe(2);
+    expect(await write(db, [full, row("evt_new")])).toBe(1);
 
     const { rows } = await pool.query(
       `SELECT ${columnsSql} FROM audit_entries WHERE org_id = $1 ORDER BY id`,
@@ -143,7 +136,7 @@ describe.each([
   });
 
   it("stores text holding a lone surrogate, with U+FFFD in its place, instead of failing the batch", async () => {
-    const inserted = await write(pool, [
+    const inserted = await write(db, [
       row("evt_surrogate", { description: "bad \ud800 text", data: { note: "x\udc00" } }),
       row("evt_fine_neighbour"),
     ]);
@@ -156,9 +149,9 @@ describe.each([
   });
 
   it("stores a batch that repeats an entry once, and reports a bad value without losing the connection", async () => {
-    expect(await write(pool, [row("evt_twice"), row("evt_twice")])).toBe(1);
-    expect(await write(pool, [row("evt_twice"), row("evt_once_more")])).toBe(1);
-    await expect(write(pool, [row("evt_bad_ip", { ip: "not-an-address" })])).rejects.toMatchObject({
+    expect(await write(db, [row("evt_twice"), row("evt_twice")])).toBe(1);
+    expect(await write(db, [row("evt_twice"), row("evt_once_more")])).toBe(1);
+    await expect(write(db, [row("evt_bad_ip", { ip: "not-an-address" })])).rejects.toMatchObject({
       code: "22P02",
     });
     const stored = await pool.query(
@@ -184,8 +177,8 @@ describe("writeAuditEntries", () => {
       city: ".",
       data: { quote: '"\\"', path: "C:\\dir\\file", lines: "a\nb\tc", nul: "\\u0000", emoji: "😀" },
     };
-    await insertAuditEntries(pool, [row("evt_by_insert", awkward)]);
-    await writeAuditEntries(pool, [row("evt_by_copy", awkward), row("evt_plain_neighbour")]);
+    await insertAuditEntries(db, [row("evt_by_insert", awkward)]);
+    await writeAuditEntries(db, [row("evt_by_copy", awkward), row("evt_plain_neighbour")]);
     const { rows } = await pool.query(
       `SELECT ${columnsSql} FROM audit_entries WHERE org_id = $1 AND id IN ('evt_by_insert', 'evt_by_copy') ORDER BY id DESC`,
       [orgId],
@@ -209,7 +202,7 @@ describe("writeAuditEntries", () => {
       ["evt_times_4", a, new Date(b)],
     ];
     await writeAuditEntries(
-      pool,
+      db,
       times.map(([id, occurredAt, receivedAt]) => row(id, { occurredAt, receivedAt })),
     );
     const { rows } = await pool.query(
@@ -224,7 +217,7 @@ describe("writeAuditEntries", () => {
       })),
     );
     await expect(
-      writeAuditEntries(pool, [row("evt_times_bad", { occurredAt: new Date(Number.NaN) })]),
+      writeAuditEntries(db, [row("evt_times_bad", { occurredAt: new Date(Number.NaN) })]),
     ).rejects.toThrow(RangeError);
   });
 
@@ -234,7 +227,7 @@ describe("writeAuditEntries", () => {
     const written = await Promise.all(
       batches.map((batch) =>
         writeAuditEntries(
-          pool,
+          db,
           batch.map((id) => row(id)),
         ),
       ),

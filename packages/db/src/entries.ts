@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { type Database, sqlOf } from "./database.ts";
 import { toPostgresJson } from "./json-text.ts";
 
 /** One row of audit_entries, as the worker builds it. `ip` is already truncated. */
@@ -100,12 +100,12 @@ const insertEntriesSql = `
  * were new.
  */
 export async function insertAuditEntries(
-  db: pg.Pool | pg.PoolClient,
+  db: Database,
   rows: readonly AuditEntryRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const params = columns.map(([, , get]) => rows.map((row) => get(row)));
-  const result = await db.query(insertEntriesSql, params);
+  const result = await sqlOf(db).query(insertEntriesSql, params);
   return result.rowCount ?? 0;
 }
 
@@ -153,11 +153,11 @@ export function toCopyText(rows: readonly AuditEntryRow[]): string {
  * again with `insertAuditEntries`, which skips the stored ones. Returns how many rows were new.
  */
 export async function writeAuditEntries(
-  pool: pg.Pool,
+  db: Database,
   rows: readonly AuditEntryRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const client = await pool.connect();
+  const client = await sqlOf(db).connect();
   try {
     await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(copyEntriesSql)));
     client.release();
@@ -168,5 +168,5 @@ export async function writeAuditEntries(
     client.release(typeof code === "string" ? undefined : (error as Error));
     if (code !== "23505") throw error;
   }
-  return insertAuditEntries(pool, rows);
+  return insertAuditEntries(db, rows);
 }

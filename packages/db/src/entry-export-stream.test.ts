@@ -2,19 +2,14 @@ import { text } from "node:stream/consumers";
 import { newId, parseQuery } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
+import { driversOf } from "./database.ts";
 import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
 import { inlineParameters, openEntryJsonStream } from "./entry-export-stream.ts";
 import { listEntries } from "./entry-queries.ts";
-import {
-  auditEntryRow,
-  createTestPool,
-  createTestPrisma,
-  prepareTestDatabase,
-  uniqueSlug,
-} from "./testing.ts";
+import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
 
-const pool = createTestPool();
-const prisma = createTestPrisma();
+const db = createTestDatabase();
+const pool = driversOf(db).pool;
 let orgId: string;
 
 function row(overrides: Partial<AuditEntryRow>): AuditEntryRow {
@@ -31,7 +26,7 @@ function row(overrides: Partial<AuditEntryRow>): AuditEntryRow {
 async function exportLines(query = "", includeHidden = false): Promise<string[]> {
   const parsed = parseQuery(query);
   if (!parsed.ok) throw new Error(parsed.error.message);
-  const entries = await openEntryJsonStream(pool, {
+  const entries = await openEntryJsonStream(db, {
     orgId,
     query: parsed.query,
     options: { includeHidden },
@@ -49,14 +44,14 @@ async function exportLines(query = "", includeHidden = false): Promise<string[]>
 
 beforeAll(async () => {
   await prepareTestDatabase();
-  const org = await createOrganization(prisma, {
+  const org = await createOrganization(db, {
     slug: uniqueSlug("export-stream"),
     name: "Export stream",
     plan: "enterprise",
   });
   orgId = org.id;
   const minute = (n: number) => new Date(Date.UTC(2026, 2, 1, 12, n));
-  await insertAuditEntries(pool, [
+  await insertAuditEntries(db, [
     row({ id: "evt_plain", occurredAt: minute(1) }),
     row({
       id: "evt_everything",
@@ -131,8 +126,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool.query("DELETE FROM organizations WHERE id = $1", [orgId]);
-  await pool.end();
-  await prisma.$disconnect();
+  await db.close();
 });
 
 describe("openEntryJsonStream", () => {
@@ -140,7 +134,7 @@ describe("openEntryJsonStream", () => {
     const lines = await exportLines();
     const parsed = parseQuery("");
     if (!parsed.ok) throw new Error("empty query");
-    const api = await listEntries(pool, { orgId, query: parsed.query, limit: 100, cursor: null });
+    const api = await listEntries(db, { orgId, query: parsed.query, limit: 100, cursor: null });
     expect(lines).toHaveLength(6);
     // The same JSON values (jsonb spaces its text differently, so compare values, not bytes),
     // with the object keys in the same order.
@@ -181,7 +175,7 @@ describe("openEntryJsonStream", () => {
   it("ends every line with the separator asked for, for a JSON array", async () => {
     const parsed = parseQuery("");
     if (!parsed.ok) throw new Error("empty query");
-    const entries = await openEntryJsonStream(pool, { orgId, query: parsed.query, lineEnd: "," });
+    const entries = await openEntryJsonStream(db, { orgId, query: parsed.query, lineEnd: "," });
     const body = await text(entries.stream);
     await entries.release(false);
     const lines = body.split("\n");
@@ -196,7 +190,7 @@ describe("openEntryJsonStream", () => {
   it("gives no lines for an organisation without entries", async () => {
     const parsed = parseQuery("");
     if (!parsed.ok) throw new Error("empty query");
-    const entries = await openEntryJsonStream(pool, { orgId: "org_none", query: parsed.query });
+    const entries = await openEntryJsonStream(db, { orgId: "org_none", query: parsed.query });
     expect(await text(entries.stream)).toBe("");
     await entries.release(false);
   });

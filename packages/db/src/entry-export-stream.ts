@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ParsedQuery } from "@auditlog/events";
-import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
+import { type Database, sqlOf } from "./database.ts";
 import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
 
 /** A column as JSON text: escaped by PostgreSQL's `to_json`, `null` when NULL. */
@@ -130,7 +130,7 @@ export interface EntryJsonStream {
  * the socket's chunks, not rows.
  */
 export async function openEntryJsonStream(
-  db: pg.Pool,
+  db: Database,
   input: {
     orgId: string;
     query: ParsedQuery;
@@ -139,7 +139,7 @@ export async function openEntryJsonStream(
     lineEnd?: "" | ",";
   },
 ): Promise<EntryJsonStream> {
-  const client = await db.connect();
+  const client = await sqlOf(db).connect();
   let released = false;
   const release = async (failed: boolean) => {
     if (released) return;

@@ -1,18 +1,13 @@
 import { parseQueryOrThrow } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
+import { driversOf } from "./database.ts";
 import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
 import { decodeCursor, listEntries } from "./entry-queries.ts";
-import {
-  auditEntryRow,
-  createTestPool,
-  createTestPrisma,
-  prepareTestDatabase,
-  uniqueSlug,
-} from "./testing.ts";
+import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
 
-const pool = createTestPool();
-const prisma = createTestPrisma();
+const db = createTestDatabase();
+const pool = driversOf(db).pool;
 let orgId: string;
 let otherOrgId: string;
 let rows: AuditEntryRow[];
@@ -20,7 +15,7 @@ let rows: AuditEntryRow[];
 beforeAll(async () => {
   await prepareTestDatabase();
   orgId = (
-    await createOrganization(prisma, { slug: uniqueSlug("text-search"), name: "T", plan: "team" })
+    await createOrganization(db, { slug: uniqueSlug("text-search"), name: "T", plan: "team" })
   ).id;
   // 60 entries a minute apart, two of them at the same time, newest last. "Deploy" is in every
   // third description, in some target names, and in the two oldest entries' actor names only.
@@ -34,13 +29,13 @@ beforeAll(async () => {
       hiddenByDefault: i === 45,
     }),
   );
-  await insertAuditEntries(pool, rows);
+  await insertAuditEntries(db, rows);
   // Another organisation's matching entries, interleaved in time: no window may reach them.
   otherOrgId = (
-    await createOrganization(prisma, { slug: uniqueSlug("text-other"), name: "O", plan: "team" })
+    await createOrganization(db, { slug: uniqueSlug("text-other"), name: "O", plan: "team" })
   ).id;
   await insertAuditEntries(
-    pool,
+    db,
     Array.from({ length: 60 }, (_, i) =>
       auditEntryRow(otherOrgId, {
         id: `evt_other_${String(i).padStart(2, "0")}`,
@@ -54,8 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool.query("DELETE FROM organizations WHERE id = ANY($1)", [[orgId, otherOrgId]]);
-  await pool.end();
-  await prisma.$disconnect();
+  await db.close();
 });
 
 /** Every page of a query, followed through its cursors. */
@@ -63,7 +57,7 @@ async function allPages(query: string, limit: number, textSearchWindow: number) 
   const ids: string[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 100; page++) {
-    const result = await listEntries(pool, {
+    const result = await listEntries(db, {
       orgId,
       query: parseQueryOrThrow(query),
       limit,

@@ -11,7 +11,7 @@ import {
   maxHistogramBuckets,
   type ParsedQuery,
 } from "@auditlog/events";
-import type pg from "pg";
+import { type Database, sqlOf } from "./database.ts";
 
 const hiddenTypes = new Set<string>(
   eventDefinitions.filter((d) => d.hiddenByDefault).map((d) => d.type),
@@ -261,7 +261,7 @@ const defaultTextSearchWindow = 20_000;
  * is then the right one for a rare term.
  */
 async function fetchEntryRows(
-  db: pg.Pool,
+  db: Database,
   input: PageInput,
 ): Promise<{ rows: EntryRow[]; nextCursor: EntryCursor | null }> {
   const { where, indexedWhere, textWhere, params } = buildEntryFilter(
@@ -277,7 +277,7 @@ async function fetchEntryRows(
   let rows: EntryRow[] = [];
   if (textWhere) {
     const window = `$${params.values.length + 1}`;
-    ({ rows } = await db.query<EntryRow>(
+    ({ rows } = await sqlOf(db).query<EntryRow>(
       `SELECT ${entryColumns} FROM (
          SELECT * FROM audit_entries WHERE ${indexedWhere}${keyset}
          ORDER BY occurred_at DESC, id DESC LIMIT ${window}
@@ -287,7 +287,7 @@ async function fetchEntryRows(
     ));
   }
   if (rows.length <= input.limit) {
-    ({ rows } = await db.query<EntryRow>(
+    ({ rows } = await sqlOf(db).query<EntryRow>(
       `SELECT ${entryColumns} FROM audit_entries WHERE ${where}${keyset}
        ORDER BY occurred_at DESC, id DESC LIMIT ${limit}`,
       params.values,
@@ -305,7 +305,7 @@ async function fetchEntryRows(
  * and as fast a thousand pages deep as on the first.
  */
 export async function listEntries(
-  db: pg.Pool,
+  db: Database,
   input: PageInput,
 ): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
   const page = await fetchEntryRows(db, input);
@@ -315,8 +315,12 @@ export async function listEntries(
   };
 }
 
-export async function getEntry(db: pg.Pool, orgId: string, id: string): Promise<AuditEntry | null> {
-  const { rows } = await db.query<EntryRow>(
+export async function getEntry(
+  db: Database,
+  orgId: string,
+  id: string,
+): Promise<AuditEntry | null> {
+  const { rows } = await sqlOf(db).query<EntryRow>(
     `SELECT ${entryColumns} FROM audit_entries WHERE org_id = $1 AND id = $2`,
     [orgId, id],
   );
@@ -328,7 +332,7 @@ export async function getEntry(db: pg.Pool, orgId: string, id: string): Promise<
  * page whatever the total, and each page is a short query (no long-lived transaction).
  */
 export async function* streamEntries(
-  db: pg.Pool,
+  db: Database,
   input: {
     orgId: string;
     query: ParsedQuery;
@@ -367,7 +371,7 @@ export async function* streamEntries(
  * `maxHistogramBuckets` buckets are returned: a wider range keeps its most recent part.
  */
 export async function histogramEntries(
-  db: pg.Pool,
+  db: Database,
   input: {
     orgId: string;
     query: ParsedQuery;
@@ -397,7 +401,7 @@ export async function histogramEntries(
   };
   const { where, params } = buildEntryFilter(input.orgId, bounded, input.options);
   const unit = params.add(input.interval);
-  const { rows } = await db.query<{ bucket: Date; category: Category; n: number }>(
+  const { rows } = await sqlOf(db).query<{ bucket: Date; category: Category; n: number }>(
     `SELECT date_trunc(${unit}, occurred_at, 'UTC') AS bucket, category, count(*)::int AS n
      FROM audit_entries WHERE ${where}
      GROUP BY 1, 2`,

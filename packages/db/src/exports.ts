@@ -5,8 +5,7 @@ import {
   newId,
   type ParsedQuery,
 } from "@auditlog/events";
-import type pg from "pg";
-import type { Db } from "./client.ts";
+import { type Database, type Queryable, sqlOf } from "./database.ts";
 import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
 
 /**
@@ -97,7 +96,7 @@ function toRecord(row: ExportDbRow): ExportRecord {
   };
 }
 
-async function one(db: Db, sql: string, values: unknown[]): Promise<ExportRecord | null> {
+async function one(db: Queryable, sql: string, values: unknown[]): Promise<ExportRecord | null> {
   const { rows } = await db.query<ExportDbRow>(sql, values);
   return rows[0] ? toRecord(rows[0]) : null;
 }
@@ -131,7 +130,7 @@ export function toAuditExport(record: ExportRecord, now = new Date()): AuditExpo
 }
 
 export async function createExport(
-  db: Db,
+  db: Database,
   input: {
     orgId: string;
     requestedBy: { id: string; name: string };
@@ -141,7 +140,7 @@ export async function createExport(
   },
 ): Promise<ExportRecord> {
   const record = await one(
-    db,
+    sqlOf(db),
     returning(`INSERT INTO exports (id, org_id, requested_by, requested_by_name, format, query, include_hidden)
       VALUES ($1, $2, $3, $4, $5, $6, $7)`),
     [
@@ -159,9 +158,13 @@ export async function createExport(
 }
 
 /** One organisation's export: another organisation's id is simply not found. */
-export async function getExport(db: Db, orgId: string, id: string): Promise<ExportRecord | null> {
+export async function getExport(
+  db: Database,
+  orgId: string,
+  id: string,
+): Promise<ExportRecord | null> {
   return one(
-    db,
+    sqlOf(db),
     `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
      WHERE e.org_id = $1 AND e.id = $2`,
     [orgId, id],
@@ -169,20 +172,20 @@ export async function getExport(db: Db, orgId: string, id: string): Promise<Expo
 }
 
 /** By id alone: for the worker and for signed links, which carry no organisation. */
-export async function getExportById(db: Db, id: string): Promise<ExportRecord | null> {
+export async function getExportById(db: Database, id: string): Promise<ExportRecord | null> {
   return one(
-    db,
+    sqlOf(db),
     `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id WHERE e.id = $1`,
     [id],
   );
 }
 
 export async function listExports(
-  db: Db,
+  db: Database,
   orgId: string,
   options: { limit: number },
 ): Promise<ExportRecord[]> {
-  const { rows } = await db.query<ExportDbRow>(
+  const { rows } = await sqlOf(db).query<ExportDbRow>(
     `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
      WHERE e.org_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2`,
     [orgId, options.limit],
@@ -190,8 +193,8 @@ export async function listExports(
   return rows.map(toRecord);
 }
 
-export async function deleteExport(db: Db, id: string): Promise<void> {
-  await db.query("DELETE FROM exports WHERE id = $1", [id]);
+export async function deleteExport(db: Database, id: string): Promise<void> {
+  await sqlOf(db).query("DELETE FROM exports WHERE id = $1", [id]);
 }
 
 /**
@@ -199,9 +202,9 @@ export async function deleteExport(db: Db, id: string): Promise<void> {
  * with its counters reset and `attempts` incremented (the new attempt's number). Null when the
  * export is gone or already finished (ready, failed, expired): nothing to build.
  */
-export async function startExportAttempt(db: Db, id: string): Promise<ExportRecord | null> {
+export async function startExportAttempt(db: Database, id: string): Promise<ExportRecord | null> {
   return one(
-    db,
+    sqlOf(db),
     returning(`UPDATE exports SET status = 'running', attempts = attempts + 1, rows_written = 0,
       estimated_total = NULL, error = NULL, started_at = now()
       WHERE id = $1 AND status IN ('queued', 'running')`),
@@ -211,10 +214,10 @@ export async function startExportAttempt(db: Db, id: string): Promise<ExportReco
 
 /** Progress of the current attempt; false when another attempt has taken over. */
 export async function updateExportProgress(
-  db: Db,
+  db: Database,
   input: { id: string; attempt: number; rowsWritten: number; estimatedTotal?: number },
 ): Promise<boolean> {
-  const result = await db.query(
+  const result = await sqlOf(db).query(
     `UPDATE exports SET rows_written = $3, estimated_total = COALESCE($4, estimated_total)
      WHERE id = $1 AND attempts = $2 AND status = 'running'`,
     [input.id, input.attempt, input.rowsWritten, input.estimatedTotal ?? null],
@@ -224,10 +227,10 @@ export async function updateExportProgress(
 
 /** The count of matching entries, known once the build is under way. */
 export async function setExportEstimatedTotal(
-  db: Db,
+  db: Database,
   input: { id: string; attempt: number; estimatedTotal: number },
 ): Promise<boolean> {
-  const result = await db.query(
+  const result = await sqlOf(db).query(
     `UPDATE exports SET estimated_total = $3
      WHERE id = $1 AND attempts = $2 AND status = 'running'`,
     [input.id, input.attempt, input.estimatedTotal],
@@ -237,7 +240,7 @@ export async function setExportEstimatedTotal(
 
 /** Null when the attempt no longer owns the export (its file must then be discarded). */
 export async function markExportReady(
-  db: Db,
+  db: Database,
   input: {
     id: string;
     attempt: number;
@@ -248,7 +251,7 @@ export async function markExportReady(
   },
 ): Promise<ExportRecord | null> {
   return one(
-    db,
+    sqlOf(db),
     returning(`UPDATE exports SET status = 'ready', rows_written = $3, file_size = $4,
       storage_key = $5, expires_at = $6, finished_at = now(), error = NULL
       WHERE id = $1 AND attempts = $2 AND status = 'running'`),
@@ -268,11 +271,11 @@ export async function markExportReady(
  * whatever attempt (for the API when queueing fails, and the sweep of abandoned builds).
  */
 export async function markExportFailed(
-  db: Db,
+  db: Database,
   input: { id: string; error: string; attempt?: number },
 ): Promise<ExportRecord | null> {
   return one(
-    db,
+    sqlOf(db),
     returning(`UPDATE exports SET status = 'failed', error = $2, finished_at = now()
       WHERE id = $1 AND status IN ('queued', 'running') AND ($3::int IS NULL OR attempts = $3)`),
     [input.id, input.error, input.attempt ?? null],
@@ -281,10 +284,10 @@ export async function markExportFailed(
 
 /** Ready exports whose file has passed its expiry, oldest first. */
 export async function listExpiredExports(
-  db: Db,
+  db: Database,
   input: { now: Date; limit: number },
 ): Promise<ExportRecord[]> {
-  const { rows } = await db.query<ExportDbRow>(
+  const { rows } = await sqlOf(db).query<ExportDbRow>(
     `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
      WHERE e.status = 'ready' AND e.expires_at <= $1 ORDER BY e.expires_at LIMIT $2`,
     [input.now.toISOString(), input.limit],
@@ -293,9 +296,9 @@ export async function listExpiredExports(
 }
 
 /** Call once the file is deleted; a no-op for an export that is no longer ready. */
-export async function markExportExpired(db: Db, id: string): Promise<ExportRecord | null> {
+export async function markExportExpired(db: Database, id: string): Promise<ExportRecord | null> {
   return one(
-    db,
+    sqlOf(db),
     returning(`UPDATE exports SET status = 'expired' WHERE id = $1 AND status = 'ready'`),
     [id],
   );
@@ -303,10 +306,10 @@ export async function markExportExpired(db: Db, id: string): Promise<ExportRecor
 
 /** Queued or running exports created before `createdBefore`: candidates for the abandoned sweep. */
 export async function listUnfinishedExports(
-  db: Db,
+  db: Database,
   input: { createdBefore: Date; limit: number },
 ): Promise<ExportRecord[]> {
-  const { rows } = await db.query<ExportDbRow>(
+  const { rows } = await sqlOf(db).query<ExportDbRow>(
     `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
      WHERE e.status IN ('queued', 'running') AND e.created_at < $1
      ORDER BY e.created_at LIMIT $2`,
@@ -317,11 +320,11 @@ export async function listUnfinishedExports(
 
 /** How many entries a query selects: the export's estimated total (and the test's yardstick). */
 export async function countMatchingEntries(
-  db: pg.Pool,
+  db: Database,
   input: { orgId: string; query: ParsedQuery; options?: EntryQueryOptions },
 ): Promise<number> {
   const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
-  const { rows } = await db.query<{ n: string }>(
+  const { rows } = await sqlOf(db).query<{ n: string }>(
     `SELECT count(*)::text AS n FROM audit_entries WHERE ${where}`,
     params.values,
   );

@@ -1,9 +1,10 @@
 export * from "./accounts.ts";
-export * from "./client.ts";
+export { createDatabase, type Database, type DatabaseOptions } from "./database.ts";
 export * from "./dead-letters.ts";
 export * from "./entries.ts";
 export * from "./entry-export-stream.ts";
 export * from "./entry-queries.ts";
 export * from "./exports.ts";
 export * from "./notifications.ts";
+export * from "./outage.ts";
 export * from "./sessions.ts";

@@ -1,6 +1,5 @@
 import { type Notification, newId } from "@auditlog/events";
-import type { Db } from "./client.ts";
-import type { PrismaClient } from "./generated/prisma/client.ts";
+import { type Database, ormOf, sqlOf } from "./database.ts";
 
 /**
  * Data access for notifications (a user's "export ready / failed" messages) and for the one
@@ -93,7 +92,7 @@ function fromSqlRow(row: NotificationSqlRow): NotificationRow {
 export async function insertNotification(
   // Plain pg, like the other two the export notifier calls: an export-only worker then never
   // starts Prisma's query compiler (about 45 MB of RSS at the end of its first export).
-  db: Db,
+  db: Database,
   input: {
     userId: string;
     orgId: string;
@@ -105,7 +104,7 @@ export async function insertNotification(
   },
 ): Promise<{ notification: NotificationRow; created: boolean }> {
   const now = input.now ?? new Date();
-  const inserted = await db.query<NotificationSqlRow>(
+  const inserted = await sqlOf(db).query<NotificationSqlRow>(
     `WITH inserted AS (
        INSERT INTO notifications (id, user_id, org_id, kind, title, body, export_id, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -126,7 +125,7 @@ export async function insertNotification(
   const row = inserted.rows[0];
   if (row) return { notification: fromSqlRow(row), created: true };
   // Only a notification for the same export can conflict (NULL export ids never do).
-  const existing = await db.query<NotificationSqlRow>(
+  const existing = await sqlOf(db).query<NotificationSqlRow>(
     `SELECT ${notificationColumns} FROM notifications n JOIN organizations o ON o.id = n.org_id
      WHERE n.user_id = $1 AND n.export_id = $2 AND n.kind = $3`,
     [input.userId, input.exportId, input.kind],
@@ -138,12 +137,12 @@ export async function insertNotification(
 
 /** The user's notifications, newest first; `before` (a notification id) pages further back. */
 export async function listNotifications(
-  prisma: PrismaClient,
+  db: Database,
   input: { userId: string; unreadOnly?: boolean; limit: number; before?: string },
 ): Promise<NotificationRow[]> {
   let cursorFilter = {};
   if (input.before) {
-    const cursor = await prisma.notification.findFirst({
+    const cursor = await ormOf(db).notification.findFirst({
       where: { id: input.before, userId: input.userId },
       select: { id: true, createdAt: true },
     });
@@ -155,7 +154,7 @@ export async function listNotifications(
       ],
     };
   }
-  const rows = await prisma.notification.findMany({
+  const rows = await ormOf(db).notification.findMany({
     where: {
       userId: input.userId,
       ...(input.unreadOnly ? { readAt: null } : {}),
@@ -168,11 +167,8 @@ export async function listNotifications(
   return rows.map(toRow);
 }
 
-export async function countUnreadNotifications(
-  prisma: PrismaClient,
-  userId: string,
-): Promise<number> {
-  return prisma.notification.count({ where: { userId, readAt: null } });
+export async function countUnreadNotifications(db: Database, userId: string): Promise<number> {
+  return ormOf(db).notification.count({ where: { userId, readAt: null } });
 }
 
 /**
@@ -180,15 +176,15 @@ export async function countUnreadNotifications(
  * not one of theirs, so another user's notification is indistinguishable from a missing one.
  */
 export async function markNotificationRead(
-  prisma: PrismaClient,
+  db: Database,
   input: { userId: string; id: string; now?: Date },
 ): Promise<NotificationRow | null> {
   const now = input.now ?? new Date();
-  await prisma.notification.updateMany({
+  await ormOf(db).notification.updateMany({
     where: { id: input.id, userId: input.userId, readAt: null },
     data: { readAt: now },
   });
-  const row = await prisma.notification.findFirst({
+  const row = await ormOf(db).notification.findFirst({
     where: { id: input.id, userId: input.userId },
     include: withOrgSlug,
   });
@@ -197,10 +193,10 @@ export async function markNotificationRead(
 
 /** Marks every unread notification of the user read; returns how many changed. */
 export async function markAllNotificationsRead(
-  prisma: PrismaClient,
+  db: Database,
   input: { userId: string; now?: Date },
 ): Promise<number> {
-  const { count } = await prisma.notification.updateMany({
+  const { count } = await ormOf(db).notification.updateMany({
     where: { userId: input.userId, readAt: null },
     data: { readAt: input.now ?? new Date() },
   });
@@ -218,8 +214,8 @@ export interface OrgWebhookRow {
   disabledAt: Date | null;
 }
 
-export async function findOrgWebhook(db: Db, orgId: string): Promise<OrgWebhookRow | null> {
-  const { rows } = await db.query<OrgWebhookRow>(
+export async function findOrgWebhook(db: Database, orgId: string): Promise<OrgWebhookRow | null> {
+  const { rows } = await sqlOf(db).query<OrgWebhookRow>(
     `SELECT org_id AS "orgId", url, secret, created_at AS "createdAt", updated_at AS "updatedAt",
        disabled_at AS "disabledAt"
      FROM org_webhooks WHERE org_id = $1`,
@@ -235,7 +231,7 @@ export async function findOrgWebhook(db: Db, orgId: string): Promise<OrgWebhookR
  * `secretIssued` tells the caller whether to show the secret (once).
  */
 export async function upsertOrgWebhook(
-  prisma: PrismaClient,
+  db: Database,
   input: {
     orgId: string;
     url: string;
@@ -245,7 +241,7 @@ export async function upsertOrgWebhook(
   },
 ): Promise<{ webhook: OrgWebhookRow; secretIssued: boolean }> {
   const now = input.now ?? new Date();
-  const rows = await prisma.$queryRaw<
+  const rows = await ormOf(db).$queryRaw<
     Array<{
       org_id: string;
       url: string;
@@ -279,8 +275,8 @@ export async function upsertOrgWebhook(
 }
 
 /** Removes the organisation's webhook; false when it had none. */
-export async function deleteOrgWebhook(prisma: PrismaClient, orgId: string): Promise<boolean> {
-  const { count } = await prisma.orgWebhook.deleteMany({ where: { orgId } });
+export async function deleteOrgWebhook(db: Database, orgId: string): Promise<boolean> {
+  const { count } = await ormOf(db).orgWebhook.deleteMany({ where: { orgId } });
   return count > 0;
 }
 
@@ -289,10 +285,10 @@ export async function deleteOrgWebhook(prisma: PrismaClient, orgId: string): Pro
  * delivery started (a new URL deserves its own chance).
  */
 export async function disableOrgWebhook(
-  prisma: PrismaClient,
+  db: Database,
   input: { orgId: string; url: string; now?: Date },
 ): Promise<boolean> {
-  const { count } = await prisma.orgWebhook.updateMany({
+  const { count } = await ormOf(db).orgWebhook.updateMany({
     where: { orgId: input.orgId, url: input.url, disabledAt: null },
     data: { disabledAt: input.now ?? new Date() },
   });
@@ -303,13 +299,13 @@ export async function disableOrgWebhook(
 
 /** The requester and organisation of a finished export, for its notification; null if gone. */
 export async function findNotificationRecipient(
-  db: Db,
+  db: Database,
   input: { userId: string; orgId: string },
 ): Promise<{
   user: { id: string; email: string; name: string };
   org: { id: string; slug: string; name: string };
 } | null> {
-  const { rows } = await db.query<{
+  const { rows } = await sqlOf(db).query<{
     user_id: string;
     email: string;
     user_name: string;

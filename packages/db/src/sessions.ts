@@ -1,5 +1,5 @@
 import { newId } from "@auditlog/events";
-import type { PrismaClient } from "./generated/prisma/client.ts";
+import { type Database, ormOf } from "./database.ts";
 
 /**
  * Data access for signing in: users by email, console sessions, personal access tokens and the
@@ -15,18 +15,18 @@ export interface PublicUser {
 const publicUserSelect = { id: true, email: true, name: true } as const;
 
 /** The user with this email (case-insensitive), including the password hash; or null. */
-export async function findUserByEmail(prisma: PrismaClient, email: string) {
-  return prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+export async function findUserByEmail(db: Database, email: string) {
+  return ormOf(db).user.findUnique({ where: { email: email.trim().toLowerCase() } });
 }
 
 // ─── Sessions ────────────────────────────────────────────────────────────────────────────────
 
 export async function createSession(
-  prisma: PrismaClient,
+  db: Database,
   input: { userId: string; tokenHash: Uint8Array; csrfToken: string; expiresAt: Date; now?: Date },
 ) {
   const now = input.now ?? new Date();
-  return prisma.session.create({
+  return ormOf(db).session.create({
     data: {
       id: newId("ses", now),
       userId: input.userId,
@@ -41,11 +41,11 @@ export async function createSession(
 
 /** The unexpired session whose cookie hashes to `tokenHash`, with its user; or null. */
 export async function findActiveSessionByTokenHash(
-  prisma: PrismaClient,
+  db: Database,
   tokenHash: Uint8Array,
   now: Date = new Date(),
 ) {
-  const session = await prisma.session.findUnique({
+  const session = await ormOf(db).session.findUnique({
     where: { tokenHash: Buffer.from(tokenHash) },
     include: { user: { select: publicUserSelect } },
   });
@@ -59,43 +59,40 @@ export async function findActiveSessionByTokenHash(
  * `staleBefore`, so concurrent requests write once. Returns whether this call wrote.
  */
 export async function touchSession(
-  prisma: PrismaClient,
+  db: Database,
   input: { id: string; lastSeenAt: Date; expiresAt: Date; staleBefore: Date },
 ): Promise<boolean> {
-  const { count } = await prisma.session.updateMany({
+  const { count } = await ormOf(db).session.updateMany({
     where: { id: input.id, lastSeenAt: { lt: input.staleBefore } },
     data: { lastSeenAt: input.lastSeenAt, expiresAt: input.expiresAt },
   });
   return count > 0;
 }
 
-export async function deleteSession(prisma: PrismaClient, id: string): Promise<boolean> {
-  const { count } = await prisma.session.deleteMany({ where: { id } });
+export async function deleteSession(db: Database, id: string): Promise<boolean> {
+  const { count } = await ormOf(db).session.deleteMany({ where: { id } });
   return count > 0;
 }
 
 export async function deleteSessionByTokenHash(
-  prisma: PrismaClient,
+  db: Database,
   tokenHash: Uint8Array,
 ): Promise<boolean> {
-  const { count } = await prisma.session.deleteMany({
+  const { count } = await ormOf(db).session.deleteMany({
     where: { tokenHash: Buffer.from(tokenHash) },
   });
   return count > 0;
 }
 
 /** Signs a user out everywhere (e.g. after a password change). */
-export async function deleteUserSessions(prisma: PrismaClient, userId: string): Promise<number> {
-  const { count } = await prisma.session.deleteMany({ where: { userId } });
+export async function deleteUserSessions(db: Database, userId: string): Promise<number> {
+  const { count } = await ormOf(db).session.deleteMany({ where: { userId } });
   return count;
 }
 
 /** Removes sessions that expired before `now`; for a periodic sweep. */
-export async function deleteExpiredSessions(
-  prisma: PrismaClient,
-  now: Date = new Date(),
-): Promise<number> {
-  const { count } = await prisma.session.deleteMany({ where: { expiresAt: { lte: now } } });
+export async function deleteExpiredSessions(db: Database, now: Date = new Date()): Promise<number> {
+  const { count } = await ormOf(db).session.deleteMany({ where: { expiresAt: { lte: now } } });
   return count;
 }
 
@@ -114,7 +111,7 @@ const personalAccessTokenSelect = {
 } as const;
 
 export async function createPersonalAccessToken(
-  prisma: PrismaClient,
+  db: Database,
   input: {
     userId: string;
     name: string;
@@ -123,7 +120,7 @@ export async function createPersonalAccessToken(
     expiresAt?: Date | null;
   },
 ) {
-  return prisma.personalAccessToken.create({
+  return ormOf(db).personalAccessToken.create({
     data: {
       id: newId("pat"),
       userId: input.userId,
@@ -138,11 +135,11 @@ export async function createPersonalAccessToken(
 
 /** The token (not revoked, not expired) whose value hashes to `tokenHash`, with its user. */
 export async function findActivePersonalAccessTokenByHash(
-  prisma: PrismaClient,
+  db: Database,
   tokenHash: Uint8Array,
   now: Date = new Date(),
 ) {
-  const found = await prisma.personalAccessToken.findUnique({
+  const found = await ormOf(db).personalAccessToken.findUnique({
     where: { tokenHash: Buffer.from(tokenHash) },
     select: { ...personalAccessTokenSelect, user: { select: publicUserSelect } },
   });
@@ -153,10 +150,10 @@ export async function findActivePersonalAccessTokenByHash(
 
 /** Sets `last_used_at`, unless another request already did since `staleBefore`. */
 export async function touchPersonalAccessToken(
-  prisma: PrismaClient,
+  db: Database,
   input: { id: string; usedAt: Date; staleBefore: Date },
 ): Promise<boolean> {
-  const { count } = await prisma.personalAccessToken.updateMany({
+  const { count } = await ormOf(db).personalAccessToken.updateMany({
     where: {
       id: input.id,
       OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: input.staleBefore } }],
@@ -167,8 +164,8 @@ export async function touchPersonalAccessToken(
 }
 
 /** A user's tokens, newest first, revoked ones included (with `revokedAt`); no secrets. */
-export async function listPersonalAccessTokens(prisma: PrismaClient, userId: string) {
-  return prisma.personalAccessToken.findMany({
+export async function listPersonalAccessTokens(db: Database, userId: string) {
+  return ormOf(db).personalAccessToken.findMany({
     where: { userId },
     select: personalAccessTokenSelect,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
@@ -181,14 +178,14 @@ export async function listPersonalAccessTokens(prisma: PrismaClient, userId: str
  * the first revocation time.
  */
 export async function revokePersonalAccessToken(
-  prisma: PrismaClient,
+  db: Database,
   input: { userId: string; id: string; now?: Date },
 ) {
-  await prisma.personalAccessToken.updateMany({
+  await ormOf(db).personalAccessToken.updateMany({
     where: { id: input.id, userId: input.userId, revokedAt: null },
     data: { revokedAt: input.now ?? new Date() },
   });
-  return prisma.personalAccessToken.findFirst({
+  return ormOf(db).personalAccessToken.findFirst({
     where: { id: input.id, userId: input.userId },
     select: personalAccessTokenSelect,
   });
@@ -197,8 +194,8 @@ export async function revokePersonalAccessToken(
 // ─── Memberships, for the console and admin checks ───────────────────────────────────────────
 
 /** Every organisation the user belongs to, with their role, ordered by slug. */
-export async function listUserMemberships(prisma: PrismaClient, userId: string) {
-  const memberships = await prisma.membership.findMany({
+export async function listUserMemberships(db: Database, userId: string) {
+  const memberships = await ormOf(db).membership.findMany({
     where: { userId },
     include: { organization: true },
     orderBy: { organization: { slug: "asc" } },
@@ -218,8 +215,8 @@ export async function listUserMemberships(prisma: PrismaClient, userId: string) 
  * The organisation with this slug and the user's role in it; null when the organisation does not
  * exist OR the user is not a member — callers must not be able to tell the two apart.
  */
-export async function findOrgMembership(prisma: PrismaClient, orgSlug: string, userId: string) {
-  const org = await prisma.organization.findUnique({
+export async function findOrgMembership(db: Database, orgSlug: string, userId: string) {
+  const org = await ormOf(db).organization.findUnique({
     where: { slug: orgSlug },
     include: { memberships: { where: { userId }, select: { role: true } } },
   });

@@ -1,5 +1,5 @@
 import { newId } from "@auditlog/events";
-import { createPool, createPrismaClient } from "./client.ts";
+import { createDatabase, type Database, driversOf } from "./database.ts";
 import type { AuditEntryRow } from "./entries.ts";
 import { migrateDatabase } from "./migrate.ts";
 
@@ -13,12 +13,17 @@ export function prepareTestDatabase(): Promise<void> {
   return migrated;
 }
 
-export function createTestPool() {
-  return createPool(testDatabaseUrl, { max: 4 });
+/** A handle on the test database, as the apps hold one. */
+export function createTestDatabase(url = testDatabaseUrl): Database {
+  return createDatabase({ url, poolSize: 4, ormPoolSize: 2 });
 }
 
-export function createTestPrisma() {
-  return createPrismaClient(testDatabaseUrl, { max: 2 });
+/**
+ * A plain pg pool on the test database, for assertions in SQL (counts, raw rows). Closing it
+ * (`end()`) closes the handle behind it.
+ */
+export function createTestPool(url = testDatabaseUrl) {
+  return driversOf(createDatabase({ url, poolSize: 4 })).pool;
 }
 
 /** A unique slug per test run, so tests can run in any order and in parallel. */
@@ -64,3 +69,5 @@ export function auditEntryRow(
     ...overrides,
   };
 }
+
+export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.ts";

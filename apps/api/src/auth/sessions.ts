@@ -56,7 +56,7 @@ export async function startSession(
   now: Date = new Date(),
 ): Promise<{ cookieValue: string; session: ActiveSession }> {
   const cookieValue = randomSecret();
-  const session = await createSession(services.prisma, {
+  const session = await createSession(services.db, {
     userId,
     tokenHash: sha256(cookieValue),
     csrfToken: randomSecret(),
@@ -80,7 +80,7 @@ export async function resolveSession(
   now: Date = new Date(),
 ): Promise<{ session: ActiveSession; user: PublicUser; refreshed: boolean } | null> {
   if (!cookieValuePattern.test(cookieValue)) return null;
-  const found = await findActiveSessionByTokenHash(services.prisma, sha256(cookieValue), now);
+  const found = await findActiveSessionByTokenHash(services.db, sha256(cookieValue), now);
   if (!found) return null;
   const { session, user } = found;
   let expiresAt = session.expiresAt;
@@ -88,7 +88,7 @@ export async function resolveSession(
   const staleBefore = new Date(now.getTime() - sessionRefreshIntervalMs);
   if (session.lastSeenAt < staleBefore) {
     const next = cappedExpiry(services, session.createdAt, now);
-    refreshed = await touchSession(services.prisma, {
+    refreshed = await touchSession(services.db, {
       id: session.id,
       lastSeenAt: now,
       expiresAt: next,
@@ -102,7 +102,7 @@ export async function resolveSession(
 /** Ends the session behind a cookie value, if any. */
 export async function endSession(services: Services, cookieValue: string): Promise<void> {
   if (!cookieValuePattern.test(cookieValue)) return;
-  await deleteSessionByTokenHash(services.prisma, sha256(cookieValue));
+  await deleteSessionByTokenHash(services.db, sha256(cookieValue));
 }
 
 export function readSessionCookie(c: Context<AppEnv>): string | undefined {

@@ -2,9 +2,9 @@ import { parseArgs } from "node:util";
 import {
   ConflictError,
   createApiKeyRecord,
+  createDatabase,
   createOrganization,
   createPersonalAccessToken,
-  createPrismaClient,
   findOrganizationBySlug,
   findUserByEmail,
   NotFoundError,
@@ -75,7 +75,7 @@ async function main(argv: string[]) {
     return;
   }
   const env = loadApiEnv();
-  const prisma = createPrismaClient(env.DATABASE_URL, { max: 1 });
+  const db = createDatabase({ url: env.DATABASE_URL, poolSize: 1, ormPoolSize: 1 });
   const print = (json: Record<string, unknown>, text: string) =>
     console.log(values.json ? JSON.stringify(json) : text);
   try {
@@ -83,7 +83,7 @@ async function main(argv: string[]) {
     switch (command) {
       case "org create": {
         const slug = checked(slugSchema, required(subject, "slug (positional)"));
-        const org = await createOrganization(prisma, {
+        const org = await createOrganization(db, {
           slug,
           name: required(values.name, "name"),
           plan: oneOf(required(values.plan, "plan"), plans, "plan"),
@@ -98,7 +98,7 @@ async function main(argv: string[]) {
         const email = checked(z.email("invalid email"), required(subject, "email (positional)"));
         const password = required(values.password, "password");
         if (password.length < 8) throw new UsageError("--password must be at least 8 characters");
-        const { user, org, membership } = await upsertUserMembership(prisma, {
+        const { user, org, membership } = await upsertUserMembership(db, {
           email,
           name: values.name ?? email.split("@")[0] ?? email,
           passwordHash: await hash(password),
@@ -113,7 +113,7 @@ async function main(argv: string[]) {
       }
       case "key create": {
         const generated = generateApiKey();
-        const { key, org } = await createApiKeyRecord(prisma, {
+        const { key, org } = await createApiKeyRecord(db, {
           orgSlug: required(values.org, "org"),
           name: required(values.name, "name"),
           prefix: generated.prefix,
@@ -129,10 +129,10 @@ async function main(argv: string[]) {
         const email = checked(z.email("invalid email"), required(values.email, "email"));
         const name = required(values.name, "name").trim();
         if (!name || name.length > 100) throw new UsageError("--name must be 1 to 100 characters");
-        const user = await findUserByEmail(prisma, email);
+        const user = await findUserByEmail(db, email);
         if (!user) throw new NotFoundError(`user "${email.toLowerCase()}" does not exist`);
         const generated = generatePersonalAccessToken();
-        const token = await createPersonalAccessToken(prisma, {
+        const token = await createPersonalAccessToken(db, {
           userId: user.id,
           name,
           prefix: generated.prefix,
@@ -146,13 +146,13 @@ async function main(argv: string[]) {
       }
       case "webhook set": {
         const slug = required(values.org, "org");
-        const org = await findOrganizationBySlug(prisma, slug);
+        const org = await findOrganizationBySlug(db, slug);
         if (!org) throw new NotFoundError(`organization "${slug}" does not exist`);
         const checked = validateWebhookUrl(required(values.url, "url").trim(), {
           allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
         });
         if (!checked.ok) throw new UsageError(`--url ${checked.message}`);
-        const { webhook, secretIssued } = await upsertOrgWebhook(prisma, {
+        const { webhook, secretIssued } = await upsertOrgWebhook(db, {
           orgId: org.id,
           url: checked.url,
           candidateSecret: generateWebhookSecret(),
@@ -175,7 +175,7 @@ async function main(argv: string[]) {
         throw new UsageError(`unknown command "${command}"\n${usage}`);
     }
   } finally {
-    await prisma.$disconnect();
+    await db.close();
   }
 }
 

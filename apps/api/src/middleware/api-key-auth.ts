@@ -24,7 +24,7 @@ export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const cacheKey = hash.toString("base64");
   let cached = cache.get(cacheKey);
   if (!cached || cached.expiresAt < Date.now()) {
-    const found = await findOrgByApiKeyHash(c.var.services.prisma, hash);
+    const found = await findOrgByApiKeyHash(c.var.services.db, hash);
     cached = {
       org: found ? { id: found.org.id, slug: found.org.slug, plan: found.org.plan } : null,
       expiresAt: Date.now() + cacheTtlMs,

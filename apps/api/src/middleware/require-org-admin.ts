@@ -15,7 +15,7 @@ export function requireOrgAdmin(options: { param?: string } = {}) {
     const user = c.get("user");
     if (!user) throw new ApiError("unauthorized", "sign in first");
     const slug = c.req.param(param) ?? "";
-    const found = await findOrgMembership(c.var.services.prisma, slug, user.id);
+    const found = await findOrgMembership(c.var.services.db, slug, user.id);
     if (!found) throw new ApiError("not_found", "organization not found");
     const { org, role } = found;
     if (role !== "admin") {

@@ -50,7 +50,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
     }
     const now = new Date();
     const found = await findActivePersonalAccessTokenByHash(
-      services.prisma,
+      services.db,
       hashPersonalAccessToken(presented),
       now,
     );
@@ -58,7 +58,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
     const staleBefore = new Date(now.getTime() - sessionRefreshIntervalMs);
     if (!found.token.lastUsedAt || found.token.lastUsedAt < staleBefore) {
       // Bookkeeping only: a failed write must not fail the request.
-      await touchPersonalAccessToken(services.prisma, {
+      await touchPersonalAccessToken(services.db, {
         id: found.token.id,
         usedAt: now,
         staleBefore,

@@ -22,7 +22,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
         { path: "cursor", message: "not a cursor returned by this API" },
       ]);
     }
-    const page = await listEntries(c.var.services.pool, {
+    const page = await listEntries(c.var.services.db, {
       orgId: c.var.org.id,
       query,
       limit,
@@ -41,7 +41,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
         { path: "interval", message: `must be one of ${histogramIntervals.join(", ")}` },
       ]);
     }
-    const body: AuditHistogram = await histogramEntries(c.var.services.pool, {
+    const body: AuditHistogram = await histogramEntries(c.var.services.db, {
       orgId: c.var.org.id,
       query,
       interval: interval as AuditHistogram["interval"],
@@ -50,7 +50,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
     return c.json(body);
   })
   .get("/:id", async (c) => {
-    const entry = await getEntry(c.var.services.pool, c.var.org.id, c.req.param("id"));
+    const entry = await getEntry(c.var.services.db, c.var.org.id, c.req.param("id"));
     if (!entry) throw new ApiError("not_found", "entry not found");
     return c.json(entry);
   });

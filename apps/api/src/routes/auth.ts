@@ -139,7 +139,7 @@ export const authRoutes = new Hono<AppEnv>()
       );
     }
 
-    const user = await findUserByEmail(services.prisma, email);
+    const user = await findUserByEmail(services.db, email);
     const valid = await verifyPassword(user?.passwordHash, input.password);
     if (!user || !valid) {
       throw new ApiError("unauthorized", "invalid email or password");

@@ -49,7 +49,7 @@ function exportFileName(orgSlug: string, record: ExportRecord): string {
 
 /** 404 for an id of another organisation too: the path's organisation is the only scope. */
 async function findExport(c: Context<AppEnv>): Promise<ExportRecord> {
-  const record = await getExport(c.var.services.pool, c.var.org.id, c.req.param("id") ?? "");
+  const record = await getExport(c.var.services.db, c.var.org.id, c.req.param("id") ?? "");
   if (!record) throw new ApiError("not_found", "export not found");
   return record;
 }
@@ -125,7 +125,7 @@ export const exportRoutes = new Hono<AppEnv>()
     const request = await readJsonBody(c, createExportRequestSchema);
     const { printed, includeHidden } = readExportQuery(request);
     const { services, org, user } = c.var;
-    const record = await createExport(services.pool, {
+    const record = await createExport(services.db, {
       orgId: org.id,
       requestedBy: { id: user.id, name: user.name },
       format: request.format,
@@ -145,7 +145,7 @@ export const exportRoutes = new Hono<AppEnv>()
       });
     } catch {
       // Not recorded, not exported: nothing was queued, so the request leaves no trace.
-      await deleteExport(services.pool, record.id).catch(() => {});
+      await deleteExport(services.db, record.id).catch(() => {});
       throw new ApiError("service_unavailable", "the export could not be queued; retry later");
     }
     try {
@@ -163,7 +163,7 @@ export const exportRoutes = new Hono<AppEnv>()
         ),
       );
     } catch {
-      await markExportFailed(services.pool, {
+      await markExportFailed(services.db, {
         id: record.id,
         error: "The export could not be queued. Request it again.",
       }).catch(() => {});
@@ -173,7 +173,7 @@ export const exportRoutes = new Hono<AppEnv>()
   })
   .get("/", async (c) => {
     const limit = readLimit(c, 50, 200);
-    const records = await listExports(c.var.services.pool, c.var.org.id, { limit });
+    const records = await listExports(c.var.services.db, c.var.org.id, { limit });
     const now = new Date();
     const body: AuditExportList = { exports: records.map((r) => toAuditExport(r, now)) };
     return c.json(body);
@@ -226,7 +226,7 @@ export const exportDownloadRoutes = new Hono<AppEnv>().get("/:id", async (c) => 
       "invalid download link: the signature does not match; request a new link",
     );
   const record = /^exp_[0-9a-f]{24}$/.test(exportId)
-    ? await getExportById(services.pool, exportId)
+    ? await getExportById(services.db, exportId)
     : null;
   // An unknown export answers like a forged link: a link proves nothing about what exists.
   if (!record) throw invalid();
@@ -238,7 +238,7 @@ export const exportDownloadRoutes = new Hono<AppEnv>().get("/:id", async (c) => 
   if (check === "expired") {
     throw new ApiError("forbidden", "this download link has expired; request a new link");
   }
-  const org = await findOrganizationBySlug(services.prisma, record.orgSlug);
+  const org = await findOrganizationBySlug(services.db, record.orgSlug);
   if (!org || !planHasAuditLogs(org.plan)) {
     throw new ApiError("forbidden", "this organization's plan has no audit logs");
   }

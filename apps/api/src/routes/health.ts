@@ -23,9 +23,9 @@ export const healthRoutes = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ status: "ok" }))
   /** Readiness: the process can do its work (PostgreSQL and Redis answer). */
   .get("/readyz", async (c) => {
-    const { pool, redis } = c.var.services;
+    const { db, redis } = c.var.services;
     const [postgres, redisStatus] = await Promise.all([
-      check(() => pool.query("SELECT 1")),
+      check(() => db.ping()),
       check(() => redis.ping()),
     ]);
     const ready = postgres === "ok" && redisStatus === "ok";

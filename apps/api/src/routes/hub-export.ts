@@ -45,7 +45,7 @@ export const hubExportRoutes = new Hono<AppEnv>()
       async (out) => {
         let first = true;
         await out.write("[");
-        for await (const rows of streamEntries(c.var.services.pool, {
+        for await (const rows of streamEntries(c.var.services.db, {
           orgId: org.id,
           query: hubQuery,
           max: limit,

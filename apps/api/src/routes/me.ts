@@ -35,7 +35,7 @@ export const meRoutes = new Hono<AppEnv>()
   /** Who is signed in, and the organisations they belong to (for the console's switcher). */
   .get("/", async (c) => {
     const { user, session } = c.var;
-    const memberships = await listUserMemberships(c.var.services.prisma, user.id);
+    const memberships = await listUserMemberships(c.var.services.db, user.id);
     return c.json({
       user: { id: user.id, email: user.email, name: user.name },
       organizations: memberships.map(({ org, role }) => ({
@@ -54,7 +54,7 @@ export const meRoutes = new Hono<AppEnv>()
     }
     const input = await readJsonBody(c, createTokenSchema);
     const generated = generatePersonalAccessToken();
-    const token = await createPersonalAccessToken(c.var.services.prisma, {
+    const token = await createPersonalAccessToken(c.var.services.db, {
       userId: c.var.user.id,
       name: input.name,
       prefix: generated.prefix,
@@ -66,11 +66,11 @@ export const meRoutes = new Hono<AppEnv>()
     return c.json({ ...publicToken(token), token: generated.token }, 201);
   })
   .get("/tokens", async (c) => {
-    const tokens = await listPersonalAccessTokens(c.var.services.prisma, c.var.user.id);
+    const tokens = await listPersonalAccessTokens(c.var.services.db, c.var.user.id);
     return c.json({ tokens: tokens.map(publicToken) });
   })
   .delete("/tokens/:id", async (c) => {
-    const revoked = await revokePersonalAccessToken(c.var.services.prisma, {
+    const revoked = await revokePersonalAccessToken(c.var.services.db, {
       userId: c.var.user.id,
       id: c.req.param("id"),
     });

@@ -46,26 +46,26 @@ export const notificationRoutes = new Hono<AppEnv>()
     }
     const limit = readLimit(c, 50, maxNotificationsPage);
     const before = c.req.query("before") || undefined;
-    const { prisma } = c.var.services;
+    const { db } = c.var.services;
     const [rows, unreadCount] = await Promise.all([
-      listNotifications(prisma, {
+      listNotifications(db, {
         userId: c.var.user.id,
         unreadOnly: unreadParam === "true",
         limit,
         ...(before ? { before } : {}),
       }),
-      countUnreadNotifications(prisma, c.var.user.id),
+      countUnreadNotifications(db, c.var.user.id),
     ]);
     return c.json({ notifications: rows.map(toNotification), unreadCount });
   })
   .post("/read-all", async (c) => {
-    const updated = await markAllNotificationsRead(c.var.services.prisma, {
+    const updated = await markAllNotificationsRead(c.var.services.db, {
       userId: c.var.user.id,
     });
     return c.json({ updated });
   })
   .post("/:id/read", async (c) => {
-    const row = await markNotificationRead(c.var.services.prisma, {
+    const row = await markNotificationRead(c.var.services.db, {
       userId: c.var.user.id,
       id: c.req.param("id"),
     });
@@ -119,9 +119,7 @@ export const notificationRoutes = new Hono<AppEnv>()
       };
       const send = (message: SSEMessage) => write(() => stream.writeSSE(message));
       const sendReady = async () => {
-        const unreadCount = await countUnreadNotifications(services.prisma, user.id).catch(
-          () => null,
-        );
+        const unreadCount = await countUnreadNotifications(services.db, user.id).catch(() => null);
         send({ event: "ready", data: JSON.stringify({ unreadCount }), retry: reconnectAfterMs });
       };
 

@@ -44,7 +44,7 @@ function publicWebhook(webhook: {
 export const orgWebhookRoutes = new Hono<AppEnv>()
   .use(userAuth, requireOrgAdmin())
   .get("/", async (c) => {
-    const webhook = await findOrgWebhook(c.var.services.pool, c.var.org.id);
+    const webhook = await findOrgWebhook(c.var.services.db, c.var.org.id);
     if (!webhook) throw new ApiError("not_found", "this organization has no webhook");
     return c.json(publicWebhook(webhook));
   })
@@ -58,7 +58,7 @@ export const orgWebhookRoutes = new Hono<AppEnv>()
         { path: "url", message: checked.message },
       ]);
     }
-    const { webhook, secretIssued } = await upsertOrgWebhook(c.var.services.prisma, {
+    const { webhook, secretIssued } = await upsertOrgWebhook(c.var.services.db, {
       orgId: c.var.org.id,
       url: checked.url,
       candidateSecret: generateWebhookSecret(),
@@ -70,7 +70,7 @@ export const orgWebhookRoutes = new Hono<AppEnv>()
     });
   })
   .delete("/", async (c) => {
-    const deleted = await deleteOrgWebhook(c.var.services.prisma, c.var.org.id);
+    const deleted = await deleteOrgWebhook(c.var.services.db, c.var.org.id);
     if (!deleted) throw new ApiError("not_found", "this organization has no webhook");
     return c.body(null, 204);
   });

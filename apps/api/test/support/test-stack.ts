@@ -5,14 +5,15 @@ import {
   createApiKeyRecord,
   createOrganization,
   createPersonalAccessToken,
+  type Database,
   insertAuditEntries,
   type Plan,
   upsertUserMembership,
 } from "@auditlog/db";
 import {
   auditEntryRow,
+  createTestDatabase,
   createTestPool,
-  createTestPrisma,
   prepareTestDatabase,
   testDatabaseUrl,
   uniqueSlug,
@@ -71,12 +72,13 @@ export function startTestWorker(
   return startWorker(loadWorkerEnv({ ...process.env, ...stack.workerEnv(extra) }), options);
 }
 
-export async function createOrgWithKey(plan: Plan = "team", label = "org") {
-  const prisma = createTestPrisma();
+/** An organisation with an ingestion key, in the test database or in `on` when given. */
+export async function createOrgWithKey(plan: Plan = "team", label = "org", on?: Database) {
+  const db = on ?? createTestDatabase();
   try {
-    const org = await createOrganization(prisma, { slug: uniqueSlug(label), name: label, plan });
+    const org = await createOrganization(db, { slug: uniqueSlug(label), name: label, plan });
     const generated = generateApiKey();
-    await createApiKeyRecord(prisma, {
+    await createApiKeyRecord(db, {
       orgSlug: org.slug,
       name: "test",
       prefix: generated.prefix,
@@ -84,7 +86,7 @@ export async function createOrgWithKey(plan: Plan = "team", label = "org") {
     });
     return { org, apiKey: generated.key };
   } finally {
-    await prisma.$disconnect();
+    if (!on) await db.close();
   }
 }
 
@@ -143,11 +145,15 @@ export async function countEntries(orgId: string): Promise<number> {
 }
 
 /** A member of `orgSlug` with a personal access token to call read routes with. */
-export async function createMemberWithToken(orgSlug: string, role: "admin" | "write" | "read") {
-  const prisma = createTestPrisma();
+export async function createMemberWithToken(
+  orgSlug: string,
+  role: "admin" | "write" | "read",
+  on?: Database,
+) {
+  const db = on ?? createTestDatabase();
   try {
     const email = `${uniqueSlug(role)}@example.test`;
-    const { user } = await upsertUserMembership(prisma, {
+    const { user } = await upsertUserMembership(db, {
       email,
       name: email.split("@")[0] ?? email,
       passwordHash: "not-used-by-token-tests",
@@ -155,7 +161,7 @@ export async function createMemberWithToken(orgSlug: string, role: "admin" | "wr
       role,
     });
     const generated = generatePersonalAccessToken();
-    await createPersonalAccessToken(prisma, {
+    await createPersonalAccessToken(db, {
       userId: user.id,
       name: "test",
       prefix: generated.prefix,
@@ -163,7 +169,7 @@ export async function createMemberWithToken(orgSlug: string, role: "admin" | "wr
     });
     return { user, token: generated.token };
   } finally {
-    await prisma.$disconnect();
+    if (!on) await db.close();
   }
 }
 
@@ -184,11 +190,11 @@ export function entryRow(orgId: string, overrides: Partial<AuditEntryRow> = {}):
 }
 
 export async function insertRows(rows: AuditEntryRow[]): Promise<void> {
-  const pool = createTestPool();
+  const db = createTestDatabase();
   try {
-    await insertAuditEntries(pool, rows);
+    await insertAuditEntries(db, rows);
   } finally {
-    await pool.end();
+    await db.close();
   }
 }
 

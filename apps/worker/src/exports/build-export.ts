@@ -3,11 +3,12 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import {
   countMatchingEntries,
+  type Database,
   type ExportRecord,
+  isServiceOutage,
   markExportFailed,
   markExportReady,
   openEntryJsonStream,
-  type Pool,
   setExportEstimatedTotal,
   startExportAttempt,
   streamEntries,
@@ -29,7 +30,7 @@ import type { FinishedExportRecord, OnExportFinished } from "./export-finished.t
 import { exportFileExtensions, serializerFor } from "./formats.ts";
 
 export interface ExportBuildDeps {
-  pool: Pool;
+  db: Database;
   storage: ExportStorage;
   /** Live progress goes out on Redis pub/sub; best effort, never blocks a build. */
   publisher: { publish(channel: string, message: string): Promise<unknown> };
@@ -76,7 +77,7 @@ export async function handleBuildExport(
   if (!parsed.success) throw new UnrecoverableError("malformed export.build job");
   const { exportId } = parsed.data;
 
-  const record = await startExportAttempt(deps.pool, exportId);
+  const record = await startExportAttempt(deps.db, exportId);
   if (!record) return { skipped: "export missing or already finished" };
   const attempt = record.attempts;
   const key = exportFileKey(record, attempt);
@@ -88,7 +89,7 @@ export async function handleBuildExport(
     }
     const { rowsWritten, fileSize } = await writeExportFile(record, key, deps);
     const expiresAt = new Date(Date.now() + deps.retentionDays * 24 * 3600 * 1000);
-    const ready = await markExportReady(deps.pool, {
+    const ready = await markExportReady(deps.db, {
       id: exportId,
       attempt,
       rowsWritten,
@@ -120,7 +121,7 @@ export async function handleBuildExport(
       error: message.slice(0, 300),
     });
     if (final) {
-      const failed = await markExportFailed(deps.pool, {
+      const failed = await markExportFailed(deps.db, {
         id: exportId,
         attempt,
         error: userFacingError(error, job.attemptsMade + 1),
@@ -147,7 +148,7 @@ async function writeExportFile(
   const options = { includeHidden: record.includeHidden };
   const attempt = record.attempts;
 
-  if (!(await updateExportProgress(deps.pool, { id: record.id, attempt, rowsWritten: 0 }))) {
+  if (!(await updateExportProgress(deps.db, { id: record.id, attempt, rowsWritten: 0 }))) {
     throw new SupersededError();
   }
   await publishProgress(deps, { ...record, estimatedTotal: null }, "running", 0);
@@ -157,10 +158,10 @@ async function writeExportFile(
   // leaves the estimate empty rather than failing the export.
   let estimatedTotal: number | null = null;
   let rowsSoFar = 0;
-  const counting = countMatchingEntries(deps.pool, { orgId: record.orgId, query, options })
+  const counting = countMatchingEntries(deps.db, { orgId: record.orgId, query, options })
     .then(async (total) => {
       estimatedTotal = total;
-      if (await setExportEstimatedTotal(deps.pool, { id: record.id, attempt, estimatedTotal })) {
+      if (await setExportEstimatedTotal(deps.db, { id: record.id, attempt, estimatedTotal })) {
         await publishProgress(deps, { ...record, estimatedTotal }, "running", rowsSoFar);
       }
     })
@@ -173,7 +174,7 @@ async function writeExportFile(
 
   const reportProgress = async (rowsWritten: number) => {
     rowsSoFar = rowsWritten;
-    const owned = await updateExportProgress(deps.pool, { id: record.id, attempt, rowsWritten });
+    const owned = await updateExportProgress(deps.db, { id: record.id, attempt, rowsWritten });
     if (!owned) throw new SupersededError();
     await publishProgress(deps, { ...record, estimatedTotal }, "running", rowsWritten);
   };
@@ -229,7 +230,7 @@ async function writeJsonLines(
     onProgress: reportProgress,
     shouldStop: () => (deps.shutdown.aborted ? new ShutdownError("worker stopping") : null),
   });
-  const entries = await openEntryJsonStream(deps.pool, {
+  const entries = await openEntryJsonStream(deps.db, {
     ...source,
     lineEnd: format === "json" ? "," : "",
   });
@@ -256,7 +257,7 @@ async function writeCsv(
   async function* chunks(): AsyncGenerator<Buffer> {
     yield Buffer.from(serializer.start, "utf8");
     let nextProgress = progressEvery;
-    for await (const rows of streamEntries(deps.pool, {
+    for await (const rows of streamEntries(deps.db, {
       ...source,
       max: Number.MAX_SAFE_INTEGER,
       batchSize: deps.batchSize ?? defaultExportBatchSize,
@@ -319,17 +320,6 @@ export async function callFinishedHook(
   }
 }
 
-const databaseUnavailableCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "57P01", // admin_shutdown
-  "57P03", // cannot_connect_now
-  "08000",
-  "08003",
-  "08006",
-]);
-
 /** What the requester reads: the kind of failure, never a stack, a query value or an address. */
 export function userFacingError(error: unknown, attempts: number): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -338,7 +328,7 @@ export function userFacingError(error: unknown, attempts: number): string {
     reason = "its filter could not be read";
   } else if (code === "ENOSPC" || code === "EDQUOT") {
     reason = "export storage is full";
-  } else if (typeof code === "string" && databaseUnavailableCodes.has(code)) {
+  } else if (isServiceOutage(error)) {
     reason = "the database was unavailable";
   } else if (code === "57014") {
     reason = "a database query took too long";

@@ -1,9 +1,9 @@
 import {
+  type Database,
   listExpiredExports,
   listUnfinishedExports,
   markExportExpired,
   markExportFailed,
-  type Pool,
 } from "@auditlog/db";
 import type { ExportStorage } from "@auditlog/db/export-storage";
 import {
@@ -23,7 +23,7 @@ export interface ExportWorkerDeps {
   connection: Redis;
   redisUrl: string;
   queueName: string;
-  pool: Pool;
+  db: Database;
   storage: ExportStorage;
   logger: Logger;
   concurrency: number;
@@ -59,7 +59,7 @@ export async function startExportWorker(deps: ExportWorkerDeps) {
   queue.on("error", (error) => deps.logger.error("export queue error", { error: error.message }));
 
   const buildDeps = {
-    pool: deps.pool,
+    db: deps.db,
     storage: deps.storage,
     publisher,
     logger: deps.logger,
@@ -136,7 +136,7 @@ export async function startExportWorker(deps: ExportWorkerDeps) {
  */
 export async function handleExpireExports(
   job: Job,
-  deps: Pick<ExportWorkerDeps, "pool" | "storage" | "logger" | "onExportFinished"> & {
+  deps: Pick<ExportWorkerDeps, "db" | "storage" | "logger" | "onExportFinished"> & {
     queue: Queue;
   },
 ) {
@@ -146,16 +146,16 @@ export async function handleExpireExports(
   const batchSize = 200;
   let expired = 0;
   for (;;) {
-    const batch = await listExpiredExports(deps.pool, { now: new Date(), limit: batchSize });
+    const batch = await listExpiredExports(deps.db, { now: new Date(), limit: batchSize });
     for (const record of batch) {
       if (record.storageKey) await deps.storage.delete(record.storageKey);
-      if (await markExportExpired(deps.pool, record.id)) expired++;
+      if (await markExportExpired(deps.db, record.id)) expired++;
     }
     if (batch.length < batchSize) break;
   }
 
   let abandoned = 0;
-  const stale = await listUnfinishedExports(deps.pool, {
+  const stale = await listUnfinishedExports(deps.db, {
     createdBefore: new Date(Date.now() - abandonedExportAgeMs),
     limit: batchSize,
   });
@@ -163,7 +163,7 @@ export async function handleExpireExports(
     const buildJob = await deps.queue.getJob(record.id);
     const state = buildJob ? await buildJob.getState() : "missing";
     if (!["missing", "unknown", "failed", "completed"].includes(state)) continue;
-    const failed = await markExportFailed(deps.pool, {
+    const failed = await markExportFailed(deps.db, {
       id: record.id,
       error: "The export was interrupted and could not be resumed. Request a new export.",
     });

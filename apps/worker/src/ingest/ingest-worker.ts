@@ -1,4 +1,4 @@
-import { insertDeadLetters, type Pool } from "@auditlog/db";
+import { type Database, insertDeadLetters } from "@auditlog/db";
 import {
   type IngestJobName,
   type IngestJobPayloads,
@@ -15,7 +15,7 @@ import { createInsertBatcher, type EntryInserter } from "./insert-batcher.ts";
 export interface IngestWorkerDeps {
   connection: Redis;
   queueName: string;
-  pool: Pool;
+  db: Database;
   geolocator: Geolocator;
   logger: Logger;
   concurrency: number;
@@ -25,7 +25,7 @@ export interface IngestWorkerDeps {
 type Handlers = { [K in IngestJobName]: (job: Job<IngestJobPayloads[K]>) => Promise<unknown> };
 
 export function createIngestWorker(deps: IngestWorkerDeps): Worker {
-  const inserter = createInsertBatcher(deps.pool);
+  const inserter = createInsertBatcher(deps.db);
   const handlers: Handlers = {
     [ingestJobNames.batch]: (job) => handleIngestBatch(job, { ...deps, inserter }),
   };
@@ -63,7 +63,7 @@ async function handleIngestBatch(job: Job, deps: IngestWorkerDeps & { inserter: 
   if (!parsed.success) {
     // The API never produces this; keep what can be kept rather than dropping it silently.
     const data = job.data as { orgId?: unknown; receivedAt?: unknown; events?: unknown };
-    await insertDeadLetters(deps.pool, [
+    await insertDeadLetters(deps.db, [
       {
         orgId: typeof data?.orgId === "string" ? data.orgId : "unknown",
         dedupeKey: `job:${deps.queueName}:${job.id}`,
@@ -80,7 +80,7 @@ async function handleIngestBatch(job: Job, deps: IngestWorkerDeps & { inserter: 
   const batch = buildEntries(parsed.data, deps.geolocator, `job:${deps.queueName}:${job.id}`);
   // Both inserts are idempotent, so a retry after a crash between them is harmless.
   await deps.inserter.insert(batch.entries);
-  const deadLettered = await insertDeadLetters(deps.pool, batch.deadLetters);
+  const deadLettered = await insertDeadLetters(deps.db, batch.deadLetters);
   if (batch.deadLetters.length > 0) {
     deps.logger.warn("events refused", {
       orgId: parsed.data.orgId,

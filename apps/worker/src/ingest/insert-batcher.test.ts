@@ -1,10 +1,12 @@
 import type { AuditEntryRow } from "@auditlog/db";
-import { auditEntryRow, createTestPool, prepareTestDatabase } from "@auditlog/db/testing";
+import { driversOf } from "@auditlog/db/drivers";
+import { auditEntryRow, createTestDatabase, prepareTestDatabase } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInsertBatcher } from "./insert-batcher.ts";
 
-const pool = createTestPool();
+const db = createTestDatabase();
+const { pool } = driversOf(db);
 const orgId = newId("org");
 
 function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
@@ -23,11 +25,11 @@ describe("createInsertBatcher (group commit of ingest jobs)", () => {
   beforeAll(() => prepareTestDatabase());
   afterAll(async () => {
     await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [orgId]);
-    await pool.end();
+    await db.close();
   });
 
   it("stores every job's rows, once, when many jobs write at the same time", async () => {
-    const batcher = createInsertBatcher(pool, { maxRows: 250, maxConcurrentWrites: 1 });
+    const batcher = createInsertBatcher(db, { maxRows: 250, maxConcurrentWrites: 1 });
     const jobs = Array.from({ length: 20 }, (_, job) =>
       Array.from({ length: 50 }, (_, i) => row(`j${String(job).padStart(2, "0")}-${i}`)),
     );
@@ -40,7 +42,7 @@ describe("createInsertBatcher (group commit of ingest jobs)", () => {
   });
 
   it("fails only the job whose rows the database refuses, not the ones sharing its write", async () => {
-    const batcher = createInsertBatcher(pool, { maxConcurrentWrites: 1 });
+    const batcher = createInsertBatcher(db, { maxConcurrentWrites: 1 });
     const before = (await storedIds()).length;
     const results = await Promise.allSettled([
       batcher.insert([row("ok-1")]),

@@ -1,4 +1,9 @@
-import { type AuditEntryRow, insertAuditEntries, type Pool, writeAuditEntries } from "@auditlog/db";
+import {
+  type AuditEntryRow,
+  type Database,
+  insertAuditEntries,
+  writeAuditEntries,
+} from "@auditlog/db";
 
 export interface EntryInserter {
   /** Resolves once these rows are committed (or were already stored): the job may then finish. */
@@ -19,7 +24,7 @@ interface Waiting {
  * A job still finishes only after its own rows are committed, so nothing acknowledged is lost.
  */
 export function createInsertBatcher(
-  pool: Pool,
+  db: Database,
   options: { maxRows?: number; maxConcurrentWrites?: number } = {},
 ): EntryInserter {
   const maxRows = options.maxRows ?? 5000;
@@ -30,7 +35,7 @@ export function createInsertBatcher(
   async function write(batch: Waiting[]): Promise<void> {
     try {
       await writeAuditEntries(
-        pool,
+        db,
         batch.flatMap((item) => item.rows),
       );
       for (const item of batch) item.resolve();
@@ -41,7 +46,7 @@ export function createInsertBatcher(
       }
       // One job's rows must not fail the others: retry each on its own.
       for (const item of batch) {
-        await insertAuditEntries(pool, item.rows).then(item.resolve, item.reject);
+        await insertAuditEntries(db, item.rows).then(item.resolve, item.reject);
       }
     }
   }

@@ -1,8 +1,8 @@
 import {
+  type Database,
   findNotificationRecipient,
   findOrgWebhook,
   insertNotification,
-  type Pool,
   toNotification,
 } from "@auditlog/db";
 import { type RealtimeMessage, realtimeChannels } from "@auditlog/events";
@@ -23,7 +23,7 @@ export const emailAttempts = 5;
 
 export interface ExportNotifierDeps {
   /** Plain pg, not Prisma: an export-only worker never needs Prisma's query compiler. */
-  pool: Pool;
+  db: Database;
   /** Publishes realtime messages; any ioredis connection (the worker's shared one is fine). */
   publisher: Pick<Redis, "publish">;
   /** The notifications queue (`NOTIFY_QUEUE`). */
@@ -52,7 +52,7 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
   });
 
   return async function onExportFinished(finished: FinishedExport): Promise<void> {
-    const recipient = await findNotificationRecipient(deps.pool, {
+    const recipient = await findNotificationRecipient(deps.db, {
       userId: finished.requestedBy,
       orgId: finished.orgId,
     });
@@ -64,7 +64,7 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
     }
     const { user, org } = recipient;
     const rendered = renderNotification(finished, org.slug);
-    const { notification: row } = await insertNotification(deps.pool, {
+    const { notification: row } = await insertNotification(deps.db, {
       userId: user.id,
       orgId: org.id,
       kind: rendered.kind,
@@ -100,7 +100,7 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
       );
     }
 
-    const webhook = await findOrgWebhook(deps.pool, org.id);
+    const webhook = await findOrgWebhook(deps.db, org.id);
     if (webhook && !webhook.disabledAt) {
       const job: NotifyWebhookJob = {
         messageId: notification.id,

@@ -1,4 +1,4 @@
-import { disableOrgWebhook, findOrgWebhook, type Pool, type PrismaClient } from "@auditlog/db";
+import { type Database, disableOrgWebhook, findOrgWebhook } from "@auditlog/db";
 import {
   type NotifyJobName,
   type NotifyJobPayloads,
@@ -15,8 +15,7 @@ import { deliverWebhook } from "./deliver-webhook.ts";
 export interface NotificationWorkerDeps {
   connection: Redis;
   queueName: string;
-  prisma: PrismaClient;
-  pool: Pool;
+  db: Database;
   logger: Logger;
   /** Null when SMTP is not configured; email jobs then fail without retry. */
   mailer: Transporter | null;
@@ -101,7 +100,7 @@ async function handleWebhook(job: Job, deps: NotificationWorkerDeps) {
   if (!parsed.success) {
     throw new UnrecoverableError(`malformed webhook job: ${issuesOf(parsed.error)}`);
   }
-  const webhook = await findOrgWebhook(deps.pool, parsed.data.orgId);
+  const webhook = await findOrgWebhook(deps.db, parsed.data.orgId);
   if (!webhook || webhook.disabledAt) {
     // Removed or disabled since the message was queued: nothing to deliver.
     return { skipped: webhook ? "webhook disabled" : "no webhook" };
@@ -118,7 +117,7 @@ async function handleWebhook(job: Job, deps: NotificationWorkerDeps) {
     case "rejected":
       throw new UnrecoverableError(`webhook receiver rejected the message (${outcome.status})`);
     case "gone":
-      await disableOrgWebhook(deps.prisma, { orgId: webhook.orgId, url: webhook.url });
+      await disableOrgWebhook(deps.db, { orgId: webhook.orgId, url: webhook.url });
       deps.logger.warn("webhook disabled: receiver answered 410 Gone", { orgId: webhook.orgId });
       throw new UnrecoverableError("webhook receiver answered 410 Gone; webhook disabled");
     case "retry":

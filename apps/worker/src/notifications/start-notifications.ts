@@ -1,4 +1,4 @@
-import { createPrismaClient, type Pool } from "@auditlog/db";
+import type { Database } from "@auditlog/db";
 import type { Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -26,26 +26,23 @@ export type NotificationEnv = Pick<
 export async function startNotificationConsumers(input: {
   env: NotificationEnv;
   connection: Redis;
-  /** The worker's pg pool: the export notifier uses it, so export-only processes skip Prisma. */
-  pool: Pool;
+  /** The worker's database handle (an export-only process never starts its Prisma side). */
+  db: Database;
   logger: Logger;
   /** False for a process that only produces deliveries (an export-only worker). */
   consume?: boolean;
 }) {
   const { env, connection, logger } = input;
-  // Only the deliveries' consumer uses Prisma.
-  const prisma = input.consume === false ? null : createPrismaClient(env.DATABASE_URL, { max: 3 });
   const queue = new Queue(env.NOTIFY_QUEUE, { connection });
   queue.on("error", (error) => logger.error("notifications queue error", { error: error.message }));
   const mailer = env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null;
   const worker =
-    prisma === null
+    input.consume === false
       ? null
       : createNotificationWorker({
           connection,
           queueName: env.NOTIFY_QUEUE,
-          prisma,
-          pool: input.pool,
+          db: input.db,
           logger,
           mailer,
           mailFrom: env.SMTP_FROM,
@@ -54,7 +51,7 @@ export async function startNotificationConsumers(input: {
         });
   await worker?.waitUntilReady();
   const onExportFinished = createExportNotifier({
-    pool: input.pool,
+    db: input.db,
     publisher: connection,
     queue,
     emailEnabled: mailer !== null,
@@ -69,7 +66,6 @@ export async function startNotificationConsumers(input: {
       await worker?.close();
       await queue.close();
       mailer?.close();
-      await prisma?.$disconnect();
     })();
     return closing;
   };

@@ -1,0 +1,87 @@
+import { execFile } from "node:child_process";
+import {
+  appendFileSync,
+  chownSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+
+const run = promisify(execFile);
+const binDir = `/usr/lib/postgresql/${readdirSync("/usr/lib/postgresql").sort().at(-1)}/bin`;
+
+export interface PrivatePostgres {
+  url(database: string): string;
+  start(): Promise<unknown>;
+  stop(): Promise<unknown>;
+  /**
+   * Restarts the server as a standby that never finishes recovery (no primary, hot standby off):
+   * it listens, and refuses every connection with SQLSTATE 57P03, as PostgreSQL does while it
+   * starts up. Resolves once a connection attempt gets that answer.
+   */
+  startRecovering(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A throwaway PostgreSQL server of the test's own (own port, own data directory), so a fault
+ * test can stop and restart it without touching the shared one. PostgreSQL refuses to run as
+ * root, so it runs as the postgres system user.
+ */
+export async function startPrivatePostgres(
+  port = 55_000 + Math.floor(Math.random() * 5_000),
+): Promise<PrivatePostgres> {
+  const dataDir = mkdtempSync(join(tmpdir(), "auditlog-pg-"));
+  const { uid, gid } = await run("id", ["-u", "postgres"]).then(async ({ stdout }) => ({
+    uid: Number(stdout.trim()),
+    gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
+  }));
+  chownSync(dataDir, uid, gid);
+  const asPostgres = (command: string, args: string[]) =>
+    run("runuser", ["-u", "postgres", "--", `${binDir}/${command}`, ...args]);
+  await asPostgres("initdb", ["-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const pgCtl = (...args: string[]) =>
+    asPostgres("pg_ctl", ["-D", dataDir, "-o", options, "-l", `${dataDir}/log`, ...args]);
+  const start = () => pgCtl("-w", "start");
+  const stop = () => asPostgres("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+  const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  await start();
+  return {
+    url,
+    start,
+    stop,
+    async startRecovering() {
+      await stop().catch(() => {});
+      const signal = join(dataDir, "standby.signal");
+      writeFileSync(signal, "");
+      chownSync(signal, uid, gid);
+      appendFileSync(join(dataDir, "postgresql.auto.conf"), "hot_standby = off\n");
+      // Not `-w`: pg_ctl would wait for a server that never accepts connections.
+      await pgCtl("start");
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const client = new pg.Client({ connectionString: url("postgres") });
+        const code = await client.connect().then(
+          () => "connected",
+          (error: { code?: string }) => error.code ?? "no code",
+        );
+        await client.end().catch(() => {});
+        if (code === "57P03") return;
+        if (Date.now() > deadline) {
+          throw new Error(`the recovering server answered ${code}, never 57P03`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async destroy() {
+      await stop().catch(() => {});
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
