@@ -1,5 +1,6 @@
 import { createDatabase, type Database } from "@auditlog/db";
 import { createExportStorage, type ExportStorage } from "@auditlog/db/export-storage";
+import { type JobProducer, producerFor } from "@auditlog/events/jobs";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -13,6 +14,8 @@ export interface Services {
   db: Database;
   redis: Redis;
   ingestQueue: Queue;
+  /** Typed producers: each job's options come from the job catalog. */
+  jobs: { ingest: JobProducer<"ingest">; exports: JobProducer<"exports"> };
   /** Backpressure: holds ingestion requests while the ingest queue is full. */
   ingestAdmission: IngestAdmission;
   /** Background export builds (EXPORT_QUEUE), consumed by the worker. */
@@ -66,12 +69,17 @@ export function createServices(env: ApiEnv): Services {
       "EXPORT_LINK_SECRET is not set: export download links are signed with the fixed development key; set a long random secret anywhere but a local machine",
     );
   }
+  const jobs = {
+    ingest: producerFor(ingestQueue, "ingest"),
+    exports: producerFor(exportQueue, "exports"),
+  };
   const realtime = new RealtimeHub(redis, logger);
   return {
     env,
     db,
     redis,
     ingestQueue,
+    jobs,
     ingestAdmission,
     exportQueue,
     exportStorage,

@@ -727,7 +727,7 @@ describe("background exports", () => {
         300_000,
       );
       expect(done).toMatchObject({ status: "ready", rowsWritten: bigTotal });
-      expect(done?.attempts).toBeGreaterThanOrEqual(2);
+      expect(done?.attempt).toBeGreaterThanOrEqual(2);
       second.kill("SIGTERM");
       expect(await new Promise((resolve) => second.once("exit", resolve))).toBe(0);
 

@@ -6,7 +6,7 @@ import type { WorkerEnv } from "./env.ts";
 import type { OnExportFinished } from "./exports/export-finished.ts";
 import { startExportWorker } from "./exports/export-worker.ts";
 import { openGeolocator } from "./geo/geolocate.ts";
-import { createIngestWorker } from "./ingest/ingest-worker.ts";
+import { startIngestConsumer } from "./ingest/ingest-worker.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */
@@ -32,7 +32,7 @@ export async function startWorker(
       ipv4: env.GEOIP_IPV4_DATABASE,
       ipv6: env.GEOIP_IPV6_DATABASE,
     });
-    const ingest = createIngestWorker({
+    const ingest = await startIngestConsumer({
       connection,
       queueName: env.INGEST_QUEUE,
       db,
@@ -41,7 +41,6 @@ export async function startWorker(
       concurrency: env.WORKER_CONCURRENCY,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
     });
-    await ingest.waitUntilReady();
     consumers.push(ingest);
     logger.info("ingest worker started", {
       queue: env.INGEST_QUEUE,

@@ -34,8 +34,8 @@ export interface ExportRecord {
   startedAt: Date | null;
   finishedAt: Date | null;
   expiresAt: Date | null;
-  /** Build attempts started so far; the current attempt's number while running. */
-  attempts: number;
+  /** Build attempts started so far: the current attempt's number while running. */
+  attempt: number;
 }
 
 interface ExportDbRow {
@@ -57,12 +57,12 @@ interface ExportDbRow {
   started_at: Date | null;
   finished_at: Date | null;
   expires_at: Date | null;
-  attempts: number;
+  attempt: number;
 }
 
 const exportColumns = `e.id, e.org_id, o.slug AS org_slug, e.requested_by, e.requested_by_name,
   e.format, e.query, e.include_hidden, e.status, e.rows_written, e.estimated_total, e.file_size,
-  e.storage_key, e.error, e.created_at, e.started_at, e.finished_at, e.expires_at, e.attempts`;
+  e.storage_key, e.error, e.created_at, e.started_at, e.finished_at, e.expires_at, e.attempts AS attempt`;
 
 /** Runs an UPDATE … RETURNING e.* on `exports e` and joins the slug in for the result. */
 function returning(update: string): string {
@@ -92,7 +92,7 @@ function toRecord(row: ExportDbRow): ExportRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     expiresAt: row.expires_at,
-    attempts: row.attempts,
+    attempt: row.attempt,
   };
 }
 

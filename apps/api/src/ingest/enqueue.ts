@@ -1,30 +1,17 @@
 import { once } from "node:events";
 import { type AuditEventInput, newId, validateEvent } from "@auditlog/events";
-import { catalogFingerprint, type IngestBatchJob, ingestJobNames } from "@auditlog/events/jobs";
+import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import type { Services } from "../services.ts";
 import type { AppEnv } from "../types.ts";
 
 /**
- * Producers retry for days (PostgreSQL outages) and never give up on a job they accepted;
- * a job that still fails stays in Redis for inspection.
- */
-const ingestJobOptions = {
-  attempts: 20,
-  backoff: { type: "exponential", delay: 500 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600 },
-} as const;
-
-/**
  * Queues one batch as one job. BullMQ waits for a connection that is not ready instead of
  * failing, so the wait is bounded: a Redis outage must become an immediate 503, not a hang.
  */
 export async function enqueueBatch(services: Services, job: IngestBatchJob): Promise<void> {
-  await withinRedisDeadline(services, () =>
-    services.ingestQueue.add(ingestJobNames.batch, job, ingestJobOptions),
-  );
+  await withinRedisDeadline(services, () => services.jobs.ingest.add("ingest.batch", job));
 }
 
 /**

@@ -18,7 +18,6 @@ import {
   type ExportFormat,
   type ExportLink,
 } from "@auditlog/events";
-import { exportJobNames } from "@auditlog/events/jobs";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -30,9 +29,6 @@ import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
 import { userAuth } from "../middleware/user-auth.ts";
 import type { AppEnv } from "../types.ts";
 import { readExportQuery, readLimit } from "./entry-query-input.ts";
-
-/** Build attempts per export: transient failures (database, storage) retry with backoff. */
-export const exportBuildAttempts = 5;
 
 const smallBody = bodyLimit({
   maxSize: 64 * 1024,
@@ -150,17 +146,7 @@ export const exportRoutes = new Hono<AppEnv>()
     }
     try {
       await withinRedisDeadline(services, () =>
-        services.exportQueue.add(
-          exportJobNames.build,
-          { exportId: record.id },
-          {
-            jobId: record.id,
-            attempts: exportBuildAttempts,
-            backoff: { type: "exponential", delay: 5_000 },
-            removeOnComplete: true,
-            removeOnFail: { age: 7 * 24 * 3600 },
-          },
-        ),
+        services.jobs.exports.add("export.build", { exportId: record.id }, { jobId: record.id }),
       );
     } catch {
       await markExportFailed(services.db, {

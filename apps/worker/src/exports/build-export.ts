@@ -22,7 +22,7 @@ import {
   type RealtimeMessage,
   realtimeChannels,
 } from "@auditlog/events";
-import { exportBuildJobSchema } from "@auditlog/events/jobs";
+import type { ExportBuildJob } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { EntryLines } from "./entry-lines.ts";
@@ -69,17 +69,14 @@ export function exportFileKey(
  * only the attempt that owns the row may mark it ready.
  */
 export async function handleBuildExport(
+  { exportId }: ExportBuildJob,
   job: Job,
   token: string | undefined,
   deps: ExportBuildDeps,
 ): Promise<unknown> {
-  const parsed = exportBuildJobSchema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError("malformed export.build job");
-  const { exportId } = parsed.data;
-
   const record = await startExportAttempt(deps.db, exportId);
   if (!record) return { skipped: "export missing or already finished" };
-  const attempt = record.attempts;
+  const attempt = record.attempt;
   const key = exportFileKey(record, attempt);
 
   try {
@@ -146,7 +143,7 @@ async function writeExportFile(
   }
   const query = parsedQuery.query;
   const options = { includeHidden: record.includeHidden };
-  const attempt = record.attempts;
+  const attempt = record.attempt;
 
   if (!(await updateExportProgress(deps.db, { id: record.id, attempt, rowsWritten: 0 }))) {
     throw new SupersededError();
@@ -321,7 +318,7 @@ export async function callFinishedHook(
 }
 
 /** What the requester reads: the kind of failure, never a stack, a query value or an address. */
-export function userFacingError(error: unknown, attempts: number): string {
+export function userFacingError(error: unknown, tries: number): string {
   const code = (error as { code?: unknown } | null)?.code;
   let reason = "an internal error stopped the build";
   if (error instanceof UnrecoverableError && error.message.startsWith("stored query")) {
@@ -333,6 +330,6 @@ export function userFacingError(error: unknown, attempts: number): string {
   } else if (code === "57014") {
     reason = "a database query took too long";
   }
-  const tries = attempts === 1 ? "1 attempt" : `${attempts} attempts`;
-  return `The export failed after ${tries}: ${reason}. Request a new export; if it fails again, contact your operator.`;
+  const triesText = tries === 1 ? "1 attempt" : `${tries} attempts`;
+  return `The export failed after ${triesText}: ${reason}. Request a new export; if it fails again, contact your operator.`;
 }

@@ -6,15 +6,11 @@ import {
   markExportFailed,
 } from "@auditlog/db";
 import type { ExportStorage } from "@auditlog/db/export-storage";
-import {
-  type ExportJobName,
-  type ExportJobPayloads,
-  exportExpireJobSchema,
-  exportJobNames,
-} from "@auditlog/events/jobs";
+import { jobOptions } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
-import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { startConsumer } from "../queues/start-consumer.ts";
 import { callFinishedHook, exportFileKey, handleBuildExport } from "./build-export.ts";
 import type { OnExportFinished } from "./export-finished.ts";
 
@@ -36,10 +32,6 @@ export interface ExportWorkerDeps {
 
 /** A queued or running export older than this with no live job is failed by the sweep. */
 export const abandonedExportAgeMs = 15 * 60 * 1000;
-
-type Handlers = {
-  [K in ExportJobName]: (job: Job<ExportJobPayloads[K]>, token?: string) => Promise<unknown>;
-};
 
 /**
  * The consumer of the exports queue: `export.build` per requested export, and `export.expire`,
@@ -67,59 +59,34 @@ export async function startExportWorker(deps: ExportWorkerDeps) {
     onExportFinished: deps.onExportFinished,
     shutdown: shutdown.signal,
   };
-  const handlers: Handlers = {
-    [exportJobNames.build]: (job, token) => handleBuildExport(job, token, buildDeps),
-    [exportJobNames.expire]: (job) => handleExpireExports(job, { ...deps, queue }),
-  };
-  const worker = new Worker(
-    deps.queueName,
-    async (job: Job, token?: string) => {
-      const handler = handlers[job.name as ExportJobName];
-      if (!handler) throw new UnrecoverableError(`unknown job name "${job.name}"`);
-      return handler(job, token);
+  const consumer = await startConsumer({
+    queue: "exports",
+    queueName: deps.queueName,
+    connection: deps.connection,
+    concurrency: deps.concurrency,
+    lockDurationMs: deps.lockDurationMs,
+    logger: deps.logger,
+    handlers: {
+      "export.build": (payload, job, token) => handleBuildExport(payload, job, token, buildDeps),
+      "export.expire": () => handleExpireExports({ ...deps, queue }),
     },
-    {
-      connection: deps.connection,
-      concurrency: deps.concurrency,
-      lockDuration: deps.lockDurationMs,
-      stalledInterval: Math.max(1000, Math.floor(deps.lockDurationMs / 2)),
-      // A stall is a dead worker: resume the build elsewhere. A build that kills its worker this
-      // often is left failed, and the sweep marks its export failed.
-      maxStalledCount: 20,
-      removeOnComplete: { count: 0 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
-  );
-  worker.on("failed", (job, error) => {
-    deps.logger.warn("export job failed", {
-      jobId: job?.id,
-      name: job?.name,
-      attempt: job?.attemptsMade,
-      error: error.message.slice(0, 300),
-    });
   });
-  worker.on("error", (error) => deps.logger.error("export worker error", { error: error.message }));
-  await worker.waitUntilReady();
   if (deps.expiryIntervalMs > 0) {
     await queue.upsertJobScheduler(
-      exportJobNames.expire,
+      "export.expire",
       { every: deps.expiryIntervalMs },
-      {
-        name: exportJobNames.expire,
-        data: {},
-        opts: { removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
-      },
+      { name: "export.expire", data: {}, opts: jobOptions("exports", "export.expire") },
     );
   }
 
   let closing: Promise<void> | undefined;
   return {
-    worker,
+    worker: consumer.worker,
     /** Running builds stop between batches and go back to the queue; then everything closes. */
     close() {
       closing ??= (async () => {
         shutdown.abort();
-        await worker.close();
+        await consumer.close();
         await queue.close().catch(() => {});
         publisher.disconnect();
       })();
@@ -135,14 +102,10 @@ export async function startExportWorker(deps: ExportWorkerDeps) {
  * nothing waits forever in `queued` or `running`.
  */
 export async function handleExpireExports(
-  job: Job,
   deps: Pick<ExportWorkerDeps, "db" | "storage" | "logger" | "onExportFinished"> & {
     queue: Queue;
   },
 ) {
-  if (!exportExpireJobSchema.safeParse(job.data ?? {}).success) {
-    throw new UnrecoverableError("malformed export.expire job");
-  }
   const batchSize = 200;
   let expired = 0;
   for (;;) {
@@ -169,7 +132,7 @@ export async function handleExpireExports(
     });
     if (failed) {
       abandoned++;
-      for (let attempt = 1; attempt <= failed.attempts; attempt++) {
+      for (let attempt = 1; attempt <= failed.attempt; attempt++) {
         await deps.storage.delete(exportFileKey(failed, attempt));
       }
       await callFinishedHook(deps, { ...failed, status: "failed" });

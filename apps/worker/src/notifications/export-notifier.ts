@@ -6,9 +6,9 @@ import {
   toNotification,
 } from "@auditlog/db";
 import { type RealtimeMessage, realtimeChannels } from "@auditlog/events";
-import { type NotifyEmailJob, type NotifyWebhookJob, notifyJobNames } from "@auditlog/events/jobs";
+import { type NotifyEmailJob, type NotifyWebhookJob, producerFor } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
-import type { JobsOptions, Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import {
   type FinishedExport,
@@ -16,10 +16,6 @@ import {
   renderNotification,
   webhookPayload,
 } from "./messages.ts";
-
-/** Deliveries per webhook message: the first try and 7 retries, each delay doubling. */
-export const webhookAttempts = 8;
-export const emailAttempts = 5;
 
 export interface ExportNotifierDeps {
   /** Plain pg, not Prisma: an export-only worker never needs Prisma's query compiler. */
@@ -43,13 +39,7 @@ export interface ExportNotifierDeps {
  * the notification is stored once and the jobs are deduplicated by id while they are pending.
  */
 export function createExportNotifier(deps: ExportNotifierDeps) {
-  const jobOptions = (attempts: number, jobId: string): JobsOptions => ({
-    jobId,
-    attempts,
-    backoff: { type: "exponential", delay: deps.retryBaseMs },
-    removeOnComplete: true,
-    removeOnFail: { age: 7 * 24 * 3600 },
-  });
+  const deliveries = producerFor(deps.queue, "notifications");
 
   return async function onExportFinished(finished: FinishedExport): Promise<void> {
     const recipient = await findNotificationRecipient(deps.db, {
@@ -93,11 +83,10 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
         subject: email.subject,
         text: email.text,
       };
-      await deps.queue.add(
-        notifyJobNames.email,
-        job,
-        jobOptions(emailAttempts, `email-${notification.id}`),
-      );
+      await deliveries.add("notify.email", job, {
+        jobId: `email-${notification.id}`,
+        backoffDelayMs: deps.retryBaseMs,
+      });
     }
 
     const webhook = await findOrgWebhook(deps.db, org.id);
@@ -107,11 +96,10 @@ export function createExportNotifier(deps: ExportNotifierDeps) {
         orgId: org.id,
         payload: webhookPayload(finished, org.slug, row.createdAt),
       };
-      await deps.queue.add(
-        notifyJobNames.webhook,
-        job,
-        jobOptions(webhookAttempts, `webhook-${notification.id}`),
-      );
+      await deliveries.add("notify.webhook", job, {
+        jobId: `webhook-${notification.id}`,
+        backoffDelayMs: deps.retryBaseMs,
+      });
     }
   };
 }

@@ -5,7 +5,7 @@ export {
   type ExportNotifierDeps,
 } from "./export-notifier.ts";
 export type { FinishedExport } from "./messages.ts";
-export { createNotificationWorker, type NotificationWorkerDeps } from "./notification-worker.ts";
+export { type NotificationWorkerDeps, startNotificationConsumer } from "./notification-worker.ts";
 export {
   type NotificationConsumers,
   startNotificationConsumers,

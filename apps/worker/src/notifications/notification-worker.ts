@@ -1,15 +1,10 @@
 import { type Database, disableOrgWebhook, findOrgWebhook } from "@auditlog/db";
-import {
-  type NotifyJobName,
-  type NotifyJobPayloads,
-  notifyEmailJobSchema,
-  notifyJobNames,
-  notifyWebhookJobSchema,
-} from "@auditlog/events/jobs";
+import type { NotifyEmailJob, NotifyWebhookJob } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Transporter } from "nodemailer";
+import { startConsumer } from "../queues/start-consumer.ts";
 import { deliverWebhook } from "./deliver-webhook.ts";
 
 export interface NotificationWorkerDeps {
@@ -24,55 +19,26 @@ export interface NotificationWorkerDeps {
   concurrency: number;
 }
 
-type Handlers = {
-  [K in NotifyJobName]: (job: Job<NotifyJobPayloads[K]>) => Promise<unknown>;
-};
-
-function issuesOf(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): string {
-  return error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
-}
-
-/** Consumes `notify.email` and `notify.webhook` jobs (retry policy is set by the producer). */
-export function createNotificationWorker(deps: NotificationWorkerDeps): Worker {
-  const handlers: Handlers = {
-    [notifyJobNames.email]: (job) => handleEmail(job, deps),
-    [notifyJobNames.webhook]: (job) => handleWebhook(job, deps),
-  };
-  const worker = new Worker(
-    deps.queueName,
-    async (job: Job) => {
-      const handler = handlers[job.name as NotifyJobName];
-      if (!handler) throw new UnrecoverableError(`unknown job name "${job.name}"`);
-      return handler(job);
+/** Consumes `notify.email` and `notify.webhook` jobs (their retry policy is the job catalog's). */
+export function startNotificationConsumer(deps: NotificationWorkerDeps) {
+  return startConsumer({
+    queue: "notifications",
+    queueName: deps.queueName,
+    connection: deps.connection,
+    concurrency: deps.concurrency,
+    logger: deps.logger,
+    handlers: {
+      "notify.email": (payload) => sendEmail(payload, deps),
+      "notify.webhook": (payload, job) => deliverWebhookJob(payload, job, deps),
     },
-    {
-      connection: deps.connection,
-      concurrency: deps.concurrency,
-      removeOnComplete: { count: 0 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
-  );
-  worker.on("failed", (job, error) => {
-    deps.logger.warn("notification job failed", {
-      jobId: job?.id,
-      name: job?.name,
-      attempt: job?.attemptsMade,
-      error: error.message,
-    });
   });
-  worker.on("error", (error) =>
-    deps.logger.error("notification worker error", { error: error.message }),
-  );
-  return worker;
 }
 
-async function handleEmail(job: Job, deps: NotificationWorkerDeps) {
-  const parsed = notifyEmailJobSchema.safeParse(job.data);
-  if (!parsed.success) {
-    throw new UnrecoverableError(`malformed email job: ${issuesOf(parsed.error)}`);
-  }
+async function sendEmail(
+  { notificationId, to, subject, text }: NotifyEmailJob,
+  deps: NotificationWorkerDeps,
+) {
   if (!deps.mailer) throw new UnrecoverableError("SMTP is not configured (SMTP_URL)");
-  const { notificationId, to, subject, text } = parsed.data;
   try {
     const info = await deps.mailer.sendMail({
       from: deps.mailFrom,
@@ -95,12 +61,12 @@ async function handleEmail(job: Job, deps: NotificationWorkerDeps) {
   }
 }
 
-async function handleWebhook(job: Job, deps: NotificationWorkerDeps) {
-  const parsed = notifyWebhookJobSchema.safeParse(job.data);
-  if (!parsed.success) {
-    throw new UnrecoverableError(`malformed webhook job: ${issuesOf(parsed.error)}`);
-  }
-  const webhook = await findOrgWebhook(deps.db, parsed.data.orgId);
+async function deliverWebhookJob(
+  delivery: NotifyWebhookJob,
+  job: Job,
+  deps: NotificationWorkerDeps,
+) {
+  const webhook = await findOrgWebhook(deps.db, delivery.orgId);
   if (!webhook || webhook.disabledAt) {
     // Removed or disabled since the message was queued: nothing to deliver.
     return { skipped: webhook ? "webhook disabled" : "no webhook" };
@@ -108,12 +74,12 @@ async function handleWebhook(job: Job, deps: NotificationWorkerDeps) {
   const outcome = await deliverWebhook({
     url: webhook.url,
     secret: webhook.secret,
-    job: parsed.data,
+    job: delivery,
     timeoutMs: deps.webhookTimeoutMs,
   });
   switch (outcome.kind) {
     case "delivered":
-      return { status: outcome.status, attempts: job.attemptsMade + 1 };
+      return { status: outcome.status, attempt: job.attemptsMade + 1 };
     case "rejected":
       throw new UnrecoverableError(`webhook receiver rejected the message (${outcome.status})`);
     case "gone":

@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import type { WorkerEnv } from "../env.ts";
 import { createExportNotifier } from "./export-notifier.ts";
-import { createNotificationWorker } from "./notification-worker.ts";
+import { startNotificationConsumer } from "./notification-worker.ts";
 
 export type NotificationEnv = Pick<
   WorkerEnv,
@@ -36,10 +36,10 @@ export async function startNotificationConsumers(input: {
   const queue = new Queue(env.NOTIFY_QUEUE, { connection });
   queue.on("error", (error) => logger.error("notifications queue error", { error: error.message }));
   const mailer = env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null;
-  const worker =
+  const consumer =
     input.consume === false
       ? null
-      : createNotificationWorker({
+      : await startNotificationConsumer({
           connection,
           queueName: env.NOTIFY_QUEUE,
           db: input.db,
@@ -49,7 +49,6 @@ export async function startNotificationConsumers(input: {
           webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
           concurrency: env.WORKER_CONCURRENCY,
         });
-  await worker?.waitUntilReady();
   const onExportFinished = createExportNotifier({
     db: input.db,
     publisher: connection,
@@ -63,13 +62,13 @@ export async function startNotificationConsumers(input: {
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await worker?.close();
+      await consumer?.close();
       await queue.close();
       mailer?.close();
     })();
     return closing;
   };
-  return { onExportFinished, queue, worker, close };
+  return { onExportFinished, queue, worker: consumer?.worker ?? null, close };
 }
 
 export type NotificationConsumers = Awaited<ReturnType<typeof startNotificationConsumers>>;

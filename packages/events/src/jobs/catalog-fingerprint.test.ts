@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { auditEventSchema } from "./catalog/index.ts";
-import { catalogFingerprint, fingerprintCatalog } from "./jobs.ts";
+import { auditEventSchema } from "../catalog/index.ts";
+import { catalogFingerprint, fingerprintCatalog } from "./ingest-jobs.ts";
 
 describe("catalogFingerprint", () => {
   it("is the catalog's, and the same every time it is computed", () => {

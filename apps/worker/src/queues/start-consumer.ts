@@ -1,0 +1,112 @@
+import {
+  type JobName,
+  type JobPayload,
+  jobCatalog,
+  jobDefinition,
+  type QueueKey,
+} from "@auditlog/events/jobs";
+import type { Logger } from "@auditlog/observability";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+
+/**
+ * Handles one job whose payload already passed its schema. `token` is the lock token a handler
+ * needs to move its job back to the queue (a build interrupted by a shutdown).
+ */
+export type JobHandler<Q extends QueueKey, N extends JobName<Q>> = (
+  payload: JobPayload<Q, N>,
+  job: Job,
+  token: string | undefined,
+) => Promise<unknown>;
+
+/** A handler for every job of the queue: the type refuses a map that misses one. */
+export type JobHandlers<Q extends QueueKey> = { [N in JobName<Q>]: JobHandler<Q, N> };
+
+export interface ConsumerOptions<Q extends QueueKey> {
+  queue: Q;
+  /** The queue's configured name (tests and benches run on queues of their own). */
+  queueName: string;
+  /** The worker's shared connection; BullMQ needs `maxRetriesPerRequest: null` on it. */
+  connection: Redis;
+  concurrency: number;
+  /** How long a job stays locked to a worker that stopped answering before it is retried. */
+  lockDurationMs?: number;
+  logger: Logger;
+  handlers: JobHandlers<Q>;
+  /**
+   * Called with a job whose payload does not match its schema, before it fails for good: what
+   * can be kept of it (the ingest queue dead-letters its events) is kept.
+   */
+  onMalformed?: (job: Job, issues: { path: string; message: string }[]) => Promise<void>;
+}
+
+export interface Consumer {
+  readonly worker: Worker;
+  /** Stops taking jobs, waits for those in flight, then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one way the worker consumes a queue: BullMQ's Worker with the queue's consumer policy from
+ * the job catalog, each job's payload validated against its schema (a malformed or unknown job
+ * fails at once, without retries), dispatch to the handler of its name, and the same logging.
+ */
+export async function startConsumer<Q extends QueueKey>(
+  options: ConsumerOptions<Q>,
+): Promise<Consumer> {
+  const definition = jobCatalog[options.queue];
+  const handlers = options.handlers as Record<string, JobHandler<Q, JobName<Q>>>;
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const worker = new Worker(
+    options.queueName,
+    async (job: Job, token?: string) => {
+      const handler = handlers[job.name];
+      if (!handler || !(job.name in definition.jobs)) {
+        throw new UnrecoverableError(`unknown job name "${job.name}" on ${options.queue}`);
+      }
+      const parsed = jobDefinition(options.queue, job.name as JobName<Q>).payload.safeParse(
+        job.data,
+      );
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => ({
+          path: issue.path.join("."),
+          message: issue.message,
+        }));
+        await options.onMalformed?.(job, issues);
+        throw new UnrecoverableError(
+          `malformed ${job.name} job: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+        );
+      }
+      return handler(parsed.data as JobPayload<Q, JobName<Q>>, job, token);
+    },
+    {
+      connection: options.connection,
+      concurrency: options.concurrency,
+      lockDuration,
+      stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+      maxStalledCount: definition.consumer.maxStalledCount,
+      removeOnComplete: definition.consumer.removeOnComplete,
+      removeOnFail: definition.consumer.removeOnFail,
+    },
+  );
+  worker.on("failed", (job, error) => {
+    options.logger.warn(`${options.queue} job failed`, {
+      jobId: job?.id,
+      name: job?.name,
+      attempt: job?.attemptsMade,
+      error: error.message.slice(0, 300),
+    });
+  });
+  worker.on("error", (error) =>
+    options.logger.error(`${options.queue} worker error`, { error: error.message }),
+  );
+  await worker.waitUntilReady();
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= worker.close();
+      return closing;
+    },
+  };
+}

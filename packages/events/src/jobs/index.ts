@@ -1,0 +1,4 @@
+export * from "./export-jobs.ts";
+export * from "./ingest-jobs.ts";
+export * from "./job-catalog.ts";
+export * from "./notification-jobs.ts";
