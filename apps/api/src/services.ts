@@ -1,6 +1,6 @@
 import { createDatabase, type Database } from "@auditlog/db";
-import { createExportStorage, type ExportStorage } from "@auditlog/db/export-storage";
 import { type JobProducer, producerFor } from "@auditlog/events/jobs";
+import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -60,10 +60,7 @@ export function createServices(env: ApiEnv): Services {
   });
   const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions);
   exportQueue.on("error", () => {});
-  const exportStorage = createExportStorage({
-    kind: env.EXPORT_STORAGE,
-    dir: env.EXPORT_STORAGE_DIR,
-  });
+  const exportStorage = exportStorageFromEnv(env);
   if (!env.EXPORT_LINK_SECRET) {
     logger.warn(
       "EXPORT_LINK_SECRET is not set: export download links are signed with the fixed development key; set a long random secret anywhere but a local machine",

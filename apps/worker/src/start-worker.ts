@@ -1,10 +1,10 @@
 import { createDatabase } from "@auditlog/db";
-import { createExportStorage } from "@auditlog/db/export-storage";
+import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
 import { Redis } from "ioredis";
 import type { WorkerEnv } from "./env.ts";
+import { startExportConsumer } from "./exports/export-consumer.ts";
 import type { OnExportFinished } from "./exports/export-finished.ts";
-import { startExportWorker } from "./exports/export-worker.ts";
 import { openGeolocator } from "./geo/geolocate.ts";
 import { startIngestConsumer } from "./ingest/ingest-worker.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
@@ -62,11 +62,8 @@ export async function startWorker(
       : null;
 
   if (roles.has("exports")) {
-    const exportStorage = createExportStorage({
-      kind: env.EXPORT_STORAGE,
-      dir: env.EXPORT_STORAGE_DIR,
-    });
-    const exportConsumer = await startExportWorker({
+    const exportStorage = exportStorageFromEnv(env);
+    const exportConsumer = await startExportConsumer({
       connection,
       redisUrl: env.REDIS_URL,
       queueName: env.EXPORT_QUEUE,

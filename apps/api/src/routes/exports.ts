@@ -18,6 +18,7 @@ import {
   type ExportFormat,
   type ExportLink,
 } from "@auditlog/events";
+import { exportDownloadName } from "@auditlog/exports";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -36,12 +37,6 @@ const smallBody = bodyLimit({
     throw new ApiError("payload_too_large", "request body exceeds 65536 bytes");
   },
 });
-
-const fileExtensions: Record<ExportFormat, string> = { json: "json", ndjson: "ndjson", csv: "csv" };
-
-function exportFileName(orgSlug: string, record: ExportRecord): string {
-  return `${orgSlug}-audit-log-${record.id}.${fileExtensions[record.format]}.gz`;
-}
 
 /** 404 for an id of another organisation too: the path's organisation is the only scope. */
 async function findExport(c: Context<AppEnv>): Promise<ExportRecord> {
@@ -107,7 +102,7 @@ async function serveExportFile(
   c.header("Content-Type", "application/gzip");
   c.header(
     "Content-Disposition",
-    `attachment; filename="${exportFileName(record.orgSlug, record)}"`,
+    `attachment; filename="${exportDownloadName(record.orgSlug, record)}"`,
   );
   if (record.fileSize !== null) c.header("Content-Length", String(record.fileSize));
   c.header("Cache-Control", "no-store");

@@ -1,9 +1,9 @@
 import { streamEntries, toAuditEntry } from "@auditlog/db";
 import { nonHubEventTypes } from "@auditlog/events";
+import { toHubExportItem } from "@auditlog/exports";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { ApiError } from "../errors.ts";
-import { toHubExportItem } from "../hub/hub-export-format.ts";
 import { recordUserAction } from "../ingest/enqueue.ts";
 import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
 import { userAuth } from "../middleware/user-auth.ts";

@@ -1,6 +1,7 @@
 import type { AuditEntry } from "@auditlog/events";
 import { describe, expect, it } from "vitest";
-import { csvColumns, csvField, neutraliseFormula, serializerFor } from "./formats.ts";
+import { csvColumns, csvField, neutraliseFormula } from "./csv.ts";
+import { serializerFor } from "./serializers.ts";
 
 /** A strict RFC 4180 reader: quoted fields, doubled quotes, CRLF records. */
 function parseCsv(text: string): string[][] {

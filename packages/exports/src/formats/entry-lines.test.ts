@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { describe, expect, it } from "vitest";
 import { EntryLines, type EntryLinesOptions } from "./entry-lines.ts";
-import { serializerFor } from "./formats.ts";
+import { serializerFor } from "./serializers.ts";
 
 const entries = [
   { id: "evt_1", description: "plain" },

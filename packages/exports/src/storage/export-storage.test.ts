@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createExportStorage, type ExportStorage } from "./export-storage.ts";
+import { createExportStorage } from "./create-export-storage.ts";
+import type { ExportStorage } from "./export-storage.ts";
 
 async function write(stream: NodeJS.WritableStream, data: string) {
   await new Promise<void>((resolve, reject) => {

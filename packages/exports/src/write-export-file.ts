@@ -1,0 +1,141 @@
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import {
+  type Database,
+  type EntryQueryOptions,
+  openEntryJsonStream,
+  streamEntries,
+  toAuditEntry,
+} from "@auditlog/db";
+import type { ExportFormat, ParsedQuery } from "@auditlog/events";
+import { EntryLines } from "./formats/entry-lines.ts";
+import { serializerFor } from "./formats/serializers.ts";
+import type { ExportStorage } from "./storage/export-storage.ts";
+
+export const defaultExportBatchSize = 2_000;
+export const defaultProgressEvery = 10_000;
+
+/** What an export file holds: one organisation's entries matching a query, in a format. */
+export interface ExportFileSource {
+  orgId: string;
+  query: ParsedQuery;
+  options: EntryQueryOptions;
+  format: ExportFormat;
+}
+
+export interface WriteExportFileOptions {
+  db: Database;
+  storage: ExportStorage;
+  /** The file's storage key; nothing is visible under it until the whole file is committed. */
+  key: string;
+  /** Called after every `progressEvery` entries with the count so far; its rejection stops the file. */
+  onProgress: (rowsWritten: number) => Promise<void>;
+  /** Checked between chunks: the error it returns stops the file (a worker shutting down). */
+  shouldStop: () => Error | null;
+  progressEvery?: number;
+  /** Entries per keyset page (CSV). */
+  batchSize?: number;
+}
+
+// Level 3 compresses about three times faster than the default 6, for files a few percent larger.
+const gzipLevel = 3;
+// The COPY path is limited by compression: level 1 is about 12% faster than 3 here, for files 4%
+// larger, and 64 KiB chunks cost a quarter of the thread-pool round trips of the default 16 KiB.
+const jsonLinesGzip = { level: 1, chunkSize: 64 * 1024 };
+
+/**
+ * Writes one export file: the matching entries, newest first, gzipped into the storage under
+ * `key`, committed (durable, then visible) only once complete; on any failure the partial file
+ * is discarded. Memory stays a few chunks whatever the size: every stage honours backpressure.
+ */
+export async function writeExportFile(
+  source: ExportFileSource,
+  options: WriteExportFileOptions,
+): Promise<{ rowsWritten: number; fileSize: number }> {
+  const upload = await options.storage.createWriteStream(options.key);
+  try {
+    const rowsWritten =
+      source.format === "csv"
+        ? await writeCsv(source, upload.stream, options)
+        : await writeJsonLines(source, source.format, upload.stream, options);
+    const { size } = await upload.commit();
+    return { rowsWritten, fileSize: size };
+  } catch (error) {
+    await upload.abort().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * JSON and NDJSON: PostgreSQL renders every entry's JSON and streams it with one COPY (one
+ * consistent snapshot), so this process only counts lines, adds the array's commas and
+ * compresses.
+ */
+async function writeJsonLines(
+  source: ExportFileSource,
+  format: "json" | "ndjson",
+  destination: Writable,
+  options: WriteExportFileOptions,
+): Promise<number> {
+  const lines = new EntryLines({
+    format,
+    progressEvery: options.progressEvery ?? defaultProgressEvery,
+    onProgress: options.onProgress,
+    shouldStop: options.shouldStop,
+  });
+  const entries = await openEntryJsonStream(options.db, {
+    orgId: source.orgId,
+    query: source.query,
+    options: source.options,
+    lineEnd: format === "json" ? "," : "",
+  });
+  let failed = true;
+  try {
+    await pipeline(entries.stream, lines, createGzip(jsonLinesGzip), destination);
+    failed = false;
+  } finally {
+    await entries.release(failed);
+  }
+  return lines.rowsWritten;
+}
+
+/** CSV: keyset pages of rows, one line per entry written by the CSV serializer. */
+async function writeCsv(
+  source: ExportFileSource,
+  destination: Writable,
+  options: WriteExportFileOptions,
+): Promise<number> {
+  const serializer = serializerFor("csv");
+  const progressEvery = options.progressEvery ?? defaultProgressEvery;
+  let rowsWritten = 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    yield Buffer.from(serializer.start, "utf8");
+    let nextProgress = progressEvery;
+    for await (const rows of streamEntries(options.db, {
+      orgId: source.orgId,
+      query: source.query,
+      options: source.options,
+      max: Number.MAX_SAFE_INTEGER,
+      batchSize: options.batchSize ?? defaultExportBatchSize,
+    })) {
+      const stop = options.shouldStop();
+      if (stop) throw stop;
+      let text = "";
+      for (const row of rows) text += serializer.row(toAuditEntry(row), rowsWritten++);
+      yield Buffer.from(text, "utf8");
+      if (rowsWritten >= nextProgress) {
+        nextProgress = rowsWritten + progressEvery;
+        await options.onProgress(rowsWritten);
+      }
+    }
+    yield Buffer.from(serializer.end, "utf8");
+  }
+  // One rendered batch waits for gzip at a time (object mode would queue sixteen).
+  await pipeline(
+    Readable.from(chunks(), { objectMode: true, highWaterMark: 1 }),
+    createGzip({ level: gzipLevel }),
+    destination,
+  );
+  return rowsWritten;
+}
