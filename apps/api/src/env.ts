@@ -1,21 +1,22 @@
 import { fileURLToPath } from "node:url";
+import { databaseEnv } from "@auditlog/db";
+import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
+import { exportStorageEnv } from "@auditlog/exports";
+import { loggingEnv, parseEnv } from "@auditlog/observability";
 import { z } from "zod";
 
 /** Where `pnpm --filter @auditlog/web build` writes the console. */
 const builtConsoleDir = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 const envSchema = z.object({
+  ...databaseEnv,
+  ...redisEnv,
+  // The API produces ingest batches and export builds; the worker consumes them.
+  ...queueNameEnv("ingest", "exports"),
+  ...exportStorageEnv,
+  ...loggingEnv,
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/auditlog"),
-  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
-  INGEST_QUEUE: z.string().min(1).default("auditlog-ingest"),
-  /** Queue of background exports, consumed by the worker. */
-  EXPORT_QUEUE: z.string().min(1).default("auditlog-exports"),
-  /** Where export files are read from; only `local` (a directory shared with the worker). */
-  EXPORT_STORAGE: z.enum(["local"]).default("local"),
-  /** Local export storage's directory; empty means `<repo root>/.data/exports`. */
-  EXPORT_STORAGE_DIR: z.string().default(""),
   /**
    * Key of the HMAC that signs export download links. Unset: a fixed development key (with a
    * warning at boot); set a long random value wherever the API is reachable by others.
@@ -46,7 +47,6 @@ const envSchema = z.object({
   INGEST_ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** How long a producer waits on Redis before answering 503. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Console sessions end after this long without activity (the expiry slides on use). */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(720).default(12),
   /** Marks the session cookie `Secure`; set to true wherever the console is served over HTTPS. */
@@ -75,10 +75,5 @@ const envSchema = z.object({
 export type ApiEnv = z.infer<typeof envSchema>;
 
 export function loadApiEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid API configuration: ${problems.join("; ")}`);
-  }
-  return parsed.data;
+  return parseEnv(envSchema, source, "API");
 }

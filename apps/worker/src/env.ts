@@ -1,4 +1,8 @@
 import { createRequire } from "node:module";
+import { databaseEnv } from "@auditlog/db";
+import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
+import { exportStorageEnv } from "@auditlog/exports";
+import { loggingEnv, parseEnv } from "@auditlog/observability";
 import { z } from "zod";
 
 const require = createRequire(import.meta.url);
@@ -9,6 +13,11 @@ const bundledGeoDatabase = (family: 4 | 6) =>
 export const workerRoles = ["ingest", "exports", "notifications"] as const;
 
 const envSchema = z.object({
+  ...databaseEnv,
+  ...redisEnv,
+  ...queueNameEnv("ingest", "exports", "notifications"),
+  ...exportStorageEnv,
+  ...loggingEnv,
   /**
    * Which consumers this process runs (comma-separated). Every role by default; split them to
    * scale each alone, e.g. export-only workers, which then never load the geolocation databases.
@@ -23,17 +32,8 @@ const envSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(workerRoles)).min(1, "name at least one role")),
-  DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/auditlog"),
-  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
-  INGEST_QUEUE: z.string().min(1).default("auditlog-ingest"),
-  /** Queue of background exports (builds, and the scheduled expiry sweep). */
-  EXPORT_QUEUE: z.string().min(1).default("auditlog-exports"),
   /** Export builds one worker process runs at once. */
   EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
-  /** Where export files go; only `local` (a directory shared with the API) for now. */
-  EXPORT_STORAGE: z.enum(["local"]).default("local"),
-  /** Local export storage's directory; empty means `<repo root>/.data/exports`. */
-  EXPORT_STORAGE_DIR: z.string().default(""),
   /** Days a finished export file is kept before the expiry sweep deletes it. */
   EXPORT_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
   /**
@@ -64,9 +64,6 @@ const envSchema = z.object({
   /** Paths to MaxMind-format (.mmdb) city databases; an empty value turns geolocation off. */
   GEOIP_IPV4_DATABASE: z.string().default(bundledGeoDatabase(4)),
   GEOIP_IPV6_DATABASE: z.string().default(bundledGeoDatabase(6)),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  /** Queue of notification deliveries (email, webhook). */
-  NOTIFY_QUEUE: z.string().min(1).default("auditlog-notifications"),
   /** `smtp://user:pass@host:port` or `smtps://…`; empty turns email notifications off. */
   SMTP_URL: z
     .string()
@@ -83,10 +80,5 @@ const envSchema = z.object({
 export type WorkerEnv = z.infer<typeof envSchema>;
 
 export function loadWorkerEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid worker configuration: ${problems.join("; ")}`);
-  }
-  return parsed.data;
+  return parseEnv(envSchema, source, "worker");
 }

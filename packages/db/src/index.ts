@@ -4,6 +4,7 @@ export * from "./dead-letters.ts";
 export * from "./entries.ts";
 export * from "./entry-export-stream.ts";
 export * from "./entry-queries.ts";
+export { databaseEnv } from "./env.ts";
 export * from "./exports.ts";
 export * from "./notifications.ts";
 export * from "./outage.ts";

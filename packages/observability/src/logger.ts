@@ -1,8 +1,10 @@
+import type { logLevels } from "./env.ts";
+
 /**
  * One JSON line per record. Callers pass ids and counts, never payloads or request bodies: they carry full IP
  * addresses, which must not reach logs.
  */
-export type Level = "debug" | "info" | "warn" | "error";
+export type Level = (typeof logLevels)[number];
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;

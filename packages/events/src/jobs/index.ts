@@ -2,3 +2,4 @@ export * from "./export-jobs.ts";
 export * from "./ingest-jobs.ts";
 export * from "./job-catalog.ts";
 export * from "./notification-jobs.ts";
+export * from "./queue-env.ts";
