@@ -5,7 +5,6 @@ import {
   countryCodes,
   emptyQuery,
   isEmptyQuery,
-  normalizeIpPrefix,
   type ParsedQuery,
   type ParseQueryOptions,
   parsedQuerySchema,
@@ -444,21 +443,6 @@ describe("queryKeys", () => {
       if (!info.negatable) expect(negated.ok || negated.error.kind).toBe("negated_created");
     }
     expect(queryKeys.find((k) => k.key === "author")?.aliases).toEqual(["actor"]);
-  });
-});
-
-describe("normalizeIpPrefix", () => {
-  it("writes full IPv6 addresses as RFC 5952 text, like the WHATWG URL parser", () => {
-    const group = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
-    fc.assert(
-      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), (groups) => {
-        const address = groups.map((g) => g.toString(16).padStart(4, "0")).join(":");
-        const expected = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-        expect(normalizeIpPrefix(address)).toBe(expected);
-        expect(normalizeIpPrefix(expected)).toBe(expected);
-      }),
-      { numRuns: 300 },
-    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type Category, categories } from "./envelope.ts";
+import { normalizeIpPrefix } from "./ip/index.ts";
 import { isKnownTypePattern } from "./type-patterns.ts";
 
 /**
@@ -110,6 +111,8 @@ export const queryKeys: readonly QueryKeyInfo[] = [
     ],
   },
 ];
+
+export { normalizeIpPrefix };
 
 const keyByName = new Map<string, QueryKey>(
   queryKeys.flatMap((info) => [info.key, ...info.aliases].map((name) => [name, info.key] as const)),
@@ -414,87 +417,6 @@ function safeQuotedEnd(input: string, open: number): number {
 
 // ---------------------------------------------------------------------------------------------
 // Values
-
-/**
- * Canonical IP prefix, or `undefined` when `value` is not one. Accepted:
- * - a full IPv4 address (`203.0.113.0`), octets in decimal;
- * - 1–3 leading IPv4 octets, with or without a trailing dot; normalised with the dot
- *   (`203.0.113` → `203.0.113.`) so the prefix stops on an octet boundary;
- * - a full IPv6 address, possibly `::`-compressed (`2001:db8::`); normalised to RFC 5952 (lower
- *   case, no leading zeros, the longest run of zero groups compressed);
- * - 1–7 leading IPv6 groups without `::`, with or without a trailing colon; normalised with the
- *   colon (`2001:DB8` → `2001:db8:`).
- */
-export function normalizeIpPrefix(value: string): string | undefined {
-  return value.includes(":") ? normalizeIpv6Prefix(value) : normalizeIpv4Prefix(value);
-}
-
-function normalizeIpv4Prefix(value: string): string | undefined {
-  const partial = value.endsWith(".");
-  const parts = (partial ? value.slice(0, -1) : value).split(".");
-  if (parts.length > 4 || (partial && parts.length === 4)) return undefined;
-  const octets: number[] = [];
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    octets.push(octet);
-  }
-  return octets.length === 4 ? octets.join(".") : `${octets.join(".")}.`;
-}
-
-const hexGroup = /^[0-9A-Fa-f]{1,4}$/;
-
-function parseGroups(text: string): number[] | undefined {
-  if (text === "") return [];
-  const groups: number[] = [];
-  for (const part of text.split(":")) {
-    if (!hexGroup.test(part)) return undefined;
-    groups.push(Number.parseInt(part, 16));
-  }
-  return groups;
-}
-
-function normalizeIpv6Prefix(value: string): string | undefined {
-  const halves = value.split("::");
-  if (halves.length > 2) return undefined;
-  if (halves.length === 2) {
-    const left = parseGroups(halves[0] ?? "");
-    const right = parseGroups(halves[1] ?? "");
-    if (!left || !right || left.length + right.length > 7) return undefined;
-    const zeros = new Array<number>(8 - left.length - right.length).fill(0);
-    return formatIpv6([...left, ...zeros, ...right]);
-  }
-  const partial = value.endsWith(":");
-  const groups = parseGroups(partial ? value.slice(0, -1) : value);
-  if (!groups || groups.length === 0 || groups.length > 8 || (partial && groups.length === 8)) {
-    return undefined;
-  }
-  if (groups.length === 8) return formatIpv6(groups);
-  return `${groups.map((g) => g.toString(16)).join(":")}:`;
-}
-
-/** RFC 5952 text form of eight groups. */
-function formatIpv6(groups: readonly number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
-}
 
 const dayMs = 86_400_000;
 /** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: what `toISOString` writes in 4 digits. */
