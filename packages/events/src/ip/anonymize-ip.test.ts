@@ -133,6 +133,8 @@ describe("toMappedIpv4", () => {
   it("refuses the IPv4-compatible and IPv4-translated forms, and non-addresses", () => {
     expect(toMappedIpv4("::1.2.3.4")).toBeNull();
     expect(toMappedIpv4("::ffff:0:1.2.3.4")).toBeNull();
+    expect(toMappedIpv4("::1:ffff:1.2.3.4")).toBeNull();
+    expect(toMappedIpv4("1::ffff:1.2.3.4")).toBeNull();
     expect(toMappedIpv4("::ffff:1.2.3.04")).toBeNull();
     expect(toMappedIpv4("::ffff:1.2.3.4%")).toBeNull();
   });
