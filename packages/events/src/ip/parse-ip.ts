@@ -110,15 +110,15 @@ function readIpv6Groups(text: string, end: number): number[] | null {
       i++;
     }
     if (i < end && text.charCodeAt(i) === dot) {
-      // A dotted IPv4 tail spells the last 32 bits, so it must end the address.
-      if (written.length > 6) return null;
+      // A dotted IPv4 tail spells the last 32 bits, so it must end the address; whether it
+      // comes after the right number of groups is checked with the count below.
       const tail = readIpv4(text, groupStart, end);
       if (tail < 0) return null;
       written.push(tail >>> 16, tail & 0xffff);
       break;
     }
     const digits = i - groupStart;
-    if (digits === 0 || digits > 4 || written.length === 8) return null;
+    if (digits === 0 || digits > 4) return null;
     written.push(group);
     if (i === end) break;
     if (text.charCodeAt(i) !== colon) return null;
