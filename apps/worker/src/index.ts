@@ -1,6 +1,6 @@
+export { anonymizeIp, toMappedIpv4 } from "@auditlog/events/ip";
 export { exportWorkerNodeOptions } from "./deployment.ts";
 export { loadWorkerEnv } from "./env.ts";
-export { anonymizeIp, toMappedIpv4 } from "./geo/anonymize-ip.ts";
 export { noGeolocation, openGeolocator } from "./geo/geolocate.ts";
 export { buildEntries } from "./ingest/build-entries.ts";
 export * from "./notifications/index.ts";

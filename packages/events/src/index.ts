@@ -6,6 +6,6 @@ export * from "./exports.ts";
 export * from "./histogram.ts";
 export * from "./hub.ts";
 export * from "./ids.ts";
-export * from "./query-language.ts";
+export * from "./query/index.ts";
 export * from "./type-patterns.ts";
 export * from "./validation.ts";

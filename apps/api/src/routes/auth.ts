@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { isIPv6 } from "node:net";
 import { findUserByEmail } from "@auditlog/db";
+import { loginAddressBucket } from "@auditlog/events/ip";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
@@ -40,25 +40,7 @@ const smallBody = bodyLimit({
 function clientAddressBucket(c: Context<AppEnv>): string {
   const address = peerAddress(c);
   if (!address) return "unknown";
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (mapped?.[1]) return mapped[1];
-  if (!isIPv6(address)) return address;
-  const bare = address.split("%")[0] ?? address;
-  const [head = "", tail] = bare.split("::");
-  const headGroups = head ? head.split(":") : [];
-  const tailGroups = tail ? tail.split(":") : [];
-  const groups =
-    tail === undefined
-      ? headGroups
-      : [
-          ...headGroups,
-          ...Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill("0"),
-          ...tailGroups,
-        ];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(":")}::/64`;
+  return loginAddressBucket(address) ?? address;
 }
 
 function failureKey(kind: "email" | "ip", value: string): string {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
+import { toMappedIpv4 } from "@auditlog/events/ip";
 import { Reader, type Response } from "mmdb-lib";
-import { toMappedIpv4 } from "./anonymize-ip.ts";
 
 export interface GeoLocation {
   countryCode: string | null;

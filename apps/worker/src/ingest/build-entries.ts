@@ -8,8 +8,8 @@ import {
   isEventType,
   validateEvent,
 } from "@auditlog/events";
+import { anonymizeIp } from "@auditlog/events/ip";
 import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
-import { anonymizeIp } from "../geo/anonymize-ip.ts";
 import type { Geolocator } from "../geo/geolocate.ts";
 
 export interface BuiltBatch {
