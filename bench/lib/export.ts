@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { createDatabase, type Database } from "@auditlog/db";
+import { createDatabase } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { exportWorkerNodeOptions } from "@auditlog/worker";
 import { Queue } from "bullmq";
@@ -100,7 +100,7 @@ export async function runExports(
   profile = false,
 ): Promise<ExportResult> {
   const db = createDatabase({ url: benchDatabaseUrl, poolSize: 1 });
-  const { pool, prisma } = driversOf(db);
+  const { pool } = driversOf(db);
   const base = `http://127.0.0.1:${port}/v1/orgs`;
   const cases: ExportCaseResult[] = [];
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });

@@ -1,4 +1,4 @@
-import { createDatabase, type Database } from "@auditlog/db";
+import { createDatabase } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import autocannon from "autocannon";
 import { Queue } from "bullmq";

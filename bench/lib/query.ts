@@ -122,7 +122,7 @@ export async function runQueries(
   big: SeededOrg,
 ): Promise<QueryResult> {
   const db = createDatabase({ url: benchDatabaseUrl, poolSize: 2 });
-  const { pool, prisma } = driversOf(db);
+  const { pool } = driversOf(db);
   try {
     const token = await createAdminToken(db, big.slug);
     const { factory, textWord } = rowPool();

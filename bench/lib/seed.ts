@@ -204,7 +204,7 @@ async function ensureOrg(
 /** Seeds (or reuses) the size's datasets, then VACUUM ANALYZEs the partitions that changed. */
 export async function ensureDatasets(size: BenchSize): Promise<Datasets> {
   const db = createDatabase({ url: benchDatabaseUrl, poolSize: 2 });
-  const { pool, prisma } = driversOf(db);
+  const { pool } = driversOf(db);
   try {
     await ensureSeedTables(pool);
     const started = performance.now();

@@ -16,7 +16,7 @@ import { driversOf } from "@auditlog/db/drivers";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
-import { httpRequest, log, readProcessMemory, sleep } from "./util.ts";
+import { httpRequest, readProcessMemory, sleep } from "./util.ts";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const resultsDir = path.join(repoRoot, "bench", "results");

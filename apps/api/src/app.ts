@@ -1,17 +1,17 @@
 import { Hono } from "hono";
+import type { AppEnv } from "./app-env.ts";
+import { auditLogRoutes } from "./audit-log/audit-log-routes.ts";
+import { hubExportRoutes } from "./audit-log/hub-export-routes.ts";
+import { authRoutes } from "./auth/auth-routes.ts";
+import { meRoutes } from "./auth/me-routes.ts";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
-import { requestId } from "./middleware/request-id.ts";
-import { auditLogRoutes } from "./routes/audit-logs.ts";
-import { authRoutes } from "./routes/auth.ts";
-import { eventsRoutes } from "./routes/events.ts";
-import { exportDownloadRoutes, exportRoutes } from "./routes/exports.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { hubExportRoutes } from "./routes/hub-export.ts";
-import { meRoutes } from "./routes/me.ts";
-import { notificationRoutes } from "./routes/notifications.ts";
-import { orgWebhookRoutes } from "./routes/org-webhook.ts";
+import { exportDownloadRoutes, exportRoutes } from "./exports/export-routes.ts";
+import { healthRoutes } from "./health/health-routes.ts";
+import { requestId } from "./http/request-id.ts";
+import { ingestRoutes } from "./ingest/ingest-routes.ts";
+import { notificationRoutes } from "./notifications/notification-routes.ts";
+import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
 import type { Services } from "./services.ts";
-import type { AppEnv } from "./types.ts";
 import { consoleStatic } from "./web/console-static.ts";
 
 export function createApp(services: Services) {
@@ -22,7 +22,7 @@ export function createApp(services: Services) {
       await next();
     })
     .route("/", healthRoutes)
-    .route("/v1/events", eventsRoutes)
+    .route("/v1/events", ingestRoutes)
     .route("/v1/auth", authRoutes)
     .route("/v1/me", meRoutes)
     .route("/v1/notifications", notificationRoutes)

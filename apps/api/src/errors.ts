@@ -2,7 +2,7 @@ import { isServiceOutage } from "@auditlog/db";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv } from "./types.ts";
+import type { AppEnv } from "./app-env.ts";
 
 export const errorCodes = {
   bad_request: 400,
@@ -35,6 +35,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetail[],
+    /** Headers the answer carries (Retry-After and RateLimit-* on a 429, for example). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -48,6 +50,7 @@ export interface ErrorBody {
 }
 
 export function errorResponse(c: Context<AppEnv>, error: ApiError) {
+  for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
   const body: ErrorBody = {
     error: {
       code: error.code,

@@ -4,9 +4,10 @@ import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import type { ApiEnv } from "./env.ts";
 import { createIngestAdmission, type IngestAdmission } from "./ingest/admission.ts";
-import { RealtimeHub } from "./realtime/realtime-hub.ts";
+import { RealtimeHub } from "./notifications/realtime-hub.ts";
 
 export interface Services {
   env: ApiEnv;
@@ -23,6 +24,8 @@ export interface Services {
   /** Where finished export files are read from (shared with the worker). */
   exportStorage: ExportStorage;
   logger: Logger;
+  /** Failed-sign-in counters, per email and per client address. */
+  loginLimiter: LoginLimiter;
   /** Live notifications for SSE streams: one Redis subscriber per process, opened on first use. */
   realtime: RealtimeHub;
   close(): Promise<void>;
@@ -70,6 +73,10 @@ export function createServices(env: ApiEnv): Services {
     ingest: producerFor(ingestQueue, "ingest"),
     exports: producerFor(exportQueue, "exports"),
   };
+  const loginLimiter = createLoginLimiter(redis, {
+    maxFailures: env.LOGIN_MAX_FAILURES,
+    windowSeconds: env.LOGIN_WINDOW_SECONDS,
+  });
   const realtime = new RealtimeHub(redis, logger);
   return {
     env,
@@ -81,6 +88,7 @@ export function createServices(env: ApiEnv): Services {
     exportQueue,
     exportStorage,
     logger,
+    loginLimiter,
     realtime,
     async close() {
       realtime.close();

@@ -10,15 +10,15 @@ import { prepareTestDatabase, testDatabaseUrl, uniqueSlug } from "@auditlog/db/t
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
+import type { AppEnv } from "../src/app-env.ts";
 import { generateApiKey } from "../src/auth/api-keys.ts";
 import { hashPassword } from "../src/auth/passwords.ts";
+import { requireOrgAdmin } from "../src/auth/require-org-admin.ts";
+import { userAuth } from "../src/auth/user-auth.ts";
 import { loadApiEnv } from "../src/env.ts";
 import { handleError } from "../src/errors.ts";
-import { requestId } from "../src/middleware/request-id.ts";
-import { requireOrgAdmin } from "../src/middleware/require-org-admin.ts";
-import { userAuth } from "../src/middleware/user-auth.ts";
+import { requestId } from "../src/http/request-id.ts";
 import { createServices, type Services } from "../src/services.ts";
-import type { AppEnv } from "../src/types.ts";
 
 const password = "correct horse battery staple";
 

@@ -11,7 +11,7 @@ import {
   insertAuditEntries,
 } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
-import { createTestDatabase, testDatabaseUrl } from "@auditlog/db/testing";
+import { createTestDatabase } from "@auditlog/db/testing";
 import {
   type AuditEntryPage,
   type AuditExport,
@@ -25,7 +25,7 @@ import {
 import type { startWorker } from "@auditlog/worker";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportDownloadPath, signExportLink } from "../src/auth/export-links.ts";
+import { exportDownloadPath, signExportLink } from "../src/exports/export-links.ts";
 import {
   createMemberWithToken,
   createOrgWithKey,

@@ -1,4 +1,3 @@
-import { testDatabaseUrl } from "@auditlog/db/testing";
 import { type AuditEntryPage, eventDefinitions, nonHubEventTypes } from "@auditlog/events";
 import { hubExportSchema } from "@auditlog/events/hub-export-schema";
 import type { startWorker } from "@auditlog/worker";

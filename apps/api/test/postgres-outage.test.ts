@@ -2,7 +2,6 @@ import { createApiKeyRecord, createDatabase, createOrganization } from "@auditlo
 import { driversOf } from "@auditlog/db/drivers";
 import { migrateDatabase } from "@auditlog/db/migrate";
 import { startPrivatePostgres } from "@auditlog/db/testing";
-import type { startWorker } from "@auditlog/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/auth/api-keys.ts";
 import { post, sampleEvent, startTestApi, startTestWorker, waitFor } from "./support/test-stack.ts";

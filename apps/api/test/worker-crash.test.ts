@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createTestPool, testDatabaseUrl } from "@auditlog/db/testing";
+import { createTestPool } from "@auditlog/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createOrgWithKey,

@@ -87,8 +87,6 @@ describe.skipIf(!existsSync(chromiumPath))("the web console, end to end", () => 
       path: join(screenshots, `${String(step).padStart(2, "0")}-${name}.png`),
     });
   };
-  const rowCount = () =>
-    page.getByRole("table", { name: /audit log entries/i }).getAttribute("aria-rowcount");
   const waitForRows = async (count: number) => {
     await page.waitForFunction(
       (expected) =>

@@ -1,5 +1,5 @@
 import { text } from "node:stream/consumers";
-import { newId, parseQuery } from "@auditlog/events";
+import { parseQuery } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
 import { driversOf } from "./database.ts";

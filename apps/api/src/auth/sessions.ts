@@ -9,7 +9,10 @@ import {
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Services } from "../services.ts";
-import type { AppEnv } from "../types.ts";
+
+type SessionServices = Pick<Services, "db" | "env">;
+
+import type { AppEnv } from "../app-env.ts";
 
 /** 256 random bits as 43 base64url characters. */
 function randomSecret(): string {
@@ -34,11 +37,11 @@ export const sessionAbsoluteLifetimeMs = 30 * 24 * 3600 * 1000;
 
 const cookieValuePattern = /^[A-Za-z0-9_-]{43}$/;
 
-function ttlMs(services: Services): number {
+function ttlMs(services: SessionServices): number {
   return services.env.SESSION_TTL_HOURS * 3600 * 1000;
 }
 
-function cappedExpiry(services: Services, createdAt: Date, now: Date): Date {
+function cappedExpiry(services: SessionServices, createdAt: Date, now: Date): Date {
   const absolute = createdAt.getTime() + Math.max(sessionAbsoluteLifetimeMs, ttlMs(services));
   return new Date(Math.min(now.getTime() + ttlMs(services), absolute));
 }
@@ -51,7 +54,7 @@ export interface ActiveSession {
 
 /** Opens a session: the cookie value is returned to the caller once; only its SHA-256 is kept. */
 export async function startSession(
-  services: Services,
+  services: SessionServices,
   userId: string,
   now: Date = new Date(),
 ): Promise<{ cookieValue: string; session: ActiveSession }> {
@@ -75,7 +78,7 @@ export async function startSession(
  * per `sessionRefreshIntervalMs`.
  */
 export async function resolveSession(
-  services: Services,
+  services: SessionServices,
   cookieValue: string,
   now: Date = new Date(),
 ): Promise<{ session: ActiveSession; user: PublicUser; refreshed: boolean } | null> {
@@ -100,7 +103,7 @@ export async function resolveSession(
 }
 
 /** Ends the session behind a cookie value, if any. */
-export async function endSession(services: Services, cookieValue: string): Promise<void> {
+export async function endSession(services: SessionServices, cookieValue: string): Promise<void> {
   if (!cookieValuePattern.test(cookieValue)) return;
   await deleteSessionByTokenHash(services.db, sha256(cookieValue));
 }

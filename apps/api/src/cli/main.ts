@@ -10,7 +10,6 @@ import {
   NotFoundError,
   plans,
   roles,
-  upsertOrgWebhook,
   upsertUserMembership,
 } from "@auditlog/db";
 import { hash } from "@node-rs/argon2";
@@ -18,7 +17,7 @@ import { z } from "zod";
 import { generateApiKey } from "../auth/api-keys.ts";
 import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
 import { loadApiEnv } from "../env.ts";
-import { generateWebhookSecret, validateWebhookUrl } from "../webhooks/webhook-config.ts";
+import { setOrgWebhook } from "../notifications/webhook-config.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
@@ -148,16 +147,16 @@ async function main(argv: string[]) {
         const slug = required(values.org, "org");
         const org = await findOrganizationBySlug(db, slug);
         if (!org) throw new NotFoundError(`organization "${slug}" does not exist`);
-        const checked = validateWebhookUrl(required(values.url, "url").trim(), {
-          allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
-        });
-        if (!checked.ok) throw new UsageError(`--url ${checked.message}`);
-        const { webhook, secretIssued } = await upsertOrgWebhook(db, {
-          orgId: org.id,
-          url: checked.url,
-          candidateSecret: generateWebhookSecret(),
-          rotateSecret: values["rotate-secret"],
-        });
+        const result = await setOrgWebhook(
+          { db, env },
+          {
+            orgId: org.id,
+            url: required(values.url, "url"),
+            rotateSecret: values["rotate-secret"],
+          },
+        );
+        if (!result.ok) throw new UsageError(`--url ${result.message}`);
+        const { webhook, secretIssued } = result;
         print(
           {
             org: org.slug,

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
 
 /** The request's JSON body: 415 unless it is declared JSON, 400 unless it parses. */
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {

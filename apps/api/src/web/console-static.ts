@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Context } from "hono";
+import type { AppEnv } from "../app-env.ts";
 import { ApiError, errorResponse } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
 
 /** Paths that belong to the API: never answered with the console. */
 const apiPath = /^\/(v1|api)(\/|$)|^\/(healthz|readyz|metrics)$/;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { AuditEntry } from "@auditlog/events";
+import { type Database, streamEntries, toAuditEntry } from "@auditlog/db";
+import { type AuditEntry, nonHubEventTypes, type ParsedQuery } from "@auditlog/events";
 
 /** One item of the Hub's export (`@auditlog/events/hub-export-schema`). */
 export interface HubExportItem {
@@ -75,4 +76,30 @@ export function toHubExportItem(entry: AuditEntry): HubExportItem {
     if (entry.oauth.name) item.oauth.name = entry.oauth.name;
   }
   return item;
+}
+
+/**
+ * The Hub-compatible export of an organisation's entries matching `query` (newest first, at most
+ * `max`, types the Hub's schema does not list left out), as the text of one JSON array, a keyset
+ * page at a time: memory stays one page whatever the size.
+ */
+export async function* hubExportChunks(
+  db: Database,
+  input: { orgId: string; query: ParsedQuery; max: number },
+): AsyncGenerator<string> {
+  const query = {
+    ...input.query,
+    excludeTypes: [...new Set([...input.query.excludeTypes, ...nonHubEventTypes])],
+  };
+  let first = true;
+  yield "[";
+  for await (const rows of streamEntries(db, { orgId: input.orgId, query, max: input.max })) {
+    let chunk = "";
+    for (const row of rows) {
+      chunk += `${first ? "" : ","}\n${JSON.stringify(toHubExportItem(toAuditEntry(row)))}`;
+      first = false;
+    }
+    yield chunk;
+  }
+  yield "\n]\n";
 }

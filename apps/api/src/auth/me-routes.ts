@@ -7,11 +7,11 @@ import {
 } from "@auditlog/db";
 import { Hono } from "hono";
 import { z } from "zod";
-import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
+import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
-import { userAuth } from "../middleware/user-auth.ts";
-import type { AppEnv } from "../types.ts";
+import { generatePersonalAccessToken } from "./personal-access-tokens.ts";
+import { userAuth } from "./user-auth.ts";
 
 const createTokenSchema = z.object({
   name: z.string().trim().min(1, "is required").max(100),

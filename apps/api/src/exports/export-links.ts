@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { constantTimeEqual } from "./sessions.ts";
+import { constantTimeEqual } from "../auth/sessions.ts";
 
 /**
  * Signed export download links: `/v1/export-downloads/:id?expires=<unix seconds>&signature=…`,

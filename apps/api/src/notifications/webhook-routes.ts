@@ -1,24 +1,17 @@
-import { deleteOrgWebhook, findOrgWebhook, upsertOrgWebhook } from "@auditlog/db";
+import { deleteOrgWebhook, findOrgWebhook } from "@auditlog/db";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import type { AppEnv } from "../app-env.ts";
+import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
+import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
-import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
-import { userAuth } from "../middleware/user-auth.ts";
-import type { AppEnv } from "../types.ts";
-import { generateWebhookSecret, validateWebhookUrl } from "../webhooks/webhook-config.ts";
+import { setOrgWebhook } from "./webhook-config.ts";
 
 const putWebhookSchema = z.strictObject({
   url: z.string({ error: "is required" }),
   rotateSecret: z.boolean().optional(),
-});
-
-const smallBody = bodyLimit({
-  maxSize: 16 * 1024,
-  onError: () => {
-    throw new ApiError("payload_too_large", "request body exceeds 16384 bytes");
-  },
 });
 
 function publicWebhook(webhook: {
@@ -48,25 +41,21 @@ export const orgWebhookRoutes = new Hono<AppEnv>()
     if (!webhook) throw new ApiError("not_found", "this organization has no webhook");
     return c.json(publicWebhook(webhook));
   })
-  .put("/", smallBody, async (c) => {
+  .put("/", limitBody(16 * 1024), async (c) => {
     const input = await readJsonBody(c, putWebhookSchema);
-    const checked = validateWebhookUrl(input.url.trim(), {
-      allowLocal: c.var.services.env.WEBHOOK_ALLOW_LOCAL_URLS,
-    });
-    if (!checked.ok) {
-      throw new ApiError("validation_failed", `invalid request body: url ${checked.message}`, [
-        { path: "url", message: checked.message },
-      ]);
-    }
-    const { webhook, secretIssued } = await upsertOrgWebhook(c.var.services.db, {
+    const result = await setOrgWebhook(c.var.services, {
       orgId: c.var.org.id,
-      url: checked.url,
-      candidateSecret: generateWebhookSecret(),
+      url: input.url,
       rotateSecret: input.rotateSecret === true,
     });
+    if (!result.ok) {
+      throw new ApiError("validation_failed", `invalid request body: url ${result.message}`, [
+        { path: "url", message: result.message },
+      ]);
+    }
     return c.json({
-      ...publicWebhook(webhook),
-      ...(secretIssued ? { secret: webhook.secret } : {}),
+      ...publicWebhook(result.webhook),
+      ...(result.secretIssued ? { secret: result.webhook.secret } : {}),
     });
   })
   .delete("/", async (c) => {

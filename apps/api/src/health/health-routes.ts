@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../types.ts";
+import type { AppEnv } from "../app-env.ts";
 
 async function check(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<"ok" | "down"> {
   let timer: NodeJS.Timeout | undefined;

@@ -6,8 +6,8 @@ import {
   printQuery,
 } from "@auditlog/events";
 import type { Context } from "hono";
+import type { AppEnv } from "../app-env.ts";
 import { ApiError, type ErrorDetail } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
 
 /**
  * Query parameters that mirror the `q` keys. Each is turned into the same grammar and parsed by
@@ -178,16 +178,4 @@ export function mergeQueries(a: ParsedQuery, b: ParsedQuery): ParsedQuery {
   if (from) merged.createdFrom = from;
   if (to) merged.createdTo = to;
   return merged;
-}
-
-export function readLimit(c: Context<AppEnv>, fallback: number, max: number): number {
-  const text = c.req.query("limit");
-  if (text === undefined) return fallback;
-  const limit = Number(text);
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new ApiError("bad_request", "invalid limit", [
-      { path: "limit", message: `must be an integer from 1 to ${max}` },
-    ]);
-  }
-  return limit;
 }

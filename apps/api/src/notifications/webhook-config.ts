@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { BlockList, isIP } from "node:net";
+import { type Database, type OrgWebhookRow, upsertOrgWebhook } from "@auditlog/db";
 
 /** Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes (the HMAC key). */
 export function generateWebhookSecret(): string {
@@ -83,4 +84,28 @@ export function validateWebhookUrl(
     return { ok: false, message: "must not point to a loopback or private address" };
   }
   return { ok: true, url: url.href };
+}
+
+/**
+ * Sets an organisation's webhook (from the API or the CLI): the URL is checked, then stored; the
+ * signing secret is issued when the webhook is new or `rotateSecret` asks for it. A URL that does
+ * not pass answers why, naming nothing else.
+ */
+export async function setOrgWebhook(
+  services: { db: Database; env: { WEBHOOK_ALLOW_LOCAL_URLS: boolean } },
+  input: { orgId: string; url: string; rotateSecret: boolean },
+): Promise<
+  { ok: true; webhook: OrgWebhookRow; secretIssued: boolean } | { ok: false; message: string }
+> {
+  const checked = validateWebhookUrl(input.url.trim(), {
+    allowLocal: services.env.WEBHOOK_ALLOW_LOCAL_URLS,
+  });
+  if (!checked.ok) return checked;
+  const { webhook, secretIssued } = await upsertOrgWebhook(services.db, {
+    orgId: input.orgId,
+    url: checked.url,
+    candidateSecret: generateWebhookSecret(),
+    rotateSecret: input.rotateSecret,
+  });
+  return { ok: true, webhook, secretIssued };
 }

@@ -1,11 +1,13 @@
 import { findActivePersonalAccessTokenByHash, touchPersonalAccessToken } from "@auditlog/db";
 import { createMiddleware } from "hono/factory";
-import { looksLikeApiKey } from "../auth/api-keys.ts";
+import type { AppEnv } from "../app-env.ts";
+import { ApiError } from "../errors.ts";
+import { looksLikeApiKey } from "./api-keys.ts";
 import {
   hashPersonalAccessToken,
   looksLikePersonalAccessToken,
   personalAccessTokenPrefix,
-} from "../auth/personal-access-tokens.ts";
+} from "./personal-access-tokens.ts";
 import {
   clearSessionCookie,
   constantTimeEqual,
@@ -13,9 +15,7 @@ import {
   resolveSession,
   sessionRefreshIntervalMs,
   setSessionCookie,
-} from "../auth/sessions.ts";
-import { ApiError } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
+} from "./sessions.ts";
 
 export const csrfHeaderName = "X-CSRF-Token";
 const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);

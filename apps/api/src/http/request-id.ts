@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../types.ts";
+import type { AppEnv } from "../app-env.ts";
 
 const acceptable = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -1,8 +1,8 @@
 import { findOrgByApiKeyHash } from "@auditlog/db";
 import { createMiddleware } from "hono/factory";
-import { hashApiKey, looksLikeApiKey } from "../auth/api-keys.ts";
+import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
+import { hashApiKey, looksLikeApiKey } from "./api-keys.ts";
 
 interface CachedKey {
   org: AppEnv["Variables"]["ingestOrg"] | null;

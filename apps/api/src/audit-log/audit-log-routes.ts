@@ -1,11 +1,12 @@
 import { decodeCursor, getEntry, histogramEntries, listEntries } from "@auditlog/db";
 import { type AuditEntryPage, type AuditHistogram, histogramIntervals } from "@auditlog/events";
 import { Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
-import { requireOrgAdmin } from "../middleware/require-org-admin.ts";
-import { userAuth } from "../middleware/user-auth.ts";
-import type { AppEnv } from "../types.ts";
-import { readEntryQuery, readLimit } from "./entry-query-input.ts";
+import { readLimit } from "../http/query-params.ts";
+import { readEntryQuery } from "./entry-query-input.ts";
 
 export const maxPageSize = 200;
 

@@ -1,7 +1,7 @@
 import { findOrgMembership, planHasAuditLogs, planLacksAuditLogs } from "@auditlog/db";
 import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
-import type { AppEnv } from "../types.ts";
 
 /**
  * For routes with an organisation slug parameter (`:org` unless told otherwise), after

@@ -1,0 +1,50 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env.ts";
+import { ApiError } from "../errors.ts";
+import { limitBody } from "../http/body-limit.ts";
+import { peerAddress } from "../http/client-address.ts";
+import { readJsonBody } from "../http/json-body.ts";
+import { rateLimitHeaders } from "./login-limiter.ts";
+import { maxPasswordLength } from "./passwords.ts";
+import { clearSessionCookie, endSession, readSessionCookie, setSessionCookie } from "./sessions.ts";
+import { signIn } from "./sign-in.ts";
+import { userAuth } from "./user-auth.ts";
+
+const loginSchema = z.object({
+  email: z.email("must be an email address").max(320),
+  password: z.string().min(1, "is required").max(maxPasswordLength),
+});
+
+export const authRoutes = new Hono<AppEnv>()
+  /** Email + password → session cookie and the CSRF token unsafe requests must echo. */
+  .post("/login", limitBody(16 * 1024), async (c) => {
+    c.header("Cache-Control", "no-store");
+    const input = await readJsonBody(c, loginSchema);
+    const signedIn = await signIn(c.var.services, {
+      email: input.email,
+      password: input.password,
+      clientAddress: peerAddress(c),
+      previousCookie: readSessionCookie(c),
+      requestId: c.var.requestId,
+    });
+    for (const [name, value] of Object.entries(rateLimitHeaders(signedIn.limit))) {
+      c.header(name, value);
+    }
+    setSessionCookie(c, signedIn.cookieValue, signedIn.session.expiresAt, signedIn.signedInAt);
+    return c.json({ user: signedIn.user, csrfToken: signedIn.session.csrfToken });
+  })
+  /** Ends the cookie session (CSRF-protected like every unsafe cookie request). */
+  .post("/logout", userAuth, async (c) => {
+    const session = c.var.session;
+    if (!session) {
+      throw new ApiError(
+        "bad_request",
+        "logout ends a browser session; revoke a token with DELETE /v1/me/tokens/:id",
+      );
+    }
+    const cookieValue = readSessionCookie(c);
+    if (cookieValue) await endSession(c.var.services, cookieValue);
+    clearSessionCookie(c);
+    return c.json({ signedOut: true });
+  });

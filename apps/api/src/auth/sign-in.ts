@@ -1,0 +1,67 @@
+import { findUserByEmail, type PublicUser } from "@auditlog/db";
+import { ApiError } from "../errors.ts";
+import type { Services } from "../services.ts";
+import { type LoginLimitState, rateLimitHeaders } from "./login-limiter.ts";
+import { verifyPassword } from "./passwords.ts";
+import { type ActiveSession, endSession, startSession } from "./sessions.ts";
+
+/**
+ * Email and password to a new session. The attempt is counted (and refused past the limit, 429
+ * with RateLimit headers) before the password is checked; a wrong email and a wrong password
+ * answer alike and take the same time. Signing in again replaces the browser's earlier session.
+ */
+export async function signIn(
+  services: Pick<Services, "db" | "env" | "loginLimiter" | "logger">,
+  input: {
+    email: string;
+    password: string;
+    clientAddress: string | undefined;
+    /** The session cookie this browser sent, if any. */
+    previousCookie: string | undefined;
+    requestId: string;
+  },
+): Promise<{
+  user: PublicUser;
+  cookieValue: string;
+  session: ActiveSession;
+  limit: LoginLimitState;
+  signedInAt: Date;
+}> {
+  const email = input.email.trim().toLowerCase();
+  let attempt: Awaited<ReturnType<Services["loginLimiter"]["count"]>>;
+  try {
+    attempt = await services.loginLimiter.count(email, input.clientAddress);
+  } catch {
+    // Fail closed: without the limiter, passwords could be guessed at full speed.
+    throw new ApiError(
+      "service_unavailable",
+      "sign-in is temporarily unavailable; try again shortly",
+    );
+  }
+  const { state } = attempt;
+  if (state.retryAfterSeconds !== null) {
+    services.logger.warn("login rate limited", { requestId: input.requestId });
+    throw new ApiError(
+      "rate_limited",
+      `too many failed sign-in attempts; try again in ${state.retryAfterSeconds} seconds`,
+      undefined,
+      rateLimitHeaders(state),
+    );
+  }
+  const user = await findUserByEmail(services.db, email);
+  const valid = await verifyPassword(user?.passwordHash, input.password);
+  if (!user || !valid) {
+    throw new ApiError(
+      "unauthorized",
+      "invalid email or password",
+      undefined,
+      rateLimitHeaders(state),
+    );
+  }
+  const limit = await attempt.succeeded();
+  if (input.previousCookie) await endSession(services, input.previousCookie);
+  const signedInAt = new Date();
+  const { cookieValue, session } = await startSession(services, user.id, signedInAt);
+  const publicUser = { id: user.id, email: user.email, name: user.name };
+  return { user: publicUser, cookieValue, session, limit, signedInAt };
+}

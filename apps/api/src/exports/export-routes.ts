@@ -1,0 +1,98 @@
+import { Readable } from "node:stream";
+import { listExports, toAuditExport } from "@auditlog/db";
+import { type AuditExportList, createExportRequestSchema } from "@auditlog/events";
+import { type Context, Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { readExportQuery } from "../audit-log/entry-query-input.ts";
+import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
+import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { userAuth } from "../auth/user-auth.ts";
+import { limitBody } from "../http/body-limit.ts";
+import { readJsonBody } from "../http/json-body.ts";
+import { readLimit } from "../http/query-params.ts";
+import {
+  createExportLink,
+  type ExportDownload,
+  findOrgExport,
+  openExportDownload,
+  requestExport,
+  resolveSignedLink,
+} from "./export-service.ts";
+
+/** The finished gzip file, streamed. */
+function sendFile(c: Context<AppEnv>, download: ExportDownload, exportId: string) {
+  download.file.on("error", (error) => {
+    c.var.services.logger.error("export download failed", {
+      requestId: c.var.requestId,
+      exportId,
+      error: error.message,
+    });
+  });
+  c.header("Content-Type", "application/gzip");
+  c.header("Content-Disposition", `attachment; filename="${download.fileName}"`);
+  if (download.size !== null) c.header("Content-Length", String(download.size));
+  c.header("Cache-Control", "no-store");
+  return c.body(Readable.toWeb(download.file) as unknown as ReadableStream<Uint8Array>, 200);
+}
+
+/** `/v1/orgs/:org/exports`: background exports of one organisation's log, for its admins. */
+export const exportRoutes = new Hono<AppEnv>()
+  .use(userAuth, requireOrgAdmin())
+  .post("/", limitBody(64 * 1024), async (c) => {
+    const request = await readJsonBody(c, createExportRequestSchema);
+    const record = await requestExport(c.var.services, {
+      org: c.var.org,
+      requester: requestActor(c),
+      client: requestClient(c),
+      format: request.format,
+      filter: readExportQuery(request),
+    });
+    return c.json(toAuditExport(record), 202);
+  })
+  .get("/", async (c) => {
+    const limit = readLimit(c, 50, 200);
+    const records = await listExports(c.var.services.db, c.var.org.id, { limit });
+    const now = new Date();
+    const body: AuditExportList = { exports: records.map((r) => toAuditExport(r, now)) };
+    return c.json(body);
+  })
+  .get("/:id", async (c) =>
+    c.json(toAuditExport(await findOrgExport(c.var.services, c.var.org.id, c.req.param("id")))),
+  )
+  .get("/:id/download", async (c) => {
+    const record = await findOrgExport(c.var.services, c.var.org.id, c.req.param("id"));
+    const download = await openExportDownload(c.var.services, {
+      record,
+      org: c.var.org,
+      actor: requestActor(c),
+      client: requestClient(c),
+    });
+    return sendFile(c, download, record.id);
+  })
+  .post("/:id/link", async (c) => {
+    const record = await findOrgExport(c.var.services, c.var.org.id, c.req.param("id"));
+    return c.json(createExportLink(c.var.services, record, c.req.url));
+  });
+
+/**
+ * `/v1/export-downloads/:id?expires=…&signature=…`: a signed link (POST …/exports/:id/link)
+ * downloads without a session. The download is recorded for the export's requester, noting the
+ * link.
+ */
+export const exportDownloadRoutes = new Hono<AppEnv>().get("/:id", async (c) => {
+  c.header("Cache-Control", "no-store");
+  c.header("Referrer-Policy", "no-referrer");
+  const { record, org } = await resolveSignedLink(c.var.services, {
+    exportId: c.req.param("id"),
+    expires: c.req.query("expires") ?? "",
+    signature: c.req.query("signature") ?? "",
+  });
+  const download = await openExportDownload(c.var.services, {
+    record,
+    org,
+    actor: { type: "user", id: record.requestedBy, name: record.requestedByName },
+    client: requestClient(c),
+    via: "signed link",
+  });
+  return sendFile(c, download, record.id);
+});

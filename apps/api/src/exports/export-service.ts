@@ -1,0 +1,232 @@
+import type { Readable } from "node:stream";
+import {
+  createExport,
+  deleteExport,
+  type ExportRecord,
+  effectiveExportStatus,
+  findOrganizationBySlug,
+  getExport,
+  getExportById,
+  markExportFailed,
+  planHasAuditLogs,
+} from "@auditlog/db";
+import type { ExportFormat, ExportLink } from "@auditlog/events";
+import { exportDownloadName } from "@auditlog/exports";
+import type { EntryQueryInput } from "../audit-log/entry-query-input.ts";
+import { type ApiActor, type ApiClient, recordApiAction } from "../audit-log/record-api-action.ts";
+import { ApiError } from "../errors.ts";
+import { addWithinDeadline } from "../queues/add-within-deadline.ts";
+import type { Services } from "../services.ts";
+import { checkExportLink, exportDownloadPath, exportLinkSecret } from "./export-links.ts";
+
+type ExportServices = Pick<Services, "db" | "jobs" | "redis" | "env" | "logger" | "exportStorage">;
+
+interface OrgRef {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+/**
+ * Requests a background export: the row, the `org.audit_log.export` entry, then the build job.
+ * An export that cannot be recorded is not made (the row is removed again); one that cannot be
+ * queued is marked failed. Either way the caller gets a 503 and may retry.
+ */
+export async function requestExport(
+  services: ExportServices,
+  input: {
+    org: OrgRef;
+    requester: ApiActor;
+    client: ApiClient;
+    format: ExportFormat;
+    filter: Pick<EntryQueryInput, "printed" | "includeHidden">;
+  },
+): Promise<ExportRecord> {
+  const { org, format, filter } = input;
+  const record = await createExport(services.db, {
+    orgId: org.id,
+    requestedBy: { id: input.requester.id, name: input.requester.name },
+    format,
+    query: filter.printed,
+    includeHidden: filter.includeHidden,
+  });
+  try {
+    await recordApiAction(services, {
+      orgId: org.id,
+      actor: input.requester,
+      client: input.client,
+      event: {
+        type: "org.audit_log.export",
+        target: { type: "organization", id: org.slug, name: org.name },
+        data: {
+          exportId: record.id,
+          format,
+          ...(filter.printed ? { query: filter.printed } : {}),
+          ...(filter.includeHidden ? { includeHidden: true } : {}),
+        },
+      },
+    });
+  } catch {
+    // Not recorded, not exported: nothing was queued, so the request leaves no trace.
+    await deleteExport(services.db, record.id).catch(() => {});
+    throw new ApiError("service_unavailable", "the export could not be queued; retry later");
+  }
+  try {
+    await addWithinDeadline(services.redis, services.env.REDIS_COMMAND_TIMEOUT_MS, () =>
+      services.jobs.exports.add("export.build", { exportId: record.id }, { jobId: record.id }),
+    );
+  } catch {
+    await markExportFailed(services.db, {
+      id: record.id,
+      error: "The export could not be queued. Request it again.",
+    }).catch(() => {});
+    throw new ApiError("service_unavailable", "the export could not be queued; retry later");
+  }
+  return record;
+}
+
+/** One of the organisation's exports; another organisation's id is simply not found (404). */
+export async function findOrgExport(
+  services: Pick<Services, "db">,
+  orgId: string,
+  id: string,
+): Promise<ExportRecord> {
+  const record = await getExport(services.db, orgId, id);
+  if (!record) throw new ApiError("not_found", "export not found");
+  return record;
+}
+
+/** 409 while the file is not there yet (or never will be), 410 once it has expired. */
+export function assertDownloadable(record: ExportRecord, now = new Date()): string {
+  const status = effectiveExportStatus(record, now);
+  if (status === "expired") {
+    throw new ApiError(
+      "gone",
+      `export ${record.id} has expired and its file was deleted; request a new export`,
+    );
+  }
+  if (status === "failed") {
+    throw new ApiError(
+      "conflict",
+      `export ${record.id} failed and has no file: ${record.error ?? "unknown error"}`,
+    );
+  }
+  if (status !== "ready" || !record.storageKey) {
+    throw new ApiError(
+      "conflict",
+      `export ${record.id} is ${status}; download it once it is ready`,
+    );
+  }
+  return record.storageKey;
+}
+
+export interface ExportDownload {
+  file: Readable;
+  fileName: string;
+  size: number | null;
+}
+
+/**
+ * Opens a finished export's file for download. The download is recorded in the organisation's
+ * log before the first byte: a download that cannot be recorded is not served.
+ */
+export async function openExportDownload(
+  services: ExportServices,
+  input: {
+    record: ExportRecord;
+    org: OrgRef;
+    actor: ApiActor;
+    client: ApiClient;
+    /** How the file was reached, when not by a signed-in admin (a signed link). */
+    via?: string;
+  },
+): Promise<ExportDownload> {
+  const { record, org } = input;
+  const file = await services.exportStorage.openRead(assertDownloadable(record));
+  if (!file) {
+    throw new ApiError(
+      "gone",
+      `the file of export ${record.id} is no longer available; request a new export`,
+    );
+  }
+  try {
+    await recordApiAction(services, {
+      orgId: org.id,
+      actor: input.actor,
+      client: input.client,
+      event: {
+        type: "org.audit_log.download",
+        target: { type: "organization", id: org.slug, name: org.name },
+        data: {
+          exportId: record.id,
+          format: record.format,
+          ...(input.via ? { via: input.via } : {}),
+        },
+      },
+    });
+  } catch {
+    file.destroy();
+    throw new ApiError("service_unavailable", "the download could not be recorded; retry later");
+  }
+  return {
+    file,
+    fileName: exportDownloadName(record.orgSlug, record),
+    size: record.fileSize,
+  };
+}
+
+/**
+ * A signed link to a ready export's file, valid EXPORT_LINK_TTL_SECONDS (never past the file's
+ * own expiry), resolved against `baseUrl`.
+ */
+export function createExportLink(
+  services: Pick<Services, "env">,
+  record: ExportRecord,
+  baseUrl: string,
+): ExportLink {
+  assertDownloadable(record);
+  const { env } = services;
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const fileExpires = Math.floor((record.expiresAt?.getTime() ?? 0) / 1000);
+  const expires = Math.min(nowSeconds + env.EXPORT_LINK_TTL_SECONDS, fileExpires);
+  const path = exportDownloadPath(
+    { exportId: record.id, orgId: record.orgId, expires },
+    exportLinkSecret(env.EXPORT_LINK_SECRET),
+  );
+  return {
+    url: new URL(path, baseUrl).toString(),
+    expiresAt: new Date(expires * 1000).toISOString(),
+  };
+}
+
+/**
+ * The export and organisation a signed link names, once its signature and expiry check out.
+ * An unknown export answers like a forged link: a link proves nothing about what exists.
+ */
+export async function resolveSignedLink(
+  services: Pick<Services, "db" | "env">,
+  link: { exportId: string; expires: string; signature: string },
+): Promise<{ record: ExportRecord; org: OrgRef }> {
+  const invalid = () =>
+    new ApiError(
+      "forbidden",
+      "invalid download link: the signature does not match; request a new link",
+    );
+  const record = /^exp_[0-9a-f]{24}$/.test(link.exportId)
+    ? await getExportById(services.db, link.exportId)
+    : null;
+  if (!record) throw invalid();
+  const check = checkExportLink(
+    { ...link, orgId: record.orgId },
+    exportLinkSecret(services.env.EXPORT_LINK_SECRET),
+  );
+  if (check === "invalid") throw invalid();
+  if (check === "expired") {
+    throw new ApiError("forbidden", "this download link has expired; request a new link");
+  }
+  const org = await findOrganizationBySlug(services.db, record.orgSlug);
+  if (!org || !planHasAuditLogs(org.plan)) {
+    throw new ApiError("forbidden", "this organization's plan has no audit logs");
+  }
+  return { record, org: { id: org.id, slug: org.slug, name: org.name } };
+}

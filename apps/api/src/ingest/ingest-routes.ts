@@ -1,0 +1,49 @@
+import { planHasAuditLogs, planLacksAuditLogs } from "@auditlog/db";
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../app-env.ts";
+import { apiKeyAuth } from "../auth/api-key-auth.ts";
+import { ApiError } from "../errors.ts";
+import { readJson } from "../http/json-body.ts";
+import { acceptEvents } from "./ingest-service.ts";
+
+/**
+ * 413 for a body over MAX_BODY_BYTES. A declared length is judged from the header alone, which
+ * leaves the body to @hono/node-server's direct read from the socket: Hono's `bodyLimit` first
+ * touches `c.req.raw.body`, and that builds a whole web Request with a ReadableStream over the
+ * socket for every request, about a third of the API's time per batch. A body without a length
+ * (chunked) is counted by `bodyLimit` as it arrives.
+ */
+const limitBodySize: MiddlewareHandler<AppEnv> = (c, next) => {
+  const maxSize = c.var.services.env.MAX_BODY_BYTES;
+  const tooLarge = () => {
+    throw new ApiError("payload_too_large", `request body exceeds ${maxSize} bytes`);
+  };
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && /^\d+$/.test(declared) && !c.req.header("transfer-encoding")) {
+    return Number(declared) > maxSize ? tooLarge() : next();
+  }
+  return bodyLimit({ maxSize, onError: tooLarge })(c, next);
+};
+
+/** `POST /v1/events`: one event or a batch, from a platform service holding an API key. */
+export const ingestRoutes = new Hono<AppEnv>().post("/", limitBodySize, apiKeyAuth, async (c) => {
+  const org = c.var.ingestOrg;
+  if (!planHasAuditLogs(org.plan)) {
+    throw new ApiError("forbidden", planLacksAuditLogs(org));
+  }
+  // Before the body is read: a request held here costs no CPU.
+  if (!(await c.var.services.ingestAdmission.admit())) {
+    c.header("Retry-After", "1");
+    throw new ApiError(
+      "rate_limited",
+      "the ingest queue is full; nothing was accepted, retry after the Retry-After delay",
+    );
+  }
+  const ids = await acceptEvents(c.var.services, {
+    orgId: org.id,
+    body: await readJson(c),
+    requestId: c.var.requestId,
+  });
+  return c.json({ accepted: ids.length, ids }, 202);
+});
