@@ -6,7 +6,7 @@ import type { WorkerEnv } from "./env.ts";
 import { startExportConsumer } from "./exports/export-consumer.ts";
 import type { OnExportFinished } from "./exports/export-finished.ts";
 import { openGeolocator } from "./geo/geolocate.ts";
-import { startIngestConsumer } from "./ingest/ingest-worker.ts";
+import { startIngestConsumer } from "./ingest/ingest-consumer.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */

@@ -5,7 +5,10 @@ export {
   type ExportNotifierDeps,
 } from "./export-notifier.ts";
 export type { FinishedExport } from "./messages.ts";
-export { type NotificationWorkerDeps, startNotificationConsumer } from "./notification-worker.ts";
+export {
+  type NotificationConsumerDeps,
+  startNotificationConsumer,
+} from "./notification-consumer.ts";
 export {
   type NotificationConsumers,
   startNotificationConsumers,

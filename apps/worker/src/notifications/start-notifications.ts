@@ -5,7 +5,7 @@ import type { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import type { WorkerEnv } from "../env.ts";
 import { createExportNotifier } from "./export-notifier.ts";
-import { startNotificationConsumer } from "./notification-worker.ts";
+import { startNotificationConsumer } from "./notification-consumer.ts";
 
 export type NotificationEnv = Pick<
   WorkerEnv,

@@ -8,7 +8,7 @@ import { startConsumer } from "../queues/start-consumer.ts";
 import { buildEntries, withoutFullIp } from "./build-entries.ts";
 import { createInsertBatcher, type EntryInserter } from "./insert-batcher.ts";
 
-export interface IngestWorkerDeps {
+export interface IngestConsumerDeps {
   connection: Redis;
   queueName: string;
   db: Database;
@@ -19,7 +19,7 @@ export interface IngestWorkerDeps {
 }
 
 /** The consumer of the ingest queue: validated, anonymised, described and stored events. */
-export function startIngestConsumer(deps: IngestWorkerDeps) {
+export function startIngestConsumer(deps: IngestConsumerDeps) {
   const inserter = createInsertBatcher(deps.db);
   return startConsumer({
     queue: "ingest",
@@ -53,7 +53,7 @@ export function startIngestConsumer(deps: IngestWorkerDeps) {
 async function storeIngestBatch(
   payload: IngestBatchJob,
   job: Job,
-  deps: IngestWorkerDeps & { inserter: EntryInserter },
+  deps: IngestConsumerDeps & { inserter: EntryInserter },
 ) {
   const batch = buildEntries(payload, deps.geolocator, `job:${deps.queueName}:${job.id}`);
   // Both inserts are idempotent, so a retry after a crash between them is harmless.

@@ -7,7 +7,7 @@ import type { Transporter } from "nodemailer";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { deliverWebhook } from "./deliver-webhook.ts";
 
-export interface NotificationWorkerDeps {
+export interface NotificationConsumerDeps {
   connection: Redis;
   queueName: string;
   db: Database;
@@ -20,7 +20,7 @@ export interface NotificationWorkerDeps {
 }
 
 /** Consumes `notify.email` and `notify.webhook` jobs (their retry policy is the job catalog's). */
-export function startNotificationConsumer(deps: NotificationWorkerDeps) {
+export function startNotificationConsumer(deps: NotificationConsumerDeps) {
   return startConsumer({
     queue: "notifications",
     queueName: deps.queueName,
@@ -36,7 +36,7 @@ export function startNotificationConsumer(deps: NotificationWorkerDeps) {
 
 async function sendEmail(
   { notificationId, to, subject, text }: NotifyEmailJob,
-  deps: NotificationWorkerDeps,
+  deps: NotificationConsumerDeps,
 ) {
   if (!deps.mailer) throw new UnrecoverableError("SMTP is not configured (SMTP_URL)");
   try {
@@ -64,7 +64,7 @@ async function sendEmail(
 async function deliverWebhookJob(
   delivery: NotifyWebhookJob,
   job: Job,
-  deps: NotificationWorkerDeps,
+  deps: NotificationConsumerDeps,
 ) {
   const webhook = await findOrgWebhook(deps.db, delivery.orgId);
   if (!webhook || webhook.disabledAt) {
