@@ -86,14 +86,16 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
 
     // mixed-100 … mixed-299, stored and new ones interleaved; the repeated ones carry other data,
     // which must not replace what is stored.
-    const second = Array.from({ length: 200 }, (_, i) => {
-      const index = i % 2 === 0 ? 100 + i / 2 : 200 + (i - 1) / 2;
-      return sampleEvent(index, {
+    const secondIndexes = Array.from({ length: 200 }, (_, i) =>
+      i % 2 === 0 ? 100 + i / 2 : 200 + (i - 1) / 2,
+    );
+    expect(new Set(secondIndexes).size).toBe(200);
+    const second = secondIndexes.map((index) =>
+      sampleEvent(index, {
         id: `mixed-${index}`,
         data: { repo: { type: "model", name: `acme/changed-${index}` } },
-      });
-    });
-    expect(new Set(second.map((e) => e.id)).size).toBe(200);
+      }),
+    );
     expect((await post(stack.app, apiKey, { events: second })).status).toBe(202);
     await waitForQueueDrained(stack.services.ingestQueue);
 
