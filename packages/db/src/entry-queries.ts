@@ -237,6 +237,11 @@ export function decodeCursor(text: string): EntryCursor | null {
   }
 }
 
+interface RowPage {
+  rows: EntryRow[];
+  nextCursor: EntryCursor | null;
+}
+
 interface PageInput {
   orgId: string;
   query: ParsedQuery;
@@ -260,10 +265,7 @@ const defaultTextSearchWindow = 20_000;
  * that walk; only when they hold less than a page is the query left to the planner, whose scan
  * is then the right one for a rare term.
  */
-async function fetchEntryRows(
-  db: pg.Pool,
-  input: PageInput,
-): Promise<{ rows: EntryRow[]; nextCursor: EntryCursor | null }> {
+async function fetchEntryRows(db: pg.Pool | pg.PoolClient, input: PageInput): Promise<RowPage> {
   const { where, indexedWhere, textWhere, params } = buildEntryFilter(
     input.orgId,
     input.query,
@@ -325,7 +327,14 @@ export async function getEntry(db: pg.Pool, orgId: string, id: string): Promise<
 
 /**
  * Every matching entry, newest first, in keyset pages of `batchSize`: memory stays bounded by one
- * page whatever the total, and each page is a short query (no long-lived transaction).
+ * page whatever the total, and by default each page is a short query of its own.
+ *
+ * The pages are separate queries, so an entry committed while the stream runs can appear in it:
+ * a back-dated one sorts among the pages still to come. With `snapshot`, the pages are read on
+ * one connection in one `REPEATABLE READ, READ ONLY` transaction, so every page sees the first
+ * one's snapshot (what an export file must hold); the connection is given back when the stream
+ * ends, fails or is stopped early (`return()`, as `for await … break` does), so a consumer must
+ * not leave the stream suspended.
  */
 export async function* streamEntries(
   db: pg.Pool,
@@ -335,28 +344,48 @@ export async function* streamEntries(
     max: number;
     batchSize?: number;
     options?: EntryQueryOptions;
+    /** Read every page from the snapshot of the first (see above). */
+    snapshot?: boolean;
   },
 ): AsyncGenerator<EntryRow[]> {
   const batchSize = input.batchSize ?? 1000;
+  let remaining = input.max;
+  if (remaining <= 0) return;
+  const client = input.snapshot ? await db.connect() : null;
   const fetchPage = (cursor: EntryCursor | null, remaining: number) =>
-    fetchEntryRows(db, {
+    fetchEntryRows(client ?? db, {
       orgId: input.orgId,
       query: input.query,
       limit: Math.min(batchSize, remaining),
       cursor,
       options: input.options,
     });
-  let remaining = input.max;
-  let pending = remaining > 0 ? fetchPage(null, remaining) : null;
-  while (pending) {
-    const page = await pending;
-    remaining -= page.rows.length;
-    // Ask for the next page before the caller serialises this one, so PostgreSQL and Node work
-    // at the same time; at most two pages are ever held.
-    pending = page.nextCursor && remaining > 0 ? fetchPage(page.nextCursor, remaining) : null;
-    // A consumer that stops early leaves the prefetch unawaited: it must not become unhandled.
-    pending?.catch(() => {});
-    if (page.rows.length > 0) yield page.rows;
+  let pending: Promise<RowPage> | null = null;
+  try {
+    await client?.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    pending = fetchPage(null, remaining);
+    while (pending) {
+      const page: RowPage = await pending;
+      remaining -= page.rows.length;
+      // Ask for the next page before the caller serialises this one, so PostgreSQL and Node work
+      // at the same time; at most two pages are ever held.
+      pending = page.nextCursor && remaining > 0 ? fetchPage(page.nextCursor, remaining) : null;
+      // A consumer that stops early leaves the prefetch unawaited: it must not become unhandled.
+      pending?.catch(() => {});
+      if (page.rows.length > 0) yield page.rows;
+    }
+  } finally {
+    if (client) {
+      // The prefetched page of a consumer that stopped early still runs on this connection.
+      await pending?.catch(() => {});
+      try {
+        await client.query("ROLLBACK");
+        client.release();
+      } catch (error) {
+        // The connection itself failed: close it instead of giving it back.
+        client.release(error as Error);
+      }
+    }
   }
 }
 

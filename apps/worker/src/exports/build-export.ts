@@ -260,6 +260,8 @@ async function writeCsv(
       ...source,
       max: Number.MAX_SAFE_INTEGER,
       batchSize: deps.batchSize ?? defaultExportBatchSize,
+      // One snapshot for the whole file, as the JSON formats' single COPY reads.
+      snapshot: true,
     })) {
       if (deps.shutdown.aborted) throw new ShutdownError("worker stopping");
       let text = "";
