@@ -12,6 +12,8 @@ export default defineConfig({
           include: ["src/**/*.test.{ts,tsx}"],
           setupFiles: ["./test/setup.ts"],
           testTimeout: 30_000,
+          // A test that asserts nothing fails instead of passing.
+          expect: { requireAssertions: true },
         },
       },
       {
@@ -22,6 +24,8 @@ export default defineConfig({
           include: ["e2e/**/*.e2e.test.ts"],
           testTimeout: 240_000,
           hookTimeout: 240_000,
+          // A test that asserts nothing fails instead of passing.
+          expect: { requireAssertions: true },
         },
       },
     ],

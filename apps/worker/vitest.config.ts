@@ -5,5 +5,7 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A test that asserts nothing fails instead of passing.
+    expect: { requireAssertions: true },
   },
 });

@@ -96,7 +96,12 @@ describe("GET /v1/orgs/:org/audit-logs", () => {
     ]);
     const otherRow = entryRow(other.id, { occurredAt: at(2), description: "other org secret" });
     otherEntryId = otherRow.id;
-    await insertRows([otherRow]);
+    // Between e4 and e5: a cursor after it points into the middle of this organisation's log.
+    const otherNewer = entryRow(other.id, {
+      occurredAt: new Date(at(4).getTime() + 30_000),
+      description: "other org secret",
+    });
+    await insertRows([otherRow, otherNewer]);
   });
   afterAll(() => stack.services.close());
 
@@ -225,12 +230,21 @@ describe("GET /v1/orgs/:org/audit-logs", () => {
   });
 
   it("never shows another organisation's entries, by any endpoint, parameter or cursor", async () => {
-    // The other organisation's admin holds a cursor into its own log…
+    // The other organisation's admin holds a cursor into its own log, with an entry after it…
     const theirs = await list("?limit=1", otherAdmin, other.slug);
     expect(theirs.body.entries.map((e) => e.description)).toEqual(["other org secret"]);
-    // …which, used on this organisation, still reads only this organisation's entries.
-    const page = await list(`?limit=200&cursor=${theirs.body.nextCursor ?? ""}`);
-    expect(page.body.entries.every((e) => e.description !== "other org secret")).toBe(true);
+    const theirCursor = theirs.body.nextCursor;
+    expect(theirCursor).toEqual(expect.any(String));
+    const theirNext = await list(`?limit=200&cursor=${theirCursor}`, otherAdmin, other.slug);
+    expect(theirNext.body.entries.map((e) => e.id)).toEqual([otherEntryId]);
+    // …which, used on this organisation, reads this organisation's entries past that position
+    // (e5 is newer, e6 hidden) and nothing of the other organisation's.
+    const page = await list(`?limit=200&cursor=${theirCursor}`);
+    expect(page.status).toBe(200);
+    expect(page.body.entries.map((e) => e.id)).toEqual(["e4", "e3", "e2", "e1"]);
+    expect(JSON.stringify(page.body)).not.toContain("other org secret");
+    const hidden = await list(`?limit=200&includeHidden=true&cursor=${theirCursor}`);
+    expect(hidden.body.entries.map((e) => e.id)).toEqual(["e4", "e3", "e2", "e1"]);
 
     for (const path of [
       `/v1/orgs/${other.slug}/audit-logs`,

@@ -1,7 +1,14 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPrivateRedis } from "./support/private-redis.ts";
 import { listen } from "./support/sse-client.ts";
-import { createOrgWithKey, post, sampleEvent, startTestApi } from "./support/test-stack.ts";
+import {
+  createOrgWithKey,
+  post,
+  sampleEvent,
+  startTestApi,
+  waitFor,
+} from "./support/test-stack.ts";
 
 /** A POST over real HTTP, its body sent with Content-Length or, when `chunked`, in pieces. */
 function postOverHttp(
@@ -205,19 +212,79 @@ describe("POST /v1/events (API side)", () => {
     );
   });
 
+  /** The common error body of a 503, and how long the request took. */
+  async function postTimed(app: typeof stack.app, event: unknown) {
+    const started = performance.now();
+    const response = await post(app, apiKey, event);
+    const elapsedMs = performance.now() - started;
+    return { status: response.status, body: (await response.json()) as unknown, elapsedMs };
+  }
+  const unavailableBody = {
+    error: {
+      code: "service_unavailable",
+      message: expect.stringMatching(/nothing was accepted/),
+      requestId: expect.stringMatching(/^req_/),
+    },
+  };
+
   it("answers 503 at once, not a hang, when Redis is unreachable", async () => {
-    const broken = await startTestApi({ REDIS_URL: "redis://127.0.0.1:1" });
+    // REDIS_COMMAND_TIMEOUT_MS bounds the wait: the answer must come well within a few of them.
+    const broken = await startTestApi({
+      REDIS_URL: "redis://127.0.0.1:1",
+      REDIS_COMMAND_TIMEOUT_MS: "500",
+    });
     try {
-      const response = await post(broken.app, apiKey, sampleEvent(1));
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
-        "service_unavailable",
-      );
+      const answer = await postTimed(broken.app, sampleEvent(1));
+      expect(answer.status).toBe(503);
+      expect(answer.body).toEqual(unavailableBody);
+      expect(answer.elapsedMs).toBeLessThan(3000);
       const ready = await broken.app.request("/readyz");
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ checks: { postgres: "ok", redis: "down" } });
     } finally {
       await broken.services.close();
+    }
+  });
+
+  it("answers 503 at once when its Redis dies, and queues nothing of that request once Redis is back", {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await startPrivateRedis();
+    const own = await startTestApi({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: "500" });
+    const queuedIds = async () =>
+      (await own.services.ingestQueue.getJobs(["wait", "active", "delayed", "prioritized"])).map(
+        (job) => (job.data as { events: { id: string }[] }).events.map((e) => e.id),
+      );
+    try {
+      expect((await post(own.app, apiKey, sampleEvent(1, { id: "before-crash" }))).status).toBe(
+        202,
+      );
+      expect(await queuedIds()).toEqual([["before-crash"]]);
+
+      await redis.kill();
+      await waitFor(
+        async () => own.services.redis.status,
+        (status) => status !== "ready",
+      );
+      const answer = await postTimed(own.app, sampleEvent(2, { id: "during-outage" }));
+      expect(answer.status).toBe(503);
+      expect(answer.body).toEqual(unavailableBody);
+      expect(answer.elapsedMs).toBeLessThan(3000);
+
+      // Redis comes back empty (it saved nothing). The refused request must stay refused: once
+      // the API has reconnected and accepted a new event, that event is all the queue holds.
+      await redis.start();
+      await waitFor(
+        async () => own.services.redis.status,
+        (status) => status === "ready",
+      );
+      expect((await post(own.app, apiKey, sampleEvent(3, { id: "after-outage" }))).status).toBe(
+        202,
+      );
+      expect(await queuedIds()).toEqual([["after-outage"]]);
+    } finally {
+      await own.services.close();
+      await redis.destroy();
     }
   });
 

@@ -14,6 +14,7 @@ import {
   startTestApi,
   startTestWorker,
   waitFor,
+  waitForQueueDrained,
 } from "./support/test-stack.ts";
 
 const run = promisify(execFile);
@@ -53,11 +54,12 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
       ),
     ).toBe(1000);
 
+    await waitForQueueDrained(stack.services.ingestQueue);
+
+    // The same events again: four more jobs, each of which must run to success (a job whose
+    // insert failed on the stored ids would stay behind, retrying) and add nothing.
     await postAll();
-    await waitFor(
-      () => stack.services.ingestQueue.getJobCounts("wait", "active", "delayed"),
-      (counts) => Object.values(counts).every((n) => n === 0),
-    );
+    await waitForQueueDrained(stack.services.ingestQueue);
     expect(await countEntries(org.id)).toBe(1000);
 
     const { rows } = await pool.query(
@@ -73,6 +75,41 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
       ip: "198.51.100.0/32",
       data: { repo: { type: "model", name: "acme/model-7" } },
     });
+  });
+
+  it("stores the new entries of a batch that repeats some stored ones, and leaves the stored ones as they were", async () => {
+    const { org, apiKey } = await createOrgWithKey("team", "mixed");
+    const first = Array.from({ length: 200 }, (_, i) => sampleEvent(i, { id: `mixed-${i}` }));
+    expect((await post(stack.app, apiKey, { events: first })).status).toBe(202);
+    await waitForQueueDrained(stack.services.ingestQueue);
+    expect(await countEntries(org.id)).toBe(200);
+
+    // mixed-100 … mixed-299, stored and new ones interleaved; the repeated ones carry other data,
+    // which must not replace what is stored.
+    const secondIndexes = Array.from({ length: 200 }, (_, i) =>
+      i % 2 === 0 ? 100 + i / 2 : 200 + (i - 1) / 2,
+    );
+    expect(new Set(secondIndexes).size).toBe(200);
+    const second = secondIndexes.map((index) =>
+      sampleEvent(index, {
+        id: `mixed-${index}`,
+        data: { repo: { type: "model", name: `acme/changed-${index}` } },
+      }),
+    );
+    expect((await post(stack.app, apiKey, { events: second })).status).toBe(202);
+    await waitForQueueDrained(stack.services.ingestQueue);
+
+    const { rows } = await pool.query<{ id: string; name: string }>(
+      "SELECT id, data->'repo'->>'name' AS name FROM audit_entries WHERE org_id = $1",
+      [org.id],
+    );
+    expect(rows).toHaveLength(300);
+    const byId = new Map(rows.map((r) => [r.id, r.name]));
+    for (let index = 0; index < 300; index++) {
+      expect(byId.get(`mixed-${index}`), `mixed-${index}`).toBe(
+        index < 200 ? `acme/model-${index}` : `acme/changed-${index}`,
+      );
+    }
   });
 
   it("removes finished jobs from Redis", async () => {

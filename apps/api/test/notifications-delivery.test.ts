@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { findOrgWebhook } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { createTestDatabase, testDatabaseUrl } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
@@ -143,6 +144,7 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
   const scripts: Record<string, number[]> = {
     "/flaky": [500, 500],
     "/reject": [400],
+    "/gone": [410],
   };
 
   beforeAll(async () => {
@@ -175,18 +177,23 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
     await testDb.close();
   });
 
+  /** Sets the organisation's webhook through the API, as its admin. */
+  async function putWebhook(orgSlug: string, token: string, path: string) {
+    const response = await stack.app.request(`/v1/orgs/${orgSlug}/webhook`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: receiver.url(path) }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { secret: string; enabled: boolean };
+  }
+
   /** An organisation with an admin and, when `path` is given, a webhook set through the API. */
   async function orgWithWebhook(label: string, path?: string) {
     const { org } = await createOrgWithKey("team", label);
     const admin = await createMemberWithToken(org.slug, "admin");
     if (!path) return { org, admin, secret: "" };
-    const response = await stack.app.request(`/v1/orgs/${org.slug}/webhook`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${admin.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ url: receiver.url(path) }),
-    });
-    expect(response.status).toBe(200);
-    const { secret } = (await response.json()) as { secret: string };
+    const { secret } = await putWebhook(org.slug, admin.token, path);
     return { org, admin, secret };
   }
 
@@ -314,5 +321,51 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
     expect(
       receiver.received.filter((r) => r.path === "/reject" && r.body.includes(finished.id)),
     ).toHaveLength(1);
+  });
+
+  it("disables the webhook when the receiver answers 410, without retrying, and queues no delivery until it is set again", async () => {
+    const { org, admin } = await orgWithWebhook("notify-gone", "/gone");
+    const deliveriesOf = (exportId: string) =>
+      receiver.received.filter((r) => r.path === "/gone" && r.body.includes(exportId));
+
+    const first = finishedExport(org.id, admin.user.id);
+    await consumers.onExportFinished(first);
+    const firstId = await notificationIdOf(first.id);
+    const job = await waitFor(
+      () => consumers.queue.getJob(`webhook-${firstId}`),
+      (found) => found?.finishedOn !== undefined,
+    );
+    // Failed for good after its one attempt: a 410 is not retried.
+    expect(await job?.getState()).toBe("failed");
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.failedReason).toMatch(/410 Gone; webhook disabled/);
+    expect(deliveriesOf(first.id)).toHaveLength(1);
+    const disabled = await findOrgWebhook(stack.services.db, org.id);
+    expect(disabled?.disabledAt).toBeInstanceOf(Date);
+    const shown = await stack.app.request(`/v1/orgs/${org.slug}/webhook`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    expect(await shown.json()).toMatchObject({ enabled: false, disabledAt: expect.any(String) });
+
+    // A later export still notifies the requester, but queues no webhook delivery.
+    const second = finishedExport(org.id, admin.user.id);
+    await consumers.onExportFinished(second);
+    const secondId = await notificationIdOf(second.id);
+    expect(await consumers.queue.getJob(`webhook-${secondId}`)).toBeUndefined();
+
+    // Setting the webhook again (same URL) enables it: the next export is delivered.
+    expect(await putWebhook(org.slug, admin.token, "/gone")).toMatchObject({ enabled: true });
+    expect((await findOrgWebhook(stack.services.db, org.id))?.disabledAt).toBeNull();
+    const third = finishedExport(org.id, admin.user.id);
+    await consumers.onExportFinished(third);
+    expect(
+      await waitFor(
+        async () => deliveriesOf(third.id).length,
+        (n) => n > 0,
+      ),
+    ).toBe(1);
+    // The export finished while the webhook was disabled was never sent, then or later.
+    expect(deliveriesOf(second.id)).toHaveLength(0);
+    expect(deliveriesOf(first.id)).toHaveLength(1);
   });
 });

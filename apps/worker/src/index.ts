@@ -1,6 +1,12 @@
 export { anonymizeIp, toMappedIpv4 } from "@auditlog/events/ip";
 export { exportWorkerNodeOptions } from "./deployment.ts";
 export { loadWorkerEnv } from "./env.ts";
+export {
+  type ExportBuildDeps,
+  handleBuildExport,
+} from "./exports/build-export.ts";
+export type { FinishedExportRecord, OnExportFinished } from "./exports/export-finished.ts";
+export { abandonedExportAgeMs, sweepExports } from "./exports/sweep-exports.ts";
 export { noGeolocation, openGeolocator } from "./geo/geolocate.ts";
 export { buildEntries } from "./ingest/build-entries.ts";
 export * from "./notifications/index.ts";

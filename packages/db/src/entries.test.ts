@@ -221,6 +221,40 @@ describe("writeAuditEntries", () => {
     ).rejects.toThrow(RangeError);
   });
 
+  it("stores every new row of a batch that mixes stored and new entries, leaving the stored ones unchanged", async () => {
+    const id = (i: number) => `evt_mixed_${String(i).padStart(3, "0")}`;
+    const stored = Array.from({ length: 60 }, (_, i) => row(id(i), { description: `first ${i}` }));
+    expect(await writeAuditEntries(db, stored)).toBe(60);
+
+    // 30 of the stored ids, carrying other values, interleaved with 90 new ones.
+    const batch: AuditEntryRow[] = [];
+    for (let i = 0; i < 120; i++) {
+      const index = i % 4 === 0 ? 15 + i / 4 : 60 + i - Math.ceil(i / 4);
+      batch.push(
+        row(id(index), { description: `second ${index}`, data: { batch: 2 }, ip: "192.0.2.0" }),
+      );
+    }
+    expect(new Set(batch.map((r) => r.id)).size).toBe(120);
+    expect(batch.filter((r) => r.id < id(60))).toHaveLength(30);
+
+    expect(await writeAuditEntries(db, batch)).toBe(90);
+
+    const { rows } = await pool.query<{ id: string; description: string; data: unknown }>(
+      "SELECT id, description, data FROM audit_entries WHERE org_id = $1 AND id LIKE 'evt_mixed_%' ORDER BY id",
+      [orgId],
+    );
+    expect(rows).toHaveLength(150);
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 150 }, (_, i) => id(i)));
+    rows.forEach((stored, i) => {
+      // Stored rows keep what the first write gave them; new ones hold the second batch's values.
+      expect(stored, stored.id).toEqual(
+        i < 60
+          ? { id: id(i), description: `first ${i}`, data: row(id(i)).data }
+          : { id: id(i), description: `second ${i}`, data: { batch: 2 } },
+      );
+    });
+  });
+
   it("stores each entry once when overlapping batches are written at the same time", async () => {
     const ids = Array.from({ length: 300 }, (_, i) => `evt_overlap_${String(i).padStart(3, "0")}`);
     const batches = [ids.slice(0, 200), ids.slice(100, 300), ids.slice(50, 250)];

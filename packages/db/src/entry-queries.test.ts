@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
 import { driversOf } from "./database.ts";
 import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
-import { decodeCursor, listEntries } from "./entry-queries.ts";
+import { decodeCursor, listEntries, streamEntries } from "./entry-queries.ts";
 import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
 
 const db = createTestDatabase();
@@ -123,5 +123,86 @@ describe("free-text search (newest entries first, then the planner's own plan)",
     );
     expect(await allPages(query, 3, 4)).toEqual(matching);
     expect(await allPages("nothing-holds-this", 10, 4)).toEqual([]);
+  });
+});
+
+describe("streamEntries", () => {
+  const base = Date.UTC(2026, 3, 1, 12, 0);
+  let streamOrgId: string;
+  const streamed: AuditEntryRow[] = [];
+
+  beforeAll(async () => {
+    streamOrgId = (
+      await createOrganization(db, { slug: uniqueSlug("stream"), name: "S", plan: "team" })
+    ).id;
+    for (let i = 0; i < 20; i++) {
+      streamed.push(
+        auditEntryRow(streamOrgId, {
+          id: `evt_stream_${String(i).padStart(2, "0")}`,
+          occurredAt: new Date(base - i * 60_000),
+        }),
+      );
+    }
+    await insertAuditEntries(db, streamed);
+  });
+  afterAll(async () => {
+    await pool.query("DELETE FROM organizations WHERE id = $1", [streamOrgId]);
+  });
+
+  /** Streams in pages of 5, committing a back-dated entry (among page 4's) after the first page. */
+  async function streamWhileAnEntryArrives(snapshot: boolean, id: string): Promise<string[]> {
+    const ids: string[] = [];
+    let pages = 0;
+    for await (const page of streamEntries(db, {
+      orgId: streamOrgId,
+      query: parseQueryOrThrow(""),
+      max: 1000,
+      batchSize: 5,
+      snapshot,
+    })) {
+      ids.push(...page.map((row) => row.id));
+      if (++pages === 1) {
+        await insertAuditEntries(db, [
+          auditEntryRow(streamOrgId, { id, occurredAt: new Date(base - 16 * 60_000 - 30_000) }),
+        ]);
+      }
+    }
+    return ids;
+  }
+
+  it("with snapshot, reads every page from the first page's snapshot: an entry committed meanwhile is not streamed", async () => {
+    const ids = await streamWhileAnEntryArrives(true, "evt_stream_late_a");
+    expect(ids).toEqual(streamed.map((row) => row.id));
+  });
+
+  it("without snapshot, each page is a query of its own that sees what was committed since (the control)", async () => {
+    const ids = await streamWhileAnEntryArrives(false, "evt_stream_late_b");
+    expect(ids).toContain("evt_stream_late_b");
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("with snapshot, gives its connection back, out of the transaction, when the consumer stops early", async () => {
+    const singleDb = createTestDatabase();
+    const single = driversOf(singleDb).pool;
+    try {
+      for await (const page of streamEntries(singleDb, {
+        orgId: streamOrgId,
+        query: parseQueryOrThrow(""),
+        max: 1000,
+        batchSize: 5,
+        snapshot: true,
+      })) {
+        expect(page).toHaveLength(5);
+        break; // with the next page already asked for
+      }
+      expect({ total: single.totalCount, idle: single.idleCount }).toEqual({ total: 1, idle: 1 });
+      const { rows } = await single.query<{ isolation: string; in_transaction: boolean }>(
+        `SELECT current_setting('transaction_isolation') AS isolation,
+                now() <> statement_timestamp() AS in_transaction`,
+      );
+      expect(rows[0]).toEqual({ isolation: "read committed", in_transaction: false });
+    } finally {
+      await singleDb.close();
+    }
   });
 });

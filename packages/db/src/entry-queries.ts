@@ -11,7 +11,7 @@ import {
   maxHistogramBuckets,
   type ParsedQuery,
 } from "@auditlog/events";
-import { type Database, sqlOf } from "./database.ts";
+import { type Database, type Queryable, sqlOf } from "./database.ts";
 
 const hiddenTypes = new Set<string>(
   eventDefinitions.filter((d) => d.hiddenByDefault).map((d) => d.type),
@@ -237,6 +237,11 @@ export function decodeCursor(text: string): EntryCursor | null {
   }
 }
 
+interface RowPage {
+  rows: EntryRow[];
+  nextCursor: EntryCursor | null;
+}
+
 interface PageInput {
   orgId: string;
   query: ParsedQuery;
@@ -260,10 +265,7 @@ const defaultTextSearchWindow = 20_000;
  * that walk; only when they hold less than a page is the query left to the planner, whose scan
  * is then the right one for a rare term.
  */
-async function fetchEntryRows(
-  db: Database,
-  input: PageInput,
-): Promise<{ rows: EntryRow[]; nextCursor: EntryCursor | null }> {
+async function fetchEntryRows(db: Queryable, input: PageInput): Promise<RowPage> {
   const { where, indexedWhere, textWhere, params } = buildEntryFilter(
     input.orgId,
     input.query,
@@ -277,7 +279,7 @@ async function fetchEntryRows(
   let rows: EntryRow[] = [];
   if (textWhere) {
     const window = `$${params.values.length + 1}`;
-    ({ rows } = await sqlOf(db).query<EntryRow>(
+    ({ rows } = await db.query<EntryRow>(
       `SELECT ${entryColumns} FROM (
          SELECT * FROM audit_entries WHERE ${indexedWhere}${keyset}
          ORDER BY occurred_at DESC, id DESC LIMIT ${window}
@@ -287,7 +289,7 @@ async function fetchEntryRows(
     ));
   }
   if (rows.length <= input.limit) {
-    ({ rows } = await sqlOf(db).query<EntryRow>(
+    ({ rows } = await db.query<EntryRow>(
       `SELECT ${entryColumns} FROM audit_entries WHERE ${where}${keyset}
        ORDER BY occurred_at DESC, id DESC LIMIT ${limit}`,
       params.values,
@@ -308,7 +310,7 @@ export async function listEntries(
   db: Database,
   input: PageInput,
 ): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
-  const page = await fetchEntryRows(db, input);
+  const page = await fetchEntryRows(sqlOf(db), input);
   return {
     entries: page.rows.map(toAuditEntry),
     nextCursor: page.nextCursor ? encodeCursor(page.nextCursor) : null,
@@ -329,7 +331,14 @@ export async function getEntry(
 
 /**
  * Every matching entry, newest first, in keyset pages of `batchSize`: memory stays bounded by one
- * page whatever the total, and each page is a short query (no long-lived transaction).
+ * page whatever the total, and by default each page is a short query of its own.
+ *
+ * The pages are separate queries, so an entry committed while the stream runs can appear in it:
+ * a back-dated one sorts among the pages still to come. With `snapshot`, the pages are read on
+ * one connection in one `REPEATABLE READ, READ ONLY` transaction, so every page sees the first
+ * one's snapshot (what an export file must hold); the connection is given back when the stream
+ * ends, fails or is stopped early (`return()`, as `for await … break` does), so a consumer must
+ * not leave the stream suspended.
  */
 export async function* streamEntries(
   db: Database,
@@ -339,28 +348,49 @@ export async function* streamEntries(
     max: number;
     batchSize?: number;
     options?: EntryQueryOptions;
+    /** Read every page from the snapshot of the first (see above). */
+    snapshot?: boolean;
   },
 ): AsyncGenerator<EntryRow[]> {
   const batchSize = input.batchSize ?? 1000;
+  let remaining = input.max;
+  if (remaining <= 0) return;
+  const pool = sqlOf(db);
+  const client = input.snapshot ? await pool.connect() : null;
   const fetchPage = (cursor: EntryCursor | null, remaining: number) =>
-    fetchEntryRows(db, {
+    fetchEntryRows(client ?? pool, {
       orgId: input.orgId,
       query: input.query,
       limit: Math.min(batchSize, remaining),
       cursor,
       options: input.options,
     });
-  let remaining = input.max;
-  let pending = remaining > 0 ? fetchPage(null, remaining) : null;
-  while (pending) {
-    const page = await pending;
-    remaining -= page.rows.length;
-    // Ask for the next page before the caller serialises this one, so PostgreSQL and Node work
-    // at the same time; at most two pages are ever held.
-    pending = page.nextCursor && remaining > 0 ? fetchPage(page.nextCursor, remaining) : null;
-    // A consumer that stops early leaves the prefetch unawaited: it must not become unhandled.
-    pending?.catch(() => {});
-    if (page.rows.length > 0) yield page.rows;
+  let pending: Promise<RowPage> | null = null;
+  try {
+    await client?.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    pending = fetchPage(null, remaining);
+    while (pending) {
+      const page: RowPage = await pending;
+      remaining -= page.rows.length;
+      // Ask for the next page before the caller serialises this one, so PostgreSQL and Node work
+      // at the same time; at most two pages are ever held.
+      pending = page.nextCursor && remaining > 0 ? fetchPage(page.nextCursor, remaining) : null;
+      // A consumer that stops early leaves the prefetch unawaited: it must not become unhandled.
+      pending?.catch(() => {});
+      if (page.rows.length > 0) yield page.rows;
+    }
+  } finally {
+    if (client) {
+      // The prefetched page of a consumer that stopped early still runs on this connection.
+      await pending?.catch(() => {});
+      try {
+        await client.query("ROLLBACK");
+        client.release();
+      } catch (error) {
+        // The connection itself failed: close it instead of giving it back.
+        client.release(error as Error);
+      }
+    }
   }
 }
 

@@ -100,7 +100,7 @@ async function writeJsonLines(
   return lines.rowsWritten;
 }
 
-/** CSV: keyset pages of rows, one line per entry written by the CSV serializer. */
+/** CSV: keyset pages of rows (all read from one snapshot), one line per entry. */
 async function writeCsv(
   source: ExportFileSource,
   destination: Writable,
@@ -118,6 +118,8 @@ async function writeCsv(
       options: source.options,
       max: Number.MAX_SAFE_INTEGER,
       batchSize: options.batchSize ?? defaultExportBatchSize,
+      // One snapshot for the whole file, as the JSON formats' single COPY reads.
+      snapshot: true,
     })) {
       const stop = options.shouldStop();
       if (stop) throw stop;

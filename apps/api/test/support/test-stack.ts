@@ -118,6 +118,22 @@ export function post(
   });
 }
 
+/** Text for a value a test waited on: JSON when it has a form, else what String gives. */
+function describeValue(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    if (text !== undefined) return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+  } catch {
+    // Circular or BigInt: fall back to String.
+  }
+  return String(value);
+}
+
+/**
+ * Polls `probe` until `done` accepts its value, and answers that value. At the deadline it
+ * throws, naming the last value seen: a condition that never came true fails the test where it
+ * was awaited instead of letting a later assertion pass on stale state.
+ */
 export async function waitFor<T>(
   probe: () => Promise<T>,
   done: (value: T) => boolean,
@@ -126,9 +142,42 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `waitFor: condition not met within ${timeoutMs} ms; last value: ${describeValue(value)}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Every state a job is in until it has finished, plus `failed`: a job that gave up. */
+const unfinishedJobStates = [
+  "wait",
+  "active",
+  "delayed",
+  "prioritized",
+  "paused",
+  "waiting-children",
+  "failed",
+] as const;
+
+/**
+ * Waits until the queue holds no job that is waiting, running, retrying or failed. Finished jobs
+ * are removed on completion, so for jobs known to be in the queue this proves each of them ran
+ * and succeeded: a job that throws stays behind as delayed (retrying) or failed, and this throws
+ * at its deadline with the counts it last saw.
+ */
+export function waitForQueueDrained(
+  queue: { getJobCounts(...types: string[]): Promise<Record<string, number>> },
+  timeoutMs = 20_000,
+): Promise<Record<string, number>> {
+  return waitFor(
+    () => queue.getJobCounts(...unfinishedJobStates),
+    (counts) => Object.values(counts).every((n) => n === 0),
+    timeoutMs,
+  );
 }
 
 export async function countEntries(orgId: string): Promise<number> {

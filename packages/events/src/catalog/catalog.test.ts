@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Target } from "../envelope.ts";
 import { hubExportSchema } from "../hub-export-schema.ts";
-import { validateEvent } from "../validation.ts";
+import { formatPath, validateEvent } from "../validation.ts";
 import {
   type AuditEvent,
   auditEventSchema,
@@ -176,6 +176,56 @@ function requiredKeys(type: string): string[] {
     .map(([key]) => key);
 }
 
+/** An event with every optional string of the envelope set, around the given data. */
+function fullEnvelopeOf(type: string, data: unknown) {
+  return {
+    id: `evt_${type}`,
+    occurredAt: "2026-05-04T10:00:00Z",
+    type,
+    actor: {
+      type: "token",
+      id: "tok_ci",
+      name: "ci-bot",
+      avatarUrl: "https://example.com/avatar.png",
+      tokenRole: "write",
+      tokenLast4: "9f3a",
+    },
+    target: { type: "space", id: "acme/demo", name: "acme/demo" },
+    context: {
+      ip: "203.0.113.7",
+      userAgent: "test-agent/1.0",
+      oauth: { clientId: "oauth_app", name: "CI app" },
+    },
+    data,
+  };
+}
+
+/** The strings `fullEnvelopeOf` puts around the data (type and the enums included). */
+const envelopeStringCount = 16;
+
+type LeafPath = (string | number)[];
+
+/** The path of every string in a JSON value, through nested objects and arrays. */
+function stringLeaves(value: unknown, path: LeafPath = []): LeafPath[] {
+  if (typeof value === "string") return [path];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringLeaves(item, [...path, i]));
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => stringLeaves(item, [...path, key]));
+  }
+  return [];
+}
+
+/** A copy of a JSON value with the value at `path` replaced. */
+function withValueAt(value: unknown, path: LeafPath, replacement: unknown): unknown {
+  if (path.length === 0) return replacement;
+  const [head, ...rest] = path as [string | number, ...LeafPath];
+  if (Array.isArray(value)) {
+    return value.map((item, i) => (i === head ? withValueAt(item, rest, replacement) : item));
+  }
+  const record = value as Record<string, unknown>;
+  return { ...record, [head]: withValueAt(record[head], rest, replacement) };
+}
+
 const definitions = eventDefinitions.map((d) => ({
   type: d.type as EventType,
   example: d.example as Record<string, unknown>,
@@ -280,11 +330,22 @@ describe.each(definitions)("$type", ({ type, example }) => {
     );
   });
 
-  it("bounds every string it accepts", () => {
+  it("bounds every string it accepts, in the envelope and at any depth of its example's data", () => {
+    const event = fullEnvelopeOf(type, example);
+    expect(validateEvent(event, "events[0]")).toMatchObject({ ok: true });
+    const leaves = stringLeaves(event);
+    // Every string of the envelope, plus the data's own at any depth.
+    expect(leaves).toHaveLength(envelopeStringCount + stringLeaves(example).length);
     const long = "x".repeat(100_000);
-    for (const key of requiredKeys(type)) {
-      if (typeof example[key] !== "string") continue;
-      expect(validateEvent(eventOf(type, { ...example, [key]: long })).ok, key).toBe(false);
+    for (const path of leaves) {
+      const where = formatPath(path, "events[0]");
+      const result = validateEvent(withValueAt(event, path, long), "events[0]");
+      expect(result.ok, where).toBe(false);
+      if (result.ok) continue;
+      expect(
+        result.issues.map((issue) => issue.path),
+        where,
+      ).toContain(where);
     }
   });
 
