@@ -7,7 +7,7 @@ import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
 import { readEntryQuery } from "./entry-query-input.ts";
-import { recordApiAction, requestActor, requestClient } from "./record-api-action.ts";
+import { orgTarget, recordApiAction, requestActor, requestClient } from "./record-api-action.ts";
 
 /** The Hub answers with at most its newest 100,000 events; so do we by default. */
 export const hubExportCap = 100_000;
@@ -29,7 +29,7 @@ export const hubExportRoutes = new Hono<AppEnv>()
         client: requestClient(c),
         event: {
           type: "org.audit_log.export",
-          target: { type: "organization", id: org.slug, name: org.name },
+          target: orgTarget(org),
           data: { format: "hub", ...(printed ? { query: printed } : {}) },
         },
       });

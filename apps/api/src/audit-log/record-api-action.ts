@@ -19,6 +19,11 @@ export interface ApiClient {
   userAgent?: string;
 }
 
+/** The target of the entries the API records about an organisation's own log. */
+export function orgTarget(org: { slug: string; name: string }) {
+  return { type: "organization", id: org.slug, name: org.name };
+}
+
 /** The signed-in user of a request (`userAuth`), as the actor of what the API does for them. */
 export function requestActor(c: Context<AppEnv>): ApiActor {
   const { user, authMethod } = c.var;

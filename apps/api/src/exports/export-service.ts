@@ -13,7 +13,12 @@ import {
 import type { ExportFormat, ExportLink } from "@auditlog/events";
 import { exportDownloadName } from "@auditlog/exports";
 import type { EntryQueryInput } from "../audit-log/entry-query-input.ts";
-import { type ApiActor, type ApiClient, recordApiAction } from "../audit-log/record-api-action.ts";
+import {
+  type ApiActor,
+  type ApiClient,
+  orgTarget,
+  recordApiAction,
+} from "../audit-log/record-api-action.ts";
 import { ApiError } from "../errors.ts";
 import { addWithinDeadline } from "../queues/add-within-deadline.ts";
 import type { Services } from "../services.ts";
@@ -57,7 +62,7 @@ export async function requestExport(
       client: input.client,
       event: {
         type: "org.audit_log.export",
-        target: { type: "organization", id: org.slug, name: org.name },
+        target: orgTarget(org),
         data: {
           exportId: record.id,
           format,
@@ -156,7 +161,7 @@ export async function openExportDownload(
       client: input.client,
       event: {
         type: "org.audit_log.download",
-        target: { type: "organization", id: org.slug, name: org.name },
+        target: orgTarget(org),
         data: {
           exportId: record.id,
           format: record.format,
