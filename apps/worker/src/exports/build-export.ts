@@ -43,11 +43,11 @@ class SupersededError extends Error {}
 class ShutdownError extends Error {}
 
 /**
- * `export.build`: streams the export's entries, newest first, in keyset batches through gzip into
- * `<key>.partial`, then fsyncs and renames it into place and marks the export ready. Memory stays
- * one batch whatever the size (pipeline honours backpressure). A retry or a restart after a crash
- * starts a new attempt with a new file; the file is renamed into place only once complete, and
- * only the attempt that owns the row may mark it ready.
+ * `export.build`: one build attempt. It takes the export over (a new attempt number), writes the
+ * attempt's own file (`writeExportFile`: one snapshot, gzip, committed only once complete) while
+ * saving and publishing progress, then marks the export ready and calls the finished hook. A
+ * retry or a restart after a crash is a new attempt with a new file, and only the attempt that
+ * owns the row may mark it ready; the last failed attempt marks it failed.
  */
 export async function handleBuildExport(
   { exportId }: ExportBuildJob,

@@ -1,11 +1,10 @@
 import { z } from "zod";
 import {
-  defaultExportStorageDir,
   type ExportStorage,
   type ExportStorageConfig,
   exportStorageKinds,
 } from "./export-storage.ts";
-import { LocalExportStorage } from "./local-export-storage.ts";
+import { defaultExportStorageDir, LocalExportStorage } from "./local-export-storage.ts";
 
 export function createExportStorage(config: ExportStorageConfig): ExportStorage {
   switch (config.kind) {

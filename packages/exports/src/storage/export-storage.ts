@@ -1,6 +1,4 @@
-import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
 
 /**
  * Where finished export files live, behind an interface small enough for an object store.
@@ -48,13 +46,6 @@ export interface ExportStorageConfig {
    */
   dir?: string | undefined;
 }
-
-/**
- * `<repo root>/.data/exports`, computed from this module's location so that the API and the
- * worker agree whatever their working directory (`.data/` is git-ignored).
- */
-export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
-export const defaultExportStorageDir = path.join(repoRoot, ".data", "exports");
 
 /** Keys are relative slash-separated names of safe characters: never `..`, never absolute. */
 const keyPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;

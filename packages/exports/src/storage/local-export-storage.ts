@@ -1,12 +1,15 @@
 import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import {
-  assertValidExportKey,
-  type ExportStorage,
-  type ExportUpload,
-  repoRoot,
-} from "./export-storage.ts";
+import { fileURLToPath } from "node:url";
+import { assertValidExportKey, type ExportStorage, type ExportUpload } from "./export-storage.ts";
+
+/**
+ * `<repo root>/.data/exports`, computed from this module's location so that the API and the
+ * worker agree whatever their working directory (`.data/` is git-ignored).
+ */
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+export const defaultExportStorageDir = path.join(repoRoot, ".data", "exports");
 
 const isMissing = (error: unknown) => (error as { code?: string })?.code === "ENOENT";
 
