@@ -5,15 +5,17 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     services: Services;
-    /** Set by API-key authentication on ingestion routes. */
-    ingestOrg: { id: string; slug: string; plan: string };
-    /** Set by `userAuth` (middleware/user-auth.ts): the signed-in user. */
+    /** Set by API-key authentication on ingestion routes: the key's organisation, and the key. */
+    ingestOrg: { id: string; slug: string; plan: string; keyId: string };
+    /** Set by `userAuth` (auth/user-auth.ts): the signed-in user. */
     user: { id: string; email: string; name: string };
     /** How `userAuth` authenticated the user: session cookie or personal access token. */
     authMethod: "session" | "token";
+    /** Set by `userAuth`: the personal access token's id, or null for a cookie session. */
+    tokenId: string | null;
     /** Set by `userAuth`: the cookie session, or null when authenticated by token. */
     session: { id: string; csrfToken: string; expiresAt: Date } | null;
-    /** Set by `requireOrgAdmin` (middleware/require-org-admin.ts) on `:org` routes. */
+    /** Set by `requireOrgAdmin` (auth/require-org-admin.ts) on `:org` routes. */
     org: { id: string; slug: string; name: string; plan: string };
   };
 }

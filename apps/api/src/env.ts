@@ -47,6 +47,34 @@ const envSchema = z.object({
   INGEST_ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** How long a producer waits on Redis before answering 503. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
+  /**
+   * Fairness between tenants (issue 13 §14). Requests one signed-in person may make per window,
+   * counted per personal access token or per user for cookie sessions (429 beyond, with
+   * RateLimit-Policy, RateLimit and Retry-After).
+   */
+  USER_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  USER_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Ingestion requests one API key may make per window; each carries up to 1,000 events. */
+  INGEST_RATE_LIMIT: z.coerce.number().int().min(1).default(1000),
+  INGEST_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  /**
+   * PostgreSQL cancels any API statement running longer; the answer (422 query_too_broad) asks
+   * for a narrower filter. Every query the console makes takes milliseconds.
+   */
+  API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /**
+   * Entry queries (list, histogram, Hub export) one organisation may run at once in one API
+   * process; more wait up to QUERY_SLOT_WAIT_MS for a slot, then get 429. One tenant's burst of
+   * expensive searches cannot take every database connection of the process.
+   */
+  QUERY_SLOTS_PER_ORG: z.coerce.number().int().min(1).max(64).default(4),
+  QUERY_SLOT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /** Exports an organisation may have queued or running at once (429 beyond). */
+  EXPORT_MAX_PENDING_PER_ORG: z.coerce.number().int().min(1).max(100).default(3),
+  /** Live notification streams per user: opening one more closes the oldest. */
+  SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
+  /** Live notification streams per API process: beyond it, 503 with Retry-After. */
+  SSE_MAX_STREAMS_PER_PROCESS: z.coerce.number().int().min(1).default(1000),
   /** Console sessions end after this long without activity (the expiry slides on use). */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(720).default(12),
   /** Marks the session cookie `Secure`; set to true wherever the console is served over HTTPS. */

@@ -1,4 +1,4 @@
-import { isServiceOutage } from "@auditlog/db";
+import { isServiceOutage, isStatementTimeout } from "@auditlog/db";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -15,6 +15,7 @@ export const errorCodes = {
   gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  query_too_broad: 422,
   rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,
@@ -69,6 +70,15 @@ export function handleError(error: Error, c: Context<AppEnv>) {
     const code = (Object.entries(errorCodes).find(([, s]) => s === error.status)?.[0] ??
       "bad_request") as ErrorCode;
     return errorResponse(c, new ApiError(code, error.message || code.replace(/_/g, " ")));
+  }
+  if (isStatementTimeout(error)) {
+    return errorResponse(
+      c,
+      new ApiError(
+        "query_too_broad",
+        "the query took too long; narrow the filter (a time range, a type, an actor) and try again",
+      ),
+    );
   }
   if (isServiceOutage(error)) {
     return errorResponse(

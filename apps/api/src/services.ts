@@ -6,6 +6,8 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import type { ApiEnv } from "./env.ts";
+import { createQuerySlots, type QuerySlots } from "./http/query-slots.ts";
+import { createRateLimiter, type RateLimiter, type RateLimitPolicy } from "./http/rate-limit.ts";
 import { createIngestAdmission, type IngestAdmission } from "./ingest/admission.ts";
 import { RealtimeHub } from "./notifications/realtime-hub.ts";
 
@@ -26,6 +28,11 @@ export interface Services {
   logger: Logger;
   /** Failed-sign-in counters, per email and per client address. */
   loginLimiter: LoginLimiter;
+  /** Request quotas per person and per API key, counted in Redis across API processes. */
+  rateLimiter: RateLimiter;
+  rateLimits: { user: RateLimitPolicy; ingest: RateLimitPolicy };
+  /** Entry queries each organisation may run at once in this process. */
+  querySlots: QuerySlots;
   /** Live notifications for SSE streams: one Redis subscriber per process, opened on first use. */
   realtime: RealtimeHub;
   close(): Promise<void>;
@@ -33,7 +40,12 @@ export interface Services {
 
 export function createServices(env: ApiEnv): Services {
   const logger = createLogger("api", env.LOG_LEVEL);
-  const db = createDatabase({ url: env.DATABASE_URL, poolSize: 10, ormPoolSize: 5 });
+  const db = createDatabase({
+    url: env.DATABASE_URL,
+    poolSize: 10,
+    ormPoolSize: 5,
+    statementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
+  });
   // A producer must fail fast: with no offline queue and a command timeout, a Redis outage turns
   // into an immediate 503 instead of requests piling up in memory.
   const redis = new Redis(env.REDIS_URL, {
@@ -77,7 +89,27 @@ export function createServices(env: ApiEnv): Services {
     maxFailures: env.LOGIN_MAX_FAILURES,
     windowSeconds: env.LOGIN_WINDOW_SECONDS,
   });
-  const realtime = new RealtimeHub(redis, logger);
+  const rateLimiter = createRateLimiter(redis);
+  const rateLimits = {
+    user: {
+      name: "user",
+      quota: env.USER_RATE_LIMIT,
+      windowSeconds: env.USER_RATE_LIMIT_WINDOW_SECONDS,
+    },
+    ingest: {
+      name: "ingest",
+      quota: env.INGEST_RATE_LIMIT,
+      windowSeconds: env.INGEST_RATE_LIMIT_WINDOW_SECONDS,
+    },
+  };
+  const querySlots = createQuerySlots({
+    perOrg: env.QUERY_SLOTS_PER_ORG,
+    waitMs: env.QUERY_SLOT_WAIT_MS,
+  });
+  const realtime = new RealtimeHub(redis, logger, {
+    perUser: env.SSE_MAX_STREAMS_PER_USER,
+    perProcess: env.SSE_MAX_STREAMS_PER_PROCESS,
+  });
   return {
     env,
     db,
@@ -89,6 +121,9 @@ export function createServices(env: ApiEnv): Services {
     exportStorage,
     logger,
     loginLimiter,
+    rateLimiter,
+    rateLimits,
+    querySlots,
     realtime,
     async close() {
       realtime.close();

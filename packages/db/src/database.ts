@@ -8,6 +8,13 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Connections of Prisma's own pool, opened on first use of a Prisma-backed function. */
   ormPoolSize?: number;
+  /**
+   * PostgreSQL cancels any statement of this handle that runs longer (SQLSTATE 57014, see
+   * `isStatementTimeout`). For processes that answer people (the API): one tenant's expensive
+   * search must not hold connections and CPU every other tenant needs. Unset: no limit (the
+   * worker, whose exports stream for minutes).
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -30,7 +37,11 @@ class PostgresDatabase implements Database {
   #closing: Promise<void> | undefined;
 
   constructor(private readonly options: DatabaseOptions) {
-    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    });
     // An idle client losing its connection (PostgreSQL restarting) must not crash the process.
     this.pool.on("error", () => {});
   }
@@ -41,6 +52,9 @@ class PostgresDatabase implements Database {
       adapter: new PrismaPg({
         connectionString: this.options.url,
         max: this.options.ormPoolSize ?? 5,
+        ...(this.options.statementTimeoutMs
+          ? { statement_timeout: this.options.statementTimeoutMs }
+          : {}),
       }),
     });
     return this.#prisma;

@@ -139,8 +139,15 @@ export async function createExport(
     includeHidden: boolean;
   },
 ): Promise<ExportRecord> {
+  return insertExport(sqlOf(db), input);
+}
+
+async function insertExport(
+  db: Queryable,
+  input: Parameters<typeof createExport>[1],
+): Promise<ExportRecord> {
   const record = await one(
-    sqlOf(db),
+    db,
     returning(`INSERT INTO exports (id, org_id, requested_by, requested_by_name, format, query, include_hidden)
       VALUES ($1, $2, $3, $4, $5, $6, $7)`),
     [
@@ -155,6 +162,49 @@ export async function createExport(
   );
   if (!record) throw new Error("export insert returned no row");
   return record;
+}
+
+/** Advisory-lock namespace of the per-organisation export cap (any constant of our own). */
+const exportCapLock = 7_114_201;
+
+/**
+ * Creates the export unless its organisation already has `maxPending` exports queued or
+ * running. The count and the insert run in one transaction under a per-organisation advisory
+ * lock, so concurrent requests cannot all slip under the cap. Answers the record and how many of
+ * the organisation's exports were pending before it (its place in the organisation's line, which
+ * the build's queue priority uses), or null at the cap.
+ */
+export async function createExportWithinCap(
+  db: Database,
+  input: Parameters<typeof createExport>[1],
+  maxPending: number,
+): Promise<{ record: ExportRecord; pendingBefore: number } | null> {
+  const client = await sqlOf(db).connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+      exportCapLock,
+      input.orgId,
+    ]);
+    const { rows } = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM exports WHERE org_id = $1 AND status IN ('queued', 'running')",
+      [input.orgId],
+    );
+    const pendingBefore = rows[0]?.n ?? 0;
+    if (pendingBefore >= maxPending) {
+      await client.query("ROLLBACK");
+      client.release();
+      return null;
+    }
+    const record = await insertExport(client, input);
+    await client.query("COMMIT");
+    client.release();
+    return { record, pendingBefore };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    client.release(error as Error);
+    throw error;
+  }
 }
 
 /** One organisation's export: another organisation's id is simply not found. */

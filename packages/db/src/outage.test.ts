@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization, findOrganizationBySlug } from "./accounts.ts";
 import { createDatabase, type Database, driversOf } from "./database.ts";
 import { migrateDatabase } from "./migrate.ts";
-import { isServiceOutage, outageCodes } from "./outage.ts";
+import { isServiceOutage, isStatementTimeout, outageCodes } from "./outage.ts";
 import { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.ts";
-import { uniqueSlug } from "./testing.ts";
+import { testDatabaseUrl, uniqueSlug } from "./testing.ts";
 
 /** The shape Prisma's pg adapter gives a PostgreSQL error it has no P-code for. */
 function prismaDatabaseError(sqlState: string) {
@@ -88,6 +88,34 @@ describe("isServiceOutage: every code it knows", () => {
     const b = { message: "b", cause: a };
     a.cause = b;
     expect(isServiceOutage(a)).toBe(false);
+  });
+});
+
+describe("isStatementTimeout", () => {
+  it("knows SQLSTATE 57014 from pg and through Prisma's P2039, and nothing else", () => {
+    expect(
+      isStatementTimeout(Object.assign(new Error("canceling statement"), { code: "57014" })),
+    ).toBe(true);
+    expect(isStatementTimeout(prismaDatabaseError("57014"))).toBe(true);
+    expect(isStatementTimeout(prismaDatabaseError("57P03"))).toBe(false);
+    expect(isStatementTimeout(new Error("timeout"))).toBe(false);
+    expect(isStatementTimeout(null)).toBe(false);
+  });
+
+  it("is a real pg statement timeout", async () => {
+    const timed = createDatabase({ url: testDatabaseUrl, poolSize: 1, statementTimeoutMs: 100 });
+    try {
+      const error = await driversOf(timed)
+        .pool.query("SELECT pg_sleep(2)")
+        .then(
+          () => null,
+          (caught: unknown) => caught,
+        );
+      expect(isStatementTimeout(error)).toBe(true);
+      expect(isServiceOutage(error)).toBe(false);
+    } finally {
+      await timed.close();
+    }
   });
 });
 

@@ -93,3 +93,17 @@ const outageMessage = new RegExp(
   ].join("|"),
   "i",
 );
+
+/**
+ * Whether PostgreSQL cancelled a statement for running past `statement_timeout` (SQLSTATE 57014,
+ * directly or through Prisma's driver adapter error). Not an outage: the same query would time
+ * out again, so the answer asks for a narrower one instead of a retry.
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    const { code, originalCode, cause, meta } = current as Record<string, unknown>;
+    if (code === "57014" || originalCode === "57014") return true;
+    current = (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError ?? cause;
+  }
+  return false;
+}

@@ -6,13 +6,15 @@ import { requireOrgAdmin } from "../auth/require-org-admin.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
+import { limitOrgQueries } from "../http/query-slots.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
 import { readEntryQuery } from "./entry-query-input.ts";
 
 export const maxPageSize = 200;
 
 /** `/v1/orgs/:org/audit-logs`: one organisation's entries, for its admins only. */
 export const auditLogRoutes = new Hono<AppEnv>()
-  .use(userAuth, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgAdmin(), limitOrgQueries)
   .get("/", async (c) => {
     const { query, includeHidden } = readEntryQuery(c);
     const limit = readLimit(c, 50, maxPageSize);

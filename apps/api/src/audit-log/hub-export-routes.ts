@@ -6,6 +6,8 @@ import { requireOrgAdmin } from "../auth/require-org-admin.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
+import { takeQuerySlot } from "../http/query-slots.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
 import { readEntryQuery } from "./entry-query-input.ts";
 import { orgTarget, recordApiAction, requestActor, requestClient } from "./record-api-action.ts";
 
@@ -17,11 +19,13 @@ export const hubExportCap = 100_000;
  * written for the Hub work unchanged. Streamed in keyset batches, never built in memory.
  */
 export const hubExportRoutes = new Hono<AppEnv>()
-  .use(userAuth, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgAdmin())
   .get("/", async (c) => {
     const { query, printed } = readEntryQuery(c);
     const limit = readLimit(c, hubExportCap, hubExportCap);
     const { org, services } = c.var;
+    // Held until the stream ends, not only until the handler returns.
+    const release = await takeQuerySlot(services.querySlots, org.id);
     try {
       await recordApiAction(services, {
         orgId: org.id,
@@ -34,6 +38,7 @@ export const hubExportRoutes = new Hono<AppEnv>()
         },
       });
     } catch {
+      release();
       // An export that cannot be recorded is not served: the log must show who took it.
       throw new ApiError("service_unavailable", "the export could not be recorded; retry later");
     }
@@ -43,13 +48,17 @@ export const hubExportRoutes = new Hono<AppEnv>()
     return stream(
       c,
       async (out) => {
-        for await (const chunk of hubExportChunks(services.db, {
-          orgId: org.id,
-          query,
-          max: limit,
-        })) {
-          await out.write(chunk);
-          if (out.aborted) return;
+        try {
+          for await (const chunk of hubExportChunks(services.db, {
+            orgId: org.id,
+            query,
+            max: limit,
+          })) {
+            await out.write(chunk);
+            if (out.aborted) return;
+          }
+        } finally {
+          release();
         }
       },
       async (error, out) => {

@@ -26,7 +26,9 @@ export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!cached || cached.expiresAt < Date.now()) {
     const found = await findOrgByApiKeyHash(c.var.services.db, hash);
     cached = {
-      org: found ? { id: found.org.id, slug: found.org.slug, plan: found.org.plan } : null,
+      org: found
+        ? { id: found.org.id, slug: found.org.slug, plan: found.org.plan, keyId: found.keyId }
+        : null,
       expiresAt: Date.now() + cacheTtlMs,
     };
     if (cache.size > 10_000) cache.clear();

@@ -5,6 +5,7 @@ import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { peerAddress } from "../http/client-address.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
 import { rateLimitHeaders } from "./login-limiter.ts";
 import { maxPasswordLength } from "./passwords.ts";
 import { clearSessionCookie, endSession, readSessionCookie, setSessionCookie } from "./sessions.ts";
@@ -35,7 +36,7 @@ export const authRoutes = new Hono<AppEnv>()
     return c.json({ user: signedIn.user, csrfToken: signedIn.session.csrfToken });
   })
   /** Ends the cookie session (CSRF-protected like every unsafe cookie request). */
-  .post("/logout", userAuth, async (c) => {
+  .post("/logout", userAuth, limitUserRequests, async (c) => {
     const session = c.var.session;
     if (!session) {
       throw new ApiError(

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
 import { generatePersonalAccessToken } from "./personal-access-tokens.ts";
 import { userAuth } from "./user-auth.ts";
 
@@ -31,7 +32,7 @@ function publicToken(token: Awaited<ReturnType<typeof listPersonalAccessTokens>>
 }
 
 export const meRoutes = new Hono<AppEnv>()
-  .use(userAuth)
+  .use(userAuth, limitUserRequests)
   /** Who is signed in, and the organisations they belong to (for the console's switcher). */
   .get("/", async (c) => {
     const { user, session } = c.var;

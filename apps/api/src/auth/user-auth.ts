@@ -66,6 +66,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
     }
     c.set("user", found.user);
     c.set("authMethod", "token");
+    c.set("tokenId", found.token.id);
     c.set("session", null);
     await next();
     return;
@@ -96,6 +97,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (resolved.refreshed) setSessionCookie(c, cookieValue, resolved.session.expiresAt, now);
   c.set("user", resolved.user);
   c.set("authMethod", "session");
+  c.set("tokenId", null);
   c.set("session", resolved.session);
   await next();
 });

@@ -10,6 +10,7 @@ import { userAuth } from "../auth/user-auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { readLimit } from "../http/query-params.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
 import {
   createExportLink,
   type ExportDownload,
@@ -37,7 +38,7 @@ function sendFile(c: Context<AppEnv>, download: ExportDownload, exportId: string
 
 /** `/v1/orgs/:org/exports`: background exports of one organisation's log, for its admins. */
 export const exportRoutes = new Hono<AppEnv>()
-  .use(userAuth, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgAdmin())
   .post("/", limitBody(64 * 1024), async (c) => {
     const request = await readJsonBody(c, createExportRequestSchema);
     const record = await requestExport(c.var.services, {

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import {
-  createExport,
+  createExportWithinCap,
   deleteExport,
   type ExportRecord,
   effectiveExportStatus,
@@ -33,7 +33,8 @@ interface OrgRef {
 }
 
 /**
- * Requests a background export: the row, the `org.audit_log.export` entry, then the build job.
+ * Requests a background export: the row (unless the organisation is at its cap of pending
+ * exports: 429), the `org.audit_log.export` entry, then the build job.
  * An export that cannot be recorded is not made (the row is removed again); one that cannot be
  * queued is marked failed. Either way the caller gets a 503 and may retry.
  */
@@ -48,13 +49,26 @@ export async function requestExport(
   },
 ): Promise<ExportRecord> {
   const { org, format, filter } = input;
-  const record = await createExport(services.db, {
-    orgId: org.id,
-    requestedBy: { id: input.requester.id, name: input.requester.name },
-    format,
-    query: filter.printed,
-    includeHidden: filter.includeHidden,
-  });
+  const created = await createExportWithinCap(
+    services.db,
+    {
+      orgId: org.id,
+      requestedBy: { id: input.requester.id, name: input.requester.name },
+      format,
+      query: filter.printed,
+      includeHidden: filter.includeHidden,
+    },
+    services.env.EXPORT_MAX_PENDING_PER_ORG,
+  );
+  if (!created) {
+    throw new ApiError(
+      "rate_limited",
+      `this organization already has ${services.env.EXPORT_MAX_PENDING_PER_ORG} exports queued or being built; request another once one of them is ready`,
+      undefined,
+      { "Retry-After": "30" },
+    );
+  }
+  const { record, pendingBefore } = created;
   try {
     await recordApiAction(services, {
       orgId: org.id,
@@ -78,7 +92,13 @@ export async function requestExport(
   }
   try {
     await addWithinDeadline(services.redis, services.env.REDIS_COMMAND_TIMEOUT_MS, () =>
-      services.jobs.exports.add("export.build", { exportId: record.id }, { jobId: record.id }),
+      // Fair between organisations: an organisation's n-th pending export waits behind every
+      // other organisation's first, second … (n−1)-th.
+      services.jobs.exports.add(
+        "export.build",
+        { exportId: record.id },
+        { jobId: record.id, priority: 1 + pendingBefore },
+      ),
     );
   } catch {
     await markExportFailed(services.db, {

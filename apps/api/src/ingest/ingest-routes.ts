@@ -5,6 +5,7 @@ import type { AppEnv } from "../app-env.ts";
 import { apiKeyAuth } from "../auth/api-key-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readJson } from "../http/json-body.ts";
+import { limitIngestRequests } from "../http/rate-limit.ts";
 import { acceptEvents } from "./ingest-service.ts";
 
 /**
@@ -27,23 +28,29 @@ const limitBodySize: MiddlewareHandler<AppEnv> = (c, next) => {
 };
 
 /** `POST /v1/events`: one event or a batch, from a platform service holding an API key. */
-export const ingestRoutes = new Hono<AppEnv>().post("/", limitBodySize, apiKeyAuth, async (c) => {
-  const org = c.var.ingestOrg;
-  if (!planHasAuditLogs(org.plan)) {
-    throw new ApiError("forbidden", planLacksAuditLogs(org));
-  }
-  // Before the body is read: a request held here costs no CPU.
-  if (!(await c.var.services.ingestAdmission.admit())) {
-    c.header("Retry-After", "1");
-    throw new ApiError(
-      "rate_limited",
-      "the ingest queue is full; nothing was accepted, retry after the Retry-After delay",
-    );
-  }
-  const ids = await acceptEvents(c.var.services, {
-    orgId: org.id,
-    body: await readJson(c),
-    requestId: c.var.requestId,
-  });
-  return c.json({ accepted: ids.length, ids }, 202);
-});
+export const ingestRoutes = new Hono<AppEnv>().post(
+  "/",
+  limitBodySize,
+  apiKeyAuth,
+  limitIngestRequests,
+  async (c) => {
+    const org = c.var.ingestOrg;
+    if (!planHasAuditLogs(org.plan)) {
+      throw new ApiError("forbidden", planLacksAuditLogs(org));
+    }
+    // Before the body is read: a request held here costs no CPU.
+    if (!(await c.var.services.ingestAdmission.admit())) {
+      c.header("Retry-After", "1");
+      throw new ApiError(
+        "rate_limited",
+        "the ingest queue is full; nothing was accepted, retry after the Retry-After delay",
+      );
+    }
+    const ids = await acceptEvents(c.var.services, {
+      orgId: org.id,
+      body: await readJson(c),
+      requestId: c.var.requestId,
+    });
+    return c.json({ accepted: ids.length, ids }, 202);
+  },
+);

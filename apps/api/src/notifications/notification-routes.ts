@@ -10,6 +10,7 @@ import type { AppEnv } from "../app-env.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
 import { streamNotifications } from "./notification-stream.ts";
 
 export const maxNotificationsPage = 100;
@@ -18,7 +19,7 @@ export const maxNotificationsPage = 100;
  * stream. Everything is scoped to `c.var.user`: another user's notification answers 404.
  */
 export const notificationRoutes = new Hono<AppEnv>()
-  .use(userAuth)
+  .use(userAuth, limitUserRequests)
   .get("/", async (c) => {
     const unreadParam = c.req.query("unread");
     if (unreadParam !== undefined && unreadParam !== "true" && unreadParam !== "false") {

@@ -3,6 +3,7 @@ import type { RealtimeMessage } from "@auditlog/events";
 import type { Context } from "hono";
 import { type SSEMessage, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
+import { ApiError } from "../errors.ts";
 import type { RealtimeSubscription } from "./realtime-hub.ts";
 
 /** A comment line keeps proxies and load balancers from closing an idle stream. */
@@ -29,6 +30,14 @@ function toSseMessage(message: RealtimeMessage): SSEMessage {
  */
 export function streamNotifications(c: Context<AppEnv>) {
   const { services, user } = c.var;
+  if (!services.realtime.hasRoom()) {
+    throw new ApiError(
+      "service_unavailable",
+      "this server holds as many live streams as it may; retry shortly",
+      undefined,
+      { "Retry-After": "5" },
+    );
+  }
   c.header("X-Accel-Buffering", "no");
   return streamSSE(c, async (stream) => {
     let finished = false;

@@ -40,14 +40,36 @@ export class RealtimeHub {
   constructor(
     private readonly producer: Redis,
     private readonly logger: Logger,
+    private readonly limits: { perUser: number; perProcess: number } = {
+      perUser: 5,
+      perProcess: 1000,
+    },
   ) {}
 
+  /** Whether one more stream fits within this process's cap. */
+  hasRoom(): boolean {
+    return this.clientCount() < this.limits.perProcess;
+  }
+
+  /**
+   * Adds a stream of the user's. A user's streams are capped: one more than the cap closes their
+   * oldest (a forgotten tab), so an account cannot hold connections without bound.
+   */
   subscribe(userId: string, client: RealtimeClient): RealtimeSubscription {
     if (this.closed) throw new Error("realtime hub is closed");
     let set = this.clients.get(userId);
     if (!set) {
       set = new Set();
       this.clients.set(userId, set);
+    }
+    while (set.size >= this.limits.perUser) {
+      const oldest = set.values().next().value as RealtimeClient;
+      set.delete(oldest);
+      try {
+        oldest.close();
+      } catch {
+        // A stream that fails to close is dropped all the same.
+      }
     }
     set.add(client);
     const ready = this.ensureSubscribed();

@@ -7,6 +7,7 @@ import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
 import { setOrgWebhook } from "./webhook-config.ts";
 
 const putWebhookSchema = z.strictObject({
@@ -35,7 +36,7 @@ function publicWebhook(webhook: {
  * GET never shows it.
  */
 export const orgWebhookRoutes = new Hono<AppEnv>()
-  .use(userAuth, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgAdmin())
   .get("/", async (c) => {
     const webhook = await findOrgWebhook(c.var.services.db, c.var.org.id);
     if (!webhook) throw new ApiError("not_found", "this organization has no webhook");

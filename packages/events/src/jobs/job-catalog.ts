@@ -159,6 +159,11 @@ export interface JobOverrides {
   jobId?: string;
   /** The first retry delay, where the deployment configures it (NOTIFY_RETRY_BASE_MS). */
   backoffDelayMs?: number;
+  /**
+   * Scheduling, not policy: a lower number is taken first (BullMQ; 1 is the highest a job can
+   * be given). Export builds use it for fairness between organisations.
+   */
+  priority?: number;
 }
 
 /** A job's options as BullMQ takes them (`Queue#add`'s third argument). */
@@ -166,7 +171,7 @@ export function jobOptions<Q extends QueueKey>(
   queue: Q,
   name: JobName<Q>,
   overrides: JobOverrides = {},
-): JobPolicy & { jobId?: string } {
+): JobPolicy & { jobId?: string; priority?: number } {
   const { policy } = jobDefinition(queue, name);
   // Copies all the way down: BullMQ keeps the object it is given, and the catalog stays as it is.
   const copy = <T>(value: T): T => (typeof value === "object" ? { ...value } : value);
@@ -178,6 +183,7 @@ export function jobOptions<Q extends QueueKey>(
     removeOnComplete: copy(policy.removeOnComplete),
     removeOnFail: copy(policy.removeOnFail),
     ...(overrides.jobId !== undefined ? { jobId: overrides.jobId } : {}),
+    ...(overrides.priority !== undefined ? { priority: overrides.priority } : {}),
   };
 }
 
