@@ -7,6 +7,7 @@ import { meRoutes } from "./auth/me-routes.ts";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
 import { exportDownloadRoutes, exportRoutes } from "./exports/export-routes.ts";
 import { healthRoutes } from "./health/health-routes.ts";
+import { refuseNulInUrl } from "./http/refuse-unstorable.ts";
 import { requestId } from "./http/request-id.ts";
 import { ingestRoutes } from "./ingest/ingest-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
@@ -21,6 +22,7 @@ export function createApp(services: Services) {
       c.set("services", services);
       await next();
     })
+    .use(refuseNulInUrl)
     .route("/", healthRoutes)
     .route("/v1/events", ingestRoutes)
     .route("/v1/auth", authRoutes)

@@ -227,14 +227,40 @@ export function decodeCursor(text: string): EntryCursor | null {
     if (!Array.isArray(value) || value.length !== 2) return null;
     const [time, id] = value;
     if (typeof time !== "string" || typeof id !== "string") return null;
-    // PostgreSQL's own text form of a timestamptz, e.g. "2026-03-01 12:07:00.000002+00".
-    if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/.test(time)) {
-      return null;
-    }
-    return { time, id };
+    if (id.length === 0 || id.length > 200 || id.includes("\u0000")) return null;
+    return isPostgresTimestamp(time) ? { time, id } : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * PostgreSQL's own text form of a timestamptz, e.g. "2026-03-01 12:07:00.000002+00", with every
+ * field in range: a forged cursor must be refused here, not by PostgreSQL as a 500.
+ */
+function isPostgresTimestamp(time: string): boolean {
+  const match =
+    /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?(?::(\d{2}))?$/.exec(
+      time,
+    );
+  if (!match) return false;
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes, offsetSeconds] = match
+    .slice(1)
+    .map((part) => Number(part ?? 0));
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  const within = (value: number | undefined, low: number, high: number) =>
+    value !== undefined && value >= low && value <= high;
+  return (
+    within(year, 1, 9999) &&
+    within(month, 1, 12) &&
+    within(day, 1, daysInMonth) &&
+    within(hour, 0, 23) &&
+    within(minute, 0, 59) &&
+    within(second, 0, 59) &&
+    within(offsetHours, 0, 15) &&
+    within(offsetMinutes, 0, 59) &&
+    within(offsetSeconds, 0, 59)
+  );
 }
 
 interface RowPage {

@@ -4,6 +4,7 @@ import {
   type ParsedQuery,
   parseQuery,
   printQuery,
+  storedQueryLimits,
 } from "@auditlog/events";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
@@ -81,12 +82,13 @@ export function readExportQuery(
     includeHidden: filters.includeHidden,
     pathPrefix: "filters.",
   });
-  const reparsed = parseQuery(input.printed);
+  // The worker applies exactly the printed text, so it must parse back (it always should).
+  const reparsed = parseQuery(input.printed, { limits: storedQueryLimits });
   if (!reparsed.ok) {
     throw new ApiError("bad_request", "invalid filter", [
       {
         path: request.filters ? "filters" : "q",
-        message: `the combined filter is too large (${reparsed.error.message}); narrow it`,
+        message: `the combined filter cannot be stored (${reparsed.error.message}); narrow it`,
       },
     ]);
   }
@@ -145,10 +147,20 @@ function parseEntryQuery(source: EntryQuerySource): EntryQueryInput {
     throw new ApiError("bad_request", "invalid filter", issues);
   }
   const query = parts.reduce(mergeQueries, emptyQuery());
+  const printed = printQuery(query);
+  // Exports store and the log records the whole filter: it must fit what they hold.
+  if (printed.length > storedQueryLimits.maxLength) {
+    throw new ApiError("bad_request", "invalid filter", [
+      {
+        path: source.q ? "q" : "filters",
+        message: `the combined filter is too large (${printed.length} characters printed, at most ${storedQueryLimits.maxLength}); narrow it`,
+      },
+    ]);
+  }
   return {
     query,
     includeHidden: includeHidden === true || includeHidden === "true",
-    printed: printQuery(query),
+    printed,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
+import { inspectJsonBody, maxBodyDepth } from "./refuse-unstorable.ts";
 
 /** The request's JSON body: 415 unless it is declared JSON, 400 unless it parses. */
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {
@@ -18,7 +19,16 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
 
 /** Parses a JSON body against `schema`; 415/400 (naming the fields) otherwise. */
 export async function readJsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await readJson(c));
+  const body = await readJson(c);
+  const problem = inspectJsonBody(body);
+  if (problem) {
+    const message =
+      problem.problem === "nul" ? "must not hold NUL" : `nested deeper than ${maxBodyDepth} levels`;
+    throw new ApiError("validation_failed", `invalid request body: ${problem.path} ${message}`, [
+      { path: problem.path, message },
+    ]);
+  }
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => ({
       path: issue.path.join(".") || "(body)",

@@ -14,6 +14,7 @@ import {
   parseQuery,
   type RealtimeMessage,
   realtimeChannels,
+  storedQueryLimits,
 } from "@auditlog/events";
 import type { ExportBuildJob } from "@auditlog/events/jobs";
 import { type ExportStorage, exportFileKey, writeExportFile } from "@auditlog/exports";
@@ -119,7 +120,7 @@ async function buildFile(
   key: string,
   deps: ExportBuildDeps,
 ): Promise<{ rowsWritten: number; fileSize: number }> {
-  const parsedQuery = parseQuery(record.query);
+  const parsedQuery = parseQuery(record.query, { limits: storedQueryLimits });
   if (!parsedQuery.ok) {
     throw new UnrecoverableError(`stored query is invalid: ${parsedQuery.error.message}`);
   }

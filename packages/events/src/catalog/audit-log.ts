@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { defineEvent } from "../define-event.ts";
+import { storedQueryLimits } from "../query/index.ts";
 
 const exportData = z.looseObject({
-  query: z.string().max(2000).optional(),
+  /** The whole filter as the API printed it (q merged with filter parameters). */
+  query: z.string().max(storedQueryLimits.maxLength).optional(),
   format: z.enum(["json", "ndjson", "csv", "hub"]).optional(),
   exportId: z.string().max(100).optional(),
 });

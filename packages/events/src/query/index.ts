@@ -17,7 +17,7 @@
 export { normalizeIpPrefix } from "../ip/index.ts";
 export { QueryParseError, type QueryParseErrorKind } from "./errors.ts";
 export { countryCodes, type QueryKey, type QueryKeyInfo, queryKeys } from "./keys.ts";
-export { queryLimits } from "./lexer.ts";
+export { type QueryLimits, queryLimits, storedQueryLimits } from "./lexer.ts";
 export {
   emptyQuery,
   isEmptyQuery,

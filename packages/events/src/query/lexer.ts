@@ -1,7 +1,20 @@
 import { QueryParseError } from "./errors.ts";
 import { findQueryKey, type QueryKey, queryKeys } from "./keys.ts";
 
+/** What a person may type (the query bar, `q`, a filter parameter). */
 export const queryLimits = { maxLength: 2000, maxTerms: 50 } as const;
+
+/**
+ * What a query the API composed and printed itself may hold: an export's stored filter, the
+ * query recorded in the log. Printing quotes and escapes values, so a valid 2,000-character `q`
+ * can print up to about twice as long, and `q` merged with filter parameters longer still.
+ */
+export const storedQueryLimits = { maxLength: 16_000, maxTerms: 400 } as const;
+
+export interface QueryLimits {
+  maxLength: number;
+  maxTerms: number;
+}
 
 export interface Term {
   start: number;
@@ -18,15 +31,15 @@ const whitespace = /\s/;
 const qualifierHead = /^(-?)([A-Za-z][A-Za-z_]*):/;
 
 /**
- * The terms of `input`, in order. Throws `QueryParseError` for input past `queryLimits`, and for
+ * The terms of `input`, in order. Throws `QueryParseError` for input past `limits`, and for
  * quotes or a `-` that no term can hold.
  */
-export function lex(input: string): Term[] {
-  if (input.length > queryLimits.maxLength) {
+export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
+  if (input.length > limits.maxLength) {
     throw new QueryParseError(
       "input_too_long",
-      `A query can be at most ${queryLimits.maxLength} characters long`,
-      queryLimits.maxLength,
+      `A query can be at most ${limits.maxLength} characters long`,
+      limits.maxLength,
       "",
     );
   }
@@ -146,10 +159,10 @@ export function lex(input: string): Term[] {
         i = j;
       }
     }
-    if (terms.length >= queryLimits.maxTerms) {
+    if (terms.length >= limits.maxTerms) {
       throw new QueryParseError(
         "too_many_terms",
-        `A query can have at most ${queryLimits.maxTerms} terms`,
+        `A query can have at most ${limits.maxTerms} terms`,
         term.start,
         term.raw,
       );

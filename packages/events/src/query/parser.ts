@@ -3,7 +3,7 @@ import { type Category, categories } from "../envelope.ts";
 import { isKnownTypePattern } from "../type-patterns.ts";
 import { QueryParseError, type QueryParseErrorKind } from "./errors.ts";
 import type { QueryKey } from "./keys.ts";
-import { lex } from "./lexer.ts";
+import { lex, type QueryLimits } from "./lexer.ts";
 import { maxInstant, minInstant, normalizeValue, parseCreated } from "./values.ts";
 
 export const parsedQuerySchema = z.strictObject({
@@ -58,6 +58,8 @@ export interface ParseQueryOptions {
    * type. Defaults to the shared catalog's `isKnownTypePattern`.
    */
   isKnownType?: (pattern: string) => boolean;
+  /** Length and term limits; a person's by default (`queryLimits`). */
+  limits?: QueryLimits;
 }
 
 export type ParseQueryResult =
@@ -131,7 +133,7 @@ export function parseQueryOrThrow(input: string, options: ParseQueryOptions = {}
     if (!list.includes(value)) list.push(value);
   };
 
-  for (const term of lex(input)) {
+  for (const term of lex(input, options.limits)) {
     const fail = (kind: QueryParseErrorKind, message: string) =>
       new QueryParseError(kind, message, term.start, term.raw);
     const { qualifier, value } = term;
