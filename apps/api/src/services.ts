@@ -4,6 +4,7 @@ import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { createDeploymentKeys, type DeploymentKeys } from "./auth/deployment-keys.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import type { ApiEnv } from "./env.ts";
 import { createIngestAdmission, type IngestAdmission } from "./ingest/admission.ts";
@@ -24,6 +25,8 @@ export interface Services {
   /** Where finished export files are read from (shared with the worker). */
   exportStorage: ExportStorage;
   logger: Logger;
+  /** Keys derived from the deployment's random secret (link signing, limiter keys). */
+  deploymentKeys: DeploymentKeys;
   /** Failed-sign-in counters, per email and per client address. */
   loginLimiter: LoginLimiter;
   /** Live notifications for SSE streams: one Redis subscriber per process, opened on first use. */
@@ -64,11 +67,7 @@ export function createServices(env: ApiEnv): Services {
   const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions);
   exportQueue.on("error", () => {});
   const exportStorage = exportStorageFromEnv(env);
-  if (!env.EXPORT_LINK_SECRET) {
-    logger.warn(
-      "EXPORT_LINK_SECRET is not set: export download links are signed with the fixed development key; set a long random secret anywhere but a local machine",
-    );
-  }
+  const deploymentKeys = createDeploymentKeys(db);
   const jobs = {
     ingest: producerFor(ingestQueue, "ingest"),
     exports: producerFor(exportQueue, "exports"),
@@ -88,6 +87,7 @@ export function createServices(env: ApiEnv): Services {
     exportQueue,
     exportStorage,
     logger,
+    deploymentKeys,
     loginLimiter,
     realtime,
     async close() {

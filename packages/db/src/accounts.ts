@@ -95,3 +95,12 @@ export async function findOrgByApiKeyHash(db: Database, keyHash: Uint8Array) {
   if (!key || key.revokedAt) return null;
   return { keyId: key.id, org: key.organization };
 }
+
+/** A member of an organisation, with their role; null when the user is not one. */
+export async function findOrgMember(db: Database, input: { orgId: string; userId: string }) {
+  const membership = await ormOf(db).membership.findUnique({
+    where: { orgId_userId: { orgId: input.orgId, userId: input.userId } },
+    include: { user: { select: { id: true, email: true, name: true } } },
+  });
+  return membership ? { role: membership.role, user: membership.user } : null;
+}
