@@ -28,7 +28,14 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(sha256(a), sha256(b));
 }
 
-export const sessionCookieName = "auditlog_session";
+/**
+ * `__Host-auditlog_session` whenever the cookie is Secure (PUBLIC_URL is https): browsers then
+ * accept it only from this exact origin, Secure, with Path=/ and no Domain, so a sibling
+ * subdomain cannot plant or shadow it. `auditlog_session` on plain http (a local machine).
+ */
+export function sessionCookieName(env: Pick<Services["env"], "COOKIE_SECURE">): string {
+  return env.COOKIE_SECURE ? "__Host-auditlog_session" : "auditlog_session";
+}
 
 /** `last_seen_at` (and the sliding expiry) is written at most this often per session. */
 export const sessionRefreshIntervalMs = 60_000;
@@ -109,17 +116,17 @@ export async function endSession(services: SessionServices, cookieValue: string)
 }
 
 export function readSessionCookie(c: Context<AppEnv>): string | undefined {
-  return getCookie(c, sessionCookieName);
+  return getCookie(c, sessionCookieName(c.var.services.env));
 }
 
-/** `auditlog_session`: httpOnly, SameSite=Lax, Path=/, Secure per COOKIE_SECURE, Max-Age = TTL. */
+/** httpOnly, SameSite=Lax, Path=/, Secure per COOKIE_SECURE (PUBLIC_URL), Max-Age = TTL. */
 export function setSessionCookie(
   c: Context<AppEnv>,
   cookieValue: string,
   expiresAt: Date,
   now: Date = new Date(),
 ): void {
-  setCookie(c, sessionCookieName, cookieValue, {
+  setCookie(c, sessionCookieName(c.var.services.env), cookieValue, {
     httpOnly: true,
     sameSite: "Lax",
     path: "/",
@@ -129,7 +136,7 @@ export function setSessionCookie(
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {
-  deleteCookie(c, sessionCookieName, {
+  deleteCookie(c, sessionCookieName(c.var.services.env), {
     httpOnly: true,
     sameSite: "Lax",
     path: "/",

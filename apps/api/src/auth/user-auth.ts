@@ -21,7 +21,7 @@ export const csrfHeaderName = "X-CSRF-Token";
 const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
- * Authenticates a person, by session cookie (`auditlog_session`) or by
+ * Authenticates a person, by session cookie (`sessionCookieName`) or by
  * `Authorization: Bearer alp_…` personal access token, and sets `c.var.user`, `c.var.authMethod`
  * and `c.var.session` (null for tokens). Cookie-authenticated unsafe requests must echo the
  * session's CSRF token in `X-CSRF-Token`; bearer requests cannot be forged cross-site and need
