@@ -4,6 +4,7 @@ import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { type ApiKeyVerifier, createApiKeyVerifier } from "./auth/api-key-verifier.ts";
 import { createDeploymentKeys, type DeploymentKeys } from "./auth/deployment-keys.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import type { ApiEnv } from "./env.ts";
@@ -25,6 +26,8 @@ export interface Services {
   /** Where finished export files are read from (shared with the worker). */
   exportStorage: ExportStorage;
   logger: Logger;
+  /** Ingestion keys: known ones from memory (re-checked every second), through outages too. */
+  apiKeys: ApiKeyVerifier;
   /** Keys derived from the deployment's random secret (link signing, limiter keys). */
   deploymentKeys: DeploymentKeys;
   /** Failed-sign-in counters, per email and per client address. */
@@ -68,6 +71,13 @@ export function createServices(env: ApiEnv): Services {
   exportQueue.on("error", () => {});
   const exportStorage = exportStorageFromEnv(env);
   const deploymentKeys = createDeploymentKeys(db);
+  const apiKeys = createApiKeyVerifier(db, {
+    // Revocation reaches every API process within about a second (the promise is two).
+    revalidateMs: 1000,
+    lookupDeadlineMs: 1000,
+    negativeTtlMs: 5000,
+    touchIntervalMs: 60_000,
+  });
   const jobs = {
     ingest: producerFor(ingestQueue, "ingest"),
     exports: producerFor(exportQueue, "exports"),
@@ -87,6 +97,7 @@ export function createServices(env: ApiEnv): Services {
     exportQueue,
     exportStorage,
     logger,
+    apiKeys,
     deploymentKeys,
     loginLimiter,
     realtime,

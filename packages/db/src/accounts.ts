@@ -68,6 +68,16 @@ export async function upsertUserMembership(
   });
 }
 
+/** What may be shown about an API key after creation: never its hash. */
+const apiKeySelect = {
+  id: true,
+  name: true,
+  prefix: true,
+  createdAt: true,
+  lastUsedAt: true,
+  revokedAt: true,
+} as const;
+
 export async function createApiKeyRecord(
   db: Database,
   input: { orgSlug: string; name: string; prefix: string; keyHash: Uint8Array },
@@ -82,18 +92,59 @@ export async function createApiKeyRecord(
       prefix: input.prefix,
       keyHash: Buffer.from(input.keyHash),
     },
+    select: apiKeySelect,
   });
   return { key, org };
 }
 
-/** The organisation an active (not revoked) API key writes to, or null. */
+/** The organisation an active (not revoked) API key writes to, with the key's id; or null. */
 export async function findOrgByApiKeyHash(db: Database, keyHash: Uint8Array) {
   const key = await ormOf(db).apiKey.findUnique({
     where: { keyHash: Buffer.from(keyHash) },
     include: { organization: true },
   });
   if (!key || key.revokedAt) return null;
-  return { keyId: key.id, org: key.organization };
+  return { keyId: key.id, lastUsedAt: key.lastUsedAt, org: key.organization };
+}
+
+/** The organisation's ingestion keys, newest first, revoked ones included; no secrets. */
+export async function listApiKeys(db: Database, orgId: string) {
+  return ormOf(db).apiKey.findMany({
+    where: { orgId },
+    select: apiKeySelect,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  });
+}
+
+/**
+ * Revokes one of the organisation's keys. Returns the key, or null when the organisation has no
+ * key with that id (another organisation's key is indistinguishable from a missing one).
+ * Revoking twice keeps the first revocation time.
+ */
+export async function revokeApiKey(db: Database, input: { orgId: string; id: string; now?: Date }) {
+  await ormOf(db).apiKey.updateMany({
+    where: { id: input.id, orgId: input.orgId, revokedAt: null },
+    data: { revokedAt: input.now ?? new Date() },
+  });
+  return ormOf(db).apiKey.findFirst({
+    where: { id: input.id, orgId: input.orgId },
+    select: apiKeySelect,
+  });
+}
+
+/** Sets `last_used_at`, unless another process already did since `staleBefore`. */
+export async function touchApiKey(
+  db: Database,
+  input: { id: string; usedAt: Date; staleBefore: Date },
+): Promise<boolean> {
+  const { count } = await ormOf(db).apiKey.updateMany({
+    where: {
+      id: input.id,
+      OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: input.staleBefore } }],
+    },
+    data: { lastUsedAt: input.usedAt },
+  });
+  return count > 0;
 }
 
 /** A member of an organisation, with their role; null when the user is not one. */
