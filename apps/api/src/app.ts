@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { auditLogRoutes } from "./audit-log/audit-log-routes.ts";
 import { hubExportRoutes } from "./audit-log/hub-export-routes.ts";
+import { apiKeyRoutes } from "./auth/api-key-routes.ts";
 import { authRoutes } from "./auth/auth-routes.ts";
 import { meRoutes } from "./auth/me-routes.ts";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
@@ -27,6 +28,7 @@ export function createApp(services: Services) {
     .route("/v1/me", meRoutes)
     .route("/v1/notifications", notificationRoutes)
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
+    .route("/v1/orgs/:org/keys", apiKeyRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)

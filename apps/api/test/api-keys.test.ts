@@ -1,5 +1,5 @@
-import { createApp } from "../src/app.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
 import { createServices } from "../src/services.ts";
 import {
   createMemberWithToken,
@@ -81,7 +81,11 @@ describe("ingestion keys: /v1/orgs/:org/keys", () => {
     expect(text).not.toMatch(/hash/i);
     const { keys } = JSON.parse(text) as { keys: PublicKey[] };
     const mine = keys.find((key) => key.id === created.id);
-    expect(mine).toMatchObject({ name: "billing service", prefix: created.prefix, revokedAt: null });
+    expect(mine).toMatchObject({
+      name: "billing service",
+      prefix: created.prefix,
+      revokedAt: null,
+    });
     expect(Object.keys(mine ?? {}).sort()).toEqual(
       ["createdAt", "id", "lastUsedAt", "name", "prefix", "revokedAt"].sort(),
     );
@@ -116,18 +120,27 @@ describe("ingestion keys: /v1/orgs/:org/keys", () => {
     });
     expect(crossOrg.status).toBe(404);
     expect(
-      (await call(stack.app, `/v1/orgs/${org.slug}/keys/key_nope`, admin.token, { method: "DELETE" }))
-        .status,
+      (
+        await call(stack.app, `/v1/orgs/${org.slug}/keys/key_nope`, admin.token, {
+          method: "DELETE",
+        })
+      ).status,
     ).toBe(404);
     // Still works for its own organisation.
     const theirs = await call(stack.app, `/v1/orgs/${other.org.slug}/keys`, otherAdmin.token);
-    expect(((await theirs.json()) as { keys: PublicKey[] }).keys.find((k) => k.id === id)?.revokedAt).toBeNull();
+    expect(
+      ((await theirs.json()) as { keys: PublicKey[] }).keys.find((k) => k.id === id)?.revokedAt,
+    ).toBeNull();
 
     const reader = await createMemberWithToken(org.slug, "read");
     expect((await call(stack.app, `/v1/orgs/${org.slug}/keys`, reader.token)).status).toBe(403);
     expect(
-      (await call(stack.app, `/v1/orgs/${org.slug}/keys`, reader.token, { method: "POST", body: { name: "x" } }))
-        .status,
+      (
+        await call(stack.app, `/v1/orgs/${org.slug}/keys`, reader.token, {
+          method: "POST",
+          body: { name: "x" },
+        })
+      ).status,
     ).toBe(403);
     expect((await call(stack.app, `/v1/orgs/${org.slug}/keys`, null)).status).toBe(401);
 
@@ -136,7 +149,9 @@ describe("ingestion keys: /v1/orgs/:org/keys", () => {
       body: { name: "" },
     });
     expect(invalid.status).toBe(400);
-    expect(((await invalid.json()) as ErrorJson).error.details?.map((d) => d.path)).toEqual(["name"]);
+    expect(((await invalid.json()) as ErrorJson).error.details?.map((d) => d.path)).toEqual([
+      "name",
+    ]);
   });
 
   it("a key revoked through one API process is refused by another within 2 seconds", async () => {
@@ -147,9 +162,14 @@ describe("ingestion keys: /v1/orgs/:org/keys", () => {
       const created = await createKey("rotating");
       expect((await post(second, created.key, sampleEvent(3))).status).toBe(202);
       expect((await post(second, created.key, sampleEvent(4))).status).toBe(202);
-      const revoked = await call(stack.app, `/v1/orgs/${org.slug}/keys/${created.id}`, admin.token, {
-        method: "DELETE",
-      });
+      const revoked = await call(
+        stack.app,
+        `/v1/orgs/${org.slug}/keys/${created.id}`,
+        admin.token,
+        {
+          method: "DELETE",
+        },
+      );
       expect(revoked.status).toBe(200);
       // The design bound is 2 s (a cached key is re-checked at least every second); the deadline
       // here only leaves room for a loaded machine.
