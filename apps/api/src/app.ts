@@ -10,6 +10,7 @@ import { exportDownloadRoutes, exportRoutes } from "./exports/export-routes.ts";
 import { healthRoutes } from "./health/health-routes.ts";
 import { requestId } from "./http/request-id.ts";
 import { ingestRoutes } from "./ingest/ingest-routes.ts";
+import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
 import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
 import type { Services } from "./services.ts";
@@ -29,6 +30,7 @@ export function createApp(services: Services) {
     .route("/v1/notifications", notificationRoutes)
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
     .route("/v1/orgs/:org/keys", apiKeyRoutes)
+    .route("/v1/orgs/:org/members", memberRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)

@@ -140,6 +140,28 @@ describe("signed export download links", () => {
     expect(await errorMessage(refused)).toMatch(/expir/);
   });
 
+  it("a link stops working once the admin who made it is no longer one", async () => {
+    const api = await stack({ EXPORT_LINK_SECRET: "" });
+    const record = await readyExport(api, org.id, admin.user);
+    const leaving = await createMemberWithToken(org.slug, "admin");
+    const response = await api.app.request(`/v1/orgs/${org.slug}/exports/${record.id}/link`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${leaving.token}` },
+    });
+    const url = new URL(((await response.json()) as ExportLink).url);
+    expect(url.searchParams.get("by")).toBe(leaving.user.id);
+    expect((await api.app.request(url.pathname + url.search)).status).toBe(200);
+
+    const removed = await api.app.request(`/v1/orgs/${org.slug}/members/${leaving.user.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    expect(removed.status).toBe(200);
+    const refused = await api.app.request(url.pathname + url.search);
+    expect(refused.status).toBe(403);
+    expect(await errorMessage(refused)).toMatch(/no longer an admin/);
+  });
+
   it("builds links from PUBLIC_URL, never from the request's Host header", async () => {
     const api = await stack({ PUBLIC_URL: "https://audit.example.com" });
     const record = await readyExport(api, org.id, admin.user);

@@ -1,5 +1,5 @@
 import { newId } from "@auditlog/events";
-import { type Database, ormOf } from "./database.ts";
+import { type Database, ormOf, sqlOf } from "./database.ts";
 
 export const plans = ["free", "team", "enterprise"] as const;
 export type Plan = (typeof plans)[number];
@@ -154,4 +154,62 @@ export async function findOrgMember(db: Database, input: { orgId: string; userId
     include: { user: { select: { id: true, email: true, name: true } } },
   });
   return membership ? { role: membership.role, user: membership.user } : null;
+}
+
+export type MembershipRemoval =
+  | { removed: { role: string; user: { id: string; email: string; name: string } } }
+  | { refused: "not_member" | "last_admin" };
+
+/**
+ * Removes a member from an organisation, unless they are its last admin (an organisation without
+ * one could not be managed any more). The organisation's memberships are locked while it checks,
+ * so two admins removing each other cannot both succeed. `beforeRemoving` runs inside the
+ * transaction, after the checks: when it throws (the removal could not be recorded), nothing is
+ * removed.
+ */
+export async function removeMembership(
+  db: Database,
+  input: { orgId: string; userId: string },
+  beforeRemoving: (member: {
+    role: string;
+    user: { id: string; email: string; name: string };
+  }) => Promise<void> = async () => {},
+): Promise<MembershipRemoval> {
+  const client = await sqlOf(db).connect();
+  try {
+    await client.query("BEGIN");
+    const { rows } = await client.query<{ user_id: string; role: string }>(
+      "SELECT user_id, role FROM memberships WHERE org_id = $1 FOR UPDATE",
+      [input.orgId],
+    );
+    const target = rows.find((row) => row.user_id === input.userId);
+    if (!target) {
+      await client.query("ROLLBACK");
+      return { refused: "not_member" };
+    }
+    if (target.role === "admin" && rows.filter((row) => row.role === "admin").length === 1) {
+      await client.query("ROLLBACK");
+      return { refused: "last_admin" };
+    }
+    const user = await client.query<{ id: string; email: string; name: string }>(
+      "SELECT id, email, name FROM users WHERE id = $1",
+      [input.userId],
+    );
+    const member = {
+      role: target.role,
+      user: user.rows[0] ?? { id: input.userId, email: "", name: input.userId },
+    };
+    await beforeRemoving(member);
+    await client.query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", [
+      input.orgId,
+      input.userId,
+    ]);
+    await client.query("COMMIT");
+    return { removed: member };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   createSession,
   deleteSessionByTokenHash,
+  deleteUserSessions,
   findActiveSessionByTokenHash,
   type PublicUser,
   touchSession,
@@ -113,6 +114,11 @@ export async function resolveSession(
 export async function endSession(services: SessionServices, cookieValue: string): Promise<void> {
   if (!cookieValuePattern.test(cookieValue)) return;
   await deleteSessionByTokenHash(services.db, sha256(cookieValue));
+}
+
+/** Ends every session of the user; answers how many there were. */
+export function endAllSessions(services: SessionServices, userId: string): Promise<number> {
+  return deleteUserSessions(services.db, userId);
 }
 
 export function readSessionCookie(c: Context<AppEnv>): string | undefined {
