@@ -64,8 +64,19 @@ const envFields = z.object({
    * existed); `false` is refused with an https PUBLIC_URL.
    */
   COOKIE_SECURE: z.enum(["", "true", "false", "1", "0"]).default(""),
-  /** Failed logins allowed per email and per client address within LOGIN_WINDOW_SECONDS. */
-  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  /**
+   * Failed sign-ins for one email from one address before each further try must wait (2 s, then
+   * 4 s, 8 s … up to LOGIN_MAX_DELAY_SECONDS). Per pair, never per email alone: a stranger cannot
+   * lock the real user out.
+   */
+  LOGIN_FREE_FAILURES: z.coerce.number().int().min(1).default(3),
+  LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(900),
+  /**
+   * Failed sign-ins per client address across all emails within LOGIN_WINDOW_SECONDS: slows a
+   * password spray; generous, as an office behind one NAT address shares it.
+   */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(50),
+  /** How long failures are remembered. */
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /**
    * Accept organisation webhook URLs on this machine: http://localhost / http://127.0.0.1, and

@@ -30,7 +30,7 @@ export interface Services {
   apiKeys: ApiKeyVerifier;
   /** Keys derived from the deployment's random secret (link signing, limiter keys). */
   deploymentKeys: DeploymentKeys;
-  /** Failed-sign-in counters, per email and per client address. */
+  /** Failed-sign-in throttling, per (email, client address) and per address. */
   loginLimiter: LoginLimiter;
   /** Live notifications for SSE streams: one Redis subscriber per process, opened on first use. */
   realtime: RealtimeHub;
@@ -82,10 +82,16 @@ export function createServices(env: ApiEnv): Services {
     ingest: producerFor(ingestQueue, "ingest"),
     exports: producerFor(exportQueue, "exports"),
   };
-  const loginLimiter = createLoginLimiter(redis, {
-    maxFailures: env.LOGIN_MAX_FAILURES,
-    windowSeconds: env.LOGIN_WINDOW_SECONDS,
-  });
+  const loginLimiter = createLoginLimiter(
+    redis,
+    { key: () => deploymentKeys.key("rate-limits") },
+    {
+      freeFailures: env.LOGIN_FREE_FAILURES,
+      maxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
+      maxAddressFailures: env.LOGIN_MAX_FAILURES,
+      windowSeconds: env.LOGIN_WINDOW_SECONDS,
+    },
+  );
   const realtime = new RealtimeHub(redis, logger);
   return {
     env,
