@@ -79,6 +79,13 @@ const envFields = z.object({
   /** How long failures are remembered. */
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /**
+   * Failed authentications (unknown or revoked API keys, tokens, session cookies) per client
+   * address within AUTH_FAILURE_WINDOW_SECONDS; then 429 before any database lookup until the
+   * window ends. Generous: it exists to keep floods of made-up credentials off PostgreSQL.
+   */
+  AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /**
    * Accept organisation webhook URLs on this machine: http://localhost / http://127.0.0.1, and
    * https to loopback or private addresses. Right for development; set false in production.
    */

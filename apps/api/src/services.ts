@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { type ApiKeyVerifier, createApiKeyVerifier } from "./auth/api-key-verifier.ts";
+import { type AuthGuard, createAuthGuard } from "./auth/auth-guard.ts";
 import { createDeploymentKeys, type DeploymentKeys } from "./auth/deployment-keys.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import type { ApiEnv } from "./env.ts";
@@ -28,6 +29,8 @@ export interface Services {
   logger: Logger;
   /** Ingestion keys: known ones from memory (re-checked every second), through outages too. */
   apiKeys: ApiKeyVerifier;
+  /** Unknown credentials remembered briefly; failed authentication limited per address. */
+  authGuard: AuthGuard;
   /** Keys derived from the deployment's random secret (link signing, limiter keys). */
   deploymentKeys: DeploymentKeys;
   /** Failed-sign-in throttling, per (email, client address) and per address. */
@@ -36,6 +39,13 @@ export interface Services {
   realtime: RealtimeHub;
   close(): Promise<void>;
 }
+
+/**
+ * How long a credential found unknown is answered from memory: long enough that a flood of one
+ * value reaches PostgreSQL once every few seconds, short enough not to matter otherwise (a
+ * credential is random and only handed out once stored, so it never turns valid later).
+ */
+const unknownCredentialMemoryMs = 5000;
 
 export function createServices(env: ApiEnv): Services {
   const logger = createLogger("api", env.LOG_LEVEL);
@@ -75,9 +85,18 @@ export function createServices(env: ApiEnv): Services {
     // Revocation reaches every API process within about a second (the promise is two).
     revalidateMs: 1000,
     lookupDeadlineMs: 1000,
-    negativeTtlMs: 5000,
+    negativeTtlMs: unknownCredentialMemoryMs,
     touchIntervalMs: 60_000,
   });
+  const authGuard = createAuthGuard(
+    redis,
+    { key: () => deploymentKeys.key("rate-limits") },
+    {
+      maxFailures: env.AUTH_MAX_FAILURES,
+      windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
+      negativeTtlMs: unknownCredentialMemoryMs,
+    },
+  );
   const jobs = {
     ingest: producerFor(ingestQueue, "ingest"),
     exports: producerFor(exportQueue, "exports"),
@@ -104,6 +123,7 @@ export function createServices(env: ApiEnv): Services {
     exportStorage,
     logger,
     apiKeys,
+    authGuard,
     deploymentKeys,
     loginLimiter,
     realtime,

@@ -80,6 +80,11 @@ export async function startSession(
   };
 }
 
+/** The SHA-256 a cookie value is stored as; null when the value cannot be a session's. */
+export function sessionCookieHash(cookieValue: string): Buffer | null {
+  return cookieValuePattern.test(cookieValue) ? sha256(cookieValue) : null;
+}
+
 /**
  * The live session behind a cookie value, with its user; null when the value is malformed,
  * unknown or expired. Slides the expiry (and tells the caller to re-send the cookie) at most once

@@ -2,6 +2,7 @@ import { findActivePersonalAccessTokenByHash, touchPersonalAccessToken } from "@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
+import { peerAddress } from "../http/client-address.ts";
 import { looksLikeApiKey } from "./api-keys.ts";
 import {
   hashPersonalAccessToken,
@@ -13,6 +14,7 @@ import {
   constantTimeEqual,
   readSessionCookie,
   resolveSession,
+  sessionCookieHash,
   sessionRefreshIntervalMs,
   setSessionCookie,
 } from "./sessions.ts";
@@ -25,7 +27,9 @@ const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * `Authorization: Bearer alp_…` personal access token, and sets `c.var.user`, `c.var.authMethod`
  * and `c.var.session` (null for tokens). Cookie-authenticated unsafe requests must echo the
  * session's CSRF token in `X-CSRF-Token`; bearer requests cannot be forged cross-site and need
- * none. Ingestion API keys are refused: they can write events, never read them.
+ * none. Ingestion API keys are refused: they can write events, never read them. Lookups go
+ * through the auth guard: an unknown credential is remembered briefly, and an address whose
+ * credentials keep failing gets 429 before any lookup.
  */
 export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
   const { services } = c.var;
@@ -49,10 +53,9 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
       );
     }
     const now = new Date();
-    const found = await findActivePersonalAccessTokenByHash(
-      services.db,
-      hashPersonalAccessToken(presented),
-      now,
+    const hash = hashPersonalAccessToken(presented);
+    const found = await services.authGuard.check("token", hash, peerAddress(c), () =>
+      findActivePersonalAccessTokenByHash(services.db, hash, now),
     );
     if (!found) throw new ApiError("unauthorized", "invalid, expired or revoked token");
     const staleBefore = new Date(now.getTime() - sessionRefreshIntervalMs);
@@ -79,7 +82,12 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
     );
   }
   const now = new Date();
-  const resolved = await resolveSession(services, cookieValue, now);
+  const hash = sessionCookieHash(cookieValue);
+  const resolved = hash
+    ? await services.authGuard.check("session", hash, peerAddress(c), () =>
+        resolveSession(services, cookieValue, now),
+      )
+    : null;
   if (!resolved) {
     clearSessionCookie(c);
     throw new ApiError("unauthorized", "session expired or invalid; sign in again");
