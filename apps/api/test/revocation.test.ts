@@ -7,6 +7,7 @@ import { createOrganization, upsertUserMembership } from "@auditlog/db";
 import { testDatabaseUrl, uniqueSlug } from "@auditlog/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/auth/passwords.ts";
+import { listen, SseClient } from "./support/sse-client.ts";
 import {
   createMemberWithToken,
   post,
@@ -153,6 +154,35 @@ describe("revoking credentials and access", () => {
       expect(await status("/v1/me", asSession(phone))).toBe(401);
       expect(await status("/v1/me", asToken(token))).toBe(200);
       expect(await status("/v1/me", asSession(bystander))).toBe(200);
+    });
+  });
+
+  describe("open notification streams", () => {
+    it("end once the credential that opened them is revoked", { timeout: 60_000 }, async () => {
+      const org = await newOrg("stream");
+      const user = await newUser(org.slug, "admin");
+      const token = await createToken(await signIn(user.email));
+      const { id } = (
+        (await (await stack.app.request("/v1/me/tokens", { headers: asToken(token) })).json()) as {
+          tokens: { id: string }[];
+        }
+      ).tokens[0] ?? { id: "" };
+      const http = await listen(stack.app);
+      const stream = await SseClient.open(`${http.url}/v1/notifications/stream`, token);
+      try {
+        await stream.waitForEvent("ready");
+        const revoked = await stack.app.request(`/v1/me/tokens/${id}`, {
+          method: "DELETE",
+          headers: asToken(token),
+        });
+        expect(revoked.status).toBe(200);
+        // Streams re-check their credential with every heartbeat (15 s).
+        await stream.waitForEnd(25_000);
+        expect(stream.events.filter((e) => e.event === "ready")).toHaveLength(1);
+      } finally {
+        stream.close();
+        await http.close();
+      }
     });
   });
 

@@ -256,3 +256,22 @@ export async function setUserPassword(
     return { user, sessionsEnded: sessions.count, tokensRevoked: tokens.count };
   });
 }
+
+/** Whether a session is still there and unexpired (a long-lived stream re-checks its own). */
+export async function isSessionActive(db: Database, id: string, now: Date = new Date()) {
+  const found = await ormOf(db).session.findUnique({ where: { id }, select: { expiresAt: true } });
+  return found !== null && found.expiresAt > now;
+}
+
+/** Whether a personal access token is still neither revoked nor expired. */
+export async function isPersonalAccessTokenActive(
+  db: Database,
+  id: string,
+  now: Date = new Date(),
+) {
+  const found = await ormOf(db).personalAccessToken.findUnique({
+    where: { id },
+    select: { revokedAt: true, expiresAt: true },
+  });
+  return found !== null && !found.revokedAt && (!found.expiresAt || found.expiresAt > now);
+}

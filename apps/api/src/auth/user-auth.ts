@@ -1,8 +1,15 @@
-import { findActivePersonalAccessTokenByHash, touchPersonalAccessToken } from "@auditlog/db";
+import {
+  findActivePersonalAccessTokenByHash,
+  isPersonalAccessTokenActive,
+  isServiceOutage,
+  isSessionActive,
+  touchPersonalAccessToken,
+} from "@auditlog/db";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
 import { peerAddress } from "../http/client-address.ts";
+import type { Services } from "../services.ts";
 import { looksLikeApiKey } from "./api-keys.ts";
 import {
   hashPersonalAccessToken,
@@ -20,6 +27,18 @@ import {
 } from "./sessions.ts";
 
 export const csrfHeaderName = "X-CSRF-Token";
+
+/**
+ * Whether the credential a request authenticated with still works (for answers that outlive the
+ * request: a live stream). An outage answers true: a stream is not cut for PostgreSQL's sake.
+ */
+export async function credentialStillValid(
+  services: Pick<Services, "db">,
+  credential: AppEnv["Variables"]["credential"],
+): Promise<boolean> {
+  const check = credential.kind === "session" ? isSessionActive : isPersonalAccessTokenActive;
+  return check(services.db, credential.id).catch((error) => !isServiceOutage(error));
+}
 const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
@@ -69,6 +88,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
     }
     c.set("user", found.user);
     c.set("authMethod", "token");
+    c.set("credential", { kind: "token", id: found.token.id });
     c.set("session", null);
     await next();
     return;
@@ -104,6 +124,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (resolved.refreshed) setSessionCookie(c, cookieValue, resolved.session.expiresAt, now);
   c.set("user", resolved.user);
   c.set("authMethod", "session");
+  c.set("credential", { kind: "session", id: resolved.session.id });
   c.set("session", resolved.session);
   await next();
 });
