@@ -11,8 +11,8 @@ export interface AppEnv {
     user: { id: string; email: string; name: string };
     /** How `userAuth` authenticated the user: session cookie or personal access token. */
     authMethod: "session" | "token";
-    /** Set by `userAuth`: the personal access token's id, or null for a cookie session. */
-    tokenId: string | null;
+    /** Set by `userAuth`: what the user authenticated with (streams re-check it while open). */
+    credential: { kind: "session" | "token"; id: string };
     /** Set by `userAuth`: the cookie session, or null when authenticated by token. */
     session: { id: string; csrfToken: string; expiresAt: Date } | null;
     /** Set by `requireOrgAdmin` (auth/require-org-admin.ts) on `:org` routes. */

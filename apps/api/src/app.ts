@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { auditLogRoutes } from "./audit-log/audit-log-routes.ts";
 import { hubExportRoutes } from "./audit-log/hub-export-routes.ts";
+import { apiKeyRoutes } from "./auth/api-key-routes.ts";
 import { authRoutes } from "./auth/auth-routes.ts";
 import { meRoutes } from "./auth/me-routes.ts";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
@@ -10,6 +11,7 @@ import { healthRoutes } from "./health/health-routes.ts";
 import { refuseNulInUrl } from "./http/refuse-unstorable.ts";
 import { requestId } from "./http/request-id.ts";
 import { ingestRoutes } from "./ingest/ingest-routes.ts";
+import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
 import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
 import type { Services } from "./services.ts";
@@ -29,6 +31,8 @@ export function createApp(services: Services) {
     .route("/v1/me", meRoutes)
     .route("/v1/notifications", notificationRoutes)
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
+    .route("/v1/orgs/:org/keys", apiKeyRoutes)
+    .route("/v1/orgs/:org/members", memberRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { databaseEnv } from "@auditlog/db";
+import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { exportStorageEnv } from "@auditlog/exports";
 import { loggingEnv, parseEnv } from "@auditlog/observability";
@@ -8,7 +9,7 @@ import { z } from "zod";
 /** Where `pnpm --filter @auditlog/web build` writes the console. */
 const builtConsoleDir = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
-const envSchema = z.object({
+const envFields = z.object({
   ...databaseEnv,
   ...redisEnv,
   // The API produces ingest batches and export builds; the worker consumes them.
@@ -18,8 +19,16 @@ const envSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**
-   * Key of the HMAC that signs export download links. Unset: a fixed development key (with a
-   * warning at boot); set a long random value wherever the API is reachable by others.
+   * Where users reach the API and console (`https://audit.example.com`): signed download links
+   * are built from it (never from a request's Host header), and an https one makes the session
+   * cookie `Secure` and `__Host-`. Unset: `http://HOST:PORT`, which is right on a loopback
+   * address only, so it is required on any other.
+   */
+  PUBLIC_URL: z.string().default(""),
+  /**
+   * Key of the HMAC that signs export download links; wins when set. Unset: a random key kept in
+   * the database (the same for every API process, surviving restarts) — allowed on a loopback
+   * HOST only, as the database then holds what can forge downloads.
    */
   EXPORT_LINK_SECRET: z
     .string()
@@ -77,14 +86,33 @@ const envSchema = z.object({
   SSE_MAX_STREAMS_PER_PROCESS: z.coerce.number().int().min(1).default(1000),
   /** Console sessions end after this long without activity (the expiry slides on use). */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(720).default(12),
-  /** Marks the session cookie `Secure`; set to true wherever the console is served over HTTPS. */
-  COOKIE_SECURE: z
-    .enum(["true", "false", "1", "0"])
-    .default("false")
-    .transform((value) => value === "true" || value === "1"),
-  /** Failed logins allowed per email and per client address within LOGIN_WINDOW_SECONDS. */
-  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  /**
+   * Unset: the session cookie is `Secure` (and named `__Host-auditlog_session`) exactly when
+   * PUBLIC_URL is https. `true` forces it whatever PUBLIC_URL says (as before PUBLIC_URL
+   * existed); `false` is refused with an https PUBLIC_URL.
+   */
+  COOKIE_SECURE: z.enum(["", "true", "false", "1", "0"]).default(""),
+  /**
+   * Failed sign-ins for one email from one address before each further try must wait (2 s, then
+   * 4 s, 8 s … up to LOGIN_MAX_DELAY_SECONDS). Per pair, never per email alone: a stranger cannot
+   * lock the real user out.
+   */
+  LOGIN_FREE_FAILURES: z.coerce.number().int().min(1).default(3),
+  LOGIN_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(900),
+  /**
+   * Failed sign-ins per client address across all emails within LOGIN_WINDOW_SECONDS: slows a
+   * password spray; generous, as an office behind one NAT address shares it.
+   */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(50),
+  /** How long failures are remembered. */
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /**
+   * Failed authentications (unknown or revoked API keys, tokens, session cookies) per client
+   * address within AUTH_FAILURE_WINDOW_SECONDS; then 429 before any database lookup until the
+   * window ends. Generous: it exists to keep floods of made-up credentials off PostgreSQL.
+   */
+  AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /**
    * Accept organisation webhook URLs on this machine: http://localhost / http://127.0.0.1, and
    * https to loopback or private addresses. Right for development; set false in production.
@@ -100,7 +128,85 @@ const envSchema = z.object({
   WEB_DIST_DIR: z.string().default(builtConsoleDir),
 });
 
-export type ApiEnv = z.infer<typeof envSchema>;
+/** 127.0.0.0/8, ::1 (also as IPv4-mapped IPv6) and `localhost`: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === "localhost") return true;
+  const address = parseIp(host);
+  if (!address) return false;
+  if (address.family === 4) return address.octets[0] === 127;
+  const mapped = mappedIpv4Octets(address);
+  if (mapped) return mapped[0] === 127;
+  return address.groups.every((group, index) => group === (index === 7 ? 1 : 0));
+}
+
+/** PUBLIC_URL as an origin without a trailing slash; a message when it cannot be one. */
+function readPublicUrl(value: string): { url: string } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { problem: "must be an absolute http or https URL, like https://audit.example.com" };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return { problem: "must start with http:// or https://" };
+  }
+  if (url.username || url.password || url.search || url.hash || url.pathname !== "/") {
+    return {
+      problem: "must be an origin only (scheme, host, port): no path, query, fragment or user",
+    };
+  }
+  return { url: url.origin };
+}
+
+function truthy(value: string): boolean {
+  return value === "true" || value === "1";
+}
+
+const envSchema = envFields
+  .superRefine((env, ctx) => {
+    const publicUrl = env.PUBLIC_URL ? readPublicUrl(env.PUBLIC_URL) : null;
+    if (publicUrl && "problem" in publicUrl) {
+      ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: publicUrl.problem });
+    }
+    if (!isLoopbackHost(env.HOST)) {
+      const where = `when HOST (${env.HOST}) is not a loopback address`;
+      if (!env.EXPORT_LINK_SECRET) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["EXPORT_LINK_SECRET"],
+          message: `must be set to a long random value ${where}: it signs links that download exports without a session`,
+        });
+      }
+      if (!env.PUBLIC_URL) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["PUBLIC_URL"],
+          message: `must be set ${where}: download links are built from it`,
+        });
+      }
+    }
+    const https = publicUrl && "url" in publicUrl && publicUrl.url.startsWith("https:");
+    if (https && (env.COOKIE_SECURE === "false" || env.COOKIE_SECURE === "0")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["COOKIE_SECURE"],
+        message: "cannot be false when PUBLIC_URL is https",
+      });
+    }
+  })
+  .transform((env) => {
+    const configured = env.PUBLIC_URL ? readPublicUrl(env.PUBLIC_URL) : null;
+    const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
+    const publicUrl =
+      configured && "url" in configured ? configured.url : `http://${host}:${env.PORT}`;
+    return {
+      ...env,
+      PUBLIC_URL: publicUrl,
+      COOKIE_SECURE: env.COOKIE_SECURE ? truthy(env.COOKIE_SECURE) : publicUrl.startsWith("https:"),
+    };
+  });
+
+export type ApiEnv = z.output<typeof envSchema>;
 
 export function loadApiEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
   return parseEnv(envSchema, source, "API");

@@ -4,6 +4,9 @@ import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { type ApiKeyVerifier, createApiKeyVerifier } from "./auth/api-key-verifier.ts";
+import { type AuthGuard, createAuthGuard } from "./auth/auth-guard.ts";
+import { createDeploymentKeys, type DeploymentKeys } from "./auth/deployment-keys.ts";
 import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import type { ApiEnv } from "./env.ts";
 import { createQuerySlots, type QuerySlots } from "./http/query-slots.ts";
@@ -26,7 +29,13 @@ export interface Services {
   /** Where finished export files are read from (shared with the worker). */
   exportStorage: ExportStorage;
   logger: Logger;
-  /** Failed-sign-in counters, per email and per client address. */
+  /** Ingestion keys: known ones from memory (re-checked every second), through outages too. */
+  apiKeys: ApiKeyVerifier;
+  /** Unknown credentials remembered briefly; failed authentication limited per address. */
+  authGuard: AuthGuard;
+  /** Keys derived from the deployment's random secret (link signing, limiter keys). */
+  deploymentKeys: DeploymentKeys;
+  /** Failed-sign-in throttling, per (email, client address) and per address. */
   loginLimiter: LoginLimiter;
   /** Request quotas per person and per API key, counted in Redis across API processes. */
   rateLimiter: RateLimiter;
@@ -37,6 +46,13 @@ export interface Services {
   realtime: RealtimeHub;
   close(): Promise<void>;
 }
+
+/**
+ * How long a credential found unknown is answered from memory: long enough that a flood of one
+ * value reaches PostgreSQL once every few seconds, short enough not to matter otherwise (a
+ * credential is random and only handed out once stored, so it never turns valid later).
+ */
+const unknownCredentialMemoryMs = 5000;
 
 export function createServices(env: ApiEnv): Services {
   const logger = createLogger("api", env.LOG_LEVEL);
@@ -76,19 +92,37 @@ export function createServices(env: ApiEnv): Services {
   const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions);
   exportQueue.on("error", () => {});
   const exportStorage = exportStorageFromEnv(env);
-  if (!env.EXPORT_LINK_SECRET) {
-    logger.warn(
-      "EXPORT_LINK_SECRET is not set: export download links are signed with the fixed development key; set a long random secret anywhere but a local machine",
-    );
-  }
+  const deploymentKeys = createDeploymentKeys(db);
+  const apiKeys = createApiKeyVerifier(db, {
+    // Revocation reaches every API process within about a second (the promise is two).
+    revalidateMs: 1000,
+    lookupDeadlineMs: 1000,
+    negativeTtlMs: unknownCredentialMemoryMs,
+    touchIntervalMs: 60_000,
+  });
+  const authGuard = createAuthGuard(
+    redis,
+    { key: () => deploymentKeys.key("rate-limits") },
+    {
+      maxFailures: env.AUTH_MAX_FAILURES,
+      windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
+      negativeTtlMs: unknownCredentialMemoryMs,
+    },
+  );
   const jobs = {
     ingest: producerFor(ingestQueue, "ingest"),
     exports: producerFor(exportQueue, "exports"),
   };
-  const loginLimiter = createLoginLimiter(redis, {
-    maxFailures: env.LOGIN_MAX_FAILURES,
-    windowSeconds: env.LOGIN_WINDOW_SECONDS,
-  });
+  const loginLimiter = createLoginLimiter(
+    redis,
+    { key: () => deploymentKeys.key("rate-limits") },
+    {
+      freeFailures: env.LOGIN_FREE_FAILURES,
+      maxDelaySeconds: env.LOGIN_MAX_DELAY_SECONDS,
+      maxAddressFailures: env.LOGIN_MAX_FAILURES,
+      windowSeconds: env.LOGIN_WINDOW_SECONDS,
+    },
+  );
   const rateLimiter = createRateLimiter(redis);
   const rateLimits = {
     user: {
@@ -120,6 +154,9 @@ export function createServices(env: ApiEnv): Services {
     exportQueue,
     exportStorage,
     logger,
+    apiKeys,
+    authGuard,
+    deploymentKeys,
     loginLimiter,
     rateLimiter,
     rateLimits,

@@ -86,6 +86,7 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
       COOKIE_SECURE: "false",
       LOGIN_MAX_FAILURES: "10",
       LOGIN_WINDOW_SECONDS: "900",
+      LOGIN_FREE_FAILURES: "3",
     });
     services = createServices(env);
     app = createApp(services);
@@ -210,33 +211,85 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
       expect(body.error.details.map((d) => d.path).sort()).toEqual(["email", "password"]);
     });
 
-    it("limits failures per email: 429 with Retry-After after N, even for the right password", async () => {
-      const email = `${uniqueSlug("limited")}@example.test`;
+    it("lets the real user in from their own address while others fail for their email from elsewhere", async () => {
+      const email = `${uniqueSlug("targeted")}@example.test`;
       await upsertUserMembership(services.db, {
         email,
-        name: "Limited",
+        name: "Targeted",
+        passwordHash: await hashPassword(password),
+        orgSlug: teamSlug,
+        role: "admin",
+      });
+      // Twice the old per-email limit, each from another address: no pair is throttled.
+      for (let i = 0; i < 2 * services.env.LOGIN_MAX_FAILURES; i++) {
+        const response = await login(email, `wrong-${i}`);
+        expect(response.status).toBe(401);
+      }
+      const own = await login(email, password);
+      expect(own.status).toBe(200);
+      expect(own.headers.get("set-cookie")).toMatch(/^auditlog_session=/);
+    });
+
+    it("throttles one address's failures for one email with growing delays, 429 with Retry-After", {
+      timeout: 30_000,
+    }, async () => {
+      const email = `${uniqueSlug("guessed")}@example.test`;
+      await upsertUserMembership(services.db, {
+        email,
+        name: "Guessed",
         passwordHash: await hashPassword(password),
         orgSlug: teamSlug,
         role: "read",
       });
-      const limit = services.env.LOGIN_MAX_FAILURES;
-      for (let i = 0; i < limit; i++) {
-        // A different address each time: only the per-email counter can trip.
-        const response = await login(email, `wrong-${i}`);
+      const ip = randomIp();
+      const free = services.env.LOGIN_FREE_FAILURES;
+      for (let i = 0; i < free; i++) {
+        const response = await login(email, `wrong-${i}`, ip);
         expect(response.status).toBe(401);
-        expect(response.headers.get("ratelimit-remaining")).toBe(String(limit - i - 1));
+        expect(response.headers.get("ratelimit")).toMatch(
+          new RegExp(`^"sign-in";r=${free - i - 1};t=\\d+$`),
+        );
       }
-      const blocked = await login(email, password);
-      expect(blocked.status).toBe(429);
-      const retryAfter = Number(blocked.headers.get("retry-after"));
-      expect(retryAfter).toBeGreaterThan(0);
-      expect(retryAfter).toBeLessThanOrEqual(services.env.LOGIN_WINDOW_SECONDS);
-      expect(blocked.headers.get("ratelimit-limit")).toBe(String(limit));
-      expect(blocked.headers.get("ratelimit-remaining")).toBe("0");
-      expect(blocked.headers.get("ratelimit-reset")).toBe(String(retryAfter));
-      const body = (await blocked.json()) as ErrorJson;
-      expect(body.error.code).toBe("rate_limited");
-      expect(blocked.headers.get("set-cookie")).toBeNull();
+      const throttled = await login(email, password, ip);
+      expect(throttled.status).toBe(429);
+      const first = Number(throttled.headers.get("retry-after"));
+      expect(first).toBeGreaterThanOrEqual(1);
+      expect(first).toBeLessThanOrEqual(2);
+      expect(throttled.headers.get("ratelimit")).toBe(`"sign-in";r=0;t=${first}`);
+      expect(((await throttled.json()) as ErrorJson).error.code).toBe("rate_limited");
+      expect(throttled.headers.get("set-cookie")).toBeNull();
+      // Someone else's address is not slowed down for the same email.
+      expect((await login(email, password)).status).toBe(200);
+
+      await new Promise((resolve) => setTimeout(resolve, first * 1000 + 100));
+      expect((await login(email, "wrong again", ip)).status).toBe(401);
+      const longer = await login(email, password, ip);
+      expect(longer.status).toBe(429);
+      expect(Number(longer.headers.get("retry-after"))).toBeGreaterThan(first);
+    });
+
+    it("keys its Redis counters with an HMAC: neither the address nor its SHA-256 is in a key", async () => {
+      const ip = randomIp();
+      const email = `${uniqueSlug("hashed")}@example.test`;
+      for (let i = 0; i < 2; i++) expect((await login(email, "guess", ip)).status).toBe(401);
+      const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
+      const keys: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, batch] = await services.redis.scan(
+          cursor,
+          "MATCH",
+          "auditlog:*",
+          "COUNT",
+          1000,
+        );
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== "0");
+      expect(keys.length).toBeGreaterThan(0);
+      for (const forbidden of [ip, sha256(ip), email, sha256(email)]) {
+        expect(keys.filter((key) => key.includes(forbidden))).toEqual([]);
+      }
     });
 
     it("limits failures per client address across emails", async () => {

@@ -563,7 +563,7 @@ describe("background exports", () => {
 
     const future = Math.floor(Date.now() / 1000) + 600;
     const good = exportDownloadPath(
-      { exportId: created.id, orgId: org.id, expires: future },
+      { exportId: created.id, orgId: org.id, issuedBy: admin.user.id, expires: future },
       linkSecret,
     );
     expect((await stack.app.request(good)).status).toBe(200);
@@ -574,28 +574,34 @@ describe("background exports", () => {
     };
     const past = Math.floor(Date.now() / 1000) - 1;
     const expiredPath = exportDownloadPath(
-      { exportId: created.id, orgId: org.id, expires: past },
+      { exportId: created.id, orgId: org.id, issuedBy: admin.user.id, expires: past },
       linkSecret,
     );
     expect(await message(await stack.app.request(expiredPath))).toMatch(/expired/);
 
     const signature = signExportLink(
-      { exportId: created.id, orgId: org.id, expires: future },
+      { exportId: created.id, orgId: org.id, issuedBy: admin.user.id, expires: future },
       linkSecret,
     );
     const tampered = `${signature.slice(0, -1)}${signature.endsWith("A") ? "B" : "A"}`;
     const base = `/v1/export-downloads/${created.id}`;
     expect(
-      await message(await stack.app.request(`${base}?expires=${future}&signature=${tampered}`)),
+      await message(
+        await stack.app.request(
+          `${base}?expires=${future}&by=${admin.user.id}&signature=${tampered}`,
+        ),
+      ),
     ).toMatch(/signature/);
     // A later expiry under the same signature, or another key, or nothing at all.
     expect(
       await message(
-        await stack.app.request(`${base}?expires=${future + 60}&signature=${signature}`),
+        await stack.app.request(
+          `${base}?expires=${future + 60}&by=${admin.user.id}&signature=${signature}`,
+        ),
       ),
     ).toMatch(/signature/);
     const otherKey = exportDownloadPath(
-      { exportId: created.id, orgId: org.id, expires: future },
+      { exportId: created.id, orgId: org.id, issuedBy: admin.user.id, expires: future },
       "some-other-secret-0123456789",
     );
     expect(await message(await stack.app.request(otherKey))).toMatch(/signature/);
@@ -615,7 +621,7 @@ describe("background exports", () => {
       409,
     );
     const queuedLink = exportDownloadPath(
-      { exportId: queued.id, orgId: org.id, expires: future },
+      { exportId: queued.id, orgId: org.id, issuedBy: admin.user.id, expires: future },
       linkSecret,
     );
     expect((await stack.app.request(queuedLink)).status).toBe(409);

@@ -2,7 +2,7 @@ import { createApiKeyRecord, createDatabase, createOrganization } from "@auditlo
 import { driversOf } from "@auditlog/db/drivers";
 import { migrateDatabase } from "@auditlog/db/migrate";
 import { startPrivatePostgres } from "@auditlog/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generateApiKey } from "../src/auth/api-keys.ts";
 import { post, sampleEvent, startTestApi, startTestWorker, waitFor } from "./support/test-stack.ts";
 
@@ -76,6 +76,42 @@ describe("PostgreSQL down while events arrive", () => {
       await stack.services.ingestQueue.obliterate({ force: true });
       await stack.services.close();
       await pool.end();
+    }
+  });
+
+  it("serves known keys from the cache however long PostgreSQL stays down", {
+    timeout: 120_000,
+  }, async () => {
+    const setup = createDatabase({ url: databaseUrl, poolSize: 1, ormPoolSize: 1 });
+    await createOrganization(setup, { slug: "outage-cache", name: "Outage", plan: "team" });
+    const key = generateApiKey();
+    await createApiKeyRecord(setup, {
+      orgSlug: "outage-cache",
+      name: "k",
+      prefix: key.prefix,
+      keyHash: key.hash,
+    });
+    await setup.close();
+    const stack = await startTestApi({ DATABASE_URL: databaseUrl });
+    try {
+      expect((await post(stack.app, key.key, sampleEvent(0))).status).toBe(202);
+      await postgres.stop();
+      // Ten minutes later by every clock the API reads (no real wait): far past any cache
+      // lifetime, the key is still served from what the API knew before the outage.
+      vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      for (let i = 1; i <= 3; i++) {
+        const response = await post(stack.app, key.key, sampleEvent(i));
+        expect(response.status, `request ${i}`).toBe(202);
+      }
+      // A key this process has never seen cannot be checked: a clear 503, not a 401.
+      expect((await post(stack.app, generateApiKey().key, sampleEvent(9))).status).toBe(503);
+      expect(await stack.services.ingestQueue.getWaitingCount()).toBe(4);
+    } finally {
+      vi.useRealTimers();
+      await postgres.start();
+      await stack.services.ingestQueue.obliterate({ force: true });
+      await stack.services.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { newId } from "@auditlog/events";
-import { type Database, ormOf } from "./database.ts";
+import { type Database, ormOf, sqlOf } from "./database.ts";
 
 export const plans = ["free", "team", "enterprise"] as const;
 export type Plan = (typeof plans)[number];
@@ -68,6 +68,16 @@ export async function upsertUserMembership(
   });
 }
 
+/** What may be shown about an API key after creation: never its hash. */
+const apiKeySelect = {
+  id: true,
+  name: true,
+  prefix: true,
+  createdAt: true,
+  lastUsedAt: true,
+  revokedAt: true,
+} as const;
+
 export async function createApiKeyRecord(
   db: Database,
   input: { orgSlug: string; name: string; prefix: string; keyHash: Uint8Array },
@@ -82,16 +92,124 @@ export async function createApiKeyRecord(
       prefix: input.prefix,
       keyHash: Buffer.from(input.keyHash),
     },
+    select: apiKeySelect,
   });
   return { key, org };
 }
 
-/** The organisation an active (not revoked) API key writes to, or null. */
+/** The organisation an active (not revoked) API key writes to, with the key's id; or null. */
 export async function findOrgByApiKeyHash(db: Database, keyHash: Uint8Array) {
   const key = await ormOf(db).apiKey.findUnique({
     where: { keyHash: Buffer.from(keyHash) },
     include: { organization: true },
   });
   if (!key || key.revokedAt) return null;
-  return { keyId: key.id, org: key.organization };
+  return { keyId: key.id, lastUsedAt: key.lastUsedAt, org: key.organization };
+}
+
+/** The organisation's ingestion keys, newest first, revoked ones included; no secrets. */
+export async function listApiKeys(db: Database, orgId: string) {
+  return ormOf(db).apiKey.findMany({
+    where: { orgId },
+    select: apiKeySelect,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  });
+}
+
+/**
+ * Revokes one of the organisation's keys. Returns the key, or null when the organisation has no
+ * key with that id (another organisation's key is indistinguishable from a missing one).
+ * Revoking twice keeps the first revocation time.
+ */
+export async function revokeApiKey(db: Database, input: { orgId: string; id: string; now?: Date }) {
+  await ormOf(db).apiKey.updateMany({
+    where: { id: input.id, orgId: input.orgId, revokedAt: null },
+    data: { revokedAt: input.now ?? new Date() },
+  });
+  return ormOf(db).apiKey.findFirst({
+    where: { id: input.id, orgId: input.orgId },
+    select: apiKeySelect,
+  });
+}
+
+/** Sets `last_used_at`, unless another process already did since `staleBefore`. */
+export async function touchApiKey(
+  db: Database,
+  input: { id: string; usedAt: Date; staleBefore: Date },
+): Promise<boolean> {
+  const { count } = await ormOf(db).apiKey.updateMany({
+    where: {
+      id: input.id,
+      OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: input.staleBefore } }],
+    },
+    data: { lastUsedAt: input.usedAt },
+  });
+  return count > 0;
+}
+
+/** A member of an organisation, with their role; null when the user is not one. */
+export async function findOrgMember(db: Database, input: { orgId: string; userId: string }) {
+  const membership = await ormOf(db).membership.findUnique({
+    where: { orgId_userId: { orgId: input.orgId, userId: input.userId } },
+    include: { user: { select: { id: true, email: true, name: true } } },
+  });
+  return membership ? { role: membership.role, user: membership.user } : null;
+}
+
+export type MembershipRemoval =
+  | { removed: { role: string; user: { id: string; email: string; name: string } } }
+  | { refused: "not_member" | "last_admin" };
+
+/**
+ * Removes a member from an organisation, unless they are its last admin (an organisation without
+ * one could not be managed any more). The organisation's memberships are locked while it checks,
+ * so two admins removing each other cannot both succeed. `beforeRemoving` runs inside the
+ * transaction, after the checks: when it throws (the removal could not be recorded), nothing is
+ * removed.
+ */
+export async function removeMembership(
+  db: Database,
+  input: { orgId: string; userId: string },
+  beforeRemoving: (member: {
+    role: string;
+    user: { id: string; email: string; name: string };
+  }) => Promise<void> = async () => {},
+): Promise<MembershipRemoval> {
+  const client = await sqlOf(db).connect();
+  try {
+    await client.query("BEGIN");
+    const { rows } = await client.query<{ user_id: string; role: string }>(
+      "SELECT user_id, role FROM memberships WHERE org_id = $1 FOR UPDATE",
+      [input.orgId],
+    );
+    const target = rows.find((row) => row.user_id === input.userId);
+    if (!target) {
+      await client.query("ROLLBACK");
+      return { refused: "not_member" };
+    }
+    if (target.role === "admin" && rows.filter((row) => row.role === "admin").length === 1) {
+      await client.query("ROLLBACK");
+      return { refused: "last_admin" };
+    }
+    const user = await client.query<{ id: string; email: string; name: string }>(
+      "SELECT id, email, name FROM users WHERE id = $1",
+      [input.userId],
+    );
+    const member = {
+      role: target.role,
+      user: user.rows[0] ?? { id: input.userId, email: "", name: input.userId },
+    };
+    await beforeRemoving(member);
+    await client.query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", [
+      input.orgId,
+      input.userId,
+    ]);
+    await client.query("COMMIT");
+    return { removed: member };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }

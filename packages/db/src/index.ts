@@ -1,6 +1,7 @@
 export * from "./accounts.ts";
 export { createDatabase, type Database, type DatabaseOptions } from "./database.ts";
 export * from "./dead-letters.ts";
+export * from "./deployment-secrets.ts";
 export * from "./entries.ts";
 export * from "./entry-export-stream.ts";
 export * from "./entry-queries.ts";

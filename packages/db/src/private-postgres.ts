@@ -35,6 +35,8 @@ export interface PrivatePostgres {
  */
 export async function startPrivatePostgres(
   port = 55_000 + Math.floor(Math.random() * 5_000),
+  /** Server settings (`-c name=value`), e.g. `{ shared_preload_libraries: "pg_stat_statements" }`. */
+  settings: Record<string, string> = {},
 ): Promise<PrivatePostgres> {
   const dataDir = mkdtempSync(join(tmpdir(), "auditlog-pg-"));
   const { uid, gid } = await run("id", ["-u", "postgres"]).then(async ({ stdout }) => ({
@@ -45,7 +47,8 @@ export async function startPrivatePostgres(
   const asPostgres = (command: string, args: string[]) =>
     run("runuser", ["-u", "postgres", "--", `${binDir}/${command}`, ...args]);
   await asPostgres("initdb", ["-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync"]);
-  const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`);
+  const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off${extra.join("")}`;
   const pgCtl = (...args: string[]) =>
     asPostgres("pg_ctl", ["-D", dataDir, "-o", options, "-l", `${dataDir}/log`, ...args]);
   const start = () => pgCtl("-w", "start");

@@ -73,6 +73,7 @@ describe("Prisma schema against the migrated database", () => {
         "ApiKey",
         "AuditEntry",
         "DeadLetter",
+        "DeploymentSecret",
         "Export",
         "Membership",
         "Notification",

@@ -227,3 +227,51 @@ export async function findOrgMembership(db: Database, orgSlug: string, userId: s
     role: membership.role,
   };
 }
+
+/**
+ * Sets a user's password and ends every session they have; with `revokeTokens`, revokes every
+ * personal access token too. One transaction: there is no moment where the new password works
+ * and an old session still does. Null when no user has that email.
+ */
+export async function setUserPassword(
+  db: Database,
+  input: { email: string; passwordHash: string; revokeTokens: boolean; now?: Date },
+): Promise<{ user: PublicUser; sessionsEnded: number; tokensRevoked: number } | null> {
+  const email = input.email.trim().toLowerCase();
+  return ormOf(db).$transaction(async (tx) => {
+    const found = await tx.user.findUnique({ where: { email }, select: { id: true } });
+    if (!found) return null;
+    const user = await tx.user.update({
+      where: { id: found.id },
+      data: { passwordHash: input.passwordHash },
+      select: publicUserSelect,
+    });
+    const sessions = await tx.session.deleteMany({ where: { userId: user.id } });
+    const tokens = input.revokeTokens
+      ? await tx.personalAccessToken.updateMany({
+          where: { userId: user.id, revokedAt: null },
+          data: { revokedAt: input.now ?? new Date() },
+        })
+      : { count: 0 };
+    return { user, sessionsEnded: sessions.count, tokensRevoked: tokens.count };
+  });
+}
+
+/** Whether a session is still there and unexpired (a long-lived stream re-checks its own). */
+export async function isSessionActive(db: Database, id: string, now: Date = new Date()) {
+  const found = await ormOf(db).session.findUnique({ where: { id }, select: { expiresAt: true } });
+  return found !== null && found.expiresAt > now;
+}
+
+/** Whether a personal access token is still neither revoked nor expired. */
+export async function isPersonalAccessTokenActive(
+  db: Database,
+  id: string,
+  now: Date = new Date(),
+) {
+  const found = await ormOf(db).personalAccessToken.findUnique({
+    where: { id },
+    select: { revokedAt: true, expiresAt: true },
+  });
+  return found !== null && !found.revokedAt && (!found.expiresAt || found.expiresAt > now);
+}

@@ -6,9 +6,9 @@ import { peerAddress } from "../http/client-address.ts";
 import { enqueueIngestBatch } from "../ingest/ingest-service.ts";
 import type { Services } from "../services.ts";
 
-/** Who acted, as the API's own entries record them. */
+/** Who acted, as the API's own entries record them (`system`: the operator CLI). */
 export interface ApiActor {
-  type: "user" | "token";
+  type: "user" | "token" | "system";
   id: string;
   name: string;
 }

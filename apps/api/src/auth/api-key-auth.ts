@@ -1,17 +1,14 @@
-import { findOrgByApiKeyHash } from "@auditlog/db";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
+import { peerAddress } from "../http/client-address.ts";
 import { hashApiKey, looksLikeApiKey } from "./api-keys.ts";
 
-interface CachedKey {
-  org: AppEnv["Variables"]["ingestOrg"] | null;
-  expiresAt: number;
-}
-/** Ingestion is the hot path: a key is looked up once a minute, not on every request. */
-const cacheTtlMs = 60_000;
-const cache = new Map<string, CachedKey>();
-
+/**
+ * Ingestion routes: `Authorization: Bearer alk_…`, checked by the process's key verifier (known
+ * keys from memory, re-checked every second, served through a PostgreSQL outage; unknown ones
+ * through the auth guard). Sets `c.var.ingestOrg`.
+ */
 export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -20,21 +17,14 @@ export const apiKeyAuth = createMiddleware<AppEnv>(async (c, next) => {
   }
   const key = match[1];
   if (!looksLikeApiKey(key)) throw new ApiError("unauthorized", "invalid API key");
-  const hash = hashApiKey(key);
-  const cacheKey = hash.toString("base64");
-  let cached = cache.get(cacheKey);
-  if (!cached || cached.expiresAt < Date.now()) {
-    const found = await findOrgByApiKeyHash(c.var.services.db, hash);
-    cached = {
-      org: found
-        ? { id: found.org.id, slug: found.org.slug, plan: found.org.plan, keyId: found.keyId }
-        : null,
-      expiresAt: Date.now() + cacheTtlMs,
-    };
-    if (cache.size > 10_000) cache.clear();
-    cache.set(cacheKey, cached);
+  const { apiKeys, authGuard } = c.var.services;
+  const address = peerAddress(c);
+  // Only a key this process does not know costs a lookup, so only that one passes the guard.
+  const verdict = await apiKeys.verify(hashApiKey(key), () => authGuard.admit(address));
+  if (!verdict.valid) {
+    authGuard.failed(address);
+    throw new ApiError("unauthorized", "invalid API key");
   }
-  if (!cached.org) throw new ApiError("unauthorized", "invalid API key");
-  c.set("ingestOrg", cached.org);
+  c.set("ingestOrg", { ...verdict.org, keyId: verdict.keyId });
   await next();
 });

@@ -8,7 +8,13 @@ import { readJsonBody } from "../http/json-body.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
 import { rateLimitHeaders } from "./login-limiter.ts";
 import { maxPasswordLength } from "./passwords.ts";
-import { clearSessionCookie, endSession, readSessionCookie, setSessionCookie } from "./sessions.ts";
+import {
+  clearSessionCookie,
+  endAllSessions,
+  endSession,
+  readSessionCookie,
+  setSessionCookie,
+} from "./sessions.ts";
 import { signIn } from "./sign-in.ts";
 import { userAuth } from "./user-auth.ts";
 
@@ -48,4 +54,13 @@ export const authRoutes = new Hono<AppEnv>()
     if (cookieValue) await endSession(c.var.services, cookieValue);
     clearSessionCookie(c);
     return c.json({ signedOut: true });
+  })
+  /**
+   * Ends every session of the signed-in user, on every device (this one too). Personal access
+   * tokens are left alone: they are revoked one by one (DELETE /v1/me/tokens/:id).
+   */
+  .post("/logout-everywhere", userAuth, limitUserRequests, async (c) => {
+    const sessionsEnded = await endAllSessions(c.var.services, c.var.user.id);
+    if (c.var.session) clearSessionCookie(c);
+    return c.json({ sessionsEnded });
   });

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import {
   createSession,
   deleteSessionByTokenHash,
+  deleteUserSessions,
   findActiveSessionByTokenHash,
   type PublicUser,
   touchSession,
@@ -28,7 +29,14 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(sha256(a), sha256(b));
 }
 
-export const sessionCookieName = "auditlog_session";
+/**
+ * `__Host-auditlog_session` whenever the cookie is Secure (PUBLIC_URL is https): browsers then
+ * accept it only from this exact origin, Secure, with Path=/ and no Domain, so a sibling
+ * subdomain cannot plant or shadow it. `auditlog_session` on plain http (a local machine).
+ */
+export function sessionCookieName(env: Pick<Services["env"], "COOKIE_SECURE">): string {
+  return env.COOKIE_SECURE ? "__Host-auditlog_session" : "auditlog_session";
+}
 
 /** `last_seen_at` (and the sliding expiry) is written at most this often per session. */
 export const sessionRefreshIntervalMs = 60_000;
@@ -72,6 +80,11 @@ export async function startSession(
   };
 }
 
+/** The SHA-256 a cookie value is stored as; null when the value cannot be a session's. */
+export function sessionCookieHash(cookieValue: string): Buffer | null {
+  return cookieValuePattern.test(cookieValue) ? sha256(cookieValue) : null;
+}
+
 /**
  * The live session behind a cookie value, with its user; null when the value is malformed,
  * unknown or expired. Slides the expiry (and tells the caller to re-send the cookie) at most once
@@ -108,18 +121,23 @@ export async function endSession(services: SessionServices, cookieValue: string)
   await deleteSessionByTokenHash(services.db, sha256(cookieValue));
 }
 
-export function readSessionCookie(c: Context<AppEnv>): string | undefined {
-  return getCookie(c, sessionCookieName);
+/** Ends every session of the user; answers how many there were. */
+export function endAllSessions(services: SessionServices, userId: string): Promise<number> {
+  return deleteUserSessions(services.db, userId);
 }
 
-/** `auditlog_session`: httpOnly, SameSite=Lax, Path=/, Secure per COOKIE_SECURE, Max-Age = TTL. */
+export function readSessionCookie(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, sessionCookieName(c.var.services.env));
+}
+
+/** httpOnly, SameSite=Lax, Path=/, Secure per COOKIE_SECURE (PUBLIC_URL), Max-Age = TTL. */
 export function setSessionCookie(
   c: Context<AppEnv>,
   cookieValue: string,
   expiresAt: Date,
   now: Date = new Date(),
 ): void {
-  setCookie(c, sessionCookieName, cookieValue, {
+  setCookie(c, sessionCookieName(c.var.services.env), cookieValue, {
     httpOnly: true,
     sameSite: "Lax",
     path: "/",
@@ -129,7 +147,7 @@ export function setSessionCookie(
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {
-  deleteCookie(c, sessionCookieName, {
+  deleteCookie(c, sessionCookieName(c.var.services.env), {
     httpOnly: true,
     sameSite: "Lax",
     path: "/",

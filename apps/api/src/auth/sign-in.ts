@@ -32,7 +32,8 @@ export async function signIn(
   try {
     attempt = await services.loginLimiter.count(email, input.clientAddress);
   } catch {
-    // Fail closed: without the limiter, passwords could be guessed at full speed.
+    // Fail closed (Redis, or PostgreSQL holding the limiter's key, unreachable): without the
+    // limiter, passwords could be guessed at full speed.
     throw new ApiError(
       "service_unavailable",
       "sign-in is temporarily unavailable; try again shortly",
@@ -43,7 +44,7 @@ export async function signIn(
     services.logger.warn("login rate limited", { requestId: input.requestId });
     throw new ApiError(
       "rate_limited",
-      `too many failed sign-in attempts; try again in ${state.retryAfterSeconds} seconds`,
+      `too many failed sign-in attempts from this address; try again in ${state.retryAfterSeconds} seconds`,
       undefined,
       rateLimitHeaders(state),
     );

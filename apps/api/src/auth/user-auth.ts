@@ -1,7 +1,15 @@
-import { findActivePersonalAccessTokenByHash, touchPersonalAccessToken } from "@auditlog/db";
+import {
+  findActivePersonalAccessTokenByHash,
+  isPersonalAccessTokenActive,
+  isServiceOutage,
+  isSessionActive,
+  touchPersonalAccessToken,
+} from "@auditlog/db";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
+import { peerAddress } from "../http/client-address.ts";
+import type { Services } from "../services.ts";
 import { looksLikeApiKey } from "./api-keys.ts";
 import {
   hashPersonalAccessToken,
@@ -13,19 +21,34 @@ import {
   constantTimeEqual,
   readSessionCookie,
   resolveSession,
+  sessionCookieHash,
   sessionRefreshIntervalMs,
   setSessionCookie,
 } from "./sessions.ts";
 
 export const csrfHeaderName = "X-CSRF-Token";
+
+/**
+ * Whether the credential a request authenticated with still works (for answers that outlive the
+ * request: a live stream). An outage answers true: a stream is not cut for PostgreSQL's sake.
+ */
+export async function credentialStillValid(
+  services: Pick<Services, "db">,
+  credential: AppEnv["Variables"]["credential"],
+): Promise<boolean> {
+  const check = credential.kind === "session" ? isSessionActive : isPersonalAccessTokenActive;
+  return check(services.db, credential.id).catch((error) => !isServiceOutage(error));
+}
 const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
- * Authenticates a person, by session cookie (`auditlog_session`) or by
+ * Authenticates a person, by session cookie (`sessionCookieName`) or by
  * `Authorization: Bearer alp_…` personal access token, and sets `c.var.user`, `c.var.authMethod`
  * and `c.var.session` (null for tokens). Cookie-authenticated unsafe requests must echo the
  * session's CSRF token in `X-CSRF-Token`; bearer requests cannot be forged cross-site and need
- * none. Ingestion API keys are refused: they can write events, never read them.
+ * none. Ingestion API keys are refused: they can write events, never read them. Lookups go
+ * through the auth guard: an unknown credential is remembered briefly, and an address whose
+ * credentials keep failing gets 429 before any lookup.
  */
 export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
   const { services } = c.var;
@@ -49,10 +72,9 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
       );
     }
     const now = new Date();
-    const found = await findActivePersonalAccessTokenByHash(
-      services.db,
-      hashPersonalAccessToken(presented),
-      now,
+    const hash = hashPersonalAccessToken(presented);
+    const found = await services.authGuard.check("token", hash, peerAddress(c), () =>
+      findActivePersonalAccessTokenByHash(services.db, hash, now),
     );
     if (!found) throw new ApiError("unauthorized", "invalid, expired or revoked token");
     const staleBefore = new Date(now.getTime() - sessionRefreshIntervalMs);
@@ -66,7 +88,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
     }
     c.set("user", found.user);
     c.set("authMethod", "token");
-    c.set("tokenId", found.token.id);
+    c.set("credential", { kind: "token", id: found.token.id });
     c.set("session", null);
     await next();
     return;
@@ -80,7 +102,12 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
     );
   }
   const now = new Date();
-  const resolved = await resolveSession(services, cookieValue, now);
+  const hash = sessionCookieHash(cookieValue);
+  const resolved = hash
+    ? await services.authGuard.check("session", hash, peerAddress(c), () =>
+        resolveSession(services, cookieValue, now),
+      )
+    : null;
   if (!resolved) {
     clearSessionCookie(c);
     throw new ApiError("unauthorized", "session expired or invalid; sign in again");
@@ -97,7 +124,7 @@ export const userAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (resolved.refreshed) setSessionCookie(c, cookieValue, resolved.session.expiresAt, now);
   c.set("user", resolved.user);
   c.set("authMethod", "session");
-  c.set("tokenId", null);
+  c.set("credential", { kind: "session", id: resolved.session.id });
   c.set("session", resolved.session);
   await next();
 });

@@ -1,30 +1,47 @@
 import { parseArgs } from "node:util";
 import {
   ConflictError,
-  createApiKeyRecord,
   createDatabase,
   createOrganization,
   createPersonalAccessToken,
+  type Database,
   findOrganizationBySlug,
   findUserByEmail,
+  listApiKeys,
   NotFoundError,
   plans,
+  revokeApiKey,
   roles,
+  setUserPassword,
   upsertUserMembership,
 } from "@auditlog/db";
+import { producerFor } from "@auditlog/events/jobs";
+import { createLogger } from "@auditlog/observability";
 import { hash } from "@node-rs/argon2";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { z } from "zod";
-import { generateApiKey } from "../auth/api-keys.ts";
+import type { ApiActor } from "../audit-log/record-api-action.ts";
+import { apiKeyNameSchema, issueApiKey, publicApiKey } from "../auth/api-key-service.ts";
 import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
-import { loadApiEnv } from "../env.ts";
+import { type ApiEnv, loadApiEnv } from "../env.ts";
+import { ApiError } from "../errors.ts";
+import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
   pnpm auditlog user create <email> --password <pw> --org <slug> --role <admin|write|read> [--name <name>] [--json]
+  pnpm auditlog user set-password <email> --password <pw> [--revoke-tokens] [--json]
+  pnpm auditlog member remove --org <slug> --email <email> [--json]
   pnpm auditlog key create --org <slug> --name <label> [--json]
+  pnpm auditlog key list --org <slug> [--json]
+  pnpm auditlog key revoke --org <slug> --key <id> [--json]
   pnpm auditlog token create --email <email> --name <label> [--json]
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]`;
+
+/** Who the organisation's log says acted, for what an operator does with this CLI. */
+const cliActor: ApiActor = { type: "system", id: "auditlog-cli", name: "auditlog CLI" };
 
 /** A mistake the operator can fix: one line on stderr, exit 1. */
 class UsageError extends Error {}
@@ -45,6 +62,57 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
   return value as T;
 }
 
+async function findOrg(db: Database, slug: string) {
+  const org = await findOrganizationBySlug(db, slug);
+  if (!org) throw new NotFoundError(`organization "${slug}" does not exist`);
+  return org;
+}
+
+function checkedPassword(value: string | undefined): string {
+  const password = required(value, "password");
+  if (password.length < 8) throw new UsageError("--password must be at least 8 characters");
+  return password;
+}
+
+/**
+ * What recording an action in an organisation's log needs: a producer on the ingest queue, as
+ * the API holds one. Opened only by the commands that record, and closed after them.
+ */
+async function withRecorder<T>(
+  env: ApiEnv,
+  db: Database,
+  action: (services: Parameters<typeof removeMember>[0]) => Promise<T>,
+): Promise<T> {
+  const redis = new Redis(env.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
+    enableReadyCheck: false,
+  });
+  redis.on("error", () => {});
+  const queues = [env.INGEST_QUEUE, env.EXPORT_QUEUE].map((name) => {
+    const queue = new Queue(name, { connection: redis, skipVersionCheck: true });
+    queue.on("error", () => {});
+    return queue;
+  });
+  const [ingestQueue, exportQueue] = queues as [Queue, Queue];
+  try {
+    return await action({
+      db,
+      redis,
+      env,
+      jobs: {
+        ingest: producerFor(ingestQueue, "ingest"),
+        exports: producerFor(exportQueue, "exports"),
+      },
+      logger: createLogger("cli", env.LOG_LEVEL),
+    });
+  } finally {
+    for (const queue of queues) await queue.close().catch(() => {});
+    redis.disconnect();
+  }
+}
+
 function checked<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new UsageError(result.error.issues[0]?.message ?? "invalid value");
@@ -63,7 +131,9 @@ async function main(argv: string[]) {
       role: { type: "string" },
       email: { type: "string" },
       url: { type: "string" },
+      key: { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
+      "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -95,8 +165,7 @@ async function main(argv: string[]) {
       }
       case "user create": {
         const email = checked(z.email("invalid email"), required(subject, "email (positional)"));
-        const password = required(values.password, "password");
-        if (password.length < 8) throw new UsageError("--password must be at least 8 characters");
+        const password = checkedPassword(values.password);
         const { user, org, membership } = await upsertUserMembership(db, {
           email,
           name: values.name ?? email.split("@")[0] ?? email,
@@ -110,17 +179,70 @@ async function main(argv: string[]) {
         );
         return;
       }
+      case "user set-password": {
+        const email = checked(z.email("invalid email"), required(subject, "email (positional)"));
+        const password = checkedPassword(values.password);
+        const changed = await setUserPassword(db, {
+          email,
+          passwordHash: await hash(password),
+          revokeTokens: values["revoke-tokens"],
+        });
+        if (!changed) throw new NotFoundError(`user "${email.toLowerCase()}" does not exist`);
+        print(
+          {
+            id: changed.user.id,
+            email: changed.user.email,
+            sessionsEnded: changed.sessionsEnded,
+            tokensRevoked: changed.tokensRevoked,
+          },
+          `password of ${changed.user.email} changed; ${changed.sessionsEnded} session(s) ended, ${changed.tokensRevoked} token(s) revoked`,
+        );
+        return;
+      }
+      case "member remove": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const email = checked(z.email("invalid email"), required(values.email, "email"));
+        const user = await findUserByEmail(db, email);
+        if (!user) throw new NotFoundError(`user "${email.toLowerCase()}" does not exist`);
+        const removed = await withRecorder(env, db, (services) =>
+          removeMember(services, { org, userId: user.id, actor: cliActor, client: {} }),
+        );
+        print(
+          { org: org.slug, userId: removed.userId, email: removed.email, role: removed.role },
+          `${removed.email} (${removed.role}) removed from ${org.slug}`,
+        );
+        return;
+      }
       case "key create": {
-        const generated = generateApiKey();
-        const { key, org } = await createApiKeyRecord(db, {
+        const name = checked(apiKeyNameSchema, required(values.name, "name"));
+        const { key, org, value } = await issueApiKey(db, {
           orgSlug: required(values.org, "org"),
-          name: required(values.name, "name"),
-          prefix: generated.prefix,
-          keyHash: generated.hash,
+          name,
         });
         print(
-          { id: key.id, org: org.slug, name: key.name, key: generated.key },
-          `API key ${key.id} for ${org.slug} (shown once, store it now):\n${generated.key}`,
+          { id: key.id, org: org.slug, name: key.name, key: value },
+          `API key ${key.id} for ${org.slug} (shown once, store it now):\n${value}`,
+        );
+        return;
+      }
+      case "key list": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const keys = (await listApiKeys(db, org.id)).map(publicApiKey);
+        const lines = keys.map(
+          (key) =>
+            `${key.id}  ${key.prefix}…  ${key.name}  created ${key.createdAt.toISOString()}${key.revokedAt ? `  revoked ${key.revokedAt.toISOString()}` : ""}`,
+        );
+        print({ org: org.slug, keys }, lines.join("\n") || `${org.slug} has no API keys`);
+        return;
+      }
+      case "key revoke": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const id = required(values.key, "key");
+        const revoked = await revokeApiKey(db, { orgId: org.id, id });
+        if (!revoked) throw new NotFoundError(`${org.slug} has no API key "${id}"`);
+        print(
+          { ...publicApiKey(revoked), org: org.slug },
+          `API key ${revoked.id} of ${org.slug} revoked (every API process refuses it within 2 seconds)`,
         );
         return;
       }
@@ -144,9 +266,7 @@ async function main(argv: string[]) {
         return;
       }
       case "webhook set": {
-        const slug = required(values.org, "org");
-        const org = await findOrganizationBySlug(db, slug);
-        if (!org) throw new NotFoundError(`organization "${slug}" does not exist`);
+        const org = await findOrg(db, required(values.org, "org"));
         const result = await setOrgWebhook(
           { db, env },
           {
@@ -184,7 +304,8 @@ main(process.argv.slice(2)).then(
     const known =
       error instanceof UsageError ||
       error instanceof ConflictError ||
-      error instanceof NotFoundError;
+      error instanceof NotFoundError ||
+      error instanceof ApiError;
     const message =
       known || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
         ? (error as Error).message

@@ -72,26 +72,27 @@ export const exportRoutes = new Hono<AppEnv>()
   })
   .post("/:id/link", async (c) => {
     const record = await findOrgExport(c.var.services, c.var.org.id, c.req.param("id"));
-    return c.json(createExportLink(c.var.services, record, c.req.url));
+    return c.json(await createExportLink(c.var.services, record, c.var.user));
   });
 
 /**
- * `/v1/export-downloads/:id?expires=…&signature=…`: a signed link (POST …/exports/:id/link)
- * downloads without a session. The download is recorded for the export's requester, noting the
- * link.
+ * `/v1/export-downloads/:id?expires=…&by=…&signature=…`: a signed link (POST
+ * …/exports/:id/link) downloads without a session. The download is recorded for the admin who
+ * made the link, noting the link.
  */
 export const exportDownloadRoutes = new Hono<AppEnv>().get("/:id", async (c) => {
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");
-  const { record, org } = await resolveSignedLink(c.var.services, {
+  const { record, org, issuer } = await resolveSignedLink(c.var.services, {
     exportId: c.req.param("id"),
+    issuedBy: c.req.query("by") ?? "",
     expires: c.req.query("expires") ?? "",
     signature: c.req.query("signature") ?? "",
   });
   const download = await openExportDownload(c.var.services, {
     record,
     org,
-    actor: { type: "user", id: record.requestedBy, name: record.requestedByName },
+    actor: issuer,
     client: requestClient(c),
     via: "signed link",
   });

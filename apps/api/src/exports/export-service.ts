@@ -5,6 +5,7 @@ import {
   type ExportRecord,
   effectiveExportStatus,
   findOrganizationBySlug,
+  findOrgMember,
   getExport,
   getExportById,
   markExportFailed,
@@ -22,7 +23,7 @@ import {
 import { ApiError } from "../errors.ts";
 import { addWithinDeadline } from "../queues/add-within-deadline.ts";
 import type { Services } from "../services.ts";
-import { checkExportLink, exportDownloadPath, exportLinkSecret } from "./export-links.ts";
+import { checkExportLink, exportDownloadPath, exportLinkKey } from "./export-links.ts";
 
 type ExportServices = Pick<Services, "db" | "jobs" | "redis" | "env" | "logger" | "exportStorage">;
 
@@ -201,37 +202,39 @@ export async function openExportDownload(
 }
 
 /**
- * A signed link to a ready export's file, valid EXPORT_LINK_TTL_SECONDS (never past the file's
- * own expiry), resolved against `baseUrl`.
+ * A signed link to a ready export's file for the admin asking, valid EXPORT_LINK_TTL_SECONDS
+ * (never past the file's own expiry), on PUBLIC_URL: a request's Host header is the client's to
+ * choose, so it never decides where a link points.
  */
-export function createExportLink(
-  services: Pick<Services, "env">,
+export async function createExportLink(
+  services: Pick<Services, "env" | "deploymentKeys">,
   record: ExportRecord,
-  baseUrl: string,
-): ExportLink {
+  issuer: { id: string },
+): Promise<ExportLink> {
   assertDownloadable(record);
   const { env } = services;
   const nowSeconds = Math.floor(Date.now() / 1000);
   const fileExpires = Math.floor((record.expiresAt?.getTime() ?? 0) / 1000);
   const expires = Math.min(nowSeconds + env.EXPORT_LINK_TTL_SECONDS, fileExpires);
   const path = exportDownloadPath(
-    { exportId: record.id, orgId: record.orgId, expires },
-    exportLinkSecret(env.EXPORT_LINK_SECRET),
+    { exportId: record.id, orgId: record.orgId, issuedBy: issuer.id, expires },
+    await exportLinkKey(services),
   );
   return {
-    url: new URL(path, baseUrl).toString(),
+    url: `${env.PUBLIC_URL}${path}`,
     expiresAt: new Date(expires * 1000).toISOString(),
   };
 }
 
 /**
- * The export and organisation a signed link names, once its signature and expiry check out.
- * An unknown export answers like a forged link: a link proves nothing about what exists.
+ * The export, organisation and issuing admin a signed link names, once its signature and expiry
+ * check out and its issuer is still an admin there. An unknown export answers like a forged
+ * link: a link proves nothing about what exists.
  */
 export async function resolveSignedLink(
-  services: Pick<Services, "db" | "env">,
-  link: { exportId: string; expires: string; signature: string },
-): Promise<{ record: ExportRecord; org: OrgRef }> {
+  services: Pick<Services, "db" | "env" | "deploymentKeys">,
+  link: { exportId: string; issuedBy: string; expires: string; signature: string },
+): Promise<{ record: ExportRecord; org: OrgRef; issuer: ApiActor }> {
   const invalid = () =>
     new ApiError(
       "forbidden",
@@ -241,11 +244,16 @@ export async function resolveSignedLink(
     ? await getExportById(services.db, link.exportId)
     : null;
   if (!record) throw invalid();
-  const check = checkExportLink(
-    { ...link, orgId: record.orgId },
-    exportLinkSecret(services.env.EXPORT_LINK_SECRET),
-  );
+  const check = checkExportLink({ ...link, orgId: record.orgId }, await exportLinkKey(services), {
+    ttlSeconds: services.env.EXPORT_LINK_TTL_SECONDS,
+  });
   if (check === "invalid") throw invalid();
+  if (check === "overlong") {
+    throw new ApiError(
+      "forbidden",
+      "invalid download link: its expiry is further away than links are issued for; request a new link",
+    );
+  }
   if (check === "expired") {
     throw new ApiError("forbidden", "this download link has expired; request a new link");
   }
@@ -253,5 +261,16 @@ export async function resolveSignedLink(
   if (!org || !planHasAuditLogs(org.plan)) {
     throw new ApiError("forbidden", "this organization's plan has no audit logs");
   }
-  return { record, org: { id: org.id, slug: org.slug, name: org.name } };
+  const issuer = await findOrgMember(services.db, { orgId: org.id, userId: link.issuedBy });
+  if (issuer?.role !== "admin") {
+    throw new ApiError(
+      "forbidden",
+      "this download link was made by someone who is no longer an admin of the organization; request a new link",
+    );
+  }
+  return {
+    record,
+    org: { id: org.id, slug: org.slug, name: org.name },
+    issuer: { type: "user", id: issuer.user.id, name: issuer.user.name },
+  };
 }

@@ -100,9 +100,7 @@ export function limitRequests(
 export const limitUserRequests = limitRequests(
   (c) => c.var.services.rateLimits.user,
   (c) =>
-    c.var.authMethod === "token" && c.var.tokenId
-      ? `token:${c.var.tokenId}`
-      : `user:${c.var.user.id}`,
+    c.var.credential.kind === "token" ? `token:${c.var.credential.id}` : `user:${c.var.user.id}`,
 );
 
 /** Every ingestion request, per API key. */

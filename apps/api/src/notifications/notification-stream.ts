@@ -3,6 +3,7 @@ import type { RealtimeMessage } from "@auditlog/events";
 import type { Context } from "hono";
 import { type SSEMessage, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
+import { credentialStillValid } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import type { RealtimeSubscription } from "./realtime-hub.ts";
 
@@ -26,10 +27,11 @@ function toSseMessage(message: RealtimeMessage): SSEMessage {
  * The signed-in user's live stream (Server-Sent Events): `ready` once subscribed (data
  * `{ unreadCount }`; sent again after this process's Redis subscriber reconnected, as a cue to
  * refetch the list), then `notification` (id = the notification's id) and `export.progress`
- * events for this user only, and a comment every 15 s.
+ * events for this user only, and a comment every 15 s — as long as the credential that opened
+ * it still works.
  */
 export function streamNotifications(c: Context<AppEnv>) {
-  const { services, user } = c.var;
+  const { services, user, credential } = c.var;
   if (!services.realtime.hasRoom()) {
     throw new ApiError(
       "service_unavailable",
@@ -118,7 +120,19 @@ export function streamNotifications(c: Context<AppEnv>) {
     await sendReady();
     started = true;
     for (const message of early.splice(0)) send(message);
-    heartbeat = setInterval(() => write(() => stream.write(": heartbeat\n\n")), sseHeartbeatMs);
+    // Each heartbeat re-checks the credential that opened the stream: a session ended (logout
+    // everywhere, a password change) or a token revoked closes it within one interval.
+    heartbeat = setInterval(
+      () =>
+        write(async () => {
+          if (!(await credentialStillValid(services, credential))) {
+            finish();
+            return;
+          }
+          await stream.write(": heartbeat\n\n");
+        }),
+      sseHeartbeatMs,
+    );
     await done;
   });
 }

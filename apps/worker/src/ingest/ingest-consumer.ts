@@ -31,6 +31,8 @@ export function startIngestConsumer(deps: IngestConsumerDeps) {
     handlers: {
       "ingest.batch": (payload, job) => storeIngestBatch(payload, job, { ...deps, inserter }),
     },
+    // A failed job stays in Redis for a week (removeOnFail): only truncated addresses stay.
+    onFailedForGood: (job) => job.updateData(withoutFullIps(job.data)),
     // The API never produces this; keep what can be kept rather than dropping it silently.
     onMalformed: async (job, issues) => {
       const data = job.data as { orgId?: unknown; events?: unknown } | undefined;
@@ -48,6 +50,13 @@ export function startIngestConsumer(deps: IngestConsumerDeps) {
       ]);
     },
   });
+}
+
+/** The job's data with each event's `context.ip` truncated (or removed, when not an address). */
+function withoutFullIps(data: unknown): unknown {
+  if (typeof data !== "object" || data === null) return data;
+  const { events } = data as { events?: unknown };
+  return Array.isArray(events) ? { ...data, events: events.map(withoutFullIp) } : data;
 }
 
 async function storeIngestBatch(

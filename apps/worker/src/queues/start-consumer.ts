@@ -38,6 +38,28 @@ export interface ConsumerOptions<Q extends QueueKey> {
    * can be kept of it (the ingest queue dead-letters its events) is kept.
    */
   onMalformed?: (job: Job, issues: { path: string; message: string }[]) => Promise<void>;
+  /**
+   * Called when an attempt fails and no other will follow (its last attempt, or an
+   * UnrecoverableError), before BullMQ keeps the job as failed: what the job must not keep for
+   * its retention (the ingest queue truncates client addresses) is removed from its data here.
+   */
+  onFailedForGood?: (job: Job) => Promise<void>;
+}
+
+/** BullMQ's signals that a handler moved its job itself: not failures. */
+const jobMoveSignals = new Set([
+  "DelayedError",
+  "WaitingError",
+  "WaitingChildrenError",
+  "RateLimitError",
+]);
+
+/** Whether BullMQ will keep this job as failed once `error` leaves the processor. */
+function failsForGood(job: Job, error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (typeof name === "string" && jobMoveSignals.has(name)) return false;
+  if (error instanceof UnrecoverableError || name === "UnrecoverableError") return true;
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 export interface Consumer {
@@ -57,27 +79,41 @@ export async function startConsumer<Q extends QueueKey>(
   const definition = jobCatalog[options.queue];
   const handlers = options.handlers as Record<string, JobHandler<Q, JobName<Q>>>;
   const lockDuration = options.lockDurationMs ?? 30_000;
+  /** One job: its name and payload checked, then its handler. */
+  const processJob = async (job: Job, token: string | undefined): Promise<unknown> => {
+    const handler = handlers[job.name];
+    if (!handler || !(job.name in definition.jobs)) {
+      throw new UnrecoverableError(`unknown job name "${job.name}" on ${options.queue}`);
+    }
+    const parsed = jobDefinition(options.queue, job.name as JobName<Q>).payload.safeParse(job.data);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({
+        path: issue.path.join("."),
+        message: issue.message,
+      }));
+      await options.onMalformed?.(job, issues);
+      throw new UnrecoverableError(
+        `malformed ${job.name} job: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      );
+    }
+    return handler(parsed.data as JobPayload<Q, JobName<Q>>, job, token);
+  };
   const worker = new Worker(
     options.queueName,
     async (job: Job, token?: string) => {
-      const handler = handlers[job.name];
-      if (!handler || !(job.name in definition.jobs)) {
-        throw new UnrecoverableError(`unknown job name "${job.name}" on ${options.queue}`);
+      try {
+        return await processJob(job, token);
+      } catch (error) {
+        if (options.onFailedForGood && failsForGood(job, error)) {
+          await options.onFailedForGood(job).catch((hookError: Error) =>
+            options.logger.error(`${options.queue} failed-job clean-up failed`, {
+              jobId: job.id,
+              error: hookError.message,
+            }),
+          );
+        }
+        throw error;
       }
-      const parsed = jobDefinition(options.queue, job.name as JobName<Q>).payload.safeParse(
-        job.data,
-      );
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((issue) => ({
-          path: issue.path.join("."),
-          message: issue.message,
-        }));
-        await options.onMalformed?.(job, issues);
-        throw new UnrecoverableError(
-          `malformed ${job.name} job: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
-        );
-      }
-      return handler(parsed.data as JobPayload<Q, JobName<Q>>, job, token);
     },
     {
       connection: options.connection,

@@ -1,0 +1,44 @@
+import { listApiKeys, revokeApiKey } from "@auditlog/db";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env.ts";
+import { ApiError } from "../errors.ts";
+import { limitBody } from "../http/body-limit.ts";
+import { readJsonBody } from "../http/json-body.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
+import { apiKeyNameSchema, issueApiKey, publicApiKey } from "./api-key-service.ts";
+import { requireOrgAdmin } from "./require-org-admin.ts";
+import { userAuth } from "./user-auth.ts";
+
+const createKeySchema = z.object({ name: apiKeyNameSchema });
+
+/**
+ * `/v1/orgs/:org/keys`: the organisation's ingestion keys, for its admins. A revoked key is
+ * refused by every API process within two seconds (each re-checks the keys it knows every
+ * second).
+ */
+export const apiKeyRoutes = new Hono<AppEnv>()
+  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .get("/", async (c) => {
+    const keys = await listApiKeys(c.var.services.db, c.var.org.id);
+    return c.json({ keys: keys.map(publicApiKey) });
+  })
+  /** A new key; its value is in this answer and nowhere else, ever. */
+  .post("/", limitBody(16 * 1024), async (c) => {
+    const input = await readJsonBody(c, createKeySchema);
+    const issued = await issueApiKey(c.var.services.db, {
+      orgSlug: c.var.org.slug,
+      name: input.name,
+    });
+    return c.json({ ...issued.key, key: issued.value }, 201);
+  })
+  /** Revokes a key; revoking it again answers the same (the first revocation time). */
+  .delete("/:id", async (c) => {
+    const revoked = await revokeApiKey(c.var.services.db, {
+      orgId: c.var.org.id,
+      id: c.req.param("id"),
+    });
+    if (!revoked) throw new ApiError("not_found", "key not found");
+    c.var.services.apiKeys.forget(revoked.id);
+    return c.json(publicApiKey(revoked));
+  });

@@ -1,0 +1,58 @@
+import { removeMembership } from "@auditlog/db";
+import { type ApiActor, type ApiClient, recordApiAction } from "../audit-log/record-api-action.ts";
+import { ApiError } from "../errors.ts";
+import type { Services } from "../services.ts";
+
+type MemberServices = Pick<Services, "db" | "jobs" | "redis" | "env" | "logger">;
+
+/**
+ * Removes a member from an organisation: recorded (`org.remove_user`) in the organisation's log,
+ * then removed, in one transaction — a removal that cannot be recorded does not happen. Every
+ * credential of that user (sessions, personal access tokens, the export links they made) loses
+ * the organisation at once: membership is read on every request, never cached. The user keeps
+ * their other organisations. The last admin cannot be removed.
+ */
+export async function removeMember(
+  services: MemberServices,
+  input: {
+    org: { id: string; slug: string };
+    userId: string;
+    actor: ApiActor;
+    client: ApiClient;
+  },
+) {
+  const result = await removeMembership(
+    services.db,
+    { orgId: input.org.id, userId: input.userId },
+    async (member) => {
+      try {
+        await recordApiAction(services, {
+          orgId: input.org.id,
+          actor: input.actor,
+          client: input.client,
+          event: {
+            type: "org.remove_user",
+            target: { type: "user", id: member.user.id, name: member.user.name },
+            data: { user: member.user.name, role: member.role },
+          },
+        });
+      } catch {
+        throw new ApiError(
+          "service_unavailable",
+          "the removal could not be recorded, so nothing was removed; retry later",
+        );
+      }
+    },
+  );
+  if ("refused" in result) {
+    if (result.refused === "last_admin") {
+      throw new ApiError(
+        "conflict",
+        `this is the last admin of ${input.org.slug}; make someone else an admin first`,
+      );
+    }
+    throw new ApiError("not_found", "member not found");
+  }
+  const { user, role } = result.removed;
+  return { userId: user.id, email: user.email, name: user.name, role };
+}
