@@ -2,6 +2,7 @@ export * from "./catalog/index.ts";
 export * from "./define-event.ts";
 export * from "./entry.ts";
 export * from "./envelope.ts";
+export * from "./event-content.ts";
 export * from "./exports.ts";
 export * from "./histogram.ts";
 export * from "./hub.ts";

@@ -349,6 +349,30 @@ describe.each(definitions)("$type", ({ type, example }) => {
     }
   });
 
+  it("refuses NUL in every string it accepts, naming where", () => {
+    const event = fullEnvelopeOf(type, example);
+    // Its enums and literals refuse NUL already; the free-text strings must too.
+    for (const path of stringLeaves(event)) {
+      const where = formatPath(path, "events[0]");
+      const original = String(
+        path.reduce<unknown>(
+          (value, key) => (value as Record<string | number, unknown>)[key],
+          event,
+        ),
+      );
+      const result = validateEvent(
+        withValueAt(event, path, `${original.slice(0, 1)}\u0000`),
+        "events[0]",
+      );
+      expect(result.ok, where).toBe(false);
+      if (result.ok) continue;
+      expect(
+        result.issues.map((issue) => issue.path),
+        where,
+      ).toContain(where);
+    }
+  });
+
   if ((secretTypes as readonly string[]).includes(type)) {
     it.each(["value", "secret", "token"])("rejects a %s field (secret event)", (field) => {
       const result = validateEvent(
