@@ -2,11 +2,14 @@ import { createTestPool } from "@auditlog/db/testing";
 import { catalogFingerprint } from "@auditlog/events/jobs";
 import type { startWorker } from "@auditlog/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orgTarget, recordApiAction } from "../src/audit-log/record-api-action.ts";
 import {
   createOrgWithKey,
+  post,
   sampleEvent,
   startTestApi,
   startTestWorker,
+  waitFor,
   waitForQueueDrained,
 } from "./support/test-stack.ts";
 
@@ -135,6 +138,37 @@ describe("ingestion integrity, API → Redis → worker → PostgreSQL", () => {
       await waitForQueueDrained(stack.services.ingestQueue);
       expect(await storedIds(org.id)).toEqual(expectedIds);
       expect(await deadLetters(org.id)).toHaveLength(3);
+    });
+  });
+
+  describe("item 6: the API's own records", () => {
+    it("refuses org.audit_log.* from an ingestion key with 403, and still stores the API's own records of them", async () => {
+      const { org, apiKey } = await createOrgWithKey("team", "reserved-types");
+      for (const type of ["org.audit_log.export", "org.audit_log.download"] as const) {
+        const forged = await post(stack.app, apiKey, {
+          id: `forged-${type}`,
+          type,
+          actor: { type: "user", id: "usr_admin", name: "the-admin" },
+          data: { format: "ndjson" },
+        });
+        expect(forged.status).toBe(403);
+        await recordApiAction(stack.services, {
+          orgId: org.id,
+          actor: { type: "user", id: "usr_admin", name: "the-admin" },
+          client: { ip: "203.0.113.5", userAgent: "test" },
+          event: { type, target: orgTarget(org), data: { format: "ndjson" } },
+        });
+      }
+      const { rows } = await waitFor(
+        () =>
+          pool.query<{ type: string; id: string }>(
+            "SELECT type, id FROM audit_entries WHERE org_id = $1 ORDER BY type",
+            [org.id],
+          ),
+        (result) => result.rows.length >= 2,
+      );
+      expect(rows.map((r) => r.type)).toEqual(["org.audit_log.download", "org.audit_log.export"]);
+      expect(rows.map((r) => r.id)).not.toContain("forged-org.audit_log.export");
     });
   });
 });

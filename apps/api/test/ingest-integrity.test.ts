@@ -91,6 +91,57 @@ describe("POST /v1/events: integrity of what is accepted", () => {
     });
   });
 
+  describe("item 6: the API's own records and the time of an event", () => {
+    it.each(["org.audit_log.export", "org.audit_log.download"])(
+      "answers 403 for %s posted with an ingestion key, and queues nothing",
+      async (type) => {
+        const forged = {
+          type,
+          actor: { type: "user", id: "usr_admin", name: "the-admin" },
+          data: { exportId: "exp_0123456789abcdef", format: "ndjson" },
+        };
+        const single = await refusal(forged);
+        expect(single).toMatchObject({
+          status: 403,
+          code: "forbidden",
+          details: [{ path: "type", message: expect.stringMatching(/API/) }],
+        });
+        const inBatch = await refusal({ events: [sampleEvent(0), forged] });
+        expect(inBatch).toMatchObject({ status: 403, details: [{ path: "events[1].type" }] });
+      },
+    );
+
+    it("refuses an occurredAt two days after the time the API received it, and accepts 23 hours", async () => {
+      const ahead = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+      const answer = await refusal(sampleEvent(1, { occurredAt: ahead(48) }));
+      expect(answer).toMatchObject({
+        status: 400,
+        code: "validation_failed",
+        details: [{ path: "occurredAt", message: expect.stringMatching(/future|after/) }],
+      });
+      const yearTenThousandMinusOne = await refusal({
+        events: [sampleEvent(0), sampleEvent(1, { occurredAt: "9999-12-31T23:59:59Z" })],
+      });
+      expect(yearTenThousandMinusOne.details.map((d) => d.path)).toEqual(["events[1].occurredAt"]);
+      await accepted(sampleEvent(2, { occurredAt: ahead(23) }));
+      // With an offset: the same instant, written in another zone.
+      const inTokyo = new Date(Date.now() + 23 * 3_600_000 + 9 * 3_600_000)
+        .toISOString()
+        .replace("Z", "+09:00");
+      await accepted(sampleEvent(3, { occurredAt: inTokyo }));
+    });
+
+    it("refuses an occurredAt before 1970 (PostgreSQL refuses year 0), and accepts an old backfill", async () => {
+      const answer = await refusal(sampleEvent(1, { occurredAt: "0000-01-01T00:00:00Z" }));
+      expect(answer.details.map((d) => d.path)).toEqual(["occurredAt"]);
+      expect((await refusal(sampleEvent(1, { occurredAt: "1969-12-31T23:59:59Z" }))).status).toBe(
+        400,
+      );
+      await accepted(sampleEvent(2, { occurredAt: "1970-01-01T00:00:00Z" }));
+      await accepted(sampleEvent(3, { occurredAt: "2016-03-01T12:00:00Z" }));
+    });
+  });
+
   describe("item 7: the size and depth of one event", () => {
     const cap = 64 * 1024;
 

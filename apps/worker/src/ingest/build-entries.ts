@@ -46,7 +46,7 @@ export function buildEntries(
         // Not what the API writes after all: validate it like any other.
       }
     }
-    const validation = validateEvent(input, `events[${index}]`);
+    const validation = validateEvent(input, `events[${index}]`, receivedAt);
     if (!validation.ok) {
       deadLetters.push(
         toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, validation.issues),

@@ -13,6 +13,7 @@ export const auditLogEvents = [
     category: "audit_log",
     title: "Audit log exported",
     hiddenByDefault: true,
+    reservedForApi: true,
     data: exportData,
     example: { query: "type:repo.*", format: "hub" },
     describe: ({ actor, data }) =>
@@ -23,6 +24,7 @@ export const auditLogEvents = [
     category: "audit_log",
     title: "Audit log export downloaded",
     hiddenByDefault: true,
+    reservedForApi: true,
     data: exportData,
     example: { exportId: "exp_0123456789abcdef", format: "ndjson" },
     describe: ({ actor, data }) =>

@@ -12,6 +12,7 @@ import {
   eventDefinitions,
   eventTypes,
   getEventDefinition,
+  isReservedForApi,
 } from "./index.ts";
 
 const hubTypes = hubExportSchema.items.properties.type.enum;
@@ -293,6 +294,14 @@ describe("catalog contents", () => {
         definition.category === "audit_log",
       );
     }
+  });
+
+  it("reserves exactly the audit log's own events (org.audit_log.*) for the API", () => {
+    const reserved = eventDefinitions.filter((d) => isReservedForApi(d.type)).map((d) => d.type);
+    expect(reserved).toEqual(eventTypes.filter((type) => type.startsWith("org.audit_log.")));
+    expect(reserved).toEqual(["org.audit_log.export", "org.audit_log.download"]);
+    expect(isReservedForApi("repo.create")).toBe(false);
+    expect(isReservedForApi("org.audit_log.unknown")).toBe(false);
   });
 });
 
