@@ -207,6 +207,54 @@ describe("POST /v1/events: integrity of what is accepted", () => {
       expect(inArrays.details[0]?.path).toMatch(/^events\[0\]\.data\.deep(\[0\])+$/);
     });
   });
+
+  describe("item 8: actor.avatarUrl", () => {
+    it.each([
+      "javascript:alert(document.cookie)",
+      "data:image/svg+xml;base64,PHN2Zy8+",
+      "file:///etc/passwd",
+      "http://example.com/a.png",
+      "ftp://example.com/a.png",
+      "https://127.0.0.1/a.png",
+      "https://169.254.169.254/latest/meta-data/",
+      "https://10.0.0.1/a.png",
+      "https://[::1]/a.png",
+      "https://[fd00::1]/a.png",
+      "https://[::ffff:127.0.0.1]/a.png",
+      "https://2130706433/a.png",
+      "https://0x7f.1/a.png",
+      "https://203.0.113.9/a.png",
+      "https://localhost/a.png",
+      "https://avatars.localhost./a.png",
+      "https://metadata.google.internal/computeMetadata/v1/",
+      "https://printer.local/a.png",
+      "https://intranet/a.png",
+      "https://user:secret@example.com/a.png",
+      "not a url",
+    ])("refuses %s", async (avatarUrl) => {
+      const answer = await refusal(
+        sampleEvent(1, { actor: { type: "user", id: "usr_1", name: "alice", avatarUrl } }),
+      );
+      expect(answer).toMatchObject({
+        status: 400,
+        details: [
+          { path: "actor.avatarUrl", message: expect.stringMatching(/https|host|password/) },
+        ],
+      });
+      // The refusal does not echo credentials.
+      expect(JSON.stringify(answer)).not.toContain("secret");
+    });
+
+    it.each([
+      "https://example.com/a.png",
+      "https://cdn-avatars.huggingface.co/v1/production/uploads/abc.png?w=64",
+      "https://EXAMPLE.com:8443/a.png",
+    ])("accepts %s", async (avatarUrl) => {
+      await accepted(
+        sampleEvent(1, { actor: { type: "user", id: "usr_1", name: "alice", avatarUrl } }),
+      );
+    });
+  });
 });
 
 function deepArray(levels: number): unknown {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { publicHttpsUrlProblem } from "./public-url.ts";
 
 /**
  * The categories of PRODUCT.md §3. The console colours badges by category and the query API
@@ -40,7 +41,15 @@ export const actorSchema = z.strictObject({
   type: z.enum(["user", "token", "system"]),
   id: z.string().min(1).max(200),
   name: z.string().min(1).max(200),
-  avatarUrl: z.url().max(2000).optional(),
+  /** Every admin's browser loads it: https on a public host name only (see publicHttpsUrlProblem). */
+  avatarUrl: z
+    .string()
+    .max(2000)
+    .superRefine((url, context) => {
+      const problem = publicHttpsUrlProblem(url);
+      if (problem) context.addIssue({ code: "custom", message: problem, input: url });
+    })
+    .optional(),
   /** For token actors: what the token may do, as the Hub reports it. */
   tokenRole: z.enum(["read", "write", "fineGrained"]).optional(),
   /** For token actors: the last four characters, never the token itself. */

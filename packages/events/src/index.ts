@@ -7,6 +7,7 @@ export * from "./exports.ts";
 export * from "./histogram.ts";
 export * from "./hub.ts";
 export * from "./ids.ts";
+export * from "./public-url.ts";
 export * from "./query/index.ts";
 export * from "./type-patterns.ts";
 export * from "./validation.ts";

@@ -4,7 +4,8 @@ import { auditEventSchema } from "../catalog/index.ts";
 /**
  * Bump when a rule the JSON Schema below cannot express changes (a `.refine`, a describe-time
  * assumption, a rule of `validateEvent`), so that workers stop trusting jobs validated under the
- * old rule. 2: no NUL in any string, the depth and size of an event, the window of `occurredAt`.
+ * old rule. 2: no NUL in any string, the depth and size of an event, the window of `occurredAt`,
+ * https avatars on public hosts.
  */
 const catalogRulesRevision = 2;
 
