@@ -1,11 +1,11 @@
 /**
- * Name suffixes that only ever resolve inside a network (RFC 6761 `localhost`, RFC 6762 `local`,
- * RFC 8375 `home.arpa`, ICANN's reserved `internal`).
+ * Names that only ever resolve inside a network (RFC 6761 `localhost`, RFC 6762 `local`, RFC
+ * 8375 `home.arpa`, ICANN's reserved `internal`), with the trailing dot a name may carry.
  */
-const privateSuffixes = ["localhost", "local", "internal", "home.arpa"];
+const privateName = /(?:^|\.)(localhost|local|internal|home\.arpa)\.?$/;
 
 /** A dotted IPv4 address: what the URL parser makes of every numeric host (`2130706433`, `0x7f.1`). */
-const ipv4Host = /^\d{1,3}(\.\d{1,3}){3}$/;
+const ipv4Host = /^\d{1,3}(\.\d{1,3}){3}\.?$/;
 
 /**
  * Why `text` is not an address every admin's browser may be sent to fetch (an avatar), or
@@ -24,14 +24,17 @@ export function publicHttpsUrlProblem(text: string): string | undefined {
     return "must be an https URL";
   }
   if (url.protocol !== "https:") return "must be an https URL";
-  if (url.username !== "" || url.password !== "") return "must not carry a user name or password";
-  const host = url.hostname.endsWith(".") ? url.hostname.slice(0, -1) : url.hostname;
-  if (host.startsWith("[") || ipv4Host.test(host)) {
-    return "must name its host, not an IP address";
+  // Credentials need an `@`: most URLs spare the two lookups.
+  if (text.includes("@") && (url.username !== "" || url.password !== "")) {
+    return "must not carry a user name or password";
   }
-  const suffix = privateSuffixes.find((name) => host === name || host.endsWith(`.${name}`));
-  if (suffix) return `must name a public host (.${suffix} names are private)`;
-  if (!host.includes(".")) return "must name a public host (a single-label name is not one)";
+  const host = url.hostname;
+  if (host.startsWith("[") || ipv4Host.test(host)) return "must name its host, not an IP address";
+  const privateSuffix = privateName.exec(host)?.[1];
+  if (privateSuffix) return `must name a public host (.${privateSuffix} names are private)`;
+  if (!host.slice(0, -1).includes(".")) {
+    return "must name a public host (a single-label name is not one)";
+  }
   return undefined;
 }
 
