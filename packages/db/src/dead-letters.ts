@@ -1,5 +1,5 @@
 import { type Database, sqlOf } from "./database.ts";
-import { toPostgresJson } from "./json-text.ts";
+import { toPostgresJsonReplacingNul, withoutNul } from "./json-text.ts";
 
 export interface DeadLetterRow {
   orgId: string;
@@ -19,19 +19,24 @@ const insertDeadLettersSql = `
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::jsonb[], $8::timestamptz[])
   ON CONFLICT (org_id, dedupe_key) DO NOTHING`;
 
+/**
+ * Stores refused events, each once (a retried job's dead letters are skipped). A dead letter
+ * holds what PostgreSQL refused elsewhere, so NUL becomes U+FFFD here: the last resort must not
+ * fail, or the job that refused the event would retry for days.
+ */
 export async function insertDeadLetters(
   db: Database,
   rows: readonly DeadLetterRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const result = await sqlOf(db).query(insertDeadLettersSql, [
-    rows.map((r) => r.orgId),
-    rows.map((r) => r.dedupeKey),
-    rows.map((r) => r.eventId),
-    rows.map((r) => r.eventType),
-    rows.map((r) => r.reason),
-    rows.map((r) => toPostgresJson(r.issues ?? [])),
-    rows.map((r) => toPostgresJson(r.payload ?? null)),
+    rows.map((r) => withoutNul(r.orgId)),
+    rows.map((r) => withoutNul(r.dedupeKey)),
+    rows.map((r) => (r.eventId === null ? null : withoutNul(r.eventId))),
+    rows.map((r) => (r.eventType === null ? null : withoutNul(r.eventType))),
+    rows.map((r) => withoutNul(r.reason)),
+    rows.map((r) => toPostgresJsonReplacingNul(r.issues ?? [])),
+    rows.map((r) => toPostgresJsonReplacingNul(r.payload ?? null)),
     rows.map((r) => r.receivedAt.toISOString()),
   ]);
   return result.rowCount ?? 0;

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
 import { driversOf } from "./database.ts";
-import { type AuditEntryRow, insertAuditEntries, writeAuditEntries } from "./entries.ts";
+import {
+  type AuditEntryRow,
+  insertAuditEntries,
+  insertAuditEntriesSettingAsideRefused,
+  writeAuditEntries,
+} from "./entries.ts";
 import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
 
 const db = createTestDatabase();
@@ -272,5 +277,63 @@ describe("writeAuditEntries", () => {
       [orgId],
     );
     expect(stored.rows[0]).toEqual({ n: 300, distinct_ids: 300 });
+  });
+});
+
+describe("insertAuditEntriesSettingAsideRefused", () => {
+  beforeAll(useNewOrganization);
+
+  /** Rows PostgreSQL refuses for what they hold, each for another reason. */
+  const refusedRows = () => [
+    row("evt_nul_text", { actorName: "a\u0000b" }),
+    row("evt_nul_json", { data: { note: "x\u0000y" } }),
+    row("evt_bad_inet", { ip: "not-an-address" }),
+    row("evt_year_zero", { occurredAt: new Date("0000-01-01T00:00:00Z") }),
+    row("evt_bad_actor_type", { actorType: "robot" as "user" }),
+  ];
+
+  it("stores every other row once, and answers each refused row with PostgreSQL's reason", async () => {
+    const good = Array.from({ length: 40 }, (_, i) =>
+      row(`evt_good_${String(i).padStart(2, "0")}`),
+    );
+    const rows = [
+      ...good.slice(0, 10),
+      ...refusedRows().slice(0, 2),
+      ...good.slice(10, 30),
+      ...refusedRows().slice(2),
+      ...good.slice(30),
+    ];
+    const first = await insertAuditEntriesSettingAsideRefused(db, rows);
+    expect(first.inserted).toBe(40);
+    expect(first.refused.map((r) => [r.row.id, r.reason])).toEqual([
+      [
+        "evt_nul_text",
+        expect.stringMatching(/^refused by PostgreSQL: .*0x00.*\(SQLSTATE 22021\)$/),
+      ],
+      ["evt_nul_json", expect.stringMatching(/^refused by PostgreSQL: .*\(SQLSTATE 22P05\)$/)],
+      ["evt_bad_inet", expect.stringMatching(/SQLSTATE 22P02/)],
+      ["evt_year_zero", expect.stringMatching(/SQLSTATE 22008/)],
+      ["evt_bad_actor_type", expect.stringMatching(/SQLSTATE 23514/)],
+    ]);
+    // Again (a retried job): nothing new, the same refusals.
+    const second = await insertAuditEntriesSettingAsideRefused(db, rows);
+    expect(second.inserted).toBe(0);
+    expect(second.refused.map((r) => r.row.id)).toEqual(first.refused.map((r) => r.row.id));
+    const stored = await pool.query(
+      "SELECT count(*)::int AS n, count(DISTINCT id)::int AS distinct_ids, count(*) FILTER (WHERE id LIKE 'evt_good_%')::int AS good FROM audit_entries WHERE org_id = $1",
+      [orgId],
+    );
+    expect(stored.rows[0]).toEqual({ n: 40, distinct_ids: 40, good: 40 });
+  });
+
+  it("throws, and sets nothing aside, when PostgreSQL is unreachable: the job must retry", async () => {
+    const unreachable = createTestDatabase("postgres://postgres@127.0.0.1:1/nowhere");
+    try {
+      await expect(
+        insertAuditEntriesSettingAsideRefused(unreachable, [row("evt_outage"), ...refusedRows()]),
+      ).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    } finally {
+      await unreachable.close();
+    }
   });
 });

@@ -109,6 +109,65 @@ export async function insertAuditEntries(
   return result.rowCount ?? 0;
 }
 
+/** A row PostgreSQL refused for what it holds, and why (PostgreSQL's message and SQLSTATE). */
+export interface RefusedEntry {
+  row: AuditEntryRow;
+  reason: string;
+}
+
+/**
+ * Whether an error is PostgreSQL refusing a value rather than failing to work: a data exception
+ * (class 22: NUL, an invalid address, a time out of range, a value too long), an integrity
+ * violation (class 23: a CHECK, a NOT NULL) or a value too large for an index (54000), or a
+ * value that cannot even be written as a parameter (a RangeError: an invalid time, JSON nested
+ * too deep). Retrying such a row can never succeed; anything else (an outage, a missing table)
+ * may, and is retried.
+ */
+export function isRefusedValue(error: unknown): boolean {
+  if (error instanceof RangeError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === "string" &&
+    (code.startsWith("22") || (code.startsWith("23") && code !== "23505") || code === "54000")
+  );
+}
+
+function refusalReason(error: unknown): string {
+  if (error instanceof RangeError) return `not storable: ${error.message}`;
+  const { code, message } = error as { code: string; message: string };
+  return `refused by PostgreSQL: ${message} (SQLSTATE ${code})`;
+}
+
+/**
+ * Inserts rows so that a row PostgreSQL refuses for its content costs only itself: when the
+ * batch is refused, it is split in halves until each refused row stands alone, and every other
+ * row is stored (each part with ON CONFLICT DO NOTHING, so a retry stores nothing twice). About
+ * 2·log2(n) statements per refused row, and none more when nothing is refused. Answers the rows
+ * set aside with PostgreSQL's reason; any other failure (an outage) is thrown, for a retry.
+ */
+export async function insertAuditEntriesSettingAsideRefused(
+  db: Database,
+  rows: readonly AuditEntryRow[],
+): Promise<{ inserted: number; refused: RefusedEntry[] }> {
+  try {
+    return { inserted: await insertAuditEntries(db, rows), refused: [] };
+  } catch (error) {
+    if (!isRefusedValue(error)) throw error;
+    if (rows.length === 1)
+      return {
+        inserted: 0,
+        refused: [{ row: rows[0] as AuditEntryRow, reason: refusalReason(error) }],
+      };
+  }
+  const middle = Math.ceil(rows.length / 2);
+  const first = await insertAuditEntriesSettingAsideRefused(db, rows.slice(0, middle));
+  const second = await insertAuditEntriesSettingAsideRefused(db, rows.slice(middle));
+  return {
+    inserted: first.inserted + second.inserted,
+    refused: [...first.refused, ...second.refused],
+  };
+}
+
 /** The columns `toCopyText` writes, in order (`stored_at` is left to its default). */
 export const auditEntryCopyColumns: readonly string[] = columns.map(([name]) => name);
 

@@ -20,6 +20,11 @@ export interface EventDefinition<
   describe: (event: DescribeInput<z.output<DataSchema>>) => string;
   /** Hidden from the default view of the log (the audit log's own export events). */
   hiddenByDefault?: boolean;
+  /**
+   * Recorded only by the API itself (what admins do with the log): an ingestion key posting
+   * one would forge an admin's action, so `POST /v1/events` refuses it.
+   */
+  reservedForApi?: boolean;
   /** A valid example of `data`, used by tests and documentation. */
   example: z.input<DataSchema>;
 }

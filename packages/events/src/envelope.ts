@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { publicHttpsUrlProblem } from "./public-url.ts";
 
 /**
  * The categories of PRODUCT.md §3. The console colours badges by category and the query API
@@ -40,7 +41,15 @@ export const actorSchema = z.strictObject({
   type: z.enum(["user", "token", "system"]),
   id: z.string().min(1).max(200),
   name: z.string().min(1).max(200),
-  avatarUrl: z.url().max(2000).optional(),
+  /** Every admin's browser loads it: https on a public host name only (see publicHttpsUrlProblem). */
+  avatarUrl: z
+    .string()
+    .max(2000)
+    .superRefine((url, context) => {
+      const problem = publicHttpsUrlProblem(url);
+      if (problem) context.addIssue({ code: "custom", message: problem, input: url });
+    })
+    .optional(),
   /** For token actors: what the token may do, as the Hub reports it. */
   tokenRole: z.enum(["read", "write", "fineGrained"]).optional(),
   /** For token actors: the last four characters, never the token itself. */
@@ -64,6 +73,30 @@ export const contextSchema = z.strictObject({
     .optional(),
 });
 export type EventContext = z.infer<typeof contextSchema>;
+
+/**
+ * How far after the API received it an event may say it happened: clocks drift and producers
+ * queue, but a time further ahead would pin the event to the top of the newest-first log.
+ */
+export const maxOccurredAtLeadMs = 24 * 3600 * 1000;
+
+/**
+ * The earliest time an event may say it happened. Backfills of old logs are welcome, but a time
+ * before 1970 is a zero or negative timestamp gone wrong, and PostgreSQL refuses year 0, which
+ * the ISO format allows.
+ */
+export const earliestOccurredAt = "1970-01-01T00:00:00Z";
+const earliestOccurredAtMs = Date.parse(earliestOccurredAt);
+
+/** Why `occurredAt` is out of the window an event may claim, or undefined when it is within. */
+export function occurredAtProblem(occurredAt: string, receivedAt: Date): string | undefined {
+  const time = Date.parse(occurredAt);
+  if (time > receivedAt.getTime() + maxOccurredAtLeadMs) {
+    return "must not be more than one day after the time the API received the event";
+  }
+  if (time < earliestOccurredAtMs) return `must not be before ${earliestOccurredAt}`;
+  return undefined;
+}
 
 /** Everything an event holds except its type-specific `data`. */
 export const envelopeShape = {

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import { type AuditEvent, auditEventSchema } from "./catalog/index.ts";
+import { occurredAtProblem } from "./envelope.ts";
+import { type ContentIssue, eventContentIssues } from "./event-content.ts";
 
 export interface FieldIssue {
   /** e.g. `events[3].data.role` */
@@ -25,9 +27,39 @@ export function toFieldIssues(error: z.ZodError, prefix = ""): FieldIssue[] {
 
 export type EventValidation = { ok: true; event: AuditEvent } | { ok: false; issues: FieldIssue[] };
 
-/** Validates one event; issue paths are prefixed (e.g. `events[3]`) so callers can name the event. */
-export function validateEvent(input: unknown, prefix = ""): EventValidation {
+/**
+ * Validates one event: every field against the catalog, then the rules on the event as a whole
+ * (no NUL, its depth and size, the time it claims against `receivedAt`, when the API received
+ * it). Issue paths are prefixed (e.g. `events[3]`) so callers can name the event. The one entry
+ * point for every producer and the worker: `auditEventSchema` alone checks the fields only.
+ */
+export function validateEvent(
+  input: unknown,
+  prefix = "",
+  receivedAt: Date = new Date(),
+): EventValidation {
   const result = auditEventSchema.safeParse(input);
-  if (result.success) return { ok: true, event: result.data };
+  if (result.success) {
+    const issues = wholeEventIssues(result.data, receivedAt);
+    if (issues.length === 0) return { ok: true, event: result.data };
+    return {
+      ok: false,
+      issues: issues.map((issue) => ({
+        path: formatPath(issue.path, prefix),
+        message: issue.message,
+      })),
+    };
+  }
   return { ok: false, issues: toFieldIssues(result.error, prefix) };
+}
+
+/**
+ * Checked after the fields are valid, outside the zod schema: a refinement on each of the
+ * catalog's object schemas cost more than the walk itself on the API's hot path.
+ */
+function wholeEventIssues(event: AuditEvent, receivedAt: Date): ContentIssue[] {
+  const issues = eventContentIssues(event);
+  const timeProblem = event.occurredAt && occurredAtProblem(event.occurredAt, receivedAt);
+  if (timeProblem) issues.push({ path: ["occurredAt"], message: timeProblem });
+  return issues;
 }

@@ -1,4 +1,11 @@
-import { type AuditEvent, type FieldIssue, newId, validateEvent } from "@auditlog/events";
+import {
+  type AuditEvent,
+  type FieldIssue,
+  formatPath,
+  isReservedForApi,
+  newId,
+  validateEvent,
+} from "@auditlog/events";
 import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
 import { ApiError } from "../errors.ts";
 import { addWithinDeadline } from "../queues/add-within-deadline.ts";
@@ -11,8 +18,8 @@ type IngestServices = Pick<Services, "jobs" | "redis" | "env" | "logger">;
 /**
  * Accepts a request body (one event, or `{ "events": [ … ] }`) for an organisation: validates
  * every event, gives each its id and time, and queues them as one job. Either every event is
- * queued and their ids are returned, or nothing is: 400 naming each bad field of each bad event,
- * 503 when the queue cannot take the job.
+ * queued and their ids are returned, or nothing is: 403 naming each event of a type only the API
+ * records, 400 naming each bad field of each bad event, 503 when the queue cannot take the job.
  */
 export async function acceptEvents(
   services: IngestServices,
@@ -20,11 +27,20 @@ export async function acceptEvents(
 ): Promise<string[]> {
   const { events, prefix } = splitBody(input.body);
   const issues: FieldIssue[] = [];
+  const reserved: FieldIssue[] = [];
   const receivedAt = new Date();
   const receivedAtText = receivedAt.toISOString();
   const accepted: AuditEvent[] = [];
   events.forEach((candidate, index) => {
-    const validation = validateEvent(candidate, prefix(index));
+    const type = (candidate as { type?: unknown } | null)?.type;
+    if (typeof type === "string" && isReservedForApi(type)) {
+      reserved.push({
+        path: formatPath(["type"], prefix(index)),
+        message: `${type} is recorded by the API itself, never posted with an ingestion key`,
+      });
+      return;
+    }
+    const validation = validateEvent(candidate, prefix(index), receivedAt);
     if (!validation.ok) {
       issues.push(...validation.issues);
       return;
@@ -36,6 +52,14 @@ export async function acceptEvents(
     event.occurredAt ??= receivedAtText;
     accepted.push(event);
   });
+  if (reserved.length > 0) {
+    // Forging an admin's action on the log is refused as such, whatever else the batch holds.
+    throw new ApiError(
+      "forbidden",
+      "events of the audit log's own types (org.audit_log.*) are recorded by the API; nothing was accepted",
+      reserved.slice(0, 200),
+    );
+  }
   if (issues.length > 0) {
     const failing = new Set(issues.map((i) => i.path.match(/^events\[(\d+)\]/)?.[1] ?? "0"));
     throw new ApiError(

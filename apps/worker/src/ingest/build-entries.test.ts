@@ -86,4 +86,43 @@ describe("buildEntries", () => {
     expect(built.deadLetters).toHaveLength(malformed.length);
     expect(JSON.stringify(built.deadLetters)).not.toContain("198.51.100.77");
   });
+
+  it("holds the rules on the whole event in a job from another catalog: NUL, depth, size, time", () => {
+    let deep: unknown = "leaf";
+    for (let level = 0; level < 40; level++) deep = { deep };
+    const events = [
+      repoCreate("evt_nul", { actor: { type: "user", id: "usr_1", name: "ali\u0000ce" } }),
+      repoCreate("evt_deep", { data: { repo: { type: "model", name: "acme/bert" }, deep } }),
+      repoCreate("evt_big", {
+        data: { repo: { type: "model", name: "a/b" }, pad: "x".repeat(70_000) },
+      }),
+      // The job's receivedAt is the API's time: the window is measured from it, not from now.
+      repoCreate("evt_far_ahead", { occurredAt: "2026-11-29T10:00:00.001Z" }),
+      repoCreate("evt_day_ahead", { occurredAt: "2026-11-28T10:00:00.000Z" }),
+      repoCreate("evt_http_avatar", {
+        actor: { type: "user", id: "usr_1", name: "alice", avatarUrl: "http://127.0.0.1/a.png" },
+      }),
+    ];
+    const built = buildEntries(job(events, "0123456789abcdef"), noGeolocation, "job:6");
+    expect(built.entries.map((e) => e.id)).toEqual(["evt_day_ahead"]);
+    expect(built.positions).toEqual([4]);
+    expect(built.deadLetters.map((d) => [d.eventId, d.issues])).toEqual([
+      ["evt_nul", [{ path: "events[0].actor.name", message: expect.stringMatching(/NUL/) }]],
+      [
+        "evt_deep",
+        [
+          {
+            path: expect.stringMatching(/^events\[1\]\.data(\.deep)+$/),
+            message: expect.stringMatching(/levels deep/),
+          },
+        ],
+      ],
+      ["evt_big", [{ path: "events[2]", message: expect.stringMatching(/65,536/) }]],
+      [
+        "evt_far_ahead",
+        [{ path: "events[3].occurredAt", message: expect.stringMatching(/one day/) }],
+      ],
+      ["evt_http_avatar", [{ path: "events[5].actor.avatarUrl", message: "must be an https URL" }]],
+    ]);
+  });
 });

@@ -14,6 +14,8 @@ import type { Geolocator } from "../geo/geolocate.ts";
 
 export interface BuiltBatch {
   entries: AuditEntryRow[];
+  /** Where each entry's event is in the job (`entries[i]` is `job.events[positions[i]]`). */
+  positions: number[];
   deadLetters: DeadLetterRow[];
 }
 
@@ -30,6 +32,7 @@ export function buildEntries(
 ): BuiltBatch {
   const receivedAt = new Date(job.receivedAt);
   const entries: AuditEntryRow[] = [];
+  const positions: number[] = [];
   const deadLetters: DeadLetterRow[] = [];
 
   const validatedByApi = job.catalog === catalogFingerprint;
@@ -37,12 +40,13 @@ export function buildEntries(
     if (validatedByApi && looksValidated(input)) {
       try {
         entries.push(toEntry(job.orgId, input, input.id, receivedAt, job.receivedAt, geolocator));
+        positions.push(index);
         return;
       } catch {
         // Not what the API writes after all: validate it like any other.
       }
     }
-    const validation = validateEvent(input, `events[${index}]`);
+    const validation = validateEvent(input, `events[${index}]`, receivedAt);
     if (!validation.ok) {
       deadLetters.push(
         toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, validation.issues),
@@ -58,12 +62,36 @@ export function buildEntries(
     }
     try {
       entries.push(toEntry(job.orgId, event, id, receivedAt, job.receivedAt, geolocator));
+      positions.push(index);
     } catch (error) {
       const issues = [{ path: `events[${index}]`, message: (error as Error).message }];
       deadLetters.push(toDeadLetter(job.orgId, input, receivedAt, `${jobKey}:${index}`, issues));
     }
   });
-  return { entries, deadLetters };
+  return { entries, positions, deadLetters };
+}
+
+/**
+ * The dead letter of an event whose row PostgreSQL refused (NUL in a job no API refused it from,
+ * a value out of a column's range): kept with PostgreSQL's reason, like an invalid event.
+ */
+export function refusedEntryDeadLetter(
+  job: IngestBatchJob,
+  position: number,
+  reason: string,
+  jobKey: string,
+): DeadLetterRow {
+  const issues = [{ path: `events[${position}]`, message: reason }];
+  return {
+    ...toDeadLetter(
+      job.orgId,
+      job.events[position],
+      new Date(job.receivedAt),
+      `${jobKey}:${position}`,
+      issues,
+    ),
+    reason: reason.slice(0, 2000),
+  };
 }
 
 /** The shape the API writes into a job: a cheap check, in case a job came from elsewhere. */

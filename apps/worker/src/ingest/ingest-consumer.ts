@@ -5,7 +5,7 @@ import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Geolocator } from "../geo/geolocate.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
-import { buildEntries, withoutFullIp } from "./build-entries.ts";
+import { buildEntries, refusedEntryDeadLetter, withoutFullIp } from "./build-entries.ts";
 import { createInsertBatcher, type EntryInserter } from "./insert-batcher.ts";
 
 export interface IngestConsumerDeps {
@@ -64,12 +64,22 @@ async function storeIngestBatch(
   job: Job,
   deps: IngestConsumerDeps & { inserter: EntryInserter },
 ) {
-  const batch = buildEntries(payload, deps.geolocator, `job:${deps.queueName}:${job.id}`);
+  const jobKey = `job:${deps.queueName}:${job.id}`;
+  const batch = buildEntries(payload, deps.geolocator, jobKey);
   // Both inserts are idempotent, so a retry after a crash between them is harmless.
-  await deps.inserter.insert(batch.entries);
-  const deadLettered = await insertDeadLetters(deps.db, batch.deadLetters);
-  if (batch.deadLetters.length > 0) {
-    deps.logger.warn("events refused", { orgId: payload.orgId, count: batch.deadLetters.length });
+  const refused = await deps.inserter.insert(batch.entries);
+  const deadLetters = batch.deadLetters;
+  if (refused.length > 0) {
+    const positions = new Map(batch.entries.map((row, i) => [row, batch.positions[i] as number]));
+    for (const { row, reason } of refused) {
+      deadLetters.push(
+        refusedEntryDeadLetter(payload, positions.get(row) as number, reason, jobKey),
+      );
+    }
   }
-  return { stored: batch.entries.length, deadLettered };
+  const deadLettered = await insertDeadLetters(deps.db, deadLetters);
+  if (deadLetters.length > 0) {
+    deps.logger.warn("events refused", { orgId: payload.orgId, count: deadLetters.length });
+  }
+  return { stored: batch.entries.length - refused.length, deadLettered };
 }

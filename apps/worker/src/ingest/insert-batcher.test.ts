@@ -41,24 +41,45 @@ describe("createInsertBatcher (group commit of ingest jobs)", () => {
     expect(new Set(ids).size).toBe(1000);
   });
 
-  it("fails only the job whose rows the database refuses, not the ones sharing its write", async () => {
+  it("sets aside only the rows the database refuses: neither the jobs sharing the write nor the rest of the job fail", async () => {
     const batcher = createInsertBatcher(db, { maxConcurrentWrites: 1 });
     const before = (await storedIds()).length;
-    const results = await Promise.allSettled([
+    const results = await Promise.all([
       batcher.insert([row("ok-1")]),
       batcher.insert([row("ok-2")]),
-      // Violates the table's CHECK on actor_type.
-      batcher.insert([row("poison", { actorType: "robot" as "user" })]),
+      // Violates the table's CHECK on actor_type, and PostgreSQL's text refuses NUL.
+      batcher.insert([
+        row("poison-check", { actorType: "robot" as "user" }),
+        row("ok-beside-poison"),
+        row("poison-nul", { actorName: "a\u0000" }),
+      ]),
       batcher.insert([row("ok-3")]),
     ]);
-    expect(results.map((r) => r.status)).toEqual([
-      "fulfilled",
-      "fulfilled",
-      "rejected",
-      "fulfilled",
+    expect(results.map((refused) => refused.map((r) => [r.row.id, r.reason]))).toEqual([
+      [],
+      [],
+      [
+        ["poison-check", expect.stringMatching(/SQLSTATE 23514/)],
+        ["poison-nul", expect.stringMatching(/SQLSTATE 22021/)],
+      ],
+      [],
     ]);
     const ids = await storedIds();
-    expect(ids).toHaveLength(before + 3);
-    expect(ids).not.toContain("poison");
+    expect(ids).toHaveLength(before + 4);
+    expect(ids).toEqual(expect.arrayContaining(["ok-1", "ok-2", "ok-3", "ok-beside-poison"]));
+  });
+
+  it("fails every job of a write when PostgreSQL is unreachable, so that each retries", async () => {
+    const unreachable = createTestDatabase("postgres://postgres@127.0.0.1:1/nowhere");
+    try {
+      const batcher = createInsertBatcher(unreachable, { maxConcurrentWrites: 1 });
+      const results = await Promise.allSettled([
+        batcher.insert([row("never-1")]),
+        batcher.insert([row("never-2", { actorType: "robot" as "user" })]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    } finally {
+      await unreachable.close();
+    }
   });
 });

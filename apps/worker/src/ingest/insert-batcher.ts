@@ -1,18 +1,24 @@
 import {
   type AuditEntryRow,
   type Database,
-  insertAuditEntries,
+  insertAuditEntriesSettingAsideRefused,
+  isRefusedValue,
+  type RefusedEntry,
   writeAuditEntries,
 } from "@auditlog/db";
 
 export interface EntryInserter {
-  /** Resolves once these rows are committed (or were already stored): the job may then finish. */
-  insert(rows: AuditEntryRow[]): Promise<void>;
+  /**
+   * Resolves once these rows are committed (or were already stored), with the rows PostgreSQL
+   * refused for what they hold: the job dead-letters those, and may then finish. Rejects when
+   * the rows could not be written for any other reason (an outage): the job retries.
+   */
+  insert(rows: AuditEntryRow[]): Promise<RefusedEntry[]>;
 }
 
 interface Waiting {
   rows: AuditEntryRow[];
-  resolve: () => void;
+  resolve: (refused: RefusedEntry[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -22,6 +28,7 @@ interface Waiting {
  * same time now share one INSERT: a job's rows are written at once when no write is under way,
  * and otherwise join the next write, so batches grow with load and add no delay when idle.
  * A job still finishes only after its own rows are committed, so nothing acknowledged is lost.
+ * A row PostgreSQL refuses costs neither the jobs sharing its write nor the rest of its own job.
  */
 export function createInsertBatcher(
   db: Database,
@@ -38,15 +45,19 @@ export function createInsertBatcher(
         db,
         batch.flatMap((item) => item.rows),
       );
-      for (const item of batch) item.resolve();
+      for (const item of batch) item.resolve([]);
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]?.reject(error);
+      if (!isRefusedValue(error)) {
+        for (const item of batch) item.reject(error);
         return;
       }
-      // One job's rows must not fail the others: retry each on its own.
+      // One job's rows must not fail the others, nor one row the rest of its job: each job on
+      // its own, its refused rows set aside.
       for (const item of batch) {
-        await insertAuditEntries(db, item.rows).then(item.resolve, item.reject);
+        await insertAuditEntriesSettingAsideRefused(db, item.rows).then(
+          (result) => item.resolve(result.refused),
+          item.reject,
+        );
       }
     }
   }
@@ -73,8 +84,8 @@ export function createInsertBatcher(
 
   return {
     insert(rows) {
-      if (rows.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
+      if (rows.length === 0) return Promise.resolve([]);
+      return new Promise<RefusedEntry[]>((resolve, reject) => {
         waiting.push({ rows, resolve, reject });
         pump();
       });

@@ -15,6 +15,7 @@ export const auditLogEvents = [
     category: "audit_log",
     title: "Audit log exported",
     hiddenByDefault: true,
+    reservedForApi: true,
     data: exportData,
     example: { query: "type:repo.*", format: "hub" },
     describe: ({ actor, data }) =>
@@ -25,6 +26,7 @@ export const auditLogEvents = [
     category: "audit_log",
     title: "Audit log export downloaded",
     hiddenByDefault: true,
+    reservedForApi: true,
     data: exportData,
     example: { exportId: "exp_0123456789abcdef", format: "ndjson" },
     describe: ({ actor, data }) =>

@@ -12,6 +12,7 @@ import {
   eventDefinitions,
   eventTypes,
   getEventDefinition,
+  isReservedForApi,
 } from "./index.ts";
 
 const hubTypes = hubExportSchema.items.properties.type.enum;
@@ -294,6 +295,14 @@ describe("catalog contents", () => {
       );
     }
   });
+
+  it("reserves exactly the audit log's own events (org.audit_log.*) for the API", () => {
+    const reserved = eventDefinitions.filter((d) => isReservedForApi(d.type)).map((d) => d.type);
+    expect(reserved).toEqual(eventTypes.filter((type) => type.startsWith("org.audit_log.")));
+    expect(reserved).toEqual(["org.audit_log.export", "org.audit_log.download"]);
+    expect(isReservedForApi("repo.create")).toBe(false);
+    expect(isReservedForApi("org.audit_log.unknown")).toBe(false);
+  });
 });
 
 describe.each(definitions)("$type", ({ type, example }) => {
@@ -340,6 +349,30 @@ describe.each(definitions)("$type", ({ type, example }) => {
     for (const path of leaves) {
       const where = formatPath(path, "events[0]");
       const result = validateEvent(withValueAt(event, path, long), "events[0]");
+      expect(result.ok, where).toBe(false);
+      if (result.ok) continue;
+      expect(
+        result.issues.map((issue) => issue.path),
+        where,
+      ).toContain(where);
+    }
+  });
+
+  it("refuses NUL in every string it accepts, naming where", () => {
+    const event = fullEnvelopeOf(type, example);
+    // Its enums and literals refuse NUL already; the free-text strings must too.
+    for (const path of stringLeaves(event)) {
+      const where = formatPath(path, "events[0]");
+      const original = String(
+        path.reduce<unknown>(
+          (value, key) => (value as Record<string | number, unknown>)[key],
+          event,
+        ),
+      );
+      const result = validateEvent(
+        withValueAt(event, path, `${original.slice(0, 1)}\u0000`),
+        "events[0]",
+      );
       expect(result.ok, where).toBe(false);
       if (result.ok) continue;
       expect(

@@ -51,6 +51,11 @@ export function getEventDefinition(type: string): EventDefinition | undefined {
   return definitionsByType.get(type);
 }
 
+/** Whether only the API itself records events of `type` (see `reservedForApi`). */
+export function isReservedForApi(type: string): boolean {
+  return definitionsByType.get(type)?.reservedForApi === true;
+}
+
 export function categoryOf(type: EventType): Category {
   return (definitionsByType.get(type) as EventDefinition).category;
 }

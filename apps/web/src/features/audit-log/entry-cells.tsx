@@ -1,4 +1,4 @@
-import { type AuditEntry, type Category, categoryLabels } from "@auditlog/events";
+import { type AuditEntry, type Category, categoryLabels, isPublicHttpsUrl } from "@auditlog/events";
 import { useState } from "react";
 import { formatFullTimestamp, formatLocalShort, formatRelative } from "../../lib/format-time.ts";
 
@@ -37,7 +37,9 @@ function hue(text: string): number {
 
 export function Avatar({ actor, size = 28 }: { actor: AuditEntry["actor"]; size?: number }) {
   const [failed, setFailed] = useState(false);
-  if (actor.avatarUrl && !failed) {
+  // Entries stored before ingestion refused other addresses may still hold one: never load a
+  // `javascript:`, `data:` or internal address in an admin's browser.
+  if (actor.avatarUrl && isPublicHttpsUrl(actor.avatarUrl) && !failed) {
     return (
       <img
         className="avatar"

@@ -1,0 +1,32 @@
+import { render } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { Avatar } from "./entry-cells.tsx";
+
+const actor = {
+  type: "user" as const,
+  id: "usr_1",
+  name: "alice smith",
+  tokenRole: null,
+  tokenLast4: null,
+};
+
+describe("Avatar", () => {
+  it("loads an https avatar on a public host", () => {
+    const { container } = render(
+      <Avatar actor={{ ...actor, avatarUrl: "https://example.com/a.png" }} />,
+    );
+    expect(container.querySelector("img")?.getAttribute("src")).toBe("https://example.com/a.png");
+  });
+
+  it.each([
+    "javascript:alert(document.cookie)",
+    "data:image/svg+xml;base64,PHN2Zy8+",
+    "http://example.com/a.png",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://localhost/a.png",
+  ])("shows initials instead of loading %s, stored before ingestion refused it", (avatarUrl) => {
+    const { container } = render(<Avatar actor={{ ...actor, avatarUrl }} />);
+    expect(container.querySelector("img")).toBeNull();
+    expect(container.textContent).toBe("AS");
+  });
+});
