@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { databaseEnv } from "@auditlog/db";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
+import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
 import { loggingEnv, parseEnv } from "@auditlog/observability";
 import { z } from "zod";
@@ -15,6 +16,7 @@ const envSchema = z.object({
   ...queueNameEnv("ingest", "exports"),
   ...exportStorageEnv,
   ...loggingEnv,
+  ...webhookEnv,
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**
@@ -57,14 +59,6 @@ const envSchema = z.object({
   /** Failed logins allowed per email and per client address within LOGIN_WINDOW_SECONDS. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
-  /**
-   * Accept organisation webhook URLs on this machine: http://localhost / http://127.0.0.1, and
-   * https to loopback or private addresses. Right for development; set false in production.
-   */
-  WEBHOOK_ALLOW_LOCAL_URLS: z
-    .enum(["true", "false", "1", "0"])
-    .default("true")
-    .transform((value) => value === "true" || value === "1"),
   /**
    * The built web console, served for every path outside /v1 and /api (unknown paths get its
    * index.html, so the console's own routes work on reload). Empty turns the console off.

@@ -1,5 +1,6 @@
 import { createDatabase, type Database } from "@auditlog/db";
 import { type JobProducer, producerFor } from "@auditlog/events/jobs";
+import { type HostLookup, systemHostLookup } from "@auditlog/events/webhooks";
 import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
@@ -28,10 +29,12 @@ export interface Services {
   loginLimiter: LoginLimiter;
   /** Live notifications for SSE streams: one Redis subscriber per process, opened on first use. */
   realtime: RealtimeHub;
+  /** Resolves webhook hosts when a webhook is set (the machine's resolver; tests inject one). */
+  lookupHost: HostLookup;
   close(): Promise<void>;
 }
 
-export function createServices(env: ApiEnv): Services {
+export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup } = {}): Services {
   const logger = createLogger("api", env.LOG_LEVEL);
   const db = createDatabase({ url: env.DATABASE_URL, poolSize: 10, ormPoolSize: 5 });
   // A producer must fail fast: with no offline queue and a command timeout, a Redis outage turns
@@ -90,6 +93,7 @@ export function createServices(env: ApiEnv): Services {
     logger,
     loginLimiter,
     realtime,
+    lookupHost: options.lookupHost ?? systemHostLookup,
     async close() {
       realtime.close();
       await ingestQueue.close().catch(() => {});

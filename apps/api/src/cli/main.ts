@@ -12,6 +12,7 @@ import {
   roles,
   upsertUserMembership,
 } from "@auditlog/db";
+import { systemHostLookup } from "@auditlog/events/webhooks";
 import { hash } from "@node-rs/argon2";
 import { z } from "zod";
 import { generateApiKey } from "../auth/api-keys.ts";
@@ -148,7 +149,7 @@ async function main(argv: string[]) {
         const org = await findOrganizationBySlug(db, slug);
         if (!org) throw new NotFoundError(`organization "${slug}" does not exist`);
         const result = await setOrgWebhook(
-          { db, env },
+          { db, env, lookupHost: systemHostLookup },
           {
             orgId: org.id,
             url: required(values.url, "url"),
