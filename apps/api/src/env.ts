@@ -47,6 +47,22 @@ const envSchema = z.object({
   INGEST_MAX_QUEUED_JOBS: z.coerce.number().int().min(1).default(500),
   /** How long a request waits for room in the ingest queue before it gets 429 and Retry-After. */
   INGEST_ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /**
+   * A client must send its whole header block within this, or it gets 408 and is disconnected:
+   * 60 s (Node's default) lets slow clients hold connections. 10 s is ample on any real link.
+   */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * A client must send its whole request, body included, within this (Node's default: 300 s).
+   * It covers the wait of a held ingest request (INGEST_ADMISSION_WAIT_MS) and a 1 MiB body on a
+   * slow link; answers (live streams, downloads) are not limited by it.
+   */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * How long an idle keep-alive connection stays open between requests (Node's default). Behind a
+   * load balancer, set it above the balancer's own idle timeout.
+   */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
   /** How long a producer waits on Redis before answering 503. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
   /** Console sessions end after this long without activity (the expiry slides on use). */
@@ -66,8 +82,19 @@ const envSchema = z.object({
   WEB_DIST_DIR: z.string().default(builtConsoleDir),
 });
 
+const checkedEnvSchema = envSchema
+  .refine((env) => env.REQUEST_TIMEOUT_MS >= env.HEADERS_TIMEOUT_MS, {
+    path: ["REQUEST_TIMEOUT_MS"],
+    message: "must be at least HEADERS_TIMEOUT_MS",
+  })
+  .refine((env) => env.REQUEST_TIMEOUT_MS > env.INGEST_ADMISSION_WAIT_MS, {
+    path: ["REQUEST_TIMEOUT_MS"],
+    // An ingest request held for room in the queue has not sent its body yet.
+    message: "must be greater than INGEST_ADMISSION_WAIT_MS",
+  });
+
 export type ApiEnv = z.infer<typeof envSchema>;
 
 export function loadApiEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
-  return parseEnv(envSchema, source, "API");
+  return parseEnv(checkedEnvSchema, source, "API");
 }
