@@ -72,6 +72,14 @@ const envSchema = z.object({
     .enum(["true", "false", "1", "0"])
     .default("false")
     .transform((value) => value === "true" || value === "1"),
+  /**
+   * Send Strict-Transport-Security (one year): set to true where the API and console are served
+   * over https. Off by default: on http://127.0.0.1 it would make the browser insist on https.
+   */
+  SECURITY_HSTS: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
   /** Failed logins allowed per email and per client address within LOGIN_WINDOW_SECONDS. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
