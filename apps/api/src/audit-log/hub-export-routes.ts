@@ -6,6 +6,7 @@ import { requireOrgAdmin } from "../auth/require-org-admin.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
+import { refuseCrossSiteSession } from "../http/refuse-cross-site-session.ts";
 import { readEntryQuery } from "./entry-query-input.ts";
 import { orgTarget, recordApiAction, requestActor, requestClient } from "./record-api-action.ts";
 
@@ -18,7 +19,7 @@ export const hubExportCap = 100_000;
  */
 export const hubExportRoutes = new Hono<AppEnv>()
   .use(userAuth, requireOrgAdmin())
-  .get("/", async (c) => {
+  .get("/", refuseCrossSiteSession, async (c) => {
     const { query, printed } = readEntryQuery(c);
     const limit = readLimit(c, hubExportCap, hubExportCap);
     const { org, services } = c.var;

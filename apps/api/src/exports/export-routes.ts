@@ -10,6 +10,7 @@ import { userAuth } from "../auth/user-auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { readLimit } from "../http/query-params.ts";
+import { refuseCrossSiteSession } from "../http/refuse-cross-site-session.ts";
 import {
   createExportLink,
   type ExportDownload,
@@ -59,7 +60,7 @@ export const exportRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) =>
     c.json(toAuditExport(await findOrgExport(c.var.services, c.var.org.id, c.req.param("id")))),
   )
-  .get("/:id/download", async (c) => {
+  .get("/:id/download", refuseCrossSiteSession, async (c) => {
     const record = await findOrgExport(c.var.services, c.var.org.id, c.req.param("id"));
     const download = await openExportDownload(c.var.services, {
       record,
@@ -77,7 +78,8 @@ export const exportRoutes = new Hono<AppEnv>()
 /**
  * `/v1/export-downloads/:id?expires=…&signature=…`: a signed link (POST …/exports/:id/link)
  * downloads without a session. The download is recorded for the export's requester, noting the
- * link.
+ * link. Opened from anywhere (an email, a chat) on purpose: it uses no cookie, so a cross-site
+ * page gains nothing it did not already hold (the link itself).
  */
 export const exportDownloadRoutes = new Hono<AppEnv>().get("/:id", async (c) => {
   c.header("Cache-Control", "no-store");
