@@ -15,5 +15,6 @@ export default defineConfig({
       "/healthz": { target: apiTarget },
     },
   },
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: true },
+  // No source maps: the API serves dist/ as it is, and a map would publish the console's source.
+  build: { outDir: "dist", emptyOutDir: true, sourcemap: false },
 });

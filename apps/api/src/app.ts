@@ -10,6 +10,7 @@ import { exportDownloadRoutes, exportRoutes } from "./exports/export-routes.ts";
 import { healthRoutes } from "./health/health-routes.ts";
 import { refuseNulInUrl } from "./http/refuse-unstorable.ts";
 import { requestId } from "./http/request-id.ts";
+import { securityHeaders } from "./http/security-headers.ts";
 import { ingestRoutes } from "./ingest/ingest-routes.ts";
 import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
@@ -20,6 +21,7 @@ import { consoleStatic } from "./web/console-static.ts";
 export function createApp(services: Services) {
   const app = new Hono<AppEnv>()
     .use(requestId)
+    .use(securityHeaders({ hsts: services.env.SECURITY_HSTS }))
     .use(async (c, next) => {
       c.set("services", services);
       await next();

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { databaseEnv } from "@auditlog/db";
 import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
+import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
 import { loggingEnv, parseEnv } from "@auditlog/observability";
 import { z } from "zod";
@@ -16,6 +17,7 @@ const envFields = z.object({
   ...queueNameEnv("ingest", "exports"),
   ...exportStorageEnv,
   ...loggingEnv,
+  ...webhookEnv,
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**
@@ -54,6 +56,22 @@ const envFields = z.object({
   INGEST_MAX_QUEUED_JOBS: z.coerce.number().int().min(1).default(500),
   /** How long a request waits for room in the ingest queue before it gets 429 and Retry-After. */
   INGEST_ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /**
+   * A client must send its whole header block within this, or it gets 408 and is disconnected:
+   * 60 s (Node's default) lets slow clients hold connections. 10 s is ample on any real link.
+   */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * A client must send its whole request, body included, within this (Node's default: 300 s).
+   * It covers the wait of a held ingest request (INGEST_ADMISSION_WAIT_MS) and a 1 MiB body on a
+   * slow link; answers (live streams, downloads) are not limited by it.
+   */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * How long an idle keep-alive connection stays open between requests (Node's default). Behind a
+   * load balancer, set it above the balancer's own idle timeout.
+   */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
   /** How long a producer waits on Redis before answering 503. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
   /**
@@ -113,14 +131,6 @@ const envFields = z.object({
    */
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
   AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
-  /**
-   * Accept organisation webhook URLs on this machine: http://localhost / http://127.0.0.1, and
-   * https to loopback or private addresses. Right for development; set false in production.
-   */
-  WEBHOOK_ALLOW_LOCAL_URLS: z
-    .enum(["true", "false", "1", "0"])
-    .default("true")
-    .transform((value) => value === "true" || value === "1"),
   /**
    * The built web console, served for every path outside /v1 and /api (unknown paths get its
    * index.html, so the console's own routes work on reload). Empty turns the console off.
@@ -203,11 +213,27 @@ const envSchema = envFields
       ...env,
       PUBLIC_URL: publicUrl,
       COOKIE_SECURE: env.COOKIE_SECURE ? truthy(env.COOKIE_SECURE) : publicUrl.startsWith("https:"),
+      /**
+       * Strict-Transport-Security (one year) only when the console is served over https: on
+       * http://127.0.0.1 it would make the browser insist on https.
+       */
+      SECURITY_HSTS: publicUrl.startsWith("https:"),
     };
+  });
+
+const checkedEnvSchema = envSchema
+  .refine((env) => env.REQUEST_TIMEOUT_MS >= env.HEADERS_TIMEOUT_MS, {
+    path: ["REQUEST_TIMEOUT_MS"],
+    message: "must be at least HEADERS_TIMEOUT_MS",
+  })
+  .refine((env) => env.REQUEST_TIMEOUT_MS > env.INGEST_ADMISSION_WAIT_MS, {
+    path: ["REQUEST_TIMEOUT_MS"],
+    // An ingest request held for room in the queue has not sent its body yet.
+    message: "must be greater than INGEST_ADMISSION_WAIT_MS",
   });
 
 export type ApiEnv = z.output<typeof envSchema>;
 
 export function loadApiEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
-  return parseEnv(envSchema, source, "API");
+  return parseEnv(checkedEnvSchema, source, "API");
 }

@@ -1,12 +1,12 @@
-import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { loadApiEnv } from "./env.ts";
+import { serveApi } from "./http/node-server.ts";
 import { createServices } from "./services.ts";
 
 const env = loadApiEnv();
 const services = createServices(env);
 const app = createApp(services);
-const server = serve({ fetch: app.fetch, hostname: env.HOST, port: env.PORT }, (info) => {
+const server = serveApi(app.fetch, env, (info) => {
   services.logger.info(`API listening on http://${info.address}:${info.port}`);
 });
 

@@ -1,5 +1,6 @@
 import { createDatabase, type Database } from "@auditlog/db";
 import { type JobProducer, producerFor } from "@auditlog/events/jobs";
+import { type HostLookup, systemHostLookup } from "@auditlog/events/webhooks";
 import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, type Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
@@ -44,6 +45,8 @@ export interface Services {
   querySlots: QuerySlots;
   /** Live notifications for SSE streams: one Redis subscriber per process, opened on first use. */
   realtime: RealtimeHub;
+  /** Resolves webhook hosts when a webhook is set (the machine's resolver; tests inject one). */
+  lookupHost: HostLookup;
   close(): Promise<void>;
 }
 
@@ -54,7 +57,7 @@ export interface Services {
  */
 const unknownCredentialMemoryMs = 5000;
 
-export function createServices(env: ApiEnv): Services {
+export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup } = {}): Services {
   const logger = createLogger("api", env.LOG_LEVEL);
   const db = createDatabase({
     url: env.DATABASE_URL,
@@ -162,6 +165,7 @@ export function createServices(env: ApiEnv): Services {
     rateLimits,
     querySlots,
     realtime,
+    lookupHost: options.lookupHost ?? systemHostLookup,
     async close() {
       realtime.close();
       await ingestQueue.close().catch(() => {});

@@ -56,3 +56,21 @@ describe("configuration shared by the API and the worker", () => {
     }
   });
 });
+
+describe("the API's limits on slow clients", () => {
+  it("defaults to 10 s for headers, 30 s for the whole request, 5 s of keep-alive", () => {
+    const env = loadApiEnv({});
+    expect(env.HEADERS_TIMEOUT_MS).toBe(10_000);
+    expect(env.REQUEST_TIMEOUT_MS).toBe(30_000);
+    expect(env.KEEP_ALIVE_TIMEOUT_MS).toBe(5_000);
+  });
+
+  it("refuses a request limit shorter than the header limit or than a held ingest request's wait", () => {
+    expect(() => loadApiEnv({ HEADERS_TIMEOUT_MS: "20000", REQUEST_TIMEOUT_MS: "10000" })).toThrow(
+      /REQUEST_TIMEOUT_MS: must be at least HEADERS_TIMEOUT_MS/,
+    );
+    expect(() =>
+      loadApiEnv({ INGEST_ADMISSION_WAIT_MS: "30000", REQUEST_TIMEOUT_MS: "30000" }),
+    ).toThrow(/REQUEST_TIMEOUT_MS: must be greater than INGEST_ADMISSION_WAIT_MS/);
+  });
+});

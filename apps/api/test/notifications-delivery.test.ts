@@ -148,7 +148,8 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
   };
 
   beforeAll(async () => {
-    stack = await startTestApi();
+    // The receiver listens on 127.0.0.1: local webhook URLs are turned on, in the API and the worker.
+    stack = await startTestApi({ WEBHOOK_ALLOW_LOCAL_URLS: "true" });
     smtp = await startSmtpServer();
     receiver = await startReceiver(scripts);
     consumers = await startNotificationConsumers({
@@ -160,6 +161,7 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
         SMTP_FROM: "auditlog <noreply@auditlog.test>",
         NOTIFY_RETRY_BASE_MS: String(retryBaseMs),
         WEBHOOK_TIMEOUT_MS: "10000",
+        WEBHOOK_ALLOW_LOCAL_URLS: "true",
         LOG_LEVEL: "error",
       }),
       db: stack.services.db,

@@ -281,7 +281,8 @@ describe("organisation webhook management", () => {
   let writer: Awaited<ReturnType<typeof createMemberWithToken>>;
 
   beforeAll(async () => {
-    stack = await startTestApi();
+    // Local URLs on (as on a development machine); the last test turns them off.
+    stack = await startTestApi({ WEBHOOK_ALLOW_LOCAL_URLS: "true" });
     ({ org } = await createOrgWithKey("team", "notify-hooks"));
     admin = await createMemberWithToken(org.slug, "admin");
     writer = await createMemberWithToken(org.slug, "write");

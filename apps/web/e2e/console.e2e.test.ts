@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -80,6 +80,8 @@ describe("the web console, end to end", () => {
   let email: string;
   let events: PostedEvent[];
   let step = 0;
+  /** Every Content-Security-Policy violation any page of the browser reported. */
+  const cspViolations: string[] = [];
 
   const shot = async (name: string, target: Page = page) => {
     step += 1;
@@ -178,6 +180,23 @@ describe("the web console, end to end", () => {
       timezoneId: "Europe/Paris",
     });
     context.setDefaultTimeout(30_000);
+    // The console must work under its Content-Security-Policy: every violation is recorded (the
+    // browser also logs each one as a console error) and fails the last test.
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        console.error(
+          `CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} (${event.sourceFile}:${event.lineNumber})`,
+        );
+      });
+    });
+    context.on("console", (message) => {
+      if (
+        message.type() === "error" &&
+        /Content Security Policy|CSP violation/.test(message.text())
+      ) {
+        cspViolations.push(message.text());
+      }
+    });
     page = context.pages()[0] ?? (await context.newPage());
   });
 
@@ -188,7 +207,10 @@ describe("the web console, end to end", () => {
   });
 
   it("signs in and shows the entries posted through the ingestion API", async () => {
-    await page.goto(stack.baseUrl);
+    const document = await page.goto(stack.baseUrl);
+    const csp = document?.headers()["content-security-policy"] ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(password);
@@ -378,5 +400,15 @@ describe("the web console, end to end", () => {
     );
     await shot("phone", phone);
     await phone.close();
+  });
+
+  it("met no Content-Security-Policy violation on any page, and serves no source map", async () => {
+    expect(cspViolations).toEqual([]);
+    const assets = readdirSync(join(repoRoot, "apps/web/dist/assets"));
+    expect(assets.filter((name) => name.endsWith(".map"))).toEqual([]);
+    const script = assets.find((name) => name.endsWith(".js"));
+    expect(script).toBeDefined();
+    const map = await fetch(`${stack.baseUrl}/assets/${script}.map`);
+    expect(map.status).toBe(404);
   });
 });

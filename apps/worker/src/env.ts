@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { databaseEnv } from "@auditlog/db";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
+import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
 import { loggingEnv, parseEnv } from "@auditlog/observability";
 import { z } from "zod";
@@ -18,6 +19,8 @@ const envSchema = z.object({
   ...queueNameEnv("ingest", "exports", "notifications"),
   ...exportStorageEnv,
   ...loggingEnv,
+  // The worker applies the API's webhook rule again, at every delivery.
+  ...webhookEnv,
   /**
    * Which consumers this process runs (comma-separated). Every role by default; split them to
    * scale each alone, e.g. export-only workers, which then never load the geolocation databases.

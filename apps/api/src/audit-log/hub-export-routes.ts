@@ -8,6 +8,7 @@ import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
 import { takeQuerySlot } from "../http/query-slots.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
+import { refuseCrossSiteSession } from "../http/refuse-cross-site-session.ts";
 import { readEntryQuery } from "./entry-query-input.ts";
 import { orgTarget, recordApiAction, requestActor, requestClient } from "./record-api-action.ts";
 
@@ -20,7 +21,7 @@ export const hubExportCap = 100_000;
  */
 export const hubExportRoutes = new Hono<AppEnv>()
   .use(userAuth, limitUserRequests, requireOrgAdmin())
-  .get("/", async (c) => {
+  .get("/", refuseCrossSiteSession, async (c) => {
     const { query, printed } = readEntryQuery(c);
     const limit = readLimit(c, hubExportCap, hubExportCap);
     const { org, services } = c.var;

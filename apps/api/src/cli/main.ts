@@ -16,6 +16,7 @@ import {
   upsertUserMembership,
 } from "@auditlog/db";
 import { producerFor } from "@auditlog/events/jobs";
+import { systemHostLookup } from "@auditlog/events/webhooks";
 import { createLogger } from "@auditlog/observability";
 import { hash } from "@node-rs/argon2";
 import { Queue } from "bullmq";
@@ -268,7 +269,7 @@ async function main(argv: string[]) {
       case "webhook set": {
         const org = await findOrg(db, required(values.org, "org"));
         const result = await setOrgWebhook(
-          { db, env },
+          { db, env, lookupHost: systemHostLookup },
           {
             orgId: org.id,
             url: required(values.url, "url"),

@@ -11,6 +11,7 @@ import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { readLimit } from "../http/query-params.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
+import { refuseCrossSiteSession } from "../http/refuse-cross-site-session.ts";
 import {
   createExportLink,
   type ExportDownload,
@@ -60,7 +61,7 @@ export const exportRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) =>
     c.json(toAuditExport(await findOrgExport(c.var.services, c.var.org.id, c.req.param("id")))),
   )
-  .get("/:id/download", async (c) => {
+  .get("/:id/download", refuseCrossSiteSession, async (c) => {
     const record = await findOrgExport(c.var.services, c.var.org.id, c.req.param("id"));
     const download = await openExportDownload(c.var.services, {
       record,
@@ -79,6 +80,8 @@ export const exportRoutes = new Hono<AppEnv>()
  * `/v1/export-downloads/:id?expires=…&by=…&signature=…`: a signed link (POST
  * …/exports/:id/link) downloads without a session. The download is recorded for the admin who
  * made the link, noting the link.
+ * Opened from anywhere (an email, a chat) on purpose: it uses no cookie, so a cross-site page
+ * gains nothing it did not already hold (the link itself).
  */
 export const exportDownloadRoutes = new Hono<AppEnv>().get("/:id", async (c) => {
   c.header("Cache-Control", "no-store");

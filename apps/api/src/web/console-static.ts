@@ -4,9 +4,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError, errorResponse } from "../errors.ts";
-
-/** Paths that belong to the API: never answered with the console. */
-const apiPath = /^\/(v1|api)(\/|$)|^\/(healthz|readyz|metrics)$/;
+import { isApiPath } from "../http/api-paths.ts";
 
 /**
  * Serves the built web console from `dir`: its files as they are (hashed assets cached for a
@@ -29,8 +27,12 @@ export function consoleStatic(dir: string) {
   const skip = async () => {};
 
   return async (c: Context<AppEnv>) => {
-    if (apiPath.test(c.req.path)) {
+    if (isApiPath(c.req.path)) {
       return errorResponse(c, new ApiError("not_found", "no such route"));
+    }
+    // Source maps would publish the console's source: never served, even if a build left one.
+    if (c.req.path.endsWith(".map")) {
+      return errorResponse(c, new ApiError("not_found", "no such file"));
     }
     if (!files) return errorResponse(c, notBuilt());
     const found = await files.any(c, skip);

@@ -90,6 +90,11 @@ export class SseClient {
     this.controller.abort();
   }
 
+  /** True once the stream has ended (closed by the server, or by close()). */
+  get hasEnded(): boolean {
+    return this.ended;
+  }
+
   describe(): string {
     return JSON.stringify(this.events.map((e) => e.event));
   }

@@ -19,15 +19,24 @@ import {
   uniqueSlug,
 } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
+import type { HostLookup } from "@auditlog/events/webhooks";
 import { loadWorkerEnv, startWorker } from "@auditlog/worker";
+import { scriptedResolver } from "@auditlog/worker/testing";
 import { createApp } from "../../src/app.ts";
 import { generateApiKey } from "../../src/auth/api-keys.ts";
 import { generatePersonalAccessToken } from "../../src/auth/personal-access-tokens.ts";
 import { loadApiEnv } from "../../src/env.ts";
 import { createServices } from "../../src/services.ts";
 
-/** An API wired to the real test database and Redis, on a queue of its own. */
-export async function startTestApi(overrides: Record<string, string> = {}) {
+/**
+ * An API wired to the real test database and Redis, on a queue of its own. Webhook hosts are
+ * resolved by `options.lookupHost`, by default a resolver that knows no name: tests send no DNS
+ * query out of the machine.
+ */
+export async function startTestApi(
+  overrides: Record<string, string> = {},
+  options: { lookupHost?: HostLookup } = {},
+) {
   await prepareTestDatabase();
   const queueName = `test-ingest-${newId("evt").slice(-12)}`;
   const exportQueueName = `test-exports-${newId("evt").slice(-12)}`;
@@ -41,7 +50,9 @@ export async function startTestApi(overrides: Record<string, string> = {}) {
     LOG_LEVEL: "error",
     ...overrides,
   });
-  const services = createServices(env);
+  const services = createServices(env, {
+    lookupHost: options.lookupHost ?? scriptedResolver({}).lookup,
+  });
   const app = createApp(services);
   const notifyQueueName = `test-notify-${newId("evt").slice(-12)}`;
   /**

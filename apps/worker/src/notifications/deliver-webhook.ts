@@ -1,17 +1,68 @@
+import type { LookupAddress, LookupOptions } from "node:dns";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { NotifyWebhookJob } from "@auditlog/events/jobs";
+import {
+  type HostLookup,
+  type ResolvedAddress,
+  resolveWebhookTarget,
+  systemHostLookup,
+} from "@auditlog/events/webhooks";
 import { signWebhook } from "./webhook-signature.ts";
 
 export type WebhookOutcome =
   | { kind: "delivered"; status: number }
-  /** Worth another try: network error, timeout, 408, 429, 5xx, a redirect. */
+  /** Worth another try: network error, timeout, DNS failure, 408, 429, 5xx, a redirect. */
   | { kind: "retry"; reason: string }
   /** The receiver refused the message itself (4xx): retrying cannot help. */
   | { kind: "rejected"; status: number }
   /** 410 Gone: the receiver asks us to stop sending (Standard Webhooks). */
-  | { kind: "gone" };
+  | { kind: "gone" }
+  /** The URL, or an address its host resolves to, is not one webhooks may reach: nothing sent. */
+  | { kind: "refused"; reason: string };
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 /**
- * One signed POST of a webhook message. The body is the same bytes on every retry; the
+ * The `lookup` a request connects with: it answers the addresses already checked, never asks
+ * DNS again, so the connection goes to an address that was checked (a second question could be
+ * answered differently: DNS rebinding).
+ */
+function checkedLookup(addresses: ResolvedAddress[]) {
+  return (_hostname: string, options: LookupOptions, callback: LookupCallback) => {
+    const wanted = addresses.filter(
+      (a) => !options.family || options.family === a.family || options.family === `IPv${a.family}`,
+    );
+    if (options.all) {
+      callback(
+        null,
+        wanted.map((a) => ({ address: a.address, family: a.family })),
+      );
+      return;
+    }
+    const first = wanted[0];
+    if (!first) {
+      callback(
+        Object.assign(new Error("no checked address of that family"), { code: "ENOTFOUND" }),
+        "",
+      );
+      return;
+    }
+    callback(null, first.address, first.family);
+  };
+}
+
+class DeliveryTimeout extends Error {}
+
+/**
+ * One signed POST of a webhook message. The URL is checked again here (the rule may have changed
+ * since it was stored), its host resolved once with `lookup`, every address checked, and the
+ * connection made to those addresses only, with the name kept for Host and TLS (SNI and the
+ * certificate). Redirects are never followed. The body is the same bytes on every retry; the
  * timestamp (and so the signature) is the attempt's, so receivers can refuse stale replays.
  */
 export async function deliverWebhook(input: {
@@ -19,47 +70,89 @@ export async function deliverWebhook(input: {
   secret: string;
   job: NotifyWebhookJob;
   timeoutMs: number;
+  /** WEBHOOK_ALLOW_LOCAL_URLS. */
+  allowLocal: boolean;
+  /** Resolves the host; the machine's resolver unless a test injects one. */
+  lookup?: HostLookup;
   now?: Date;
 }): Promise<WebhookOutcome> {
+  // One limit for the whole delivery, DNS included (a lookup cannot be cancelled: it is raced).
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), input.timeoutMs);
+  const timedOut = new Promise<never>((_, reject) => {
+    abort.signal.addEventListener("abort", () => reject(new DeliveryTimeout()), { once: true });
+  });
+  try {
+    const target = await Promise.race([
+      resolveWebhookTarget(
+        input.url,
+        { allowLocal: input.allowLocal },
+        input.lookup ?? systemHostLookup,
+      ),
+      timedOut,
+    ]);
+    if (target.kind === "refused") return { kind: "refused", reason: target.message };
+    if (target.kind === "unresolved") return { kind: "retry", reason: target.message };
+    const status = await Promise.race([
+      post(target.url, target.host, target.addresses, input, abort.signal),
+      timedOut,
+    ]);
+    if (status >= 200 && status < 300) return { kind: "delivered", status };
+    if (status === 410) return { kind: "gone" };
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      return { kind: "rejected", status };
+    }
+    return { kind: "retry", reason: `receiver answered ${status}` };
+  } catch (error) {
+    if (error instanceof DeliveryTimeout) {
+      return { kind: "retry", reason: `no answer within ${input.timeoutMs} ms` };
+    }
+    return { kind: "retry", reason: `request failed: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends the signed POST to one of `addresses`; answers the status (the body is not read). */
+function post(
+  url: URL,
+  host: string,
+  addresses: ResolvedAddress[],
+  input: { secret: string; job: NotifyWebhookJob; now?: Date },
+  signal: AbortSignal,
+): Promise<number> {
   const body = JSON.stringify(input.job.payload);
   const timestamp = Math.floor((input.now ?? new Date()).getTime() / 1000);
-  const signature = signWebhook({
-    secret: input.secret,
-    id: input.job.messageId,
-    timestamp,
-    body,
-  });
-  let response: Response;
-  try {
-    response = await fetch(input.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "auditlog-webhooks/1",
-        "webhook-id": input.job.messageId,
-        "webhook-timestamp": String(timestamp),
-        "webhook-signature": signature,
+  const signature = signWebhook({ secret: input.secret, id: input.job.messageId, timestamp, body });
+  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      {
+        host,
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: "POST",
+        headers: {
+          host: url.host,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          "user-agent": "auditlog-webhooks/1",
+          "webhook-id": input.job.messageId,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signature,
+        },
+        lookup: checkedLookup(addresses) as never,
+        // A connection of its own: a pooled one could have been opened under another answer.
+        agent: false,
+        signal,
       },
-      body,
-      // A redirect is a failure, not an invitation to send the signed body elsewhere.
-      redirect: "manual",
-      signal: AbortSignal.timeout(input.timeoutMs),
-    });
-  } catch (error) {
-    const err = error as Error;
-    const reason =
-      err.name === "TimeoutError"
-        ? `no answer within ${input.timeoutMs} ms`
-        : `request failed: ${(err.cause as Error | undefined)?.message ?? err.message}`;
-    return { kind: "retry", reason };
-  }
-  // Only the status matters; do not let a large or slow body hold the connection.
-  await response.body?.cancel().catch(() => {});
-  const { status } = response;
-  if (status >= 200 && status < 300) return { kind: "delivered", status };
-  if (status === 410) return { kind: "gone" };
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    return { kind: "rejected", status };
-  }
-  return { kind: "retry", reason: `receiver answered ${status}` };
+      (res: IncomingMessage) => {
+        // Only the status matters; do not let a large or slow body hold the connection.
+        res.destroy();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }

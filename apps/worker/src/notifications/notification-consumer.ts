@@ -1,5 +1,6 @@
 import { type Database, disableOrgWebhook, findOrgWebhook } from "@auditlog/db";
 import type { NotifyEmailJob, NotifyWebhookJob } from "@auditlog/events/jobs";
+import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
@@ -16,6 +17,10 @@ export interface NotificationConsumerDeps {
   mailer: Transporter | null;
   mailFrom: string;
   webhookTimeoutMs: number;
+  /** WEBHOOK_ALLOW_LOCAL_URLS: the API's rule, applied again at every delivery. */
+  webhookAllowLocal: boolean;
+  /** Resolves webhook hosts; the machine's resolver unless a test injects one. */
+  lookupHost?: HostLookup;
   concurrency: number;
 }
 
@@ -76,6 +81,8 @@ async function deliverWebhookJob(
     secret: webhook.secret,
     job: delivery,
     timeoutMs: deps.webhookTimeoutMs,
+    allowLocal: deps.webhookAllowLocal,
+    ...(deps.lookupHost ? { lookup: deps.lookupHost } : {}),
   });
   switch (outcome.kind) {
     case "delivered":
@@ -86,6 +93,10 @@ async function deliverWebhookJob(
       await disableOrgWebhook(deps.db, { orgId: webhook.orgId, url: webhook.url });
       deps.logger.warn("webhook disabled: receiver answered 410 Gone", { orgId: webhook.orgId });
       throw new UnrecoverableError("webhook receiver answered 410 Gone; webhook disabled");
+    case "refused":
+      // Nothing was sent. The URL has to change (or the setting): retrying cannot help.
+      deps.logger.warn("webhook URL refused", { orgId: webhook.orgId, reason: outcome.reason });
+      throw new UnrecoverableError(`webhook URL refused: ${outcome.reason}`);
     case "retry":
       throw new Error(`webhook delivery failed: ${outcome.reason}`);
   }

@@ -1,4 +1,5 @@
 import type { Database } from "@auditlog/db";
+import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -15,6 +16,7 @@ export type NotificationEnv = Pick<
   | "SMTP_FROM"
   | "NOTIFY_RETRY_BASE_MS"
   | "WEBHOOK_TIMEOUT_MS"
+  | "WEBHOOK_ALLOW_LOCAL_URLS"
   | "WORKER_CONCURRENCY"
 >;
 
@@ -31,6 +33,8 @@ export async function startNotificationConsumers(input: {
   logger: Logger;
   /** False for a process that only produces deliveries (an export-only worker). */
   consume?: boolean;
+  /** Resolves webhook hosts; tests inject one so that they need no DNS. */
+  lookupHost?: HostLookup;
 }) {
   const { env, connection, logger } = input;
   const queue = new Queue(env.NOTIFY_QUEUE, { connection });
@@ -47,6 +51,8 @@ export async function startNotificationConsumers(input: {
           mailer,
           mailFrom: env.SMTP_FROM,
           webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+          webhookAllowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
+          ...(input.lookupHost ? { lookupHost: input.lookupHost } : {}),
           concurrency: env.WORKER_CONCURRENCY,
         });
   const onExportFinished = createExportNotifier({

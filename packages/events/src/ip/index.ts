@@ -1,3 +1,4 @@
+export { isLinkLocalOrMetadataAddress, isNonPublicAddress } from "./address-class.ts";
 export { anonymizeIp } from "./anonymize-ip.ts";
 export { formatIpv6 } from "./format-ip.ts";
 export { normalizeIpPrefix } from "./ip-prefix.ts";

@@ -1,0 +1,45 @@
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "../app-env.ts";
+import { isApiPath } from "./api-paths.ts";
+
+/**
+ * Security headers on every answer (hono/secure-headers): nosniff, no Referer sent anywhere (the
+ * console's addresses carry queries and export ids; nothing here relies on Referer), no framing,
+ * and HSTS only when `hsts` says the API is served over https (a browser would otherwise pin
+ * http://127.0.0.1 to https for a year). The console gets a Content-Security-Policy that allows
+ * its own scripts, styles and API and nothing inline (React sets `style` props through the CSSOM,
+ * which CSP does not govern); avatars are https images from the events. API answers are data,
+ * never documents: their policy allows nothing.
+ */
+export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler<AppEnv> {
+  const common = {
+    xContentTypeOptions: "nosniff",
+    referrerPolicy: "no-referrer",
+    xFrameOptions: "DENY",
+    strictTransportSecurity: options.hsts ? "max-age=31536000" : false,
+  };
+  const forApi = secureHeaders({
+    ...common,
+    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+  });
+  const forConsole = secureHeaders({
+    ...common,
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "https:"],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+  return createMiddleware<AppEnv>((c, next) =>
+    isApiPath(c.req.path) ? forApi(c, next) : forConsole(c, next),
+  );
+}
