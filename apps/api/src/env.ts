@@ -47,6 +47,16 @@ const envSchema = z.object({
   INGEST_ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** How long a producer waits on Redis before answering 503. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
+  /**
+   * Readiness (and the boot log) check that Redis keeps an acknowledged event: append-only file,
+   * appendfsync everysec or always, maxmemory-policy noeviction. True accepts a Redis that does
+   * not (or cannot show it, as managed services with CONFIG disabled): /readyz still names
+   * what is at risk but answers 200. Off by default: 202 must mean kept.
+   */
+  ALLOW_VOLATILE_QUEUE: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
   /** Console sessions end after this long without activity (the expiry slides on use). */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(720).default(12),
   /** Marks the session cookie `Secure`; set to true wherever the console is served over HTTPS. */

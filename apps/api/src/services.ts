@@ -8,6 +8,10 @@ import { createLoginLimiter, type LoginLimiter } from "./auth/login-limiter.ts";
 import type { ApiEnv } from "./env.ts";
 import { createIngestAdmission, type IngestAdmission } from "./ingest/admission.ts";
 import { RealtimeHub } from "./notifications/realtime-hub.ts";
+import {
+  createQueueDurabilityMonitor,
+  type QueueDurabilityMonitor,
+} from "./queues/queue-durability.ts";
 
 export interface Services {
   env: ApiEnv;
@@ -19,6 +23,8 @@ export interface Services {
   jobs: { ingest: JobProducer<"ingest">; exports: JobProducer<"exports"> };
   /** Backpressure: holds ingestion requests while the ingest queue is full. */
   ingestAdmission: IngestAdmission;
+  /** Whether Redis keeps an acknowledged job (read for /readyz and the boot log). */
+  queueDurability: QueueDurabilityMonitor;
   /** Background export builds (EXPORT_QUEUE), consumed by the worker. */
   exportQueue: Queue;
   /** Where finished export files are read from (shared with the worker). */
@@ -61,6 +67,12 @@ export function createServices(env: ApiEnv): Services {
     maxQueuedJobs: env.INGEST_MAX_QUEUED_JOBS,
     maxWaitMs: env.INGEST_ADMISSION_WAIT_MS,
   });
+  const queueDurability = createQueueDurabilityMonitor(redis, {
+    logger,
+    allowVolatile: env.ALLOW_VOLATILE_QUEUE,
+    // A readiness probe answers within about a second, as its other checks do.
+    timeoutMs: Math.min(env.REDIS_COMMAND_TIMEOUT_MS, 1000),
+  });
   const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions);
   exportQueue.on("error", () => {});
   const exportStorage = exportStorageFromEnv(env);
@@ -85,6 +97,7 @@ export function createServices(env: ApiEnv): Services {
     ingestQueue,
     jobs,
     ingestAdmission,
+    queueDurability,
     exportQueue,
     exportStorage,
     logger,
