@@ -105,9 +105,18 @@ export function createServices(env: ApiEnv): Services {
     realtime,
     async close() {
       realtime.close();
+      // The connection ends before the queues close, and they are given the time to see it: a
+      // queue whose shared connection failed before it was ever ready rejects its wait for it
+      // when the connection ends, and reports that to its listeners; a closed queue has none
+      // left, and the rejection would surface as unhandled (a crash at shutdown). A client
+      // between reconnection attempts ends without a word, and its queues' wait never settles.
+      redis.disconnect();
+      await Promise.race([
+        Promise.allSettled([ingestQueue.waitUntilReady(), exportQueue.waitUntilReady()]),
+        new Promise((resolve) => setTimeout(resolve, 200)),
+      ]);
       await ingestQueue.close().catch(() => {});
       await exportQueue.close().catch(() => {});
-      redis.disconnect();
       await db.close();
     },
   };
