@@ -12,6 +12,15 @@ redis() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
 # Empty when nothing answers; PONG, or an error such as LOADING, when a server does.
 redis_answer() { redis ping 2>/dev/null || true; }
 redis_setting() { redis CONFIG GET "$1" 2>/dev/null | sed -n 2p; }
+# redis-cli exits 0 on an error reply: the reply itself says whether it worked.
+redis_config_set() {
+  local reply
+  reply="$(redis CONFIG SET "$1" "$2" 2>&1)"
+  if [ "$reply" != OK ]; then
+    echo "Redis on 127.0.0.1:$redis_port refused CONFIG SET $1 $2: $reply" >&2
+    exit 1
+  fi
+}
 persistence_field() { redis INFO persistence | tr -d '\r' | sed -n "s/^$1://p"; }
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
@@ -43,15 +52,15 @@ fi
 switched=()
 # `always` is stricter than everysec: keep it. `no` leaves fsync to the kernel (about 30 s).
 if [ "$(redis_setting appendfsync)" = no ]; then
-  redis CONFIG SET appendfsync everysec >/dev/null
+  redis_config_set appendfsync everysec
   switched+=("appendfsync everysec")
 fi
 if [ "$(redis_setting maxmemory-policy)" != noeviction ]; then
-  redis CONFIG SET maxmemory-policy noeviction >/dev/null
+  redis_config_set maxmemory-policy noeviction
   switched+=("maxmemory-policy noeviction")
 fi
 if [ "$appendonly" != yes ]; then
-  redis CONFIG SET appendonly yes >/dev/null
+  redis_config_set appendonly yes
   switched+=("appendonly yes")
 fi
 if [ "${#switched[@]}" -eq 0 ]; then exit 0; fi
@@ -72,7 +81,7 @@ if [ "$(persistence_field aof_rewrite_in_progress)" != 0 ] ||
 fi
 # CONFIG SET lasts until the server restarts; a server started from a configuration file keeps
 # the settings there. One started with command-line options only has no file to keep them in.
-if redis CONFIG REWRITE >/dev/null 2>&1; then
+if [ "$(redis CONFIG REWRITE 2>&1)" = OK ]; then
   echo "saved in its configuration file"
 else
   echo "warning: this Redis has no configuration file; after a restart it runs without these" \

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,7 @@ const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** `scripts/ensure-services.sh` (run by start, test and CI), pointed at another Redis. */
 async function ensureServices(redisPort: number, redisDataDir?: string) {
-  const { stdout } = await run("bash", ["scripts/ensure-services.sh"], {
+  const { stdout, stderr } = await run("bash", ["scripts/ensure-services.sh"], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -23,7 +23,7 @@ async function ensureServices(redisPort: number, redisDataDir?: string) {
     },
     timeout: 120_000,
   });
-  return stdout;
+  return { stdout, stderr };
 }
 
 /** A client that fails instead of retrying: the tests ask servers that may not be running. */
@@ -67,9 +67,11 @@ describe("scripts/ensure-services.sh and Redis persistence", () => {
     });
 
     const said = await ensureServices(redis.port);
-    expect(said).toMatch(/CONFIG SET/);
-    expect(said).toMatch(/appendonly yes/);
-    expect(said).toMatch(/maxmemory-policy noeviction/);
+    expect(said.stdout).toMatch(/CONFIG SET/);
+    expect(said.stdout).toMatch(/appendonly yes/);
+    expect(said.stdout).toMatch(/maxmemory-policy noeviction/);
+    // Started with command-line options only: nothing keeps the settings through a restart.
+    expect(said.stderr).toMatch(/no configuration file/);
     // The first rewrite of the append-only file has finished: from now on every write is kept.
     expect(await settingsOf(redis.url)).toEqual({
       appendonly: "yes",
@@ -81,7 +83,24 @@ describe("scripts/ensure-services.sh and Redis persistence", () => {
 
     // Idempotent: a second run finds nothing to change.
     const again = await ensureServices(redis.port);
-    expect(again).not.toMatch(/CONFIG SET/);
+    expect(again.stdout).not.toMatch(/CONFIG SET/);
+    expect(again.stderr).toBe("");
+  });
+
+  it("writes the settings into the configuration file of a Redis started from one", {
+    timeout: 120_000,
+  }, async () => {
+    const redis = await startPrivateRedis({ configFile: true });
+    cleanups.push(() => redis.destroy());
+    const admin = new Redis(redis.url);
+    await admin.config("SET", "maxmemory-policy", "allkeys-lru");
+    admin.disconnect();
+    const said = await ensureServices(redis.port);
+    expect(said.stdout).toMatch(/saved in its configuration file/);
+    const saved = readFileSync(redis.configFile, "utf8");
+    expect(saved).toMatch(/^appendonly yes$/m);
+    // noeviction is Redis's default: the file names no other policy.
+    expect(saved).not.toMatch(/^maxmemory-policy/m);
   });
 
   it("leaves a stricter appendfsync (always) as it is, and raises no to everysec", {
@@ -89,12 +108,12 @@ describe("scripts/ensure-services.sh and Redis persistence", () => {
   }, async () => {
     const strict = await startPrivateRedis({ appendOnly: true, args: ["--appendfsync", "always"] });
     cleanups.push(() => strict.destroy());
-    expect(await ensureServices(strict.port)).not.toMatch(/CONFIG SET/);
+    expect((await ensureServices(strict.port)).stdout).not.toMatch(/CONFIG SET/);
     expect((await settingsOf(strict.url)).appendfsync).toBe("always");
 
     const lax = await startPrivateRedis({ appendOnly: true, args: ["--appendfsync", "no"] });
     cleanups.push(() => lax.destroy());
-    expect(await ensureServices(lax.port)).toMatch(/appendfsync everysec/);
+    expect((await ensureServices(lax.port)).stdout).toMatch(/appendfsync everysec/);
     expect((await settingsOf(lax.url)).appendfsync).toBe("everysec");
   });
 
@@ -117,7 +136,7 @@ describe("scripts/ensure-services.sh and Redis persistence", () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    expect(await ensureServices(port, dataDir)).toMatch(/starting Redis/);
+    expect((await ensureServices(port, dataDir)).stdout).toMatch(/starting Redis/);
     expect(await settingsOf(url)).toMatchObject({
       appendonly: "yes",
       appendfsync: "everysec",
@@ -143,7 +162,7 @@ describe("scripts/ensure-services.sh and Redis persistence", () => {
       },
       (state) => state === "gone",
     );
-    expect(await ensureServices(port, dataDir)).toMatch(/starting Redis/);
+    expect((await ensureServices(port, dataDir)).stdout).toMatch(/starting Redis/);
     const reader = oneShotClient(url);
     try {
       expect(await reader.llen("acknowledged")).toBe(100);

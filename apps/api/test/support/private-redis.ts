@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +43,8 @@ export interface PrivateRedisOptions {
   appendOnly?: boolean;
   /** More `redis-server` arguments (`--maxmemory-policy`, `--rename-command` …). */
   args?: string[];
+  /** Start from a configuration file (`redis.conf` in its directory, empty at first). */
+  configFile?: boolean;
 }
 
 /**
@@ -56,12 +58,15 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}) {
   const persistence = options.appendOnly
     ? ["--appendonly", "yes", "--appendfsync", "everysec"]
     : ["--appendonly", "no"];
+  const configFile = join(dir, "redis.conf");
+  if (options.configFile) writeFileSync(configFile, "");
   let child: ChildProcess | null = null;
 
   async function start(): Promise<void> {
     const server = spawn(
       "redis-server",
       [
+        ...(options.configFile ? [configFile] : []),
         "--port",
         String(port),
         "--bind",
@@ -109,6 +114,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}) {
     url: `redis://127.0.0.1:${port}`,
     port,
     dir,
+    configFile,
     start,
     kill,
     freeze,
