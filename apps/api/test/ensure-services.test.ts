@@ -132,8 +132,11 @@ describe("scripts/ensure-services.sh and Redis persistence", () => {
       }
     };
     cleanups.push(async () => {
-      process.kill(await pidOf(), "SIGKILL");
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        process.kill(await pidOf(), "SIGKILL");
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
 
     expect((await ensureServices(port, dataDir)).stdout).toMatch(/starting Redis/);
