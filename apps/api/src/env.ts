@@ -102,6 +102,16 @@ const envFields = z.object({
   SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
   /** Live notification streams per API process: beyond it, 503 with Retry-After. */
   SSE_MAX_STREAMS_PER_PROCESS: z.coerce.number().int().min(1).default(1000),
+  /**
+   * Readiness (and the boot log) check that Redis keeps an acknowledged event: append-only file,
+   * appendfsync everysec or always, maxmemory-policy noeviction. True accepts a Redis that does
+   * not (or cannot show it, as managed services with CONFIG disabled): /readyz still names
+   * what is at risk but answers 200. Off by default: 202 must mean kept.
+   */
+  ALLOW_VOLATILE_QUEUE: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
   /** Console sessions end after this long without activity (the expiry slides on use). */
   SESSION_TTL_HOURS: z.coerce.number().positive().max(720).default(12),
   /**

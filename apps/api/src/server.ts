@@ -9,6 +9,8 @@ const app = createApp(services);
 const server = serveApi(app.fetch, env, (info) => {
   services.logger.info(`API listening on http://${info.address}:${info.port}`);
 });
+// The boot log says whether the Redis behind the queues keeps what the API acknowledges.
+void services.queueDurability.refresh();
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

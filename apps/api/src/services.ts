@@ -14,6 +14,10 @@ import { createQuerySlots, type QuerySlots } from "./http/query-slots.ts";
 import { createRateLimiter, type RateLimiter, type RateLimitPolicy } from "./http/rate-limit.ts";
 import { createIngestAdmission, type IngestAdmission } from "./ingest/admission.ts";
 import { RealtimeHub } from "./notifications/realtime-hub.ts";
+import {
+  createQueueDurabilityMonitor,
+  type QueueDurabilityMonitor,
+} from "./queues/queue-durability.ts";
 
 export interface Services {
   env: ApiEnv;
@@ -25,6 +29,8 @@ export interface Services {
   jobs: { ingest: JobProducer<"ingest">; exports: JobProducer<"exports"> };
   /** Backpressure: holds ingestion requests while the ingest queue is full. */
   ingestAdmission: IngestAdmission;
+  /** Whether Redis keeps an acknowledged job (read for /readyz and the boot log). */
+  queueDurability: QueueDurabilityMonitor;
   /** Background export builds (EXPORT_QUEUE), consumed by the worker. */
   exportQueue: Queue;
   /** Where finished export files are read from (shared with the worker). */
@@ -92,6 +98,12 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     maxQueuedJobs: env.INGEST_MAX_QUEUED_JOBS,
     maxWaitMs: env.INGEST_ADMISSION_WAIT_MS,
   });
+  const queueDurability = createQueueDurabilityMonitor(redis, {
+    logger,
+    allowVolatile: env.ALLOW_VOLATILE_QUEUE,
+    // A readiness probe answers within about a second, as its other checks do.
+    timeoutMs: Math.min(env.REDIS_COMMAND_TIMEOUT_MS, 1000),
+  });
   const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions);
   exportQueue.on("error", () => {});
   const exportStorage = exportStorageFromEnv(env);
@@ -154,6 +166,7 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     ingestQueue,
     jobs,
     ingestAdmission,
+    queueDurability,
     exportQueue,
     exportStorage,
     logger,
@@ -168,9 +181,18 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     lookupHost: options.lookupHost ?? systemHostLookup,
     async close() {
       realtime.close();
+      // The connection ends before the queues close, and they are given the time to see it: a
+      // queue whose shared connection failed before it was ever ready rejects its wait for it
+      // when the connection ends, and reports that to its listeners; a closed queue has none
+      // left, and the rejection would surface as unhandled (a crash at shutdown). A client
+      // between reconnection attempts ends without a word, and its queues' wait never settles.
+      redis.disconnect();
+      await Promise.race([
+        Promise.allSettled([ingestQueue.waitUntilReady(), exportQueue.waitUntilReady()]),
+        new Promise((resolve) => setTimeout(resolve, 200)),
+      ]);
       await ingestQueue.close().catch(() => {});
       await exportQueue.close().catch(() => {});
-      redis.disconnect();
       await db.close();
     },
   };

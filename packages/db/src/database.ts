@@ -44,6 +44,11 @@ class PostgresDatabase implements Database {
     });
     // An idle client losing its connection (PostgreSQL restarting) must not crash the process.
     this.pool.on("error", () => {});
+    // Nor one that is checked out (a COPY, a transaction, a snapshot between two pages): pg
+    // takes the pool's listener off a client while it is lent, and an "error" event without a
+    // listener kills the process. The statement running or next sent fails all the same, and
+    // the pool drops the broken client when it is given back.
+    this.pool.on("connect", (client) => client.on("error", () => {}));
   }
 
   get prisma(): PrismaClient {

@@ -20,6 +20,11 @@ export interface PrivatePostgres {
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   /**
+   * `pg_ctl stop -m immediate`: every server process quits at once, without a checkpoint, as in
+   * a crash; the next start recovers from the WAL.
+   */
+  stopImmediately(): Promise<unknown>;
+  /**
    * Restarts the server as a standby that never finishes recovery (no primary, hot standby off):
    * it listens, and refuses every connection with SQLSTATE 57P03, as PostgreSQL does while it
    * starts up. Resolves once a connection attempt gets that answer.
@@ -53,12 +58,15 @@ export async function startPrivatePostgres(
     asPostgres("pg_ctl", ["-D", dataDir, "-o", options, "-l", `${dataDir}/log`, ...args]);
   const start = () => pgCtl("-w", "start");
   const stop = () => asPostgres("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+  const stopImmediately = () =>
+    asPostgres("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   await start();
   return {
     url,
     start,
     stop,
+    stopImmediately,
     async startRecovering() {
       await stop().catch(() => {});
       const signal = join(dataDir, "standby.signal");

@@ -6,6 +6,7 @@ import { apiKeyAuth } from "../auth/api-key-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readJson } from "../http/json-body.ts";
 import { limitIngestRequests } from "../http/rate-limit.ts";
+import { idempotencyKeyHeader, parseIdempotencyKey } from "./idempotency-key.ts";
 import { acceptEvents } from "./ingest-service.ts";
 
 /**
@@ -38,6 +39,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
     if (!planHasAuditLogs(org.plan)) {
       throw new ApiError("forbidden", planLacksAuditLogs(org));
     }
+    const idempotencyKey = parseIdempotencyKey(c.req.header(idempotencyKeyHeader));
     // Before the body is read: a request held here costs no CPU.
     if (!(await c.var.services.ingestAdmission.admit())) {
       c.header("Retry-After", "1");
@@ -50,6 +52,7 @@ export const ingestRoutes = new Hono<AppEnv>().post(
       orgId: org.id,
       body: await readJson(c),
       requestId: c.var.requestId,
+      idempotencyKey,
     });
     return c.json({ accepted: ids.length, ids }, 202);
   },

@@ -10,6 +10,7 @@ import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
 import { ApiError } from "../errors.ts";
 import { addWithinDeadline } from "../queues/add-within-deadline.ts";
 import type { Services } from "../services.ts";
+import { idempotentEventId } from "./idempotency-key.ts";
 
 export const maxEventsPerBatch = 1000;
 
@@ -20,11 +21,14 @@ type IngestServices = Pick<Services, "jobs" | "redis" | "env" | "logger">;
  * every event, gives each its id and time, and queues them as one job. Either every event is
  * queued and their ids are returned, or nothing is: 403 naming each event of a type only the API
  * records, 400 naming each bad field of each bad event, 503 when the queue cannot take the job.
+ * With an `idempotencyKey`, the ids of events sent without one are derived from it, so a retry
+ * of a request answered 503 (whose job may have reached Redis after all) stores nothing twice.
  */
 export async function acceptEvents(
   services: IngestServices,
-  input: { orgId: string; body: unknown; requestId: string },
+  input: { orgId: string; body: unknown; requestId: string; idempotencyKey?: string | undefined },
 ): Promise<string[]> {
+  const { idempotencyKey } = input;
   const { events, prefix } = splitBody(input.body);
   const issues: FieldIssue[] = [];
   const reserved: FieldIssue[] = [];
@@ -48,7 +52,10 @@ export async function acceptEvents(
     // The job carries the event as validated, plus the id and time the API assigns, so the
     // worker stores exactly what was acknowledged. The parsed event is the API's own object.
     const event = validation.event;
-    event.id ??= newId("evt", receivedAt);
+    event.id ??=
+      idempotencyKey === undefined
+        ? newId("evt", receivedAt)
+        : idempotentEventId({ orgId: input.orgId, key: idempotencyKey, index, event });
     event.occurredAt ??= receivedAtText;
     accepted.push(event);
   });

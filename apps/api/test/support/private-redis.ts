@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** A port nothing listens on right now (the OS picks it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -13,8 +16,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** True when a Redis server on the port answers PING. */
-function answersPing(port: number): Promise<boolean> {
+/**
+ * True when a Redis server on the port answers PING with PONG (not while it loads its data:
+ * then it answers -LOADING).
+ */
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     let reply = "";
@@ -29,22 +35,53 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
+export interface PrivateRedisOptions {
+  /**
+   * Keep an append-only file (`appendfsync everysec`, the setting our scripts use) in a data
+   * directory of its own, so a restart after a SIGKILL finds what was acknowledged.
+   */
+  appendOnly?: boolean;
+  /** More `redis-server` arguments (`--maxmemory-policy`, `--rename-command` …). */
+  args?: string[];
+  /** Start from a configuration file (`redis.conf` in its directory, empty at first). */
+  configFile?: boolean;
+}
+
 /**
- * A throwaway Redis server of the test's own (own port, nothing saved to disk), so a fault test
- * can kill it with SIGKILL and start it again without touching the shared one.
+ * A throwaway Redis server of the test's own (own port, own directory), so a fault test can kill
+ * it with SIGKILL, freeze it and start it again without touching the shared one. Without
+ * `appendOnly` it saves nothing: a restart comes back empty.
  */
-export async function startPrivateRedis() {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}) {
   const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "auditlog-redis-"));
+  const persistence = options.appendOnly
+    ? ["--appendonly", "yes", "--appendfsync", "everysec"]
+    : ["--appendonly", "no"];
+  const configFile = join(dir, "redis.conf");
+  if (options.configFile) writeFileSync(configFile, "");
   let child: ChildProcess | null = null;
 
   async function start(): Promise<void> {
     const server = spawn(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      [
+        ...(options.configFile ? [configFile] : []),
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--save",
+        "",
+        ...persistence,
+        ...(options.args ?? []),
+      ],
       { stdio: "ignore" },
     );
     child = server;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (!(await answersPing(port))) {
       if (server.exitCode !== null) throw new Error(`redis-server exited (${server.exitCode})`);
       if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port}`);
@@ -52,7 +89,7 @@ export async function startPrivateRedis() {
     }
   }
 
-  /** SIGKILL: the server vanishes without closing anything, as in a crash. */
+  /** SIGKILL: the server vanishes without closing or flushing anything, as in a crash. */
   async function kill(): Promise<void> {
     const server = child;
     child = null;
@@ -62,6 +99,30 @@ export async function startPrivateRedis() {
     await exited;
   }
 
+  /** SIGSTOP: the server keeps its connections open and answers nothing, as a frozen host. */
+  function freeze(): void {
+    child?.kill("SIGSTOP");
+  }
+
+  /** SIGCONT: a frozen server carries on, answering everything it was sent meanwhile. */
+  function thaw(): void {
+    child?.kill("SIGCONT");
+  }
+
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, kill, destroy: kill };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    configFile,
+    start,
+    kill,
+    freeze,
+    thaw,
+    async destroy() {
+      thaw();
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
