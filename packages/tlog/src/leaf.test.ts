@@ -178,7 +178,10 @@ describe("the leaf hash", () => {
     const withExtras = {
       ...structuredClone(userEntry),
       seq: 17,
-      location: { ...(userEntry.location as object), formatted: "Berlin, Berlin, DE" },
+      location: {
+        ...(userEntry.location as NonNullable<LeafEntry["location"]>),
+        formatted: "Berlin, Berlin, DE",
+      },
     } as LeafEntry;
     expect(hex(entryLeafHash(goldenOrgId, withExtras))).toBe(base);
   });
