@@ -11,13 +11,8 @@ export const emptyRoot: Uint8Array = hash("sha256", new Uint8Array(0), "buffer")
 
 /** SHA-256(0x00 ‖ data): the hash of one leaf. */
 export function leafHash(data: Uint8Array | string): Uint8Array {
-  if (typeof data === "string") {
-    const length = Buffer.byteLength(data);
-    const input = Buffer.allocUnsafe(1 + length);
-    input[0] = 0x00;
-    input.write(data, 1, length, "utf8");
-    return hash("sha256", input, "buffer");
-  }
+  // UTF-8 of "\u0000" + data is 0x00 then data's UTF-8.
+  if (typeof data === "string") return hash("sha256", `\u0000${data}`, "buffer");
   const input = Buffer.allocUnsafe(1 + data.length);
   input[0] = 0x00;
   input.set(data, 1);
