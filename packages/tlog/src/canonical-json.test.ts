@@ -1,7 +1,7 @@
 import canonicalize from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "./canonical-json.ts";
+import { canonicalJson, quoteJson } from "./canonical-json.ts";
 
 // RFC 8785's own examples, then agreement with `canonicalize` (by one of the RFC's authors) on
 // arbitrary JSON values.
@@ -95,6 +95,25 @@ describe("canonicalJson", () => {
     expect(() => canonicalJson("a\ud800b")).toThrow(/lone surrogate/);
     expect(() => canonicalJson({ "\udc00": 1 })).toThrow(/lone surrogate/);
     expect(canonicalJson("\ud83d\ude00")).toBe('"\ud83d\ude00"');
+  });
+
+  it("refuses a string exactly when it is not well-formed, an escaped backslash notwithstanding", () => {
+    expect(canonicalJson("\\ud800")).toBe('"\\\\ud800"');
+    expect(() => canonicalJson("\\\ud800")).toThrow(/lone surrogate/);
+    expect(() => canonicalJson({ a: ["x", { b: "\udfff" }] })).toThrow(/lone surrogate/);
+    const codeUnits = fc.string({
+      unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    });
+    fc.assert(
+      fc.property(codeUnits, codeUnits, (value, key) => {
+        expect(quoteJson(value)).toBe(JSON.stringify(value));
+        const wellFormed = !/\p{Cs}/u.test(value) && !/\p{Cs}/u.test(key);
+        if (wellFormed)
+          expect(canonicalJson({ [key]: [value] })).toBe(canonicalize({ [key]: [value] }));
+        else expect(() => canonicalJson({ [key]: [value] })).toThrow(/lone surrogate/);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it("leaves out what JSON.stringify leaves out, as the JSON an auditor receives does", () => {
