@@ -9,6 +9,7 @@ import {
   type ExportRecord,
   getExportById,
   insertAuditEntries,
+  purgeOrganisationLog,
 } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { createTestDatabase } from "@auditlog/db/testing";
@@ -204,7 +205,7 @@ describe("background exports", () => {
     await rm(stack.env.EXPORT_STORAGE_DIR, { recursive: true, force: true });
     if (big) {
       // 200,000 rows would otherwise pile up in the shared test database run after run.
-      await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [big.org.id]);
+      await purgeOrganisationLog(db, big.org.id);
       await pool.query("DELETE FROM organizations WHERE id = $1", [big.org.id]);
     }
     await db.close();

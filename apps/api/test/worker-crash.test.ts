@@ -150,19 +150,17 @@ describe("worker stopped with SIGTERM while jobs are in flight", () => {
       ids.map((id, i) => sampleEvent(b * batchSize + i, { id })),
     );
 
-    // The test's own transaction inserts one id of each of the first two batches and stays
-    // open: the worker's writes of those batches wait on its row locks, so both jobs are in
-    // flight, deterministically, for as long as the test holds them.
+    // The test's own transaction takes the organisation's log counter and stays open: every
+    // write of the organisation's entries waits on that row lock, so both jobs are in flight,
+    // deterministically, for as long as the test holds it.
     const holder = await pool.connect();
     let holding = true;
     try {
       await holder.query("BEGIN");
       await holder.query(
-        `INSERT INTO audit_entries (org_id, id, type, category, occurred_at, received_at,
-           actor_type, actor_id, actor_name, description)
-         SELECT $1, id, 'repo.create', 'content', now(), now(), 'user', 'usr_0', 'user0', 'held'
-         FROM unnest($2::text[]) id`,
-        [org.id, ["b0-0", "b1-0"]],
+        `INSERT INTO audit_log_heads AS head (org_id, size) VALUES ($1, 0)
+         ON CONFLICT (org_id) DO UPDATE SET size = head.size`,
+        [org.id],
       );
       const holderPid = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid"))
         .rows[0]?.pid;

@@ -29,6 +29,8 @@ export function makeEntry(index: number, overrides: Partial<AuditEntry> = {}): A
     userAgent: "test-agent/1.0",
     oauth: null,
     data: { repo: { type: "model", name: `acme/model-${index}` }, private: true },
+    seq: 1000 - index,
+    commitment: { salt: "AAAAAAAAAAAAAAAAAAAAAA==" },
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { type Database, sqlOf } from "./database.ts";
 import { toPostgresJson } from "./json-text.ts";
@@ -90,23 +91,107 @@ const columns = [
 ] as const;
 
 const insertEntriesSql = `
-  INSERT INTO audit_entries (${columns.map(([name]) => name).join(", ")})
-  SELECT * FROM unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")})
-  ON CONFLICT (org_id, id) DO NOTHING`;
+  INSERT INTO audit_entries (${columns.map(([name]) => name).join(", ")}, seq)
+  SELECT * FROM unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}, $${columns.length + 1}::bigint[])`;
 
 /**
- * Inserts a whole batch in one statement, so a batch is stored entirely or not at all, and an
- * entry already stored (a redelivered job, a client retry) is skipped. Returns how many rows
- * were new.
+ * Takes the log counter of each organisation (creating it at 0), in org_id order so two writes
+ * sharing organisations cannot deadlock, and holds its row lock until the transaction ends: the
+ * organisation's next write waits for this one to commit or roll back, so `seq` is gap-free and
+ * in commit order. `add` is what each counter grows by.
+ */
+const takeLogCountersSql = `
+  INSERT INTO audit_log_heads AS head (org_id, size)
+  SELECT org_id, n FROM unnest($1::text[], $2::bigint[]) AS t (org_id, n) ORDER BY org_id
+  ON CONFLICT (org_id) DO UPDATE SET size = head.size + EXCLUDED.size
+  RETURNING org_id, size::float8 AS size`;
+
+/** Per organisation, how many of `rows` belong to it. */
+function countByOrg(rows: readonly AuditEntryRow[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(row.orgId, (counts.get(row.orgId) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Grows the counters of the organisations of `rows` by their numbers of rows and answers each
+ * row's `seq`, in the rows' order. Inside the caller's transaction.
+ */
+async function takeSeqs(client: pg.PoolClient, rows: readonly AuditEntryRow[]): Promise<number[]> {
+  const counts = countByOrg(rows);
+  const orgIds = [...counts.keys()];
+  const { rows: heads } = await client.query<{ org_id: string; size: number }>(takeLogCountersSql, [
+    orgIds,
+    orgIds.map((id) => counts.get(id)),
+  ]);
+  // The next seq of each organisation: the first of the range this write took.
+  const next = new Map<string, number>();
+  for (const head of heads) next.set(head.org_id, head.size - (counts.get(head.org_id) ?? 0) + 1);
+  return rows.map((row) => {
+    const seq = next.get(row.orgId) as number;
+    next.set(row.orgId, seq + 1);
+    return seq;
+  });
+}
+
+/** Runs `work` in a transaction on a client of its own; rolls back when it throws. */
+async function inTransaction<T>(
+  db: Database,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await sqlOf(db).connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    client.release();
+    return result;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // A server error leaves the connection usable once rolled back; anything else does not.
+    if (typeof code === "string") {
+      await client.query("ROLLBACK").then(
+        () => client.release(),
+        (rollbackError: Error) => client.release(rollbackError),
+      );
+    } else client.release(error as Error);
+    throw error;
+  }
+}
+
+/**
+ * Inserts a whole batch in one transaction, so a batch is stored entirely or not at all, and an
+ * entry already stored (a redelivered job, a client retry) or repeated in the batch is skipped.
+ * The new rows take the next `seq`s of their organisations. Returns how many rows were new.
  */
 export async function insertAuditEntries(
   db: Database,
   rows: readonly AuditEntryRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const params = columns.map(([, , get]) => rows.map((row) => get(row)));
-  const result = await sqlOf(db).query(insertEntriesSql, params);
-  return result.rowCount ?? 0;
+  return inTransaction(db, async (client) => {
+    // Lock the counters first: every writer of these organisations waits here, so the stored
+    // ids read next cannot change before this transaction ends.
+    const orgIds = [...countByOrg(rows).keys()];
+    await client.query(takeLogCountersSql, [orgIds, orgIds.map(() => 0)]);
+    const { rows: stored } = await client.query<{ org_id: string; id: string }>(
+      `SELECT org_id, id FROM audit_entries
+       WHERE (org_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [rows.map((row) => row.orgId), rows.map((row) => row.id)],
+    );
+    const seen = new Set(stored.map((row) => `${row.org_id}\u0000${row.id}`));
+    const fresh = rows.filter((row) => {
+      const key = `${row.orgId}\u0000${row.id}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (fresh.length === 0) return 0;
+    const seqs = await takeSeqs(client, fresh);
+    const params = [...columns.map(([, , get]) => fresh.map((row) => get(row))), seqs];
+    await client.query(insertEntriesSql, params);
+    return fresh.length;
+  });
 }
 
 /** A row PostgreSQL refused for what it holds, and why (PostgreSQL's message and SQLSTATE). */
@@ -168,10 +253,10 @@ export async function insertAuditEntriesSettingAsideRefused(
   };
 }
 
-/** The columns `toCopyText` writes, in order (`stored_at` is left to its default). */
+/** The columns `toCopyText` writes, in order (`stored_at` and `commit_salt` keep their defaults). */
 export const auditEntryCopyColumns: readonly string[] = columns.map(([name]) => name);
 
-const copyEntriesSql = `COPY audit_entries (${auditEntryCopyColumns.join(", ")}) FROM STDIN`;
+const copyEntriesSql = `COPY audit_entries (${auditEntryCopyColumns.join(", ")}, seq) FROM STDIN`;
 
 const needsCopyEscape = /[\\\n\r\t]/;
 const copyEscapable = /[\\\n\r\t]/g;
@@ -190,42 +275,48 @@ function copyValue(value: string | boolean | null, kind: CopyKind): string {
     : value;
 }
 
-/** Rows as COPY text: tab-separated `auditEntryCopyColumns`, one line each. */
-export function toCopyText(rows: readonly AuditEntryRow[]): string {
+/**
+ * Rows as COPY text: tab-separated `auditEntryCopyColumns`, one line each, followed by each
+ * row's `seq` when `seqs` is given.
+ */
+export function toCopyText(rows: readonly AuditEntryRow[], seqs?: readonly number[]): string {
   let text = "";
-  for (const row of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as AuditEntryRow;
     for (let i = 0; i < columns.length; i++) {
       const [, , get, kind] = columns[i] as (typeof columns)[number];
       text += (i === 0 ? "" : "\t") + copyValue(get(row), kind);
     }
-    text += "\n";
+    text += seqs ? `\t${seqs[r]}\n` : "\n";
   }
   return text;
 }
 
 /**
  * The worker's write: the batch streamed with COPY, which costs PostgreSQL about a third less
- * per row than `INSERT … SELECT unnest(…) ON CONFLICT` (no array parsing, heap pages filled
- * several rows at a time, no speculative insertion with its extra WAL record). COPY has no
- * ON CONFLICT, so a batch holding an entry already stored (a redelivered job, a client retry)
- * fails as a whole with a unique violation and nothing of it is written; it is then written
- * again with `insertAuditEntries`, which skips the stored ones. Returns how many rows were new.
+ * per row than `INSERT … SELECT unnest(…)` (no array parsing, heap pages filled several rows at
+ * a time), inside a transaction that first takes the log counters of the batch's organisations
+ * (see `takeLogCountersSql`). COPY cannot skip a row, so a batch holding an entry already
+ * stored (a redelivered job, a client retry) fails as a whole with a unique violation, nothing
+ * of it is written and no `seq` is spent; it is then written again with `insertAuditEntries`,
+ * which skips the stored ones. Returns how many rows were new.
  */
 export async function writeAuditEntries(
   db: Database,
   rows: readonly AuditEntryRow[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const client = await sqlOf(db).connect();
   try {
-    await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(copyEntriesSql)));
-    client.release();
-    return rows.length;
+    return await inTransaction(db, async (client) => {
+      const seqs = await takeSeqs(client, rows);
+      await pipeline(
+        Readable.from([toCopyText(rows, seqs)]),
+        client.query(copyFrom(copyEntriesSql)),
+      );
+      return rows.length;
+    });
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    // A server error leaves the connection usable; anything else (a broken socket) does not.
-    client.release(typeof code === "string" ? undefined : (error as Error));
-    if (code !== "23505") throw error;
+    if ((error as { code?: unknown }).code !== "23505") throw error;
   }
   return insertAuditEntries(db, rows);
 }

@@ -6,7 +6,13 @@ import { driversOf } from "./database.ts";
 import { type AuditEntryRow, insertAuditEntries } from "./entries.ts";
 import { inlineParameters, openEntryJsonStream } from "./entry-export-stream.ts";
 import { listEntries } from "./entry-queries.ts";
-import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
+import {
+  auditEntryRow,
+  bypassingAppendOnly,
+  createTestDatabase,
+  prepareTestDatabase,
+  uniqueSlug,
+} from "./testing.ts";
 
 const db = createTestDatabase();
 const pool = driversOf(db).pool;
@@ -112,12 +118,14 @@ beforeAll(async () => {
     }),
   ]);
   // Stored times keep microseconds; the API's text truncates them to milliseconds.
-  await pool.query(
+  await bypassingAppendOnly(
+    pool,
     `UPDATE audit_entries SET occurred_at = '2026-03-01 12:08:59.999999+00',
        received_at = '2026-03-01 12:09:00.000501+00' WHERE org_id = $1 AND id = 'evt_plain'`,
     [orgId],
   );
-  await pool.query(
+  await bypassingAppendOnly(
+    pool,
     `UPDATE audit_entries SET occurred_at = '2026-03-01 12:08:59.999999+00'
        WHERE org_id = $1 AND id = 'evt_escapes'`,
     [orgId],

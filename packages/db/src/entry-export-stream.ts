@@ -77,6 +77,8 @@ export const entryJsonSql = jsonObject([
     ])} ELSE 'null' END`,
   ],
   ["data", "COALESCE(data, '{}'::jsonb)::text"],
+  ["seq", "seq::text"],
+  ["commitment", jsonObject([["salt", `'"' || encode(commit_salt, 'base64') || '"'`]])],
 ]);
 
 /**

@@ -135,10 +135,11 @@ export function ipPrefixToCidr(prefix: string): string {
   return `${prefix}/48`;
 }
 
-const entryColumns = `id, type, category, description, hidden_by_default, occurred_at, received_at,
+export const entryColumns = `id, type, category, description, hidden_by_default, occurred_at, received_at,
   occurred_at::text AS cursor_time, actor_type, actor_id, actor_name, actor_avatar_url,
   actor_token_role, actor_token_last4, target_type, target_id, target_name, host(ip) AS ip,
-  country_code, region, city, user_agent, oauth_client_id, oauth_name, data`;
+  country_code, region, city, user_agent, oauth_client_id, oauth_name, data, seq::float8 AS seq,
+  encode(commit_salt, 'base64') AS commit_salt`;
 
 export interface EntryRow {
   id: string;
@@ -166,6 +167,8 @@ export interface EntryRow {
   oauth_client_id: string | null;
   oauth_name: string | null;
   data: Record<string, unknown>;
+  seq: number;
+  commit_salt: string;
 }
 
 export function toAuditEntry(row: EntryRow): AuditEntry {
@@ -207,6 +210,8 @@ export function toAuditEntry(row: EntryRow): AuditEntry {
     userAgent: row.user_agent,
     oauth: row.oauth_client_id ? { clientId: row.oauth_client_id, name: row.oauth_name } : null,
     data: row.data ?? {},
+    seq: row.seq,
+    commitment: { salt: row.commit_salt },
   };
 }
 

@@ -7,6 +7,7 @@ export * from "./entry-export-stream.ts";
 export * from "./entry-queries.ts";
 export { databaseEnv } from "./env.ts";
 export * from "./exports.ts";
+export * from "./log-tree.ts";
 export * from "./notifications.ts";
 export * from "./outage.ts";
 export * from "./sessions.ts";

@@ -54,6 +54,7 @@ const expectedUdt: Record<string, string> = {
   Json: "jsonb",
   Bytes: "bytea",
   Inet: "inet",
+  SmallInt: "int2",
 };
 
 const schema = readFileSync(new URL("../prisma/schema.prisma", import.meta.url), "utf8");
@@ -72,6 +73,10 @@ describe("Prisma schema against the migrated database", () => {
       [
         "ApiKey",
         "AuditEntry",
+        "AuditLogCheckpoint",
+        "AuditLogHead",
+        "AuditLogTile",
+        "AuditLogTree",
         "DeadLetter",
         "DeploymentSecret",
         "Export",

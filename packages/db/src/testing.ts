@@ -71,3 +71,28 @@ export function auditEntryRow(
 }
 
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.ts";
+
+/**
+ * Runs SQL past the append-only triggers, as someone with superuser rights on the database could
+ * (`session_replication_role = replica` turns triggers off, for this transaction only): for tests
+ * that need stored rows no writer could produce, and for the tampering that `verify` must catch.
+ */
+export async function bypassingAppendOnly(
+  pool: import("pg").Pool,
+  sql: string,
+  values: unknown[] = [],
+): Promise<import("pg").QueryResult> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL session_replication_role = replica");
+    const result = await client.query(sql, values);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

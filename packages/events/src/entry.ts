@@ -34,6 +34,13 @@ export const auditEntrySchema = z.object({
   userAgent: z.string().nullable(),
   oauth: z.object({ clientId: z.string(), name: z.string().nullable() }).nullable(),
   data: z.record(z.string(), z.unknown()),
+  /** The entry's place in its organisation's log: 1, 2, 3 … in commit order, gap-free. */
+  seq: z.number().int().positive(),
+  /**
+   * The salt of the entry's personal digest in its Merkle leaf (16 bytes, base64): with it and
+   * the personal fields, anyone can recompute the leaf (README, "Verifying the log").
+   */
+  commitment: z.object({ salt: z.base64() }),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 

@@ -1,4 +1,4 @@
-import type { AuditEntryRow } from "@auditlog/db";
+import { type AuditEntryRow, purgeOrganisationLog } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { auditEntryRow, createTestDatabase, prepareTestDatabase } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
@@ -24,7 +24,7 @@ async function storedIds(): Promise<string[]> {
 describe("createInsertBatcher (group commit of ingest jobs)", () => {
   beforeAll(() => prepareTestDatabase());
   afterAll(async () => {
-    await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [orgId]);
+    await purgeOrganisationLog(db, orgId);
     await db.close();
   });
 

@@ -68,6 +68,8 @@ function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
     userAgent: "curl/8",
     oauth: null,
     data: {},
+    seq: 1,
+    commitment: { salt: "AAAAAAAAAAAAAAAAAAAAAA==" },
     ...overrides,
   };
 }
