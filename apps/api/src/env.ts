@@ -5,6 +5,7 @@ import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
 import { loggingEnv, parseEnv } from "@auditlog/observability";
+import { checkpointEnv } from "@auditlog/tlog/env";
 import { z } from "zod";
 
 /** Where `pnpm --filter @auditlog/web build` writes the console. */
@@ -18,6 +19,7 @@ const envFields = z.object({
   ...exportStorageEnv,
   ...loggingEnv,
   ...webhookEnv,
+  ...checkpointEnv,
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**

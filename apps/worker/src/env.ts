@@ -4,6 +4,7 @@ import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
 import { loggingEnv, parseEnv } from "@auditlog/observability";
+import { checkpointEnv } from "@auditlog/tlog/env";
 import { z } from "zod";
 
 const require = createRequire(import.meta.url);
@@ -21,6 +22,7 @@ const envSchema = z.object({
   ...loggingEnv,
   // The worker applies the API's webhook rule again, at every delivery.
   ...webhookEnv,
+  ...checkpointEnv,
   /**
    * Which consumers this process runs (comma-separated). Every role by default; split them to
    * scale each alone, e.g. export-only workers, which then never load the geolocation databases.

@@ -11,3 +11,8 @@ export { noGeolocation, openGeolocator } from "./geo/geolocate.ts";
 export { buildEntries } from "./ingest/build-entries.ts";
 export * from "./notifications/index.ts";
 export { startWorker } from "./start-worker.ts";
+export {
+  type AdvanceResult,
+  advanceLogTree,
+  type CheckpointSigning,
+} from "./transparency/log-tree-builder.ts";

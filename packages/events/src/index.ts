@@ -9,5 +9,6 @@ export * from "./hub.ts";
 export * from "./ids.ts";
 export * from "./public-url.ts";
 export * from "./query/index.ts";
+export * from "./transparency.ts";
 export * from "./type-patterns.ts";
 export * from "./validation.ts";
