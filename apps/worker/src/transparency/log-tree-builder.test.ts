@@ -45,7 +45,7 @@ describe("advanceLogTree", () => {
     const entries = await readEntriesBySeq(db, orgId, 1, 700);
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 700 }, (_, i) => i + 1));
     const memory = new MemoryTileStore();
-    memory.append(entries.map((entry) => entryLeafHash(orgId, entry)));
+    await memory.append(entries.map((entry) => entryLeafHash(orgId, entry)));
     const checkpoints = await listCheckpoints(db, orgId);
     expect(checkpoints.map((c) => c.treeSize)).toEqual([257, 300, 700]);
     for (const checkpoint of checkpoints) {
