@@ -185,7 +185,7 @@ describe("a worker with the checkpoints role and no usable key file", () => {
     expect(child.stderr.trim().split("\n")).toEqual([
       `worker cannot start: checkpoint key file ${missing} does not exist: create it with \`pnpm auditlog checkpoint-key create --file ${missing}\` (or point CHECKPOINT_KEY_FILE at yours)`,
     ]);
-  });
+  }, 60_000);
 
   it("refuses a key file with public keys only, and never echoes a bad line's content", async () => {
     const publicOnly = join(dir, "verifiers");
