@@ -12,7 +12,12 @@ describe("WORKER_ROLES", () => {
       "exports",
       "notifications",
     ]);
-    expect(loadWorkerEnv({}).WORKER_ROLES).toEqual(["ingest", "exports", "notifications"]);
+    expect(loadWorkerEnv({}).WORKER_ROLES).toEqual([
+      "ingest",
+      "exports",
+      "notifications",
+      "checkpoints",
+    ]);
     expect(() => loadWorkerEnv({ WORKER_ROLES: "exports,billing" })).toThrow(/WORKER_ROLES/);
   });
 
@@ -58,5 +63,13 @@ describe("EXPORT_EXPIRY_INTERVAL_MS", () => {
     expect(() => loadWorkerEnv({ EXPORT_EXPIRY_INTERVAL_MS: "500" })).toThrow(
       /EXPORT_EXPIRY_INTERVAL_MS/,
     );
+  });
+});
+
+describe("CHECKPOINT_INTERVAL_MS", () => {
+  it("is 500 ms by default and at least 50", () => {
+    expect(loadWorkerEnv({}).CHECKPOINT_INTERVAL_MS).toBe(500);
+    expect(loadWorkerEnv({ CHECKPOINT_INTERVAL_MS: "50" }).CHECKPOINT_INTERVAL_MS).toBe(50);
+    expect(() => loadWorkerEnv({ CHECKPOINT_INTERVAL_MS: "10" })).toThrow(/CHECKPOINT_INTERVAL_MS/);
   });
 });
