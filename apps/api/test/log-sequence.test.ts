@@ -124,7 +124,6 @@ describe("seq under concurrent workers", () => {
       }
     };
     const observer = observe();
-    observer.catch(() => {}); // Awaited below; a failure must not go unhandled meanwhile.
 
     const accepted: string[] = [];
     let next = 0;
@@ -138,14 +137,15 @@ describe("seq under concurrent workers", () => {
         accepted.push(...((await response.json()) as { ids: string[] }).ids);
       }
     };
-    try {
+    const ingested = (async () => {
       await Promise.all(Array.from({ length: concurrentPosters }, poster));
       expect(accepted).toHaveLength(total);
       await waitForQueueDrained(stack.services.ingestQueue, 180_000);
-    } finally {
+    })().finally(() => {
       ingesting = false;
-    }
-    await observer;
+    });
+    // Either failing fails the test at once.
+    await Promise.all([ingested, observer]);
     const seconds = (Date.now() - started) / 1000;
 
     const { rows } = await pool.query<{ seq: number; id: string }>(
