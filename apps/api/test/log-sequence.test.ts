@@ -23,7 +23,7 @@ import {
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
-const posts = 480;
+const posts = 320;
 const eventsPerPost = 25;
 const concurrentPosters = 6;
 
