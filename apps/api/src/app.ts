@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { auditLogRoutes } from "./audit-log/audit-log-routes.ts";
+import { feedRoutes } from "./audit-log/feed-routes.ts";
 import { hubExportRoutes } from "./audit-log/hub-export-routes.ts";
 import { apiKeyRoutes } from "./auth/api-key-routes.ts";
 import { authRoutes } from "./auth/auth-routes.ts";
@@ -35,6 +36,8 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
     .route("/v1/orgs/:org/keys", apiKeyRoutes)
     .route("/v1/orgs/:org/members", memberRoutes)
+    // Before auditLogRoutes: its `/:id` would answer /feed as an entry id.
+    .route("/v1/orgs/:org/audit-logs/feed", feedRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)

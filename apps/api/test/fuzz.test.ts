@@ -125,6 +125,7 @@ const queryString = fc
           "before",
           "expires",
           "signature",
+          "after",
         ),
         rawSegment,
       ),
@@ -402,6 +403,34 @@ describe("fuzz: every route family, never a 5xx", () => {
     fc.record({
       method: fc.constant("GET"),
       path: queryString.map((query) => `/v1/orgs/${org()}/audit-logs/histogram${query}`),
+      auth: authorization,
+    }),
+  );
+
+  family(
+    "feed",
+    fc.record({
+      method: fc.oneof({ weight: 5, arbitrary: fc.constant("GET") }, fc.constant("POST")),
+      path: fc
+        .tuple(
+          fc.oneof(
+            { weight: 4, arbitrary: fc.constant(org) },
+            fc.constantFrom(
+              () => otherSlug,
+              () => "nope",
+            ),
+          ),
+          fc.oneof(
+            queryString,
+            fc
+              .tuple(
+                fc.oneof(rawSegment, fc.bigInt({ min: -1n, max: 2n ** 64n }).map(String)),
+                fc.oneof(rawSegment, fc.integer({ min: -2, max: 1002 }).map(String)),
+              )
+              .map(([after, limit]) => `?after=${after}&limit=${limit}`),
+          ),
+        )
+        .map(([slug, query]) => `/v1/orgs/${slug()}/audit-logs/feed${query}`),
       auth: authorization,
     }),
   );

@@ -1,0 +1,28 @@
+import { readFeed } from "@auditlog/db";
+import type { FeedPage } from "@auditlog/events";
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { userAuth } from "../auth/user-auth.ts";
+import { readLimit, readLogPosition } from "../http/query-params.ts";
+import { limitOrgQueries } from "../http/query-slots.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
+
+export const maxFeedPageSize = 1000;
+
+/**
+ * `GET /v1/orgs/:org/audit-logs/feed?after=<seq>&limit=<1..1000>`: the organisation's entries
+ * after `seq`, ascending, every type included (hidden ones too). `seq` is gap-free and in commit
+ * order, so a reader that asks again with `after` = the last seq it got misses nothing and sees
+ * nothing twice, whatever the entries' `occurredAt`. Same readers as the list API.
+ * Mounted before `auditLogRoutes`, whose `/:id` would otherwise take `feed` for an entry id.
+ */
+export const feedRoutes = new Hono<AppEnv>()
+  .use(userAuth, limitUserRequests, requireOrgAdmin(), limitOrgQueries)
+  .get("/", async (c) => {
+    const after = readLogPosition(c, "after", 0);
+    const limit = readLimit(c, 100, maxFeedPageSize);
+    const entries = await readFeed(c.var.services.db, c.var.org.id, after, limit);
+    const body: FeedPage = { entries };
+    return c.json(body);
+  });
