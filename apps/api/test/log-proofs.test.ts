@@ -145,7 +145,9 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
       expect(status, `checkpoint ${n}`).toBe(200);
       expect(logCheckpointSchema.parse(body)).toEqual(body);
       const { text, verifiedBy } = verifyNoteByHand(body.note, keys);
-      expect(verifiedBy).toEqual([testCheckpointSigner.name]);
+      expect(verifiedBy).toEqual([
+        { name: testCheckpointSigner.name, keyId: testCheckpointSigner.keyId },
+      ]);
       expect(checkpointLines(text)).toEqual({
         origin: `${logOrigin}/orgs/${org.id}`,
         size: n,

@@ -20,19 +20,19 @@ export interface PublishedKey {
  * Opens a C2SP signed note by hand: the text (up to and including the newline before the blank
  * line), then lines `— <name> <base64(key id ‖ Ed25519 signature)>`. A signature counts when its
  * key is published, its 4-byte key id is SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)[:4] and
- * Ed25519 verifies it over the text. Answers the text and the names that verified; throws when
+ * Ed25519 verifies it over the text. Answers the text and the keys that verified; throws when
  * none did.
  */
 export function verifyNoteByHand(
   note: string,
   keys: readonly PublishedKey[],
-): { text: string; verifiedBy: string[] } {
+): { text: string; verifiedBy: { name: string; keyId: string }[] } {
   const blank = note.indexOf("\n\n");
   if (blank < 0) throw new Error("not a signed note: no blank line");
   const text = note.slice(0, blank + 1);
   const lines = note.slice(blank + 2).split("\n");
   if (lines.pop() !== "") throw new Error("not a signed note: no final newline");
-  const verifiedBy: string[] = [];
+  const verifiedBy: { name: string; keyId: string }[] = [];
   for (const line of lines) {
     const match = /^\u2014 (\S+) (\S+)$/.exec(line);
     if (!match) throw new Error(`not a signature line: ${JSON.stringify(line)}`);
@@ -53,7 +53,8 @@ export function verifyNoteByHand(
       key: { kty: "OKP", crv: "Ed25519", x: publicKey.toString("base64url") },
       format: "jwk",
     });
-    if (verify(null, Buffer.from(text, "utf8"), nodeKey, signed.subarray(4))) verifiedBy.push(name);
+    if (verify(null, Buffer.from(text, "utf8"), nodeKey, signed.subarray(4)))
+      verifiedBy.push({ name, keyId });
   }
   if (verifiedBy.length === 0) throw new Error("no signature of the note verifies");
   return { text, verifiedBy };
