@@ -3,6 +3,7 @@ import {
   insertAuditEntries,
   purgeOrganisationLog,
   readEntriesBySeq,
+  writeAuditEntries,
 } from "@auditlog/db";
 import { auditEntryRow, createTestDatabase } from "@auditlog/db/testing";
 import {
@@ -122,10 +123,19 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
   beforeAll(async () => {
     org = (await createOrgWithKey("team", "proofs")).org;
     admin = (await createMemberWithToken(org.slug, "admin")).token;
-    ids = [];
+    // Stored in one write, then added to the tree one leaf per build: a signed checkpoint at
+    // every size from 1 to grownSize.
+    const rows = Array.from({ length: grownSize }, (_, i) =>
+      auditEntryRow(org.id, {
+        description: `grown entry ${i}`,
+        actorName: `user ${i % 13}`,
+        data: { n: i },
+      }),
+    );
+    await writeAuditEntries(db, rows);
+    ids = rows.map((row) => row.id);
     for (let n = 1; n <= grownSize; n++) {
-      ids.push(...(await appendEntries(org.id, 1)));
-      const advanced = await advanceLogTree(db, org.id, signing);
+      const advanced = await advanceLogTree(db, org.id, signing, 1);
       if (advanced.treeSize !== n)
         throw new Error(`the tree reached ${advanced.treeSize}, not ${n}`);
     }
@@ -188,14 +198,13 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
     );
   }, 300_000);
 
-  it("proves inclusion at every tree size: the newest entry, the first and one at random", async () => {
+  it("proves inclusion at every tree size: the newest entry and one at random", async () => {
     expect(roots[grownSize]).toBeDefined();
     const cases = Array.from({ length: grownSize }, (_, k) => k + 1).flatMap((n) => [
       { n, i: n - 1 },
-      { n, i: 0 },
       { n, i: Math.floor(Math.random() * n) },
     ]);
-    await inParallel(cases, 4, async ({ n, i }) => {
+    await inParallel(cases, 8, async ({ n, i }) => {
       const { status, body } = await get<InclusionProof>(`/${ids[i]}/proof?treeSize=${n}`);
       expect(status, `proof of leaf ${i} in ${n}`).toBe(200);
       expect(body).toMatchObject({ leafIndex: i, treeSize: n });
@@ -208,11 +217,10 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
     expect(roots[grownSize]).toBeDefined();
     const pairs = Array.from({ length: grownSize }, (_, k) => k + 1).flatMap((n) => [
       ...(n > 1 ? [{ m: n - 1, n }] : []),
-      { m: 1, n },
       { m: 1 + Math.floor(Math.random() * n), n },
       { m: n, n: grownSize },
     ]);
-    await inParallel(pairs, 4, async ({ m, n }) => {
+    await inParallel(pairs, 8, async ({ m, n }) => {
       const { status, body } = await get<ConsistencyProof>(`/consistency?from=${m}&to=${n}`);
       expect(status, `consistency ${m} → ${n}`).toBe(200);
       expect(consistencyProofSchema.parse(body)).toEqual(body);
