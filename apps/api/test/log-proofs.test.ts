@@ -113,7 +113,7 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
   let admin: string;
   let ids: string[];
   let keys: CheckpointKeys["keys"];
-  /** roots[n]: the signed root of the tree of n leaves, from the API's checkpoint. */
+  /** roots[n]: the root of the tree of n leaves, by the reference tree (base64). */
   const roots: string[] = [];
   let reference: ReferenceTree;
 
@@ -144,6 +144,7 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
     const entries = await readEntriesBySeq(db, org.id, 1, grownSize);
     expect(entries.map((e) => e.id)).toEqual(ids);
     reference = new ReferenceTree(entries.map((entry) => entryLeafHash(org.id, entry)));
+    for (let n = 1; n <= grownSize; n++) roots[n] = b64(reference.root(n));
   }, 300_000);
 
   afterAll(() => purgeOrganisationLog(db, org.id));
@@ -164,7 +165,7 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
         root: body.rootHash,
       });
       expect(body.treeSize).toBe(n);
-      expect(body.rootHash).toBe(b64(reference.root(n)));
+      expect(body.rootHash).toBe(roots[n]);
       const opened = await go.ok({
         op: "open",
         note: body.note,
@@ -172,7 +173,6 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
       });
       expect(opened.text).toBe(text);
       expect(opened.sigs).toEqual([{ name: testCheckpointSigner.name, keyId: keys[0]?.keyId }]);
-      roots[n] = body.rootHash;
     });
     const latest = await get<LogCheckpoint>("/checkpoint");
     expect(latest.status).toBe(200);
@@ -181,7 +181,6 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
   }, 300_000);
 
   it("proves every entry's inclusion in the latest tree", async () => {
-    expect(roots[grownSize]).toBeDefined();
     await inParallel(
       ids.map((id, i) => ({ id, i })),
       4,
@@ -199,7 +198,6 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
   }, 300_000);
 
   it("proves inclusion at every tree size: the newest entry and one at random", async () => {
-    expect(roots[grownSize]).toBeDefined();
     const cases = Array.from({ length: grownSize }, (_, k) => k + 1).flatMap((n) => [
       { n, i: n - 1 },
       { n, i: Math.floor(Math.random() * n) },
@@ -214,7 +212,6 @@ describe("checkpoints and proofs of an organisation grown one entry at a time", 
   }, 300_000);
 
   it("proves consistency between many pairs of checkpoints", async () => {
-    expect(roots[grownSize]).toBeDefined();
     const pairs = Array.from({ length: grownSize }, (_, k) => k + 1).flatMap((n) => [
       ...(n > 1 ? [{ m: n - 1, n }] : []),
       { m: 1 + Math.floor(Math.random() * n), n },
@@ -267,24 +264,33 @@ describe("bad requests, missing checkpoints and access", () => {
   beforeAll(async () => {
     org = (await createOrgWithKey("team", "proofs-bad")).org;
     admin = (await createMemberWithToken(org.slug, "admin")).token;
+    // Sizes 3 and 5 have checkpoints, 4 has none; entry 6 is in no tree yet.
     ids = await appendEntries(org.id, 3, "bad");
-  });
-
-  afterAll(() => purgeOrganisationLog(db, org.id));
-
-  it("answers 404 while the log has no checkpoint, 404 for a proof too", async () => {
-    const body = await expectError("/checkpoint", 404, "not_found");
-    expect(body.error.message).toMatch(/no checkpoint yet/);
-    await expectError(`/${ids[0]}/proof`, 404, "not_found");
-    // Signed from here on: sizes 3 and 5 have checkpoints, 4 has none.
     await advanceLogTree(db, org.id, signing);
     ids.push(...(await appendEntries(org.id, 2, "bad")));
     await advanceLogTree(db, org.id, signing);
     pending = (await appendEntries(org.id, 1, "bad"))[0] as string;
   });
 
+  afterAll(() => purgeOrganisationLog(db, org.id));
+
+  it("answers 404 while the log has no checkpoint, 404 for a proof too", async () => {
+    const unsigned = (await createOrgWithKey("team", "proofs-unsigned")).org;
+    const unsignedAdmin = (await createMemberWithToken(unsigned.slug, "admin")).token;
+    const [entry] = await appendEntries(unsigned.id, 1, "unsigned");
+    try {
+      const none = await get("/checkpoint", unsignedAdmin, unsigned.slug);
+      expect(none.status).toBe(404);
+      expect(none.body.error.message).toMatch(/no checkpoint yet/);
+      const proof = await get(`/${entry}/proof`, unsignedAdmin, unsigned.slug);
+      expect(proof.status).toBe(404);
+      expect(proof.body.error.message).toMatch(/no checkpoint yet/);
+    } finally {
+      await purgeOrganisationLog(db, unsigned.id);
+    }
+  });
+
   it("names the field of a bad or missing size", async () => {
-    expect(pending).toBeDefined();
     for (const bad of ["abc", "0", "-1", "1.5", "1e3", "9999999999999999"]) {
       await expectError(`/checkpoint?treeSize=${bad}`, 400, "bad_request", "treeSize");
       await expectError(`/${ids[0]}/proof?treeSize=${bad}`, 400, "bad_request", "treeSize");
@@ -299,7 +305,6 @@ describe("bad requests, missing checkpoints and access", () => {
   });
 
   it("serves only sizes that have a signed checkpoint", async () => {
-    expect(pending).toBeDefined();
     const body = await expectError("/checkpoint?treeSize=4", 404, "not_found", "treeSize");
     expect(body.error.message).toContain("treeSize=4");
     await expectError("/checkpoint?treeSize=6", 404, "not_found", "treeSize");
@@ -312,7 +317,6 @@ describe("bad requests, missing checkpoints and access", () => {
   });
 
   it("answers 404 for an unknown entry and 409 for one not yet in the tree", async () => {
-    expect(pending).toBeDefined();
     await expectError("/evt_doesnotexist/proof", 404, "not_found");
     const notYet = await expectError(`/${pending}/proof`, 409, "conflict", "treeSize");
     expect(notYet.error.message).toMatch(/seq 6.*tree size 5.*retry/);
@@ -324,7 +328,6 @@ describe("bad requests, missing checkpoints and access", () => {
   });
 
   it("lets in the organisation's admins only, as the list API does", async () => {
-    expect(pending).toBeDefined();
     const paths = ["/checkpoint", "/consistency?from=3&to=5", `/${ids[0]}/proof`];
     const other = (await createOrgWithKey("team", "proofs-other")).org;
     const otherAdmin = (await createMemberWithToken(other.slug, "admin")).token;
