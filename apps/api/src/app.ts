@@ -17,6 +17,10 @@ import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
 import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
 import type { Services } from "./services.ts";
+import { checkpointKeyRoutes } from "./transparency/checkpoint-key-routes.ts";
+import { checkpointRoutes } from "./transparency/checkpoint-routes.ts";
+import { consistencyRoutes } from "./transparency/consistency-routes.ts";
+import { inclusionProofRoutes } from "./transparency/inclusion-proof-routes.ts";
 import { consoleStatic } from "./web/console-static.ts";
 
 export function createApp(services: Services) {
@@ -36,8 +40,12 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
     .route("/v1/orgs/:org/keys", apiKeyRoutes)
     .route("/v1/orgs/:org/members", memberRoutes)
-    // Before auditLogRoutes: its `/:id` would answer /feed as an entry id.
+    .route("/v1/checkpoint-keys", checkpointKeyRoutes)
+    // Before the entry routes, whose `/:id` would otherwise answer `/feed` or `/checkpoint`.
     .route("/v1/orgs/:org/audit-logs/feed", feedRoutes)
+    .route("/v1/orgs/:org/audit-logs/checkpoint", checkpointRoutes)
+    .route("/v1/orgs/:org/audit-logs/consistency", consistencyRoutes)
+    .route("/v1/orgs/:org/audit-logs/:id/proof", inclusionProofRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)
