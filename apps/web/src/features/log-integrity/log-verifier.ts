@@ -115,12 +115,12 @@ export function originNamesOrg(origin: string, orgId: string): boolean {
 function noteFailure(error: NoteError): { reason: IntegrityFailure; message: string } {
   // The messages of tlog's verifyNote (note-format.ts / browser/index.ts) tell the cases apart.
   if (error.message.startsWith("invalid signature")) {
-    return { reason: "bad-signature", message: `Bad signature: ${error.message}.` };
+    return { reason: "bad-signature", message: `The note says: ${error.message}.` };
   }
   if (error.message.includes("no signature from a known key")) {
     return {
       reason: "unknown-key",
-      message: "Unknown key: no key published at /v1/checkpoint-keys signed this checkpoint.",
+      message: "No key published at /v1/checkpoint-keys signed this checkpoint.",
     };
   }
   return {
@@ -147,7 +147,7 @@ export async function checkLatestCheckpoint(input: CheckLatestInput): Promise<Lo
     if (trusted !== null && trusted.treeSize > 0) {
       return fail(
         "inconsistent",
-        `Inconsistent with a checkpoint seen before: the server has no checkpoint, but this browser verified entries 1 to ${trusted.treeSize} on ${trusted.verifiedAt}.`,
+        `The server has no checkpoint, but this browser verified entries 1 to ${trusted.treeSize} on ${trusted.verifiedAt}.`,
       );
     }
     return { status: "none", keyWarnings: warnings, publishedKeys: published };
@@ -176,13 +176,13 @@ export async function checkLatestCheckpoint(input: CheckLatestInput): Promise<Lo
   if (!originNamesOrg(parsed.origin, orgId)) {
     return fail(
       "wrong-origin",
-      `Wrong origin: the checkpoint is of “${parsed.origin}”, not of an organisation log ending in /orgs/${orgId}.`,
+      `The checkpoint is of “${parsed.origin}”, not of an organisation log ending in /orgs/${orgId}.`,
     );
   }
   if (trusted !== null && trusted.origin !== parsed.origin) {
     return fail(
       "wrong-origin",
-      `Wrong origin: the checkpoint is of “${parsed.origin}”, but this browser verified “${trusted.origin}” before.`,
+      `The checkpoint is of “${parsed.origin}”, but this browser verified “${trusted.origin}” before.`,
     );
   }
   // The JSON around the note is a convenience; only the signed text counts, and they must agree.
@@ -199,15 +199,12 @@ export async function checkLatestCheckpoint(input: CheckLatestInput): Promise<Lo
     if (parsed.treeSize < trusted.treeSize) {
       return fail(
         "inconsistent",
-        `Inconsistent with a checkpoint seen before: the log has ${parsed.treeSize} entries, fewer than ${seenBefore}.`,
+        `The log has ${parsed.treeSize} entries, fewer than ${seenBefore}.`,
       );
     }
     if (parsed.treeSize === trusted.treeSize) {
       if (rootHash !== trusted.rootHash) {
-        return fail(
-          "inconsistent",
-          `Inconsistent with a checkpoint seen before: same size, different root hash than ${seenBefore}.`,
-        );
+        return fail("inconsistent", `Same size, different root hash than ${seenBefore}.`);
       }
     } else {
       let proof: ConsistencyProof;
@@ -217,7 +214,7 @@ export async function checkLatestCheckpoint(input: CheckLatestInput): Promise<Lo
         if (error instanceof RefusedProofError) {
           return fail(
             "inconsistent",
-            `Inconsistent with a checkpoint seen before: the server refused to prove that the log only grew since ${seenBefore} (${error.message}).`,
+            `The server refused to prove that the log only grew since ${seenBefore} (${error.message}).`,
           );
         }
         throw error;
@@ -235,7 +232,7 @@ export async function checkLatestCheckpoint(input: CheckLatestInput): Promise<Lo
       if (!consistent) {
         return fail(
           "inconsistent",
-          `Inconsistent with a checkpoint seen before: the consistency proof does not show that the log only grew since ${seenBefore}; entries before ${trusted.treeSize + 1} were changed.`,
+          `The consistency proof does not show that the log only grew since ${seenBefore}: some of entries 1 to ${trusted.treeSize} were changed, removed or reordered.`,
         );
       }
     }
