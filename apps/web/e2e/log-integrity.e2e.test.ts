@@ -162,7 +162,8 @@ describe("the verified log in the console, end to end", () => {
   it("says there is no checkpoint yet, then shows the log verified through its last entry", async () => {
     await badge().filter({ hasText: "No signed checkpoint yet" }).waitFor();
     await post(6, "first", 6);
-    expect(await advanceLogTree(db, orgId, signing)).toEqual({ fromSize: 0, treeSize: 6 });
+    // treeSize only: a builder loop in the worker may have got there first.
+    expect(await advanceLogTree(db, orgId, signing)).toMatchObject({ treeSize: 6 });
     await page.getByRole("button", { name: "Refresh the log" }).click();
     const verified = page.getByRole("button", { name: /^Verified through entry 6 · / });
     await verified.waitFor();
@@ -188,7 +189,7 @@ describe("the verified log in the console, end to end", () => {
 
   it("checks that a grown log extends the checkpoint it saw, with a consistency proof", async () => {
     await post(3, "second", 9);
-    expect(await advanceLogTree(db, orgId, signing)).toEqual({ fromSize: 6, treeSize: 9 });
+    expect(await advanceLogTree(db, orgId, signing)).toMatchObject({ treeSize: 9 });
     await openLog();
     const verified = page.getByRole("button", { name: /^Verified through entry 9 · / });
     await verified.waitFor();

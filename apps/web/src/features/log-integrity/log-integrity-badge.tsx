@@ -98,7 +98,11 @@ function VerificationState({
         buttonClassName={`integrity integrity-verified${warned ? " integrity-warned" : ""}`}
         label={
           <>
-            <span aria-hidden="true">✓</span> Verified through entry {checkpoint.treeSize} ·{" "}
+            <span aria-hidden="true">✓</span>{" "}
+            {checkpoint.treeSize === 0
+              ? "Verified: no entries yet"
+              : `Verified through entry ${checkpoint.treeSize}`}{" "}
+            ·{" "}
             <time dateTime={checkpoint.signedAt} title={formatFullTimestamp(checkpoint.signedAt)}>
               {formatLocalShort(checkpoint.signedAt, now)}
             </time>
