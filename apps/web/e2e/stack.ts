@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { testCheckpointKeyFile } from "@auditlog/tlog/testing";
 
 /**
  * The stack as the README starts it, for end-to-end tests: the built console served by the API
@@ -99,6 +100,9 @@ export async function startStack(): Promise<Stack> {
     // own tests sweep them.
     EXPORT_EXPIRY_INTERVAL_MS: "0",
     LOG_LEVEL: "warn",
+    // The API publishes (and refuses to start without) checkpoint keys: the shared test key, so
+    // checkpoints a test signs with testCheckpointSigner verify against what it publishes.
+    CHECKPOINT_KEY_FILE: process.env.CHECKPOINT_KEY_FILE ?? testCheckpointKeyFile(),
   };
   const log: string[] = [];
   // The test database is shared by every test suite; migrating is idempotent.

@@ -49,8 +49,18 @@ function subtle(): Subtle {
   return webCrypto;
 }
 
+/**
+ * The DOM typings of WebCrypto (the console's tsconfig) take only ArrayBuffer-backed views; a
+ * view of a SharedArrayBuffer is copied, the rest passed as they are.
+ */
+function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? (bytes as Uint8Array<ArrayBuffer>)
+    : new Uint8Array(bytes);
+}
+
 async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await subtle().digest("SHA-256", data));
+  return new Uint8Array(await subtle().digest("SHA-256", bufferSource(data)));
 }
 
 async function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Uint8Array> {
@@ -113,7 +123,9 @@ async function importVerifierKey(verifierKey: string): Promise<WebVerifier> {
   if (keyHashFromDigest(await sha256(keyHashInput(name, publicKey))) !== keyHash) {
     throw new NoteError("invalid verifier key hash");
   }
-  const key = await subtle().importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  const key = await subtle().importKey("raw", bufferSource(publicKey), { name: "Ed25519" }, false, [
+    "verify",
+  ]);
   return { name, keyHash, publicKey, key };
 }
 
@@ -133,7 +145,12 @@ export async function verifyNote(
   for (const { line, key } of checks) {
     const good =
       line.signature.length === 64 &&
-      (await subtle().verify({ name: "Ed25519" }, key.key, line.signature, message));
+      (await subtle().verify(
+        { name: "Ed25519" },
+        key.key,
+        bufferSource(line.signature),
+        bufferSource(message),
+      ));
     if (!good)
       throw new NoteError(`invalid signature for key ${line.name}+${keyIdOf(line.keyHash)}`);
   }

@@ -15,6 +15,7 @@ import { useNow } from "../../lib/use-now.ts";
 import { ExportDialog } from "../exports/export-dialog.tsx";
 import { ExportsPanel, useActiveExportCount } from "../exports/exports-panel.tsx";
 import { ActivityChart } from "../histogram/activity-chart.tsx";
+import { LogIntegrityBadge } from "../log-integrity/log-integrity-badge.tsx";
 import {
   auditEntryOptions,
   auditLogKeys,
@@ -151,6 +152,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
           <p className="muted page-subtitle">
             Who did what in <strong>{org.name}</strong>, newest first.
           </p>
+          <LogIntegrityBadge org={org} now={now} />
         </div>
         <div className="page-actions">
           <button type="button" className="button" onClick={() => setDialog("exports")}>
@@ -248,6 +250,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
 
       {entryId ? (
         <EntryDetails
+          org={org}
           entry={openEntryData}
           loading={!openEntryData && (list.isPending || single.isFetching)}
           error={

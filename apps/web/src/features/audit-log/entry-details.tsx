@@ -1,11 +1,15 @@
 import { type AuditEntry, categoryLabels, getEventDefinition } from "@auditlog/events";
 import type { ReactNode } from "react";
+import type { Organization } from "../../api/api-types.ts";
 import { CopyButton } from "../../components/copy-button.tsx";
 import { Modal } from "../../components/modal.tsx";
 import { formatRelative } from "../../lib/format-time.ts";
+import { EntryInclusion } from "../log-integrity/entry-inclusion.tsx";
 import { Avatar, actorKindLabel, TypeBadge } from "./entry-cells.tsx";
 
 interface EntryDetailsProps {
+  /** Whose log: its id is part of the entry's Merkle leaf. */
+  org: Pick<Organization, "id" | "slug">;
   entry: AuditEntry | undefined;
   loading: boolean;
   error: string | null;
@@ -16,7 +20,7 @@ interface EntryDetailsProps {
 const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
 
 /** Everything an entry holds, in a drawer; `data` pretty-printed with a copy button. */
-export function EntryDetails({ entry, loading, error, onClose, now }: EntryDetailsProps) {
+export function EntryDetails({ org, entry, loading, error, onClose, now }: EntryDetailsProps) {
   return (
     <Modal
       title="Entry details"
@@ -30,7 +34,7 @@ export function EntryDetails({ entry, loading, error, onClose, now }: EntryDetai
           {error}
         </p>
       ) : null}
-      {entry ? <EntryBody entry={entry} now={now} /> : null}
+      {entry ? <EntryBody org={org} entry={entry} now={now} /> : null}
     </Modal>
   );
 }
@@ -44,7 +48,15 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-function EntryBody({ entry, now }: { entry: AuditEntry; now: number }) {
+function EntryBody({
+  org,
+  entry,
+  now,
+}: {
+  org: EntryDetailsProps["org"];
+  entry: AuditEntry;
+  now: number;
+}) {
   const definition = getEventDefinition(entry.type);
   const json = JSON.stringify(entry.data, null, 2);
   return (
@@ -120,6 +132,7 @@ function EntryBody({ entry, now }: { entry: AuditEntry; now: number }) {
         </Row>
         <Row label="Entry ID">
           <span className="mono">{entry.id}</span>
+          <span className="details-sub">Entry {entry.seq} of the organisation's log</span>
           {entry.hiddenByDefault ? (
             <span className="details-sub">Hidden from the default view</span>
           ) : null}
@@ -134,6 +147,7 @@ function EntryBody({ entry, now }: { entry: AuditEntry; now: number }) {
           <code>{json}</code>
         </pre>
       </section>
+      <EntryInclusion org={org} entry={entry} />
     </div>
   );
 }
