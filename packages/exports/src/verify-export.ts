@@ -204,49 +204,92 @@ function csvEntry(cells: CsvCell[]): LeafEntry & { seq: number } {
   };
 }
 
-/** Splits decompressed text into records as it streams: lines, or CSV records (CRLF outside quotes). */
-class RecordSplitter {
+/** Splits decompressed text as it streams at a terminator: "\n" (JSON, NDJSON) or "\r\n" (CSV). */
+class SegmentSplitter {
   private rest = "";
-  private inQuotes = false;
-  private scanned = 0;
-  constructor(private readonly csv: boolean) {}
+  constructor(private readonly terminator: string) {}
 
   push(text: string): string[] {
     this.rest += text;
-    const records: string[] = [];
+    const segments: string[] = [];
     let start = 0;
-    if (!this.csv) {
-      let newline = this.rest.indexOf("\n");
-      while (newline !== -1) {
-        records.push(this.rest.slice(start, newline));
-        start = newline + 1;
-        newline = this.rest.indexOf("\n", start);
-      }
-    } else {
-      let i = this.scanned;
-      for (; i < this.rest.length; i++) {
-        const char = this.rest.charCodeAt(i);
-        if (char === 0x22) this.inQuotes = !this.inQuotes;
-        else if (char === 0x0d && !this.inQuotes) {
-          if (i + 1 >= this.rest.length) break;
-          if (this.rest.charCodeAt(i + 1) === 0x0a) {
-            records.push(this.rest.slice(start, i));
-            start = i + 2;
-            i++;
-          }
-        }
-      }
-      this.scanned = i - start;
+    let end = this.rest.indexOf(this.terminator);
+    while (end !== -1) {
+      segments.push(this.rest.slice(start, end));
+      start = end + this.terminator.length;
+      end = this.rest.indexOf(this.terminator, start);
     }
     this.rest = this.rest.slice(start);
-    if (!this.csv) this.scanned = 0;
-    return records;
+    return segments;
   }
 
-  /** What is left after the last record terminator. */
+  /** What is left after the last terminator. */
   end(): string {
     return this.rest;
   }
+}
+
+/** Whether a CSV record's text ends with a lineDigest field that matches the text before it. */
+function csvRecordVerifies(text: string): boolean {
+  const lastComma = text.lastIndexOf(",");
+  if (lastComma === -1) return false;
+  const digest = unneutraliseFormula(text.slice(lastComma + 1));
+  return digest.length === 44 && digest === csvLineDigest(text.slice(0, lastComma));
+}
+
+/** Text a damaged CSV record may grow to before it is cut (a file that is not CSV at all). */
+const maxDamagedRecord = 1 << 20;
+
+/**
+ * Groups CRLF-separated segments into CSV records. A record is complete when its lineDigest
+ * verifies, which also covers values holding a line break. A changed record never verifies: it
+ * ends where the next segment is a whole record that does, so one changed byte (even a quote,
+ * which would throw a plain RFC 4180 reader off for the rest of the file) damages one record.
+ */
+class CsvRecordGrouper {
+  private pending: string[] = [];
+  private pendingLength = 0;
+  constructor(private readonly emit: (record: string, verified: boolean) => void) {}
+
+  push(segment: string): void {
+    if (this.pending.length > 0 && csvRecordVerifies(segment)) {
+      this.flushDamaged();
+      this.emit(segment, true);
+      return;
+    }
+    this.pending.push(segment);
+    this.pendingLength += segment.length + 2;
+    const joined = this.pending.join("\r\n");
+    if (csvRecordVerifies(joined)) {
+      this.pending = [];
+      this.pendingLength = 0;
+      this.emit(joined, true);
+    } else if (this.pendingLength > maxDamagedRecord) {
+      this.flushDamaged();
+    }
+  }
+
+  flushDamaged(): void {
+    if (this.pending.length === 0) return;
+    const joined = this.pending.join("\r\n");
+    this.pending = [];
+    this.pendingLength = 0;
+    this.emit(joined, false);
+  }
+}
+
+/** The seq and id of a damaged CSV record, as far as they can be read, for the report. */
+function salvageCsvRecord(text: string): { seq: number | null; id: string | null } {
+  const cells = parseCsvRecord(text);
+  const firstComma = text.indexOf(",");
+  const id = cells ? cellValue(cells[0]) : firstComma > 0 ? text.slice(0, firstComma) : null;
+  const seqText =
+    cells && cells.length === csvColumns.length
+      ? cellValue(cells[csvIndex.seq])
+      : (/,([1-9][0-9]{0,15}),\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,(?:true|false),/.exec(
+          text,
+        )?.[1] ?? null);
+  return { seq: seqText && DIGITS.test(seqText) ? Number(seqText) : null, id };
 }
 
 /** Whether the file starts as gzip does (0x1f 0x8b). */
@@ -370,7 +413,7 @@ export async function verifyExportFile(input: VerifyExportInput): Promise<Export
   };
 
   /** One entry: its digest, its leaf, its place. */
-  const checkEntry = (text: string, isLastJsonLine: boolean | null) => {
+  const checkEntry = (text: string, isLastJsonLine: boolean | null, verified = false) => {
     entries++;
     const position = entries;
     let seq: number | null = null;
@@ -378,15 +421,12 @@ export async function verifyExportFile(input: VerifyExportInput): Promise<Export
     try {
       let leafEntry: LeafEntry & { seq: number };
       if (format === "csv") {
-        const cells = parseCsvRecord(text);
-        id = cellValue(cells?.[0]);
-        const seqText = cellValue(cells?.[csvIndex.seq]);
-        seq = seqText && DIGITS.test(seqText) ? Number(seqText) : null;
-        const lastComma = text.lastIndexOf(",");
-        const digest = cells ? cellValue(cells[cells.length - 1]) : null;
-        if (!cells || lastComma === -1 || digest !== csvLineDigest(text.slice(0, lastComma))) {
+        ({ seq, id } = salvageCsvRecord(text));
+        if (!verified) {
           throw new EntryError("its bytes do not match its lineDigest (the entry was changed)");
         }
+        const cells = parseCsvRecord(text);
+        if (!cells) throw new EntryError("it is not an RFC 4180 record");
         leafEntry = csvEntry(cells);
       } else {
         const line = format === "json" && text.endsWith(",") ? text.slice(0, -1) : text;
@@ -456,49 +496,56 @@ export async function verifyExportFile(input: VerifyExportInput): Promise<Export
 
   let structureError: string | null = null;
   try {
-    const splitter = new RecordSplitter(format === "csv");
+    const splitter = new SegmentSplitter(format === "csv" ? "\r\n" : "\n");
     let index = 0;
+    const csvRecords = new CsvRecordGrouper((record, verified) =>
+      checkEntry(record, null, verified),
+    );
     // JSON: one line is held back, because only the next line says whether it is the last entry.
     let pendingJson: string | null = null;
     let jsonClosed = false;
-    const takeRecord = (record: string) => {
+    const takeSegment = (segment: string) => {
       index++;
       if (format === "csv") {
         if (index === 1) {
-          if (record !== csvColumns.join(","))
+          if (segment !== csvColumns.join(","))
             structureError = "the CSV header is not the export's";
           return;
         }
-        checkEntry(record, null);
+        csvRecords.push(segment);
       } else if (format === "ndjson") {
-        checkEntry(record, null);
+        checkEntry(segment, null);
       } else {
         if (index === 1) {
-          if (record !== "[") structureError = "the JSON array does not start with [";
+          if (segment !== "[") structureError = "the JSON array does not start with [";
           return;
         }
         if (jsonClosed) {
           structureError = "text follows the JSON array's ]";
           return;
         }
-        if (record === "]") {
+        if (segment === "]") {
           if (pendingJson !== null) checkEntry(pendingJson, true);
           pendingJson = null;
           jsonClosed = true;
           return;
         }
         if (pendingJson !== null) checkEntry(pendingJson, false);
-        pendingJson = record;
+        pendingJson = segment;
       }
     };
     gzip = await isGzipFile(input.file);
     await readFileText(input.file, gzip, fileHash, (text) => {
-      for (const record of splitter.push(text)) takeRecord(record);
+      for (const segment of splitter.push(text)) takeSegment(segment);
     });
     const tail = splitter.end();
+    if (format === "csv") {
+      if (tail !== "") csvRecords.push(tail);
+      csvRecords.flushDamaged();
+    }
     if (tail !== "") {
       structureError = "the file does not end with a complete entry (truncated?)";
-      if (format !== "json") checkEntry(tail, null);
+      if (format === "ndjson") checkEntry(tail, null);
     }
     if (format === "json") {
       if (pendingJson !== null) checkEntry(pendingJson, true);
@@ -530,13 +577,11 @@ export async function verifyExportFile(input: VerifyExportInput): Promise<Export
       }
     }
   }
-  // A changed byte in an entry's seq leaves that entry with a seq it does not have, and one
-  // seq of an unfiltered export without an entry: that one is the entry's.
+  // A changed entry claims no seq, and an unfiltered export holds every seq once: when exactly
+  // one is missing, it is the changed entry's (whatever its damaged text says, its seq too may
+  // be the byte that changed).
   if (result.firstBad && firstBadSuspectSeq && missing.length === 1) {
-    const { seq } = result.firstBad;
-    if (seq === null || seq < 1 || seq > treeSize || claimedBy.get(seq) !== result.firstBad.entry) {
-      result.firstBad.seq = missing[0] as number;
-    }
+    result.firstBad.seq = missing[0] as number;
   }
 
   if (structureError) result.errors.push(structureError);
