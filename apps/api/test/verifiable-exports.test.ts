@@ -333,36 +333,59 @@ describe("verifiable exports", () => {
       // Byte offsets: the spans above are string offsets; convert via the UTF-8 prefix lengths.
       const byteOf = (index: number) => Buffer.byteLength(got.text.slice(0, index));
       const file = join(dir, `mutated.${format}.gz`);
+      /** Sets byte `at` (inside entry `which`) to `to`, or to the next value if it already is. */
+      const expectNamed = async (which: number, at: number, to: number) => {
+        const span = spans[which];
+        if (!span) throw new Error("no such entry");
+        const changed = Buffer.from(bytes);
+        changed[at] = changed[at] === to ? (to + 1) % 256 : to;
+        await writeFile(file, gzipSync(changed));
+        counts.mutationsTried++;
+        const result = await verifyExportFile({ file, manifest: got.manifest, verifiers });
+        const context = `${format} entry ${which + 1} byte ${at} → ${to}`;
+        expect(result.ok, context).toBe(false);
+        expect(result.checks.fileDigest, context).toBe("failed");
+        expect(result.checks.entries, context).toBe("failed");
+        expect(result.firstBad?.entry, context).toBe(which + 1);
+        expect(result.firstBad?.seq, context).toBe(span.seq);
+        // The id is read from the changed text: exact unless the byte changed is the id's own.
+        if (at >= byteOf(span.idEnd)) expect(result.firstBad?.id, context).toBe(span.id);
+        counts.mutationsNamed++;
+      };
+      // The bytes that throw a reader off most: quotes, separators, line ends, escapes.
+      const structural = [0x22, 0x2c, 0x0a, 0x0d, 0x5c, 0x7b, 0x7d, 0x27];
       await fc.assert(
         fc.asyncProperty(
           fc.nat({ max: spans.length - 1 }),
           fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-          fc.integer({ min: 1, max: 255 }),
-          async (which, where, flip) => {
+          fc.oneof(fc.constantFrom(...structural), fc.integer({ min: 0, max: 255 })),
+          async (which, where, to) => {
             const span = spans[which];
             if (!span) throw new Error("no such entry");
             const start = byteOf(span.start);
             const end = byteOf(span.end);
-            const at = start + Math.floor(where * (end - start));
-            const changed = Buffer.from(bytes);
-            changed[at] = ((changed[at] ?? 0) + flip) % 256;
-            await writeFile(file, gzipSync(changed));
-            counts.mutationsTried++;
-            const result = await verifyExportFile({ file, manifest: got.manifest, verifiers });
-            expect(result.ok).toBe(false);
-            expect(result.checks.fileDigest).toBe("failed");
-            expect(result.checks.entries).toBe("failed");
-            expect(result.firstBad?.entry).toBe(which + 1);
-            expect(result.firstBad?.seq).toBe(span.seq);
-            // The id is read from the changed text: exact unless the byte changed is the id's own.
-            if (at >= byteOf(span.idEnd)) {
-              expect(result.firstBad?.id).toBe(span.id);
-            }
-            counts.mutationsNamed++;
+            await expectNamed(which, start + Math.floor(where * (end - start)), to);
           },
         ),
         { numRuns: 60 },
       );
+      // And at chosen places of the fourth entry: its first quote, its seq, its digest.
+      const span = spans[3];
+      if (!span) throw new Error("no fourth entry");
+      const entryText = got.text.slice(span.start, span.end);
+      const seqAt =
+        format === "csv"
+          ? entryText.indexOf(`,${span.seq},`) + 1
+          : entryText.indexOf(`"seq":${span.seq}`) + 6;
+      for (const [offset, to] of [
+        [entryText.indexOf('"'), 0x78],
+        [seqAt, 0x22],
+        [seqAt, 0x0a],
+        [seqAt, 0x39],
+        [entryText.length - 4, 0x22],
+      ] as const) {
+        await expectNamed(3, byteOf(span.start + offset), to);
+      }
     }
   });
 

@@ -46,8 +46,9 @@ export async function loadCheckpointSigning(
  * Makes the organisation's tree cover its log as it is now (the entries committed before the
  * build started), signing a checkpoint, and answers the latest signed checkpoint. Another
  * process building the same tree holds its lock for one transaction at a time: this retries
- * for `lockWaitMs`, then takes the latest checkpoint there is (a little older, still signed; the
- * export is cut there). An empty log gets a checkpoint of the empty tree, signed here.
+ * while that one makes progress, and after `lockWaitMs` without any takes the latest checkpoint
+ * there is (a little older, still signed; the export is cut there). An empty log gets a
+ * checkpoint of the empty tree, signed here.
  */
 export async function cutAtCheckpoint(
   db: Database,
@@ -56,12 +57,19 @@ export async function cutAtCheckpoint(
   options: Pick<CheckpointCutOptions, "lockWaitMs" | "lockRetryMs"> = {},
 ): Promise<ExportCheckpoint> {
   const target = await readLogSize(db, orgId);
-  const deadline = Date.now() + (options.lockWaitMs ?? 5_000);
+  let deadline = Date.now() + (options.lockWaitMs ?? 5_000);
+  let lastSeen = -1;
   for (;;) {
     const { fromSize, treeSize } = await advanceLogTree(db, orgId, signing);
     if (treeSize >= target) break;
     // Some progress (the builder takes at most 50,000 leaves a call): go on at once.
     if (treeSize > fromSize) continue;
+    // Locked out, but the tree grew since the last look: whoever holds the lock is building
+    // towards the target, so waiting on is worth it. Give up only after lockWaitMs of no growth.
+    if (fromSize > lastSeen) {
+      lastSeen = fromSize;
+      deadline = Date.now() + (options.lockWaitMs ?? 5_000);
+    }
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, options.lockRetryMs ?? 100));
   }
