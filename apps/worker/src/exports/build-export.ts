@@ -279,6 +279,8 @@ export function userFacingError(error: unknown, tries: number): string {
     reason = "the database was unavailable";
   } else if (code === "57014") {
     reason = "a database query took too long";
+  } else if (error instanceof CheckpointUnavailableError) {
+    reason = "the log's checkpoint could not be signed";
   }
   const triesText = tries === 1 ? "1 attempt" : `${tries} attempts`;
   return `The export failed after ${triesText}: ${reason}. Request a new export; if it fails again, contact your operator.`;

@@ -22,10 +22,16 @@ export interface CheckpointCutOptions {
   keyFile: string;
   /** LOG_ORIGIN. */
   logOrigin: string;
-  /** How long to keep retrying while another process holds the tree's lock. */
+  /**
+   * How long to keep retrying, while another process holds the tree's lock, without seeing the
+   * tree grow. One transaction of the builder (up to 50,000 leaves) can take several seconds on
+   * a loaded machine, so this is generous: it only ends the wait for a builder that is stuck.
+   */
   lockWaitMs?: number;
   lockRetryMs?: number;
 }
+
+const defaultLockWaitMs = 30_000;
 
 export class CheckpointUnavailableError extends Error {}
 
@@ -57,7 +63,7 @@ export async function cutAtCheckpoint(
   options: Pick<CheckpointCutOptions, "lockWaitMs" | "lockRetryMs"> = {},
 ): Promise<ExportCheckpoint> {
   const target = await readLogSize(db, orgId);
-  let deadline = Date.now() + (options.lockWaitMs ?? 5_000);
+  let deadline = Date.now() + (options.lockWaitMs ?? defaultLockWaitMs);
   let lastSeen = -1;
   for (;;) {
     const { fromSize, treeSize } = await advanceLogTree(db, orgId, signing);
@@ -68,7 +74,7 @@ export async function cutAtCheckpoint(
     // towards the target, so waiting on is worth it. Give up only after lockWaitMs of no growth.
     if (fromSize > lastSeen) {
       lastSeen = fromSize;
-      deadline = Date.now() + (options.lockWaitMs ?? 5_000);
+      deadline = Date.now() + (options.lockWaitMs ?? defaultLockWaitMs);
     }
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, options.lockRetryMs ?? 100));
