@@ -30,6 +30,7 @@ import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import {
   type CheckpointCutOptions,
+  CheckpointUnavailableError,
   cutAtCheckpoint,
   loadCheckpointSigning,
 } from "./cut-checkpoint.ts";
