@@ -129,6 +129,10 @@ describe("an export is one consistent snapshot while entries arrive", () => {
       retentionDays: 7,
       onExportFinished: async () => {},
       shutdown: new AbortController().signal,
+      checkpoint: {
+        keyFile: process.env.CHECKPOINT_KEY_FILE ?? "",
+        logOrigin: "auditlog.localhost",
+      },
       // Small batches: the build reads (CSV) or reports (JSON, NDJSON) in several steps.
       batchSize: 50,
       progressEvery: 50,
@@ -282,6 +286,10 @@ describe("a build is marked failed after its last attempt, and not before", () =
         await notify(done);
       },
       shutdown: new AbortController().signal,
+      checkpoint: {
+        keyFile: process.env.CHECKPOINT_KEY_FILE ?? "",
+        logOrigin: "auditlog.localhost",
+      },
     };
 
     // What each attempt finds when it starts: the state the attempt before it left.

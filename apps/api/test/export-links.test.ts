@@ -7,6 +7,8 @@ import { gzipSync } from "node:zlib";
 import { createExport, type ExportRecord, markExportReady, startExportAttempt } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import type { ExportLink } from "@auditlog/events";
+import { signExportManifest } from "@auditlog/exports";
+import { testCheckpointSigner } from "@auditlog/tlog/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadApiEnv } from "../src/env.ts";
 import { exportDownloadPath } from "../src/exports/export-links.ts";
@@ -41,6 +43,27 @@ async function readyExport(
     upload.stream.end(gzipSync('{"id":"evt_1"}\n'), () => resolve());
   });
   const { size } = await upload.commit();
+  // These tests are about links, not manifests: a signed stand-in (the file is not a real one).
+  const manifest = signExportManifest(
+    {
+      version: 1,
+      exportId: record.id,
+      orgId,
+      logOrigin: "auditlog.localhost",
+      format: "ndjson",
+      rows: 1,
+      fileSha256: "0".repeat(64),
+      fileSize: size,
+      query: "",
+      includeHidden: false,
+      unfiltered: false,
+      firstSeq: null,
+      lastSeq: null,
+      checkpoint: { treeSize: 0, rootHash: "", note: "" },
+      createdAt: new Date().toISOString(),
+    },
+    testCheckpointSigner,
+  );
   const ready = await markExportReady(db, {
     id: record.id,
     attempt: started?.attempt ?? 1,
@@ -48,6 +71,7 @@ async function readyExport(
     fileSize: size,
     storageKey,
     expiresAt: new Date(Date.now() + 24 * 3600 * 1000),
+    manifest,
   });
   if (!ready) throw new Error("the export did not become ready");
   return ready;

@@ -365,6 +365,17 @@ describe("background exports", () => {
       "city",
       "userAgent",
       "data",
+      // Verifiable exports: what the leaf needs besides, and each record's own digest.
+      "seq",
+      "receivedAt",
+      "hiddenByDefault",
+      "actorAvatarUrl",
+      "actorTokenRole",
+      "actorTokenLast4",
+      "oauthClientId",
+      "oauthName",
+      "commitmentSalt",
+      "lineDigest",
     ]);
     expect(records).toHaveLength(3);
     const row = Object.fromEntries(header.map((name, i) => [name, records[1]?.[i] ?? ""]));

@@ -50,6 +50,7 @@ export function makeExport(overrides: Partial<AuditExport> = {}): AuditExport {
     startedAt: null,
     finishedAt: null,
     expiresAt: null,
+    manifest: null,
     ...overrides,
   };
 }

@@ -5,6 +5,12 @@ export {
   type ExportBuildDeps,
   handleBuildExport,
 } from "./exports/build-export.ts";
+export {
+  type CheckpointCutOptions,
+  cutAtCheckpoint,
+  type ExportCheckpoint,
+  loadCheckpointSigning,
+} from "./exports/cut-checkpoint.ts";
 export type { FinishedExportRecord, OnExportFinished } from "./exports/export-finished.ts";
 export { abandonedExportAgeMs, sweepExports } from "./exports/sweep-exports.ts";
 export { noGeolocation, openGeolocator } from "./geo/geolocate.ts";

@@ -80,6 +80,7 @@ export async function startWorker(
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       retentionDays: env.EXPORT_RETENTION_DAYS,
       expiryIntervalMs: env.EXPORT_EXPIRY_INTERVAL_MS,
+      checkpoint: { keyFile: env.CHECKPOINT_KEY_FILE, logOrigin: env.LOG_ORIGIN },
       // Console notification (stored and pushed live), email when SMTP is set, org webhook.
       onExportFinished:
         options.onExportFinished ??

@@ -139,6 +139,12 @@ export async function openEntryJsonStream(
     options?: EntryQueryOptions;
     /** Appended to every entry's JSON: `,` gives a JSON array's separators without a copy. */
     lineEnd?: "" | ",";
+    /**
+     * Adds `"lineDigest"` as the last member of every entry: base64 SHA-256 of the UTF-8 of the
+     * entry's JSON as it would be without that member. A verifier can then tell which entry of
+     * a file was changed, down to one byte (exports).
+     */
+    lineDigest?: boolean;
   },
 ): Promise<EntryJsonStream> {
   const client = await sqlOf(db).connect();
@@ -166,10 +172,15 @@ export async function openEntryJsonStream(
     // machine (one process renders about 150,000 entries/s here).
     await client.query("BEGIN READ ONLY");
     await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
+    const lineEnd = input.lineEnd === "," ? ` || ','` : "";
+    // The entry's text is rendered once (a LATERAL that PostgreSQL inlines), then hashed.
+    const select = input.lineDigest
+      ? `SELECT left(r.j, -1) || ',"lineDigest":"' || encode(sha256(convert_to(r.j, 'UTF8')), 'base64') || '"}'${lineEnd}
+          FROM audit_entries, LATERAL (SELECT ${entryJsonSql} AS j) r`
+      : `SELECT ${entryJsonSql}${lineEnd} FROM audit_entries`;
     const stream = client.query(
       copyTo(
-        `COPY (SELECT ${entryJsonSql}${input.lineEnd === "," ? ` || ','` : ""}
-          FROM audit_entries WHERE ${filter}
+        `COPY (${select} WHERE ${filter}
           ORDER BY occurred_at DESC, id DESC) TO STDOUT ${rawLinesCopyOptions}`,
       ),
     );

@@ -20,6 +20,12 @@ const hiddenTypes = new Set<string>(
 export interface EntryQueryOptions {
   /** Show entries hidden from the default view (the audit log's own export events). */
   includeHidden?: boolean;
+  /**
+   * Only entries with seq ≤ this (an export cut at a signed checkpoint of this tree size). As
+   * entries are append-only and every seq up to a checkpoint's size is committed, the selection
+   * is then the same whichever snapshot reads it.
+   */
+  maxSeq?: number;
 }
 
 /** Collects positional parameters while a WHERE clause is built. */
@@ -64,6 +70,7 @@ export function buildEntryFilter(
   } else if (!options.includeHidden) {
     clauses.push("hidden_by_default = false");
   }
+  if (options.maxSeq !== undefined) clauses.push(`seq <= ${params.add(options.maxSeq)}::bigint`);
   if (query.excludeTypes.length > 0) {
     clauses.push(`type <> ALL(${params.add(expandTypePatterns(query.excludeTypes))}::text[])`);
   }

@@ -1,6 +1,7 @@
 import {
   type AuditExport,
   type ExportFormat,
+  type ExportManifest,
   type ExportStatus,
   newId,
   type ParsedQuery,
@@ -36,6 +37,8 @@ export interface ExportRecord {
   expiresAt: Date | null;
   /** Build attempts started so far: the current attempt's number while running. */
   attempt: number;
+  /** The signed manifest, once ready. */
+  manifest: ExportManifest | null;
 }
 
 interface ExportDbRow {
@@ -58,11 +61,13 @@ interface ExportDbRow {
   finished_at: Date | null;
   expires_at: Date | null;
   attempt: number;
+  manifest: ExportManifest | null;
 }
 
 const exportColumns = `e.id, e.org_id, o.slug AS org_slug, e.requested_by, e.requested_by_name,
   e.format, e.query, e.include_hidden, e.status, e.rows_written, e.estimated_total, e.file_size,
-  e.storage_key, e.error, e.created_at, e.started_at, e.finished_at, e.expires_at, e.attempts AS attempt`;
+  e.storage_key, e.error, e.created_at, e.started_at, e.finished_at, e.expires_at, e.attempts AS attempt,
+  e.manifest`;
 
 /** Runs an UPDATE … RETURNING e.* on `exports e` and joins the slug in for the result. */
 function returning(update: string): string {
@@ -93,6 +98,7 @@ function toRecord(row: ExportDbRow): ExportRecord {
     finishedAt: row.finished_at,
     expiresAt: row.expires_at,
     attempt: row.attempt,
+    manifest: row.manifest,
   };
 }
 
@@ -126,6 +132,7 @@ export function toAuditExport(record: ExportRecord, now = new Date()): AuditExpo
     startedAt: record.startedAt?.toISOString() ?? null,
     finishedAt: record.finishedAt?.toISOString() ?? null,
     expiresAt: record.expiresAt?.toISOString() ?? null,
+    manifest: record.manifest,
   };
 }
 
@@ -298,12 +305,13 @@ export async function markExportReady(
     fileSize: number;
     storageKey: string;
     expiresAt: Date;
+    manifest: ExportManifest;
   },
 ): Promise<ExportRecord | null> {
   return one(
     sqlOf(db),
     returning(`UPDATE exports SET status = 'ready', rows_written = $3, file_size = $4,
-      storage_key = $5, expires_at = $6, finished_at = now(), error = NULL
+      storage_key = $5, expires_at = $6, manifest = $7::jsonb, finished_at = now(), error = NULL
       WHERE id = $1 AND attempts = $2 AND status = 'running'`),
     [
       input.id,
@@ -312,6 +320,7 @@ export async function markExportReady(
       input.fileSize,
       input.storageKey,
       input.expiresAt.toISOString(),
+      JSON.stringify(input.manifest),
     ],
   );
 }
@@ -366,6 +375,29 @@ export async function listUnfinishedExports(
     [input.createdBefore.toISOString(), input.limit],
   );
   return rows.map(toRecord);
+}
+
+/**
+ * How many entries a query selects and their smallest and largest seq: what an export's
+ * manifest states. Exact for an export cut at a checkpoint (options.maxSeq), whatever snapshot
+ * it reads, because that selection no longer changes.
+ */
+export async function summariseMatchingEntries(
+  db: Database,
+  input: { orgId: string; query: ParsedQuery; options?: EntryQueryOptions },
+): Promise<{ count: number; firstSeq: number | null; lastSeq: number | null }> {
+  const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
+  const { rows } = await sqlOf(db).query<{ n: string; first: string | null; last: string | null }>(
+    `SELECT count(*)::text AS n, min(seq)::text AS first, max(seq)::text AS last
+     FROM audit_entries WHERE ${where}`,
+    params.values,
+  );
+  const row = rows[0];
+  return {
+    count: Number(row?.n ?? 0),
+    firstSeq: row?.first == null ? null : Number(row.first),
+    lastSeq: row?.last == null ? null : Number(row.last),
+  };
 }
 
 /** How many entries a query selects: the export's estimated total (and the test's yardstick). */

@@ -34,6 +34,50 @@ export const createExportRequestSchema = z.strictObject({
 });
 export type CreateExportRequest = z.infer<typeof createExportRequestSchema>;
 
+/**
+ * What a finished export's manifest says (version 1): enough to check the file offline. Its
+ * signature is a C2SP signed note, signed with the checkpoint key, whose text is the RFC 8785
+ * canonical JSON of this object followed by a newline.
+ */
+export const exportManifestBodySchema = z.strictObject({
+  version: z.literal(1),
+  exportId: z.string(),
+  orgId: z.string(),
+  /** LOG_ORIGIN of the deployment: the checkpoint's origin is `<logOrigin>/orgs/<orgId>`. */
+  logOrigin: z.string(),
+  format: exportFormatSchema,
+  /** Entries in the file. */
+  rows: z.number().int().min(0),
+  /** SHA-256 of the file as downloaded (the gzip bytes), lowercase hex as `sha256sum` prints. */
+  fileSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  fileSize: z.number().int().min(0),
+  /** The whole filter, printed in the query language ("" for none). */
+  query: z.string(),
+  includeHidden: z.boolean(),
+  /**
+   * No filter and hidden entries included: the file holds every entry with seq 1 … treeSize,
+   * so its entries rebuild the checkpoint's root.
+   */
+  unfiltered: z.boolean(),
+  /** Smallest and largest seq in the file (null when it is empty). */
+  firstSeq: z.number().int().min(1).nullable(),
+  lastSeq: z.number().int().min(1).nullable(),
+  /** The signed checkpoint the export was cut at: it holds every entry with seq ≤ treeSize. */
+  checkpoint: z.strictObject({
+    treeSize: z.number().int().min(0),
+    rootHash: z.string(),
+    note: z.string(),
+  }),
+  createdAt: z.iso.datetime(),
+});
+export type ExportManifestBody = z.infer<typeof exportManifestBodySchema>;
+
+export const exportManifestSchema = exportManifestBodySchema.extend({
+  /** C2SP signed note: text = canonical JSON (RFC 8785) of every other member + "\n". */
+  signature: z.string(),
+});
+export type ExportManifest = z.infer<typeof exportManifestSchema>;
+
 export const exportSchema = z.object({
   id: z.string(),
   status: exportStatusSchema,
@@ -50,6 +94,8 @@ export const exportSchema = z.object({
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
   expiresAt: z.iso.datetime().nullable(),
+  /** The signed manifest of a ready export (also `GET …/exports/:id/manifest`); null before. */
+  manifest: exportManifestSchema.nullable(),
 });
 export type AuditExport = z.infer<typeof exportSchema>;
 

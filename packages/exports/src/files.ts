@@ -25,3 +25,8 @@ export function exportFileKey(record: ExportIdentity, attempt: number): string {
 export function exportDownloadName(orgSlug: string, record: Omit<ExportIdentity, "orgId">): string {
   return `${orgSlug}-audit-log-${record.id}.${exportFileExtensions[record.format]}.gz`;
 }
+
+/** The name a manifest download is saved under, beside its export's file. */
+export function exportManifestName(orgSlug: string, record: Pick<ExportIdentity, "id">): string {
+  return `${orgSlug}-audit-log-${record.id}.manifest.json`;
+}

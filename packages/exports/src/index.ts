@@ -3,6 +3,8 @@ export * from "./formats/csv.ts";
 export * from "./formats/entry-lines.ts";
 export * from "./formats/hub-export.ts";
 export * from "./formats/serializers.ts";
+export * from "./manifest.ts";
 export * from "./storage/create-export-storage.ts";
 export * from "./storage/export-storage.ts";
+export * from "./verify-export.ts";
 export * from "./write-export-file.ts";

@@ -1,4 +1,5 @@
-import { Readable, type Writable } from "node:stream";
+import { createHash, type Hash } from "node:crypto";
+import { Readable, Transform, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import {
@@ -44,24 +45,47 @@ const gzipLevel = 3;
 // larger, and 64 KiB chunks cost a quarter of the thread-pool round trips of the default 16 KiB.
 const jsonLinesGzip = { level: 1, chunkSize: 64 * 1024 };
 
+/** Passes bytes through, hashing them: the SHA-256 of the file as it is stored and downloaded. */
+class HashingStream extends Transform {
+  readonly hash: Hash = createHash("sha256");
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+}
+
+export interface WrittenExportFile {
+  rowsWritten: number;
+  fileSize: number;
+  /** SHA-256 of the stored (gzip) bytes, lowercase hex. */
+  sha256: string;
+}
+
 /**
  * Writes one export file: the matching entries, newest first, gzipped into the storage under
  * `key`, committed (durable, then visible) only once complete; on any failure the partial file
  * is discarded. Memory stays a few chunks whatever the size: every stage honours backpressure.
+ * Every entry carries its `lineDigest` (see the formats), and the file's SHA-256 is taken on the
+ * way to storage, for the export's manifest.
  */
 export async function writeExportFile(
   source: ExportFileSource,
   options: WriteExportFileOptions,
-): Promise<{ rowsWritten: number; fileSize: number }> {
+): Promise<WrittenExportFile> {
   const upload = await options.storage.createWriteStream(options.key);
+  const hashing = new HashingStream();
+  const written = pipeline(hashing, upload.stream);
+  written.catch(() => {});
   try {
     const rowsWritten =
       source.format === "csv"
-        ? await writeCsv(source, upload.stream, options)
-        : await writeJsonLines(source, source.format, upload.stream, options);
+        ? await writeCsv(source, hashing, options)
+        : await writeJsonLines(source, source.format, hashing, options);
+    await written;
     const { size } = await upload.commit();
-    return { rowsWritten, fileSize: size };
+    return { rowsWritten, fileSize: size, sha256: hashing.hash.digest("hex") };
   } catch (error) {
+    hashing.destroy();
     await upload.abort().catch(() => {});
     throw error;
   }
@@ -89,6 +113,7 @@ async function writeJsonLines(
     query: source.query,
     options: source.options,
     lineEnd: format === "json" ? "," : "",
+    lineDigest: true,
   });
   let failed = true;
   try {

@@ -30,6 +30,7 @@ import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
+import { runVerifyExportCommand } from "./verify-export-command.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
@@ -41,7 +42,8 @@ const usage = `usage:
   pnpm auditlog key revoke --org <slug> --key <id> [--json]
   pnpm auditlog token create --email <email> --name <label> [--json]
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
-${checkpointKeyUsage}`;
+${checkpointKeyUsage}
+  pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]`;
 
 /** Who the organisation's log says acted, for what an operator does with this CLI. */
 const cliActor: ApiActor = { type: "system", id: "auditlog-cli", name: "auditlog CLI" };
@@ -128,6 +130,8 @@ async function main(argv: string[]) {
     const io = { env: () => loadApiEnv(), out: console.log, err: console.error };
     process.exit(await checkpointKeyCommand(argv.slice(1), io));
   }
+  // Offline (no database, no environment but the key file) and with options of its own.
+  if (argv[0] === "verify-export") return runVerifyExportCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -307,7 +311,7 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     const known =
       error instanceof UsageError ||

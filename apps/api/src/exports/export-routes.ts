@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { listExports, toAuditExport } from "@auditlog/db";
 import { type AuditExportList, createExportRequestSchema } from "@auditlog/events";
+import { exportManifestName } from "@auditlog/exports";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { readExportQuery } from "../audit-log/entry-query-input.ts";
@@ -15,6 +16,7 @@ import { refuseCrossSiteSession } from "../http/refuse-cross-site-session.ts";
 import {
   createExportLink,
   type ExportDownload,
+  exportManifestOf,
   findOrgExport,
   openExportDownload,
   requestExport,
@@ -70,6 +72,16 @@ export const exportRoutes = new Hono<AppEnv>()
       client: requestClient(c),
     });
     return sendFile(c, download, record.id);
+  })
+  .get("/:id/manifest", async (c) => {
+    const record = await findOrgExport(c.var.services, c.var.org.id, c.req.param("id"));
+    const manifest = exportManifestOf(record);
+    c.header(
+      "Content-Disposition",
+      `attachment; filename="${exportManifestName(c.var.org.slug, record)}"`,
+    );
+    c.header("Cache-Control", "no-store");
+    return c.json(manifest);
   })
   .post("/:id/link", async (c) => {
     const record = await findOrgExport(c.var.services, c.var.org.id, c.req.param("id"));

@@ -11,7 +11,7 @@ import {
   markExportFailed,
   planHasAuditLogs,
 } from "@auditlog/db";
-import type { ExportFormat, ExportLink } from "@auditlog/events";
+import type { ExportFormat, ExportLink, ExportManifest } from "@auditlog/events";
 import { exportDownloadName } from "@auditlog/exports";
 import type { EntryQueryInput } from "../audit-log/entry-query-input.ts";
 import {
@@ -144,6 +144,23 @@ export function assertDownloadable(record: ExportRecord, now = new Date()): stri
     );
   }
   return record.storageKey;
+}
+
+/**
+ * The signed manifest of a finished export. Kept after the file expires: it still verifies a
+ * copy downloaded earlier. 409 while the export has none (not ready yet, or failed).
+ */
+export function exportManifestOf(record: ExportRecord): ExportManifest {
+  if (!record.manifest) {
+    const status = effectiveExportStatus(record);
+    throw new ApiError(
+      "conflict",
+      status === "failed"
+        ? `export ${record.id} failed and has no manifest`
+        : `export ${record.id} is ${status}; its manifest is made once it is ready`,
+    );
+  }
+  return record.manifest;
 }
 
 export interface ExportDownload {

@@ -7,19 +7,33 @@ import {
   markExportReady,
   setExportEstimatedTotal,
   startExportAttempt,
+  summariseMatchingEntries,
   updateExportProgress,
 } from "@auditlog/db";
 import {
+  type ExportManifest,
   type ExportStatus,
+  isEmptyQuery,
   parseQuery,
   type RealtimeMessage,
   realtimeChannels,
   storedQueryLimits,
 } from "@auditlog/events";
 import type { ExportBuildJob } from "@auditlog/events/jobs";
-import { type ExportStorage, exportFileKey, writeExportFile } from "@auditlog/exports";
+import {
+  type ExportStorage,
+  exportFileKey,
+  signExportManifest,
+  writeExportFile,
+} from "@auditlog/exports";
 import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
+import {
+  type CheckpointCutOptions,
+  CheckpointUnavailableError,
+  cutAtCheckpoint,
+  loadCheckpointSigning,
+} from "./cut-checkpoint.ts";
 import type { FinishedExportRecord, OnExportFinished } from "./export-finished.ts";
 
 export interface ExportBuildDeps {
@@ -36,6 +50,8 @@ export interface ExportBuildDeps {
   batchSize?: number;
   /** rows_written is saved (and progress published) at least this often. */
   progressEvery?: number;
+  /** The checkpoint key file and log origin: each export is cut at a signed checkpoint. */
+  checkpoint: CheckpointCutOptions;
 }
 
 /** Another attempt owns the export now (this one's worker was presumed dead): stop quietly. */
@@ -66,7 +82,7 @@ export async function handleBuildExport(
     for (let previous = 1; previous < attempt; previous++) {
       await deps.storage.delete(exportFileKey(record, previous));
     }
-    const { rowsWritten, fileSize } = await buildFile(record, key, deps);
+    const { rowsWritten, fileSize, manifest } = await buildFile(record, key, deps);
     const expiresAt = new Date(Date.now() + deps.retentionDays * 24 * 3600 * 1000);
     const ready = await markExportReady(deps.db, {
       id: exportId,
@@ -75,6 +91,7 @@ export async function handleBuildExport(
       fileSize,
       storageKey: key,
       expiresAt,
+      manifest,
     });
     if (!ready) {
       await deps.storage.delete(key);
@@ -114,18 +131,25 @@ export async function handleBuildExport(
   }
 }
 
-/** Writes the attempt's file, saving and publishing progress, counting the total beside it. */
+/**
+ * Writes the attempt's file, saving and publishing progress, counting the total beside it, and
+ * signs its manifest. The file is cut at a signed checkpoint: it holds the matching entries with
+ * seq ≤ the checkpoint's tree size, so the file and the checkpoint describe the same log (and an
+ * unfiltered file rebuilds the checkpoint's root).
+ */
 async function buildFile(
   record: ExportRecord,
   key: string,
   deps: ExportBuildDeps,
-): Promise<{ rowsWritten: number; fileSize: number }> {
+): Promise<{ rowsWritten: number; fileSize: number; manifest: ExportManifest }> {
   const parsedQuery = parseQuery(record.query, { limits: storedQueryLimits });
   if (!parsedQuery.ok) {
     throw new UnrecoverableError(`stored query is invalid: ${parsedQuery.error.message}`);
   }
   const query = parsedQuery.query;
-  const options = { includeHidden: record.includeHidden };
+  const signing = await loadCheckpointSigning(deps.checkpoint);
+  const checkpoint = await cutAtCheckpoint(deps.db, record.orgId, signing, deps.checkpoint);
+  const options = { includeHidden: record.includeHidden, maxSeq: checkpoint.treeSize };
   const attempt = record.attempt;
 
   if (!(await updateExportProgress(deps.db, { id: record.id, attempt, rowsWritten: 0 }))) {
@@ -158,8 +182,9 @@ async function buildFile(
     if (!owned) throw new SupersededError();
     await publishProgress(deps, { ...record, estimatedTotal }, "running", rowsWritten);
   };
+  let written: Awaited<ReturnType<typeof writeExportFile>>;
   try {
-    return await writeExportFile(
+    written = await writeExportFile(
       { orgId: record.orgId, query, options, format: record.format },
       {
         db: deps.db,
@@ -174,6 +199,35 @@ async function buildFile(
   } finally {
     await counting;
   }
+  // Cut at the checkpoint, the selection no longer changes: this count is the file's.
+  const summary = await summariseMatchingEntries(deps.db, { orgId: record.orgId, query, options });
+  if (summary.count !== written.rowsWritten) {
+    throw new Error(
+      `the file holds ${written.rowsWritten} entries but ${summary.count} match (entries removed during the build?)`,
+    );
+  }
+  const manifest = signExportManifest(
+    {
+      version: 1,
+      exportId: record.id,
+      orgId: record.orgId,
+      logOrigin: signing.logOrigin,
+      format: record.format,
+      rows: written.rowsWritten,
+      fileSha256: written.sha256,
+      fileSize: written.fileSize,
+      query: record.query,
+      includeHidden: record.includeHidden,
+      // Every entry up to the checkpoint: no filter, hidden entries included.
+      unfiltered: isEmptyQuery(query) && record.includeHidden,
+      firstSeq: summary.firstSeq,
+      lastSeq: summary.lastSeq,
+      checkpoint,
+      createdAt: new Date().toISOString(),
+    },
+    signing.signer,
+  );
+  return { rowsWritten: written.rowsWritten, fileSize: written.fileSize, manifest };
 }
 
 async function publishProgress(
@@ -226,6 +280,8 @@ export function userFacingError(error: unknown, tries: number): string {
     reason = "the database was unavailable";
   } else if (code === "57014") {
     reason = "a database query took too long";
+  } else if (error instanceof CheckpointUnavailableError) {
+    reason = "the log's checkpoint could not be signed";
   }
   const triesText = tries === 1 ? "1 attempt" : `${tries} attempts`;
   return `The export failed after ${triesText}: ${reason}. Request a new export; if it fails again, contact your operator.`;

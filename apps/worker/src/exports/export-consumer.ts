@@ -6,6 +6,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { handleBuildExport } from "./build-export.ts";
+import type { CheckpointCutOptions } from "./cut-checkpoint.ts";
 import type { OnExportFinished } from "./export-finished.ts";
 import { sweepExports } from "./sweep-exports.ts";
 
@@ -23,6 +24,8 @@ export interface ExportWorkerDeps {
   /** 0: this process does not schedule the expiry sweep. */
   expiryIntervalMs: number;
   onExportFinished: OnExportFinished;
+  /** CHECKPOINT_KEY_FILE and LOG_ORIGIN: every export is cut at a signed checkpoint. */
+  checkpoint: CheckpointCutOptions;
 }
 
 /**
@@ -50,6 +53,7 @@ export async function startExportConsumer(deps: ExportWorkerDeps) {
     retentionDays: deps.retentionDays,
     onExportFinished: deps.onExportFinished,
     shutdown: shutdown.signal,
+    checkpoint: deps.checkpoint,
   };
   const consumer = await startConsumer({
     queue: "exports",
