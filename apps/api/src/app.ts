@@ -16,6 +16,7 @@ import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
 import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
 import type { Services } from "./services.ts";
+import { logVerifyRoutes } from "./transparency/verify-routes.ts";
 import { consoleStatic } from "./web/console-static.ts";
 
 export function createApp(services: Services) {
@@ -35,6 +36,7 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
     .route("/v1/orgs/:org/keys", apiKeyRoutes)
     .route("/v1/orgs/:org/members", memberRoutes)
+    .route("/v1/orgs/:org/audit-logs/verify", logVerifyRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)

@@ -29,6 +29,7 @@ import { type ApiEnv, loadApiEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
+import { verifyCommand } from "./verify-command.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
@@ -39,7 +40,8 @@ const usage = `usage:
   pnpm auditlog key list --org <slug> [--json]
   pnpm auditlog key revoke --org <slug> --key <id> [--json]
   pnpm auditlog token create --email <email> --name <label> [--json]
-  pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]`;
+  pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
+  pnpm auditlog verify --org <slug> [--json]`;
 
 /** Who the organisation's log says acted, for what an operator does with this CLI. */
 const cliActor: ApiActor = { type: "system", id: "auditlog-cli", name: "auditlog CLI" };
@@ -291,6 +293,9 @@ async function main(argv: string[]) {
         );
         return;
       }
+      case "verify":
+        process.exitCode = await verifyCommand(env, { org: values.org, json: values.json });
+        return;
       default:
         throw new UsageError(`unknown command "${command}"\n${usage}`);
     }
@@ -300,7 +305,7 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     const known =
       error instanceof UsageError ||
