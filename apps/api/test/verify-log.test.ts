@@ -175,7 +175,7 @@ describe("verifyOrganisationLog", () => {
     await writeAuditEntries(db, variedRows(org.id, 700));
     // Times with microseconds (the API shows them truncated to milliseconds, and so does the leaf).
     await tamper(
-      `UPDATE audit_entries SET occurred_at = occurred_at + interval '123.999 microseconds',
+      `UPDATE audit_entries SET occurred_at = occurred_at + interval '777 microseconds',
          received_at = received_at + interval '57 microseconds'
        WHERE org_id = $1 AND seq % 3 = 0`,
       [org.id],

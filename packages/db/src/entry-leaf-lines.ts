@@ -69,23 +69,33 @@ function unescapeField(field: string): string | null {
  * Date truncates; the same arithmetic here gives the same text, microseconds and all.
  */
 const TIMESTAMP = /^(\d{4,})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)?\+00$/;
-function isoTime(text: string | null, column: string): string {
-  const m = text === null ? null : TIMESTAMP.exec(text);
+function slowIsoTime(text: string, column: string): string {
+  const m = TIMESTAMP.exec(text);
   if (!m) throw new TypeError(`${column} is not a time`);
   const ms = m[7] ? 1000 * Number.parseFloat(m[7]) : 0;
+  const year = Number(m[1]);
   const date = new Date(
-    Date.UTC(
-      Number(m[1]),
-      Number(m[2]) - 1,
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5]),
-      Number(m[6]),
-      ms,
-    ),
+    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms),
   );
-  if (Number(m[1]) < 100) date.setUTCFullYear(Number(m[1]));
+  if (year < 100) date.setUTCFullYear(year);
   return date.toISOString();
+}
+
+// The common case without Date: a four-digit year from 1000 and at most milliseconds. Each
+// fraction's milliseconds come from the same arithmetic as the driver's, worked out once.
+const FAST_TIME = /^[1-9]\d{3}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,3})?\+00$/;
+const milliseconds = new Map<string, string>([["", "000"]]);
+for (let digits = 1; digits <= 3; digits++) {
+  for (let n = 0; n < 10 ** digits; n++) {
+    const fraction = `.${String(n).padStart(digits, "0")}`;
+    const ms = Math.trunc(1000 * Number.parseFloat(fraction));
+    milliseconds.set(fraction, String(ms).padStart(3, "0"));
+  }
+}
+function isoTime(text: string | null | undefined, column: string): string {
+  if (typeof text !== "string") throw new TypeError(`${column} is not a time`);
+  if (!FAST_TIME.test(text)) return slowIsoTime(text, column);
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${milliseconds.get(text.slice(19, -3))}Z`;
 }
 
 /** One COPY text line (no newline) as its seq and the entry fields the leaf commits to. */
@@ -104,8 +114,8 @@ export function parseEntryLine(line: string): { seq: number; entry: EntryLeafFie
     category,
     description,
     hiddenByDefault: hidden === "t" ? true : hidden === "f" ? false : hidden,
-    occurredAt: isoTime(f[6] ?? null, "occurred_at"),
-    receivedAt: isoTime(f[7] ?? null, "received_at"),
+    occurredAt: isoTime(f[6], "occurred_at"),
+    receivedAt: isoTime(f[7], "received_at"),
     actor: {
       type: actorType,
       id: actorId,

@@ -8,12 +8,7 @@ import { hashEntryLines } from "./leaf-hash-lines.ts";
 const { orgId } = workerData as { orgId: string };
 
 parentPort?.on("message", (message: { id: number; chunk: Uint8Array }) => {
-  const text = Buffer.from(
-    message.chunk.buffer,
-    message.chunk.byteOffset,
-    message.chunk.byteLength,
-  ).toString("utf8");
-  const hashed = hashEntryLines(orgId, text);
+  const hashed = hashEntryLines(orgId, message.chunk);
   parentPort?.postMessage({ id: message.id, ...hashed }, [
     hashed.seqs.buffer as ArrayBuffer,
     hashed.hashes.buffer as ArrayBuffer,

@@ -29,7 +29,7 @@ import(workerData.tsxApi)
 
 function inlineHasher(orgId: string): LeafHasher {
   return {
-    hash: async (chunk) => hashEntryLines(orgId, chunk.toString("utf8")),
+    hash: async (chunk) => hashEntryLines(orgId, chunk),
     close: async () => {},
   };
 }
