@@ -30,6 +30,7 @@ import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
+import { verifyCommand } from "./verify-command.ts";
 import { runVerifyExportCommand } from "./verify-export-command.ts";
 
 const usage = `usage:
@@ -43,7 +44,8 @@ const usage = `usage:
   pnpm auditlog token create --email <email> --name <label> [--json]
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
 ${checkpointKeyUsage}
-  pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]`;
+  pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
+  pnpm auditlog verify --org <slug> [--json]`;
 
 /** Who the organisation's log says acted, for what an operator does with this CLI. */
 const cliActor: ApiActor = { type: "system", id: "auditlog-cli", name: "auditlog CLI" };
@@ -302,6 +304,9 @@ async function main(argv: string[]) {
         );
         return;
       }
+      case "verify":
+        process.exitCode = await verifyCommand(env, { org: values.org, json: values.json });
+        return;
       default:
         throw new UsageError(`unknown command "${command}"\n${usage}`);
     }
