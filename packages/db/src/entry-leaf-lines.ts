@@ -5,31 +5,10 @@
 // and hashed in worker threads, which import this module alone (`@auditlog/db/entry-lines`):
 // no driver, no Prisma.
 
-/** The fields of an entry its leaf commits to (@auditlog/tlog's `LeafEntry`). */
-export interface EntryLeafFields {
-  id: string;
-  type: string;
-  category: string;
-  description: string;
-  occurredAt: string;
-  receivedAt: string;
-  hiddenByDefault: boolean;
-  actor: {
-    type: string;
-    id: string;
-    name: string;
-    avatarUrl: string | null;
-    tokenRole: string | null;
-    tokenLast4: string | null;
-  };
-  target: { type: string; id: string; name: string | null } | null;
-  ip: string | null;
-  location: { countryCode: string | null; region: string | null; city: string | null } | null;
-  userAgent: string | null;
-  oauth: { clientId: string; name: string | null } | null;
-  data: Record<string, unknown>;
-  commitment: { salt: string };
-}
+import type { LeafEntry } from "@auditlog/tlog";
+
+/** The fields of an entry its leaf commits to. */
+export type EntryLeafFields = LeafEntry;
 
 /** The columns, in the order `parseEntryLine` reads them. */
 export const entryLeafColumns = `seq, id, type, category, description, hidden_by_default,
