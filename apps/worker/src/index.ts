@@ -12,6 +12,11 @@ export { buildEntries } from "./ingest/build-entries.ts";
 export * from "./notifications/index.ts";
 export { startWorker } from "./start-worker.ts";
 export {
+  CheckpointKeyError,
+  loadCheckpointSigner,
+  startCheckpointSigner,
+} from "./transparency/checkpoint-signer.ts";
+export {
   type AdvanceResult,
   advanceLogTree,
   type CheckpointSigning,

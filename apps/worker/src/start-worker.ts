@@ -8,6 +8,7 @@ import type { OnExportFinished } from "./exports/export-finished.ts";
 import { openGeolocator } from "./geo/geolocate.ts";
 import { startIngestConsumer } from "./ingest/ingest-consumer.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
+import { loadCheckpointSigner, startCheckpointSigner } from "./transparency/checkpoint-signer.ts";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */
 export async function startWorker(
@@ -16,9 +17,14 @@ export async function startWorker(
 ) {
   const logger = createLogger("worker", env.LOG_LEVEL);
   const roles = new Set(env.WORKER_ROLES);
+  // Before anything connects or consumes: a worker that cannot sign refuses to start
+  // (CheckpointKeyError, one line naming the file and the command that makes it).
+  if (roles.has("checkpoints")) await loadCheckpointSigner(env.CHECKPOINT_KEY_FILE);
   const db = createDatabase({
     url: env.DATABASE_URL,
-    poolSize: env.WORKER_CONCURRENCY + env.EXPORT_CONCURRENCY + 2,
+    // The checkpoint signer holds one connection at a time (listing, then one tree's transaction).
+    poolSize:
+      env.WORKER_CONCURRENCY + env.EXPORT_CONCURRENCY + 2 + (roles.has("checkpoints") ? 1 : 0),
     // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
     ormPoolSize: 3,
   });
@@ -87,6 +93,19 @@ export async function startWorker(
     });
   }
   if (notifications) consumers.push(notifications);
+
+  if (roles.has("checkpoints")) {
+    // Closed last: a pass in progress commits its tree while the pool is still open.
+    consumers.push(
+      await startCheckpointSigner({
+        db,
+        logger,
+        keyFile: env.CHECKPOINT_KEY_FILE,
+        logOrigin: env.LOG_ORIGIN,
+        intervalMs: env.CHECKPOINT_INTERVAL_MS,
+      }),
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

@@ -29,6 +29,7 @@ import { type ApiEnv, loadApiEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
+import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
@@ -39,7 +40,8 @@ const usage = `usage:
   pnpm auditlog key list --org <slug> [--json]
   pnpm auditlog key revoke --org <slug> --key <id> [--json]
   pnpm auditlog token create --email <email> --name <label> [--json]
-  pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]`;
+  pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
+${checkpointKeyUsage}`;
 
 /** Who the organisation's log says acted, for what an operator does with this CLI. */
 const cliActor: ApiActor = { type: "system", id: "auditlog-cli", name: "auditlog CLI" };
@@ -121,6 +123,11 @@ function checked<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 async function main(argv: string[]) {
+  // Its own options, and no database: the checkpoint key is kept away from the entries.
+  if (argv[0] === "checkpoint-key") {
+    const io = { env: () => loadApiEnv(), out: console.log, err: console.error };
+    process.exit(await checkpointKeyCommand(argv.slice(1), io));
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
