@@ -16,6 +16,10 @@ import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
 import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
 import type { Services } from "./services.ts";
+import { checkpointKeyRoutes } from "./transparency/checkpoint-key-routes.ts";
+import { checkpointRoutes } from "./transparency/checkpoint-routes.ts";
+import { consistencyRoutes } from "./transparency/consistency-routes.ts";
+import { inclusionProofRoutes } from "./transparency/inclusion-proof-routes.ts";
 import { consoleStatic } from "./web/console-static.ts";
 
 export function createApp(services: Services) {
@@ -35,6 +39,11 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
     .route("/v1/orgs/:org/keys", apiKeyRoutes)
     .route("/v1/orgs/:org/members", memberRoutes)
+    .route("/v1/checkpoint-keys", checkpointKeyRoutes)
+    // Before the entry routes, whose `/:id` would otherwise answer `/checkpoint`.
+    .route("/v1/orgs/:org/audit-logs/checkpoint", checkpointRoutes)
+    .route("/v1/orgs/:org/audit-logs/consistency", consistencyRoutes)
+    .route("/v1/orgs/:org/audit-logs/:id/proof", inclusionProofRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)

@@ -1,10 +1,19 @@
 import { createApp } from "./app.ts";
 import { loadApiEnv } from "./env.ts";
 import { serveApi } from "./http/node-server.ts";
-import { createServices } from "./services.ts";
+import { createServices, type Services } from "./services.ts";
+import { CheckpointKeyFileError } from "./transparency/checkpoint-keys.ts";
 
 const env = loadApiEnv();
-const services = createServices(env);
+let services: Services;
+try {
+  services = createServices(env);
+} catch (error) {
+  // An operator's mistake with a known fix: one line saying it, not a stack trace.
+  if (!(error instanceof CheckpointKeyFileError)) throw error;
+  process.stderr.write(`auditlog API not started: ${error.message}\n`);
+  process.exit(1);
+}
 const app = createApp(services);
 const server = serveApi(app.fetch, env, (info) => {
   services.logger.info(`API listening on http://${info.address}:${info.port}`);

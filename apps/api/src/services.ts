@@ -18,6 +18,7 @@ import {
   createQueueDurabilityMonitor,
   type QueueDurabilityMonitor,
 } from "./queues/queue-durability.ts";
+import { type CheckpointKeyDirectory, loadCheckpointKeys } from "./transparency/checkpoint-keys.ts";
 
 export interface Services {
   env: ApiEnv;
@@ -53,6 +54,8 @@ export interface Services {
   realtime: RealtimeHub;
   /** Resolves webhook hosts when a webhook is set (the machine's resolver; tests inject one). */
   lookupHost: HostLookup;
+  /** The checkpoint verifier keys of CHECKPOINT_KEY_FILE (public parts), re-read on change. */
+  checkpointKeys: CheckpointKeyDirectory;
   close(): Promise<void>;
 }
 
@@ -65,6 +68,9 @@ const unknownCredentialMemoryMs = 5000;
 
 export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup } = {}): Services {
   const logger = createLogger("api", env.LOG_LEVEL);
+  // First: without its keys the API cannot publish what checkpoints are verified with, and
+  // refuses to start (CheckpointKeyFileError) before it opens any connection.
+  const checkpointKeys = loadCheckpointKeys(env.CHECKPOINT_KEY_FILE, logger);
   const db = createDatabase({
     url: env.DATABASE_URL,
     poolSize: 10,
@@ -179,7 +185,9 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     querySlots,
     realtime,
     lookupHost: options.lookupHost ?? systemHostLookup,
+    checkpointKeys,
     async close() {
+      checkpointKeys.close();
       realtime.close();
       // The connection ends before the queues close, and they are given the time to see it: a
       // queue whose shared connection failed before it was ever ready rejects its wait for it
