@@ -332,7 +332,7 @@ if (phases.has("ingest")) {
     [spread, `${formatCount(spread.orgs)} organisations`],
   ] as const) {
     const lag = run.checkpointLag;
-    const section = "Checkpoint lag at full ingest (entry stored → first checkpoint covering it)";
+    const section = "Checkpoint lag at full ingest (entry committed → first checkpoint covering it)";
     if (!lag) {
       figures.push({
         section,
@@ -344,35 +344,43 @@ if (phases.has("ingest")) {
       });
       continue;
     }
-    const seen = `${formatCount(lag.entries)} entries, checkpoints polled every ${lag.sampleIntervalMs} ms`;
+    const seen = `${formatCount(lag.entries)} entries, sizes polled every ${lag.sampleIntervalMs} ms`;
     figures.push(
       {
         section,
-        figure: `${name}, as seen by a client (${seen}): p50`,
-        value: lag.observed.p50,
+        figure: `${name}, from commit (${seen}): p50`,
+        value: lag.fromCommit.p50,
         unit: "ms",
         target: null,
         pass: null,
       },
       {
         section,
-        figure: `${name}, as seen by a client: p99`,
-        value: lag.observed.p99,
+        figure: `${name}, from commit: p99`,
+        value: lag.fromCommit.p99,
         unit: "ms",
         target: "≤ 2,000 ms",
-        pass: lag.observed.p99 <= 2000,
+        pass: lag.fromCommit.p99 <= 2000,
       },
       {
         section,
-        figure: `${name}, as seen by a client: max${lag.uncovered ? ` (${formatCount(lag.uncovered)} never covered)` : ""}`,
-        value: lag.observed.max,
+        figure: `${name}, from commit: max${lag.uncovered ? ` (${formatCount(lag.uncovered)} never covered)` : ""}`,
+        value: lag.fromCommit.max,
         unit: "ms",
         target: null,
         pass: null,
       },
       {
         section,
-        figure: `  ${name}, to the covering checkpoint's signed_at (its transaction's start): p99`,
+        figure: `  ${name}, from stored_at (the write's start, an upper bound): p99`,
+        value: lag.fromStoredAt.p99,
+        unit: "ms",
+        target: null,
+        pass: null,
+      },
+      {
+        section,
+        figure: `  ${name}, stored_at to the covering checkpoint's signed_at: p99`,
         value: lag.signed.p99,
         unit: "ms",
         target: null,

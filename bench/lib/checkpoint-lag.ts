@@ -4,23 +4,26 @@ import { log, percentile, round, sleep } from "./util.ts";
 /*
  * Checkpoint lag (issue 14: "a new checkpoint covers every committed entry within 2 seconds, also
  * at full ingest load"): for every entry stored during the ingest window, the time from its
- * write to the first signed checkpoint of its organisation whose tree size covers its `seq`.
+ * commit to the first signed checkpoint of its organisation whose tree size covers its `seq`.
  *
- * Measured two ways, both against PostgreSQL's clock:
- * - observed (judged): a sampler polls each organisation's latest checkpoint every
- *   `intervalMs` and notes, with `clock_timestamp()`, when a tree size was first seen. An
- *   entry's lag is the first sample that covers it minus its `stored_at`. `stored_at` is its
- *   write transaction's start (before its commit) and a sample sees a checkpoint only after it
- *   committed, up to one interval late: both err on the long side, so this is an upper bound of
- *   what a client polling the checkpoint route would see.
- * - signed: the covering checkpoint's `signed_at` (its transaction's start, so before the
- *   checkpoint was visible) minus `stored_at`, from the tables after the run: shown for
- *   reference, it leaves out the time the checkpoint's transaction took.
+ * A sampler polls, every `intervalMs`, each organisation's log size (audit_log_heads, which
+ * grows in the writing transaction, so a size is visible exactly when the entries up to it are
+ * committed) and its latest checkpoint's tree size, and notes when each size was first seen,
+ * with PostgreSQL's `clock_timestamp()`. Per entry, three figures:
+ * - from commit (judged): first sample whose checkpoint covers `seq` minus first sample whose
+ *   log size covers it. Both are seen up to one interval late, so the error is ± one interval:
+ *   what a client polling the checkpoint route as soon as an entry is readable would see.
+ * - from stored_at: the same checkpoint sample minus the entry's `stored_at`, its write
+ *   transaction's start (before the counter lock and the COPY): an upper bound.
+ * - signed: the covering checkpoint's `signed_at` (the start of the checkpoint's transaction,
+ *   before it was visible) minus `stored_at`, from the tables: shown for reference.
  */
 
 export interface CoverageSample {
   orgId: string;
-  treeSize: number;
+  /** A log size (`log`) or a checkpoint's tree size (`checkpoint`). */
+  what: "log" | "checkpoint";
+  size: number;
   /** PostgreSQL's clock_timestamp() when this size was first seen, ms since the epoch. */
   seenAtMs: number;
 }
@@ -28,19 +31,18 @@ export interface CoverageSample {
 export interface CoverageSampler {
   /** Whether any checkpoint of the organisations has been seen (is a checkpoint loop running?). */
   sawAny(): boolean;
-  /** Waits until each organisation's observed tree covers its log (audit_log_heads), or the deadline. */
+  /** Waits until each organisation's seen checkpoint covers its log, or the deadline. */
   waitForCoverage(timeoutMs: number): Promise<boolean>;
   stop(): Promise<CoverageSample[]>;
 }
 
 const latestSql = `
-  SELECT o.org_id, c.tree_size::float8 AS tree_size,
+  SELECT o.org_id, h.size::float8 AS log_size,
+         (SELECT c.tree_size FROM audit_log_checkpoints c
+           WHERE c.org_id = o.org_id ORDER BY c.tree_size DESC LIMIT 1)::float8 AS tree_size,
          extract(epoch FROM clock_timestamp()) * 1000 AS now_ms
     FROM unnest($1::text[]) AS o (org_id)
-    CROSS JOIN LATERAL (
-      SELECT tree_size FROM audit_log_checkpoints c
-       WHERE c.org_id = o.org_id ORDER BY tree_size DESC LIMIT 1
-    ) c`;
+    LEFT JOIN audit_log_heads h USING (org_id)`;
 
 export function startCoverageSampler(
   pool: pg.Pool,
@@ -48,29 +50,35 @@ export function startCoverageSampler(
   intervalMs: number,
 ): CoverageSampler {
   const samples: CoverageSample[] = [];
-  const latest = new Map<string, number>();
+  const latest = { log: new Map<string, number>(), checkpoint: new Map<string, number>() };
   let stopped = false;
+  const note = (orgId: string, what: CoverageSample["what"], size: number | null, at: number) => {
+    if (size === null || (latest[what].get(orgId) ?? -1) >= size) return;
+    latest[what].set(orgId, size);
+    samples.push({ orgId, what, size, seenAtMs: at });
+  };
   const poll = async () => {
-    const { rows } = await pool.query<{ org_id: string; tree_size: number; now_ms: number }>(
-      latestSql,
-      [orgIds],
-    );
+    const { rows } = await pool.query<{
+      org_id: string;
+      log_size: number | null;
+      tree_size: number | null;
+      now_ms: number;
+    }>(latestSql, [orgIds]);
     for (const row of rows) {
-      if ((latest.get(row.org_id) ?? -1) >= row.tree_size) continue;
-      latest.set(row.org_id, row.tree_size);
-      samples.push({ orgId: row.org_id, treeSize: row.tree_size, seenAtMs: Number(row.now_ms) });
+      note(row.org_id, "log", row.log_size, Number(row.now_ms));
+      note(row.org_id, "checkpoint", row.tree_size, Number(row.now_ms));
     }
   };
   const loop = (async () => {
     while (!stopped) {
       const started = Date.now();
-      // A failed poll only loses a sample (a later one sees the same checkpoint, later).
+      // A failed poll only loses a sample (a later one sees the same sizes, later).
       await poll().catch((error: Error) => log(`checkpoint lag sampler: ${error.message}`));
       await sleep(Math.max(0, intervalMs - (Date.now() - started)));
     }
   })();
   return {
-    sawAny: () => latest.size > 0,
+    sawAny: () => latest.checkpoint.size > 0,
     async waitForCoverage(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
@@ -78,17 +86,25 @@ export function startCoverageSampler(
           "SELECT org_id, size::float8 AS size FROM audit_log_heads WHERE org_id = ANY($1::text[])",
           [orgIds],
         );
-        if (rows.every((row) => (latest.get(row.org_id) ?? 0) >= row.size)) return true;
+        if (rows.every((row) => (latest.checkpoint.get(row.org_id) ?? 0) >= row.size)) {
+          return true;
+        }
         await sleep(intervalMs);
       }
       return false;
     },
     async stop() {
       stopped = true;
-      await loop.catch(() => {});
+      await loop;
       return samples;
     },
   };
+}
+
+export interface LagStats {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 export interface CheckpointLag {
@@ -96,10 +112,26 @@ export interface CheckpointLag {
   /** Entries no checkpoint was seen to cover before the sampler stopped (counted as infinite). */
   uncovered: number;
   sampleIntervalMs: number;
-  /** Checkpoints seen during the window (new tree sizes, all organisations). */
+  /** Checkpoints seen during the window and 5 s after (new tree sizes, all organisations). */
   checkpointsSeen: number;
-  observed: { p50: number; p99: number; max: number };
-  signed: { p50: number; p99: number; max: number };
+  /** From the sample that first saw the entry committed (judged). */
+  fromCommit: LagStats;
+  /** From the entry's stored_at (an upper bound). */
+  fromStoredAt: LagStats;
+  /** The covering checkpoint's signed_at minus stored_at (reference). */
+  signed: LagStats;
+}
+
+/** Samples of one organisation grow in size and time: the first covering `seq`, by bisection. */
+function firstCovering(list: readonly CoverageSample[], seq: number): CoverageSample | undefined {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((list[mid] as CoverageSample).size >= seq) hi = mid;
+    else lo = mid + 1;
+  }
+  return list[lo];
 }
 
 /** Lag of every entry of `orgIds` stored in [fromMs, toMs), from the samples and the tables. */
@@ -111,11 +143,11 @@ export async function checkpointLag(
   samples: readonly CoverageSample[],
   sampleIntervalMs: number,
 ): Promise<CheckpointLag> {
-  const byOrg = new Map<string, CoverageSample[]>();
+  const byOrg = new Map<string, { log: CoverageSample[]; checkpoint: CoverageSample[] }>();
   for (const sample of samples) {
-    const list = byOrg.get(sample.orgId) ?? [];
-    list.push(sample);
-    byOrg.set(sample.orgId, list);
+    const lists = byOrg.get(sample.orgId) ?? { log: [], checkpoint: [] };
+    lists[sample.what].push(sample);
+    byOrg.set(sample.orgId, lists);
   }
   const { rows } = await pool.query<{
     org_id: string;
@@ -133,25 +165,29 @@ export async function checkpointLag(
         AND e.stored_at < to_timestamp($3 / 1000.0)`,
     [orgIds, fromMs, toMs],
   );
-  const observed: number[] = [];
+  const fromCommit: number[] = [];
+  const fromStoredAt: number[] = [];
   const signed: number[] = [];
   let uncovered = 0;
   for (const row of rows) {
-    const list = byOrg.get(row.org_id) ?? [];
-    // Samples of one organisation grow in size and time: the first covering one, by bisection.
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((list[mid] as CoverageSample).treeSize >= row.seq) hi = mid;
-      else lo = mid + 1;
+    const lists = byOrg.get(row.org_id) ?? { log: [], checkpoint: [] };
+    const covering = firstCovering(lists.checkpoint, row.seq);
+    if (!covering) {
+      uncovered++;
+      fromCommit.push(Number.POSITIVE_INFINITY);
+      fromStoredAt.push(Number.POSITIVE_INFINITY);
+    } else {
+      // Seen committed no later than seen covered (a checkpoint only covers committed entries).
+      const committedSeenAt = Math.min(
+        firstCovering(lists.log, row.seq)?.seenAtMs ?? covering.seenAtMs,
+        covering.seenAtMs,
+      );
+      fromCommit.push(covering.seenAtMs - committedSeenAt);
+      fromStoredAt.push(covering.seenAtMs - Number(row.stored_ms));
     }
-    const covering = list[lo];
-    if (!covering) uncovered++;
-    observed.push(covering ? covering.seenAtMs - Number(row.stored_ms) : Number.POSITIVE_INFINITY);
     signed.push(row.signed_lag_ms === null ? Number.POSITIVE_INFINITY : Number(row.signed_lag_ms));
   }
-  const stats = (values: number[]) => ({
+  const stats = (values: number[]): LagStats => ({
     p50: round(percentile(values, 50), 1),
     p99: round(percentile(values, 99), 1),
     max: round(
@@ -163,8 +199,11 @@ export async function checkpointLag(
     entries: rows.length,
     uncovered,
     sampleIntervalMs,
-    checkpointsSeen: samples.filter((s) => s.seenAtMs >= fromMs && s.seenAtMs < toMs + 5000).length,
-    observed: stats(observed),
+    checkpointsSeen: samples.filter(
+      (s) => s.what === "checkpoint" && s.seenAtMs >= fromMs && s.seenAtMs < toMs + 5000,
+    ).length,
+    fromCommit: stats(fromCommit),
+    fromStoredAt: stats(fromStoredAt),
     signed: stats(signed),
   };
 }

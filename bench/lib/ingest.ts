@@ -338,7 +338,7 @@ export async function runIngest(
         options.lagSampleMs,
       );
       log(
-        `${label}: checkpoint lag over ${formatCount(lag.entries)} entries: observed p50 ${lag.observed.p50} ms, p99 ${lag.observed.p99} ms, max ${lag.observed.max} ms (${lag.uncovered} uncovered)`,
+        `${label}: checkpoint lag over ${formatCount(lag.entries)} entries: from commit p50 ${lag.fromCommit.p50} ms, p99 ${lag.fromCommit.p99} ms, max ${lag.fromCommit.max} ms; from stored_at p99 ${lag.fromStoredAt.p99} ms (${lag.uncovered} uncovered)`,
       );
     }
     const committed = perSecond.reduce((a, b) => a + b, 0);
