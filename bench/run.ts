@@ -387,6 +387,14 @@ if (phases.has("ingest")) {
         target: null,
         pass: null,
       },
+      {
+        section,
+        figure: `  ${name}: checkpoints signed per second during the window (one tree at a time)`,
+        value: lag.signedPerSecond,
+        unit: "/s",
+        target: null,
+        pass: null,
+      },
     );
   }
   if (details.write) {

@@ -114,6 +114,12 @@ export interface CheckpointLag {
   sampleIntervalMs: number;
   /** Checkpoints seen during the window and 5 s after (new tree sizes, all organisations). */
   checkpointsSeen: number;
+  /**
+   * Checkpoints signed per second during the window (by signed_at, all organisations): the
+   * signer's pace, one organisation's tree at a time; with N organisations behind, a pass takes
+   * about N ÷ this.
+   */
+  signedPerSecond: number;
   /** From the sample that first saw the entry committed (judged). */
   fromCommit: LagStats;
   /** From the entry's stored_at (an upper bound). */
@@ -165,6 +171,12 @@ export async function checkpointLag(
         AND e.stored_at < to_timestamp($3 / 1000.0)`,
     [orgIds, fromMs, toMs],
   );
+  const { rows: signedRows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM audit_log_checkpoints
+      WHERE org_id = ANY($1::text[]) AND signed_at >= to_timestamp($2 / 1000.0)
+        AND signed_at < to_timestamp($3 / 1000.0)`,
+    [orgIds, fromMs, toMs],
+  );
   const fromCommit: number[] = [];
   const fromStoredAt: number[] = [];
   const signed: number[] = [];
@@ -202,6 +214,7 @@ export async function checkpointLag(
     checkpointsSeen: samples.filter(
       (s) => s.what === "checkpoint" && s.seenAtMs >= fromMs && s.seenAtMs < toMs + 5000,
     ).length,
+    signedPerSecond: round(Number(signedRows[0]?.n ?? 0) / ((toMs - fromMs) / 1000), 1),
     fromCommit: stats(fromCommit),
     fromStoredAt: stats(fromStoredAt),
     signed: stats(signed),
