@@ -115,11 +115,11 @@ export interface CheckpointLag {
   /** Checkpoints seen during the window and 5 s after (new tree sizes, all organisations). */
   checkpointsSeen: number;
   /**
-   * Checkpoints signed per second during the window (by signed_at, all organisations): the
-   * signer's pace, one organisation's tree at a time; with N organisations behind, a pass takes
-   * about N ÷ this.
+   * Checkpoints signed during the window (by signed_at, all organisations): the signer's pace,
+   * one organisation's tree at a time; with N organisations behind, a pass takes about
+   * N ÷ (this ÷ window seconds).
    */
-  signedPerSecond: number;
+  signedInWindow: number;
   /** From the sample that first saw the entry committed (judged). */
   fromCommit: LagStats;
   /** From the entry's stored_at (an upper bound). */
@@ -214,7 +214,7 @@ export async function checkpointLag(
     checkpointsSeen: samples.filter(
       (s) => s.what === "checkpoint" && s.seenAtMs >= fromMs && s.seenAtMs < toMs + 5000,
     ).length,
-    signedPerSecond: round(Number(signedRows[0]?.n ?? 0) / ((toMs - fromMs) / 1000), 1),
+    signedInWindow: Number(signedRows[0]?.n ?? 0),
     fromCommit: stats(fromCommit),
     fromStoredAt: stats(fromStoredAt),
     signed: stats(signed),
