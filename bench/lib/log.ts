@@ -3,12 +3,14 @@ import {
   createDatabase,
   listLogsBehind,
   logTileReader,
+  readCheckpoint,
   readEntrySeq,
   readLogTree,
+  withLogTransaction,
 } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { inclusionProofSchema } from "@auditlog/events";
-import { inclusionProof, verifyInclusion } from "@auditlog/tlog";
+import { inclusionProof, openNote, verifyInclusion } from "@auditlog/tlog";
 import { advanceLogTree } from "@auditlog/worker";
 import { ensureOrg, ensureSeedTables, type SeededOrg } from "./seed.ts";
 import {
@@ -61,6 +63,33 @@ export async function catchUpLogTrees(): Promise<{ leaves: number; seconds: numb
   }
 }
 
+/**
+ * A tree whose latest checkpoint the bench's key does not verify (built by an earlier bench with
+ * another key) is removed, tiles, head and checkpoints, to be built again: `verify` checks every
+ * checkpoint against the bench's key. Through the purge's own switch, on bench data only; the
+ * entries stay.
+ */
+async function dropTreeSignedByAnotherKey(
+  db: ReturnType<typeof createDatabase>,
+  orgId: string,
+  verifierKey: string,
+): Promise<void> {
+  const latest = await readCheckpoint(db, orgId);
+  if (!latest) return;
+  try {
+    openNote(latest.note, [verifierKey]);
+    return;
+  } catch {
+    log(`log: the tree of ${orgId} was signed by another key; building it again`);
+  }
+  await withLogTransaction(db, async (client) => {
+    await client.query("SET LOCAL auditlog.maintenance = 'purge'");
+    for (const table of ["audit_log_checkpoints", "audit_log_tiles", "audit_log_trees"]) {
+      await client.query(`DELETE FROM ${table} WHERE org_id = $1`, [orgId]);
+    }
+  });
+}
+
 export interface LogDataset {
   org: SeededOrg;
   treeSize: number;
@@ -85,8 +114,9 @@ export async function ensureLogDataset(): Promise<LogDataset> {
     const existing = await findOrg(db, logOrgSlug);
     if (existing) occupied.delete(await partitionOf(pool, existing.id));
     const { org } = await ensureOrg(db, logOrgSlug, logOrgEntries, occupied);
-    const before = (await readLogTree(db, org.id))?.size ?? 0;
     const signing = { signer: await benchSigner(), logOrigin: benchLogOrigin };
+    await dropTreeSignedByAnotherKey(db, org.id, signing.signer.verifierKey);
+    const before = (await readLogTree(db, org.id))?.size ?? 0;
     const started = performance.now();
     let size = before;
     while (size < logOrgEntries) {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, existsSync, mkdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,7 @@ import {
   upsertUserMembership,
 } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
-import { createKeyRing, type NoteSigner, readKeyRing } from "@auditlog/tlog";
+import { type NoteSigner, parseSignerKey, readKeyRing, signerKeyFromSeed } from "@auditlog/tlog";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
@@ -42,9 +42,8 @@ export const benchDatabaseUrl =
 export const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 /**
- * The bench's own checkpoint key file (git-ignored `.data/`), one per bench database: the
- * checkpoints stored there are signed with it, so it must outlive a run for `verify` to check
- * them later. Every process the bench starts gets it as CHECKPOINT_KEY_FILE.
+ * The bench's own checkpoint key file (git-ignored `.data/`), one per bench database. Every
+ * process the bench starts gets it as CHECKPOINT_KEY_FILE.
  */
 export const benchCheckpointKeyFile =
   process.env.BENCH_CHECKPOINT_KEY_FILE ??
@@ -57,14 +56,28 @@ export const benchCheckpointKeyFile =
 /** The bench's LOG_ORIGIN (checkpoint origins are `<it>/orgs/<org id>`). */
 export const benchLogOrigin = "bench.auditlog.localhost";
 
-/** The bench's signing key, created on first use. */
+/**
+ * The bench's signing key: a fixed one (bench data only, never a deployment's), the same as
+ * bench/lib/verify.ts's, so the checkpoints the bench's trees carry verify in any later run,
+ * whoever signed them (the bench itself or a worker it started).
+ */
+const benchSignerKey = signerKeyFromSeed(benchLogOrigin, new Uint8Array(32).fill(7));
+
+/** The bench's signer, its key file (re)written when missing or holding another key. */
 export async function benchSigner(): Promise<NoteSigner> {
-  if (!existsSync(benchCheckpointKeyFile)) {
-    await createKeyRing(benchCheckpointKeyFile, benchLogOrigin);
+  const signer = parseSignerKey(benchSignerKey);
+  const current = existsSync(benchCheckpointKeyFile)
+    ? await readKeyRing(benchCheckpointKeyFile).catch(() => undefined)
+    : undefined;
+  if (current?.signer?.verifierKey !== signer.verifierKey) {
+    mkdirSync(path.dirname(benchCheckpointKeyFile), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      benchCheckpointKeyFile,
+      `# The bench's fixed checkpoint key (bench/lib/stack.ts): bench data only.\n${benchSignerKey}\n`,
+      { mode: 0o600 },
+    );
   }
-  const ring = await readKeyRing(benchCheckpointKeyFile);
-  if (!ring.signer) throw new Error(`${benchCheckpointKeyFile} holds no signing key`);
-  return ring.signer;
+  return signer;
 }
 
 /** Every queue of this run is unique, so a bench never touches a running stack's jobs. */
