@@ -20,6 +20,7 @@ import { checkpointKeyRoutes } from "./transparency/checkpoint-key-routes.ts";
 import { checkpointRoutes } from "./transparency/checkpoint-routes.ts";
 import { consistencyRoutes } from "./transparency/consistency-routes.ts";
 import { inclusionProofRoutes } from "./transparency/inclusion-proof-routes.ts";
+import { logVerifyRoutes } from "./transparency/verify-routes.ts";
 import { consoleStatic } from "./web/console-static.ts";
 
 export function createApp(services: Services) {
@@ -44,6 +45,7 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/audit-logs/checkpoint", checkpointRoutes)
     .route("/v1/orgs/:org/audit-logs/consistency", consistencyRoutes)
     .route("/v1/orgs/:org/audit-logs/:id/proof", inclusionProofRoutes)
+    .route("/v1/orgs/:org/audit-logs/verify", logVerifyRoutes)
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)

@@ -8,6 +8,7 @@ export * from "./entry-queries.ts";
 export { databaseEnv } from "./env.ts";
 export * from "./exports.ts";
 export * from "./log-tree.ts";
+export * from "./log-verify-reads.ts";
 export * from "./notifications.ts";
 export * from "./outage.ts";
 export * from "./sessions.ts";

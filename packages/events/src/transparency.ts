@@ -59,21 +59,30 @@ export type ConsistencyProof = z.infer<typeof consistencyProofSchema>;
 export const feedPageSchema = z.object({ entries: z.array(auditEntrySchema) });
 export type FeedPage = z.infer<typeof feedPageSchema>;
 
-/** Why `verify` found an entry bad. */
+/**
+ * Why `verify` found the log bad at a place (README, "Verifying a whole log"): an entry
+ * `changed`, `deleted`, `inserted` or `reordered`; a stored `checkpoint` that does not verify
+ * with the published keys; a stored `tile` (the tree the proofs are served from) that does not
+ * match entries the checkpoints vouch for.
+ */
 export const verifyFailureReasons = [
   "changed",
   "deleted",
   "inserted",
   "reordered",
   "checkpoint",
+  "tile",
 ] as const;
 
 /** What `pnpm auditlog verify` prints and `GET /v1/orgs/:org/audit-logs/verify` answers. */
 export const logVerificationSchema = z.discriminatedUnion("ok", [
   z.object({
     ok: z.literal(true),
+    /** The latest checkpoint verified: entries 1 … treeSize are proven. */
     treeSize: z.number().int().nonnegative(),
     rootHash: base64Hash,
+    /** Entries in the log; those past treeSize are not covered by a checkpoint yet. */
+    logSize: z.number().int().nonnegative().optional(),
   }),
   z.object({
     ok: z.literal(false),

@@ -30,6 +30,7 @@ import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
+import { verifyCommand } from "./verify-command.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
@@ -41,6 +42,7 @@ const usage = `usage:
   pnpm auditlog key revoke --org <slug> --key <id> [--json]
   pnpm auditlog token create --email <email> --name <label> [--json]
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
+  pnpm auditlog verify --org <slug> [--json]
 ${checkpointKeyUsage}`;
 
 /** Who the organisation's log says acted, for what an operator does with this CLI. */
@@ -298,6 +300,9 @@ async function main(argv: string[]) {
         );
         return;
       }
+      case "verify":
+        process.exitCode = await verifyCommand(env, { org: values.org, json: values.json });
+        return;
       default:
         throw new UsageError(`unknown command "${command}"\n${usage}`);
     }
@@ -307,7 +312,7 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     const known =
       error instanceof UsageError ||

@@ -1,0 +1,47 @@
+import { readKeyRing } from "@auditlog/tlog";
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { userAuth } from "../auth/user-auth.ts";
+import { ApiError } from "../errors.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
+import { verifyOrganisationLog } from "./verify-log.ts";
+
+// One verification at a time in a process: it reads the whole log and keeps two cores busy
+// hashing, which every other request of every tenant would feel if several ran at once.
+let running = false;
+
+/**
+ * `/v1/orgs/:org/audit-logs/verify`: recomputes the organisation's whole log and checks it
+ * against its signed checkpoints and the published keys (README, "Verifying a whole log"). For
+ * its admins only, as the log itself.
+ */
+export const logVerifyRoutes = new Hono<AppEnv>()
+  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .get("/", async (c) => {
+    if (running) {
+      throw new ApiError(
+        "rate_limited",
+        "a log verification is already running on this server; retry in a few seconds",
+        undefined,
+        { "retry-after": "5" },
+      );
+    }
+    running = true;
+    try {
+      const { env, db } = c.var.services;
+      // Read per request: a rotation is seen at once, and only public keys are used.
+      const ring = await readKeyRing(env.CHECKPOINT_KEY_FILE).catch(() => {
+        throw new ApiError("service_unavailable", "the checkpoint key file cannot be read");
+      });
+      const result = await verifyOrganisationLog({
+        db,
+        orgId: c.var.org.id,
+        verifiers: ring.verifiers,
+        logOrigin: env.LOG_ORIGIN,
+      });
+      return c.json(result);
+    } finally {
+      running = false;
+    }
+  });
