@@ -11,7 +11,6 @@ import {
   toCopyText,
   writeAuditEntries,
 } from "@auditlog/db";
-import { driversOf } from "@auditlog/db/drivers";
 import { jobOptions } from "@auditlog/events/jobs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -23,9 +22,9 @@ import type { BenchSize } from "./sizes.ts";
 import {
   benchDatabaseUrl,
   createOrgAvoiding,
-  partitionTable,
   queueName,
   redisUrl,
+  removeBenchOrg,
   repoRoot,
   runId,
 } from "./stack.ts";
@@ -36,7 +35,12 @@ export const copyTable = "bench_copy_entries";
 /**
  * A regular (logged, like audit_entries) table with audit_entries' columns, defaults, checks,
  * hash partitioning and every one of its indexes, rebuilt from the catalog so it follows the
- * migrations.
+ * migrations. Since issue 14 that includes `seq` (NOT NULL, unique per organisation) and
+ * `commit_salt` (16 random bytes drawn by its default): the baseline loads the rows as they are
+ * stored, `seq` given in the COPY text as the worker gives it, so the ratio to it counts what the
+ * product adds (API, queue, worker, the per-organisation counter) and not the cost of the row.
+ * The append-only triggers are not copied (LIKE does not copy triggers), and they would not fire:
+ * they guard UPDATE, DELETE and TRUNCATE, never an insert.
  */
 async function createCopyTable(pool: pg.Pool): Promise<string[]> {
   await pool.query(`DROP TABLE IF EXISTS ${copyTable}`);
@@ -97,15 +101,17 @@ export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
       const chunks: Buffer[] = [];
       for (let start = 0; start < perStream && n < size.copyRows; start += 1000) {
         const rows: AuditEntryRow[] = [];
+        const seqs: number[] = [];
         for (let i = start; i < Math.min(start + 1000, perStream) && n < size.copyRows; i++, n++) {
           const template = templates[Math.floor(random() * templates.length)];
           const ip = ips[Math.floor(random() * ips.length)];
           if (!template || !ip) throw new Error("empty pool");
           const id = `evt_${n.toString(16).padStart(24, "0")}`;
           rows.push(entryRow(orgId, id, new Date(base + n * 3), template, ip));
+          seqs.push(n + 1);
         }
-        // The worker's own COPY text, rendered before the clock starts.
-        chunks.push(Buffer.from(toCopyText(rows)));
+        // The worker's own COPY text, `seq` included, rendered before the clock starts.
+        chunks.push(Buffer.from(toCopyText(rows, seqs)));
       }
       streams.push(chunks);
     }
@@ -119,7 +125,7 @@ export async function copyBaseline(size: BenchSize): Promise<CopyBaseline> {
         pipeline(
           Readable.from(chunks),
           (clients[i] as pg.PoolClient).query(
-            copyFrom(`COPY ${copyTable} (${auditEntryCopyColumns.join(", ")}) FROM STDIN`),
+            copyFrom(`COPY ${copyTable} (${auditEntryCopyColumns.join(", ")}, seq) FROM STDIN`),
           ),
         ),
       ),
@@ -239,7 +245,6 @@ export async function writeBaseline(
   writer: "copy" | "insert",
 ): Promise<WriteBaseline> {
   const db = createDatabase({ url: benchDatabaseUrl, poolSize: connections + 1 });
-  const { pool, prisma } = driversOf(db);
   const slug = `bench-insert-${runId}`;
   const { org, partition } = await createOrgAvoiding(db, slug, avoidPartitions);
   try {
@@ -276,11 +281,7 @@ export async function writeBaseline(
     const seconds = (performance.now() - started) / 1000;
     return { rows, batchSize, connections, seconds, rowsPerSecond: rows / seconds };
   } finally {
-    const table = await partitionTable(pool, partition);
-    const others = await pool.query(`SELECT 1 FROM ${table} WHERE org_id <> $1 LIMIT 1`, [org.id]);
-    if (others.rowCount === 0) await pool.query(`TRUNCATE ${table}`);
-    else await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [org.id]);
-    await prisma.organization.delete({ where: { id: org.id } });
+    await removeBenchOrg(db, org.id, partition);
     await db.close();
   }
 }

@@ -1,10 +1,16 @@
-import { createDatabase } from "@auditlog/db";
+import { createDatabase, createOrganization } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { isReservedForApi } from "@auditlog/events";
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
+import {
+  type CheckpointLag,
+  type CoverageSampler,
+  checkpointLag,
+  startCoverageSampler,
+} from "./checkpoint-lag.ts";
 import { cpuPerItem, isPostgresProcess, isRedisProcess, startGroupCpu } from "./cpu-accounting.ts";
 import { eventFactory } from "./data.ts";
 import type { BenchSize } from "./sizes.ts";
@@ -15,8 +21,8 @@ import {
   createOrgAvoiding,
   freePort,
   type ManagedProcess,
-  partitionTable,
   redisUrl,
+  removeBenchOrg,
   runId,
   stackQueues,
   startApi,
@@ -24,6 +30,7 @@ import {
 } from "./stack.ts";
 import {
   formatCount,
+  httpRequest,
   log,
   pacedLoad,
   percentile,
@@ -33,6 +40,8 @@ import {
 } from "./util.ts";
 
 export interface IngestResult {
+  /** Organisations the load is spread over (one ingestion key each, requests in turn). */
+  orgs: number;
   workerConcurrency: number;
   connections: number;
   batchSize: number;
@@ -48,7 +57,8 @@ export interface IngestResult {
   errors: number;
   backlogEventsAtEnd: number;
   drainSeconds: number;
-  latency: {
+  /** Only for the run with one organisation (the spread run measures throughput and lag). */
+  latency?: {
     targetRequestsPerSecond: number;
     seconds: number;
     /** Evenly paced open-loop requests (what the target is judged on). */
@@ -70,6 +80,8 @@ export interface IngestResult {
     apiAlone: { p50: number; p99: number; seconds: number };
   };
   workerRss: { idleMb: number; peakMb: number };
+  /** Null when no checkpoint was seen during the load (no checkpoint loop in the worker). */
+  checkpointLag: CheckpointLag | null;
   /**
    * Microseconds of CPU per committed event over the window, by process: where the two cores
    * went. `load` is the bench process, which runs autocannon.
@@ -138,16 +150,16 @@ async function waitForDrain(queue: Queue, timeoutMs: number): Promise<number> {
 /** Committed rows per whole second (by stored_at, the inserting transaction's start). */
 async function committedTimeline(
   pool: pg.Pool,
-  orgId: string,
+  orgIds: readonly string[],
   fromMs: number,
   seconds: number,
 ): Promise<number[]> {
   const { rows } = await pool.query<{ s: string; n: string }>(
     `SELECT floor((extract(epoch FROM stored_at) * 1000 - $2) / 1000)::int AS s, count(*) AS n
-       FROM audit_entries WHERE org_id = $1 AND stored_at >= to_timestamp($2 / 1000.0)
+       FROM audit_entries WHERE org_id = ANY($1::text[]) AND stored_at >= to_timestamp($2 / 1000.0)
         AND stored_at < to_timestamp(($2 + $3 * 1000) / 1000.0)
       GROUP BY 1 ORDER BY 1`,
-    [orgId, fromMs, seconds],
+    [orgIds, fromMs, seconds],
   );
   const perSecond = new Array<number>(seconds).fill(0);
   for (const row of rows) perSecond[Number(row.s)] = Number(row.n);
@@ -156,18 +168,54 @@ async function committedTimeline(
 
 export async function runIngest(
   size: BenchSize,
-  options: { workerConcurrency: number; profile: boolean; avoidPartitions: Set<number> },
+  options: {
+    workerConcurrency: number;
+    profile: boolean;
+    avoidPartitions: Set<number>;
+    /**
+     * 1: every event to one organisation, which has a partition of its own (outside
+     * `avoidPartitions`), and the latency runs follow. More: the load spread over that many new
+     * organisations, wherever they land, one ingestion key each, requests taking them in turn;
+     * throughput and checkpoint lag only.
+     */
+    orgs: number;
+    /** The checkpoint lag sampler's polling interval. */
+    lagSampleMs: number;
+  },
 ): Promise<IngestResult> {
-  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 2 });
-  const { pool, prisma } = driversOf(db);
-  const queues = stackQueues("ingest");
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 3 });
+  const { pool } = driversOf(db);
+  const queues = stackQueues(options.orgs === 1 ? "ingest" : "ingest-spread");
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(queues.ingest, { connection });
   const processes: ManagedProcess[] = [];
-  const slug = `bench-ingest-${runId}`;
-  const { org, partition } = await createOrgAvoiding(db, slug, options.avoidPartitions);
+  const label = options.orgs === 1 ? "ingest" : `ingest over ${formatCount(options.orgs)} orgs`;
+  // Each organisation with its key; a partition of its own only for the single organisation.
+  const orgs: { id: string; key: string }[] = [];
+  let partition: number | undefined;
+  let sampler: CoverageSampler | undefined;
   try {
-    const key = await createIngestKey(db, slug);
+    if (options.orgs === 1) {
+      const slug = `bench-ingest-${runId}`;
+      const created = await createOrgAvoiding(db, slug, options.avoidPartitions);
+      partition = created.partition;
+      orgs.push({ id: created.org.id, key: "" });
+      (orgs[0] as { key: string }).key = await createIngestKey(db, slug);
+    } else {
+      log(`${label}: creating ${formatCount(options.orgs)} organisations and keys`);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 3 }, async () => {
+          while (next < options.orgs) {
+            const slug = `bench-spread-${runId}-${next++}`;
+            const org = await createOrganization(db, { slug, name: slug, plan: "enterprise" });
+            orgs.push({ id: org.id, key: "" });
+            (orgs[orgs.length - 1] as { key: string }).key = await createIngestKey(db, slug);
+          }
+        }),
+      );
+    }
+    const orgIds = orgs.map((o) => o.id);
     const port = await freePort();
     log(
       `ingest: starting API on 127.0.0.1:${port} and a worker (concurrency ${options.workerConcurrency})`,
@@ -188,23 +236,55 @@ export async function runIngest(
     const batchSize = 100;
     const bodies = prepareBodies(400, batchSize);
     let next = 0;
+    let nextOrg = 0;
+    const headersOf = (key: string) => ({
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+    });
     const request = {
       method: "POST" as const,
       path: "/v1/events",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      headers: headersOf((orgs[0] as { key: string }).key),
       setupRequest: (req: autocannon.Request) => {
         next = (next + 1) % bodies.length;
-        return { ...req, body: bodies[next] };
+        if (orgs.length === 1) return { ...req, body: bodies[next] };
+        nextOrg = (nextOrg + 1) % orgs.length;
+        return {
+          ...req,
+          headers: headersOf((orgs[nextOrg] as { key: string }).key),
+          body: bodies[next],
+        };
       },
     };
     const url = `http://127.0.0.1:${port}`;
     // Smoke: one batch goes through before load starts.
     await runAutocannon({ url, connections: 1, amount: 1, requests: [request] });
     await waitForDrain(queue, 30_000);
+    if (orgs.length > 1) {
+      // One small batch from each organisation first, as a running deployment would have had:
+      // the API's key cache and the log counters of every organisation exist before the clock.
+      log(`${label}: one 1-event batch from each organisation (warm-up)`);
+      const small = JSON.stringify({ events: [JSON.parse(bodies[0] as string).events[0]] });
+      let nextWarm = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (nextWarm < orgs.length) {
+            const { key } = orgs[nextWarm++] as { key: string };
+            const answer = await httpRequest(`${url}/v1/events`, {
+              method: "POST",
+              headers: headersOf(key),
+              body: small,
+            });
+            if (answer.status !== 202) throw new Error(`warm-up: ${answer.status} ${answer.body}`);
+          }
+        }),
+      );
+      await waitForDrain(queue, 120_000);
+    }
 
     const duration = size.ingestWarmupSeconds + size.ingestWindowSeconds;
     log(
-      `ingest: ${size.ingestConnections} connections posting ${batchSize}-event batches for ${duration}s (${size.ingestWarmupSeconds}s warm-up)`,
+      `${label}: ${size.ingestConnections} connections posting ${batchSize}-event batches for ${duration}s (${size.ingestWarmupSeconds}s warm-up)`,
     );
     const countersBefore = await postgresCounters(pool);
     const cpu = startGroupCpu({
@@ -214,6 +294,7 @@ export async function runIngest(
       redis: isRedisProcess,
       load: [process.pid],
     });
+    sampler = startCoverageSampler(pool, orgIds, options.lagSampleMs);
     const loadStartedAt = Date.now();
     const cpuReadings: Record<string, number>[] = [];
     const cpuTimers = [size.ingestWarmupSeconds, duration].map((s) =>
@@ -227,14 +308,39 @@ export async function runIngest(
       timeout: 30,
     });
     const backlogJobs = await queueBacklog(queue);
-    log(`ingest: load done, ${formatCount(backlogJobs * batchSize)} events still queued; draining`);
+    log(
+      `${label}: load done, ${formatCount(backlogJobs * batchSize)} events still queued; draining`,
+    );
     const drainSeconds = await waitForDrain(queue, 600_000);
+    // Checkpoint lag: wait for the checkpoints to catch up with what was stored, then compare.
+    let lag: CheckpointLag | null = null;
+    if (sampler.sawAny()) {
+      const caughtUp = await sampler.waitForCoverage(60_000);
+      if (!caughtUp)
+        log(`${label}: checkpoints did not cover every entry within 60 s of the drain`);
+    } else {
+      log(`${label}: no checkpoint seen during the load: checkpoint lag not measured`);
+    }
+    const samples = await sampler.stop();
     const countersAfter = await postgresCounters(pool);
     const postgres = Object.fromEntries(
       Object.entries(countersAfter).map(([k, v]) => [k, v - (countersBefore[k] ?? 0)]),
     );
     const windowStart = loadStartedAt + size.ingestWarmupSeconds * 1000;
-    const perSecond = await committedTimeline(pool, org.id, windowStart, size.ingestWindowSeconds);
+    const perSecond = await committedTimeline(pool, orgIds, windowStart, size.ingestWindowSeconds);
+    if (samples.length > 0) {
+      lag = await checkpointLag(
+        pool,
+        orgIds,
+        windowStart,
+        windowStart + size.ingestWindowSeconds * 1000,
+        samples,
+        options.lagSampleMs,
+      );
+      log(
+        `${label}: checkpoint lag over ${formatCount(lag.entries)} entries: from commit p50 ${lag.fromCommit.p50} ms, p99 ${lag.fromCommit.p99} ms, max ${lag.fromCommit.max} ms; from stored_at p99 ${lag.fromStoredAt.p99} ms (${lag.uncovered} uncovered)`,
+      );
+    }
     const committed = perSecond.reduce((a, b) => a + b, 0);
     const committedPerSecond = committed / size.ingestWindowSeconds;
     for (const timer of cpuTimers) clearTimeout(timer);
@@ -249,8 +355,34 @@ export async function runIngest(
       min5 = Math.min(min5, perSecond.slice(i, i + 5).reduce((a, b) => a + b, 0) / 5);
     }
     log(
-      `ingest: committed ${formatCount(committedPerSecond)} events/s over the ${size.ingestWindowSeconds}s window; CPU µs per event: ${JSON.stringify(cpuPerEvent)}`,
+      `${label}: committed ${formatCount(committedPerSecond)} events/s over the ${size.ingestWindowSeconds}s window; CPU µs per event: ${JSON.stringify(cpuPerEvent)}`,
     );
+
+    const result: IngestResult = {
+      orgs: options.orgs,
+      workerConcurrency: options.workerConcurrency,
+      connections: size.ingestConnections,
+      batchSize,
+      warmupSeconds: size.ingestWarmupSeconds,
+      windowSeconds: size.ingestWindowSeconds,
+      committedPerSecond,
+      committedMin5sPerSecond: min5,
+      perSecond,
+      acceptedPerSecond: ((load.requests.total - load.non2xx) * batchSize) / duration,
+      non2xx: load.non2xx,
+      errors: load.errors,
+      backlogEventsAtEnd: backlogJobs * batchSize,
+      drainSeconds,
+      workerRss: { idleMb: round(idleMb), peakMb: round(peakMb) },
+      checkpointLag: lag,
+      cpuPerEvent,
+      postgres,
+    };
+    if (options.orgs > 1) {
+      clearInterval(rssTimer);
+      return result;
+    }
+    const org = orgs[0] as { id: string; key: string };
 
     // Latency at half the committed rate, with the worker keeping up.
     const targetRps = Math.max(1, Math.round(committedPerSecond / 2 / batchSize));
@@ -277,7 +409,7 @@ export async function runIngest(
     await waitForDrain(queue, 600_000);
     const latencyTimeline = await committedTimeline(
       pool,
-      org.id,
+      [org.id],
       latencyStartedAt + 1000,
       Math.max(1, size.latencySeconds - 2),
     );
@@ -317,19 +449,8 @@ export async function runIngest(
       log(`ingest: WARNING only ${total.rows[0]?.n} rows stored, ${expected} events accepted`);
     }
     return {
-      workerConcurrency: options.workerConcurrency,
-      connections: size.ingestConnections,
-      batchSize,
-      warmupSeconds: size.ingestWarmupSeconds,
-      windowSeconds: size.ingestWindowSeconds,
-      committedPerSecond,
-      committedMin5sPerSecond: min5,
-      perSecond,
-      acceptedPerSecond: ((load.requests.total - load.non2xx) * batchSize) / duration,
-      non2xx: load.non2xx,
-      errors: load.errors,
-      backlogEventsAtEnd: backlogJobs * batchSize,
-      drainSeconds,
+      ...result,
+      workerRss: { idleMb: round(idleMb), peakMb: round(peakMb) },
       latency: {
         targetRequestsPerSecond: targetRps,
         seconds: size.latencySeconds,
@@ -355,11 +476,9 @@ export async function runIngest(
           seconds: aloneSeconds,
         },
       },
-      workerRss: { idleMb: round(idleMb), peakMb: round(peakMb) },
-      cpuPerEvent,
-      postgres,
     };
   } finally {
+    await sampler?.stop();
     for (const p of processes.reverse()) await p.stop();
     await queue.obliterate({ force: true }).catch(() => {});
     await queue.close();
@@ -370,12 +489,10 @@ export async function runIngest(
       await other.close();
     }
     connection.disconnect();
-    // The ingest organisation has a partition of its own: empty it so the next run starts alike.
-    const table = await partitionTable(pool, partition);
-    const others = await pool.query(`SELECT 1 FROM ${table} WHERE org_id <> $1 LIMIT 1`, [org.id]);
-    if (others.rowCount === 0) await pool.query(`TRUNCATE ${table}`);
-    else await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [org.id]);
-    await prisma.organization.delete({ where: { id: org.id } });
+    // The single organisation has a partition of its own: emptied, so the next run starts alike.
+    // The spread ones share partitions with others: their rows are purged.
+    log(`${label}: removing ${formatCount(orgs.length)} organisation(s) and their logs`);
+    for (const org of orgs) await removeBenchOrg(db, org.id, partition);
     await db.close();
   }
 }

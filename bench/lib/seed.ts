@@ -10,6 +10,7 @@ import {
   findOrg,
   partitionOf,
   partitionTable,
+  removeBenchOrg,
 } from "./stack.ts";
 import { formatCount, log } from "./util.ts";
 
@@ -36,7 +37,7 @@ export interface Datasets {
   seedSeconds: number;
 }
 
-async function ensureSeedTables(pool: pg.Pool): Promise<void> {
+export async function ensureSeedTables(pool: pg.Pool): Promise<void> {
   await pool.query(`CREATE TABLE IF NOT EXISTS bench_seed_meta (
     slug text PRIMARY KEY, org_id text NOT NULL, entries bigint NOT NULL, version int NOT NULL,
     seeded_at timestamptz NOT NULL DEFAULT now())`);
@@ -106,13 +107,14 @@ const insertChunkSql = `
   INSERT INTO audit_entries (org_id, id, type, category, hidden_by_default, occurred_at,
     received_at, stored_at, actor_type, actor_id, actor_name, actor_avatar_url, actor_token_role,
     actor_token_last4, target_type, target_id, target_name, description, ip, country_code, region,
-    city, user_agent, data)
+    city, user_agent, data, seq)
   SELECT $1, 'evt_' || lpad(to_hex(floor(x.ms / 1000)::bigint), 8, '0')
            || substr(md5($1 || ':' || g.i), 1, 16),
          t.type, t.category, t.hidden_by_default, x.ts, x.ts + interval '35 milliseconds',
          x.ts + interval '80 milliseconds', t.actor_type, t.actor_id, t.actor_name,
          t.actor_avatar_url, t.actor_token_role, t.actor_token_last4, t.target_type, t.target_id,
-         t.target_name, t.description, p.ip, p.country_code, p.region, p.city, t.user_agent, t.data
+         t.target_name, t.description, p.ip, p.country_code, p.region, p.city, t.user_agent, t.data,
+         g.i + $10::bigint
     FROM generate_series($2::int, $3::int) g(i)
     CROSS JOIN LATERAL (
       SELECT $5::float8 + (g.i + (hashint4(g.i + $9::int) & 1023) / 1024.0) * ($6::float8 / $4::float8)
@@ -121,21 +123,60 @@ const insertChunkSql = `
     JOIN bench_templates t ON t.n = (hashint4(g.i + $9::int) & 2147483647) % $7::int
     JOIN bench_ips p ON p.n = (hashint4((g.i + $9::int) # 1431655765) & 2147483647) % $8::int`;
 
-async function countEntries(pool: pg.Pool, orgId: string): Promise<number> {
+/**
+ * How many of the seeded entries (`seq` 1 … `entries`) an organisation holds. Its log may hold
+ * more after them: exports record entries by the bench's admin, and the log is append-only.
+ */
+async function countSeeded(pool: pg.Pool, orgId: string, entries: number): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(
-    "SELECT count(*) AS n FROM audit_entries WHERE org_id = $1",
-    [orgId],
+    "SELECT count(*) AS n FROM audit_entries WHERE org_id = $1 AND seq <= $2",
+    [orgId, entries],
   );
   return Number(rows[0]?.n ?? 0);
 }
 
-async function ensureOrg(
+/**
+ * Inserts one chunk (`from` … `to` of the series) the way the worker writes: in one transaction
+ * that first grows the organisation's log counter (audit_log_heads) under its row lock, the rows
+ * taking the `seq`s of the range it took. The series is seeded in time order, so `seq` follows
+ * `occurred_at` and `stored_at` as it would have.
+ */
+async function insertChunk(
+  pool: pg.Pool,
+  params: unknown[],
+  orgId: string,
+  from: number,
+  to: number,
+) {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const count = to - from + 1;
+    const { rows } = await client.query<{ size: number }>(
+      `INSERT INTO audit_log_heads AS head (org_id, size) VALUES ($1, $2)
+       ON CONFLICT (org_id) DO UPDATE SET size = head.size + EXCLUDED.size
+       RETURNING size::float8 AS size`,
+      [orgId, count],
+    );
+    const first = (rows[0]?.size ?? 0) - count + 1;
+    // seq of series item i: first + (i - from).
+    await client.query(insertChunkSql, [...params, first - from]);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export async function ensureOrg(
   db: Database,
   slug: string,
   entries: number,
   occupied: Set<number>,
 ): Promise<{ org: SeededOrg; seeded: number }> {
-  const { pool, prisma } = driversOf(db);
+  const { pool } = driversOf(db);
   const meta = await pool.query<{ org_id: string; entries: string; version: number }>(
     "SELECT org_id, entries, version FROM bench_seed_meta WHERE slug = $1",
     [slug],
@@ -149,11 +190,7 @@ async function ensureOrg(
     Number(recorded.entries) === entries &&
     recorded.version === dataVersion
   ) {
-    // Exports record entries by the bench's admin (a `usr_` id; seeded actors have none).
-    await pool.query("DELETE FROM audit_entries WHERE org_id = $1 AND actor_id LIKE 'usr\\_%'", [
-      existing.id,
-    ]);
-    const count = await countEntries(pool, existing.id);
+    const count = await countSeeded(pool, existing.id, entries);
     if (count === entries) {
       const partition = await partitionOf(pool, existing.id);
       occupied.add(partition);
@@ -163,9 +200,8 @@ async function ensureOrg(
   }
   if (existing) {
     log(`seed: ${slug} is stale; removing its entries`);
-    await pool.query("DELETE FROM audit_entries WHERE org_id = $1", [existing.id]);
     await pool.query("DELETE FROM bench_seed_meta WHERE slug = $1", [slug]);
-    await prisma.organization.delete({ where: { id: existing.id } });
+    await removeBenchOrg(db, existing.id);
   }
   const { org, partition } = await createOrgAvoiding(db, slug, occupied);
   occupied.add(partition);
@@ -177,17 +213,13 @@ async function ensureOrg(
   const started = performance.now();
   for (let from = 0; from < entries; from += chunk) {
     const to = Math.min(entries, from + chunk) - 1;
-    await pool.query(insertChunkSql, [
+    await insertChunk(
+      pool,
+      [org.id, from, to, entries, startMs, spanMs, templates.length, ips.length, salt],
       org.id,
       from,
       to,
-      entries,
-      startMs,
-      spanMs,
-      templates.length,
-      ips.length,
-      salt,
-    ]);
+    );
     const done = to + 1;
     const rate = done / ((performance.now() - started) / 1000);
     log(

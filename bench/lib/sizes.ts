@@ -12,6 +12,8 @@ export interface BenchSize {
   ingestWarmupSeconds: number;
   ingestWindowSeconds: number;
   ingestConnections: number;
+  /** The second ingest run spreads the same load over this many organisations (issue 14). */
+  spreadOrgs: number;
   /** Latency at half the measured committed rate. */
   latencySeconds: number;
   /** The query dataset: one big organisation and `otherOrgs` others sharing `otherEntries`. */
@@ -23,6 +25,9 @@ export interface BenchSize {
   queryWarmupCalls: number;
   queryCalls: number;
   deepCursorDepth: number;
+  /** Inclusion proofs timed against the 1,000,000-entry organisation (issue 14). */
+  proofWarmupCalls: number;
+  proofCalls: number;
 }
 
 export const sizes: Record<BenchSize["name"], BenchSize> = {
@@ -35,6 +40,7 @@ export const sizes: Record<BenchSize["name"], BenchSize> = {
     ingestWarmupSeconds: 3,
     ingestWindowSeconds: 10,
     ingestConnections: 32,
+    spreadOrgs: 1_000,
     latencySeconds: 8,
     bigOrgEntries: 30_000,
     otherOrgs: 3,
@@ -43,6 +49,8 @@ export const sizes: Record<BenchSize["name"], BenchSize> = {
     queryWarmupCalls: 10,
     queryCalls: 60,
     deepCursorDepth: 2_000,
+    proofWarmupCalls: 20,
+    proofCalls: 300,
   },
   full: {
     name: "full",
@@ -53,6 +61,7 @@ export const sizes: Record<BenchSize["name"], BenchSize> = {
     ingestWarmupSeconds: 5,
     ingestWindowSeconds: 60,
     ingestConnections: 32,
+    spreadOrgs: 1_000,
     latencySeconds: 30,
     bigOrgEntries: 1_000_000,
     otherOrgs: 4,
@@ -61,5 +70,7 @@ export const sizes: Record<BenchSize["name"], BenchSize> = {
     queryWarmupCalls: 20,
     queryCalls: 200,
     deepCursorDepth: 10_000,
+    proofWarmupCalls: 50,
+    proofCalls: 2_000,
   },
 };

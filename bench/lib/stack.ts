@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,9 +10,11 @@ import {
   createOrganization,
   createPersonalAccessToken,
   type Database,
+  purgeOrganisationLog,
   upsertUserMembership,
 } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
+import { type NoteSigner, parseSignerKey, readKeyRing, signerKeyFromSeed } from "@auditlog/tlog";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type pg from "pg";
@@ -39,6 +41,45 @@ export const benchDatabaseUrl =
   process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/auditlog_bench";
 export const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 
+/**
+ * The bench's own checkpoint key file (git-ignored `.data/`), one per bench database. Every
+ * process the bench starts gets it as CHECKPOINT_KEY_FILE.
+ */
+export const benchCheckpointKeyFile =
+  process.env.BENCH_CHECKPOINT_KEY_FILE ??
+  path.join(
+    repoRoot,
+    ".data",
+    "bench",
+    `checkpoint-keys-${new URL(benchDatabaseUrl).pathname.slice(1)}`,
+  );
+/** The bench's LOG_ORIGIN (checkpoint origins are `<it>/orgs/<org id>`). */
+export const benchLogOrigin = "bench.auditlog.localhost";
+
+/**
+ * The bench's signing key: a fixed one (bench data only, never a deployment's), the same as
+ * bench/lib/verify.ts's, so the checkpoints the bench's trees carry verify in any later run,
+ * whoever signed them (the bench itself or a worker it started).
+ */
+const benchSignerKey = signerKeyFromSeed(benchLogOrigin, new Uint8Array(32).fill(7));
+
+/** The bench's signer, its key file (re)written when missing or holding another key. */
+export async function benchSigner(): Promise<NoteSigner> {
+  const signer = parseSignerKey(benchSignerKey);
+  const current = existsSync(benchCheckpointKeyFile)
+    ? await readKeyRing(benchCheckpointKeyFile).catch(() => undefined)
+    : undefined;
+  if (current?.signer?.verifierKey !== signer.verifierKey) {
+    mkdirSync(path.dirname(benchCheckpointKeyFile), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      benchCheckpointKeyFile,
+      `# The bench's fixed checkpoint key (bench/lib/stack.ts): bench data only.\n${benchSignerKey}\n`,
+      { mode: 0o600 },
+    );
+  }
+  return signer;
+}
+
 /** Every queue of this run is unique, so a bench never touches a running stack's jobs. */
 export const runId = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 export const queueName = (purpose: string) => `bench-${runId}-${purpose}`;
@@ -62,7 +103,13 @@ export function startProcess(
   const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: "warn",
+      CHECKPOINT_KEY_FILE: benchCheckpointKeyFile,
+      LOG_ORIGIN: benchLogOrigin,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(out);
@@ -227,6 +274,40 @@ export async function partitionTable(pool: pg.Pool, remainder: number): Promise<
   const name = rows[0]?.name;
   if (!name) throw new Error(`no partition with remainder ${remainder}`);
   return name;
+}
+
+/**
+ * Removes a bench organisation with its whole log. The log is append-only (issue 14): its rows
+ * go through `purgeOrganisationLog`, the product's one way past the triggers. When the
+ * organisation had a partition of its own (`partition`, and nothing else is in it), the
+ * partition is truncated first, in a transaction that sets the same purge switch, so that the
+ * next run starts with an empty partition as before rather than one full of dead rows.
+ */
+export async function removeBenchOrg(db: Database, orgId: string, partition?: number) {
+  const { pool, prisma } = driversOf(db);
+  if (partition !== undefined) {
+    const table = await partitionTable(pool, partition);
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      const others = await client.query(`SELECT 1 FROM ${table} WHERE org_id <> $1 LIMIT 1`, [
+        orgId,
+      ]);
+      if (others.rowCount === 0) {
+        await client.query("SET LOCAL auditlog.maintenance = 'purge'");
+        await client.query(`TRUNCATE ${table}`);
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+  // Checkpoints, tiles, tree head and counter (and the entries, when not truncated above).
+  await purgeOrganisationLog(db, orgId);
+  await prisma.organization.delete({ where: { id: orgId } });
 }
 
 export async function findOrg(db: Database, slug: string) {
