@@ -45,6 +45,12 @@ const envSchema = z.object({
    * committed entry within this interval plus the time to build; 500 ms keeps that under 2 s.
    */
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
+  /**
+   * Organisations whose trees one process extends at once. Each extension is a handful of short
+   * round trips, so with many organisations writing, one at a time leaves the signer waiting on
+   * the network while the lag grows with their number (BENCHMARKS.md: 1,000 organisations).
+   */
+  CHECKPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   /** Export builds one worker process runs at once. */
   EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** Days a finished export file is kept before the expiry sweep deletes it. */

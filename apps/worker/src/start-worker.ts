@@ -24,7 +24,10 @@ export async function startWorker(
     url: env.DATABASE_URL,
     // The checkpoint signer holds one connection at a time (listing, then one tree's transaction).
     poolSize:
-      env.WORKER_CONCURRENCY + env.EXPORT_CONCURRENCY + 2 + (roles.has("checkpoints") ? 1 : 0),
+      env.WORKER_CONCURRENCY +
+      env.EXPORT_CONCURRENCY +
+      2 +
+      (roles.has("checkpoints") ? env.CHECKPOINT_CONCURRENCY : 0),
     // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
     ormPoolSize: 3,
   });
@@ -104,6 +107,7 @@ export async function startWorker(
         keyFile: env.CHECKPOINT_KEY_FILE,
         logOrigin: env.LOG_ORIGIN,
         intervalMs: env.CHECKPOINT_INTERVAL_MS,
+        concurrency: env.CHECKPOINT_CONCURRENCY,
       }),
     );
   }

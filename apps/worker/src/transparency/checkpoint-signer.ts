@@ -51,6 +51,8 @@ export interface CheckpointSignerOptions {
   logOrigin: string;
   /** CHECKPOINT_INTERVAL_MS: the pause between passes. */
   intervalMs: number;
+  /** Organisations extended at once (each on its own connection); 1 by default. */
+  concurrency?: number;
   /** How often the key file's status is polled for a rotation. */
   keyPollMs?: number;
 }
@@ -68,7 +70,7 @@ export interface CheckpointSignerOptions {
  * logged, once per distinct reason, and the next pass retries.
  */
 export async function startCheckpointSigner(options: CheckpointSignerOptions) {
-  const { db, logger, keyFile, logOrigin, intervalMs, keyPollMs = 1000 } = options;
+  const { db, logger, keyFile, logOrigin, intervalMs, keyPollMs = 1000, concurrency = 1 } = options;
   let signer = await loadCheckpointSigner(keyFile);
   logger.info("checkpoint signer started", {
     keyFile,
@@ -123,21 +125,27 @@ export async function startCheckpointSigner(options: CheckpointSignerOptions) {
       }
       let progressed = false;
       let failedNow = false;
-      for (const { orgId } of behind) {
-        if (closed) return;
-        try {
-          // The signer of this moment: a reload between two organisations applies to the next.
-          const result = await advanceLogTree(db, orgId, { signer, logOrigin });
-          if (result.treeSize > result.fromSize) progressed = true;
-        } catch (error) {
-          // One organisation's failure (its log has a gap: tampered) must not stall the others.
-          failedNow = true;
-          failed("checkpoint signer could not extend a log; retrying", {
-            orgId,
-            error: (error as Error).message,
-          });
+      let next = 0;
+      // `concurrency` lanes take the next organisation behind until none is left.
+      const lane = async () => {
+        while (!closed && next < behind.length) {
+          const { orgId } = behind[next++] as (typeof behind)[number];
+          try {
+            // The signer of this moment: a reload between two organisations applies to the next.
+            const result = await advanceLogTree(db, orgId, { signer, logOrigin });
+            if (result.treeSize > result.fromSize) progressed = true;
+          } catch (error) {
+            // One organisation's failure (its log has a gap: tampered) must not stall the others.
+            failedNow = true;
+            failed("checkpoint signer could not extend a log; retrying", {
+              orgId,
+              error: (error as Error).message,
+            });
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, behind.length) }, lane));
+      if (closed) return;
       if (!failedNow && failures.size > 0) {
         logger.info("checkpoint signer recovered");
         failures.clear();
