@@ -283,3 +283,174 @@ export async function purgeOrganisationLog(db: Database, orgId: string): Promise
     await client.query("DELETE FROM audit_log_heads WHERE org_id = $1", [orgId]);
   });
 }
+
+// Batched forms, for extending many organisations' trees in one transaction: a pass over 1,000
+// organisations behind costs a handful of statements instead of a dozen per organisation.
+
+/** Takes the tree-building locks it can (without waiting); answers the organisations locked. */
+export async function tryLockLogTrees(
+  client: pg.PoolClient,
+  orgIds: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await client.query<{ org_id: string; locked: boolean }>(
+    `SELECT org_id, pg_try_advisory_xact_lock(hashtextextended('auditlog.log-tree:' || org_id, 0)) AS locked
+     FROM unnest($1::text[]) AS t (org_id) ORDER BY org_id`,
+    [orgIds],
+  );
+  return new Set(rows.filter((row) => row.locked).map((row) => row.org_id));
+}
+
+/** The trees of several organisations as built so far (absent: nothing built). */
+export async function readLogTrees(
+  client: Queryable,
+  orgIds: readonly string[],
+): Promise<Map<string, LogTreeState>> {
+  const { rows } = await client.query<{ org_id: string; size: number; root_hash: Buffer }>(
+    "SELECT org_id, size::float8 AS size, root_hash FROM audit_log_trees WHERE org_id = ANY($1)",
+    [orgIds],
+  );
+  return new Map(
+    rows.map((row) => [row.org_id, { size: row.size, rootHash: new Uint8Array(row.root_hash) }]),
+  );
+}
+
+/**
+ * For each organisation, its entries after `afterSeq` in `seq` order, at most `limit` of them:
+ * one statement for them all.
+ */
+export async function readEntriesAfter(
+  client: Queryable,
+  ranges: readonly { orgId: string; afterSeq: number }[],
+  limit: number,
+): Promise<Map<string, AuditEntry[]>> {
+  const { rows } = await client.query<EntryRow & { log_org_id: string }>(
+    `SELECT r.org_id AS log_org_id, e.* FROM unnest($1::text[], $2::bigint[]) AS r (org_id, after_seq)
+     CROSS JOIN LATERAL (
+       SELECT ${entryColumns} FROM audit_entries
+       WHERE org_id = r.org_id AND seq > r.after_seq ORDER BY seq LIMIT $3
+     ) e`,
+    [ranges.map((r) => r.orgId), ranges.map((r) => r.afterSeq), limit],
+  );
+  const byOrg = new Map<string, AuditEntry[]>(ranges.map((r) => [r.orgId, []]));
+  for (const row of rows) byOrg.get(row.log_org_id)?.push(toAuditEntry(row));
+  return byOrg;
+}
+
+type TileCoords = readonly { level: number; index: number }[];
+
+/**
+ * Tile readers for many organisations that share statements: every read asked for before the
+ * next turn of the event loop goes out as one query. Extending many trees at once (each asks
+ * once for its partial tiles, then once for its root) then reads tiles in two statements.
+ */
+export function batchedLogTileReaders(client: Queryable): {
+  forOrg(orgId: string): { readTiles(coords: TileCoords): Promise<(Uint8Array | undefined)[]> };
+} {
+  let queued: {
+    orgId: string;
+    coords: TileCoords;
+    resolve: (tiles: (Uint8Array | undefined)[]) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  const flush = async () => {
+    const batch = queued;
+    queued = [];
+    try {
+      const orgs: string[] = [];
+      const levels: number[] = [];
+      const indexes: number[] = [];
+      for (const { orgId, coords } of batch) {
+        for (const c of coords) {
+          orgs.push(orgId);
+          levels.push(c.level);
+          indexes.push(c.index);
+        }
+      }
+      const { rows } = await client.query<{
+        org_id: string;
+        level: number;
+        index: number;
+        hashes: Buffer;
+      }>(
+        `SELECT org_id, level, index::float8 AS index, hashes FROM audit_log_tiles
+         WHERE (org_id, level, index) IN (SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[]))`,
+        [orgs, levels, indexes],
+      );
+      const found = new Map(rows.map((r) => [`${r.org_id}\u0000${r.level}/${r.index}`, r.hashes]));
+      for (const { orgId, coords, resolve } of batch) {
+        resolve(
+          coords.map((c) => {
+            const hashes = found.get(`${orgId}\u0000${c.level}/${c.index}`);
+            return hashes
+              ? new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength)
+              : undefined;
+          }),
+        );
+      }
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+    }
+  };
+  return {
+    forOrg: (orgId) => ({
+      readTiles(coords) {
+        if (coords.length === 0) return Promise.resolve([]);
+        return new Promise((resolve, reject) => {
+          if (queued.length === 0) setImmediate(() => void flush());
+          queued.push({ orgId, coords, resolve, reject });
+        });
+      },
+    }),
+  };
+}
+
+/** One organisation's extension: its changed tiles, new head and signed checkpoint. */
+export interface LogTreeUpdate {
+  orgId: string;
+  tree: LogTreeState;
+  tiles: readonly StoredTile[];
+  checkpointNote: string;
+}
+
+/**
+ * Stores many organisations' extensions in the caller's transaction, which must hold their
+ * tree-building locks (`tryLockLogTrees`) and have read their trees after taking them.
+ */
+export async function storeLogTrees(
+  client: pg.PoolClient,
+  updates: readonly LogTreeUpdate[],
+): Promise<void> {
+  if (updates.length === 0) return;
+  const tiles = updates.flatMap((u) => u.tiles.map((t) => ({ orgId: u.orgId, ...t })));
+  if (tiles.length > 0) {
+    await client.query(
+      `INSERT INTO audit_log_tiles (org_id, level, index, hashes)
+       SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::bytea[])
+       ON CONFLICT (org_id, level, index) DO UPDATE SET hashes = EXCLUDED.hashes
+       WHERE octet_length(EXCLUDED.hashes) > octet_length(audit_log_tiles.hashes)`,
+      [
+        tiles.map((t) => t.orgId),
+        tiles.map((t) => t.level),
+        tiles.map((t) => t.index),
+        tiles.map((t) => Buffer.from(t.hashes.buffer, t.hashes.byteOffset, t.hashes.byteLength)),
+      ],
+    );
+  }
+  const orgIds = updates.map((u) => u.orgId);
+  const sizes = updates.map((u) => u.tree.size);
+  const roots = updates.map((u) => Buffer.from(u.tree.rootHash));
+  await client.query(
+    `INSERT INTO audit_log_trees (org_id, size, root_hash)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
+     ON CONFLICT (org_id) DO UPDATE SET size = EXCLUDED.size, root_hash = EXCLUDED.root_hash,
+       updated_at = now()
+     WHERE EXCLUDED.size > audit_log_trees.size`,
+    [orgIds, sizes, roots],
+  );
+  await client.query(
+    `INSERT INTO audit_log_checkpoints (org_id, tree_size, root_hash, note)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::text[])
+     ON CONFLICT (org_id, tree_size) DO NOTHING`,
+    [orgIds, sizes, roots, updates.map((u) => u.checkpointNote)],
+  );
+}
