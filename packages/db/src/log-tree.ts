@@ -315,24 +315,21 @@ export async function readLogTrees(
 }
 
 /**
- * For each organisation, its entries after `afterSeq` in `seq` order, at most `limit` of them:
- * one statement for them all.
+ * For each organisation, its entries after `afterSeq` in `seq` order, at most `limit` of them.
+ * One indexed statement per organisation, on the caller's connection: a single statement for
+ * them all (a LATERAL join over `unnest`) took about 40 ms per organisation on the bench's
+ * database of millions of entries, against about 1 ms this way (100 organisations extended in
+ * 0.1–0.2 s instead of 2.6–4.5 s).
  */
 export async function readEntriesAfter(
   client: Queryable,
   ranges: readonly { orgId: string; afterSeq: number }[],
   limit: number,
 ): Promise<Map<string, AuditEntry[]>> {
-  const { rows } = await client.query<EntryRow & { log_org_id: string }>(
-    `SELECT r.org_id AS log_org_id, e.* FROM unnest($1::text[], $2::bigint[]) AS r (org_id, after_seq)
-     CROSS JOIN LATERAL (
-       SELECT ${entryColumns} FROM audit_entries
-       WHERE org_id = r.org_id AND seq > r.after_seq ORDER BY seq LIMIT $3
-     ) e`,
-    [ranges.map((r) => r.orgId), ranges.map((r) => r.afterSeq), limit],
-  );
-  const byOrg = new Map<string, AuditEntry[]>(ranges.map((r) => [r.orgId, []]));
-  for (const row of rows) byOrg.get(row.log_org_id)?.push(toAuditEntry(row));
+  const byOrg = new Map<string, AuditEntry[]>();
+  for (const { orgId, afterSeq } of ranges) {
+    byOrg.set(orgId, await readEntriesBySeq(client, orgId, afterSeq + 1, afterSeq + limit));
+  }
   return byOrg;
 }
 
