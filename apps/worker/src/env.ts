@@ -46,9 +46,9 @@ const envSchema = z.object({
    */
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
   /**
-   * Organisations whose trees one process extends at once. Each extension is a handful of short
-   * round trips, so with many organisations writing, one at a time leaves the signer waiting on
-   * the network while the lag grows with their number (BENCHMARKS.md: 1,000 organisations).
+   * Tree builds one process runs at once, each extending up to 100 organisations in one
+   * transaction on a connection of its own: with many organisations writing, builds one after
+   * another left the lag growing with their number (BENCHMARKS.md: 1,000 organisations).
    */
   CHECKPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   /** Export builds one worker process runs at once. */
