@@ -11,7 +11,7 @@ describe("PostgreSQL down while events arrive", () => {
   let databaseUrl: string;
 
   beforeAll(async () => {
-    postgres = await startPrivatePostgres(55_000 + Math.floor(Math.random() * 5_000));
+    postgres = await startPrivatePostgres();
     databaseUrl = postgres.url("auditlog_outage");
     await migrateDatabase(databaseUrl);
   }, 120_000);

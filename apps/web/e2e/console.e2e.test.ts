@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { getEventDefinition } from "@auditlog/events";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
 import { repoRoot, type Stack, startStack } from "./stack.ts";
 
 /**
@@ -14,7 +15,6 @@ import { repoRoot, type Stack, startStack } from "./stack.ts";
  * A screenshot of every step goes to test-artifacts/e2e/.
  */
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const screenshots = join(repoRoot, "test-artifacts/e2e");
 const password = "correct-horse-battery";
 const hour = 3_600_000;
@@ -102,12 +102,7 @@ describe("the web console, end to end", () => {
   const visibleRows = () => page.locator('.log-rows [role="row"]');
 
   beforeAll(async () => {
-    // A missing browser is a broken test machine, not a reason to skip: say how to fix it.
-    if (!existsSync(chromiumPath)) {
-      throw new Error(
-        `Chromium not found at ${chromiumPath}: install it with \`apt-get install -y chromium\` (Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium binary`,
-      );
-    }
+    assertChromiumInstalled();
     rmSync(screenshots, { recursive: true, force: true });
     mkdirSync(screenshots, { recursive: true });
     stack = await startStack();
@@ -164,16 +159,7 @@ describe("the web console, end to end", () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: chromiumPath,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumArgs,
       viewport: { width: 1360, height: 900 },
       acceptDownloads: true,
       locale: "en-GB",

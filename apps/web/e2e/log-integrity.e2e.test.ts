@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Database, purgeOrganisationLog } from "@auditlog/db";
@@ -7,6 +7,7 @@ import { testCheckpointSigner } from "@auditlog/tlog/testing";
 import { advanceLogTree } from "@auditlog/worker";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
 import { repoRoot, type Stack, startStack, testDatabaseUrl } from "./stack.ts";
 
 /**
@@ -17,7 +18,6 @@ import { repoRoot, type Stack, startStack, testDatabaseUrl } from "./stack.ts";
  * test-artifacts/e2e-log-integrity/.
  */
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const screenshots = join(repoRoot, "test-artifacts/e2e-log-integrity");
 const password = "correct-horse-battery";
 const signing = { signer: testCheckpointSigner, logOrigin: "auditlog.localhost" };
@@ -84,11 +84,7 @@ describe("the verified log in the console, end to end", () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(chromiumPath)) {
-      throw new Error(
-        `Chromium not found at ${chromiumPath}: install it with \`apt-get install -y chromium\` (Debian/Ubuntu), or point CHROMIUM_PATH at a Chromium binary`,
-      );
-    }
+    assertChromiumInstalled();
     rmSync(screenshots, { recursive: true, force: true });
     mkdirSync(screenshots, { recursive: true });
     stack = await startStack();
@@ -128,16 +124,7 @@ describe("the verified log in the console, end to end", () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: chromiumPath,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: chromiumArgs,
       viewport: { width: 1360, height: 900 },
       locale: "en-GB",
       timezoneId: "Europe/Paris",

@@ -4,6 +4,7 @@ import {
   chownSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -39,10 +40,15 @@ export interface PrivatePostgres {
  * root, so it runs as the postgres system user.
  */
 export async function startPrivatePostgres(
-  port = 55_000 + Math.floor(Math.random() * 5_000),
+  requestedPort?: number,
   /** Server settings (`-c name=value`), e.g. `{ shared_preload_libraries: "pg_stat_statements" }`. */
   settings: Record<string, string> = {},
 ): Promise<PrivatePostgres> {
+  // Below Linux's ephemeral range (32768–60999): a port there can be taken at any moment by a
+  // client socket, which made a server on it fail to bind now and then. A port chosen here may
+  // still be taken by another test's server: then another is tried.
+  const pickPort = () => 20_000 + Math.floor(Math.random() * 10_000);
+  let port = requestedPort ?? pickPort();
   const dataDir = mkdtempSync(join(tmpdir(), "auditlog-pg-"));
   const { uid, gid } = await run("id", ["-u", "postgres"]).then(async ({ stdout }) => ({
     uid: Number(stdout.trim()),
@@ -53,15 +59,27 @@ export async function startPrivatePostgres(
     run("runuser", ["-u", "postgres", "--", `${binDir}/${command}`, ...args]);
   await asPostgres("initdb", ["-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync"]);
   const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`);
-  const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off${extra.join("")}`;
+  const options = () =>
+    `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off${extra.join("")}`;
   const pgCtl = (...args: string[]) =>
-    asPostgres("pg_ctl", ["-D", dataDir, "-o", options, "-l", `${dataDir}/log`, ...args]);
+    asPostgres("pg_ctl", ["-D", dataDir, "-o", options(), "-l", `${dataDir}/log`, ...args]);
   const start = () => pgCtl("-w", "start");
   const stop = () => asPostgres("pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"]);
   const stopImmediately = () =>
     asPostgres("pg_ctl", ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  await start();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      const log = readFileSync(`${dataDir}/log`, "utf8");
+      if (requestedPort !== undefined || attempt >= 5 || !log.includes("Address already in use")) {
+        throw error;
+      }
+      port = pickPort();
+    }
+  }
   return {
     url,
     start,
