@@ -1,4 +1,3 @@
-import { readKeyRing } from "@auditlog/tlog";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { requireOrgAdmin } from "../auth/require-org-admin.ts";
@@ -29,15 +28,12 @@ export const logVerifyRoutes = new Hono<AppEnv>()
     }
     running = true;
     try {
-      const { env, db } = c.var.services;
-      // Read per request: a rotation is seen at once, and only public keys are used.
-      const ring = await readKeyRing(env.CHECKPOINT_KEY_FILE).catch(() => {
-        throw new ApiError("service_unavailable", "the checkpoint key file cannot be read");
-      });
+      const { env, db, checkpointKeys } = c.var.services;
       const result = await verifyOrganisationLog({
         db,
         orgId: c.var.org.id,
-        verifiers: ring.verifiers,
+        // Exactly the keys GET /v1/checkpoint-keys publishes (kept current as the file changes).
+        verifiers: checkpointKeys.keys().map((key) => key.verifierKey),
         logOrigin: env.LOG_ORIGIN,
       });
       return c.json(result);

@@ -60,7 +60,8 @@ function overlaid(
  * organisations costs about what one costs. At most `maxLeaves` entries are taken in all,
  * shared between the organisations. An organisation whose tree another process is extending
  * (an advisory lock) is left alone, so several workers can run the builder; one whose log has
- * a gap (tampered with) is reported and left out, and the others are extended.
+ * a gap (tampered with) is extended up to the gap, never past it, and reported, and the others
+ * are extended all the same.
  */
 export async function advanceLogTrees(
   db: Database,
