@@ -22,8 +22,12 @@ function event(ip: string) {
 async function failedForGood(queue: Queue, id: string): Promise<Job> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const job = await queue.getJob(id);
-    if (job && (await job.getState()) === "failed") return job;
+    // State first, then the job: "failed" is final, so a job read after it is the failed one
+    // (read before, it can be the active attempt, with its attempt count not yet raised).
+    if ((await queue.getJobState(id)) === "failed") {
+      const job = await queue.getJob(id);
+      if (job) return job;
+    }
     if (Date.now() > deadline) throw new Error(`job ${id} did not fail within 20 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
