@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { type FeedPage, feedPageSchema } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -8,6 +7,7 @@ import {
   getJson,
   post,
   sampleEvent,
+  spawnTestWorker,
   startTestApi,
 } from "./support/test-stack.ts";
 
@@ -17,8 +17,6 @@ import {
  * order, sees every accepted id exactly once. Polling by the sender's clock would miss every
  * back-dated event that arrives after the reader passed its time; the feed goes by `seq`.
  */
-
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 const totalEvents = 100_000;
 const eventsPerPost = 500;
@@ -55,11 +53,7 @@ describe("tailing the feed during ingestion", () => {
       new Date(now - Math.floor(Math.random() * threeWeeksMs)).toISOString(),
     );
     const started = Date.now();
-    worker = spawn(process.execPath, ["--import", "tsx", "apps/worker/src/main.ts"], {
-      cwd: repoRoot,
-      env: { ...process.env, ...stack.workerEnv(), WORKER_ROLES: "ingest", LOG_LEVEL: "error" },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    worker = spawnTestWorker(stack, { WORKER_ROLES: "ingest" });
 
     const accepted = new Set<string>();
     let posting = true;

@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { createTestPool } from "@auditlog/db/testing";
 import { type FeedPage, feedPageSchema } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import {
   getJson,
   post,
   sampleEvent,
+  spawnTestWorker,
   startTestApi,
   waitForQueueDrained,
 } from "./support/test-stack.ts";
@@ -21,25 +21,13 @@ import {
  * passed. A reader that has seen N has seen everything before it.
  */
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-
 const posts = 320;
 const eventsPerPost = 25;
 const concurrentPosters = 6;
 
 function spawnWorker(stack: Awaited<ReturnType<typeof startTestApi>>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "apps/worker/src/main.ts"], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      ...stack.workerEnv(),
-      WORKER_CONCURRENCY: "16",
-      // Only the ingest consumer: the test is about writes, and two cores are shared.
-      WORKER_ROLES: "ingest",
-      LOG_LEVEL: "error",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  // Only the ingest consumer: the test is about writes, and two cores are shared.
+  return spawnTestWorker(stack, { WORKER_CONCURRENCY: "16", WORKER_ROLES: "ingest" });
 }
 
 interface ObserverReport {

@@ -1,35 +1,31 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { createTestPool } from "@auditlog/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createOrgWithKey,
   post,
   sampleEvent,
+  spawnTestWorker,
   startTestApi,
   waitFor,
 } from "./support/test-stack.ts";
-
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 function spawnWorker(
   stack: Awaited<ReturnType<typeof startTestApi>>,
   options: { logLevel?: "info" | "error" } = {},
 ): ChildProcess {
-  // node itself, not the tsx wrapper: SIGKILL must hit the process doing the work.
-  return spawn(process.execPath, ["--import", "tsx", "apps/worker/src/main.ts"], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      ...stack.workerEnv(),
+  const logLevel = options.logLevel ?? "error";
+  return spawnTestWorker(
+    stack,
+    {
       WORKER_CONCURRENCY: "2",
       // A short lock so the restarted worker reclaims the dead one's jobs within seconds.
       WORKER_LOCK_DURATION_MS: "2000",
-      LOG_LEVEL: options.logLevel ?? "error",
+      LOG_LEVEL: logLevel,
     },
-    // Info logs (one JSON line each) go to stdout; the test reads them when it asks for them.
-    stdio: ["ignore", options.logLevel === "info" ? "pipe" : "ignore", "inherit"],
-  });
+    // The test reads info logs when it asks for them.
+    { stdout: logLevel === "info" ? "pipe" : "ignore" },
+  );
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {

@@ -1,5 +1,7 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type AuditEntryRow,
   createApiKeyRecord,
@@ -84,6 +86,25 @@ export function startTestWorker(
 }
 
 /** An organisation with an ingestion key, in the test database or in `on` when given. */
+const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
+
+/**
+ * A worker in a process of its own, as deployed (`apps/worker/src/main.ts`), for tests that kill
+ * it or run several. Node itself runs it, not the tsx wrapper, so a SIGKILL hits the process doing
+ * the work. Info logs (one JSON line each) go to a piped stdout when asked for.
+ */
+export function spawnTestWorker(
+  stack: { workerEnv: (extra?: Record<string, string>) => Record<string, string> },
+  env: Record<string, string> = {},
+  options: { stdout?: "pipe" | "ignore" } = {},
+): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", "apps/worker/src/main.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...stack.workerEnv(), LOG_LEVEL: "error", ...env },
+    stdio: ["ignore", options.stdout ?? "ignore", "inherit"],
+  });
+}
+
 export async function createOrgWithKey(plan: Plan = "team", label = "org", on?: Database) {
   const db = on ?? createTestDatabase();
   try {
