@@ -438,35 +438,34 @@ export async function storeLogTrees(
 ): Promise<void> {
   if (updates.length === 0) return;
   const tiles = updates.flatMap((u) => u.tiles.map((t) => ({ orgId: u.orgId, ...t })));
-  if (tiles.length > 0) {
-    await client.query(
-      `INSERT INTO audit_log_tiles (org_id, level, index, hashes)
+  const roots = updates.map((u) => Buffer.from(u.tree.rootHash));
+  // One statement, one round trip: the three writes touch different tables, so running them
+  // as data-modifying CTEs (one snapshot) is the same as running them one after another.
+  await client.query(
+    `WITH tiles AS (
+       INSERT INTO audit_log_tiles (org_id, level, index, hashes)
        SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::bytea[])
        ON CONFLICT (org_id, level, index) DO UPDATE SET hashes = EXCLUDED.hashes
-       WHERE octet_length(EXCLUDED.hashes) > octet_length(audit_log_tiles.hashes)`,
-      [
-        tiles.map((t) => t.orgId),
-        tiles.map((t) => t.level),
-        tiles.map((t) => t.index),
-        tiles.map((t) => Buffer.from(t.hashes.buffer, t.hashes.byteOffset, t.hashes.byteLength)),
-      ],
-    );
-  }
-  const orgIds = updates.map((u) => u.orgId);
-  const sizes = updates.map((u) => u.tree.size);
-  const roots = updates.map((u) => Buffer.from(u.tree.rootHash));
-  await client.query(
-    `INSERT INTO audit_log_trees (org_id, size, root_hash)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
-     ON CONFLICT (org_id) DO UPDATE SET size = EXCLUDED.size, root_hash = EXCLUDED.root_hash,
-       updated_at = now()
-     WHERE EXCLUDED.size > audit_log_trees.size`,
-    [orgIds, sizes, roots],
-  );
-  await client.query(
-    `INSERT INTO audit_log_checkpoints (org_id, tree_size, root_hash, note)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::text[])
+       WHERE octet_length(EXCLUDED.hashes) > octet_length(audit_log_tiles.hashes)
+     ), trees AS (
+       INSERT INTO audit_log_trees (org_id, size, root_hash)
+       SELECT * FROM unnest($5::text[], $6::bigint[], $7::bytea[])
+       ON CONFLICT (org_id) DO UPDATE SET size = EXCLUDED.size, root_hash = EXCLUDED.root_hash,
+         updated_at = now()
+       WHERE EXCLUDED.size > audit_log_trees.size
+     )
+     INSERT INTO audit_log_checkpoints (org_id, tree_size, root_hash, note)
+     SELECT * FROM unnest($5::text[], $6::bigint[], $7::bytea[], $8::text[])
      ON CONFLICT (org_id, tree_size) DO NOTHING`,
-    [orgIds, sizes, roots, updates.map((u) => u.checkpointNote)],
+    [
+      tiles.map((t) => t.orgId),
+      tiles.map((t) => t.level),
+      tiles.map((t) => t.index),
+      tiles.map((t) => Buffer.from(t.hashes.buffer, t.hashes.byteOffset, t.hashes.byteLength)),
+      updates.map((u) => u.orgId),
+      updates.map((u) => u.tree.size),
+      roots,
+      updates.map((u) => u.checkpointNote),
+    ],
   );
 }
