@@ -11,6 +11,7 @@ import {
   canonicalJson,
   LEAF_VERSION,
   type LeafEntry,
+  quoteJson,
   SALT_SIZE,
 } from "@auditlog/tlog";
 
@@ -132,21 +133,12 @@ export function parseEntryLine(line: string): { seq: number; entry: EntryLeafFie
 // equally refused), without the entry object, its nested parts and the checks on values
 // this parser only makes as strings or null. Most of `verify`'s time is this, once per entry.
 
-// Quotes as quoteJson does; notes when JSON.stringify had to escape something, the only way a
-// lone surrogate's escape can get into the text.
-const MAY_NEED_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-let escaped = false;
-function quote(value: string): string {
-  if (!MAY_NEED_ESCAPE.test(value)) return `"${value}"`;
-  escaped = true;
-  return JSON.stringify(value);
-}
 function required(value: string | null | undefined, field: string): string {
   if (typeof value !== "string") throw new TypeError(`${field} must be a string`);
-  return quote(value);
+  return quoteJson(value);
 }
 function nullable(value: string | null | undefined): string {
-  return typeof value === "string" ? quote(value) : "null";
+  return typeof value === "string" ? quoteJson(value) : "null";
 }
 
 const CANONICAL_SALT = /^[A-Za-z0-9+/]{21}[AQgw]==$/;
@@ -164,7 +156,6 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
   if (f.length !== COLUMN_COUNT) throw new TypeError(`a row has ${f.length} columns`);
   if (line.includes("\\"))
     for (let i = 0; i < COLUMN_COUNT; i++) f[i] = unescapeField(f[i] as string);
-  escaped = false;
   // Exactly toAuditEntry's choices: an empty string counts as absent where it tests truthiness.
   const hasTarget = Boolean(f[14] && f[15]);
   const hasLocation = Boolean(f[18] || f[19] || f[20]);
@@ -186,7 +177,7 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
     `,"region":${hasLocation ? nullable(f[19]) : "null"}` +
     `,"targetName":${hasTarget ? nullable(f[16]) : "null"}` +
     `,"userAgent":${nullable(f[21])}}`;
-  if (escaped) assertWellFormedJson(personal);
+  assertWellFormedJson(personal);
   const salt = f[25];
   if (typeof salt !== "string" || !CANONICAL_SALT.test(salt)) {
     throw new TypeError("commitment.salt must be the base64 of 16 bytes");
@@ -199,7 +190,6 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
   const hidden = f[5] === "t" ? "true" : f[5] === "f" ? "false" : undefined;
   if (hidden === undefined) throw new TypeError("hiddenByDefault must be a boolean");
   if (quotedOrg?.orgId !== orgId) quotedOrg = { orgId, json: JSON.stringify(orgId) };
-  escaped = false;
   const leaf =
     `\u0000{"actor":{"id":${required(f[9], "actor.id")}` +
     `,"tokenLast4":${nullable(f[13])}` +
@@ -208,16 +198,16 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
     `,"category":${required(f[3], "category")}` +
     `,"hiddenByDefault":${hidden}` +
     `,"id":${required(f[1], "id")}` +
-    `,"oauthClientId":${hasOauth ? quote(f[22] as string) : "null"}` +
+    `,"oauthClientId":${hasOauth ? quoteJson(f[22] as string) : "null"}` +
     // ISO times and base64 need no escaping.
     `,"occurredAt":"${isoTime(f[6], "occurred_at")}"` +
     `,"org":${quotedOrg.json}` +
     `,"personal":"${digest}"` +
     `,"receivedAt":"${isoTime(f[7], "received_at")}"` +
-    `,"target":${hasTarget ? `{"id":${quote(f[15] as string)},"type":${quote(f[14] as string)}}` : "null"}` +
+    `,"target":${hasTarget ? `{"id":${quoteJson(f[15] as string)},"type":${quoteJson(f[14] as string)}}` : "null"}` +
     `,"type":${required(f[2], "type")}` +
     `,"v":${LEAF_VERSION}}`;
-  if (escaped || quotedOrg.json.includes("\\")) assertWellFormedJson(leaf);
+  assertWellFormedJson(leaf);
   input = scratchFor(3 * leaf.length);
   const leafBytes = input.write(leaf, 0, "utf8");
   return hash("sha256", input.subarray(0, leafBytes), "buffer");
