@@ -3,7 +3,7 @@
 // the console uses @auditlog/tlog/browser.
 
 export { bytesEqual, fromBase64, toBase64, toHex } from "./bytes.ts";
-export { canonicalJson } from "./canonical-json.ts";
+export { assertWellFormedJson, canonicalJson, quoteJson } from "./canonical-json.ts";
 export {
   type Checkpoint,
   CheckpointError,
