@@ -12,9 +12,11 @@ import {
   readEntriesBySeq,
   writeAuditEntries,
 } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
 import { migrateDatabase } from "@auditlog/db/migrate";
 import {
   auditEntryRow,
+  bypassingAppendOnly,
   createTestDatabase,
   type PrivatePostgres,
   startPrivatePostgres,
@@ -352,4 +354,39 @@ describe("the checkpoint signer on a PostgreSQL of its own", () => {
     const failures = during.filter((line) => line.includes('"level":"error"'));
     expect(new Set(failures).size).toBe(failures.length);
   }, 60_000);
+
+  it("builds each organisation alone once a shared build fails, so one log it cannot read holds back no other", async () => {
+    // This test's own signer starts once the unreadable entry is in place.
+    await signer.close();
+    const good = [newId("org"), newId("org"), newId("org")];
+    const bad = newId("org");
+    for (const id of [...good, bad]) {
+      await writeAuditEntries(
+        db,
+        Array.from({ length: 3 }, (_, i) => auditEntryRow(id, { id: `evt_iso${i}` })),
+      );
+    }
+    // A time no JavaScript Date can hold, written behind the triggers' back: reading the entry
+    // throws, and with it the whole build that shares a statement with it.
+    await bypassingAppendOnly(
+      driversOf(db).pool,
+      "UPDATE audit_entries SET occurred_at = 'infinity' WHERE org_id = $1 AND seq = 2",
+      [bad],
+    );
+    const lengthBefore = lines.length;
+    signer = await startCheckpointSigner({ db, logger, keyFile, logOrigin, intervalMs: 50 });
+    for (const id of good) expect((await checkpointCovering(db, id, 3)).treeSize).toBe(3);
+    expect(lines.slice(lengthBefore).some((line) => line.includes("building each alone"))).toBe(
+      true,
+    );
+    // Its own build fails and says so (it may come after the others': order is the listing's).
+    await waitFor(
+      async () =>
+        lines
+          .slice(lengthBefore)
+          .filter((line) => line.includes("could not extend a log") && line.includes(bad)),
+      (found) => found.length > 0,
+    );
+    expect(await readCheckpoint(db, bad)).toBeNull();
+  });
 });

@@ -1,5 +1,5 @@
 import { type Stats, unwatchFile, watchFile } from "node:fs";
-import { type Database, listLogsBehind } from "@auditlog/db";
+import { type Database, isServiceOutage, listLogsBehind } from "@auditlog/db";
 import type { Logger } from "@auditlog/observability";
 import { KeyRingError, type NoteSigner, readKeyRing } from "@auditlog/tlog";
 import { defaultCheckpointKeyFile } from "@auditlog/tlog/env";
@@ -116,6 +116,8 @@ export async function startCheckpointSigner(options: CheckpointSignerOptions) {
     failures.add(key);
   };
 
+  /** Organisations built one per transaction since a shared build of theirs failed. */
+  const isolated = new Set<string>();
   let closed = false;
   /** One pass: repeat while some organisation is behind and this process moved one forward. */
   const pass = async () => {
@@ -131,18 +133,27 @@ export async function startCheckpointSigner(options: CheckpointSignerOptions) {
       }
       let progressed = false;
       let failedNow = false;
+      // Builds: up to `orgsPerBuild` organisations each, and every organisation whose build
+      // failed before in one of its own, so that a log the builder cannot read (a row written
+      // behind the triggers' back) holds back no other organisation's checkpoints.
+      const shared = behind.filter((log) => !isolated.has(log.orgId)).map((log) => log.orgId);
+      const builds: string[][] = behind
+        .filter((log) => isolated.has(log.orgId))
+        .map((log) => [log.orgId]);
+      for (let i = 0; i < shared.length; i += orgsPerBuild) {
+        builds.push(shared.slice(i, i + orgsPerBuild));
+      }
       let next = 0;
-      // `concurrency` lanes take the next organisations behind, up to `orgsPerBuild` extended
-      // in one transaction, until none is left.
+      // `concurrency` lanes take the next build until none is left.
       const lane = async () => {
-        while (!closed && next < behind.length) {
-          const orgIds = behind.slice(next, next + orgsPerBuild).map((log) => log.orgId);
-          next += orgIds.length;
+        while (!closed && next < builds.length) {
+          const orgIds = builds[next++] as string[];
           try {
             // The signer of this moment: a reload between two builds applies to the next.
             const results = await advanceLogTrees(db, orgIds, { signer, logOrigin });
             for (const [orgId, result] of results) {
               if (result.treeSize > result.fromSize) progressed = true;
+              if (orgIds.length === 1 && !result.error) isolated.delete(orgId);
               // One organisation's failure (its log has a gap: tampered) must not stall the others.
               if (result.error) {
                 failedNow = true;
@@ -154,14 +165,25 @@ export async function startCheckpointSigner(options: CheckpointSignerOptions) {
             }
           } catch (error) {
             failedNow = true;
-            failed("checkpoint signer could not extend logs; retrying", {
-              orgIds: orgIds.length,
-              error: (error as Error).message,
-            });
+            // Which organisation failed is known only once each is built alone: at once, in
+            // the next round of this pass. (An outage fails every build alike: no one to single out.)
+            if (orgIds.length > 1 && !isServiceOutage(error)) {
+              for (const orgId of orgIds) isolated.add(orgId);
+              progressed = true;
+            }
+            failed(
+              orgIds.length === 1
+                ? "checkpoint signer could not extend a log; retrying"
+                : "checkpoint signer could not extend logs; building each alone",
+              {
+                ...(orgIds.length === 1 ? { orgId: orgIds[0] } : { orgIds: orgIds.length }),
+                error: (error as Error).message,
+              },
+            );
           }
         }
       };
-      const lanes = Math.min(concurrency, Math.ceil(behind.length / orgsPerBuild));
+      const lanes = Math.min(concurrency, builds.length);
       await Promise.all(Array.from({ length: lanes }, lane));
       if (closed) return;
       if (!failedNow && failures.size > 0) {
