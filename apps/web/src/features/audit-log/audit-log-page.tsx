@@ -229,6 +229,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
       <LogTable
         entries={listError ? [] : entries}
         loading={list.isPending}
+        stale={list.isPlaceholderData}
         hasMore={!listError && list.hasNextPage}
         loadingMore={list.isFetchingNextPage}
         loadMoreError={
