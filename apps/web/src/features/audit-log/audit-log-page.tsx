@@ -28,7 +28,6 @@ import {
   filtersFromSearch,
   filtersToSearch,
   hasActiveFilters,
-  histogramIntervalFor,
   type LogFilters,
   resolveFilters,
 } from "./filters.ts";
@@ -222,7 +221,6 @@ export function AuditLogPage({ org }: { org: Organization }) {
       <ActivityChart
         orgSlug={slug}
         filters={resolved}
-        interval={histogramIntervalFor(resolved, anchor)}
         onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
       />
 

@@ -1,5 +1,7 @@
 import type { AuditEntry } from "@auditlog/events";
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { zoneLabel } from "../../lib/format-time.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 import { phoneQuery, useMediaQuery } from "../../lib/use-media-query.ts";
 import { ActorCell, LocationCell, TimeCell, TypeBadge } from "./entry-cells.tsx";
 import { useFixedRows } from "./use-fixed-rows.ts";
@@ -36,6 +38,7 @@ const skeletonRows = 10;
 export function LogTable(props: LogTableProps) {
   const { entries, loading, hasMore, loadingMore, onLoadMore, onOpen, openId, now } = props;
   const stale = !loading && props.stale === true;
+  const { timeZone } = useTimeZone();
   const phone = useMediaQuery(phoneQuery);
   const rowHeight = phone ? phoneRowHeight : desktopRowHeight;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -170,8 +173,8 @@ export function LogTable(props: LogTableProps) {
     >
       <div role="rowgroup" className="log-head">
         <div role="row" aria-rowindex={1} className="log-row log-row-head">
-          <div role="columnheader" className="cell cell-col-time">
-            Time
+          <div role="columnheader" className="cell cell-col-time" title={`Times in ${timeZone}`}>
+            Time ({zoneLabel(timeZone)})
           </div>
           <div role="columnheader" className="cell cell-col-actor">
             Actor

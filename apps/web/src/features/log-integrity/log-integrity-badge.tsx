@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
 import { Popover } from "../../components/popover.tsx";
-import { formatFullTimestamp, formatLocalShort } from "../../lib/format-time.ts";
+import { formatFullTimestamp, formatShort } from "../../lib/format-time.ts";
 import {
   acceptPublishedKeys,
   logIntegrityKeys,
@@ -104,7 +104,7 @@ function VerificationState({
               : `Verified through entry ${checkpoint.treeSize}`}{" "}
             ·{" "}
             <time dateTime={checkpoint.signedAt} title={formatFullTimestamp(checkpoint.signedAt)}>
-              {formatLocalShort(checkpoint.signedAt, now)}
+              {formatShort(checkpoint.signedAt, now)}
             </time>
             {warned ? <span className="integrity-warning-tag"> · key warning</span> : null}
           </>
