@@ -340,7 +340,7 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     await shot("06-dragged-range");
   });
 
-  it("zoom out doubles the range; a range of a few hours draws minute buckets", async () => {
+  it("zoom out doubles the range; a few hours draw minute buckets, chosen with Shift+arrows", async () => {
     const before = rangeInUrl();
     await page.getByRole("button", { name: "Zoom out" }).click();
     await page.waitForURL((url) => url.searchParams.get("from") !== before.from);
@@ -357,6 +357,14 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     expect(await listCount({ from, to })).toBe(perDay);
     expect(await page.locator(".chart-subtitle").textContent()).toContain("per minute");
     await shot("07-minute-buckets");
+    // The keyboard's drag: Home, then Shift+→ four times, then Enter: five minute buckets.
+    await page.locator(".chart-plot").focus();
+    await page.keyboard.press("Home");
+    for (let i = 0; i < 4; i++) await page.keyboard.press("Shift+ArrowRight");
+    await page.keyboard.press("Enter");
+    await page.waitForURL((url) => url.searchParams.get("from") !== from);
+    const chosen = rangeInUrl();
+    expect(Date.parse(chosen.to ?? "") - Date.parse(chosen.from ?? "")).toBe(5 * minute);
     await page.getByRole("button", { name: "All time" }).click();
     await waitForChartTotal(events.length);
   });

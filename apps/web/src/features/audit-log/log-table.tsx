@@ -174,7 +174,7 @@ export function LogTable(props: LogTableProps) {
       <div role="rowgroup" className="log-head">
         <div role="row" aria-rowindex={1} className="log-row log-row-head">
           <div role="columnheader" className="cell cell-col-time" title={`Times in ${timeZone}`}>
-            Time ({zoneLabel(timeZone)})
+            Time <span className="time-zone-name">({zoneLabel(timeZone)})</span>
           </div>
           <div role="columnheader" className="cell cell-col-actor">
             Actor

@@ -111,10 +111,20 @@ export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChart
     const target = moves[event.key];
     if (target !== undefined) {
       event.preventDefault();
-      setHover(Math.max(0, Math.min(bars.length - 1, target)));
-    } else if ((event.key === "Enter" || event.key === " ") && hovered) {
+      const next = Math.max(0, Math.min(bars.length - 1, target));
+      setHover(next);
+      // Shift + arrows: the keyboard's drag, from the bar where it started.
+      if (event.shiftKey) setDrag({ anchor: drag?.anchor ?? current, current: next });
+      else setDrag(null);
+    } else if (event.key === "Escape" && drag) {
       event.preventDefault();
-      onSelectRange(hovered.start, hovered.end);
+      setDrag(null);
+    } else if ((event.key === "Enter" || event.key === " ") && (drag || hovered)) {
+      event.preventDefault();
+      const low = drag ? bars[Math.min(drag.anchor, drag.current)] : hovered;
+      const high = drag ? bars[Math.max(drag.anchor, drag.current)] : hovered;
+      setDrag(null);
+      if (low && high) onSelectRange(low.start, high.end);
     }
   };
 
@@ -176,9 +186,12 @@ export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChart
             className="chart-plot"
             role="group"
             tabIndex={0}
-            aria-label={`Activity chart: ${summary}. Arrow keys move between bars; Enter narrows the time range to the chosen bar; drag across bars to choose a range.`}
+            aria-label={`Activity chart: ${summary}. Arrow keys move between bars, Shift with arrow keys chooses several; Enter narrows the time range to them. Drag across bars to choose a range with the mouse.`}
             onKeyDown={onKeyDown}
-            onBlur={() => setHover(null)}
+            onBlur={() => {
+              setHover(null);
+              setDrag(null);
+            }}
             onMouseLeave={() => setHover(null)}
             onPointerDown={onPointerDown}
             onPointerMove={onPointerMove}
