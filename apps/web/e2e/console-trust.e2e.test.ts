@@ -125,6 +125,7 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     await page.waitForFunction(
       (n) =>
         document.querySelector(".chart-total")?.getAttribute("data-total") === String(n) &&
+        document.querySelector(".chart-card")?.getAttribute("aria-busy") === "false" &&
         document.querySelector('[role="table"]')?.getAttribute("aria-busy") === "false",
       expected,
       { timeout: 30_000 },

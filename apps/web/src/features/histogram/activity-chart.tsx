@@ -137,7 +137,11 @@ export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChart
     : "";
 
   return (
-    <section className="chart-card" aria-labelledby="chart-title">
+    <section
+      className={`chart-card${query.isPlaceholderData ? " is-stale" : ""}`}
+      aria-labelledby="chart-title"
+      aria-busy={query.isFetching}
+    >
       <div className="chart-head">
         <h2 id="chart-title" className="chart-title">
           Activity
