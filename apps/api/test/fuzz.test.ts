@@ -121,6 +121,7 @@ const queryString = fc
           "limit",
           "cursor",
           "interval",
+          "tz",
           "unread",
           "before",
           "expires",

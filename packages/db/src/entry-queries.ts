@@ -10,6 +10,7 @@ import {
   histogramIntervalMs,
   maxHistogramBuckets,
   type ParsedQuery,
+  pickHistogramInterval,
 } from "@auditlog/events";
 import { type Database, type Queryable, sqlOf } from "./database.ts";
 
@@ -433,65 +434,115 @@ export async function* streamEntries(
 }
 
 /**
- * Entries per UTC hour or day and category over the filter's time range, for the console's
- * activity chart. The range is the query's `created` bounds; an open lower bound means the
- * interval's default span (48 hours / 30 days) before the upper one (default: now). At most
- * `maxHistogramBuckets` buckets are returned: a wider range keeps its most recent part.
+ * Entries per bucket of time and category over the filter's time range, for the console's
+ * activity chart, with the filter's total. The range is the query's `created` bounds; an open
+ * lower bound starts at the oldest matching entry, an open upper bound ends now or after the
+ * newest matching entry (the list has no upper bound either), so `total` is the list's count.
+ * Buckets are aligned in `timeZone` (local midnight, local hour; PostgreSQL's tz database handles
+ * summer time). `interval: "auto"` picks one that fits the range (`pickHistogramInterval`). At
+ * most `maxHistogramBuckets` buckets are returned: a wider range keeps its most recent part,
+ * and `total` still counts the whole range.
  */
 export async function histogramEntries(
   db: Database,
   input: {
     orgId: string;
     query: ParsedQuery;
-    interval: HistogramInterval;
+    interval: HistogramInterval | "auto";
+    /** An IANA zone name PostgreSQL knows; "UTC" by default. */
+    timeZone?: string;
     now?: Date;
     options?: EntryQueryOptions;
   },
 ): Promise<AuditHistogram> {
-  const step = histogramIntervalMs[input.interval];
-  const floor = (time: number) => Math.floor(time / step) * step;
+  const sql = sqlOf(db);
+  const timeZone = input.timeZone ?? "UTC";
+  const now = (input.now ?? new Date()).getTime();
   const { createdFrom, createdTo } = input.query;
-  const to = createdTo ? Date.parse(createdTo) : (input.now ?? new Date()).getTime();
+  let oldest: number | null = null;
+  let newest: number | null = null;
+  if (!createdFrom || !createdTo) {
+    const { where, params } = buildEntryFilter(input.orgId, input.query, input.options);
+    const { rows } = await sql.query<{ oldest: Date | null; newest: Date | null }>(
+      `SELECT min(occurred_at) AS oldest, max(occurred_at) AS newest FROM audit_entries WHERE ${where}`,
+      params.values,
+    );
+    oldest = rows[0]?.oldest?.getTime() ?? null;
+    newest = rows[0]?.newest?.getTime() ?? null;
+  }
+  const to = createdTo ? Date.parse(createdTo) : Math.max(now, (newest ?? 0) + 1);
+  const interval =
+    input.interval === "auto"
+      ? pickHistogramInterval(
+          to -
+            (createdFrom ? Date.parse(createdFrom) : (oldest ?? to - defaultHistogramSpanMs.day)),
+        )
+      : input.interval;
+  const step = histogramIntervalMs[interval];
   const lowerBound = createdFrom
     ? Date.parse(createdFrom)
-    : to - defaultHistogramSpanMs[input.interval];
-  let from = floor(lowerBound);
-  // The last bucket is the one holding `to - 1 ms` (`to` is exclusive).
-  const lastStart = Math.max(from, floor(to - 1));
-  if ((lastStart - from) / step + 1 > maxHistogramBuckets) {
-    from = lastStart - (maxHistogramBuckets - 1) * step;
-  }
-  const bounded: ParsedQuery = {
+    : (oldest ?? to - defaultHistogramSpanMs[interval]);
+  // Buckets are drawn from here; counting (the total) still covers [lowerBound, to).
+  const drawFrom = Math.max(lowerBound, to - (maxHistogramBuckets + 1) * step);
+
+  const counted: ParsedQuery = {
     ...input.query,
-    // A bound inside the first bucket still applies: that bucket counts only what follows it.
-    createdFrom: new Date(Math.max(from, lowerBound)).toISOString(),
+    createdFrom: new Date(lowerBound).toISOString(),
     createdTo: new Date(to).toISOString(),
   };
-  const { where, params } = buildEntryFilter(input.orgId, bounded, input.options);
-  const unit = params.add(input.interval);
-  const { rows } = await sqlOf(db).query<{ bucket: Date; category: Category; n: number }>(
-    `SELECT date_trunc(${unit}, occurred_at, 'UTC') AS bucket, category, count(*)::int AS n
+  const { where, params } = buildEntryFilter(input.orgId, counted, input.options);
+  const unit = params.add(interval);
+  const zone = params.add(timeZone);
+  const { rows } = await sql.query<{ bucket: Date; category: Category; n: number }>(
+    `SELECT date_trunc(${unit}, occurred_at, ${zone}) AS bucket, category, count(*)::int AS n
      FROM audit_entries WHERE ${where}
      GROUP BY 1, 2`,
     params.values,
   );
-  const buckets: AuditHistogram["buckets"] = [];
-  const byStart = new Map<number, AuditHistogram["buckets"][number]>();
-  if (to > from) {
-    for (let start = from; start <= lastStart; start += step) {
-      const bucket = { start: new Date(start).toISOString(), counts: {} };
-      buckets.push(bucket);
-      byStart.set(start, bucket);
-    }
-  }
+  // Bucket starts: the interval's steps in local wall time, back to instants. A wall time that
+  // does not exist (the hour skipped in spring) maps onto the next one: DISTINCT drops the repeat.
+  const { rows: series } = await sql.query<{ start: Date }>(
+    `SELECT DISTINCT (g AT TIME ZONE $2) AS start
+     FROM generate_series(
+       date_trunc($1, $3::timestamptz, $2) AT TIME ZONE $2,
+       ($4::timestamptz - interval '1 millisecond') AT TIME ZONE $2,
+       ('1 ' || $1)::interval
+     ) AS g
+     ORDER BY 1`,
+    [interval, timeZone, new Date(drawFrom).toISOString(), new Date(to).toISOString()],
+  );
+  const starts = (to > drawFrom ? series.map((row) => row.start.getTime()) : []).slice(
+    -maxHistogramBuckets,
+  );
+  const buckets: AuditHistogram["buckets"] = starts.map((start) => ({
+    start: new Date(start).toISOString(),
+    counts: {},
+  }));
+  let total = 0;
   for (const row of rows) {
-    const bucket = byStart.get(row.bucket.getTime());
+    total += row.n;
+    // The bucket holding this row: the last start at or before it (an hour repeated in autumn
+    // truncates to a start the wall-clock series holds once).
+    const time = row.bucket.getTime();
+    let low = 0;
+    let high = starts.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      if ((starts[mid] as number) <= time) {
+        found = mid;
+        low = mid + 1;
+      } else high = mid - 1;
+    }
+    const bucket = buckets[found];
     if (bucket) bucket.counts[row.category] = (bucket.counts[row.category] ?? 0) + row.n;
   }
   return {
-    interval: input.interval,
-    from: new Date(from).toISOString(),
-    to: new Date(Math.max(to, from)).toISOString(),
+    interval,
+    from: new Date(starts[0] ?? drawFrom).toISOString(),
+    to: new Date(Math.max(to, drawFrom)).toISOString(),
+    timeZone,
+    total,
     buckets,
   };
 }

@@ -1,5 +1,11 @@
 import { decodeCursor, getEntry, histogramEntries, listEntries } from "@auditlog/db";
-import { type AuditEntryPage, type AuditHistogram, histogramIntervals } from "@auditlog/events";
+import {
+  type AuditEntryPage,
+  type AuditHistogram,
+  type HistogramInterval,
+  histogramIntervals,
+  timeZoneNamePattern,
+} from "@auditlog/events";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { requireOrgAdmin } from "../auth/require-org-admin.ts";
@@ -35,19 +41,25 @@ export const auditLogRoutes = new Hono<AppEnv>()
     const body: AuditEntryPage = { entries: page.entries, nextCursor: page.nextCursor };
     return c.json(body);
   })
-  /** Entries per hour or day and category for the same filters, for the console's chart. */
+  /**
+   * Entries per bucket and category for the same filters, for the console's chart, with the
+   * filter's total. `interval` is minute, hour, day, week, month or auto (default: day, as
+   * before); `tz` an IANA zone the buckets are aligned in (default: UTC).
+   */
   .get("/histogram", async (c) => {
     const { query, includeHidden } = readEntryQuery(c);
     const interval = c.req.query("interval") ?? "day";
-    if (!(histogramIntervals as readonly string[]).includes(interval)) {
+    if (interval !== "auto" && !(histogramIntervals as readonly string[]).includes(interval)) {
       throw new ApiError("bad_request", "invalid interval", [
-        { path: "interval", message: `must be one of ${histogramIntervals.join(", ")}` },
+        { path: "interval", message: `must be one of ${histogramIntervals.join(", ")}, auto` },
       ]);
     }
+    const timeZone = readTimeZone(c.req.query("tz"));
     const body: AuditHistogram = await histogramEntries(c.var.services.db, {
       orgId: c.var.org.id,
       query,
-      interval: interval as AuditHistogram["interval"],
+      interval: interval as HistogramInterval | "auto",
+      timeZone,
       options: { includeHidden },
     });
     return c.json(body);
@@ -57,3 +69,18 @@ export const auditLogRoutes = new Hono<AppEnv>()
     if (!entry) throw new ApiError("not_found", "entry not found");
     return c.json(entry);
   });
+
+/** `tz`: an IANA zone name (canonical form), UTC when absent; 400 naming `tz` otherwise. */
+function readTimeZone(value: string | undefined): string {
+  if (value === undefined || value === "") return "UTC";
+  const invalid = () =>
+    new ApiError("bad_request", "invalid time zone", [
+      { path: "tz", message: "must be an IANA time zone name such as UTC or Europe/Paris" },
+    ]);
+  if (!timeZoneNamePattern.test(value)) throw invalid();
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    throw invalid();
+  }
+}

@@ -38,6 +38,8 @@ function api(request: RecordedRequest) {
     return {
       body: {
         interval: "day",
+        timeZone: "UTC",
+        total: 3,
         from: "2026-03-01T00:00:00.000Z",
         to: "2026-03-02T00:00:00.000Z",
         buckets: [{ start: "2026-03-01T00:00:00.000Z", counts: { content: 2, membership: 1 } }],
@@ -110,6 +112,17 @@ describe("the log table", () => {
     expect(list?.url.searchParams.get("q")).toBe("author:alice");
     expect(list?.url.searchParams.get("type")).toBe("repo.create");
     expect((screen.getByRole("combobox") as HTMLInputElement).value).toBe("author:alice");
+    // The chart: the same filter, a bucket size the server picks, in the declared zone, and
+    // the filter's total from the server (not a sum of what is drawn).
+    expect(await screen.findByText("3 entries")).toBeTruthy();
+    const chart = requests.find(
+      (request) => request.url.pathname === "/v1/orgs/acme/audit-logs/histogram",
+    );
+    expect(chart?.url.searchParams.get("q")).toBe("author:alice");
+    expect(chart?.url.searchParams.get("interval")).toBe("auto");
+    expect(chart?.url.searchParams.get("tz")).toBe(
+      Intl.DateTimeFormat().resolvedOptions().timeZone,
+    );
   });
 
   it("shows an empty state, and the API's refusal of a query at the bad token", async () => {

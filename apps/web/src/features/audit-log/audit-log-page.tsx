@@ -28,7 +28,6 @@ import {
   filtersFromSearch,
   filtersToSearch,
   hasActiveFilters,
-  histogramIntervalFor,
   type LogFilters,
   resolveFilters,
 } from "./filters.ts";
@@ -222,13 +221,13 @@ export function AuditLogPage({ org }: { org: Organization }) {
       <ActivityChart
         orgSlug={slug}
         filters={resolved}
-        interval={histogramIntervalFor(resolved, anchor)}
         onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
       />
 
       <LogTable
         entries={listError ? [] : entries}
         loading={list.isPending}
+        stale={list.isPlaceholderData}
         hasMore={!listError && list.hasNextPage}
         loadingMore={list.isFetchingNextPage}
         loadMoreError={

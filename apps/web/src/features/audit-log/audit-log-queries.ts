@@ -3,7 +3,6 @@ import {
   type AuditEntryPage,
   auditEntryPageSchema,
   auditEntrySchema,
-  type HistogramInterval,
   histogramSchema,
 } from "@auditlog/events";
 import { type InfiniteData, infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
@@ -19,8 +18,8 @@ export const auditLogKeys = {
   all: (orgSlug: string) => ["orgs", orgSlug, "audit-logs"] as const,
   list: (orgSlug: string, filters: ResolvedFilters) =>
     [...auditLogKeys.all(orgSlug), "list", filters] as const,
-  histogram: (orgSlug: string, filters: ResolvedFilters, interval: HistogramInterval) =>
-    [...auditLogKeys.all(orgSlug), "histogram", filters, interval] as const,
+  histogram: (orgSlug: string, filters: ResolvedFilters, timeZone: string) =>
+    [...auditLogKeys.all(orgSlug), "histogram", filters, timeZone] as const,
   entry: (orgSlug: string, id: string) => [...auditLogKeys.all(orgSlug), "entry", id] as const,
 };
 
@@ -42,16 +41,17 @@ export function auditLogListOptions(orgSlug: string, filters: ResolvedFilters) {
   });
 }
 
-export function histogramOptions(
-  orgSlug: string,
-  filters: ResolvedFilters,
-  interval: HistogramInterval,
-) {
+/**
+ * The chart's buckets and the filter's total. The server picks the bucket size for the range
+ * (All time: from the oldest matching entry), aligned in the declared zone.
+ */
+export function histogramOptions(orgSlug: string, filters: ResolvedFilters, timeZone: string) {
   return queryOptions({
-    queryKey: auditLogKeys.histogram(orgSlug, filters, interval),
+    queryKey: auditLogKeys.histogram(orgSlug, filters, timeZone),
     queryFn: ({ signal }) => {
       const params = toSearchParams(filters);
-      params.set("interval", interval);
+      params.set("interval", "auto");
+      params.set("tz", timeZone);
       return apiRequest(`${orgPath(orgSlug)}/audit-logs/histogram?${params}`, {
         schema: histogramSchema,
         signal,

@@ -1,11 +1,14 @@
 import { type AuditEntry, type Category, categoryLabels, isPublicHttpsUrl } from "@auditlog/events";
 import { useState } from "react";
-import { formatFullTimestamp, formatLocalShort, formatRelative } from "../../lib/format-time.ts";
+import { formatFullTimestamp, formatRelative, formatShort } from "../../lib/format-time.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 
+/** In the declared zone, which the Time column's header names. */
 export function TimeCell({ iso, now }: { iso: string; now: number }) {
+  const { timeZone } = useTimeZone();
   return (
-    <time className="cell-time" dateTime={iso} title={formatFullTimestamp(iso)}>
-      <span className="cell-primary">{formatLocalShort(iso, now)}</span>
+    <time className="cell-time" dateTime={iso} title={formatFullTimestamp(iso, timeZone)}>
+      <span className="cell-primary">{formatShort(iso, now, timeZone)}</span>
       <span className="cell-secondary">{formatRelative(iso, now)}</span>
     </time>
   );

@@ -3,7 +3,8 @@ import type { ReactNode } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { CopyButton } from "../../components/copy-button.tsx";
 import { Modal } from "../../components/modal.tsx";
-import { formatRelative } from "../../lib/format-time.ts";
+import { formatFull, formatRelative } from "../../lib/format-time.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 import { EntryInclusion } from "../log-integrity/entry-inclusion.tsx";
 import { Avatar, actorKindLabel, TypeBadge } from "./entry-cells.tsx";
 
@@ -16,8 +17,6 @@ interface EntryDetailsProps {
   onClose: () => void;
   now: number;
 }
-
-const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
 
 /** Everything an entry holds, in a drawer; `data` pretty-printed with a copy button. */
 export function EntryDetails({ org, entry, loading, error, onClose, now }: EntryDetailsProps) {
@@ -58,6 +57,7 @@ function EntryBody({
   now: number;
 }) {
   const definition = getEventDefinition(entry.type);
+  const { timeZone } = useTimeZone();
   const json = JSON.stringify(entry.data, null, 2);
   return (
     <div className="details">
@@ -67,9 +67,11 @@ function EntryBody({
       </div>
       <dl className="details-list">
         <Row label="When">
-          <time dateTime={entry.occurredAt}>{fullTime.format(new Date(entry.occurredAt))}</time>
+          <time dateTime={entry.occurredAt} data-time-zone={timeZone}>
+            {formatFull(entry.occurredAt, timeZone)}
+          </time>
           <span className="details-sub">
-            {entry.occurredAt} · {formatRelative(entry.occurredAt, now)}
+            {timeZone} · {entry.occurredAt} (UTC) · {formatRelative(entry.occurredAt, now)}
           </span>
         </Row>
         <Row label="Actor">

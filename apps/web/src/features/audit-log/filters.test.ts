@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   filtersFromSearch,
   filtersToSearch,
-  histogramIntervalFor,
   resolveFilters,
   toExportRequest,
   toSearchParams,
@@ -42,10 +41,6 @@ describe("filters in the address", () => {
     expect(toSearchParams(resolved).toString()).toBe(
       "q=type%3Aorg.*&from=2026-03-09T12%3A00%3A00.000Z",
     );
-    expect(histogramIntervalFor(resolved, anchor)).toBe("hour");
-    expect(
-      histogramIntervalFor(resolveFilters(filtersFromSearch("?range=30d"), anchor), anchor),
-    ).toBe("day");
     expect(toExportRequest(resolved, "csv")).toEqual({
       q: "type:org.*",
       filters: { from: "2026-03-09T12:00:00.000Z" },

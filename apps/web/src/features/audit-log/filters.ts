@@ -1,10 +1,4 @@
-import {
-  type CreateExportRequest,
-  type ExportFormat,
-  type HistogramInterval,
-  histogramIntervalMs,
-  isKnownTypePattern,
-} from "@auditlog/events";
+import { type CreateExportRequest, type ExportFormat, isKnownTypePattern } from "@auditlog/events";
 
 export const rangePresets = ["all", "24h", "7d", "30d", "custom"] as const;
 export type RangePreset = (typeof rangePresets)[number];
@@ -135,13 +129,6 @@ export function toExportRequest(
   if (filters.to) exportFilters.to = filters.to;
   if (Object.keys(exportFilters).length > 0) request.filters = exportFilters;
   return request;
-}
-
-/** Hours for spans up to three days, days beyond (and for open ranges). */
-export function histogramIntervalFor(filters: ResolvedFilters, anchor: number): HistogramInterval {
-  if (!filters.from) return "day";
-  const to = filters.to ? Date.parse(filters.to) : anchor;
-  return to - Date.parse(filters.from) <= 3 * histogramIntervalMs.day ? "hour" : "day";
 }
 
 export function hasActiveFilters(filters: LogFilters): boolean {

@@ -1,5 +1,7 @@
 import type { AuditEntry } from "@auditlog/events";
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { zoneLabel } from "../../lib/format-time.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 import { phoneQuery, useMediaQuery } from "../../lib/use-media-query.ts";
 import { ActorCell, LocationCell, TimeCell, TypeBadge } from "./entry-cells.tsx";
 import { useFixedRows } from "./use-fixed-rows.ts";
@@ -8,6 +10,11 @@ interface LogTableProps {
   entries: AuditEntry[];
   /** First page still loading: skeleton rows of the final height. */
   loading: boolean;
+  /**
+   * The rows are the previous filter's, kept while the new filter's first page loads: they are
+   * dimmed and the table is busy, so nobody reads them as the answer to the new filter.
+   */
+  stale?: boolean;
   hasMore: boolean;
   loadingMore: boolean;
   loadMoreError: ReactNode | null;
@@ -30,6 +37,8 @@ const skeletonRows = 10;
  */
 export function LogTable(props: LogTableProps) {
   const { entries, loading, hasMore, loadingMore, onLoadMore, onOpen, openId, now } = props;
+  const stale = !loading && props.stale === true;
+  const { timeZone } = useTimeZone();
   const phone = useMediaQuery(phoneQuery);
   const rowHeight = phone ? phoneRowHeight : desktopRowHeight;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -42,10 +51,17 @@ export function LogTable(props: LogTableProps) {
   const { start, end, totalHeight, scrollToIndex } = useFixedRows({ count, rowHeight, scrollRef });
 
   useEffect(() => {
-    if (!loading && hasMore && !loadingMore && !props.loadMoreError && end >= entries.length - 20) {
+    if (
+      !loading &&
+      !stale &&
+      hasMore &&
+      !loadingMore &&
+      !props.loadMoreError &&
+      end >= entries.length - 20
+    ) {
       onLoadMore();
     }
-  }, [loading, hasMore, loadingMore, props.loadMoreError, end, entries.length, onLoadMore]);
+  }, [loading, stale, hasMore, loadingMore, props.loadMoreError, end, entries.length, onLoadMore]);
 
   useEffect(() => {
     if (focusIndex >= entries.length && entries.length > 0) setFocusIndex(entries.length - 1);
@@ -149,16 +165,16 @@ export function LogTable(props: LogTableProps) {
   const empty = !loading && entries.length === 0;
   return (
     <div
-      className="log-table"
+      className={`log-table${stale ? " is-stale" : ""}`}
       role="table"
       aria-label="Audit log entries, newest first"
-      aria-rowcount={loading ? -1 : entries.length + 1}
-      aria-busy={loading || loadingMore}
+      aria-rowcount={loading || stale ? -1 : entries.length + 1}
+      aria-busy={loading || loadingMore || stale}
     >
       <div role="rowgroup" className="log-head">
         <div role="row" aria-rowindex={1} className="log-row log-row-head">
-          <div role="columnheader" className="cell cell-col-time">
-            Time
+          <div role="columnheader" className="cell cell-col-time" title={`Times in ${timeZone}`}>
+            Time <span className="time-zone-name">({zoneLabel(timeZone)})</span>
           </div>
           <div role="columnheader" className="cell cell-col-actor">
             Actor

@@ -2,6 +2,7 @@ import { parseQuery } from "@auditlog/events";
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
 import type { ApiErrorDetail } from "../../api/client.ts";
 import { type RecentValues, rememberQueryValues } from "../../lib/recent-values.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 import { applyCompletion, type CompletionOption, completeQuery } from "./query-completion.ts";
 
 export interface QueryError {
@@ -47,9 +48,10 @@ export function QueryBar({ value, onSubmit, serverError, recentValues = {} }: Qu
     pendingCaret.current = null;
   });
 
+  const { timeZone } = useTimeZone();
   const completion = useMemo(
-    () => (open ? completeQuery(draft, caret, recentValues) : null),
-    [open, draft, caret, recentValues],
+    () => (open ? completeQuery(draft, caret, recentValues, Date.now(), timeZone) : null),
+    [open, draft, caret, recentValues, timeZone],
   );
   const options = useMemo(
     () => completion?.groups.flatMap((group) => group.options) ?? [],

@@ -7,6 +7,7 @@ import {
   type QueryKeyInfo,
   queryKeys,
 } from "@auditlog/events";
+import { zonedDayTerm, zoneLabel } from "../../lib/format-time.ts";
 import type { RecentValues } from "../../lib/recent-values.ts";
 
 export interface CompletionOption {
@@ -74,20 +75,19 @@ function keyFor(name: string): QueryKeyInfo | undefined {
   return queryKeys.find((info) => info.key === lower || info.aliases.includes(lower));
 }
 
-function isoDay(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
-}
-
 /**
  * Completion for the term at `caret`: keys while a key is being typed (`typ` → `type:`), then
  * the values of that key: event types grouped by category (and `scope.*` wildcards) from the
- * catalog, categories, countries, date presets, and the values used recently.
+ * catalog, categories, countries, date presets (days of `timeZone`, the declared zone: plain
+ * dates are UTC days in the query language, so elsewhere they carry the zone's offset), and the
+ * values used recently.
  */
 export function completeQuery(
   text: string,
   caret: number,
   recent: RecentValues = {},
   now: number = Date.now(),
+  timeZone = "UTC",
 ): Completion | null {
   const { start, end } = termAt(text, caret);
   const term = text.slice(start, caret);
@@ -163,15 +163,16 @@ export function completeQuery(
         .map((code) => option(code)),
     });
   } else if (info.key === "created") {
-    const day = 86_400_000;
+    const day = (back: number, end = false) => zonedDayTerm(now, back, timeZone, end);
+    const utc = zoneLabel(timeZone) === "UTC";
     groups.push({
-      label: "Dates (UTC)",
+      label: `Dates (${zoneLabel(timeZone)})`,
       options: [
-        option(isoDay(now), "Today"),
-        option(`>=${isoDay(now - day)}`, "Since yesterday"),
-        option(`>=${isoDay(now - 7 * day)}`, "The last 7 days"),
-        option(`>=${isoDay(now - 30 * day)}`, "The last 30 days"),
-        option(`${isoDay(now - 7 * day)}..${isoDay(now)}`, "A range of days"),
+        option(utc ? day(0) : `>=${day(0)}`, "Today"),
+        option(`>=${day(1)}`, "Since yesterday"),
+        option(`>=${day(7)}`, "The last 7 days"),
+        option(`>=${day(30)}`, "The last 30 days"),
+        option(`${day(7)}..${utc ? day(0) : day(0, true)}`, "A range of days"),
       ].filter((candidate) => candidate.label.startsWith(partial)),
     });
   }

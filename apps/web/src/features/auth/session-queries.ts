@@ -40,10 +40,16 @@ export function useSignOut() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: () => apiRequest("/v1/auth/logout", { method: "POST" }),
-    onSettled: () => {
+    onSettled: async () => {
       setCsrfToken(null);
-      queryClient.clear();
+      // Signed out on screen at once: the `me` query is set, not removed, so the App's observer
+      // (still attached to it) re-renders the sign-in page. `clear()` would drop that query and
+      // leave the observer on a detached copy, the log staying visible until a reload.
+      await queryClient.cancelQueries();
       queryClient.setQueryData(sessionKeys.me, null);
+      // Whatever else was cached belonged to the user who just left.
+      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionKeys.me[0] });
+      queryClient.getMutationCache().clear();
     },
   });
 }

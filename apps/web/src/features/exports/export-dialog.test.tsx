@@ -32,6 +32,8 @@ function api(request: RecordedRequest) {
     return {
       body: {
         interval: "hour",
+        timeZone: "UTC",
+        total: 0,
         from: "2026-03-01T00:00:00.000Z",
         to: "2026-03-01T00:00:00.000Z",
         buckets: [],

@@ -1,17 +1,24 @@
-import { categories, categoryLabels, type HistogramInterval } from "@auditlog/events";
+import { categories, categoryLabels } from "@auditlog/events";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { type KeyboardEvent, useLayoutEffect, useMemo, useRef, useState } from "react";
+import {
+  type KeyboardEvent,
+  type PointerEvent,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 import { errorMessage } from "../../api/client.ts";
-import { formatBucket } from "../../lib/format-time.ts";
+import { formatBucket, formatShort, formatTick, zoneLabel } from "../../lib/format-time.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 import { histogramOptions } from "../audit-log/audit-log-queries.ts";
 import type { ResolvedFilters } from "../audit-log/filters.ts";
-import { layoutChart, tickIndices } from "./chart-layout.ts";
+import { layoutChart, tickIndices, zoomOutRange } from "./chart-layout.ts";
 
 interface ActivityChartProps {
   orgSlug: string;
   filters: ResolvedFilters;
-  interval: HistogramInterval;
-  /** A bar was chosen: narrow the view to its time span. */
+  /** Bars were chosen (clicked, dragged across, or Enter): narrow the view to their span. */
   onSelectRange: (from: string, to: string) => void;
 }
 
@@ -21,17 +28,22 @@ const axisHeight = 20;
 const number = new Intl.NumberFormat();
 
 /**
- * Entries over time for the filter on screen, stacked by category. Hover or use the arrow keys
- * to read a bar; click it or press Enter to narrow the time range to it.
+ * Entries over time for the filter on screen, stacked by category, with the filter's total.
+ * The range is the filter's (All time: from the oldest matching entry); the bucket size fits it
+ * (minutes under a few hours … months) and buckets are aligned in the declared zone. Hover or
+ * use the arrow keys to read a bar; click it, drag across bars or press Enter to narrow the time
+ * range; "Zoom out" doubles it.
  */
-export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: ActivityChartProps) {
+export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChartProps) {
+  const { timeZone } = useTimeZone();
   const query = useQuery({
-    ...histogramOptions(orgSlug, filters, interval),
+    ...histogramOptions(orgSlug, filters, timeZone),
     placeholderData: keepPreviousData,
   });
   const wrapRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(720);
   const [hover, setHover] = useState<number | null>(null);
+  const [drag, setDrag] = useState<{ anchor: number; current: number } | null>(null);
 
   useLayoutEffect(() => {
     const element = wrapRef.current;
@@ -55,6 +67,37 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
   const bars = layout?.bars ?? [];
   const hovered = hover !== null ? bars[hover] : undefined;
   const ticks = tickIndices(bars.length, width < 480 ? 3 : 6);
+  const selection = drag
+    ? { low: Math.min(drag.anchor, drag.current), high: Math.max(drag.anchor, drag.current) }
+    : null;
+  const selectedLow = selection ? bars[selection.low] : undefined;
+  const selectedHigh = selection ? bars[selection.high] : undefined;
+  const zoomOut = data && filters.from ? zoomOutRange(filters, data.to, Date.now()) : null;
+
+  const barAt = (clientX: number, element: HTMLElement) => {
+    const x = clientX - element.getBoundingClientRect().left - axisWidth;
+    const slot = plotWidth / Math.max(1, bars.length);
+    return Math.max(0, Math.min(bars.length - 1, Math.floor(x / slot)));
+  };
+  const onPointerDown = (event: PointerEvent<HTMLDivElement>) => {
+    if (event.button !== 0 || bars.length === 0) return;
+    const index = barAt(event.clientX, event.currentTarget);
+    event.currentTarget.setPointerCapture?.(event.pointerId);
+    setDrag({ anchor: index, current: index });
+  };
+  const onPointerMove = (event: PointerEvent<HTMLDivElement>) => {
+    if (bars.length === 0) return;
+    const index = barAt(event.clientX, event.currentTarget);
+    setHover(index);
+    if (drag && drag.current !== index) setDrag({ ...drag, current: index });
+  };
+  const onPointerUp = () => {
+    if (!drag) return;
+    setDrag(null);
+    const low = bars[Math.min(drag.anchor, drag.current)];
+    const high = bars[Math.max(drag.anchor, drag.current)];
+    if (low && high) onSelectRange(low.start, high.end);
+  };
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (bars.length === 0) return;
@@ -68,29 +111,59 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
     const target = moves[event.key];
     if (target !== undefined) {
       event.preventDefault();
-      setHover(Math.max(0, Math.min(bars.length - 1, target)));
-    } else if ((event.key === "Enter" || event.key === " ") && hovered) {
+      const next = Math.max(0, Math.min(bars.length - 1, target));
+      setHover(next);
+      // Shift + arrows: the keyboard's drag, from the bar where it started.
+      if (event.shiftKey) setDrag({ anchor: drag?.anchor ?? current, current: next });
+      else setDrag(null);
+    } else if (event.key === "Escape" && drag) {
       event.preventDefault();
-      onSelectRange(hovered.start, hovered.end);
+      setDrag(null);
+    } else if ((event.key === "Enter" || event.key === " ") && (drag || hovered)) {
+      event.preventDefault();
+      const low = drag ? bars[Math.min(drag.anchor, drag.current)] : hovered;
+      const high = drag ? bars[Math.max(drag.anchor, drag.current)] : hovered;
+      setDrag(null);
+      if (low && high) onSelectRange(low.start, high.end);
     }
   };
 
+  const now = Date.now();
+  const rangeText = data
+    ? `${formatShort(data.from, now, timeZone)} – ${formatShort(data.to, now, timeZone)}`
+    : "";
   const summary = data
-    ? `${number.format(layout?.total ?? 0)} entries from ${formatBucket(data.from, data.interval)} to ${formatBucket(data.to, data.interval)}, per ${data.interval}`
+    ? `${number.format(data.total)} entries from ${rangeText}, per ${data.interval} (${zoneLabel(timeZone)})`
     : "";
 
   return (
-    <section className="chart-card" aria-labelledby="chart-title">
+    <section
+      className={`chart-card${query.isPlaceholderData ? " is-stale" : ""}`}
+      aria-labelledby="chart-title"
+      aria-busy={query.isFetching}
+    >
       <div className="chart-head">
         <h2 id="chart-title" className="chart-title">
           Activity
           {data ? (
             <span className="chart-subtitle">
-              {number.format(layout?.total ?? 0)} entries · per {data.interval}
-              {data.interval === "day" ? " (UTC days)" : ""}
+              <strong className="chart-total" data-total={data.total}>
+                {number.format(data.total)} {data.total === 1 ? "entry" : "entries"}
+              </strong>{" "}
+              · {rangeText} · per {data.interval} ({zoneLabel(timeZone)})
             </span>
           ) : null}
         </h2>
+        {zoomOut ? (
+          <button
+            type="button"
+            className="button button-small chart-zoom-out"
+            title="Show twice the time range"
+            onClick={() => onSelectRange(zoomOut.from, zoomOut.to)}
+          >
+            Zoom out
+          </button>
+        ) : null}
         <ul className="legend" aria-label="Categories">
           {categories
             .filter((category) => (layout?.totals[category] ?? 0) > 0)
@@ -117,10 +190,17 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
             className="chart-plot"
             role="group"
             tabIndex={0}
-            aria-label={`Activity chart: ${summary}. Arrow keys move between bars; Enter narrows the time range to the chosen bar.`}
+            aria-label={`Activity chart: ${summary}. Arrow keys move between bars, Shift with arrow keys chooses several; Enter narrows the time range to them. Drag across bars to choose a range with the mouse.`}
             onKeyDown={onKeyDown}
-            onBlur={() => setHover(null)}
+            onBlur={() => {
+              setHover(null);
+              setDrag(null);
+            }}
             onMouseLeave={() => setHover(null)}
+            onPointerDown={onPointerDown}
+            onPointerMove={onPointerMove}
+            onPointerUp={onPointerUp}
+            onPointerCancel={() => setDrag(null)}
           >
             <svg
               width={width}
@@ -156,7 +236,7 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
                       y={plotHeight + 15}
                       textAnchor={anchor}
                     >
-                      {formatBucket(bar.start, data?.interval ?? interval).replace(" (UTC)", "")}
+                      {formatTick(bar.start, data?.interval ?? "day", timeZone)}
                     </text>
                   );
                 })}
@@ -166,8 +246,6 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
                   <g
                     key={bar.start}
                     className={`chart-bar${hover === bar.index ? " is-hover" : ""}`}
-                    onMouseEnter={() => setHover(bar.index)}
-                    onClick={() => onSelectRange(bar.start, bar.end)}
                   >
                     <rect
                       className="chart-hit"
@@ -188,9 +266,46 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
                     ))}
                   </g>
                 ))}
+                {selectedLow && selectedHigh ? (
+                  <rect
+                    className="chart-selection"
+                    x={selectedLow.x}
+                    y={0}
+                    width={selectedHigh.x + selectedHigh.width - selectedLow.x}
+                    height={plotHeight}
+                  />
+                ) : null}
               </g>
             </svg>
-            {hovered && data ? (
+            {selectedLow && selectedHigh && selectedLow !== selectedHigh && data ? (
+              <div
+                className="chart-tooltip"
+                role="status"
+                style={{
+                  left: Math.min(
+                    Math.max(
+                      axisWidth + (selectedLow.x + selectedHigh.x + selectedHigh.width) / 2,
+                      90,
+                    ),
+                    width - 90,
+                  ),
+                }}
+              >
+                <strong>
+                  {formatBucket(selectedLow.start, data.interval, timeZone)} –{" "}
+                  {formatBucket(selectedHigh.start, data.interval, timeZone)}
+                </strong>
+                <span>
+                  {number.format(
+                    bars
+                      .slice(selectedLow.index, selectedHigh.index + 1)
+                      .reduce((sum, bar) => sum + bar.total, 0),
+                  )}{" "}
+                  entries
+                </span>
+                <em>Release to zoom in</em>
+              </div>
+            ) : hovered && data ? (
               <div
                 className="chart-tooltip"
                 role="status"
@@ -201,7 +316,7 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
                   ),
                 }}
               >
-                <strong>{formatBucket(hovered.start, data.interval)}</strong>
+                <strong>{formatBucket(hovered.start, data.interval, timeZone)}</strong>
                 <span>
                   {number.format(hovered.total)} {hovered.total === 1 ? "entry" : "entries"}
                 </span>
@@ -214,7 +329,7 @@ export function ActivityChart({ orgSlug, filters, interval, onSelectRange }: Act
                       {categoryLabels[segment.category]}: {number.format(segment.count)}
                     </span>
                   ))}
-                <em>Click or press Enter to zoom in</em>
+                <em>Click, drag or press Enter to zoom in</em>
               </div>
             ) : null}
           </div>

@@ -1,4 +1,5 @@
 import { type AuditHistogram, type Category, categories } from "@auditlog/events";
+import type { ResolvedFilters } from "../audit-log/filters.ts";
 
 export interface BarSegment {
   category: Category;
@@ -68,10 +69,13 @@ export function layoutChart(histogram: AuditHistogram, width: number, height: nu
     }
     const start = Date.parse(bucket.start);
     const next = histogram.buckets[index + 1]?.start;
+    // The last bucket ends where the range does (now, for an open range), or after one step.
+    const last =
+      Date.parse(histogram.to) > start ? histogram.to : new Date(start + step).toISOString();
     return {
       index,
       start: bucket.start,
-      end: next ?? new Date(start + step).toISOString(),
+      end: next ?? last,
       total: sum,
       x: index * slot + gap / 2,
       width: Math.max(1, slot - gap),
@@ -88,4 +92,23 @@ export function tickIndices(buckets: number, count: number): number[] {
   const ticks = new Set<number>();
   for (let k = 0; k < count; k++) ticks.add(Math.round((k * (buckets - 1)) / (count - 1)));
   return [...ticks];
+}
+
+/**
+ * "Zoom out": the same middle, twice the span, never past `now` (the later half moves to the
+ * earlier side instead). `drawnTo` is the chart's end, for a range open at the top.
+ */
+export function zoomOutRange(
+  filters: Pick<ResolvedFilters, "from" | "to">,
+  drawnTo: string,
+  now: number,
+): { from: string; to: string } | null {
+  if (!filters.from) return null;
+  const from = Date.parse(filters.from);
+  const to = Date.parse(filters.to ?? drawnTo);
+  const span = Math.max(60_000, to - from);
+  let nextTo = Math.min(now, to + span / 2);
+  const nextFrom = nextTo - 2 * span;
+  if (nextTo < to) nextTo = to;
+  return { from: new Date(nextFrom).toISOString(), to: new Date(nextTo).toISOString() };
 }

@@ -2,7 +2,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
 import { Popover } from "../../components/popover.tsx";
-import { formatFullTimestamp, formatLocalShort } from "../../lib/format-time.ts";
+import { formatFullTimestamp, formatShort } from "../../lib/format-time.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 import {
   acceptPublishedKeys,
   logIntegrityKeys,
@@ -65,6 +66,7 @@ function VerificationState({
   state: LogVerification;
   now: number;
 }) {
+  const { timeZone } = useTimeZone();
   if (state.status === "none") {
     return (
       <p className="integrity integrity-none" role="status">
@@ -103,8 +105,11 @@ function VerificationState({
               ? "Verified: no entries yet"
               : `Verified through entry ${checkpoint.treeSize}`}{" "}
             ·{" "}
-            <time dateTime={checkpoint.signedAt} title={formatFullTimestamp(checkpoint.signedAt)}>
-              {formatLocalShort(checkpoint.signedAt, now)}
+            <time
+              dateTime={checkpoint.signedAt}
+              title={formatFullTimestamp(checkpoint.signedAt, timeZone)}
+            >
+              {formatShort(checkpoint.signedAt, now, timeZone)}
             </time>
             {warned ? <span className="integrity-warning-tag"> · key warning</span> : null}
           </>
