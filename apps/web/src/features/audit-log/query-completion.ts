@@ -53,7 +53,7 @@ export function termAt(text: string, caret: number): { start: number; end: numbe
 
 /** A value as the query language needs it written: quoted when it has spaces or quotes. */
 export function printValue(value: string): string {
-  return value === "" || /[\s"\\]/.test(value)
+  return value === "" || /[\s"\\()]/.test(value)
     ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`
     : value;
 }
