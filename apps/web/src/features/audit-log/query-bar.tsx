@@ -2,7 +2,13 @@ import { parseQuery } from "@auditlog/events";
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
 import type { ApiErrorDetail } from "../../api/client.ts";
 import { type RecentValues, rememberQueryValues } from "../../lib/recent-values.ts";
-import { applyCompletion, type CompletionOption, completeQuery } from "./query-completion.ts";
+import {
+  applyCompletion,
+  type CompletionOption,
+  completeQuery,
+  type RemoteValues,
+  remoteTermAt,
+} from "./query-completion.ts";
 
 export interface QueryError {
   message: string;
@@ -17,6 +23,12 @@ interface QueryBarProps {
   /** A 400 from the API about `q`, when the applied query was refused there. */
   serverError?: ApiErrorDetail | null;
   recentValues?: RecentValues;
+  /**
+   * Told which author, target or ip value is being typed (null when none), so the page can ask
+   * the server for values from the whole log; they come back as `remoteValues`.
+   */
+  onValueTerm?: (term: { key: RemoteValues["key"]; prefix: string } | null) => void;
+  remoteValues?: RemoteValues | null;
 }
 
 /**
@@ -24,7 +36,14 @@ interface QueryBarProps {
  * that does not parse is not sent; the bad term is selected in the input and shown underlined
  * below it with the parser's explanation.
  */
-export function QueryBar({ value, onSubmit, serverError, recentValues = {} }: QueryBarProps) {
+export function QueryBar({
+  value,
+  onSubmit,
+  serverError,
+  recentValues = {},
+  onValueTerm,
+  remoteValues = null,
+}: QueryBarProps) {
   const [draft, setDraft] = useState(value);
   const [caret, setCaret] = useState(value.length);
   const [open, setOpen] = useState(false);
@@ -47,9 +66,23 @@ export function QueryBar({ value, onSubmit, serverError, recentValues = {} }: Qu
     pendingCaret.current = null;
   });
 
+  const remoteTerm = open ? remoteTermAt(draft, caret) : null;
+  const remoteKey = remoteTerm ? `${remoteTerm.key}:${remoteTerm.prefix}` : null;
+  useEffect(() => {
+    if (!onValueTerm) return;
+    if (remoteKey === null) onValueTerm(null);
+    else {
+      const at = remoteKey.indexOf(":");
+      onValueTerm({
+        key: remoteKey.slice(0, at) as RemoteValues["key"],
+        prefix: remoteKey.slice(at + 1),
+      });
+    }
+  }, [remoteKey, onValueTerm]);
+
   const completion = useMemo(
-    () => (open ? completeQuery(draft, caret, recentValues) : null),
-    [open, draft, caret, recentValues],
+    () => (open ? completeQuery(draft, caret, recentValues, Date.now(), remoteValues) : null),
+    [open, draft, caret, recentValues, remoteValues],
   );
   const options = useMemo(
     () => completion?.groups.flatMap((group) => group.options) ?? [],
