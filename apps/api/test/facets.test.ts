@@ -10,6 +10,7 @@ import {
   parseQueryOrThrow,
   suggestionsSchema,
 } from "@auditlog/events";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createMemberWithToken,
@@ -183,6 +184,46 @@ describe("GET /v1/orgs/:org/audit-logs/facets", () => {
       expect(status, query).toBe(400);
       expect(body.error.details?.map((detail) => detail.path)).toEqual([path]);
     }
+  });
+
+  it("answers any q with facets or a 400 naming q at a position inside it (fast-check)", async () => {
+    const piece = fc.oneof(
+      fc.constantFrom(
+        "author:",
+        "-type:",
+        "type:repo.*",
+        "(",
+        ")",
+        "OR",
+        "AND",
+        "NOT",
+        "||",
+        '"',
+        "\\",
+        "-",
+        ":",
+        " ",
+      ),
+      fc.string({ maxLength: 8 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 12 }).map((parts) => parts.join("")),
+        async (q) => {
+          const { status, body } = await facets(`?q=${encodeURIComponent(q)}`);
+          if (status === 200) return;
+          expect(status).toBe(400);
+          const detail = body.error.details?.[0];
+          expect(detail?.path).toBe("q");
+          // The position and token point into q exactly as sent.
+          const position = detail?.position ?? -1;
+          expect(position).toBeGreaterThanOrEqual(0);
+          expect(position).toBeLessThanOrEqual(q.length);
+          expect(q.slice(position, position + (detail?.token?.length ?? 0))).toBe(detail?.token);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it("is for the organisation's admins only, by session or token, like the list", async () => {
