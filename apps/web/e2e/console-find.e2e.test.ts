@@ -375,4 +375,23 @@ describe("finding things in the console, end to end", () => {
     expect(await served.textContent()).toContain("OR is not supported");
     await shot("unsupported-address");
   });
+
+  it("folds the rail on a phone, and it unfolds without widening the page", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(
+      `${stack.baseUrl}/orgs/${orgSlug}/audit-logs?q=${encodeURIComponent("author:bob")}`,
+    );
+    const toggle = rail().getByRole("button", { name: "Narrow down" });
+    await toggle.waitFor();
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+    expect(await chips()).toEqual(["author:bob"]);
+    await toggle.click();
+    expect(await facetValues("Actors")).toEqual({ bob: "3" });
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBe(0);
+    await shot("phone-rail");
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
 });

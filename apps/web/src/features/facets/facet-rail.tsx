@@ -8,7 +8,9 @@ import {
   getEventDefinition,
 } from "@auditlog/events";
 import { useQuery } from "@tanstack/react-query";
+import { useId, useState } from "react";
 import { errorMessage } from "../../api/client.ts";
+import { useMediaQuery } from "../../lib/use-media-query.ts";
 import type { ResolvedFilters } from "../audit-log/filters.ts";
 import { facetsOptions } from "./facet-queries.ts";
 import { isSelected, type PivotKey, type PivotMode, removeValue } from "./query-terms.ts";
@@ -58,36 +60,57 @@ interface FacetRailProps {
  * countries and targets with their counts (from the API's facet endpoint, for exactly the filter
  * on screen). Clicking a value narrows the log to it (again: takes it back out); "Exclude" drops it.
  */
+/** Below this width the rail sits above the table, folded until asked for. Kept with styles.css. */
+const narrowQuery = "(max-width: 1100px)";
+
 export function FacetRail({ orgSlug, filters, onQuery, onPivot }: FacetRailProps) {
-  const facets = useQuery(facetsOptions(orgSlug, filters));
+  const narrow = useMediaQuery(narrowQuery);
+  const [toggled, setToggled] = useState<boolean | null>(null);
+  const open = toggled ?? !narrow;
+  const bodyId = useId();
+  const facets = useQuery({ ...facetsOptions(orgSlug, filters), enabled: open });
   const data = facets.data;
   return (
     <aside
-      className="facet-rail"
+      className={`facet-rail${open ? "" : " is-folded"}`}
       aria-label="Facets"
       aria-busy={facets.isFetching ? "true" : "false"}
     >
-      <h2 className="facet-rail-title">Narrow down</h2>
-      {facets.isError && !data ? (
-        <p className="muted facet-note" role="alert">
-          Facets unavailable: {errorMessage(facets.error)}
-        </p>
+      <h2 className="facet-rail-title">
+        <button
+          type="button"
+          className="facet-rail-toggle"
+          aria-expanded={open}
+          aria-controls={bodyId}
+          onClick={() => setToggled(!open)}
+        >
+          Narrow down
+        </button>
+      </h2>
+      {open ? (
+        <div id={bodyId} className="facet-rail-body">
+          {facets.isError && !data ? (
+            <p className="muted facet-note" role="alert">
+              Facets unavailable: {errorMessage(facets.error)}
+            </p>
+          ) : null}
+          {data && !data.complete ? (
+            <p className="muted facet-note">
+              Counted over the newest {countFormat.format(data.counted)} matching entries.
+            </p>
+          ) : null}
+          {facetKeys.map((facet) => (
+            <FacetSection
+              key={facet}
+              facet={facet}
+              data={data}
+              q={filters.q}
+              onQuery={onQuery}
+              onPivot={onPivot}
+            />
+          ))}
+        </div>
       ) : null}
-      {data && !data.complete ? (
-        <p className="muted facet-note">
-          Counted over the newest {countFormat.format(data.counted)} matching entries.
-        </p>
-      ) : null}
-      {facetKeys.map((facet) => (
-        <FacetSection
-          key={facet}
-          facet={facet}
-          data={data}
-          q={filters.q}
-          onQuery={onQuery}
-          onPivot={onPivot}
-        />
-      ))}
     </aside>
   );
 }
