@@ -102,6 +102,14 @@ describe("parseQuery", () => {
       expect(parse("ORacle ANDROID").text).toEqual(["ORacle", "ANDROID"]);
     });
 
+    it("reads a stored query from before operators were refused as it was meant then", () => {
+      const options = { ...anyType, operatorsAsText: true };
+      expect(parse("a OR (b target:x(1)", options)).toMatchObject({
+        text: ["a", "OR", "(b"],
+        targets: ["x(1)"],
+      });
+    });
+
     it("says what to write instead of an operator or a parenthesis", () => {
       expect(parseError("a OR b").message).toMatch(/repeat a key/);
       expect(parseError("NOT a").message).toMatch(/minus/);

@@ -34,7 +34,12 @@ const qualifierHead = /^(-?)([A-Za-z][A-Za-z_]*):/;
  * The terms of `input`, in order. Throws `QueryParseError` for input past `limits`, and for
  * quotes or a `-` that no term can hold.
  */
-export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
+export function lex(
+  input: string,
+  limits: QueryLimits = queryLimits,
+  /** Take unquoted operators and parentheses as words (queries stored before they were refused). */
+  operatorsAsText = false,
+): Term[] {
   if (input.length > limits.maxLength) {
     throw new QueryParseError(
       "input_too_long",
@@ -131,7 +136,7 @@ export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
         } else {
           value = head.slice(prefix.length);
           i = j;
-          if (/[()]/.test(value)) {
+          if (!operatorsAsText && /[()]/.test(value)) {
             throw new QueryParseError(
               "unsupported_syntax",
               `Parentheses are not supported; if the value holds one, quote it: ${prefix}"${value}"`,
@@ -147,7 +152,7 @@ export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
           value: value.trim(),
         };
       } else {
-        refuseUnsupported(head, start);
+        if (!operatorsAsText) refuseUnsupported(head, start);
         if (j < n && input.charAt(j) === '"') {
           throw new QueryParseError(
             "misplaced_quote",
