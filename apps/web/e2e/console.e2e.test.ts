@@ -249,7 +249,7 @@ describe("the web console, end to end", () => {
     await waitForRows(8);
     await shot("type-picker");
     await page.keyboard.press("Escape");
-    expect(page.url()).toContain("type=org.change_role");
+    expect(page.url()).toContain("q=type%3Aorg.change_role");
     for (const row of await visibleRows().all()) {
       expect(await row.locator(".badge").textContent()).toBe("org.change_role");
     }

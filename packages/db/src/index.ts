@@ -4,6 +4,7 @@ export * from "./dead-letters.ts";
 export * from "./deployment-secrets.ts";
 export * from "./entries.ts";
 export * from "./entry-export-stream.ts";
+export * from "./entry-facets.ts";
 export * from "./entry-queries.ts";
 export { databaseEnv } from "./env.ts";
 export * from "./exports.ts";

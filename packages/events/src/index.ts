@@ -4,6 +4,7 @@ export * from "./entry.ts";
 export * from "./envelope.ts";
 export * from "./event-content.ts";
 export * from "./exports.ts";
+export * from "./facets.ts";
 export * from "./histogram.ts";
 export * from "./hub.ts";
 export * from "./ids.ts";

@@ -1,9 +1,25 @@
-import { decodeCursor, getEntry, histogramEntries, listEntries } from "@auditlog/db";
+import {
+  decodeCursor,
+  facetEntries,
+  getEntry,
+  histogramEntries,
+  listEntries,
+  suggestValues,
+} from "@auditlog/db";
 import {
   type AuditEntryPage,
+  type AuditFacets,
   type AuditHistogram,
+  type AuditSuggestions,
+  defaultFacetLimit,
+  defaultSuggestionLimit,
   type HistogramInterval,
   histogramIntervals,
+  maxFacetLimit,
+  maxSuggestionLimit,
+  maxSuggestionPrefix,
+  suggestionKeySchema,
+  suggestionKeys,
   timeZoneNamePattern,
 } from "@auditlog/events";
 import { Hono } from "hono";
@@ -61,6 +77,41 @@ export const auditLogRoutes = new Hono<AppEnv>()
       interval: interval as HistogramInterval | "auto",
       timeZone,
       options: { includeHidden },
+    });
+    return c.json(body);
+  })
+  /** The most frequent actors, types, categories, countries and targets for the same filters. */
+  .get("/facets", async (c) => {
+    const { query, includeHidden } = readEntryQuery(c);
+    const limit = readLimit(c, defaultFacetLimit, maxFacetLimit);
+    const body: AuditFacets = await facetEntries(c.var.services.db, {
+      orgId: c.var.org.id,
+      query,
+      limit,
+      options: { includeHidden },
+    });
+    return c.json(body);
+  })
+  /** Values of `author`, `target` or `ip` for the query bar's completion. */
+  .get("/suggestions", async (c) => {
+    const key = suggestionKeySchema.safeParse(c.req.query("key"));
+    if (!key.success) {
+      throw new ApiError("bad_request", "invalid key", [
+        { path: "key", message: `must be one of ${suggestionKeys.join(", ")}` },
+      ]);
+    }
+    const prefix = c.req.query("prefix") ?? "";
+    if (prefix.length > maxSuggestionPrefix) {
+      throw new ApiError("bad_request", "invalid prefix", [
+        { path: "prefix", message: `must be at most ${maxSuggestionPrefix} characters` },
+      ]);
+    }
+    const limit = readLimit(c, defaultSuggestionLimit, maxSuggestionLimit);
+    const body: AuditSuggestions = await suggestValues(c.var.services.db, {
+      orgId: c.var.org.id,
+      key: key.data,
+      prefix,
+      limit,
     });
     return c.json(body);
   })

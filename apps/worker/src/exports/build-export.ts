@@ -142,7 +142,11 @@ async function buildFile(
   key: string,
   deps: ExportBuildDeps,
 ): Promise<{ rowsWritten: number; fileSize: number; manifest: ExportManifest }> {
-  const parsedQuery = parseQuery(record.query, { limits: storedQueryLimits });
+  // Stored by the API, possibly before unquoted operators were refused: read it as it was meant.
+  const parsedQuery = parseQuery(record.query, {
+    limits: storedQueryLimits,
+    operatorsAsText: true,
+  });
   if (!parsedQuery.ok) {
     throw new UnrecoverableError(`stored query is invalid: ${parsedQuery.error.message}`);
   }

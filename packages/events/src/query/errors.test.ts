@@ -60,6 +60,21 @@ describe("parseQuery", () => {
       ["ip:2001:db8:::", "bad_ip_prefix", 0, "ip:2001:db8:::"],
       ["ip:12345::", "bad_ip_prefix", 0, "ip:12345::"],
       ["ip:::ffff:1.2.3.4", "bad_ip_prefix", 0, "ip:::ffff:1.2.3.4"],
+      ["(type:repo.create OR", "unsupported_syntax", 0, "(type:repo.create"],
+      ["type:repo.create OR", "unsupported_syntax", 17, "OR"],
+      ["type:a OR type:b", "unsupported_syntax", 7, "OR"],
+      ["author:a AND", "unsupported_syntax", 9, "AND"],
+      ["NOT author:a", "unsupported_syntax", 0, "NOT"],
+      ["a || b", "unsupported_syntax", 2, "||"],
+      ["a && b", "unsupported_syntax", 2, "&&"],
+      ["a | b", "unsupported_syntax", 2, "|"],
+      ["! a", "unsupported_syntax", 0, "!"],
+      ["x (", "unsupported_syntax", 2, "("],
+      ["a )", "unsupported_syntax", 2, ")"],
+      ["f(x)", "unsupported_syntax", 0, "f(x)"],
+      ["-(type:a)", "unsupported_syntax", 0, "-(type:a)"],
+      ["author:alice)", "unsupported_syntax", 0, "author:alice)"],
+      ["x -target:(a", "unsupported_syntax", 2, "-target:(a"],
       ["a type:repo.create", "unknown_type", 2, "type:repo.create", rejectAll],
       ["-type:repo.*", "unknown_type", 0, "-type:repo.*", rejectAll],
     ];
@@ -74,6 +89,32 @@ describe("parseQuery", () => {
       });
       expect(input.slice(position, position + token.length)).toBe(token);
       expect(error.message.length).toBeGreaterThan(0);
+    });
+
+    it("takes operators and parentheses as text or values when quoted, and lower-case or as text", () => {
+      expect(parse('"(type:repo.create" "OR" or and').text).toEqual([
+        "(type:repo.create",
+        "OR",
+        "or",
+        "and",
+      ]);
+      expect(parse('author:"bot (ci)" target:OR').authors).toEqual(["bot (ci)"]);
+      expect(parse("ORacle ANDROID").text).toEqual(["ORacle", "ANDROID"]);
+    });
+
+    it("reads a stored query from before operators were refused as it was meant then", () => {
+      const options = { ...anyType, operatorsAsText: true };
+      expect(parse("a OR (b target:x(1)", options)).toMatchObject({
+        text: ["a", "OR", "(b"],
+        targets: ["x(1)"],
+      });
+    });
+
+    it("says what to write instead of an operator or a parenthesis", () => {
+      expect(parseError("a OR b").message).toMatch(/repeat a key/);
+      expect(parseError("NOT a").message).toMatch(/minus/);
+      expect(parseError("(a").message).toMatch(/Parentheses are not supported/);
+      expect(parseError("author:(a").message).toContain('author:"(a"');
     });
 
     it("names the unknown type, and says when a wildcard matches nothing", () => {

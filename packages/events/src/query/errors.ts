@@ -15,7 +15,8 @@ export type QueryParseErrorKind =
   | "bad_country"
   | "bad_ip_prefix"
   | "unknown_type"
-  | "negated_created";
+  | "negated_created"
+  | "unsupported_syntax";
 
 export class QueryParseError extends Error {
   override readonly name = "QueryParseError";

@@ -34,7 +34,12 @@ const qualifierHead = /^(-?)([A-Za-z][A-Za-z_]*):/;
  * The terms of `input`, in order. Throws `QueryParseError` for input past `limits`, and for
  * quotes or a `-` that no term can hold.
  */
-export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
+export function lex(
+  input: string,
+  limits: QueryLimits = queryLimits,
+  /** Take unquoted operators and parentheses as words (queries stored before they were refused). */
+  operatorsAsText = false,
+): Term[] {
   if (input.length > limits.maxLength) {
     throw new QueryParseError(
       "input_too_long",
@@ -131,6 +136,14 @@ export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
         } else {
           value = head.slice(prefix.length);
           i = j;
+          if (!operatorsAsText && /[()]/.test(value)) {
+            throw new QueryParseError(
+              "unsupported_syntax",
+              `Parentheses are not supported; if the value holds one, quote it: ${prefix}"${value}"`,
+              start,
+              head,
+            );
+          }
         }
         term = {
           start,
@@ -139,6 +152,7 @@ export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
           value: value.trim(),
         };
       } else {
+        if (!operatorsAsText) refuseUnsupported(head, start);
         if (j < n && input.charAt(j) === '"') {
           throw new QueryParseError(
             "misplaced_quote",
@@ -170,6 +184,45 @@ export function lex(input: string, limits: QueryLimits = queryLimits): Term[] {
     terms.push(term);
   }
   return terms;
+}
+
+/**
+ * Boolean operators that people bring from other search boxes. The language has none (terms all
+ * match; a key repeated is an alternative), and taking them as words to search for answered
+ * `(type:repo.create OR` with nothing and no hint; so unquoted, they are refused.
+ */
+const operatorAdvice: Record<string, string> = {
+  OR: "OR is not supported: repeat a key for alternatives (type:repo.create type:repo.delete)",
+  "||": "OR is not supported: repeat a key for alternatives (type:repo.create type:repo.delete)",
+  "|": "OR is not supported: repeat a key for alternatives (type:repo.create type:repo.delete)",
+  AND: "AND is not needed: every term must match already",
+  "&&": "AND is not needed: every term must match already",
+  "&": "AND is not needed: every term must match already",
+  NOT: "NOT is not supported: put a minus before a key to exclude (-type:org.sso_login)",
+  "!": "NOT is not supported: put a minus before a key to exclude (-type:org.sso_login)",
+};
+
+/** Whether the lexer refuses `word` unquoted as an operator (the printer quotes it). */
+export function isQueryOperator(word: string): boolean {
+  return Object.hasOwn(operatorAdvice, word);
+}
+
+const quoteHint = "; to search for this text, put it in double quotes";
+
+/** Throws `unsupported_syntax` for an unquoted operator or a word with a parenthesis. */
+function refuseUnsupported(word: string, start: number): void {
+  const advice = isQueryOperator(word) ? operatorAdvice[word] : undefined;
+  if (advice !== undefined) {
+    throw new QueryParseError("unsupported_syntax", `${advice}${quoteHint}`, start, word);
+  }
+  if (/[()]/.test(word)) {
+    throw new QueryParseError(
+      "unsupported_syntax",
+      `Parentheses are not supported: terms all match, and a key repeated is an alternative${quoteHint}`,
+      start,
+      word,
+    );
+  }
 }
 
 /** End of a quoted section starting at `open`, or of the input if it is unterminated. */

@@ -60,6 +60,12 @@ export interface ParseQueryOptions {
   isKnownType?: (pattern: string) => boolean;
   /** Length and term limits; a person's by default (`queryLimits`). */
   limits?: QueryLimits;
+  /**
+   * Take unquoted `OR`, `AND`, `NOT`, `||`, `&&` and parentheses as words and values, as the
+   * language did before it refused them: for queries stored then (an export's filter), never
+   * for what a person types.
+   */
+  operatorsAsText?: boolean;
 }
 
 export type ParseQueryResult =
@@ -133,7 +139,7 @@ export function parseQueryOrThrow(input: string, options: ParseQueryOptions = {}
     if (!list.includes(value)) list.push(value);
   };
 
-  for (const term of lex(input, options.limits)) {
+  for (const term of lex(input, options.limits, options.operatorsAsText)) {
     const fail = (kind: QueryParseErrorKind, message: string) =>
       new QueryParseError(kind, message, term.start, term.raw);
     const { qualifier, value } = term;

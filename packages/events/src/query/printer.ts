@@ -1,3 +1,4 @@
+import { isQueryOperator } from "./lexer.ts";
 import { listFields, type ParsedQuery } from "./parser.ts";
 import { dayMs } from "./values.ts";
 
@@ -6,11 +7,13 @@ function quote(text: string): string {
 }
 
 function printValue(value: string): string {
-  return value === "" || /[\s"\\]/.test(value) ? quote(value) : value;
+  return value === "" || /[\s"\\()]/.test(value) ? quote(value) : value;
 }
 
 function printText(text: string): string {
-  return text === "" || /[\s"\\:]/.test(text) || text.startsWith("-") ? quote(text) : text;
+  return text === "" || /[\s"\\:()]/.test(text) || text.startsWith("-") || isQueryOperator(text)
+    ? quote(text)
+    : text;
 }
 
 function isMidnight(iso: string): boolean {

@@ -109,16 +109,20 @@ describe("the log table", () => {
     renderWithQueryClient(<AuditLogPage org={testOrg} />);
     await screen.findByText("bob changed carol's role from read to write");
     const list = requests.find((request) => request.url.pathname === "/v1/orgs/acme/audit-logs");
-    expect(list?.url.searchParams.get("q")).toBe("author:alice");
-    expect(list?.url.searchParams.get("type")).toBe("repo.create");
-    expect((screen.getByRole("combobox") as HTMLInputElement).value).toBe("author:alice");
+    // An older link's type= parameter joins q, where the type picker and the chips read it.
+    expect(list?.url.searchParams.get("q")).toBe("author:alice type:repo.create");
+    expect(list?.url.searchParams.get("type")).toBeNull();
+    expect((screen.getByRole("combobox") as HTMLInputElement).value).toBe(
+      "author:alice type:repo.create",
+    );
+    expect(screen.getByRole("button", { name: "Remove filter type:repo.create" })).toBeTruthy();
     // The chart: the same filter, a bucket size the server picks, in the declared zone, and
     // the filter's total from the server (not a sum of what is drawn).
     expect(await screen.findByText("3 entries")).toBeTruthy();
     const chart = requests.find(
       (request) => request.url.pathname === "/v1/orgs/acme/audit-logs/histogram",
     );
-    expect(chart?.url.searchParams.get("q")).toBe("author:alice");
+    expect(chart?.url.searchParams.get("q")).toBe("author:alice type:repo.create");
     expect(chart?.url.searchParams.get("interval")).toBe("auto");
     expect(chart?.url.searchParams.get("tz")).toBe(
       Intl.DateTimeFormat().resolvedOptions().timeZone,

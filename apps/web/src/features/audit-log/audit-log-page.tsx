@@ -9,11 +9,21 @@ import { useCallback, useMemo, useState } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { useToasts } from "../../components/toasts.tsx";
-import { loadRecentValues, mergeRecentValues, type RecentValues } from "../../lib/recent-values.ts";
+import { loadRecentValues, type RecentValues } from "../../lib/recent-values.ts";
 import { auditLogPath, navigate, useLocation } from "../../lib/router.ts";
 import { useNow } from "../../lib/use-now.ts";
 import { ExportDialog } from "../exports/export-dialog.tsx";
 import { ExportsPanel, useActiveExportCount } from "../exports/exports-panel.tsx";
+import { suggestionsOptions } from "../facets/facet-queries.ts";
+import { FacetRail } from "../facets/facet-rail.tsx";
+import { FilterChips } from "../facets/filter-chips.tsx";
+import {
+  type PivotKey,
+  type PivotMode,
+  pivotQuery,
+  selectedTypes,
+  withTypes,
+} from "../facets/query-terms.ts";
 import { ActivityChart } from "../histogram/activity-chart.tsx";
 import { LogIntegrityBadge } from "../log-integrity/log-integrity-badge.tsx";
 import {
@@ -33,6 +43,7 @@ import {
 } from "./filters.ts";
 import { LogTable } from "./log-table.tsx";
 import { QueryBar } from "./query-bar.tsx";
+import type { RemoteValues } from "./query-completion.ts";
 import { TimeRangePicker } from "./time-range-picker.tsx";
 import { TypePicker } from "./type-picker.tsx";
 
@@ -57,6 +68,13 @@ export function AuditLogPage({ org }: { org: Organization }) {
       navigate(auditLogPath(slug, filtersToSearch(next)));
     },
     [slug, filters],
+  );
+  // Pivots, chips, facets and the type picker all edit `q`: the address stays the one truth.
+  const setQuery = useCallback((q: string) => setFilters({ ...filters, q }), [filters, setFilters]);
+  const pivot = useCallback(
+    (key: PivotKey, value: string, mode: PivotMode) =>
+      setQuery(pivotQuery(filters.q, key, value, mode)),
+    [filters.q, setQuery],
   );
   const openEntry = useCallback(
     (id: string | null) =>
@@ -86,17 +104,19 @@ export function AuditLogPage({ org }: { org: Organization }) {
   });
   const openEntryData: AuditEntry | undefined = openFromList ?? single.data;
 
-  const recentValues = useMemo<RecentValues>(() => {
-    const seen = entries.slice(0, 300);
-    return mergeRecentValues(loadRecentValues(), {
-      author: seen.map((entry) => entry.actor.name),
-      target: seen.flatMap((entry) => (entry.target ? [entry.target.name ?? entry.target.id] : [])),
-      ip: seen.flatMap((entry) => (entry.ip ? [entry.ip] : [])),
-      country: seen.flatMap((entry) =>
-        entry.location?.countryCode ? [entry.location.countryCode] : [],
-      ),
-    });
-  }, [entries, filters.q]);
+  // The user's own recent values; authors, targets and IPs of the whole log come from the server.
+  const recentValues = useMemo<RecentValues>(() => loadRecentValues(), [filters.q]);
+  const [valueTerm, setValueTerm] = useState<{ key: RemoteValues["key"]; prefix: string } | null>(
+    null,
+  );
+  const suggestions = useQuery({
+    ...suggestionsOptions(slug, valueTerm?.key ?? "author", valueTerm?.prefix ?? ""),
+    enabled: valueTerm !== null,
+  });
+  const remoteValues: RemoteValues | null =
+    valueTerm && suggestions.data?.key === valueTerm.key
+      ? { ...valueTerm, values: suggestions.data.values }
+      : null;
 
   const refresh = () => {
     setAnchor(Date.now());
@@ -181,11 +201,14 @@ export function AuditLogPage({ org }: { org: Organization }) {
           onSubmit={(q) => setFilters({ ...filters, q })}
           serverError={queryError}
           recentValues={recentValues}
+          onValueTerm={setValueTerm}
+          remoteValues={remoteValues}
         />
+        <FilterChips q={filters.q} onQuery={setQuery} />
         <div className="toolbar-row">
           <TypePicker
-            selected={filters.types}
-            onChange={(types) => setFilters({ ...filters, types })}
+            selected={selectedTypes(filters.q)}
+            onChange={(types) => setQuery(withTypes(filters.q, types))}
           />
           <TimeRangePicker
             filters={filters}
@@ -224,28 +247,31 @@ export function AuditLogPage({ org }: { org: Organization }) {
         onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
       />
 
-      <LogTable
-        entries={listError ? [] : entries}
-        loading={list.isPending}
-        stale={list.isPlaceholderData}
-        hasMore={!listError && list.hasNextPage}
-        loadingMore={list.isFetchingNextPage}
-        loadMoreError={
-          list.isFetchNextPageError ? (
-            <>
-              Could not load older entries: {errorMessage(list.error)}{" "}
-              <button type="button" className="button button-small" onClick={loadMore}>
-                Retry
-              </button>
-            </>
-          ) : null
-        }
-        onLoadMore={loadMore}
-        onOpen={(entry) => openEntry(entry.id)}
-        openId={entryId}
-        now={now}
-        placeholder={placeholder}
-      />
+      <div className="log-body">
+        <FacetRail orgSlug={slug} filters={resolved} onQuery={setQuery} onPivot={pivot} />
+        <LogTable
+          entries={listError ? [] : entries}
+          loading={list.isPending}
+          stale={list.isPlaceholderData}
+          hasMore={!listError && list.hasNextPage}
+          loadingMore={list.isFetchingNextPage}
+          loadMoreError={
+            list.isFetchNextPageError ? (
+              <>
+                Could not load older entries: {errorMessage(list.error)}{" "}
+                <button type="button" className="button button-small" onClick={loadMore}>
+                  Retry
+                </button>
+              </>
+            ) : null
+          }
+          onLoadMore={loadMore}
+          onOpen={(entry) => openEntry(entry.id)}
+          openId={entryId}
+          now={now}
+          placeholder={placeholder}
+        />
+      </div>
 
       {entryId ? (
         <EntryDetails

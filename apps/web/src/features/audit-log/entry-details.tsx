@@ -5,6 +5,8 @@ import { CopyButton } from "../../components/copy-button.tsx";
 import { Modal } from "../../components/modal.tsx";
 import { formatFull, formatRelative } from "../../lib/format-time.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
+import { facetValueLabel } from "../facets/facet-rail.tsx";
+import { PivotMenu } from "../facets/pivot-menu.tsx";
 import { EntryInclusion } from "../log-integrity/entry-inclusion.tsx";
 import { Avatar, actorKindLabel, TypeBadge } from "./entry-cells.tsx";
 
@@ -79,6 +81,7 @@ function EntryBody({
             <Avatar actor={entry.actor} size={24} />
             <span>
               {entry.actor.name}
+              <PivotMenu queryKey="author" value={entry.actor.name} />
               <span className="details-sub">
                 {actorKindLabel(entry.actor)} · <span className="mono">{entry.actor.id}</span>
               </span>
@@ -87,14 +90,25 @@ function EntryBody({
         </Row>
         <Row label="Type">
           <span className="mono">{entry.type}</span>
+          <PivotMenu queryKey="type" value={entry.type} />
           <span className="details-sub">
             {definition?.title ?? "Unknown type"} · {categoryLabels[entry.category]}
+            <PivotMenu
+              queryKey="category"
+              value={entry.category}
+              label={categoryLabels[entry.category]}
+            />
           </span>
         </Row>
         <Row label="Target">
           {entry.target ? (
             <>
               {entry.target.name ?? entry.target.id}
+              <PivotMenu
+                queryKey="target"
+                value={entry.target.id}
+                label={entry.target.name ?? undefined}
+              />
               <span className="details-sub">
                 {entry.target.type} · <span className="mono">{entry.target.id}</span>
               </span>
@@ -105,11 +119,19 @@ function EntryBody({
         </Row>
         <Row label="Location">
           {entry.location?.formatted || <span className="muted">Unknown</span>}
+          {entry.location?.countryCode ? (
+            <PivotMenu
+              queryKey="country"
+              value={entry.location.countryCode}
+              label={facetValueLabel("country", entry.location.countryCode)}
+            />
+          ) : null}
         </Row>
         <Row label="IP address">
           {entry.ip ? (
             <>
               <span className="mono">{entry.ip}</span>
+              <PivotMenu queryKey="ip" value={entry.ip} />
               <span className="details-sub">Anonymised (IPv4 /24, IPv6 /48)</span>
             </>
           ) : (

@@ -1,4 +1,10 @@
-import { type CreateExportRequest, type ExportFormat, isKnownTypePattern } from "@auditlog/events";
+import {
+  type CreateExportRequest,
+  type ExportFormat,
+  isKnownTypePattern,
+  parseQuery,
+  printQuery,
+} from "@auditlog/events";
 
 export const rangePresets = ["all", "24h", "7d", "30d", "custom"] as const;
 export type RangePreset = (typeof rangePresets)[number];
@@ -24,7 +30,10 @@ const presetSpanMs: Record<"24h" | "7d" | "30d", number> = {
 export interface LogFilters {
   /** The query-language text, as typed. */
   q: string;
-  /** Types (or `scope.*` patterns) chosen in the type picker, sorted. */
+  /**
+   * Types (or `scope.*` patterns) as separate parameters. The console no longer writes these (the
+   * type picker edits `type:` terms of `q`); a `type=` parameter in an older link joins `q`.
+   */
   types: string[];
   range: RangePreset;
   /** ISO instants, for the custom range only. */
@@ -38,6 +47,13 @@ function isoOrUndefined(value: string | null): string | undefined {
   if (!value) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+function withTypeTerms(q: string, types: string[]): string {
+  const parsed = parseQuery(q);
+  if (!parsed.ok) return [q.trim(), ...types.map((type) => `type:${type}`)].join(" ").trim();
+  const merged = [...new Set([...parsed.query.types, ...types])];
+  return printQuery({ ...parsed.query, types: merged });
 }
 
 export function filtersFromSearch(search: string): LogFilters {
@@ -58,7 +74,13 @@ export function filtersFromSearch(search: string): LogFilters {
   const from = isoOrUndefined(params.get("from"));
   const to = isoOrUndefined(params.get("to"));
   if ((from || to) && rangeText === null) range = "custom";
-  const filters: LogFilters = { q: params.get("q") ?? "", types, range };
+  // The type picker writes `type:` terms into q; a `type=` parameter (links made before) joins q.
+  const q = params.get("q") ?? "";
+  const filters: LogFilters = {
+    q: types.length > 0 ? withTypeTerms(q, types) : q,
+    types: [],
+    range,
+  };
   if (range === "custom") {
     if (from) filters.from = from;
     if (to) filters.to = to;

@@ -3,6 +3,7 @@ import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from 
 import { zoneLabel } from "../../lib/format-time.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 import { phoneQuery, useMediaQuery } from "../../lib/use-media-query.ts";
+import { PivotMenu } from "../facets/pivot-menu.tsx";
 import { ActorCell, LocationCell, TimeCell, TypeBadge } from "./entry-cells.tsx";
 import { useFixedRows } from "./use-fixed-rows.ts";
 
@@ -148,15 +149,18 @@ export function LogTable(props: LogTableProps) {
         </div>
         <div role="cell" className="cell cell-col-actor">
           <ActorCell actor={entry.actor} />
+          <PivotMenu queryKey="author" value={entry.actor.name} compact />
         </div>
         <div role="cell" className="cell cell-col-type">
           <TypeBadge type={entry.type} category={entry.category} />
+          <PivotMenu queryKey="type" value={entry.type} compact />
         </div>
         <div role="cell" className="cell cell-col-description" title={entry.description}>
           {entry.description}
         </div>
         <div role="cell" className="cell cell-col-location">
           <LocationCell entry={entry} />
+          {entry.ip ? <PivotMenu queryKey="ip" value={entry.ip} compact /> : null}
         </div>
       </div>,
     );

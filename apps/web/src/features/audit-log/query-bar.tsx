@@ -3,7 +3,13 @@ import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from 
 import type { ApiErrorDetail } from "../../api/client.ts";
 import { type RecentValues, rememberQueryValues } from "../../lib/recent-values.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
-import { applyCompletion, type CompletionOption, completeQuery } from "./query-completion.ts";
+import {
+  applyCompletion,
+  type CompletionOption,
+  completeQuery,
+  type RemoteValues,
+  remoteTermAt,
+} from "./query-completion.ts";
 
 export interface QueryError {
   message: string;
@@ -18,6 +24,12 @@ interface QueryBarProps {
   /** A 400 from the API about `q`, when the applied query was refused there. */
   serverError?: ApiErrorDetail | null;
   recentValues?: RecentValues;
+  /**
+   * Told which author, target or ip value is being typed (null when none), so the page can ask
+   * the server for values from the whole log; they come back as `remoteValues`.
+   */
+  onValueTerm?: (term: { key: RemoteValues["key"]; prefix: string } | null) => void;
+  remoteValues?: RemoteValues | null;
 }
 
 /**
@@ -25,7 +37,14 @@ interface QueryBarProps {
  * that does not parse is not sent; the bad term is selected in the input and shown underlined
  * below it with the parser's explanation.
  */
-export function QueryBar({ value, onSubmit, serverError, recentValues = {} }: QueryBarProps) {
+export function QueryBar({
+  value,
+  onSubmit,
+  serverError,
+  recentValues = {},
+  onValueTerm,
+  remoteValues = null,
+}: QueryBarProps) {
   const [draft, setDraft] = useState(value);
   const [caret, setCaret] = useState(value.length);
   const [open, setOpen] = useState(false);
@@ -48,10 +67,25 @@ export function QueryBar({ value, onSubmit, serverError, recentValues = {} }: Qu
     pendingCaret.current = null;
   });
 
+  const remoteTerm = open ? remoteTermAt(draft, caret) : null;
+  const remoteKey = remoteTerm ? `${remoteTerm.key}:${remoteTerm.prefix}` : null;
+  useEffect(() => {
+    if (!onValueTerm) return;
+    if (remoteKey === null) onValueTerm(null);
+    else {
+      const at = remoteKey.indexOf(":");
+      onValueTerm({
+        key: remoteKey.slice(0, at) as RemoteValues["key"],
+        prefix: remoteKey.slice(at + 1),
+      });
+    }
+  }, [remoteKey, onValueTerm]);
+
   const { timeZone } = useTimeZone();
   const completion = useMemo(
-    () => (open ? completeQuery(draft, caret, recentValues, Date.now(), timeZone) : null),
-    [open, draft, caret, recentValues, timeZone],
+    () =>
+      open ? completeQuery(draft, caret, recentValues, Date.now(), timeZone, remoteValues) : null,
+    [open, draft, caret, recentValues, timeZone, remoteValues],
   );
   const options = useMemo(
     () => completion?.groups.flatMap((group) => group.options) ?? [],

@@ -4,8 +4,11 @@ import {
   categoryLabels,
   countryCodes,
   eventDefinitions,
+  foldForMatch,
   type QueryKeyInfo,
   queryKeys,
+  type SuggestionKey,
+  suggestionKeys,
 } from "@auditlog/events";
 import { zonedDayTerm, zoneLabel } from "../../lib/format-time.ts";
 import type { RecentValues } from "../../lib/recent-values.ts";
@@ -32,6 +35,30 @@ export interface Completion {
 
 const maxOptions = 200;
 
+/** Values of author, target or ip the server found for what is typed (`prefix`). */
+export interface RemoteValues {
+  key: SuggestionKey;
+  prefix: string;
+  values: { value: string; label?: string }[];
+}
+
+/**
+ * The key and partial value of the term at `caret` when the server can complete it (author,
+ * target, ip), e.g. `author:zo` → `{ key: "author", prefix: "zo" }`; otherwise null.
+ */
+export function remoteTermAt(
+  text: string,
+  caret: number,
+): { key: SuggestionKey; prefix: string } | null {
+  const { start } = termAt(text, caret);
+  const match = /^-?([A-Za-z]+):(.*)$/s.exec(text.slice(start, caret));
+  if (!match) return null;
+  const info = keyFor(match[1] ?? "");
+  if (!info || !(suggestionKeys as readonly string[]).includes(info.key)) return null;
+  const prefix = (match[2] ?? "").replace(/^"/, "").replace(/"$/, "");
+  return { key: info.key as SuggestionKey, prefix };
+}
+
 /** The term around `caret`: whitespace separates terms, except inside double quotes. */
 export function termAt(text: string, caret: number): { start: number; end: number } {
   let start = 0;
@@ -54,7 +81,7 @@ export function termAt(text: string, caret: number): { start: number; end: numbe
 
 /** A value as the query language needs it written: quoted when it has spaces or quotes. */
 export function printValue(value: string): string {
-  return value === "" || /[\s"\\]/.test(value)
+  return value === "" || /[\s"\\()]/.test(value)
     ? `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`
     : value;
 }
@@ -88,6 +115,7 @@ export function completeQuery(
   recent: RecentValues = {},
   now: number = Date.now(),
   timeZone = "UTC",
+  remote: RemoteValues | null = null,
 ): Completion | null {
   const { start, end } = termAt(text, caret);
   const term = text.slice(start, caret);
@@ -126,11 +154,22 @@ export function completeQuery(
     label: value,
     ...(detail ? { detail } : {}),
   });
-  const contains = (value: string) => value.toLowerCase().includes(needle);
+  // Accents and case aside: `zo` finds "Zoë".
+  const foldedNeedle = foldForMatch(partial);
+  const contains = (value: string) => foldForMatch(value).includes(foldedNeedle);
 
   const recentValues = (recent[info.key] ?? []).filter(contains);
   if (recentValues.length > 0) {
     groups.push({ label: "Recent", options: recentValues.map((value) => option(value)) });
+  }
+  if (remote && remote.key === info.key) {
+    // Already matched by the server (whole log, accent-insensitive); a value also in Recent is
+    // listed once.
+    const seen = new Set(recentValues);
+    const options = remote.values
+      .filter(({ value }) => !seen.has(value))
+      .map(({ value, label }) => option(value, label));
+    if (options.length > 0) groups.push({ label: "In this log", options });
   }
 
   if (info.key === "type") {

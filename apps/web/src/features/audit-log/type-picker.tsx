@@ -1,9 +1,12 @@
 import { categories, categoryLabels, eventDefinitions } from "@auditlog/events";
 import { useMemo, useState } from "react";
 import { Popover } from "../../components/popover.tsx";
+import { compressTypes } from "../facets/query-terms.ts";
 
 interface TypePickerProps {
+  /** The catalog types the query's `type:` terms select (wildcards expanded). */
   selected: string[];
+  /** The new selection; the page writes it into `q` as `type:` terms. */
   onChange: (types: string[]) => void;
 }
 
@@ -14,12 +17,10 @@ const byCategory = categories.map((category) => ({
 
 /** Event types from the shared catalog, grouped by category, with a search box. */
 export function TypePicker({ selected, onChange }: TypePickerProps) {
+  // What the query holds: `repo.*` for a whole scope rather than "17 types".
+  const terms = compressTypes(selected);
   const label =
-    selected.length === 0
-      ? "All types"
-      : selected.length === 1
-        ? selected[0]
-        : `${selected.length} types`;
+    terms.length === 0 ? "All types" : terms.length === 1 ? terms[0] : `${selected.length} types`;
   return (
     <Popover
       label={

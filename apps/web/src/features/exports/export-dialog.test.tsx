@@ -130,8 +130,8 @@ describe("the export dialog", () => {
     const panel = await screen.findByRole("dialog", { name: "Exports" });
     const post = requests.find((request) => request.method === "POST");
     expect(post?.body).toEqual({
-      q: "author:alice",
-      filters: { type: ["repo.create"], from: "2026-03-01T00:00:00.000Z" },
+      q: "author:alice type:repo.create",
+      filters: { from: "2026-03-01T00:00:00.000Z" },
       format: "ndjson",
     });
     expect(panel.textContent).toContain("Queued");
