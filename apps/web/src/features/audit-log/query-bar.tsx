@@ -1,5 +1,6 @@
 import { parseQuery } from "@auditlog/events";
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
+import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import type { ApiErrorDetail } from "../../api/client.ts";
 import { type RecentValues, rememberQueryValues } from "../../lib/recent-values.ts";
 import { applyCompletion, type CompletionOption, completeQuery } from "./query-completion.ts";
@@ -40,6 +41,16 @@ export function QueryBar({ value, onSubmit, serverError, recentValues = {} }: Qu
     setDraft(value);
     setLocalError(null);
   }, [value]);
+
+  // `/` focuses the query (as on GitHub and Datadog), unless a dialog or drawer holds the focus.
+  useKeyShortcuts({
+    "/": () => {
+      if (document.querySelector('[aria-modal="true"]')) return false;
+      inputRef.current?.focus();
+      inputRef.current?.select();
+      return true;
+    },
+  });
 
   useEffect(() => {
     if (pendingCaret.current === null) return;
@@ -159,6 +170,7 @@ export function QueryBar({ value, onSubmit, serverError, recentValues = {} }: Qu
         <input
           id={`${listboxId}-input`}
           ref={inputRef}
+          aria-keyshortcuts="/"
           className="query-input"
           type="text"
           role="combobox"
