@@ -17,6 +17,7 @@ import { ExportsPanel, useActiveExportCount } from "../exports/exports-panel.tsx
 import { ActivityChart } from "../histogram/activity-chart.tsx";
 import { NewEntriesPill, useNewEntryCount } from "../live/new-entries.tsx";
 import { LogIntegrityBadge } from "../log-integrity/log-integrity-badge.tsx";
+import { SavedViewsMenu } from "../saved-views/saved-views-menu.tsx";
 import {
   auditEntryOptions,
   auditLogKeys,
@@ -214,6 +215,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
               setFilters(next);
             }}
           />
+          <SavedViewsMenu orgSlug={slug} filters={filters} onApply={setFilters} />
           <div className="toolbar-spacer" />
           {filtered ? (
             <button

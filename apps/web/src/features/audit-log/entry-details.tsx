@@ -62,10 +62,7 @@ export function EntryDetails({
 }
 
 /** Previous (newer) and next (older) entry, the buttons for what `k` and `j` do. */
-function EntryStepper({
-  onPrevious,
-  onNext,
-}: Pick<EntryDetailsProps, "onPrevious" | "onNext">) {
+function EntryStepper({ onPrevious, onNext }: Pick<EntryDetailsProps, "onPrevious" | "onNext">) {
   return (
     <span className="entry-stepper">
       <button

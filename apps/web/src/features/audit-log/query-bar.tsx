@@ -1,7 +1,7 @@
 import { parseQuery } from "@auditlog/events";
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
-import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import type { ApiErrorDetail } from "../../api/client.ts";
+import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import { type RecentValues, rememberQueryValues } from "../../lib/recent-values.ts";
 import { applyCompletion, type CompletionOption, completeQuery } from "./query-completion.ts";
 
