@@ -61,7 +61,10 @@ export function EntryDetails({
   );
 }
 
-/** Previous (newer) and next (older) entry, the buttons for what `k` and `j` do. */
+/**
+ * Previous (newer) and next (older) entry, the buttons for what `k` and `j` do. At either end a
+ * button is aria-disabled rather than disabled, so the focus stays on it (and in the drawer).
+ */
 function EntryStepper({ onPrevious, onNext }: Pick<EntryDetailsProps, "onPrevious" | "onNext">) {
   return (
     <span className="entry-stepper">
@@ -69,7 +72,7 @@ function EntryStepper({ onPrevious, onNext }: Pick<EntryDetailsProps, "onPreviou
         type="button"
         className="icon-button"
         onClick={onPrevious}
-        disabled={!onPrevious}
+        aria-disabled={!onPrevious}
         aria-label="Previous entry"
         aria-keyshortcuts="k"
         title="Previous (newer) entry · k"
@@ -80,7 +83,7 @@ function EntryStepper({ onPrevious, onNext }: Pick<EntryDetailsProps, "onPreviou
         type="button"
         className="icon-button"
         onClick={onNext}
-        disabled={!onNext}
+        aria-disabled={!onNext}
         aria-label="Next entry"
         aria-keyshortcuts="j"
         title="Next (older) entry · j"
