@@ -255,8 +255,9 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
 
     await page.getByRole("button", { name: "Views: Security" }).click();
     await page.getByRole("button", { name: /^Tokens/ }).click();
+    // One row before and after: wait for the row itself, not the count.
+    await rows().first().getByText("org.service_account.token.create").waitFor();
     await waitForRows(1);
-    expect(await rows().first().getByText("org.service_account.token.create").count()).toBe(1);
 
     await page.getByRole("button", { name: "Views: Tokens" }).click();
     await page.getByRole("button", { name: /^Membership/ }).click();
@@ -293,5 +294,41 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
     // The filter is still Membership's (a prepared one); the saved view is gone for good.
     await page.getByRole("button", { name: "Views: Membership" }).click();
     await page.getByText("None yet").waitFor();
+  });
+
+  it("fits a phone: the views menu and the pill stay inside the screen, nothing scrolls sideways", async () => {
+    const phone = await context.newPage();
+    try {
+      await phone.setViewportSize({ width: 390, height: 844 });
+      const stream = phone.waitForResponse((response) =>
+        response.url().includes("/v1/notifications/stream"),
+      );
+      await phone.goto(`${stack.baseUrl}/orgs/${orgSlug}/audit-logs`);
+      expect((await stream).status()).toBe(200);
+      await phone.locator('.log-rows [role="row"]').first().waitFor();
+      await phone.getByRole("button", { name: /^Views:/ }).click();
+      const panel = phone.getByRole("dialog", { name: "Views" }).or(phone.locator(".saved-views"));
+      await panel.first().waitFor();
+      const box = await phone.locator(".saved-views").boundingBox();
+      expect(box?.x).toBeGreaterThanOrEqual(0);
+      expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390);
+      await phone.keyboard.press("Escape");
+
+      await postEvents([repoCreate("acme/phone-model", 0)]);
+      const pill = phone.getByRole("button", { name: "1 new entry in this log" });
+      await pill.waitFor({ timeout: pillDeadlineMs });
+      const pillBox = await pill.boundingBox();
+      expect(pillBox?.x).toBeGreaterThanOrEqual(0);
+      expect((pillBox?.x ?? 0) + (pillBox?.width ?? 0)).toBeLessThanOrEqual(390);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        390,
+      );
+      step += 1;
+      await phone.screenshot({
+        path: join(screenshots, `${String(step).padStart(2, "0")}-phone.png`),
+      });
+    } finally {
+      await phone.close();
+    }
   });
 });
