@@ -12,4 +12,5 @@ export * from "./log-tree.ts";
 export * from "./log-verify-reads.ts";
 export * from "./notifications.ts";
 export * from "./outage.ts";
+export * from "./saved-views.ts";
 export * from "./sessions.ts";

@@ -46,6 +46,19 @@ export async function readLogSize(db: Database, orgId: string): Promise<number> 
   return rows[0]?.size ?? 0;
 }
 
+/** Each organisation's latest `seq` (its log's size); organisations with no entry are left out. */
+export async function readLogSizes(
+  db: Database,
+  orgIds: readonly string[],
+): Promise<Map<string, number>> {
+  if (orgIds.length === 0) return new Map();
+  const { rows } = await sqlOf(db).query<{ org_id: string; size: number }>(
+    "SELECT org_id, size::float8 AS size FROM audit_log_heads WHERE org_id = ANY($1::text[])",
+    [orgIds],
+  );
+  return new Map(rows.map((row) => [row.org_id, row.size]));
+}
+
 /** Organisations whose tree is behind their log, most behind first. */
 export async function listLogsBehind(db: Database, limit = 1000): Promise<LogBehind[]> {
   const { rows } = await sqlOf(db).query<{ org_id: string; log_size: number; tree_size: number }>(

@@ -85,6 +85,7 @@ describe("Prisma schema against the migrated database", () => {
         "Organization",
         "OrgWebhook",
         "PersonalAccessToken",
+        "SavedView",
         "Session",
         "User",
       ].sort(),

@@ -142,6 +142,8 @@ export type ExportProgress = z.infer<typeof exportProgressSchema>;
 export const realtimeChannels = {
   notifications: "auditlog:realtime:notifications",
   exportProgress: "auditlog:realtime:export-progress",
+  /** Per organisation, not per user: `EntriesStoredMessage`, relayed to the org's admins. */
+  entriesStored: "auditlog:realtime:entries-stored",
 } as const;
 
 export const realtimeMessageSchema = z.discriminatedUnion("event", [
@@ -149,3 +151,27 @@ export const realtimeMessageSchema = z.discriminatedUnion("event", [
   z.object({ userId: z.string(), event: z.literal("export.progress"), data: exportProgressSchema }),
 ]);
 export type RealtimeMessage = z.infer<typeof realtimeMessageSchema>;
+
+/**
+ * Published by the worker on `realtimeChannels.entriesStored` after a write committed: how many
+ * entries of one organisation it stored and the highest `seq` it reached. Counts only, never an
+ * entry's content (no names, addresses or descriptions cross Redis or reach a console this way);
+ * one message per organisation per group write, however many jobs shared it.
+ */
+export const entriesStoredMessageSchema = z.object({
+  orgId: z.string(),
+  count: z.number().int().positive(),
+  highestSeq: z.number().int().positive(),
+});
+export type EntriesStoredMessage = z.infer<typeof entriesStoredMessageSchema>;
+
+/**
+ * `event: entries.stored` on the live stream, sent to each admin of the organisation: the
+ * console's "N new entries" pill. The organisation is named by slug, as the console knows it.
+ */
+export const entriesStoredEventSchema = z.object({
+  orgSlug: z.string(),
+  count: z.number().int().positive(),
+  highestSeq: z.number().int().positive(),
+});
+export type EntriesStoredEvent = z.infer<typeof entriesStoredEventSchema>;

@@ -10,6 +10,7 @@ export * from "./hub.ts";
 export * from "./ids.ts";
 export * from "./public-url.ts";
 export * from "./query/index.ts";
+export * from "./saved-views.ts";
 export * from "./transparency.ts";
 export * from "./type-patterns.ts";
 export * from "./validation.ts";

@@ -1,5 +1,10 @@
-import { countUnreadNotifications } from "@auditlog/db";
-import type { RealtimeMessage } from "@auditlog/events";
+import {
+  countUnreadNotifications,
+  type Database,
+  listUserMemberships,
+  planHasAuditLogs,
+} from "@auditlog/db";
+import type { EntriesStoredEvent, RealtimeMessage } from "@auditlog/events";
 import type { Context } from "hono";
 import { type SSEMessage, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
@@ -23,11 +28,22 @@ function toSseMessage(message: RealtimeMessage): SSEMessage {
   return { event: message.event, data: JSON.stringify(message.data) };
 }
 
+/** The organisations whose log the user may read (admin, plan with audit logs): id → slug. */
+async function readableLogs(db: Database, userId: string): Promise<Map<string, string>> {
+  const memberships = await listUserMemberships(db, userId);
+  return new Map(
+    memberships
+      .filter(({ role, org }) => role === "admin" && planHasAuditLogs(org.plan))
+      .map(({ org }) => [org.id, org.slug]),
+  );
+}
+
 /**
  * The signed-in user's live stream (Server-Sent Events): `ready` once subscribed (data
  * `{ unreadCount }`; sent again after this process's Redis subscriber reconnected, as a cue to
  * refetch the list), then `notification` (id = the notification's id) and `export.progress`
- * events for this user only, and a comment every 15 s — as long as the credential that opened
+ * events for this user only, `entries.stored` (an EntriesStoredEvent: counts, no content) for
+ * each organisation whose log the user may read, and a comment every 15 s — as long as the credential that opened
  * it still works.
  */
 export function streamNotifications(c: Context<AppEnv>) {
@@ -85,11 +101,27 @@ export function streamNotifications(c: Context<AppEnv>) {
 
     stream.onAbort(finish);
     c.req.raw.signal.addEventListener("abort", finish, { once: true });
+    // Re-read at every heartbeat: an admin demoted or removed stops hearing of the log within one
+    // interval, one made admin starts.
+    let logs = await readableLogs(services.db, user.id).catch(() => new Map<string, string>());
+    if (finished) return;
 
     try {
       subscription = services.realtime.subscribe(user.id, {
         deliver: (message) => {
           const sse = toSseMessage(message);
+          if (started) send(sse);
+          else early.push(sse);
+        },
+        entriesStored: (message) => {
+          const orgSlug = logs.get(message.orgId);
+          if (orgSlug === undefined) return;
+          const data: EntriesStoredEvent = {
+            orgSlug,
+            count: message.count,
+            highestSeq: message.highestSeq,
+          };
+          const sse = { event: "entries.stored", data: JSON.stringify(data) };
           if (started) send(sse);
           else early.push(sse);
         },
@@ -129,6 +161,7 @@ export function streamNotifications(c: Context<AppEnv>) {
             finish();
             return;
           }
+          logs = await readableLogs(services.db, user.id).catch(() => logs);
           await stream.write(": heartbeat\n\n");
         }),
       sseHeartbeatMs,

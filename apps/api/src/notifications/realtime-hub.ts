@@ -1,13 +1,29 @@
-import { type RealtimeMessage, realtimeChannels, realtimeMessageSchema } from "@auditlog/events";
+import {
+  type EntriesStoredMessage,
+  entriesStoredMessageSchema,
+  type RealtimeMessage,
+  realtimeChannels,
+  realtimeMessageSchema,
+} from "@auditlog/events";
 import type { Logger } from "@auditlog/observability";
 import type { Redis } from "ioredis";
 
-const channels = [realtimeChannels.notifications, realtimeChannels.exportProgress];
+const channels = [
+  realtimeChannels.notifications,
+  realtimeChannels.exportProgress,
+  realtimeChannels.entriesStored,
+];
 
 /** One open console (an SSE stream) of a user. */
 export interface RealtimeClient {
   /** A message for this client's user. Called synchronously; must not throw. */
   deliver(message: RealtimeMessage): void;
+  /**
+   * Entries were stored in some organisation's log. Every client is offered every such message
+   * and keeps those of the organisations its user administers (a set the client keeps current;
+   * memberships change while a stream is open). Called synchronously; must not throw.
+   */
+  entriesStored?(message: EntriesStoredMessage): void;
   /** The subscriber reconnected to Redis: messages may have been missed, refetch. */
   resync(): void;
   /** The hub is closing (the process is stopping): end the stream. */
@@ -160,6 +176,10 @@ export class RealtimeHub {
   }
 
   private dispatch(channel: string, raw: string): void {
+    if (channel === realtimeChannels.entriesStored) {
+      this.dispatchEntriesStored(raw);
+      return;
+    }
     let parsed: ReturnType<typeof realtimeMessageSchema.safeParse>;
     try {
       parsed = realtimeMessageSchema.safeParse(JSON.parse(raw));
@@ -181,6 +201,25 @@ export class RealtimeHub {
         this.logger.warn("realtime delivery failed", { error: (error as Error).message });
       }
     }
+  }
+
+  /** One message per organisation and write: offered to every open stream of this process. */
+  private dispatchEntriesStored(raw: string): void {
+    let parsed: ReturnType<typeof entriesStoredMessageSchema.safeParse>;
+    try {
+      parsed = entriesStoredMessageSchema.safeParse(JSON.parse(raw));
+    } catch {
+      this.logger.warn("realtime message is not JSON", { channel: realtimeChannels.entriesStored });
+      return;
+    }
+    if (!parsed.success) {
+      this.logger.warn("realtime message does not match the contract", {
+        channel: realtimeChannels.entriesStored,
+      });
+      return;
+    }
+    const message = parsed.data;
+    this.forEachClient((client) => client.entriesStored?.(message));
   }
 
   private forEachClient(fn: (client: RealtimeClient) => void): void {

@@ -5,6 +5,7 @@ import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Geolocator } from "../geo/geolocate.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
+import { createStoredAnnouncer } from "./announce-stored.ts";
 import { buildEntries, refusedEntryDeadLetter, withoutFullIp } from "./build-entries.ts";
 import { createInsertBatcher, type EntryInserter } from "./insert-batcher.ts";
 
@@ -20,7 +21,12 @@ export interface IngestConsumerDeps {
 
 /** The consumer of the ingest queue: validated, anonymised, described and stored events. */
 export function startIngestConsumer(deps: IngestConsumerDeps) {
-  const inserter = createInsertBatcher(deps.db);
+  const announce = createStoredAnnouncer({
+    db: deps.db,
+    publisher: deps.connection,
+    logger: deps.logger,
+  });
+  const inserter = createInsertBatcher(deps.db, { onStored: (rows) => void announce(rows) });
   return startConsumer({
     queue: "ingest",
     queueName: deps.queueName,

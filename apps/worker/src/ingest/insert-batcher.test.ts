@@ -69,6 +69,37 @@ describe("createInsertBatcher (group commit of ingest jobs)", () => {
     expect(ids).toEqual(expect.arrayContaining(["ok-1", "ok-2", "ok-3", "ok-beside-poison"]));
   });
 
+  it("reports each committed write's stored rows once (the live announcement), never a refused or failed one", async () => {
+    const reported: string[][] = [];
+    const batcher = createInsertBatcher(db, {
+      maxConcurrentWrites: 1,
+      onStored: (rows) => reported.push(rows.map((r) => r.id).sort()),
+    });
+    // A first write under way makes the next two jobs share one.
+    await Promise.all([
+      batcher.insert([row("live-1")]),
+      batcher.insert([row("live-2"), row("live-3")]),
+      batcher.insert([row("live-4")]),
+    ]);
+    expect(reported).toEqual([["live-1"], ["live-2", "live-3", "live-4"]]);
+
+    reported.length = 0;
+    await batcher.insert([row("live-poison", { actorType: "robot" as "user" }), row("live-5")]);
+    expect(reported).toEqual([["live-5"]]);
+
+    const unreachable = createTestDatabase("postgres://postgres@127.0.0.1:1/nowhere");
+    try {
+      reported.length = 0;
+      const failing = createInsertBatcher(unreachable, {
+        onStored: (rows) => reported.push(rows.map((r) => r.id)),
+      });
+      await expect(failing.insert([row("live-never")])).rejects.toThrow();
+      expect(reported).toEqual([]);
+    } finally {
+      await unreachable.close();
+    }
+  });
+
   it("fails every job of a write when PostgreSQL is unreachable, so that each retries", async () => {
     const unreachable = createTestDatabase("postgres://postgres@127.0.0.1:1/nowhere");
     try {

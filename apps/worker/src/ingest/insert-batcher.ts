@@ -32,7 +32,15 @@ interface Waiting {
  */
 export function createInsertBatcher(
   db: Database,
-  options: { maxRows?: number; maxConcurrentWrites?: number } = {},
+  options: {
+    maxRows?: number;
+    maxConcurrentWrites?: number;
+    /**
+     * Called once per committed write with the rows it held (refused ones left out), after the
+     * jobs were answered: the live "new entries" announcement. Must not throw.
+     */
+    onStored?: (rows: AuditEntryRow[]) => void;
+  } = {},
 ): EntryInserter {
   const maxRows = options.maxRows ?? 5000;
   const maxConcurrentWrites = options.maxConcurrentWrites ?? 2;
@@ -46,6 +54,7 @@ export function createInsertBatcher(
         batch.flatMap((item) => item.rows),
       );
       for (const item of batch) item.resolve([]);
+      options.onStored?.(batch.flatMap((item) => item.rows));
     } catch (error) {
       if (!isRefusedValue(error)) {
         for (const item of batch) item.reject(error);
@@ -54,10 +63,12 @@ export function createInsertBatcher(
       // One job's rows must not fail the others, nor one row the rest of its job: each job on
       // its own, its refused rows set aside.
       for (const item of batch) {
-        await insertAuditEntriesSettingAsideRefused(db, item.rows).then(
-          (result) => item.resolve(result.refused),
-          item.reject,
-        );
+        await insertAuditEntriesSettingAsideRefused(db, item.rows).then((result) => {
+          item.resolve(result.refused);
+          const refused = new Set(result.refused.map((entry) => entry.row));
+          const stored = item.rows.filter((row) => !refused.has(row));
+          if (stored.length > 0) options.onStored?.(stored);
+        }, item.reject);
       }
     }
   }

@@ -5,7 +5,7 @@ import {
   useQuery,
   useQueryClient,
 } from "@tanstack/react-query";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { useToasts } from "../../components/toasts.tsx";
@@ -25,7 +25,9 @@ import {
   withTypes,
 } from "../facets/query-terms.ts";
 import { ActivityChart } from "../histogram/activity-chart.tsx";
+import { NewEntriesPill, useNewEntryCount } from "../live/new-entries.tsx";
 import { LogIntegrityBadge } from "../log-integrity/log-integrity-badge.tsx";
+import { SavedViewsMenu } from "../saved-views/saved-views-menu.tsx";
 import {
   auditEntryOptions,
   auditLogKeys,
@@ -103,6 +105,15 @@ export function AuditLogPage({ org }: { org: Organization }) {
     retry: false,
   });
   const openEntryData: AuditEntry | undefined = openFromList ?? single.data;
+  const openIndex = openFromList ? entries.indexOf(openFromList) : -1;
+  const newerEntry = openIndex > 0 ? entries[openIndex - 1] : undefined;
+  const olderEntry = openIndex >= 0 ? entries[openIndex + 1] : undefined;
+  // Stepping towards the end of what is loaded fetches the next page, so `j` keeps going.
+  const nearEnd = openIndex >= 0 && openIndex >= entries.length - 5;
+  const canLoadMore = list.hasNextPage && !list.isFetchingNextPage;
+  useEffect(() => {
+    if (nearEnd && canLoadMore) void fetchNextPage();
+  }, [nearEnd, canLoadMore, fetchNextPage]);
 
   // The user's own recent values; authors, targets and IPs of the whole log come from the server.
   const recentValues = useMemo<RecentValues>(() => loadRecentValues(), [filters.q]);
@@ -121,6 +132,14 @@ export function AuditLogPage({ org }: { org: Organization }) {
   const refresh = () => {
     setAnchor(Date.now());
     void queryClient.invalidateQueries({ queryKey: auditLogKeys.all(slug) });
+  };
+
+  const newEntries = useNewEntryCount(slug, list);
+  const showNewEntries = () => {
+    refresh();
+    // The newest entries are at the top: scroll the table (and, on phones, the page) there.
+    document.querySelector(".log-scroll")?.scrollTo({ top: 0 });
+    window.scrollTo({ top: 0 });
   };
 
   const onExportCreated = (created: AuditExport) => {
@@ -218,6 +237,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
               setFilters(next);
             }}
           />
+          <SavedViewsMenu orgSlug={slug} filters={filters} onApply={setFilters} />
           <div className="toolbar-spacer" />
           {filtered ? (
             <button
@@ -247,6 +267,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
         onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
       />
 
+      <NewEntriesPill count={newEntries} onShow={showNewEntries} />
       <div className="log-body">
         <FacetRail orgSlug={slug} filters={resolved} onQuery={setQuery} onPivot={pivot} />
         <LogTable
@@ -287,6 +308,8 @@ export function AuditLogPage({ org }: { org: Organization }) {
           }
           onClose={() => openEntry(null)}
           now={now}
+          onPrevious={newerEntry ? () => openEntry(newerEntry.id) : undefined}
+          onNext={olderEntry ? () => openEntry(olderEntry.id) : undefined}
         />
       ) : null}
       {dialog === "export" ? (

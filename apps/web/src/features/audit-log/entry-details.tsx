@@ -7,6 +7,7 @@ import { formatFull, formatRelative } from "../../lib/format-time.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 import { facetValueLabel } from "../facets/facet-rail.tsx";
 import { PivotMenu } from "../facets/pivot-menu.tsx";
+import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import { EntryInclusion } from "../log-integrity/entry-inclusion.tsx";
 import { Avatar, actorKindLabel, TypeBadge } from "./entry-cells.tsx";
 
@@ -18,16 +19,37 @@ interface EntryDetailsProps {
   error: string | null;
   onClose: () => void;
   now: number;
+  /** The newer (previous) and older (next) entries of the list: buttons, and `k` / `j`. */
+  onPrevious?: (() => void) | undefined;
+  onNext?: (() => void) | undefined;
 }
 
 /** Everything an entry holds, in a drawer; `data` pretty-printed with a copy button. */
-export function EntryDetails({ org, entry, loading, error, onClose, now }: EntryDetailsProps) {
+export function EntryDetails({
+  org,
+  entry,
+  loading,
+  error,
+  onClose,
+  now,
+  onPrevious,
+  onNext,
+}: EntryDetailsProps) {
+  useKeyShortcuts({
+    j: () => (onNext ? (onNext(), true) : false),
+    k: () => (onPrevious ? (onPrevious(), true) : false),
+  });
   return (
     <Modal
       title="Entry details"
       variant="drawer"
       onClose={onClose}
-      actions={entry ? <CopyButton text={window.location.href} label="Copy link" /> : null}
+      actions={
+        <>
+          <EntryStepper onPrevious={onPrevious} onNext={onNext} />
+          {entry ? <CopyButton text={window.location.href} label="Copy link" /> : null}
+        </>
+      }
     >
       {loading ? <DetailsSkeleton /> : null}
       {error ? (
@@ -37,6 +59,54 @@ export function EntryDetails({ org, entry, loading, error, onClose, now }: Entry
       ) : null}
       {entry ? <EntryBody org={org} entry={entry} now={now} /> : null}
     </Modal>
+  );
+}
+
+/**
+ * Previous (newer) and next (older) entry, the buttons for what `k` and `j` do. At either end a
+ * button is aria-disabled rather than disabled, so the focus stays on it (and in the drawer).
+ */
+function EntryStepper({ onPrevious, onNext }: Pick<EntryDetailsProps, "onPrevious" | "onNext">) {
+  return (
+    <span className="entry-stepper">
+      <button
+        type="button"
+        className="icon-button"
+        onClick={onPrevious}
+        aria-disabled={!onPrevious}
+        aria-label="Previous entry"
+        aria-keyshortcuts="k"
+        title="Previous (newer) entry · k"
+      >
+        <ChevronIcon direction="up" />
+      </button>
+      <button
+        type="button"
+        className="icon-button"
+        onClick={onNext}
+        aria-disabled={!onNext}
+        aria-label="Next entry"
+        aria-keyshortcuts="j"
+        title="Next (older) entry · j"
+      >
+        <ChevronIcon direction="down" />
+      </button>
+    </span>
+  );
+}
+
+function ChevronIcon({ direction }: { direction: "up" | "down" }) {
+  return (
+    <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
+      <path
+        d={direction === "up" ? "M5 12.5l5-5 5 5" : "M5 7.5l5 5 5-5"}
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.8"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
   );
 }
 

@@ -1,6 +1,7 @@
 import { parseQuery } from "@auditlog/events";
 import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from "react";
 import type { ApiErrorDetail } from "../../api/client.ts";
+import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import { type RecentValues, rememberQueryValues } from "../../lib/recent-values.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 import {
@@ -60,6 +61,16 @@ export function QueryBar({
     setDraft(value);
     setLocalError(null);
   }, [value]);
+
+  // `/` focuses the query (as on GitHub and Datadog), unless a dialog or drawer holds the focus.
+  useKeyShortcuts({
+    "/": () => {
+      if (document.querySelector('[aria-modal="true"]')) return false;
+      inputRef.current?.focus();
+      inputRef.current?.select();
+      return true;
+    },
+  });
 
   useEffect(() => {
     if (pendingCaret.current === null) return;
@@ -195,6 +206,7 @@ export function QueryBar({
         <input
           id={`${listboxId}-input`}
           ref={inputRef}
+          aria-keyshortcuts="/"
           className="query-input"
           type="text"
           role="combobox"

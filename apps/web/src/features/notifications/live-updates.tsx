@@ -1,5 +1,6 @@
 import {
   type AuditExport,
+  entriesStoredEventSchema,
   exportProgressSchema,
   type Notification,
   notificationSchema,
@@ -7,6 +8,7 @@ import {
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
 import { applyExportProgress, exportKeys } from "../exports/export-queries.ts";
+import { recordStoredEntries } from "../live/new-entries.tsx";
 import { addNotification, notificationKeys } from "./notification-queries.ts";
 
 const LiveContext = createContext(false);
@@ -21,7 +23,8 @@ export const streamPath = "/v1/notifications/stream";
 /**
  * Subscribes to `GET /v1/notifications/stream` (Server-Sent Events) while someone is signed in:
  * `notification` events land in the notification list (the bell and toasts follow),
- * `export.progress` events move the progress bars of the exports list. After a reconnection
+ * `export.progress` events move the progress bars of the exports list, `entries.stored` events
+ * feed the log's "N new entries" pill. After a reconnection
  * both lists are refetched, since events may have been missed meanwhile.
  */
 export function LiveUpdatesProvider({
@@ -72,6 +75,10 @@ export function LiveUpdatesProvider({
         // A new export, or a finished one: its size, expiry and final counts come from the API.
         void queryClient.invalidateQueries({ queryKey: key });
       }
+    });
+    source.addEventListener("entries.stored", (event) => {
+      const parsed = entriesStoredEventSchema.safeParse(parseJson((event as MessageEvent).data));
+      if (parsed.success) recordStoredEntries(queryClient, parsed.data);
     });
     return () => {
       source.close();
