@@ -4,10 +4,10 @@ import type { Organization } from "../../api/api-types.ts";
 import { CopyButton } from "../../components/copy-button.tsx";
 import { Modal } from "../../components/modal.tsx";
 import { formatFull, formatRelative } from "../../lib/format-time.ts";
+import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 import { facetValueLabel } from "../facets/facet-rail.tsx";
 import { PivotMenu } from "../facets/pivot-menu.tsx";
-import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import { EntryInclusion } from "../log-integrity/entry-inclusion.tsx";
 import { Avatar, actorKindLabel, TypeBadge } from "./entry-cells.tsx";
 

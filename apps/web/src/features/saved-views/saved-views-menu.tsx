@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { Popover } from "../../components/popover.tsx";
-import type { LogFilters } from "../audit-log/filters.ts";
+import { filtersFromSearch, filtersToSearch, type LogFilters } from "../audit-log/filters.ts";
 import { preparedViews } from "./prepared-views.ts";
 import { savedViewsOptions, useCreateSavedView, useDeleteSavedView } from "./saved-view-queries.ts";
 
@@ -13,11 +13,12 @@ interface SavedViewsMenuProps {
   onApply: (filters: LogFilters) => void;
 }
 
+/** A saved view's filters as the address gives them: a view saved with types has them in q. */
 function toLogFilters(saved: SavedViewFilters): LogFilters {
   const filters: LogFilters = { q: saved.q, types: [...saved.types], range: saved.range };
   if (saved.from) filters.from = saved.from;
   if (saved.to) filters.to = saved.to;
-  return filters;
+  return filtersFromSearch(filtersToSearch(filters));
 }
 
 function toSavedFilters(filters: LogFilters): SavedViewFilters {
