@@ -5,7 +5,6 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { createQueryClient } from "./query-client.ts";
-import "./styles.css";
 
 const root = document.getElementById("root");
 if (root) {
