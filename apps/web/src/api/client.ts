@@ -69,7 +69,7 @@ export function onContractViolation(listener: (violation: ContractViolation) => 
 
 const whenIdle: (run: () => void) => void =
   typeof requestIdleCallback === "function"
-    ? (run) => requestIdleCallback(run, { timeout: 2_000 })
+    ? (run) => requestIdleCallback(run, { timeout: 10_000 })
     : (run) => setTimeout(run, 0);
 
 function checkWhenIdle<T>(path: string, schema: Parser<T>, json: unknown): void {

@@ -12,8 +12,8 @@ import { useToasts } from "../../components/toasts.tsx";
 import { loadRecentValues, mergeRecentValues, type RecentValues } from "../../lib/recent-values.ts";
 import { auditLogPath, navigate, useLocation } from "../../lib/router.ts";
 import { useNow } from "../../lib/use-now.ts";
-import { ExportDialog } from "../exports/export-dialog.tsx";
-import { ExportsPanel, useActiveExportCount } from "../exports/exports-panel.tsx";
+import { useActiveExportCount } from "../exports/active-export-count.ts";
+import { ExportDialog, ExportsPanel, preloadExports } from "../exports/lazy-exports.tsx";
 import { ActivityChart } from "../histogram/activity-chart.tsx";
 import { LogIntegrityBadge } from "../log-integrity/log-integrity-badge.tsx";
 import {
@@ -22,7 +22,6 @@ import {
   auditLogListOptions,
   flattenPages,
 } from "./audit-log-queries.ts";
-import { EntryDetails } from "./entry-details.tsx";
 import {
   defaultFilters,
   filtersFromSearch,
@@ -32,6 +31,7 @@ import {
   type LogFilters,
   resolveFilters,
 } from "./filters.ts";
+import { EntryDetails } from "./lazy-entry-details.tsx";
 import { LogTable } from "./log-table.tsx";
 import { QueryBar } from "./query-bar.tsx";
 import { TimeRangePicker } from "./time-range-picker.tsx";
@@ -154,7 +154,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
           </p>
           <LogIntegrityBadge org={org} now={now} />
         </div>
-        <div className="page-actions">
+        <div className="page-actions" onPointerOver={preloadExports} onFocus={preloadExports}>
           <button type="button" className="button" onClick={() => setDialog("exports")}>
             Exports
             {activeExports > 0 ? (
