@@ -6,8 +6,9 @@ import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
 import { createQueryClient } from "./query-client.ts";
 
-const root = document.getElementById("root");
-if (root) {
+function render() {
+  const root = document.getElementById("root");
+  if (!root) return;
   createRoot(root).render(
     <StrictMode>
       <QueryClientProvider client={createQueryClient()}>
@@ -16,3 +17,7 @@ if (root) {
     </StrictMode>,
   );
 }
+
+// The entry script is async (vite-plugins.ts): the document may still be parsing.
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", render);
+else render();
