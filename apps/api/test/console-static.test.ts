@@ -1,8 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acceptedEncodings } from "../src/web/console-static.ts";
 import { startTestApi } from "./support/test-stack.ts";
+
+const appScript = `console.log(${JSON.stringify("app ".repeat(200))})`;
 
 describe("the API serves the built web console", () => {
   let dir: string;
@@ -15,6 +19,13 @@ describe("the API serves the built web console", () => {
     writeFileSync(join(dir, "index.html"), "<!doctype html><title>console</title>");
     writeFileSync(join(dir, "assets", "app-abc123.js"), "console.log('app')");
     writeFileSync(join(dir, "favicon.svg"), "<svg/>");
+    // As the build writes them (apps/web/vite-plugins.ts): each variant beside its file.
+    writeFileSync(join(dir, "assets", "big-def456.js"), appScript);
+    writeFileSync(join(dir, "assets", "big-def456.js.br"), brotliCompressSync(appScript));
+    writeFileSync(join(dir, "assets", "big-def456.js.gz"), gzipSync(appScript));
+    writeFileSync(join(dir, "index.html.gz"), gzipSync("<!doctype html><title>console</title>"));
+    // A left-over map must not be published.
+    writeFileSync(join(dir, "assets", "big-def456.js.map"), "{}");
     stack = await startTestApi({ WEB_DIST_DIR: dir });
     unbuilt = await startTestApi({ WEB_DIST_DIR: join(dir, "missing") });
   });
@@ -34,6 +45,93 @@ describe("the API serves the built web console", () => {
     expect(icon.headers.get("cache-control")).toBe("no-cache");
   });
 
+  it("sends the compressed variant the request prefers, with Vary and the right type", async () => {
+    const get = (acceptEncoding?: string) =>
+      stack.app.request(
+        "/assets/big-def456.js",
+        acceptEncoding === undefined ? {} : { headers: { "accept-encoding": acceptEncoding } },
+      );
+    const bytes = async (response: Response) => Buffer.from(await response.arrayBuffer());
+
+    const br = await get("gzip, deflate, br, zstd");
+    expect(br.status).toBe(200);
+    expect(br.headers.get("content-encoding")).toBe("br");
+    expect(br.headers.get("vary")).toBe("Accept-Encoding");
+    expect(br.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(br.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const brBody = await bytes(br);
+    expect(brBody.length).toBeLessThan(appScript.length / 10);
+    expect(brotliDecompressSync(brBody).toString()).toBe(appScript);
+
+    const gzip = await get("gzip");
+    expect(gzip.headers.get("content-encoding")).toBe("gzip");
+    expect(gzip.headers.get("vary")).toBe("Accept-Encoding");
+    expect(gzip.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(gunzipSync(await bytes(gzip)).toString()).toBe(appScript);
+    // q-values decide, not the order the client lists them in.
+    expect((await get("br;q=0.5, gzip")).headers.get("content-encoding")).toBe("gzip");
+    expect((await get("br;q=0, *")).headers.get("content-encoding")).toBe("gzip");
+
+    for (const identity of [undefined, "identity", "deflate", "br;q=0, gzip;q=0"]) {
+      const plain = await get(identity);
+      expect(plain.headers.get("content-encoding"), identity).toBeNull();
+      expect(plain.headers.get("vary"), identity).toBe("Accept-Encoding");
+      expect(plain.headers.get("cache-control"), identity).toContain("immutable");
+      expect(await plain.text(), identity).toBe(appScript);
+    }
+  });
+
+  it("revalidates index.html on every use, answering 304 to its ETag", async () => {
+    for (const path of ["/", "/index.html", "/orgs/acme/audit-logs"]) {
+      const page = await stack.app.request(path, { headers: { "accept-encoding": "gzip, br" } });
+      expect(page.headers.get("cache-control"), path).toBe("no-cache");
+      expect(page.headers.get("content-type"), path).toBe("text/html; charset=utf-8");
+      // Only gzip was built for this index.html: brotli is accepted but not there.
+      expect(page.headers.get("content-encoding"), path).toBe("gzip");
+      expect(page.headers.get("vary"), path).toBe("Accept-Encoding");
+      const etag = page.headers.get("etag");
+      expect(etag, path).toMatch(/^".+"$/);
+      const again = await stack.app.request(path, {
+        headers: { "accept-encoding": "gzip, br", "if-none-match": etag ?? "" },
+      });
+      expect(again.status, path).toBe(304);
+    }
+    // The identity and the gzip answers are different bytes: different ETags.
+    const identity = await stack.app.request("/");
+    expect(identity.headers.get("content-encoding")).toBeNull();
+    const gzip = await stack.app.request("/", { headers: { "accept-encoding": "gzip" } });
+    expect(identity.headers.get("etag")).not.toBe(gzip.headers.get("etag"));
+  });
+
+  it("never serves source maps or the variants themselves", async () => {
+    for (const path of [
+      "/assets/big-def456.js.map",
+      "/assets/big-def456.js.br",
+      "/assets/big-def456.js.gz",
+      "/index.html.gz",
+      "/orgs/acme/audit-logs.map",
+    ]) {
+      const response = await stack.app.request(path);
+      expect(response.status, path).toBe(404);
+      expect(((await response.json()) as { error: { code: string } }).error.code, path).toBe(
+        "not_found",
+      );
+    }
+  });
+
+  it("reads Accept-Encoding as RFC 9110 says", () => {
+    const names = (header?: string) => acceptedEncodings(header).map((encoding) => encoding.name);
+    expect(names(undefined)).toEqual([]);
+    expect(names("")).toEqual([]);
+    expect(names("gzip, deflate, br")).toEqual(["br", "gzip"]);
+    expect(names("GZIP;Q=1.0, br;q=0.9")).toEqual(["gzip", "br"]);
+    expect(names("*")).toEqual(["br", "gzip"]);
+    expect(names("*;q=0.1, gzip")).toEqual(["gzip", "br"]);
+    expect(names("br;q=0")).toEqual([]);
+    expect(names("x-gzip")).toEqual(["gzip"]);
+    expect(names("identity")).toEqual([]);
+  });
+
   it("answers index.html for the console's own routes", async () => {
     for (const path of ["/", "/orgs/acme/audit-logs?q=type:repo.create", "/anything/else"]) {
       const response = await stack.app.request(path);
@@ -44,7 +142,14 @@ describe("the API serves the built web console", () => {
   });
 
   it("keeps API paths and missing assets as JSON 404s", async () => {
-    for (const path of ["/v1/nope", "/api/nope", "/v1", "/assets/missing.js"]) {
+    for (const path of [
+      "/v1/nope",
+      "/api/nope",
+      "/v1",
+      "/assets/missing.js",
+      // Never a path outside the build (nor a file named by encoded characters).
+      "/assets/..%2f..%2fpackage.json",
+    ]) {
       const response = await stack.app.request(path);
       expect(response.status, path).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe("not_found");

@@ -1,19 +1,8 @@
-// First: before any module builds a zod schema.
-import "./strict-csp.ts";
-import { QueryClientProvider } from "@tanstack/react-query";
-import { StrictMode } from "react";
-import { createRoot } from "react-dom/client";
-import { App } from "./app.tsx";
-import { createQueryClient } from "./query-client.ts";
+// The entry: tiny on purpose. It starts the first screen's API requests at once, then loads the
+// console (boot.tsx, whose chunks index.html already preloads, see vite-plugins.ts). The styles
+// are linked from index.html, so the page is styled before any script has run.
+import { startEarlyRequests } from "./api/early-requests.ts";
 import "./styles.css";
 
-const root = document.getElementById("root");
-if (root) {
-  createRoot(root).render(
-    <StrictMode>
-      <QueryClientProvider client={createQueryClient()}>
-        <App />
-      </QueryClientProvider>
-    </StrictMode>,
-  );
-}
+startEarlyRequests(window.location);
+void import("./boot.tsx");

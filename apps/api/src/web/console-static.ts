@@ -1,15 +1,22 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { serveStatic } from "@hono/node-server/serve-static";
+import { readFile, stat } from "node:fs/promises";
+import { extname, join } from "node:path";
 import type { Context } from "hono";
+import { getMimeType } from "hono/utils/mime";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError, errorResponse } from "../errors.ts";
 import { isApiPath } from "../http/api-paths.ts";
 
 /**
- * Serves the built web console from `dir`: its files as they are (hashed assets cached for a
- * year), and index.html for any other GET outside the API, so a shared link such as
- * /orgs/acme/audit-logs?q=… opens the console, which then routes itself.
+ * Serves the built web console from `dir`: its files, and index.html for any other GET outside
+ * the API, so a shared link such as /orgs/acme/audit-logs?q=… opens the console, which then
+ * routes itself.
+ *
+ * Compressed: the build writes `<file>.br` and `<file>.gz` beside each text file
+ * (apps/web/vite-plugins.ts), and the variant the request's Accept-Encoding prefers is sent as it
+ * is, with `Vary: Accept-Encoding` on every answer that has variants. Cached: hashed assets
+ * (/assets/, named by content) for a year and immutable; everything else (index.html above all,
+ * which names the current assets) revalidated on each use (`no-cache`, with an ETag).
  */
 export function consoleStatic(dir: string) {
   const notBuilt = () =>
@@ -17,40 +24,105 @@ export function consoleStatic(dir: string) {
       "not_found",
       "the web console is not built: run `npx pnpm@12.4.2 --filter @auditlog/web build`",
     );
-  const files =
-    dir !== "" && existsSync(join(dir, "index.html"))
-      ? {
-          any: serveStatic<AppEnv>({ root: dir }),
-          index: serveStatic<AppEnv>({ root: dir, path: "index.html" }),
-        }
-      : null;
-  const skip = async () => {};
+  const built = dir !== "" && existsSync(join(dir, "index.html"));
 
   return async (c: Context<AppEnv>) => {
-    if (isApiPath(c.req.path)) {
+    const path = c.req.path;
+    if (isApiPath(path)) {
       return errorResponse(c, new ApiError("not_found", "no such route"));
     }
     // Source maps would publish the console's source: never served, even if a build left one.
-    if (c.req.path.endsWith(".map")) {
+    // The precompressed variants are encodings of a file, not files of their own.
+    if (/\.(map|br|gz)$/.test(path)) {
       return errorResponse(c, new ApiError("not_found", "no such file"));
     }
-    if (!files) return errorResponse(c, notBuilt());
-    const found = await files.any(c, skip);
-    if (found) {
-      // Vite names assets by content hash; everything else may change with the next build.
-      const hashed = c.req.path.startsWith("/assets/");
-      found.headers.set(
-        "Cache-Control",
-        hashed ? "public, max-age=31536000, immutable" : "no-cache",
-      );
-      return found;
-    }
+    if (!built) return errorResponse(c, notBuilt());
+    const file = consoleFilePath(path);
+    const found = file ? await sendFile(c, dir, file) : null;
+    if (found) return found;
     // A missing asset is a 404, not the console page (which would fail to load as a script).
-    if (c.req.path.startsWith("/assets/")) {
+    if (path.startsWith("/assets/")) {
       return errorResponse(c, new ApiError("not_found", "no such file"));
     }
-    const index = await files.index(c, skip);
-    index?.headers.set("Cache-Control", "no-cache");
-    return index ?? errorResponse(c, notBuilt());
+    return (await sendFile(c, dir, "/index.html")) ?? errorResponse(c, notBuilt());
   };
+}
+
+/**
+ * The file a request path names, when it can name one: plain segments of the characters build
+ * output uses, none starting with a dot. Anything else (encoded characters, `..`, a trailing
+ * slash) is a console route, never a path on disk.
+ */
+function consoleFilePath(path: string): string | null {
+  if (!/^(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/.test(path)) return null;
+  return path;
+}
+
+/** Encodings with a precompressed variant, in the server's order of preference. */
+const encodings = [
+  { name: "br", suffix: ".br" },
+  { name: "gzip", suffix: ".gz" },
+] as const;
+type Encoding = (typeof encodings)[number];
+
+/**
+ * The encodings the request accepts, best first (RFC 9110 §12.5.3): q-values honoured, `q=0`
+ * refuses, `*` covers what is not named; equal weights keep the server's order (brotli first).
+ */
+export function acceptedEncodings(header: string | undefined): Encoding[] {
+  const weights = new Map<string, number>();
+  for (const part of (header ?? "").split(",")) {
+    const [token, ...params] = part.trim().toLowerCase().split(";");
+    if (!token) continue;
+    let weight = 1;
+    for (const param of params) {
+      const match = /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(param);
+      if (match?.[1]) weight = Number(match[1]);
+    }
+    weights.set(token === "x-gzip" ? "gzip" : token, Number.isFinite(weight) ? weight : 0);
+  }
+  const weightOf = (name: string) => weights.get(name) ?? weights.get("*") ?? 0;
+  return encodings
+    .filter((encoding) => weightOf(encoding.name) > 0)
+    .sort((a, b) => weightOf(b.name) - weightOf(a.name));
+}
+
+async function fileSize(path: string): Promise<{ size: number; mtimeMs: number } | null> {
+  try {
+    const stats = await stat(path);
+    return stats.isFile() ? { size: stats.size, mtimeMs: stats.mtimeMs } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function sendFile(c: Context<AppEnv>, dir: string, file: string) {
+  const plain = join(dir, file);
+  const plainStats = await fileSize(plain);
+  if (!plainStats) return null;
+  const type = getMimeType(file) ?? "application/octet-stream";
+  // Which variants exist decides whether the answer varies: a file the build did not compress
+  // (an image) is the same for everyone.
+  const variants: { encoding: Encoding; size: number; mtimeMs: number }[] = [];
+  for (const encoding of encodings) {
+    const stats = await fileSize(plain + encoding.suffix);
+    if (stats) variants.push({ encoding, ...stats });
+  }
+  const chosen = acceptedEncodings(c.req.header("accept-encoding"))
+    .map((encoding) => variants.find((variant) => variant.encoding === encoding))
+    .find((variant) => variant !== undefined);
+
+  const hashed = file.startsWith("/assets/") && extname(file) !== "";
+  const stats = chosen ?? plainStats;
+  const headers: Record<string, string> = {
+    "Content-Type": type,
+    // Vite names assets by content hash; everything else may change with the next build.
+    "Cache-Control": hashed ? "public, max-age=31536000, immutable" : "no-cache",
+    ETag: `"${stats.size.toString(36)}-${Math.trunc(stats.mtimeMs).toString(36)}${chosen ? `-${chosen.encoding.name}` : ""}"`,
+  };
+  if (variants.length > 0) headers.Vary = "Accept-Encoding";
+  if (chosen) headers["Content-Encoding"] = chosen.encoding.name;
+  if (c.req.header("if-none-match") === headers.ETag) return c.body(null, 304, headers);
+  const bytes = await readFile(chosen ? plain + chosen.encoding.suffix : plain);
+  return c.body(new Uint8Array(bytes), 200, headers);
 }

@@ -4,6 +4,8 @@
  * Responses are parsed with a zod schema from @auditlog/events where the caller gives one.
  */
 
+import { takeEarlyResponse } from "./early-requests.ts";
+
 export interface ApiErrorDetail {
   path: string;
   message: string;
@@ -41,7 +43,44 @@ export interface RequestOptions<T> {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
   schema?: Parser<T>;
+  /**
+   * When the answer is checked against `schema`. "now" (the default): before it is returned; a
+   * mismatch is an error. "idle": for the log's large, hot pages, whose zod walk (100 entries)
+   * was the longest task of the first paint on a slow CPU: returned at once and checked against
+   * the same schema once the browser is idle; a mismatch is reported (`onContractViolation`,
+   * and the browser console) instead of failing a page that is already on screen.
+   */
+  check?: "now" | "idle";
   signal?: AbortSignal;
+}
+
+export interface ContractViolation {
+  path: string;
+  error: unknown;
+}
+
+const violationListeners = new Set<(violation: ContractViolation) => void>();
+
+/** Called for every answer that a deferred ("idle") check found not to match its schema. */
+export function onContractViolation(listener: (violation: ContractViolation) => void): () => void {
+  violationListeners.add(listener);
+  return () => violationListeners.delete(listener);
+}
+
+const whenIdle: (run: () => void) => void =
+  typeof requestIdleCallback === "function"
+    ? (run) => requestIdleCallback(run, { timeout: 10_000 })
+    : (run) => setTimeout(run, 0);
+
+function checkWhenIdle<T>(path: string, schema: Parser<T>, json: unknown): void {
+  whenIdle(() => {
+    try {
+      schema.parse(json);
+    } catch (error) {
+      console.error(`The answer to GET ${path} does not match the console's schema`, error);
+      for (const listener of violationListeners) listener({ path, error });
+    }
+  });
 }
 
 export async function apiRequest<T>(path: string, options: RequestOptions<T> = {}): Promise<T> {
@@ -51,13 +90,15 @@ export async function apiRequest<T>(path: string, options: RequestOptions<T> = {
   if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
+    const early = method === "GET" ? takeEarlyResponse(path) : undefined;
+    response = await (early ??
+      fetch(path, {
+        method,
+        headers,
+        credentials: "same-origin",
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+      }));
   } catch (error) {
     if ((error as Error).name === "AbortError") throw error;
     throw new ApiRequestError(
@@ -84,7 +125,12 @@ export async function apiRequest<T>(path: string, options: RequestOptions<T> = {
       error?.requestId,
     );
   }
-  return options.schema ? options.schema.parse(json) : (json as T);
+  if (!options.schema) return json as T;
+  if (options.check === "idle") {
+    checkWhenIdle(path, options.schema, json);
+    return json as T;
+  }
+  return options.schema.parse(json);
 }
 
 /** Whether retrying could help: not for answers the server gave on purpose (4xx). */

@@ -84,7 +84,12 @@ describe("the log table", () => {
     expect(document.activeElement).toBe(rows[1]);
     await user.keyboard("{Enter}");
 
-    const dialog = await screen.findByRole("dialog", { name: "Entry details" });
+    // The drawer is a lazy chunk (lazy-entry-details.tsx).
+    const dialog = await screen.findByRole(
+      "dialog",
+      { name: "Entry details" },
+      { timeout: 10_000 },
+    );
     expect(within(dialog).getByText("alice created model acme/model-1")).toBeTruthy();
     expect(within(dialog).getByText(entries[1]?.id ?? "")).toBeTruthy();
     const json = within(dialog).getByLabelText("Entry data as JSON");

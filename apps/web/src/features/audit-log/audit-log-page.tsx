@@ -12,8 +12,8 @@ import { useToasts } from "../../components/toasts.tsx";
 import { loadRecentValues, type RecentValues } from "../../lib/recent-values.ts";
 import { auditLogPath, navigate, useLocation } from "../../lib/router.ts";
 import { useNow } from "../../lib/use-now.ts";
-import { ExportDialog } from "../exports/export-dialog.tsx";
-import { ExportsPanel, useActiveExportCount } from "../exports/exports-panel.tsx";
+import { useActiveExportCount } from "../exports/active-export-count.ts";
+import { ExportDialog, ExportsPanel, preloadExports } from "../exports/lazy-exports.tsx";
 import { suggestionsOptions } from "../facets/facet-queries.ts";
 import { FacetRail } from "../facets/facet-rail.tsx";
 import { FilterChips } from "../facets/filter-chips.tsx";
@@ -34,7 +34,6 @@ import {
   auditLogListOptions,
   flattenPages,
 } from "./audit-log-queries.ts";
-import { EntryDetails } from "./entry-details.tsx";
 import {
   defaultFilters,
   filtersFromSearch,
@@ -43,6 +42,7 @@ import {
   type LogFilters,
   resolveFilters,
 } from "./filters.ts";
+import { EntryDetails } from "./lazy-entry-details.tsx";
 import { LogTable } from "./log-table.tsx";
 import { QueryBar } from "./query-bar.tsx";
 import type { RemoteValues } from "./query-completion.ts";
@@ -192,7 +192,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
           </p>
           <LogIntegrityBadge org={org} now={now} />
         </div>
-        <div className="page-actions">
+        <div className="page-actions" onPointerOver={preloadExports} onFocus={preloadExports}>
           <button type="button" className="button" onClick={() => setDialog("exports")}>
             Exports
             {activeExports > 0 ? (

@@ -7,9 +7,11 @@ import {
 } from "@auditlog/events";
 import { type InfiniteData, infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
+import { logPageSize } from "../../api/early-requests.ts";
 import { type ResolvedFilters, toSearchParams } from "./filters.ts";
 
-export const pageSize = 100;
+/** The entry script starts the first page of the default view early (early-requests.ts). */
+export const pageSize = logPageSize;
 
 const orgPath = (orgSlug: string) => `/v1/orgs/${encodeURIComponent(orgSlug)}`;
 
@@ -33,6 +35,8 @@ export function auditLogListOptions(orgSlug: string, filters: ResolvedFilters) {
       if (pageParam) params.set("cursor", pageParam);
       return apiRequest(`${orgPath(orgSlug)}/audit-logs?${params}`, {
         schema: auditEntryPageSchema,
+        // The hot path: on screen first, checked against the schema when the browser is idle.
+        check: "idle",
         signal,
       });
     },

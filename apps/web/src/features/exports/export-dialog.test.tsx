@@ -124,10 +124,11 @@ describe("the export dialog", () => {
     const user = userEvent.setup();
     renderWithQueryClient(<AuditLogPage org={testOrg} />);
     await user.click(screen.getByRole("button", { name: "Export…" }));
-    await user.click(screen.getByRole("radio", { name: /NDJSON/ }));
+    // The dialog is a lazy chunk (lazy-exports.tsx).
+    await user.click(await screen.findByRole("radio", { name: /NDJSON/ }, { timeout: 10_000 }));
     await user.click(screen.getByRole("button", { name: "Start export" }));
 
-    const panel = await screen.findByRole("dialog", { name: "Exports" });
+    const panel = await screen.findByRole("dialog", { name: "Exports" }, { timeout: 10_000 });
     const post = requests.find((request) => request.method === "POST");
     expect(post?.body).toEqual({
       q: "author:alice type:repo.create",

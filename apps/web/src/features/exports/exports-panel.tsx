@@ -28,13 +28,6 @@ const statusLabels: Record<AuditExport["status"], string> = {
   expired: "Expired",
 };
 
-/** Active exports of the organisation, for the header button's badge. */
-export function useActiveExportCount(orgSlug: string): number {
-  const live = useLiveStatus();
-  const query = useQuery({ ...exportListOptions(orgSlug, { live }), retry: false });
-  return query.data?.filter(isActiveExport).length ?? 0;
-}
-
 export function ExportsPanel({ orgSlug, onClose }: { orgSlug: string; onClose: () => void }) {
   const live = useLiveStatus();
   const query = useQuery(exportListOptions(orgSlug, { live }));

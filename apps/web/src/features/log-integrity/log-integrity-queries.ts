@@ -10,12 +10,7 @@ import { queryOptions } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, apiRequest } from "../../api/client.ts";
 import { auditLogKeys } from "../audit-log/audit-log-queries.ts";
-import {
-  checkEntryInclusion,
-  checkLatestCheckpoint,
-  RefusedProofError,
-  type TrustedCheckpoint,
-} from "./log-verifier.ts";
+import type { TrustedCheckpoint } from "./log-verifier.ts";
 import { loadTrustedCheckpoint, saveTrustedCheckpoint } from "./trust-store.ts";
 
 const logPath = (orgSlug: string) => `/v1/orgs/${encodeURIComponent(orgSlug)}/audit-logs`;
@@ -31,6 +26,12 @@ export const logIntegrityKeys = {
   proof: (orgSlug: string, entryId: string, treeSize: number, rootHash: string) =>
     [...logIntegrityKeys.all(orgSlug), "proof", entryId, treeSize, rootHash] as const,
 };
+
+/**
+ * The verifier and its crypto (@auditlog/tlog/browser) in a chunk of their own, loaded when the
+ * first check starts: the log's first rows do not wait for them.
+ */
+const loadVerifier = () => import("./log-verifier.ts");
 
 const isRefusal = (error: unknown): error is ApiRequestError =>
   error instanceof ApiRequestError && error.status >= 400 && error.status < 500;
@@ -60,10 +61,12 @@ export function logVerificationOptions(org: Pick<Organization, "id" | "slug">) {
   return queryOptions({
     queryKey: logIntegrityKeys.verification(org.slug, org.id),
     queryFn: async ({ signal }) => {
-      const [{ keys }, checkpoint] = await Promise.all([
-        apiRequest("/v1/checkpoint-keys", { schema: checkpointKeysSchema, signal }),
-        fetchLatestCheckpoint(org.slug, signal),
-      ]);
+      const [{ keys }, checkpoint, { checkLatestCheckpoint, RefusedProofError }] =
+        await Promise.all([
+          apiRequest("/v1/checkpoint-keys", { schema: checkpointKeysSchema, signal }),
+          fetchLatestCheckpoint(org.slug, signal),
+          loadVerifier(),
+        ]);
       const result = await checkLatestCheckpoint({
         orgId: org.id,
         keys,
@@ -109,10 +112,13 @@ export function entryInclusionOptions(
       entry,
     ],
     queryFn: async ({ signal }) => {
-      const proof = await apiRequest(
-        `${logPath(org.slug)}/${encodeURIComponent(entry.id)}/proof?treeSize=${checkpoint.treeSize}`,
-        { schema: inclusionProofSchema, signal },
-      );
+      const [proof, { checkEntryInclusion }] = await Promise.all([
+        apiRequest(
+          `${logPath(org.slug)}/${encodeURIComponent(entry.id)}/proof?treeSize=${checkpoint.treeSize}`,
+          { schema: inclusionProofSchema, signal },
+        ),
+        loadVerifier(),
+      ]);
       return {
         proof,
         result: await checkEntryInclusion({ orgId: org.id, entry, proof, checkpoint }),
