@@ -9,10 +9,12 @@ import { useCallback, useMemo, useState } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { useToasts } from "../../components/toasts.tsx";
+import { usePreference } from "../../lib/preferences.ts";
 import { loadRecentValues, mergeRecentValues, type RecentValues } from "../../lib/recent-values.ts";
 import { auditLogPath, navigate, useLocation } from "../../lib/router.ts";
 import { useNow } from "../../lib/use-now.ts";
 import { ExportDialog } from "../exports/export-dialog.tsx";
+import { exportStartedToast } from "../exports/export-text.ts";
 import { ExportsPanel, useActiveExportCount } from "../exports/exports-panel.tsx";
 import { ActivityChart } from "../histogram/activity-chart.tsx";
 import { LogIntegrityBadge } from "../log-integrity/log-integrity-badge.tsx";
@@ -36,6 +38,7 @@ import { LogTable } from "./log-table.tsx";
 import { QueryBar } from "./query-bar.tsx";
 import { TimeRangePicker } from "./time-range-picker.tsx";
 import { TypePicker } from "./type-picker.tsx";
+import { chartRegionId, ViewOptions } from "./view-options.tsx";
 
 /** One organisation's log: query bar, type and time filters, chart, table, details, exports. */
 export function AuditLogPage({ org }: { org: Organization }) {
@@ -51,6 +54,8 @@ export function AuditLogPage({ org }: { org: Organization }) {
   const resolved = useMemo(() => resolveFilters(filters, anchor), [filters, anchor]);
   const [dialog, setDialog] = useState<"export" | "exports" | null>(null);
   const activeExports = useActiveExportCount(slug);
+  const [density] = usePreference("density");
+  const [chart] = usePreference("chart");
 
   const setFilters = useCallback(
     (next: LogFilters) => {
@@ -106,11 +111,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
 
   const onExportCreated = (created: AuditExport) => {
     setDialog("exports");
-    toasts.show({
-      id: `export-started-${created.id}`,
-      title: "Export started",
-      body: "You will be notified when the file is ready.",
-    });
+    toasts.show(exportStartedToast(created));
   };
 
   const filtered = hasActiveFilters(filters);
@@ -156,7 +157,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
         </div>
         <div className="page-actions">
           <button type="button" className="button" onClick={() => setDialog("exports")}>
-            Exports
+            Export history
             {activeExports > 0 ? (
               <span
                 className="count-badge count-badge-inline"
@@ -171,7 +172,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
             className="button button-primary"
             onClick={() => setDialog("export")}
           >
-            Export…
+            New export…
           </button>
         </div>
       </div>
@@ -197,6 +198,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
             }}
           />
           <div className="toolbar-spacer" />
+          <ViewOptions />
           {filtered ? (
             <button
               type="button"
@@ -219,12 +221,16 @@ export function AuditLogPage({ org }: { org: Organization }) {
         </div>
       </div>
 
-      <ActivityChart
-        orgSlug={slug}
-        filters={resolved}
-        interval={histogramIntervalFor(resolved, anchor)}
-        onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
-      />
+      {chart === "shown" ? (
+        <div id={chartRegionId} className="chart-region">
+          <ActivityChart
+            orgSlug={slug}
+            filters={resolved}
+            interval={histogramIntervalFor(resolved, anchor)}
+            onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
+          />
+        </div>
+      ) : null}
 
       <LogTable
         entries={listError ? [] : entries}
@@ -246,6 +252,8 @@ export function AuditLogPage({ org }: { org: Organization }) {
         openId={entryId}
         now={now}
         placeholder={placeholder}
+        density={density}
+        filtered={filtered}
       />
 
       {entryId ? (
