@@ -105,14 +105,24 @@ const viewportMargin = 8;
 /**
  * Shifts the panel sideways so it stays inside the window (a bell near the right edge of a
  * phone would otherwise open its panel past the left edge), and caps its height to the space
- * below the trigger; again whenever the window or the panel changes size. Runs before paint, so
- * the panel never shows clipped first.
+ * below it in the window and in the scrolling area it is in (the panel scrolls beyond that);
+ * again whenever the window or the panel changes size. Runs before paint, so the panel never
+ * shows clipped first.
  */
 function keepInViewport(element: HTMLElement | null): (() => void) | undefined {
   if (!element) return;
   const place = () => {
     element.style.translate = "";
     element.style.maxWidth = `${document.documentElement.clientWidth - 2 * viewportMargin}px`;
+    let bottom = window.innerHeight;
+    for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+      if (getComputedStyle(parent).overflowY !== "visible") {
+        bottom = Math.min(bottom, parent.getBoundingClientRect().bottom);
+      }
+    }
+    const top = element.getBoundingClientRect().top;
+    element.style.maxHeight = `${Math.max(160, Math.floor(bottom - top - viewportMargin))}px`;
+    element.style.overflowY = "auto";
     const rect = element.getBoundingClientRect();
     const right = document.documentElement.clientWidth - viewportMargin;
     let shift = 0;

@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { CopyButton } from "../../components/copy-button.tsx";
 import { Modal } from "../../components/modal.tsx";
+import { locationLabel } from "../../lib/country-name.ts";
 import { formatRelative } from "../../lib/format-time.ts";
 import { EntryInclusion } from "../log-integrity/entry-inclusion.tsx";
 import { Avatar, actorKindLabel, TypeBadge } from "./entry-cells.tsx";
@@ -102,7 +103,7 @@ function EntryBody({
           )}
         </Row>
         <Row label="Location">
-          {entry.location?.formatted || <span className="muted">Unknown</span>}
+          {locationLabel(entry.location) || <span className="muted">Unknown</span>}
         </Row>
         <Row label="IP address">
           {entry.ip ? (

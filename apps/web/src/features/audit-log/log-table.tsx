@@ -26,7 +26,7 @@ interface LogTableProps {
 
 /** Row heights, kept in step with styles.css (which lays the cells out for each). */
 export const rowHeights = {
-  desktop: { comfortable: 56, compact: 30 },
+  desktop: { comfortable: 56, compact: 26 },
   phone: { comfortable: 92, compact: 62 },
 } as const;
 const skeletonRows = 10;
