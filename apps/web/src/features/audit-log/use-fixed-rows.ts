@@ -36,9 +36,14 @@ export function useFixedRows(options: {
       measurePage();
       window.addEventListener("scroll", measurePage, { passive: true });
       window.addEventListener("resize", measurePage);
+      // What is above the table (the chart, a notice) can change height without a scroll.
+      const pageObserver =
+        typeof ResizeObserver === "function" ? new ResizeObserver(measurePage) : null;
+      pageObserver?.observe(document.body);
       return () => {
         window.removeEventListener("scroll", measurePage);
         window.removeEventListener("resize", measurePage);
+        pageObserver?.disconnect();
       };
     }
     const measure = () =>
