@@ -480,8 +480,22 @@ describe("the console's layout at three sizes, in light and dark", () => {
     figures.push(`dark theme chosen under a light system setting: body ${background}`);
     await expectNoAxeViolations(page, "dark theme chosen in the account menu");
     await shot("1440-dark-chosen");
+    // The sign-in page, dark (chosen) and light (the system's once the choice is reset).
     await page.getByRole("button", { name: /^Account/ }).click();
-    await page.getByRole("radio", { name: "System" }).check();
+    await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith("/v1/auth/logout")),
+      page.getByRole("button", { name: "Sign out" }).click(),
+    ]);
+    // Loaded again: this test is about the page's colours, not about how sign-out redraws.
+    await page.goto(stack.baseUrl);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+    await expectNoAxeViolations(page, "sign-in, dark");
+    await shot("1440-dark-sign-in");
+    await page.evaluate(() => window.localStorage.setItem("auditlog.theme", "system"));
+    await page.reload();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("light");
+    await expectNoAxeViolations(page, "sign-in, light");
   });
 });
