@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { getEventDefinition } from "@auditlog/events";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
@@ -34,26 +35,37 @@ const unbroken = (seed: string, length: number) =>
 const longName = unbroken("Maximilianus", 190);
 const longRepo = `acme/${unbroken("averyveryveryverylongmodelname", 280)}`;
 
+/** Types of every category but the audit log's own, so each badge colour is checked. */
+const otherTypes = [
+  "billing.update_payment_method",
+  "resource_group.create",
+  "jobs.create",
+  "org.settings.sso.enable",
+];
+
 function makeEvents(now: number) {
   const events: Record<string, unknown>[] = [];
   for (let n = 0; n < 60; n++) {
     const long = n % 10 === 0;
     const repo = long ? `${longRepo.slice(0, 290)}${n}` : `acme/model-${n}`;
+    const type = n % 3 === 0 ? "org.change_role" : n % 7 === 1 ? otherTypes[n % 4] : "repo.create";
     events.push({
-      type: n % 3 === 0 ? "org.change_role" : "repo.create",
+      type,
       occurredAt: new Date(now - n * 0.9 * hour).toISOString(),
       actor: long
         ? { type: "user", id: `usr_${unbroken("x", 150)}`, name: longName }
         : { type: "user", id: "usr_alice", name: "alice" },
       target: { type: "model", id: repo, name: repo },
       data:
-        n % 3 === 0
-          ? {
-              user: long ? unbroken("member", 290) : `member-${n}`,
-              oldRole: "read",
-              newRole: "write",
-            }
-          : { repo: { type: "model", name: repo } },
+        type !== "org.change_role" && type !== "repo.create"
+          ? getEventDefinition(type as string)?.example
+          : n % 3 === 0
+            ? {
+                user: long ? unbroken("member", 290) : `member-${n}`,
+                oldRole: "read",
+                newRole: "write",
+              }
+            : { repo: { type: "model", name: repo } },
       context: {
         ip: n % 2 ? "81.2.69.160" : "2a00:1450:4007:80e::200e",
         userAgent: long ? unbroken("Mozilla/5.0(X11;Linux)", 900) : "e2e-test/1.0",
