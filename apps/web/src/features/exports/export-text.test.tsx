@@ -24,7 +24,7 @@ function StartTwo() {
 describe("the export-started toast", () => {
   it("says the filter in words, not in raw ISO", () => {
     expect(exportStartedToast(first).body).toBe(
-      "Last 7 days · type:repo.create. You will be notified when the file is ready.",
+      "Filter: Last 7 days · type:repo.create. You will be notified when the file is ready.",
     );
   });
 

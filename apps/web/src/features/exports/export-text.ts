@@ -18,6 +18,6 @@ export function exportStartedToast(created: AuditExport) {
   return {
     id: "export-started",
     title: "Export started",
-    body: `${describeExportFilter(created)}. You will be notified when the file is ready.`,
+    body: `Filter: ${describeExportFilter(created)}. You will be notified when the file is ready.`,
   };
 }
