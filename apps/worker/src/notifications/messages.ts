@@ -83,8 +83,8 @@ export function renderEmail(
 ): { subject: string; text: string } {
   const next =
     finished.status === "ready"
-      ? "Download it from the Exports page of the audit log console; the download link expires."
-      : "You can request the export again from the Exports page of the audit log console.";
+      ? "Download it from the export history of the audit log console; the download link expires."
+      : "You can request it again with “New export…” in the audit log console.";
   return {
     subject: `[auditlog] ${rendered.title}: ${orgSlug} (${finished.format.toUpperCase()})`,
     text: [
