@@ -30,6 +30,12 @@ const envFields = z.object({
    */
   PUBLIC_URL: z.string().default(""),
   /**
+   * The page where an organisation on a plan without audit logs upgrades; the console's
+   * free-plan notice links to it. `{org}` is replaced with the organisation's slug. The default
+   * is a placeholder (example.com) to be set to the deployment's billing page.
+   */
+  PLAN_UPGRADE_URL: z.url().default("https://example.com/pricing?org={org}"),
+  /**
    * Key of the HMAC that signs export download links; wins when set. Unset: a random key kept in
    * the database (the same for every API process, surviving restarts) — allowed on a loopback
    * HOST only, as the database then holds what can forge downloads.

@@ -360,7 +360,14 @@ describe("admin access: sign-in, sessions, tokens, org admin checks", () => {
         role: "admin",
         hasAuditLogs: true,
       });
-      expect(bySlug[freeSlug]).toMatchObject({ plan: "free", role: "admin", hasAuditLogs: false });
+      expect(bySlug[freeSlug]).toMatchObject({
+        plan: "free",
+        role: "admin",
+        hasAuditLogs: false,
+        // PLAN_UPGRADE_URL's placeholder, with the organisation's slug.
+        upgradeUrl: `https://example.com/pricing?org=${freeSlug}`,
+      });
+      expect(bySlug[teamSlug]).toMatchObject({ upgradeUrl: null });
       expect(bySlug[teamSlug]).toHaveProperty("id");
     });
 

@@ -5,6 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { getEventDefinition } from "@auditlog/events";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
 import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
 import { repoRoot, type Stack, startStack } from "./stack.ts";
 
@@ -201,6 +202,7 @@ describe("the web console, end to end", () => {
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(password);
     await shot("sign-in");
+    await expectNoAxeViolations(page, "sign-in");
     await page.getByRole("button", { name: "Sign in" }).click();
 
     await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
@@ -214,6 +216,7 @@ describe("the web console, end to end", () => {
       await page.getByRole("link", { name: "IP Geolocation by DB-IP" }).getAttribute("href"),
     ).toBe("https://db-ip.com");
     await shot("log");
+    await expectNoAxeViolations(page, "log");
   });
 
   it("filters with the query bar, with completion and errors at the bad term", async () => {
@@ -222,6 +225,7 @@ describe("the web console, end to end", () => {
     await input.pressSequentially("author:");
     await page.getByRole("option", { name: "bob" }).waitFor();
     await shot("query-completion");
+    await expectNoAxeViolations(page, "query completion");
     await input.pressSequentially("bob");
     await input.press("Escape");
     await input.press("Enter");
@@ -238,16 +242,18 @@ describe("the web console, end to end", () => {
     await alert.waitFor();
     expect(await alert.locator("mark").textContent()).toBe("created:>=yesterday");
     await shot("query-error");
+    await expectNoAxeViolations(page, "query error");
     await page.getByRole("button", { name: "Clear the query" }).click();
     await waitForRows(events.length);
   });
 
   it("filters with the type picker", async () => {
-    await page.getByRole("button", { name: /^Event types/ }).click();
+    await page.getByRole("button", { name: /^Type / }).click();
     await page.getByLabel("Search event types").fill("change_role");
     await page.getByRole("checkbox", { name: /org\.change_role/ }).check();
     await waitForRows(8);
     await shot("type-picker");
+    await expectNoAxeViolations(page, "type picker");
     await page.keyboard.press("Escape");
     expect(page.url()).toContain("q=type%3Aorg.change_role");
     for (const row of await visibleRows().all()) {
@@ -266,6 +272,7 @@ describe("the web console, end to end", () => {
     expect(JSON.parse(json ?? "{}")).toMatchObject({ oldRole: "read", newRole: "write" });
     expect(page.url()).toContain("entry=evt_");
     await shot("entry-details");
+    await expectNoAxeViolations(page, "entry details");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
   });
@@ -280,24 +287,27 @@ describe("the web console, end to end", () => {
       return table?.getAttribute("aria-busy") === "false" && count > 1 && count < 9;
     });
     await shot("chart-zoomed");
+    await expectNoAxeViolations(page, "log, custom range from the chart");
     await page.getByRole("button", { name: "All time" }).click();
     await waitForRows(8);
   });
 
   it("requests an export of the filtered log and shows its progress", async () => {
-    await page.getByRole("button", { name: "Export…" }).click();
+    await page.getByRole("button", { name: "New export…" }).click();
     const dialog = page.getByRole("dialog", { name: "Export audit log" });
     await dialog.getByRole("radio", { name: /NDJSON/ }).check();
     expect(await dialog.textContent()).toContain("org.change_role");
     await shot("export-dialog");
+    await expectNoAxeViolations(page, "export dialog");
     await dialog.getByRole("button", { name: "Start export" }).click();
-    const panel = page.getByRole("dialog", { name: "Exports" });
+    const panel = page.getByRole("dialog", { name: "Export history" });
     await panel.waitFor();
     await panel.getByRole("listitem").first().waitFor();
     expect(await panel.getByRole("listitem").first().textContent()).toContain(
       "type:org.change_role",
     );
     await shot("exports-progress");
+    await expectNoAxeViolations(page, "export history, in progress");
   });
 
   const expectExportFile = (file: string) => {
@@ -307,7 +317,7 @@ describe("the web console, end to end", () => {
   };
 
   it("follows the export to ready and downloads the file from the list", async () => {
-    const panel = page.getByRole("dialog", { name: "Exports" });
+    const panel = page.getByRole("dialog", { name: "Export history" });
     const item = panel.getByRole("listitem").first();
     const link = item.getByRole("link", { name: /^Download/ });
     await link.waitFor({ timeout: 120_000 }).catch((error: Error) => {
@@ -315,6 +325,7 @@ describe("the web console, end to end", () => {
     });
     expect(await item.textContent()).toContain("Ready");
     await shot("export-ready");
+    await expectNoAxeViolations(page, "export history, ready");
     const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
     expect(download.suggestedFilename()).toMatch(/\.ndjson\.gz$/);
     const file = join(userDataDir, "export-from-list.ndjson.gz");
@@ -335,6 +346,7 @@ describe("the web console, end to end", () => {
     await page.getByRole("button", { name: /Notifications, 1 unread/ }).click();
     await page.locator(".notification.is-unread").first().waitFor();
     await shot("export-ready-notification");
+    await expectNoAxeViolations(page, "notifications");
     await page.keyboard.press("Escape");
 
     const [download] = await Promise.all([
@@ -355,6 +367,7 @@ describe("the web console, end to end", () => {
     await page.getByRole("heading", { name: /Team and Enterprise feature/ }).waitFor();
     expect(await page.getByRole("table").count()).toBe(0);
     await shot("free-plan-notice");
+    await expectNoAxeViolations(page, "free-plan notice");
     await page.getByLabel("Organisation").selectOption(orgSlug);
     await waitForRows(events.length);
   });
@@ -385,6 +398,7 @@ describe("the web console, end to end", () => {
       390,
     );
     await shot("phone", phone);
+    await expectNoAxeViolations(phone, "log at phone width");
     await phone.close();
   });
 

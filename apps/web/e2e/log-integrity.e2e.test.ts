@@ -7,6 +7,7 @@ import { testCheckpointSigner } from "@auditlog/tlog/testing";
 import { advanceLogTree } from "@auditlog/worker";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
 import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
 import { repoRoot, type Stack, startStack, testDatabaseUrl } from "./stack.ts";
 
@@ -155,11 +156,13 @@ describe("the verified log in the console, end to end", () => {
     const verified = page.getByRole("button", { name: /^Verified through entry 6 · / });
     await verified.waitFor();
     await shot("verified-6");
+    await expectNoAxeViolations(page, "log, verified");
     await verified.click();
     const panel = page.getByRole("region", { name: "Log verification" });
     expect(await panel.textContent()).toContain(`auditlog.localhost/orgs/${orgId}`);
     expect(await panel.textContent()).toContain("first check in this browser");
     await shot("verified-details");
+    await expectNoAxeViolations(page, "log verification panel");
     await page.keyboard.press("Escape");
   });
 
@@ -172,6 +175,7 @@ describe("the verified log in the console, end to end", () => {
     await summary.click();
     expect(await dialog.locator(".inclusion-hashes li").count()).toBe(3);
     await shot("entry-included");
+    await expectNoAxeViolations(page, "entry details with its inclusion proof");
   });
 
   it("checks that a grown log extends the checkpoint it saw, with a consistency proof", async () => {
@@ -206,6 +210,7 @@ describe("the verified log in the console, end to end", () => {
     // The failure is in words (and a symbol), not only in colour.
     expect(await failure.textContent()).toContain("✗");
     await shot("entry-changed");
+    await expectNoAxeViolations(page, "entry details, inclusion failed");
     // The log itself still verifies: its tiles and checkpoints were not touched.
     expect(await page.getByRole("button", { name: /^Verified through entry 9 · / }).count()).toBe(
       1,
@@ -233,6 +238,7 @@ describe("the verified log in the console, end to end", () => {
     expect(text).toMatch(/Last verified in this browser: through entry 9/);
     expect(await page.getByRole("button", { name: /^Verified through/ }).count()).toBe(0);
     await shot("inconsistent");
+    await expectNoAxeViolations(page, "log, verification failed");
 
     // An entry's details do not claim inclusion in a log that failed verification.
     const entry = (await listEntries()).find((candidate) => candidate.seq === 1) as ListedEntry;

@@ -14,6 +14,7 @@ import {
 } from "./features/notifications/notification-bell.tsx";
 import { OrgNotice, orgBlocker } from "./features/orgs/org-notice.tsx";
 import { defaultOrganization, OrgSwitcher } from "./features/orgs/org-switcher.tsx";
+import { ThemeSwitch } from "./features/preferences/theme-switch.tsx";
 import { auditLogPath, matchRoute, navigate, useLocation } from "./lib/router.ts";
 
 /** Signed out: the sign-in page (at whatever address, which then opens once signed in). */
@@ -109,6 +110,8 @@ function Shell({ me }: { me: MeResponse }) {
         <a
           className="brand"
           href="/"
+          // On a phone the words are hidden and the logo alone is the link: it needs a name.
+          aria-label="Audit logs"
           onClick={(event) => {
             event.preventDefault();
             navigate("/");
@@ -159,6 +162,7 @@ function UserMenu({ me }: { me: MeResponse }) {
             <strong>{me.user.name}</strong>
             <span className="muted small">{me.user.email}</span>
           </p>
+          <ThemeSwitch />
           <button
             type="button"
             className="button button-block"

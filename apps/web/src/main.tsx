@@ -1,8 +1,11 @@
 // The entry: tiny on purpose. It starts the first screen's API requests at once, then loads the
 // console (boot.tsx, whose chunks index.html already preloads, see vite-plugins.ts). The styles
-// are linked from index.html, so the page is styled before any script has run.
+// are linked from index.html, so the page is styled before any script has run; the theme is
+// set here, before the console renders, so a dark page never flashes light.
 import { startEarlyRequests } from "./api/early-requests.ts";
+import { startThemeSync } from "./lib/theme.ts";
 import "./styles.css";
 
+startThemeSync();
 startEarlyRequests(window.location);
 void import("./boot.tsx");

@@ -60,4 +60,5 @@ export const testOrg: Organization = {
   plan: "team",
   role: "admin",
   hasAuditLogs: true,
+  upgradeUrl: null,
 } as Organization;

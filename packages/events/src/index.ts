@@ -1,5 +1,6 @@
 export * from "./catalog/index.ts";
 export * from "./define-event.ts";
+export * from "./display.ts";
 export * from "./entry.ts";
 export * from "./envelope.ts";
 export * from "./event-content.ts";

@@ -43,6 +43,10 @@ export const meRoutes = new Hono<AppEnv>()
         ...org,
         role,
         hasAuditLogs: planHasAuditLogs(org.plan),
+        /** Where to upgrade a plan without audit logs (PLAN_UPGRADE_URL); null when it has them. */
+        upgradeUrl: planHasAuditLogs(org.plan)
+          ? null
+          : c.var.services.env.PLAN_UPGRADE_URL.replaceAll("{org}", encodeURIComponent(org.slug)),
       })),
       ...(session ? { csrfToken: session.csrfToken } : {}),
     });

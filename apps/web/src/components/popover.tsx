@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { type ReactNode, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 
 interface PopoverProps {
   /** The trigger's content; the trigger is a button that toggles the panel. */
@@ -81,6 +81,7 @@ function PopoverPanel(props: {
   children: ReactNode;
 }) {
   const ref = useRef<HTMLElement>(null);
+  useLayoutEffect(() => keepInViewport(ref.current), []);
   useEffect(() => {
     const element = ref.current;
     if (element) (element.querySelector<HTMLElement>("[data-autofocus]") ?? element).focus();
@@ -96,4 +97,45 @@ function PopoverPanel(props: {
       {props.children}
     </section>
   );
+}
+
+/** Space kept between a popover and the edges of the window. */
+const viewportMargin = 8;
+
+/**
+ * Shifts the panel sideways so it stays inside the window (a bell near the right edge of a
+ * phone would otherwise open its panel past the left edge), and caps its height to the space
+ * below it in the window and in the scrolling area it is in (the panel scrolls beyond that);
+ * again whenever the window or the panel changes size. Runs before paint, so the panel never
+ * shows clipped first.
+ */
+function keepInViewport(element: HTMLElement | null): (() => void) | undefined {
+  if (!element) return;
+  const place = () => {
+    element.style.translate = "";
+    element.style.maxWidth = `${document.documentElement.clientWidth - 2 * viewportMargin}px`;
+    let bottom = window.innerHeight;
+    for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+      if (getComputedStyle(parent).overflowY !== "visible") {
+        bottom = Math.min(bottom, parent.getBoundingClientRect().bottom);
+      }
+    }
+    const top = element.getBoundingClientRect().top;
+    element.style.maxHeight = `${Math.max(160, Math.floor(bottom - top - viewportMargin))}px`;
+    element.style.overflowY = "auto";
+    const rect = element.getBoundingClientRect();
+    const right = document.documentElement.clientWidth - viewportMargin;
+    let shift = 0;
+    if (rect.right > right) shift = right - rect.right;
+    if (rect.left + shift < viewportMargin) shift = viewportMargin - rect.left;
+    element.style.translate = shift ? `${Math.round(shift)}px 0` : "";
+  };
+  place();
+  window.addEventListener("resize", place);
+  const observer = typeof ResizeObserver === "function" ? new ResizeObserver(place) : null;
+  observer?.observe(element);
+  return () => {
+    window.removeEventListener("resize", place);
+    observer?.disconnect();
+  };
 }

@@ -1,3 +1,4 @@
+import { describeFilter, formatBytes } from "@auditlog/events";
 import type { ExportWebhookPayload } from "@auditlog/events/jobs";
 
 /**
@@ -16,20 +17,26 @@ export interface FinishedExport {
   error: string | null;
   /** The export's filter in the query language ("" for the whole log). */
   query: string;
+  /** When it was requested: a filter starting 7 days before reads "Last 7 days". */
+  createdAt?: Date;
 }
 
 const maxErrorLength = 500;
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
+const utc = new Intl.DateTimeFormat("en-GB", {
+  dateStyle: "medium",
+  timeStyle: "short",
+  timeZone: "UTC",
+});
+
+/** The filter in words ("Last 7 days · type:repo.create"); times in UTC, which it says. */
+function filterText(finished: FinishedExport): string {
+  if (!finished.query.trim()) return "";
+  const text = describeFilter(finished.query, {
+    ...(finished.createdAt ? { requestedAt: finished.createdAt } : {}),
+    formatInstant: (iso) => `${utc.format(new Date(iso))} UTC`,
+  });
+  return ` Filter: ${text}.`;
 }
 
 function entries(n: number): string {
@@ -52,7 +59,7 @@ export function renderNotification(
   orgSlug: string,
 ): RenderedNotification {
   const format = finished.format.toUpperCase();
-  const filter = finished.query.trim() ? ` Filter: ${finished.query.trim()}.` : "";
+  const filter = filterText(finished);
   if (finished.status === "ready") {
     const rows = Number(finished.rowsWritten);
     const size = finished.fileSize === null ? "" : `, ${formatBytes(Number(finished.fileSize))}`;
@@ -76,8 +83,8 @@ export function renderEmail(
 ): { subject: string; text: string } {
   const next =
     finished.status === "ready"
-      ? "Download it from the Exports page of the audit log console; the download link expires."
-      : "You can request the export again from the Exports page of the audit log console.";
+      ? "Download it from the export history of the audit log console; the download link expires."
+      : "You can request it again with “New export…” in the audit log console.";
   return {
     subject: `[auditlog] ${rendered.title}: ${orgSlug} (${finished.format.toUpperCase()})`,
     text: [

@@ -62,7 +62,8 @@ describe("the log table", () => {
     expect(within(first).getByText("ci-bot")).toBeTruthy();
     expect(within(first).getByText("token …9f3a (write)")).toBeTruthy();
     expect(within(first).getByText("org.change_role").className).toContain("badge-membership");
-    expect(within(first).getByText("Paris, Île-de-France, FR")).toBeTruthy();
+    // The country by name, not by its code.
+    expect(within(first).getByText("Paris, Île-de-France, France")).toBeTruthy();
     expect(within(first).getByText("203.0.113.0")).toBeTruthy();
     const time = first.querySelector("time");
     expect(time?.getAttribute("dateTime")).toBe(entries[0]?.occurredAt);

@@ -9,10 +9,12 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { useToasts } from "../../components/toasts.tsx";
+import { usePreference } from "../../lib/use-preference.ts";
 import { loadRecentValues, type RecentValues } from "../../lib/recent-values.ts";
 import { auditLogPath, navigate, useLocation } from "../../lib/router.ts";
 import { useNow } from "../../lib/use-now.ts";
 import { useActiveExportCount } from "../exports/active-export-count.ts";
+import { exportStartedToast } from "../exports/export-text.ts";
 import { ExportDialog, ExportsPanel, preloadExports } from "../exports/lazy-exports.tsx";
 import { suggestionsOptions } from "../facets/facet-queries.ts";
 import { FacetRail } from "../facets/facet-rail.tsx";
@@ -48,6 +50,7 @@ import { QueryBar } from "./query-bar.tsx";
 import type { RemoteValues } from "./query-completion.ts";
 import { TimeRangePicker } from "./time-range-picker.tsx";
 import { TypePicker } from "./type-picker.tsx";
+import { chartRegionId, ViewOptions } from "./view-options.tsx";
 
 /** One organisation's log: query bar, type and time filters, chart, table, details, exports. */
 export function AuditLogPage({ org }: { org: Organization }) {
@@ -63,6 +66,8 @@ export function AuditLogPage({ org }: { org: Organization }) {
   const resolved = useMemo(() => resolveFilters(filters, anchor), [filters, anchor]);
   const [dialog, setDialog] = useState<"export" | "exports" | null>(null);
   const activeExports = useActiveExportCount(slug);
+  const [density] = usePreference("density");
+  const [chart] = usePreference("chart");
 
   const setFilters = useCallback(
     (next: LogFilters) => {
@@ -144,11 +149,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
 
   const onExportCreated = (created: AuditExport) => {
     setDialog("exports");
-    toasts.show({
-      id: `export-started-${created.id}`,
-      title: "Export started",
-      body: "You will be notified when the file is ready.",
-    });
+    toasts.show(exportStartedToast(created));
   };
 
   const filtered = hasActiveFilters(filters);
@@ -194,7 +195,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
         </div>
         <div className="page-actions" onPointerOver={preloadExports} onFocus={preloadExports}>
           <button type="button" className="button" onClick={() => setDialog("exports")}>
-            Exports
+            Export history
             {activeExports > 0 ? (
               <span
                 className="count-badge count-badge-inline"
@@ -209,7 +210,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
             className="button button-primary"
             onClick={() => setDialog("export")}
           >
-            Export…
+            New export…
           </button>
         </div>
       </div>
@@ -239,6 +240,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
           />
           <SavedViewsMenu orgSlug={slug} filters={filters} onApply={setFilters} />
           <div className="toolbar-spacer" />
+          <ViewOptions />
           {filtered ? (
             <button
               type="button"
@@ -261,11 +263,15 @@ export function AuditLogPage({ org }: { org: Organization }) {
         </div>
       </div>
 
-      <ActivityChart
-        orgSlug={slug}
-        filters={resolved}
-        onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
-      />
+      {chart === "shown" ? (
+        <div id={chartRegionId} className="chart-region">
+          <ActivityChart
+            orgSlug={slug}
+            filters={resolved}
+            onSelectRange={(from, to) => setFilters({ ...filters, range: "custom", from, to })}
+          />
+        </div>
+      ) : null}
 
       <NewEntriesPill count={newEntries} onShow={showNewEntries} />
       <div className="log-body">
@@ -291,6 +297,8 @@ export function AuditLogPage({ org }: { org: Organization }) {
           openId={entryId}
           now={now}
           placeholder={placeholder}
+          density={density}
+          filtered={filtered}
         />
       </div>
 

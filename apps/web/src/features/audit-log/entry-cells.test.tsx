@@ -1,6 +1,7 @@
+import type { AuditEntry } from "@auditlog/events";
 import { render } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { Avatar } from "./entry-cells.tsx";
+import { Avatar, LocationCell } from "./entry-cells.tsx";
 
 const actor = {
   type: "user" as const,
@@ -28,5 +29,19 @@ describe("Avatar", () => {
     const { container } = render(<Avatar actor={{ ...actor, avatarUrl }} />);
     expect(container.querySelector("img")).toBeNull();
     expect(container.textContent).toBe("AS");
+  });
+});
+
+describe("LocationCell", () => {
+  it("names the country instead of showing its code", () => {
+    const entry = {
+      ip: "81.2.69.0",
+      location: { formatted: "Paris, FR", countryCode: "FR", region: null, city: "Paris" },
+    } as unknown as AuditEntry;
+    const { container } = render(<LocationCell entry={entry} />);
+    expect(container.querySelector(".cell-primary")?.textContent).toBe(
+      `Paris, ${new Intl.DisplayNames(undefined, { type: "region" }).of("FR")}`,
+    );
+    expect(container.textContent).not.toContain("FR");
   });
 });

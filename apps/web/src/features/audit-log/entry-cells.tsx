@@ -1,5 +1,6 @@
 import { type AuditEntry, type Category, categoryLabels, isPublicHttpsUrl } from "@auditlog/events";
 import { useState } from "react";
+import { locationLabel } from "../../lib/country-name.ts";
 import { formatFullTimestamp, formatRelative, formatShort } from "../../lib/format-time.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 
@@ -92,7 +93,7 @@ export function TypeBadge({ type, category }: { type: string; category: Category
 export function LocationCell({ entry }: { entry: AuditEntry }) {
   return (
     <span className="cell-stack">
-      <span className="cell-primary">{entry.location?.formatted || "Unknown location"}</span>
+      <span className="cell-primary">{locationLabel(entry.location) || "Unknown location"}</span>
       <span className="cell-secondary mono" title="Anonymised IP address">
         {entry.ip ?? "no IP"}
       </span>

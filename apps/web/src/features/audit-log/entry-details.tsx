@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { CopyButton } from "../../components/copy-button.tsx";
 import { Modal } from "../../components/modal.tsx";
+import { locationLabel } from "../../lib/country-name.ts";
 import { formatFull, formatRelative } from "../../lib/format-time.ts";
 import { useKeyShortcuts } from "../../lib/keyboard-shortcuts.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
@@ -188,7 +189,7 @@ function EntryBody({
           )}
         </Row>
         <Row label="Location">
-          {entry.location?.formatted || <span className="muted">Unknown</span>}
+          {locationLabel(entry.location) || <span className="muted">Unknown</span>}
           {entry.location?.countryCode ? (
             <PivotMenu
               queryKey="country"

@@ -2,6 +2,7 @@ import type { AuditEntry } from "@auditlog/events";
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { zoneLabel } from "../../lib/format-time.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
+import type { Preferences } from "../../lib/preferences.ts";
 import { phoneQuery, useMediaQuery } from "../../lib/use-media-query.ts";
 import { PivotMenu } from "../facets/pivot-menu.tsx";
 import { ActorCell, LocationCell, TimeCell, TypeBadge } from "./entry-cells.tsx";
@@ -25,10 +26,17 @@ interface LogTableProps {
   now: number;
   /** Shown instead of rows when there are none (empty or error state). */
   placeholder?: ReactNode;
+  /** Compact: one line per entry. */
+  density?: Preferences["density"];
+  /** A filter is applied: the end of the list is the oldest match, not the log's first entry. */
+  filtered?: boolean;
 }
 
-const desktopRowHeight = 56;
-const phoneRowHeight = 92;
+/** Row heights, kept in step with styles.css (which lays the cells out for each). */
+export const rowHeights = {
+  desktop: { comfortable: 56, compact: 26 },
+  phone: { comfortable: 92, compact: 62 },
+} as const;
 const skeletonRows = 10;
 
 /**
@@ -41,7 +49,8 @@ export function LogTable(props: LogTableProps) {
   const stale = !loading && props.stale === true;
   const { timeZone } = useTimeZone();
   const phone = useMediaQuery(phoneQuery);
-  const rowHeight = phone ? phoneRowHeight : desktopRowHeight;
+  const density = props.density ?? "comfortable";
+  const rowHeight = rowHeights[phone ? "phone" : "desktop"][density];
   const scrollRef = useRef<HTMLDivElement>(null);
   const [focusIndex, setFocusIndex] = useState(0);
   const pendingFocus = useRef<number | null>(null);
@@ -49,7 +58,13 @@ export function LogTable(props: LogTableProps) {
   // Placeholder rows after the loaded ones while more exist: they are where the next page lands.
   const trailing = hasMore ? 3 : 0;
   const count = loading ? skeletonRows : entries.length + trailing;
-  const { start, end, totalHeight, scrollToIndex } = useFixedRows({ count, rowHeight, scrollRef });
+  // On a phone the page scrolls, not the table: one scroll, no scroll area inside another.
+  const { start, end, totalHeight, scrollToIndex } = useFixedRows({
+    count,
+    rowHeight,
+    scrollRef,
+    scrollWithPage: phone,
+  });
 
   useEffect(() => {
     if (
@@ -87,7 +102,8 @@ export function LogTable(props: LogTableProps) {
   };
 
   const onRowKeyDown = (event: KeyboardEvent<HTMLDivElement>, index: number) => {
-    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight || 600) / rowHeight) - 1);
+    const visible = phone ? window.innerHeight : scrollRef.current?.clientHeight || 600;
+    const page = Math.max(1, Math.floor(visible / rowHeight) - 1);
     const moves: Record<string, number> = {
       ArrowDown: index + 1,
       ArrowUp: index - 1,
@@ -167,9 +183,10 @@ export function LogTable(props: LogTableProps) {
   }
 
   const empty = !loading && entries.length === 0;
+  const reachedEnd = !loading && !hasMore && !props.loadMoreError && entries.length > 0;
   return (
     <div
-      className={`log-table${stale ? " is-stale" : ""}`}
+      className={`log-table log-table-${density}${stale ? " is-stale" : ""}`}
       role="table"
       aria-label="Audit log entries, newest first"
       aria-rowcount={loading || stale ? -1 : entries.length + 1}
@@ -202,6 +219,13 @@ export function LogTable(props: LogTableProps) {
             {rows}
           </div>
         )}
+        {reachedEnd ? (
+          <p className="log-end">
+            {props.filtered
+              ? `End of the results: ${entries.length === 1 ? "1 entry matches" : `${entries.length.toLocaleString()} entries match`} this filter.`
+              : `Beginning of the log: ${entries.length === 1 ? "its first entry" : `all ${entries.length.toLocaleString()} entries`} shown.`}
+          </p>
+        ) : null}
         {props.loadMoreError ? (
           <div className="log-more-error" role="alert">
             {props.loadMoreError}

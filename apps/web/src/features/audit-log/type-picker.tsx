@@ -29,7 +29,7 @@ export function TypePicker({ selected, onChange }: TypePickerProps) {
           <Chevron />
         </>
       }
-      ariaLabel={`Event types: ${label}`}
+      // No aria-label: the name is the visible "Type <choice>", as speech input expects it to be.
       buttonClassName={`button${selected.length > 0 ? " button-active" : ""}`}
       panelLabel="Choose event types"
     >

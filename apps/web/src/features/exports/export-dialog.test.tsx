@@ -88,6 +88,50 @@ describe("the export dialog", () => {
     });
   });
 
+  it("includes hidden entries when asked, and says what that makes verifiable", async () => {
+    setCsrfToken("csrf-123");
+    const requests = mockFetch(api);
+    const onCreated = vi.fn();
+    const user = userEvent.setup();
+    renderWithQueryClient(
+      <ExportDialog
+        orgSlug="acme"
+        filters={{ q: "", types: [] }}
+        onClose={() => {}}
+        onCreated={onCreated}
+      />,
+    );
+    const checkbox = screen.getByRole("checkbox", { name: "Include hidden entries" });
+    expect((checkbox as HTMLInputElement).checked).toBe(false);
+    expect(checkbox.getAttribute("aria-describedby")).toBeTruthy();
+    const hint = document.getElementById(checkbox.getAttribute("aria-describedby") ?? "");
+    expect(hint?.textContent).toContain("signed checkpoint");
+    await user.click(checkbox);
+    await user.click(screen.getByRole("button", { name: "Start export" }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalled());
+    const post = requests.find((request) => request.method === "POST");
+    expect(post?.body).toEqual({ filters: { includeHidden: true }, format: "json" });
+  });
+
+  it("leaves hidden entries out by default", async () => {
+    setCsrfToken("csrf-123");
+    const requests = mockFetch(api);
+    const onCreated = vi.fn();
+    const user = userEvent.setup();
+    renderWithQueryClient(
+      <ExportDialog
+        orgSlug="acme"
+        filters={{ q: "", types: ["repo.create"] }}
+        onClose={() => {}}
+        onCreated={onCreated}
+      />,
+    );
+    await user.click(screen.getByRole("button", { name: "Start export" }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalled());
+    const post = requests.find((request) => request.method === "POST");
+    expect(post?.body).toEqual({ filters: { type: ["repo.create"] }, format: "json" });
+  });
+
   it("shows why an export could not start, and closes with Escape", async () => {
     mockFetch((request) =>
       request.method === "POST"
@@ -123,12 +167,12 @@ describe("the export dialog", () => {
     const requests = mockFetch(api);
     const user = userEvent.setup();
     renderWithQueryClient(<AuditLogPage org={testOrg} />);
-    await user.click(screen.getByRole("button", { name: "Export…" }));
+    await user.click(screen.getByRole("button", { name: "New export…" }));
     // The dialog is a lazy chunk (lazy-exports.tsx).
     await user.click(await screen.findByRole("radio", { name: /NDJSON/ }, { timeout: 10_000 }));
     await user.click(screen.getByRole("button", { name: "Start export" }));
 
-    const panel = await screen.findByRole("dialog", { name: "Exports" }, { timeout: 10_000 });
+    const panel = await screen.findByRole("dialog", { name: "Export history" }, { timeout: 10_000 });
     const post = requests.find((request) => request.method === "POST");
     expect(post?.body).toEqual({
       q: "author:alice type:repo.create",

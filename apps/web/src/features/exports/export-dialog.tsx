@@ -23,6 +23,8 @@ const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle
 /** Requests a background export of the filter on screen, in the chosen format. */
 export function ExportDialog({ orgSlug, filters, onClose, onCreated }: ExportDialogProps) {
   const [format, setFormat] = useState<ExportFormat>("json");
+  const [includeHidden, setIncludeHidden] = useState(false);
+  const hintId = useId();
   const create = useCreateExport(orgSlug);
   const formId = useId();
   const range =
@@ -57,7 +59,9 @@ export function ExportDialog({ orgSlug, filters, onClose, onCreated }: ExportDia
         className="export-form"
         onSubmit={(event) => {
           event.preventDefault();
-          create.mutate(toExportRequest(filters, format), { onSuccess: onCreated });
+          const request = toExportRequest(filters, format);
+          if (includeHidden) request.filters = { ...request.filters, includeHidden: true };
+          create.mutate(request, { onSuccess: onCreated });
         }}
       >
         <p className="muted">
@@ -97,6 +101,23 @@ export function ExportDialog({ orgSlug, filters, onClose, onCreated }: ExportDia
             </label>
           ))}
         </fieldset>
+        <div className="export-hidden">
+          <label className="export-hidden-option">
+            <input
+              type="checkbox"
+              checked={includeHidden}
+              onChange={(event) => setIncludeHidden(event.target.checked)}
+              aria-describedby={hintId}
+            />
+            Include hidden entries
+          </label>
+          <p id={hintId} className="muted small">
+            Entries of types the log hides by default are left out unless you include them. With no
+            filter and hidden entries included, the file holds every entry of the log, so its
+            entries can be checked against the signed checkpoint (
+            <code>auditlog verify-export</code>).
+          </p>
+        </div>
         {create.isError ? (
           <p className="notice notice-error" role="alert">
             Could not start the export: {errorMessage(create.error)}

@@ -1,24 +1,13 @@
-import type { AuditExport } from "@auditlog/events";
+import { type AuditExport, formatBytes } from "@auditlog/events";
 import { useQuery } from "@tanstack/react-query";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { Modal } from "../../components/modal.tsx";
 import { formatRelative } from "../../lib/format-time.ts";
 import { useLiveStatus } from "../notifications/live-updates.tsx";
 import { downloadUrl, exportListOptions, isActiveExport } from "./export-queries.ts";
+import { describeExportFilter } from "./export-text.ts";
 
 const number = new Intl.NumberFormat();
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
 
 const statusLabels: Record<AuditExport["status"], string> = {
   queued: "Queued",
@@ -33,7 +22,7 @@ export function ExportsPanel({ orgSlug, onClose }: { orgSlug: string; onClose: (
   const query = useQuery(exportListOptions(orgSlug, { live }));
   const now = Date.now();
   return (
-    <Modal title="Exports" variant="drawer" onClose={onClose}>
+    <Modal title="Export history" variant="drawer" onClose={onClose}>
       {query.isPending ? (
         <ul className="export-list" aria-busy="true" aria-label="Loading exports">
           {[0, 1, 2].map((index) => (
@@ -52,7 +41,9 @@ export function ExportsPanel({ orgSlug, onClose }: { orgSlug: string; onClose: (
       ) : query.data.length === 0 ? (
         <div className="empty-state">
           <p className="empty-title">No exports yet</p>
-          <p className="muted">Use “Export” above the log to download the entries on screen.</p>
+          <p className="muted">
+            Use “New export…” above the log to download the entries on screen.
+          </p>
         </div>
       ) : (
         <ul className="export-list" aria-label="Exports, newest first">
@@ -92,7 +83,9 @@ export function ExportItem({
           {formatRelative(item.createdAt, now)} by {item.requestedBy.name}
         </span>
       </div>
-      <p className="export-query mono">{item.query || "All entries"}</p>
+      <p className="export-query" title={item.query || undefined}>
+        {describeExportFilter(item)}
+      </p>
       {isActiveExport(item) ? (
         <div className="progress-row">
           <div

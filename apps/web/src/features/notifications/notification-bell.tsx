@@ -92,7 +92,8 @@ export function NotificationBell() {
                         type="button"
                         className="button button-small"
                         onClick={() => markRead.mutate(item.id)}
-                        aria-label={`Mark “${item.title}” as read`}
+                        // Starts with the visible words, as speech input expects.
+                        aria-label={`Mark read: ${item.title}`}
                       >
                         Mark read
                       </button>

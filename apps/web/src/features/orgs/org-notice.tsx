@@ -32,6 +32,13 @@ export function OrgNotice({ org, slug }: { org: Organization | undefined; slug: 
           Upgrade to Team or Enterprise to see who did what in the organisation, filter it and
           export it.
         </p>
+        {org.upgradeUrl ? (
+          <p>
+            <a className="button button-primary" href={org.upgradeUrl}>
+              Upgrade {org.name}
+            </a>
+          </p>
+        ) : null}
       </div>
     );
   }
