@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { expandTypePatterns } from "@auditlog/events";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
 import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
 import { type Stack, startStack } from "./stack.ts";
 
@@ -200,6 +201,7 @@ describe("finding things in the console, end to end", () => {
     await option.waitFor();
     expect(await page.getByRole("group", { name: "In this log" }).count()).toBe(1);
     await shot("completion-zoe");
+    await expectNoAxeViolations(page, "completion-zoe");
     await option.click();
     expect(await input.inputValue()).toBe('author:"Zoë Martin" ');
     await input.press("Enter");
@@ -221,6 +223,7 @@ describe("finding things in the console, end to end", () => {
     });
     expect(await facetValues("Countries")).toEqual({ "United Kingdom": "9", "United States": "4" });
     await shot("facets");
+    await expectNoAxeViolations(page, "facets");
 
     // Click → URL: only this actor.
     await rail().getByRole("button", { name: /^bob/ }).click();
@@ -324,6 +327,7 @@ describe("finding things in the console, end to end", () => {
     await row.hover();
     await row.getByRole("button", { name: "Filter by author alice" }).click();
     await shot("row-pivot-menu");
+    await expectNoAxeViolations(page, "row-pivot-menu");
     await page.getByRole("button", { name: "Exclude this author" }).click();
     await waitForQ("-author:alice");
     await waitForRows(7);
@@ -347,6 +351,7 @@ describe("finding things in the console, end to end", () => {
     await page.getByRole("button", { name: "Copy “Zoë Martin”" }).click();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("Zoë Martin");
     await shot("drawer-pivot");
+    await expectNoAxeViolations(page, "drawer-pivot");
     await page.getByRole("button", { name: "Clear filters" }).click();
     await waitForQ("");
     await waitForRows(13);
@@ -363,6 +368,7 @@ describe("finding things in the console, end to end", () => {
     expect(await alert.textContent()).toContain("Parentheses are not supported");
     expect(addressQ()).toBe("");
     await shot("unsupported-typed");
+    await expectNoAxeViolations(page, "unsupported-typed");
 
     // In the address: the API answers 400 naming q at position 17 (the dangling OR).
     await page.goto(
@@ -392,6 +398,7 @@ describe("finding things in the console, end to end", () => {
     );
     expect(overflow).toBe(0);
     await shot("phone-rail");
+    await expectNoAxeViolations(page, "phone-rail");
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 });

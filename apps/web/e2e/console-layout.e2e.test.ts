@@ -308,7 +308,8 @@ describe("the console's layout at three sizes, in light and dark", () => {
             return { left: rect.left, right: rect.right, top: rect.top, bottom: rect.bottom };
           }),
         );
-        expect(segments).toHaveLength(5);
+        // Five range presets and the Local/UTC switch: none may overlap another.
+        expect(segments).toHaveLength(7);
         for (const [i, a] of segments.entries()) {
           for (const b of segments.slice(i + 1)) {
             const overlap =

@@ -5,6 +5,7 @@ import { createTestPool } from "@auditlog/db/testing";
 import { getEventDefinition } from "@auditlog/events";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
 import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
 import { repoRoot, type Stack, startStack } from "./stack.ts";
 
@@ -194,6 +195,7 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
     expect(commitToPill).toBeGreaterThanOrEqual(0);
     expect(commitToPill).toBeLessThan(pillDeadlineMs);
     await shot("new-entries-pill");
+    await expectNoAxeViolations(page, "new-entries-pill");
 
     // Scrolled down first: the click brings the newest back into view.
     await page.locator(".log-scroll").evaluate((element) => element.scrollTo({ top: 60 }));
@@ -219,6 +221,7 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
     expect(second).not.toBe(first);
     await dialog.getByText("acme/seed-", { exact: false }).first().waitFor();
     await shot("drawer-next");
+    await expectNoAxeViolations(page, "drawer-next");
     await page.keyboard.press("k");
     await page.waitForFunction((id) => location.search.includes(`entry=${id}`), first);
     await dialog.getByRole("button", { name: "Next entry" }).click();
@@ -246,20 +249,21 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
     await page.goto(`${stack.baseUrl}/orgs/${orgSlug}/audit-logs`);
     await waitForRows(8);
 
-    await page.getByRole("button", { name: "Views: Custom" }).click();
+    await page.getByRole("button", { name: "View: Custom" }).click();
     await shot("views-menu");
+    await expectNoAxeViolations(page, "views-menu");
     await page.getByRole("button", { name: /^Security/ }).click();
     await waitForRows(1);
     expect(await rows().first().getByText("org.settings.sso.enable").count()).toBe(1);
     expect(new URL(page.url()).searchParams.get("q")).toContain("type:org.settings.sso.*");
 
-    await page.getByRole("button", { name: "Views: Security" }).click();
+    await page.getByRole("button", { name: "View: Security" }).click();
     await page.getByRole("button", { name: /^Tokens/ }).click();
     // One row before and after: wait for the row itself, not the count.
     await rows().first().getByText("org.service_account.token.create").waitFor();
     await waitForRows(1);
 
-    await page.getByRole("button", { name: "Views: Tokens" }).click();
+    await page.getByRole("button", { name: "View: Tokens" }).click();
     await page.getByRole("button", { name: /^Membership/ }).click();
     await waitForRows(2);
     expect(new URL(page.url()).searchParams.get("q")).toBe("category:membership");
@@ -267,7 +271,7 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
     // Saved: Membership narrowed to the last 24 hours, under a name of the user's.
     await page.getByRole("button", { name: "24 hours", exact: true }).click();
     await waitForRows(2);
-    await page.getByRole("button", { name: /^Views:/ }).click();
+    await page.getByRole("button", { name: /^View:/ }).click();
     await page.getByLabel("Name of the current view").fill("Recent roles");
     await page.getByRole("button", { name: "Save view" }).click();
     await page.getByRole("button", { name: /^Recent roles/ }).waitFor();
@@ -277,22 +281,22 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
     // Elsewhere, then back through the saved view, after a reload (it lives on the server).
     await page.goto(`${stack.baseUrl}/orgs/${orgSlug}/audit-logs`);
     await waitForRows(8);
-    await page.getByRole("button", { name: "Views: Custom" }).click();
+    await page.getByRole("button", { name: "View: Custom" }).click();
     await page.getByRole("button", { name: /^Recent roles/ }).click();
     await waitForRows(2);
     const params = new URL(page.url()).searchParams;
     expect(params.get("q")).toBe("category:membership");
     expect(params.get("range")).toBe("24h");
-    expect(await page.getByRole("button", { name: "Views: Recent roles" }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "View: Recent roles" }).count()).toBe(1);
     await shot("view-applied");
 
-    await page.getByRole("button", { name: "Views: Recent roles" }).click();
+    await page.getByRole("button", { name: "View: Recent roles" }).click();
     await page.getByRole("button", { name: "Delete view Recent roles" }).click();
     await page.getByRole("button", { name: /^Recent roles/ }).waitFor({ state: "detached" });
     await page.reload();
     await waitForRows(2);
     // The filter is still Membership's (a prepared one); the saved view is gone for good.
-    await page.getByRole("button", { name: "Views: Membership" }).click();
+    await page.getByRole("button", { name: "View: Membership" }).click();
     await page.getByText("None yet").waitFor();
   });
 
@@ -306,7 +310,7 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
       await phone.goto(`${stack.baseUrl}/orgs/${orgSlug}/audit-logs`);
       expect((await stream).status()).toBe(200);
       await phone.locator('.log-rows [role="row"]').first().waitFor();
-      await phone.getByRole("button", { name: /^Views:/ }).click();
+      await phone.getByRole("button", { name: /^View:/ }).click();
       const panel = phone.getByRole("dialog", { name: "Views" }).or(phone.locator(".saved-views"));
       await panel.first().waitFor();
       const box = await phone.locator(".saved-views").boundingBox();

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { getEventDefinition } from "@auditlog/events";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
 import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
 import { repoRoot, type Stack, startStack } from "./stack.ts";
 
@@ -219,6 +220,7 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     expect(subtitle).toContain("per day");
     expect(subtitle).toContain(`(${browserZone})`);
     await shot("01-all-time-total");
+    await expectNoAxeViolations(page, "01-all-time-total");
   });
 
   it("dims the previous filter's rows and sets aria-busy while a slow new filter loads", async () => {
@@ -358,6 +360,7 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     expect(await listCount({ from, to })).toBe(perDay);
     expect(await page.locator(".chart-subtitle").textContent()).toContain("per minute");
     await shot("07-minute-buckets");
+    await expectNoAxeViolations(page, "07-minute-buckets");
     // The keyboard's drag: Home, then Shift+→ four times, then Enter: five minute buckets.
     await page.locator(".chart-plot").focus();
     await page.keyboard.press("Home");
@@ -383,6 +386,7 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     expect(local).not.toBe(utc);
     expect(await firstTime.textContent()).toContain(local);
     await shot("08-local-time");
+    await expectNoAxeViolations(page, "08-local-time");
 
     await page.getByRole("button", { name: "UTC", exact: true }).click();
     await page.waitForFunction(
@@ -392,6 +396,7 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     expect(await firstTime.textContent()).toContain(utc);
     expect(await page.locator(".chart-subtitle").textContent()).toContain("(UTC)");
     await shot("09-utc-time");
+    await expectNoAxeViolations(page, "09-utc-time");
 
     // Remembered across a reload.
     await page.reload();
@@ -431,6 +436,7 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     expect(left).toEqual({ rows: 0, tables: 0, accountMenus: 0, chart: 0 });
     expect(await page.getByLabel("Email").isVisible()).toBe(true);
     await shot("10-signed-out");
+    await expectNoAxeViolations(page, "10-signed-out");
 
     await page.reload();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();

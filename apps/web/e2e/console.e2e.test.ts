@@ -362,13 +362,13 @@ describe("the web console, end to end", () => {
 
   it("switches organisation, and explains why a free-plan organisation has no log", async () => {
     if (await page.getByRole("dialog").count()) await page.keyboard.press("Escape");
-    await page.getByLabel("Organisation").selectOption(freeSlug);
+    await page.getByRole("combobox", { name: /^Organisation/ }).selectOption(freeSlug);
     await page.waitForURL(`**/orgs/${freeSlug}/audit-logs`);
     await page.getByRole("heading", { name: /Team and Enterprise feature/ }).waitFor();
     expect(await page.getByRole("table").count()).toBe(0);
     await shot("free-plan-notice");
     await expectNoAxeViolations(page, "free-plan notice");
-    await page.getByLabel("Organisation").selectOption(orgSlug);
+    await page.getByRole("combobox", { name: /^Organisation/ }).selectOption(orgSlug);
     await waitForRows(events.length);
   });
 

@@ -11,7 +11,11 @@ export interface Preferences {
   theme: "system" | "light" | "dark";
 }
 
-export const defaultPreferences: Preferences = { density: "comfortable", chart: "shown", theme: "system" };
+export const defaultPreferences: Preferences = {
+  density: "comfortable",
+  chart: "shown",
+  theme: "system",
+};
 const allowed: { [K in keyof Preferences]: readonly Preferences[K][] } = {
   density: ["comfortable", "compact"],
   chart: ["shown", "collapsed"],

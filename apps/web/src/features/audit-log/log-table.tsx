@@ -1,8 +1,8 @@
 import type { AuditEntry } from "@auditlog/events";
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { zoneLabel } from "../../lib/format-time.ts";
-import { useTimeZone } from "../../lib/time-zone.ts";
 import type { Preferences } from "../../lib/preferences.ts";
+import { useTimeZone } from "../../lib/time-zone.ts";
 import { phoneQuery, useMediaQuery } from "../../lib/use-media-query.ts";
 import { PivotMenu } from "../facets/pivot-menu.tsx";
 import { ActorCell, LocationCell, TimeCell, TypeBadge } from "./entry-cells.tsx";

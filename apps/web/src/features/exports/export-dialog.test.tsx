@@ -172,7 +172,11 @@ describe("the export dialog", () => {
     await user.click(await screen.findByRole("radio", { name: /NDJSON/ }, { timeout: 10_000 }));
     await user.click(screen.getByRole("button", { name: "Start export" }));
 
-    const panel = await screen.findByRole("dialog", { name: "Export history" }, { timeout: 10_000 });
+    const panel = await screen.findByRole(
+      "dialog",
+      { name: "Export history" },
+      { timeout: 10_000 },
+    );
     const post = requests.find((request) => request.method === "POST");
     expect(post?.body).toEqual({
       q: "author:alice type:repo.create",

@@ -138,14 +138,14 @@ describe("views: prepared filters and saved views", () => {
     renderWithQueryClient(<AuditLogPage org={testOrg} />);
     await screen.findByText(entries[0]?.description ?? "");
 
-    await user.click(screen.getByRole("button", { name: "Views: Custom" }));
+    await user.click(screen.getByRole("button", { name: "View: Custom" }));
     await user.click(await screen.findByRole("button", { name: /^Membership/ }));
     // The prepared filter sets q and keeps the time range.
     expect(new URLSearchParams(window.location.search).get("q")).toBe("category:membership");
     expect(new URLSearchParams(window.location.search).get("range")).toBe("7d");
-    expect(screen.getByRole("button", { name: "Views: Membership" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "View: Membership" })).toBeTruthy();
 
-    await user.click(screen.getByRole("button", { name: "Views: Membership" }));
+    await user.click(screen.getByRole("button", { name: "View: Membership" }));
     await user.click(await screen.findByRole("button", { name: /^Bob's changes/ }));
     const params = new URLSearchParams(window.location.search);
     // Its types join q, where the type picker and the chips read them.
@@ -153,7 +153,7 @@ describe("views: prepared filters and saved views", () => {
     expect(params.get("type")).toBeNull();
     expect(params.get("range")).toBe("30d");
 
-    await user.click(screen.getByRole("button", { name: "Views: Bob's changes" }));
+    await user.click(screen.getByRole("button", { name: "View: Bob's changes" }));
     await user.type(screen.getByLabelText("Name of the current view"), "Mine{Enter}");
     await waitFor(() =>
       expect(requests.some((r) => r.method === "POST" && r.url.pathname.endsWith("/views"))).toBe(

@@ -52,7 +52,7 @@ export function SavedViewsMenu({ orgSlug, filters, onApply }: SavedViewsMenuProp
           <span className="button-caption">View</span> {current ?? "Custom"}
         </>
       }
-      ariaLabel={`Views: ${current ?? "Custom"}`}
+      ariaLabel={`View: ${current ?? "Custom"}`}
       buttonClassName={`button${current ? " button-active" : ""}`}
       panelLabel="Views"
     >
