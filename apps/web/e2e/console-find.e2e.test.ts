@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { expandTypePatterns } from "@auditlog/events";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
-import { type Stack, startStack } from "./stack.ts";
+import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
+import { createAdminOrg, postEventsAndWait, type Stack, startStack } from "./stack.ts";
 
 /**
  * Finding things in the console (issue 15, items 7 and 8), in a real headless Chromium against
@@ -57,7 +56,7 @@ describe("finding things in the console, end to end", () => {
   let stack: Stack;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let dispose: () => Promise<void>;
   let orgSlug: string;
   let step = 0;
 
@@ -127,69 +126,24 @@ describe("finding things in the console, end to end", () => {
     stack = await startStack();
     const suffix = Date.now().toString(36);
     orgSlug = `find-${suffix}`;
-    const email = `admin-${suffix}@acme.test`;
-    await stack.cli("org", "create", orgSlug, "--name", "Acme Find", "--plan", "team");
-    await stack.cli(
-      "user",
-      "create",
-      email,
-      "--password",
-      password,
-      "--org",
-      orgSlug,
-      "--role",
-      "admin",
-    );
-    const { key } = (await stack.cli("key", "create", "--org", orgSlug, "--name", "e2e")) as {
-      key: string;
-    };
-    const { token } = (await stack.cli("token", "create", "--email", email, "--name", "e2e")) as {
-      token: string;
-    };
-    const events = makeEvents(Date.now());
-    const posted = await fetch(`${stack.baseUrl}/v1/events`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ events }),
-    });
-    expect(posted.status).toBe(202);
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const response = await fetch(`${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const body = (await response.json()) as { entries?: unknown[] };
-      if (body.entries?.length === events.length) break;
-      if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const admin = { email: `admin-${suffix}@acme.test`, password };
+    const credentials = await createAdminOrg(stack, { slug: orgSlug, name: "Acme Find" }, admin);
+    await postEventsAndWait(stack, orgSlug, credentials, makeEvents(Date.now()));
 
-    userDataDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-find-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
+    ({ context, page, dispose } = await launchConsole("find", {
       viewport: { width: 1440, height: 900 },
-      locale: "en-GB",
       timezoneId: "UTC",
-    });
+    }));
     context.setDefaultTimeout(20_000);
     await context.grantPermissions(["clipboard-read", "clipboard-write"], {
       origin: stack.baseUrl,
     });
-    page = context.pages()[0] ?? (await context.newPage());
-
-    await page.goto(stack.baseUrl);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
+    await signIn(page, stack.baseUrl, admin, orgSlug);
     await waitForRows(13);
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await dispose?.();
     await stack?.stop();
   });
 

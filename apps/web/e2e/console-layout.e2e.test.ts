@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { getEventDefinition } from "@auditlog/events";
-import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
-import { repoRoot, type Stack, startStack } from "./stack.ts";
+import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
+import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } from "./stack.ts";
 
 /**
  * The console's layout in a real headless Chromium against the real stack, at 1024×768,
@@ -84,9 +83,8 @@ interface Box {
 
 describe("the console's layout at three sizes, in light and dark", () => {
   let stack: Stack;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let dispose: () => Promise<void>;
   let orgSlug: string;
   let freeSlug: string;
   let total: number;
@@ -176,70 +174,39 @@ describe("the console's layout at three sizes, in light and dark", () => {
     const suffix = Date.now().toString(36);
     orgSlug = `layout-${suffix}`;
     freeSlug = `layout-free-${suffix}`;
-    const email = `admin-${suffix}@acme.test`;
-    await stack.cli("org", "create", orgSlug, "--name", "Acme Robotics", "--plan", "team");
+    const admin = { email: `admin-${suffix}@acme.test`, password };
+    const credentials = await createAdminOrg(
+      stack,
+      { slug: orgSlug, name: "Acme Robotics" },
+      admin,
+    );
     await stack.cli("org", "create", freeSlug, "--name", "Hobby Org", "--plan", "free");
-    for (const org of [orgSlug, freeSlug]) {
-      await stack.cli(
-        "user",
-        "create",
-        email,
-        "--password",
-        password,
-        "--org",
-        org,
-        "--role",
-        "admin",
-      );
-    }
-    const { key } = (await stack.cli("key", "create", "--org", orgSlug, "--name", "e2e")) as {
-      key: string;
-    };
-    const { token } = (await stack.cli("token", "create", "--email", email, "--name", "e2e")) as {
-      token: string;
-    };
+    await stack.cli(
+      "user",
+      "create",
+      admin.email,
+      "--password",
+      password,
+      "--org",
+      freeSlug,
+      "--role",
+      "admin",
+    );
     const events = makeEvents(Date.now());
-    const posted = await fetch(`${stack.baseUrl}/v1/events`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ events }),
-    });
-    expect(posted.status, await posted.clone().text()).toBe(202);
     total = events.length;
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const response = await fetch(`${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const body = (await response.json()) as { entries?: unknown[] };
-      if (body.entries?.length === total) break;
-      if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await postEventsAndWait(stack, orgSlug, credentials, events);
 
-    userDataDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-layout-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
+    ({ page, dispose } = await launchConsole("layout", {
       viewport: { width: 1440, height: 900 },
-      locale: "en-GB",
       timezoneId: "Europe/Paris",
-    });
-    context.setDefaultTimeout(30_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(stack.baseUrl);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
+    }));
+    await signIn(page, stack.baseUrl, admin, orgSlug);
     await waitForList();
   }, 240_000);
 
   afterAll(async () => {
     if (figures.length > 0) console.log(`console layout figures:\n${figures.join("\n")}`);
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await dispose?.();
     await stack?.stop();
   });
 

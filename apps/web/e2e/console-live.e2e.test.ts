@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createTestPool } from "@auditlog/db/testing";
 import { getEventDefinition } from "@auditlog/events";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
+import { assertChromiumInstalled, launchConsole } from "./chromium.ts";
 import { repoRoot, type Stack, startStack } from "./stack.ts";
 
 /**
@@ -42,7 +41,7 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
   let stack: Stack;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let dispose: () => Promise<void>;
   let orgSlug: string;
   let apiKey: string;
   let step = 0;
@@ -124,17 +123,10 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
-    userDataDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-live-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
+    ({ context, page, dispose } = await launchConsole("live", {
       viewport: { width: 1360, height: 900 },
-      locale: "en-GB",
       timezoneId: "Europe/Paris",
-    });
-    context.setDefaultTimeout(30_000);
-    page = context.pages()[0] ?? (await context.newPage());
+    }));
     await page.goto(stack.baseUrl);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(password);
@@ -148,8 +140,7 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await dispose?.();
     await stack?.stop();
     await pool.end();
   });

@@ -1,12 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { getEventDefinition } from "@auditlog/events";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
-import { repoRoot, type Stack, startStack } from "./stack.ts";
+import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
+import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } from "./stack.ts";
 
 /**
  * What the console must not misstate, in a real Chromium against the real stack, with a known
@@ -85,9 +84,8 @@ function clock(iso: string, timeZone: string): string {
 
 describe("the console tells the truth: totals, staleness, time zones, sign-out", () => {
   let stack: Stack;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let dispose: () => Promise<void>;
   let orgSlug: string;
   let email: string;
   let token: string;
@@ -146,58 +144,24 @@ describe("the console tells the truth: totals, staleness, time zones, sign-out",
     const suffix = Date.now().toString(36);
     orgSlug = `e2e-trust-${suffix}`;
     email = `trust-${suffix}@acme.test`;
-    await stack.cli("org", "create", orgSlug, "--name", "Trust Co", "--plan", "team");
-    await stack.cli(
-      "user",
-      "create",
-      email,
-      "--password",
-      password,
-      "--org",
-      orgSlug,
-      "--role",
-      "admin",
+    const credentials = await createAdminOrg(
+      stack,
+      { slug: orgSlug, name: "Trust Co" },
+      { email, password },
     );
-    const { key } = (await stack.cli("key", "create", "--org", orgSlug, "--name", "e2e")) as {
-      key: string;
-    };
-    ({ token } = (await stack.cli("token", "create", "--email", email, "--name", "e2e")) as {
-      token: string;
-    });
+    ({ token } = credentials);
     events = makeEvents(Date.now());
-    const posted = await fetch(`${stack.baseUrl}/v1/events`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ events }),
-    });
-    expect(posted.status).toBe(202);
-    const deadline = Date.now() + 120_000;
-    while ((await listCount({})) !== events.length) {
-      if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await postEventsAndWait(stack, orgSlug, credentials, events);
 
-    userDataDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-trust-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
+    ({ page, dispose } = await launchConsole("trust", {
       viewport: { width: 1360, height: 900 },
-      locale: "en-GB",
       timezoneId: browserZone,
-    });
-    context.setDefaultTimeout(30_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(stack.baseUrl);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
+    }));
+    await signIn(page, stack.baseUrl, { email, password }, orgSlug);
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await dispose?.();
     await stack?.stop();
   });
 

@@ -4,7 +4,7 @@ import { eventDefinitions } from "@auditlog/events";
 import { type Browser, type CDPSession, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
-import { repoRoot, type Stack, startStack } from "./stack.ts";
+import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } from "./stack.ts";
 
 /**
  * The console's weight, measured as a user on a slow network and a slow machine meets it: a cold
@@ -199,43 +199,12 @@ describe("the console's weight on a slow network and CPU", () => {
     const suffix = Date.now().toString(36);
     orgSlug = `weight-${suffix}`;
     email = `weight-${suffix}@acme.test`;
-    await stack.cli("org", "create", orgSlug, "--name", "Weighty Org", "--plan", "team");
-    await stack.cli(
-      "user",
-      "create",
-      email,
-      "--password",
-      password,
-      "--org",
-      orgSlug,
-      "--role",
-      "admin",
-      "--name",
-      "Wendy Weight",
+    const credentials = await createAdminOrg(
+      stack,
+      { slug: orgSlug, name: "Weighty Org" },
+      { email, password, name: "Wendy Weight" },
     );
-    const { key } = (await stack.cli("key", "create", "--org", orgSlug, "--name", "weight")) as {
-      key: string;
-    };
-    const { token } = (await stack.cli("token", "create", "--email", email, "--name", "w")) as {
-      token: string;
-    };
-    const events = makeEvents(Date.now());
-    const posted = await fetch(`${stack.baseUrl}/v1/events`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ events }),
-    });
-    expect(posted.status).toBe(202);
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const response = await fetch(`${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const body = (await response.json()) as { entries?: unknown[] };
-      if (body.entries?.length === events.length) break;
-      if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await postEventsAndWait(stack, orgSlug, credentials, makeEvents(Date.now()));
     browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,

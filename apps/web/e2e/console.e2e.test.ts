@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { getEventDefinition } from "@auditlog/events";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
-import { repoRoot, type Stack, startStack } from "./stack.ts";
+import { assertChromiumInstalled, launchConsole } from "./chromium.ts";
+import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } from "./stack.ts";
 
 /**
  * The console in a real headless Chromium against the real stack: sign in, see the entries the
@@ -75,7 +75,8 @@ describe("the web console, end to end", () => {
   let stack: Stack;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let dispose: () => Promise<void>;
+  let downloads: string;
   let orgSlug: string;
   let freeSlug: string;
   let email: string;
@@ -110,63 +111,37 @@ describe("the web console, end to end", () => {
     const suffix = Date.now().toString(36);
     orgSlug = `e2e-${suffix}`;
     email = `admin-${suffix}@acme.test`;
-    await stack.cli("org", "create", orgSlug, "--name", "Acme Robotics", "--plan", "team");
-    const addAdmin = (org: string) =>
-      stack.cli(
-        "user",
-        "create",
-        email,
-        "--password",
-        password,
-        "--org",
-        org,
-        "--role",
-        "admin",
-        "--name",
-        "Ada Admin",
-      );
-    await addAdmin(orgSlug);
+    const credentials = await createAdminOrg(
+      stack,
+      { slug: orgSlug, name: "Acme Robotics" },
+      { email, password, name: "Ada Admin" },
+    );
     // The same admin belongs to a free-plan organisation, which has no audit log.
     freeSlug = `e2e-free-${suffix}`;
     await stack.cli("org", "create", freeSlug, "--name", "Hobby Org", "--plan", "free");
-    await addAdmin(freeSlug);
-    const { key } = (await stack.cli("key", "create", "--org", orgSlug, "--name", "e2e")) as {
-      key: string;
-    };
-    const { token } = (await stack.cli("token", "create", "--email", email, "--name", "e2e")) as {
-      token: string;
-    };
+    await stack.cli(
+      "user",
+      "create",
+      email,
+      "--password",
+      password,
+      "--org",
+      freeSlug,
+      "--role",
+      "admin",
+    );
 
     // Through the ingestion API; the worker stores them.
     events = makeEvents(Date.now());
-    const posted = await fetch(`${stack.baseUrl}/v1/events`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ events }),
-    });
-    expect(posted.status).toBe(202);
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const response = await fetch(`${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const body = (await response.json()) as { entries?: unknown[] };
-      if (body.entries?.length === events.length) break;
-      if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await postEventsAndWait(stack, orgSlug, credentials, events);
 
-    userDataDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
+    // Downloads are saved beside the test's own files.
+    downloads = mkdtempSync(join(tmpdir(), "auditlog-e2e-downloads-"));
+    ({ context, page, dispose } = await launchConsole("console", {
       viewport: { width: 1360, height: 900 },
       acceptDownloads: true,
-      locale: "en-GB",
       timezoneId: "Europe/Paris",
-    });
-    context.setDefaultTimeout(30_000);
+    }));
     // The console must work under its Content-Security-Policy: every violation is recorded (the
     // browser also logs each one as a console error) and fails the last test.
     await context.addInitScript(() => {
@@ -184,12 +159,11 @@ describe("the web console, end to end", () => {
         cspViolations.push(message.text());
       }
     });
-    page = context.pages()[0] ?? (await context.newPage());
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await dispose?.();
+    if (downloads) rmSync(downloads, { recursive: true, force: true });
     await stack?.stop();
   });
 
@@ -328,7 +302,7 @@ describe("the web console, end to end", () => {
     await expectNoAxeViolations(page, "export history, ready");
     const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
     expect(download.suggestedFilename()).toMatch(/\.ndjson\.gz$/);
-    const file = join(userDataDir, "export-from-list.ndjson.gz");
+    const file = join(downloads, "export-from-list.ndjson.gz");
     await download.saveAs(file);
     expectExportFile(file);
   });
@@ -353,7 +327,7 @@ describe("the web console, end to end", () => {
       page.waitForEvent("download"),
       toast.getByRole("link", { name: "Download" }).click(),
     ]);
-    const file = join(userDataDir, "export-from-toast.ndjson.gz");
+    const file = join(downloads, "export-from-toast.ndjson.gz");
     await download.saveAs(file);
     expectExportFile(file);
     // Downloading from the toast marks the notification read.

@@ -1,14 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, purgeOrganisationLog, readCheckpoint, readLogTree } from "@auditlog/db";
 import { bypassingAppendOnly, createTestDatabase, createTestPool } from "@auditlog/db/testing";
 import { testCheckpointSigner } from "@auditlog/tlog/testing";
 import { advanceLogTree } from "@auditlog/worker";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, chromiumArgs, chromiumPath } from "./chromium.ts";
+import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
 import { repoRoot, type Stack, startStack, testDatabaseUrl } from "./stack.ts";
 
 /**
@@ -33,9 +32,8 @@ describe("the verified log in the console, end to end", () => {
   let stack: Stack;
   let db: Database;
   let pool: ReturnType<typeof createTestPool>;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let dispose: () => Promise<void>;
   let orgSlug: string;
   let orgId: string;
   let ingestKey: string;
@@ -138,27 +136,15 @@ describe("the verified log in the console, end to end", () => {
       }
     ).token;
 
-    userDataDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-tlog-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
+    ({ page, dispose } = await launchConsole("tlog", {
       viewport: { width: 1360, height: 900 },
-      locale: "en-GB",
       timezoneId: "Europe/Paris",
-    });
-    context.setDefaultTimeout(30_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(stack.baseUrl);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
+    }));
+    await signIn(page, stack.baseUrl, { email, password }, orgSlug);
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await dispose?.();
     if (orgId) await purgeOrganisationLog(db, orgId).catch(() => {});
     await pool?.end().catch(() => {});
     await stack?.stop();

@@ -141,3 +141,81 @@ export async function startStack(): Promise<Stack> {
   };
   return { baseUrl, env, cli, logs: () => log.join("\n"), stop };
 }
+
+/** What `createAdminOrg` made: an admin who signs in with a password, a key and a token. */
+export interface AdminOrg {
+  /** Ingestion key of the organisation. */
+  key: string;
+  /** The admin's personal access token (reads the log through the API). */
+  token: string;
+}
+
+/**
+ * An organisation with an admin, an ingestion key and the admin's token, made with the operator
+ * CLI as the README does.
+ */
+export async function createAdminOrg(
+  stack: Stack,
+  org: { slug: string; name: string; plan?: string },
+  admin: { email: string; password: string; name?: string },
+): Promise<AdminOrg> {
+  await stack.cli("org", "create", org.slug, "--name", org.name, "--plan", org.plan ?? "team");
+  await stack.cli(
+    "user",
+    "create",
+    admin.email,
+    "--password",
+    admin.password,
+    "--org",
+    org.slug,
+    "--role",
+    "admin",
+    ...(admin.name ? ["--name", admin.name] : []),
+  );
+  const { key } = (await stack.cli("key", "create", "--org", org.slug, "--name", "e2e")) as {
+    key: string;
+  };
+  const { token } = (await stack.cli(
+    "token",
+    "create",
+    "--email",
+    admin.email,
+    "--name",
+    "e2e",
+  )) as {
+    token: string;
+  };
+  return { key, token };
+}
+
+/**
+ * Posts `events` through the ingestion API and waits until the organisation's list holds
+ * `total` entries (all of them, by default): the worker has stored them. Throws at its deadline
+ * with the stack's logs.
+ */
+export async function postEventsAndWait(
+  stack: Stack,
+  orgSlug: string,
+  credentials: AdminOrg,
+  events: unknown[],
+  total = events.length,
+): Promise<void> {
+  const posted = await fetch(`${stack.baseUrl}/v1/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${credentials.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ events }),
+  });
+  if (posted.status !== 202) {
+    throw new Error(`POST /v1/events answered ${posted.status}: ${await posted.text()}`);
+  }
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const response = await fetch(`${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200`, {
+      headers: { authorization: `Bearer ${credentials.token}` },
+    });
+    const body = (await response.json()) as { entries?: unknown[] };
+    if (body.entries?.length === total) return;
+    if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+  }
+}
