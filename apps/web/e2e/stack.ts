@@ -99,6 +99,10 @@ export async function startStack(): Promise<Stack> {
     // The test database is shared with other suites, whose export files live elsewhere: their
     // own tests sweep them.
     EXPORT_EXPIRY_INTERVAL_MS: "0",
+    // No checkpoint signer in the shared test database: the log-integrity suite signs its own
+    // checkpoints, and other packages' tests build trees there at the same time (an export
+    // extends its organisation's tree itself).
+    WORKER_ROLES: "ingest,exports,notifications",
     LOG_LEVEL: "warn",
     // The API publishes (and refuses to start without) checkpoint keys: the shared test key, so
     // checkpoints a test signs with testCheckpointSigner verify against what it publishes.

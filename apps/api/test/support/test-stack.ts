@@ -71,6 +71,10 @@ export async function startTestApi(
     // The sweep expires every organisation's exports in the shared test database, but each
     // stack has its own storage directory: only a test about expiry turns it on.
     EXPORT_EXPIRY_INTERVAL_MS: "0",
+    // No checkpoint signer: it would build every organisation's tree in the shared test
+    // database, racing the tests that build and sign trees themselves (a build finds the
+    // organisation locked and does nothing). The signer's own tests ask for the role.
+    WORKER_ROLES: "ingest,exports,notifications",
     ...extra,
   });
   return { app, services, env, queueName, exportQueueName: env.EXPORT_QUEUE, workerEnv };
