@@ -337,7 +337,9 @@ describe("facets on a sizeable organisation", () => {
     ["no filter (the whole log, capped)", "", "occurred_at_id_idx"],
     ["30 days", "created:>=2026-11-01", null],
     ["one author", 'author:"actor 7"', "actor_name_occurred_at_id_idx"],
-    ["one type", "type:repo.create created:>=2026-06-01", "type_occurred_at_id_idx"],
+    // A type and a date: the type index or the time index with a filter are both fair plans,
+    // and which one PostgreSQL picks moves with its statistics (CI saw both).
+    ["one type", "type:repo.create created:>=2026-06-01", null],
     ["one country, excluding a category", "country:FR -category:billing", null],
   ];
 

@@ -214,12 +214,28 @@ export async function postEventsAndWait(
   }
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const response = await fetch(`${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200`, {
-      headers: { authorization: `Bearer ${credentials.token}` },
-    });
-    const body = (await response.json()) as { entries?: unknown[] };
-    if (body.entries?.length === total) return;
-    if (Date.now() > deadline) throw new Error(`entries were not stored:\n${stack.logs()}`);
+    const stored = await countEntries(stack, orgSlug, credentials.token);
+    if (stored === total) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${stored} of ${total} entries were stored:\n${stack.logs()}`);
+    }
     await new Promise((resolveWait) => setTimeout(resolveWait, 250));
   }
+}
+
+/** How many entries the organisation's list holds, page after page. */
+async function countEntries(stack: Stack, orgSlug: string, token: string): Promise<number> {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+    const response = await fetch(
+      `${stack.baseUrl}/v1/orgs/${orgSlug}/audit-logs?limit=200${query}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    const body = (await response.json()) as { entries?: unknown[]; nextCursor?: string | null };
+    count += body.entries?.length ?? 0;
+    cursor = body.nextCursor ?? null;
+  } while (cursor);
+  return count;
 }
