@@ -5,5 +5,10 @@
 export const nonHubEventTypes = [
   "org.audit_log.export",
   "org.audit_log.download",
+  "org.audit_log.retention.update",
+  "org.audit_log.legal_hold.enable",
+  "org.audit_log.legal_hold.disable",
+  "org.audit_log.purge",
+  "org.audit_log.erase",
   "billing.update_subscription_contract_details",
 ] as const;

@@ -9,6 +9,11 @@ const exportData = z.looseObject({
   exportId: z.string().max(100).optional(),
 });
 
+/** Retention in days, as the plan bounds it (issue 16). */
+const retentionDays = z.number().int().min(1).max(100_000);
+const seqNumber = z.number().int().min(0);
+const reason = z.string().max(500);
+
 export const auditLogEvents = [
   defineEvent({
     type: "org.audit_log.export",
@@ -31,5 +36,70 @@ export const auditLogEvents = [
     example: { exportId: "exp_0123456789abcdef", format: "ndjson" },
     describe: ({ actor, data }) =>
       `${actor.name} downloaded audit log export${data.exportId ? ` ${data.exportId}` : ""}`,
+  }),
+  // The log's own lifecycle (issue 16): recorded by the API and the lifecycle job, in the
+  // organisation's own log, so a purge or an erasure is itself on the record.
+  defineEvent({
+    type: "org.audit_log.retention.update",
+    category: "audit_log",
+    title: "Audit log retention changed",
+    hiddenByDefault: true,
+    reservedForApi: true,
+    data: z.looseObject({ from: retentionDays.nullable().optional(), to: retentionDays }),
+    example: { from: 180, to: 365 },
+    describe: ({ actor, data }) =>
+      `${actor.name} set the audit log's retention to ${data.to} days${data.from ? ` (was ${data.from})` : ""}`,
+  }),
+  defineEvent({
+    type: "org.audit_log.legal_hold.enable",
+    category: "audit_log",
+    title: "Legal hold placed on the audit log",
+    hiddenByDefault: true,
+    reservedForApi: true,
+    data: z.looseObject({ reason: reason.optional() }),
+    example: { reason: "Litigation hold, case 2026-114" },
+    describe: ({ actor, data }) =>
+      `${actor.name} placed the audit log under legal hold${data.reason ? `: ${data.reason}` : ""}`,
+  }),
+  defineEvent({
+    type: "org.audit_log.legal_hold.disable",
+    category: "audit_log",
+    title: "Legal hold lifted from the audit log",
+    hiddenByDefault: true,
+    reservedForApi: true,
+    data: z.looseObject({ reason: reason.optional() }),
+    example: { reason: "Case closed" },
+    describe: ({ actor, data }) =>
+      `${actor.name} lifted the legal hold on the audit log${data.reason ? `: ${data.reason}` : ""}`,
+  }),
+  defineEvent({
+    type: "org.audit_log.purge",
+    category: "audit_log",
+    title: "Audit log entries purged",
+    hiddenByDefault: true,
+    reservedForApi: true,
+    data: z.looseObject({
+      entries: seqNumber,
+      throughSeq: seqNumber,
+      retentionDays: retentionDays.optional(),
+    }),
+    example: { entries: 120_000, throughSeq: 120_000, retentionDays: 180 },
+    describe: ({ actor, data }) =>
+      `${actor.name} purged ${data.entries.toLocaleString("en-US")} entries older than the retention (through entry ${data.throughSeq})`,
+  }),
+  defineEvent({
+    type: "org.audit_log.erase",
+    category: "audit_log",
+    title: "Personal data erased from the audit log",
+    hiddenByDefault: true,
+    reservedForApi: true,
+    data: z.looseObject({
+      erasureId: z.string().max(100).optional(),
+      pseudonym: z.string().max(100),
+      entries: seqNumber,
+    }),
+    example: { erasureId: "era_0123456789abcdef", pseudonym: "erased-7f3a91c2", entries: 42 },
+    describe: ({ actor, data }) =>
+      `${actor.name} erased the personal data of ${data.pseudonym} from ${data.entries.toLocaleString("en-US")} entries`,
   }),
 ] as const;

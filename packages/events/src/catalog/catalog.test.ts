@@ -125,6 +125,12 @@ const productTypes = [
   // The audit log itself
   "org.audit_log.export",
   "org.audit_log.download",
+  // Its lifecycle (issue 16): retention, legal hold, purges and erasures
+  "org.audit_log.retention.update",
+  "org.audit_log.legal_hold.enable",
+  "org.audit_log.legal_hold.disable",
+  "org.audit_log.purge",
+  "org.audit_log.erase",
 ] as const;
 
 /** Events whose data must never hold a secret: strict objects of key names only. */
@@ -299,7 +305,15 @@ describe("catalog contents", () => {
   it("reserves exactly the audit log's own events (org.audit_log.*) for the API", () => {
     const reserved = eventDefinitions.filter((d) => isReservedForApi(d.type)).map((d) => d.type);
     expect(reserved).toEqual(eventTypes.filter((type) => type.startsWith("org.audit_log.")));
-    expect(reserved).toEqual(["org.audit_log.export", "org.audit_log.download"]);
+    expect(reserved).toEqual([
+      "org.audit_log.export",
+      "org.audit_log.download",
+      "org.audit_log.retention.update",
+      "org.audit_log.legal_hold.enable",
+      "org.audit_log.legal_hold.disable",
+      "org.audit_log.purge",
+      "org.audit_log.erase",
+    ]);
     expect(isReservedForApi("repo.create")).toBe(false);
     expect(isReservedForApi("org.audit_log.unknown")).toBe(false);
   });
