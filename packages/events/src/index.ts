@@ -11,6 +11,7 @@ export * from "./hub.ts";
 export * from "./ids.ts";
 export * from "./public-url.ts";
 export * from "./query/index.ts";
+export * from "./retention.ts";
 export * from "./saved-views.ts";
 export * from "./transparency.ts";
 export * from "./type-patterns.ts";
