@@ -7,6 +7,7 @@ import { createTestPool, testDatabaseUrl, uniqueSlug } from "@auditlog/db/testin
 import { retentionSettingsSchema } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/auth/passwords.ts";
+import { loadApiEnv } from "../src/env.ts";
 import { createMemberWithToken, startTestApi, waitFor } from "./support/test-stack.ts";
 
 type Stack = Awaited<ReturnType<typeof startTestApi>>;
@@ -310,6 +311,16 @@ describe("retention and legal hold settings: /v1/orgs/:org/retention", () => {
     expect((await put(org.slug, admin.token, { days: 100 })).status).toBe(200);
     const events = await recorded(org.id);
     expect(events.at(-1)).toMatchObject({ data: { from: 180, to: 100 } });
+  });
+
+  it("refuses a deployment whose default retention is above its plan's maximum", () => {
+    expect(() =>
+      loadApiEnv({ RETENTION_TEAM_DEFAULT_DAYS: "200", RETENTION_TEAM_MAX_DAYS: "180" }),
+    ).toThrow(/RETENTION_TEAM_DEFAULT_DAYS \(200\) is above RETENTION_TEAM_MAX_DAYS \(180\)/);
+    expect(() => loadApiEnv({ RETENTION_ENTERPRISE_MAX_DAYS: "3000" })).toThrow(
+      /RETENTION_ENTERPRISE_MAX_DAYS/,
+    );
+    expect(loadApiEnv({ RETENTION_TEAM_MAX_DAYS: "365" }).RETENTION_TEAM_MAX_DAYS).toBe(365);
   });
 
   it("answers where the retained log starts", async () => {
