@@ -17,6 +17,7 @@ import { ingestRoutes } from "./ingest/ingest-routes.ts";
 import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
 import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
+import { retentionRoutes } from "./retention/retention-routes.ts";
 import { savedViewRoutes } from "./saved-views/saved-view-routes.ts";
 import type { Services } from "./services.ts";
 import { checkpointKeyRoutes } from "./transparency/checkpoint-key-routes.ts";
@@ -57,6 +58,7 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/audit-logs", auditLogRoutes)
     .route("/v1/orgs/:org/exports", exportRoutes)
     .route("/v1/orgs/:org/views", savedViewRoutes)
+    .route("/v1/orgs/:org/retention", retentionRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)
     .route("/api/organizations/:org/audit-log/export", hubExportRoutes);
   // Last: the web console (and its SPA fallback) for every GET no route above answered.

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { databaseEnv } from "@auditlog/db";
+import { retentionBoundsFromEnv, retentionEnv } from "@auditlog/events";
 import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
@@ -20,6 +21,8 @@ const envFields = z.object({
   ...loggingEnv,
   ...webhookEnv,
   ...checkpointEnv,
+  // Each plan's default and maximum retention (issue 16), read by the worker's purge too.
+  ...retentionEnv,
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**
@@ -192,6 +195,11 @@ function truthy(value: string): boolean {
 
 const envSchema = envFields
   .superRefine((env, ctx) => {
+    try {
+      retentionBoundsFromEnv(env);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", path: ["RETENTION"], message: (error as Error).message });
+    }
     const publicUrl = env.PUBLIC_URL ? readPublicUrl(env.PUBLIC_URL) : null;
     if (publicUrl && "problem" in publicUrl) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: publicUrl.problem });

@@ -12,6 +12,7 @@ import {
   NotificationBell,
   NotificationToasts,
 } from "./features/notifications/notification-bell.tsx";
+import { OrgSettingsPage } from "./features/org-settings/lazy-org-settings.tsx";
 import { OrgNotice, orgBlocker } from "./features/orgs/org-notice.tsx";
 import { defaultOrganization, OrgSwitcher } from "./features/orgs/org-switcher.tsx";
 import { ThemeSwitch } from "./features/preferences/theme-switch.tsx";
@@ -54,7 +55,8 @@ export function App() {
 function Shell({ me }: { me: MeResponse }) {
   const location = useLocation();
   const route = matchRoute(location.pathname);
-  const orgSlug = route.name === "audit-log" ? route.orgSlug : null;
+  const orgSlug =
+    route.name === "audit-log" || route.name === "org-settings" ? route.orgSlug : null;
   const org = me.organizations.find((candidate) => candidate.slug === orgSlug);
 
   useEffect(() => {
@@ -68,6 +70,14 @@ function Shell({ me }: { me: MeResponse }) {
     content =
       org && orgBlocker(org) === null ? (
         <AuditLogPage key={org.slug} org={org} />
+      ) : (
+        <OrgNotice org={org} slug={orgSlug} />
+      );
+  } else if (route.name === "org-settings" && orgSlug) {
+    // Settings are for the admins of an organisation with a log, like the log itself.
+    content =
+      org && orgBlocker(org) === null ? (
+        <OrgSettingsPage key={org.slug} org={org} />
       ) : (
         <OrgNotice org={org} slug={orgSlug} />
       );

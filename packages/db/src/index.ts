@@ -12,5 +12,6 @@ export * from "./log-tree.ts";
 export * from "./log-verify-reads.ts";
 export * from "./notifications.ts";
 export * from "./outage.ts";
+export * from "./retention-settings.ts";
 export * from "./saved-views.ts";
 export * from "./sessions.ts";

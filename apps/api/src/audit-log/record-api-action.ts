@@ -50,21 +50,41 @@ export async function recordApiAction(
     event: Pick<AuditEventInput, "type" | "data" | "target">;
   },
 ): Promise<void> {
+  const { event, ...rest } = input;
+  await recordApiActions(services, { ...rest, events: [event] });
+}
+
+/**
+ * Several actions of one request (a retention change and a legal hold placed together) as one
+ * batch: one job, so they are recorded together or not at all.
+ */
+export async function recordApiActions(
+  services: Pick<Services, "jobs" | "redis" | "env" | "logger">,
+  input: {
+    orgId: string;
+    actor: ApiActor;
+    client: ApiClient;
+    events: Pick<AuditEventInput, "type" | "data" | "target">[];
+  },
+): Promise<void> {
   const now = new Date().toISOString();
-  const validation = validateEvent({
-    ...input.event,
-    id: newId("evt"),
-    occurredAt: now,
-    actor: input.actor,
-    context: input.client,
+  const events = input.events.map((event) => {
+    const validation = validateEvent({
+      ...event,
+      id: newId("evt"),
+      occurredAt: now,
+      actor: input.actor,
+      context: input.client,
+    });
+    if (!validation.ok) {
+      throw new Error(`internal event ${event.type} is invalid: ${validation.issues[0]?.path}`);
+    }
+    return validation.event;
   });
-  if (!validation.ok) {
-    throw new Error(`internal event ${input.event.type} is invalid: ${validation.issues[0]?.path}`);
-  }
   await enqueueIngestBatch(services, {
     orgId: input.orgId,
     receivedAt: now,
     catalog: catalogFingerprint,
-    events: [validation.event],
+    events,
   });
 }

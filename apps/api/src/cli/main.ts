@@ -15,6 +15,7 @@ import {
   setUserPassword,
   upsertUserMembership,
 } from "@auditlog/db";
+import { retentionUpdateSchema } from "@auditlog/events";
 import { producerFor } from "@auditlog/events/jobs";
 import { systemHostLookup } from "@auditlog/events/webhooks";
 import { createLogger } from "@auditlog/observability";
@@ -30,6 +31,12 @@ import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
+import {
+  changeRetention,
+  describeRetention,
+  retentionUsage,
+  showRetention,
+} from "./retention-command.ts";
 import { verifyCommand } from "./verify-command.ts";
 import { runVerifyExportCommand } from "./verify-export-command.ts";
 
@@ -43,6 +50,7 @@ const usage = `usage:
   pnpm auditlog key revoke --org <slug> --key <id> [--json]
   pnpm auditlog token create --email <email> --name <label> [--json]
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
+${retentionUsage}
 ${checkpointKeyUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
   pnpm auditlog verify --org <slug> [--json]`;
@@ -120,6 +128,31 @@ async function withRecorder<T>(
   }
 }
 
+/** An API refusal naming a field, as the flag the operator gave. */
+function asUsage(error: unknown): never {
+  const detail = error instanceof ApiError ? error.details?.[0] : undefined;
+  if (detail && error instanceof ApiError && error.status === 400) {
+    throw new UsageError(`--${detail.path} ${detail.message}`);
+  }
+  throw error;
+}
+
+function wholeDays(value: string): number {
+  if (!/^\d{1,6}$/.test(value)) throw new UsageError("--days must be a whole number of days");
+  return Number(value);
+}
+
+function checkedHold(legalHold: boolean, reason: string) {
+  const parsed = retentionUpdateSchema.safeParse({ legalHold, reason });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(
+      `--${issue?.path.join(".") || "reason"} ${issue?.message ?? "is invalid"}`,
+    );
+  }
+  return parsed.data;
+}
+
 function checked<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new UsageError(result.error.issues[0]?.message ?? "invalid value");
@@ -146,6 +179,8 @@ async function main(argv: string[]) {
       email: { type: "string" },
       url: { type: "string" },
       key: { type: "string" },
+      days: { type: "string" },
+      reason: { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -301,6 +336,30 @@ async function main(argv: string[]) {
           secretIssued
             ? `webhook of ${org.slug} → ${webhook.url}; signing secret (shown once, store it now):\n${webhook.secret}`
             : `webhook of ${org.slug} → ${webhook.url} (secret unchanged; --rotate-secret issues a new one)`,
+        );
+        return;
+      }
+      case "retention show": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const settings = await showRetention({ db, env }, org);
+        print({ org: org.slug, ...settings }, describeRetention(org.slug, settings));
+        return;
+      }
+      case "retention set":
+      case "legal-hold on":
+      case "legal-hold off": {
+        const org = await findOrg(db, required(values.org, "org"));
+        // Days are checked against the plan's bounds by the same code as the API's.
+        const update =
+          resource === "retention"
+            ? { days: wholeDays(required(values.days, "days")) }
+            : checkedHold(action === "on", required(values.reason?.trim(), "reason"));
+        const { settings, recorded } = await withRecorder(env, db, (services) =>
+          changeRetention(services, org, update, cliActor),
+        ).catch(asUsage);
+        print(
+          { org: org.slug, ...settings, recorded },
+          `${describeRetention(org.slug, settings)}\n${recorded.length > 0 ? `recorded in the log: ${recorded.join(", ")}` : "already so: nothing changed"}`,
         );
         return;
       }

@@ -40,15 +40,23 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
 export type Route =
   | { name: "home" }
   | { name: "audit-log"; orgSlug: string }
+  | { name: "org-settings"; orgSlug: string }
   | { name: "not-found" };
 
 export function matchRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { name: "home" };
   const match = /^\/orgs\/([^/]+)(?:\/audit-logs)?\/?$/.exec(pathname);
   if (match?.[1]) return { name: "audit-log", orgSlug: decodeURIComponent(match[1]) };
+  const settings = /^\/orgs\/([^/]+)\/settings(?:\/retention)?\/?$/.exec(pathname);
+  if (settings?.[1]) return { name: "org-settings", orgSlug: decodeURIComponent(settings[1]) };
   return { name: "not-found" };
 }
 
 export function auditLogPath(orgSlug: string, search = ""): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/audit-logs${search}`;
+}
+
+/** The organisation's settings; retention is its one section so far. */
+export function orgSettingsPath(orgSlug: string): string {
+  return `/orgs/${encodeURIComponent(orgSlug)}/settings/retention`;
 }

@@ -10,7 +10,7 @@ import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { useToasts } from "../../components/toasts.tsx";
 import { loadRecentValues, type RecentValues } from "../../lib/recent-values.ts";
-import { auditLogPath, navigate, useLocation } from "../../lib/router.ts";
+import { auditLogPath, navigate, orgSettingsPath, useLocation } from "../../lib/router.ts";
 import { useNow } from "../../lib/use-now.ts";
 import { usePreference } from "../../lib/use-preference.ts";
 import { useActiveExportCount } from "../exports/active-export-count.ts";
@@ -194,6 +194,7 @@ export function AuditLogPage({ org }: { org: Organization }) {
           <LogIntegrityBadge org={org} now={now} />
         </div>
         <div className="page-actions" onPointerOver={preloadExports} onFocus={preloadExports}>
+          <SettingsLink orgSlug={slug} />
           <button type="button" className="button" onClick={() => setDialog("exports")}>
             Export history
             {activeExports > 0 ? (
@@ -332,6 +333,35 @@ export function AuditLogPage({ org }: { org: Organization }) {
         <ExportsPanel orgSlug={slug} onClose={() => setDialog(null)} />
       ) : null}
     </div>
+  );
+}
+
+/** To the organisation's settings (retention, legal hold); on a phone the gear alone. */
+function SettingsLink({ orgSlug }: { orgSlug: string }) {
+  const to = orgSettingsPath(orgSlug);
+  return (
+    <a
+      href={to}
+      className="button settings-link"
+      aria-label="Settings: retention and legal hold"
+      onClick={(event) => {
+        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        navigate(to);
+      }}
+    >
+      <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
+        <circle cx="10" cy="10" r="2.6" fill="none" stroke="currentColor" strokeWidth="1.7" />
+        <path
+          d="M10 2.5v2.2M10 15.3v2.2M2.5 10h2.2M15.3 10h2.2M4.7 4.7l1.6 1.6M13.7 13.7l1.6 1.6M4.7 15.3l1.6-1.6M13.7 6.3l1.6-1.6"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="1.7"
+          strokeLinecap="round"
+        />
+      </svg>
+      <span className="hide-phone">Settings</span>
+    </a>
   );
 }
 

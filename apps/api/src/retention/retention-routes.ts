@@ -1,0 +1,50 @@
+import { type RetentionUpdate, retentionUpdateSchema } from "@auditlog/events";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
+import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { userAuth } from "../auth/user-auth.ts";
+import { ApiError } from "../errors.ts";
+import { limitBody } from "../http/body-limit.ts";
+import { readJsonBody } from "../http/json-body.ts";
+import { limitUserRequests } from "../http/rate-limit.ts";
+import {
+  daysOutOfBounds,
+  readRetention,
+  retentionBounds,
+  updateRetention,
+} from "./retention-service.ts";
+
+/**
+ * The update body; a bad `days` (not a whole number, or beyond what any plan allows) is answered
+ * with this organisation's bounds, as one above its plan's maximum is.
+ */
+async function readUpdate(c: Context<AppEnv>): Promise<RetentionUpdate> {
+  try {
+    return await readJsonBody(c, retentionUpdateSchema);
+  } catch (error) {
+    if (error instanceof ApiError && error.details?.some((detail) => detail.path === "days")) {
+      throw daysOutOfBounds(c.var.org, retentionBounds(c.var.services.env));
+    }
+    throw error;
+  }
+}
+
+/**
+ * `/v1/orgs/:org/retention`: how long the organisation's log is kept and whether it is under
+ * legal hold, for its admins (by session, with CSRF for a change, or personal access token).
+ */
+export const retentionRoutes = new Hono<AppEnv>()
+  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .get("/", async (c) => c.json(await readRetention(c.var.services, c.var.org)))
+  .put("/", limitBody(16 * 1024), async (c) => {
+    const update = await readUpdate(c);
+    const { settings } = await updateRetention(c.var.services, {
+      org: c.var.org,
+      update,
+      actor: requestActor(c),
+      client: requestClient(c),
+    });
+    return c.json(settings);
+  });

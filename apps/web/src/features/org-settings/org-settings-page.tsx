@@ -1,0 +1,94 @@
+import { useQuery } from "@tanstack/react-query";
+import type { Organization } from "../../api/api-types.ts";
+import { errorMessage } from "../../api/client.ts";
+import { auditLogPath, navigate, orgSettingsPath } from "../../lib/router.ts";
+import { LegalHoldForm } from "./legal-hold-form.tsx";
+import { RetentionForm } from "./retention-form.tsx";
+import { retentionOptions } from "./retention-queries.ts";
+import { RetentionSummary } from "./retention-summary.tsx";
+
+function AppLink({
+  to,
+  className,
+  children,
+}: {
+  to: string;
+  className?: string;
+  children: string;
+}) {
+  return (
+    <a
+      href={to}
+      className={className}
+      onClick={(event) => {
+        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        navigate(to);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
+/** The organisation's settings, for its admins: today its retention and legal hold. */
+export function OrgSettingsPage({ org }: { org: Organization }) {
+  return (
+    <div className="settings-page">
+      <div className="page-head">
+        <div>
+          <AppLink to={auditLogPath(org.slug)} className="back-link">
+            ← Audit log
+          </AppLink>
+          <h1>Settings</h1>
+          <p className="muted page-subtitle">
+            How long the audit log of <strong>{org.name}</strong> is kept.
+          </p>
+        </div>
+      </div>
+      <div className="settings-layout">
+        <nav className="settings-nav" aria-label="Settings sections">
+          <a href={orgSettingsPath(org.slug)} aria-current="page">
+            Retention
+          </a>
+        </nav>
+        <RetentionSection org={org} />
+      </div>
+    </div>
+  );
+}
+
+function RetentionSection({ org }: { org: Organization }) {
+  const query = useQuery(retentionOptions(org.slug));
+  if (query.isPending) {
+    return (
+      <section className="settings-section" aria-busy="true" aria-label="Loading retention">
+        <div className="settings-card">
+          <span className="skeleton skeleton-text" />
+          <span className="skeleton skeleton-text" />
+        </div>
+      </section>
+    );
+  }
+  if (query.isError) {
+    return (
+      <section className="settings-section">
+        <div className="notice notice-error" role="alert">
+          <p>Could not load the retention settings: {errorMessage(query.error)}</p>
+          <button type="button" className="button" onClick={() => void query.refetch()}>
+            Try again
+          </button>
+        </div>
+      </section>
+    );
+  }
+  return (
+    <section className="settings-section" aria-label="Retention and legal hold">
+      <div className="settings-card">
+        <RetentionSummary settings={query.data} plan={org.plan} />
+      </div>
+      <RetentionForm orgSlug={org.slug} settings={query.data} />
+      <LegalHoldForm orgSlug={org.slug} settings={query.data} />
+    </section>
+  );
+}
