@@ -1,0 +1,231 @@
+import { createDatabase, purgeAgedEntries } from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
+import { prepareBodies } from "./ingest.ts";
+import { ensureOrg, ensureSeedTables, seededPartitions } from "./seed.ts";
+import type { BenchSize } from "./sizes.ts";
+import {
+  benchDatabaseUrl,
+  createAdminToken,
+  createIngestKey,
+  createOrgAvoiding,
+  freePort,
+  type ManagedProcess,
+  partitionTable,
+  removeBenchOrg,
+  runId,
+  stackQueues,
+  startApi,
+  startWorker,
+} from "./stack.ts";
+import { formatCount, httpRequest, log, pacedLoad, percentile, round } from "./util.ts";
+
+// Issue 16: a retention purge of millions of entries of one organisation while the stack ingests
+// at half load and answers queries. The same load runs first without the purge (the baseline),
+// then with it, and the purge's rate and both p99s are reported. Then the alternative, time
+// partitioning, is measured as far as it differs: dropping a partition holding the same rows.
+
+export interface LifecycleLatency {
+  ingestP99Ms: number;
+  ingestP50Ms: number;
+  ingestRequests: number;
+  ingestErrors: number;
+  queryP99Ms: number;
+  queryP50Ms: number;
+  queries: number;
+}
+
+export interface LifecycleResult {
+  entries: number;
+  batchSize: number;
+  eventsPerSecond: number;
+  purgeSeconds: number;
+  purgeRowsPerSecond: number;
+  without: LifecycleLatency;
+  during: LifecycleLatency;
+  /** The same rows in a range partition of their own: detaching and dropping it. */
+  timePartition: { copySeconds: number; detachDropMs: number };
+}
+
+/** Entries purged: the issue's 2,000,000 in a full run. */
+export function lifecycleEntries(size: BenchSize): number {
+  return size.name === "full" ? 2_000_000 : 200_000;
+}
+
+export async function runLifecycleBench(
+  size: BenchSize,
+  options: { eventsPerSecond: number; workerConcurrency: number; batchSize: number },
+): Promise<LifecycleResult> {
+  const entries = lifecycleEntries(size);
+  const db = createDatabase({ url: benchDatabaseUrl, poolSize: 4 });
+  const { pool } = driversOf(db);
+  const processes: ManagedProcess[] = [];
+  const slug = `bench-purge-${runId}`;
+  let purgedOrg: { id: string; partition: number } | undefined;
+  try {
+    await ensureSeedTables(pool);
+    const occupied = await seededPartitions();
+    log(`lifecycle: seeding ${formatCount(entries)} entries to purge (stored over the past year)`);
+    const { org } = await ensureOrg(db, slug, entries, occupied);
+    purgedOrg = { id: org.id, partition: org.partition };
+    // Purged below: not a dataset to reuse.
+    await pool.query("DELETE FROM bench_seed_meta WHERE slug = $1", [slug]);
+    // The purge reads only the tree's size (entries the tree covers may go); the tiles do not
+    // take part in deleting, so the tree head is set rather than built (minutes of hashing).
+    await pool.query(
+      `INSERT INTO audit_log_trees (org_id, size, root_hash) VALUES ($1, $2, $3)
+       ON CONFLICT (org_id) DO UPDATE SET size = EXCLUDED.size`,
+      [org.id, entries, Buffer.alloc(32)],
+    );
+    // Time partitioning's side of the comparison, prepared before any load: the same rows in a
+    // partition of their own, dropped after the purge.
+    log(`lifecycle: time partitioning, ${formatCount(entries)} rows in a partition of their own`);
+    const copySeconds = await prepareTimePartition(pool, org.id);
+    const table = await partitionTable(pool, org.partition);
+    await pool.query(`VACUUM (ANALYZE) ${table}`);
+
+    const ingestOrg = await createOrgAvoiding(db, `bench-lifecycle-ingest-${runId}`, new Set());
+    const key = await createIngestKey(db, ingestOrg.org.slug);
+    const token = await createAdminToken(db, slug);
+    const queues = stackQueues("lifecycle");
+    const port = await freePort();
+    processes.push(await startApi(port, queues));
+    processes.push(
+      await startWorker("lifecycle-worker", queues, {
+        concurrency: options.workerConcurrency,
+        roles: ["ingest"],
+      }),
+    );
+    const url = `http://127.0.0.1:${port}`;
+    const batch = 100;
+    const bodies = prepareBodies(400, batch);
+    const rate = Math.max(1, Math.round(options.eventsPerSecond / batch));
+    const ingestWindow = (seconds: number) =>
+      pacedLoad(
+        `${url}/v1/events`,
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          bodies,
+        },
+        rate,
+        seconds,
+      );
+    // Queries of the organisation being purged: its newest page, as the console opens it.
+    const queryUrl = `${url}/v1/orgs/${slug}/audit-logs?limit=50`;
+    const queryLoop = (until: () => boolean) => {
+      const samples: number[] = [];
+      const done = (async () => {
+        while (!until()) {
+          const started = performance.now();
+          const answer = await httpRequest(queryUrl, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          if (answer.status !== 200) throw new Error(`GET ${queryUrl}: ${answer.status}`);
+          samples.push(performance.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      return { samples, done };
+    };
+    const summarize = (
+      ingest: { latencies: number[]; errors: number }[],
+      queries: number[],
+    ): LifecycleLatency => {
+      const latencies = ingest.flatMap((w) => w.latencies);
+      return {
+        ingestP99Ms: round(percentile(latencies, 99), 1),
+        ingestP50Ms: round(percentile(latencies, 50), 1),
+        ingestRequests: latencies.length,
+        ingestErrors: ingest.reduce((sum, w) => sum + w.errors, 0),
+        queryP99Ms: round(percentile(queries, 99), 1),
+        queryP50Ms: round(percentile(queries, 50), 1),
+        queries: queries.length,
+      };
+    };
+
+    // Warm-up, then the baseline: the same load and queries, no purge.
+    await ingestWindow(3);
+    const baselineSeconds = size.name === "full" ? 30 : 10;
+    log(
+      `lifecycle: baseline, ${formatCount(rate * batch)} events/s and queries for ${baselineSeconds}s`,
+    );
+    let baselineOver = false;
+    const baselineQueries = queryLoop(() => baselineOver);
+    const baselineIngest = await ingestWindow(baselineSeconds);
+    baselineOver = true;
+    await baselineQueries.done;
+    const without = summarize([baselineIngest], baselineQueries.samples);
+
+    log(`lifecycle: purging ${formatCount(entries)} entries under the same load`);
+    let purging = true;
+    const purgeStarted = performance.now();
+    const purge = purgeAgedEntries(db, org.id, {
+      storedBefore: new Date(),
+      batchSize: options.batchSize,
+    }).finally(() => {
+      purging = false;
+    });
+    const duringQueries = queryLoop(() => !purging);
+    const windows: { latencies: number[]; errors: number }[] = [];
+    while (purging) windows.push(await ingestWindow(5));
+    const purged = await purge;
+    const purgeSeconds = (performance.now() - purgeStarted) / 1000;
+    await duringQueries.done;
+    if (purged.entries !== entries) {
+      throw new Error(`the purge removed ${purged.entries} entries, not ${entries}`);
+    }
+    const during = summarize(windows, duringQueries.samples);
+    log(
+      `lifecycle: purged ${formatCount(entries)} in ${round(purgeSeconds)}s (${formatCount(entries / purgeSeconds)} rows/s)`,
+    );
+
+    const detachDropMs = await dropTimePartition(pool);
+    const timePartition = { copySeconds: round(copySeconds), detachDropMs: round(detachDropMs, 1) };
+    return {
+      entries,
+      batchSize: options.batchSize,
+      eventsPerSecond: rate * batch,
+      purgeSeconds: round(purgeSeconds),
+      purgeRowsPerSecond: Math.round(entries / purgeSeconds),
+      without,
+      during,
+      timePartition,
+    };
+  } finally {
+    for (const process of processes.reverse()) await process.stop();
+    if (purgedOrg) await removeBenchOrg(db, purgedOrg.id, purgedOrg.partition);
+    await db.close();
+  }
+}
+
+/**
+ * The organisation's rows copied into a range partition (by stored_at) of a table shaped as
+ * audit_entries, with its (org_id, seq) and newest-first indexes, ready to be dropped.
+ */
+async function prepareTimePartition(pool: import("pg").Pool, orgId: string): Promise<number> {
+  await pool.query("DROP TABLE IF EXISTS bench_lc_time");
+  await pool.query(
+    "CREATE TABLE bench_lc_time (LIKE audit_entries INCLUDING DEFAULTS) PARTITION BY RANGE (stored_at)",
+  );
+  await pool.query(
+    `CREATE TABLE bench_lc_time_old PARTITION OF bench_lc_time
+     FOR VALUES FROM (MINVALUE) TO ('2100-01-01')`,
+  );
+  await pool.query("CREATE UNIQUE INDEX ON bench_lc_time (org_id, seq, stored_at)");
+  await pool.query("CREATE INDEX ON bench_lc_time (org_id, occurred_at DESC, id DESC)");
+  const started = performance.now();
+  await pool.query("INSERT INTO bench_lc_time SELECT * FROM audit_entries WHERE org_id = $1", [
+    orgId,
+  ]);
+  return (performance.now() - started) / 1000;
+}
+
+/** Detaching and dropping that partition: what a time-partitioned purge would cost. */
+async function dropTimePartition(pool: import("pg").Pool): Promise<number> {
+  const started = performance.now();
+  await pool.query("ALTER TABLE bench_lc_time DETACH PARTITION bench_lc_time_old");
+  await pool.query("DROP TABLE bench_lc_time_old");
+  const ms = performance.now() - started;
+  await pool.query("DROP TABLE bench_lc_time");
+  return ms;
+}
