@@ -83,6 +83,7 @@ describe("Prisma schema against the migrated database", () => {
         "Membership",
         "Notification",
         "Organization",
+        "OrgRetentionSettings",
         "OrgWebhook",
         "PersonalAccessToken",
         "SavedView",
