@@ -5,6 +5,8 @@
  *   --size quick|full          quick: smoke run (< 3 min); full: the sizes the targets are set for
  *   --phases a,b               any of baselines, ingest, query, export, log, lifecycle (default: all)
  *   --worker-concurrency N     WORKER_CONCURRENCY of the ingest and export workers (default: the product's)
+ *   --lifecycle-events N       events/s ingested during the lifecycle phase (default: half of
+ *                              the ingest phase's committed rate, else half of 15,100)
  *   --profile                  CPU-profile the API and the workers (node --cpu-prof) into
  *                              bench/results/profiles and print a summary of each
  *
@@ -78,6 +80,7 @@ const { values } = parseArgs({
       default: String(loadWorkerEnv({}).WORKER_CONCURRENCY),
     },
     profile: { type: "boolean", default: false },
+    "lifecycle-events": { type: "string" },
   },
 });
 const size = sizes[values.size as keyof typeof sizes];
@@ -725,7 +728,9 @@ if (phases.has("lifecycle")) {
   markLoad("lifecycle");
   // Half of what this run's ingest committed; without an ingest phase, half of the 15,100 events/s
   // of the latest full run (BENCHMARKS.md).
-  const eventsPerSecond = Math.round((details.ingest?.committedPerSecond ?? 15_100) / 2);
+  const eventsPerSecond = values["lifecycle-events"]
+    ? Number(values["lifecycle-events"])
+    : Math.round((details.ingest?.committedPerSecond ?? 15_100) / 2);
   details.lifecycle = await runLifecycleBench(size, {
     eventsPerSecond,
     workerConcurrency,

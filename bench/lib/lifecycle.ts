@@ -1,5 +1,7 @@
 import { createDatabase, purgeAgedEntries } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { prepareBodies } from "./ingest.ts";
 import { ensureOrg, ensureSeedTables, seededPartitions } from "./seed.ts";
 import type { BenchSize } from "./sizes.ts";
@@ -11,13 +13,14 @@ import {
   freePort,
   type ManagedProcess,
   partitionTable,
+  redisUrl,
   removeBenchOrg,
   runId,
   stackQueues,
   startApi,
   startWorker,
 } from "./stack.ts";
-import { formatCount, httpRequest, log, pacedLoad, percentile, round } from "./util.ts";
+import { formatCount, httpRequest, log, pacedLoad, percentile, round, sleep } from "./util.ts";
 
 // Issue 16: a retention purge of millions of entries of one organisation while the stack ingests
 // at half load and answers queries. The same load runs first without the purge (the baseline),
@@ -60,6 +63,7 @@ export async function runLifecycleBench(
   const db = createDatabase({ url: benchDatabaseUrl, poolSize: 4 });
   const { pool } = driversOf(db);
   const processes: ManagedProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   const slug = `bench-purge-${runId}`;
   let purgedOrg: { id: string; partition: number } | undefined;
   try {
@@ -150,8 +154,26 @@ export async function runLifecycleBench(
       };
     };
 
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const ingestQueue = new Queue(queues.ingest, { connection });
+    /** Each measurement starts with the worker caught up: no backlog of the one before. */
+    const drained = async () => {
+      const deadline = Date.now() + 600_000;
+      for (;;) {
+        const counts = await ingestQueue.getJobCounts("wait", "active", "delayed", "prioritized");
+        if (Object.values(counts).every((n) => n === 0)) return;
+        if (Date.now() > deadline) throw new Error("the ingest queue did not drain in 10 min");
+        await sleep(250);
+      }
+    };
+    cleanups.push(async () => {
+      await ingestQueue.close();
+      connection.disconnect();
+    });
+
     // Warm-up, then the baseline: the same load and queries, no purge.
     await ingestWindow(3);
+    await drained();
     const baselineSeconds = size.name === "full" ? 30 : 10;
     log(
       `lifecycle: baseline, ${formatCount(rate * batch)} events/s and queries for ${baselineSeconds}s`,
@@ -166,6 +188,7 @@ export async function runLifecycleBench(
       await baselineQueries.done,
     );
 
+    await drained();
     log(`lifecycle: purging ${formatCount(entries)} entries under the same load`);
     let purging = true;
     const purgeStarted = performance.now();
@@ -202,6 +225,7 @@ export async function runLifecycleBench(
       timePartition,
     };
   } finally {
+    for (const cleanup of cleanups) await cleanup();
     for (const process of processes.reverse()) await process.stop();
     if (purgedOrg) await removeBenchOrg(db, purgedOrg.id, purgedOrg.partition);
     await db.close();

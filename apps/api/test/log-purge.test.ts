@@ -432,3 +432,25 @@ describe("the lifecycle job ages the other data", () => {
     expect(await exists(readyFile)).toBe(false);
   });
 });
+
+describe("the lifecycle schedule", () => {
+  it("is a BullMQ job scheduler on the lifecycle queue, every LIFECYCLE_INTERVAL_MS", async () => {
+    const queueName = `test-lifecycle-sched-${newId("evt").slice(-12)}`;
+    const scheduling = await startTestWorker(
+      stack,
+      { WORKER_ROLES: "lifecycle", LIFECYCLE_QUEUE: queueName, LIFECYCLE_INTERVAL_MS: "86400000" },
+      { now: () => clock },
+    );
+    const queue = new Queue(queueName, { connection });
+    try {
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers).toEqual([
+        expect.objectContaining({ key: "lifecycle.run", name: "lifecycle.run", every: 86_400_000 }),
+      ]);
+    } finally {
+      await scheduling.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});
