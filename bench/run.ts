@@ -737,7 +737,7 @@ if (phases.has("lifecycle")) {
     batchSize: loadWorkerEnv({}).PURGE_BATCH_SIZE,
   });
   const lc = details.lifecycle;
-  const section = `Lifecycle (issue 16): purge of ${formatCount(lc.entries)} entries of one organisation, ${formatCount(lc.eventsPerSecond)} events/s ingested meanwhile`;
+  const section = `Lifecycle (issue 16): purge of ${formatCount(lc.entries)} entries of one organisation, ${formatCount(lc.eventsPerSecond)} events/s ingested into it meanwhile`;
   const row = (figure: string, value: number, unit: string) =>
     figures.push({ section, figure, value, unit, target: null, pass: null });
   row(
