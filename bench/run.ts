@@ -3,8 +3,10 @@
  * the real API and worker processes). `pnpm bench --size quick|full`; see BENCHMARKS.md.
  *
  *   --size quick|full          quick: smoke run (< 3 min); full: the sizes the targets are set for
- *   --phases a,b               any of baselines, ingest, query, export, log (default: all)
+ *   --phases a,b               any of baselines, ingest, query, export, log, lifecycle (default: all)
  *   --worker-concurrency N     WORKER_CONCURRENCY of the ingest and export workers (default: the product's)
+ *   --lifecycle-events N       events/s ingested during the lifecycle phase (default: half of
+ *                              the ingest phase's committed rate, else half of 15,100)
  *   --profile                  CPU-profile the API and the workers (node --cpu-prof) into
  *                              bench/results/profiles and print a summary of each
  *
@@ -31,6 +33,7 @@ import {
 import { cpuReferenceMs, startCpuAccounting } from "./lib/cpu-accounting.ts";
 import { type ExportResult, runExports } from "./lib/export.ts";
 import { type IngestResult, runIngest } from "./lib/ingest.ts";
+import { type LifecycleResult, runLifecycleBench } from "./lib/lifecycle.ts";
 import {
   catchUpLogTrees,
   ensureLogDataset,
@@ -65,7 +68,7 @@ import { closeHttpAgent, formatCount, log, round } from "./lib/util.ts";
 import { benchVerify, type VerifyBenchResult } from "./lib/verify.ts";
 import { summarizeProfile } from "./summarize-profile.ts";
 
-const allPhases = ["baselines", "ingest", "query", "export", "log"] as const;
+const allPhases = ["baselines", "ingest", "query", "export", "log", "lifecycle"] as const;
 type Phase = (typeof allPhases)[number];
 
 const { values } = parseArgs({
@@ -77,6 +80,7 @@ const { values } = parseArgs({
       default: String(loadWorkerEnv({}).WORKER_CONCURRENCY),
     },
     profile: { type: "boolean", default: false },
+    "lifecycle-events": { type: "string" },
   },
 });
 const size = sizes[values.size as keyof typeof sizes];
@@ -180,6 +184,7 @@ const details: {
   export?: ExportResult;
   textWord?: { word: string; shareOfPool: number };
   profiles?: Record<string, string>;
+  lifecycle?: LifecycleResult;
 } = { treesCaughtUp };
 
 if (phases.has("baselines")) {
@@ -715,6 +720,44 @@ try {
   }
   connection.disconnect();
   rmSync(queues.exportDir, { recursive: true, force: true });
+  closeHttpAgent();
+}
+
+if (phases.has("lifecycle")) {
+  log("phase: lifecycle (a retention purge under half load)");
+  markLoad("lifecycle");
+  // Half of what this run's ingest committed; without an ingest phase, half of the 15,100 events/s
+  // of the latest full run (BENCHMARKS.md).
+  const eventsPerSecond = values["lifecycle-events"]
+    ? Number(values["lifecycle-events"])
+    : Math.round((details.ingest?.committedPerSecond ?? 15_100) / 2);
+  details.lifecycle = await runLifecycleBench(size, {
+    eventsPerSecond,
+    workerConcurrency,
+    batchSize: loadWorkerEnv({}).PURGE_BATCH_SIZE,
+  });
+  const lc = details.lifecycle;
+  const section = `Lifecycle (issue 16): purge of ${formatCount(lc.entries)} entries of one organisation, ${formatCount(lc.eventsPerSecond)} events/s ingested into it meanwhile`;
+  const row = (figure: string, value: number, unit: string) =>
+    figures.push({ section, figure, value, unit, target: null, pass: null });
+  row(
+    `Purge rate (${formatCount(lc.batchSize)} entries a transaction)`,
+    lc.purgeRowsPerSecond,
+    "rows/s",
+  );
+  row("Ingest p99 (POST of 100 events), without a purge", lc.without.ingestP99Ms, "ms");
+  row("Ingest p99, during the purge", lc.during.ingestP99Ms, "ms");
+  row(
+    "Query p99 (the purged organisation's newest 50), without a purge",
+    lc.without.queryP99Ms,
+    "ms",
+  );
+  row("Query p99, during the purge", lc.during.queryP99Ms, "ms");
+  row(
+    "Time partitioning instead: detach + drop a partition of the same rows",
+    lc.timePartition.detachDropMs,
+    "ms",
+  );
   closeHttpAgent();
 }
 

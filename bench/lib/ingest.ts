@@ -104,7 +104,7 @@ async function postgresCounters(pool: pg.Pool): Promise<Record<string, number>> 
 }
 
 /** Bodies of 100 realistic events each, prepared up front so the client spends no time on them. */
-function prepareBodies(count: number, batchSize: number): string[] {
+export function prepareBodies(count: number, batchSize: number): string[] {
   const factory = eventFactory(4242);
   // The audit log's own types are the API's to record: an ingestion key posting one gets 403.
   const postable = () => {

@@ -154,6 +154,10 @@ function queueEnv(queues: StackQueues): Record<string, string> {
     EXPORT_QUEUE: queues.export,
     NOTIFY_QUEUE: queues.notify,
     EXPORT_STORAGE_DIR: queues.exportDir,
+    // Workers started with every role never run the daily lifecycle during a measurement; the
+    // lifecycle phase runs its purge itself.
+    LIFECYCLE_QUEUE: `${queues.ingest}-lifecycle`,
+    LIFECYCLE_INTERVAL_MS: "0",
   };
 }
 

@@ -389,6 +389,7 @@ describe("verify names deleted, inserted, reordered entries, bad tiles and bad c
       treeSize: 300,
       rootHash: expect.any(String),
       logSize: 320,
+      retainedFrom: 1,
     });
     await tamper("DELETE FROM audit_entries WHERE org_id = $1 AND seq = 310", [org.id]);
     expect(firstBad(await verify(org.id))).toEqual({ seq: 310, reason: "deleted" });
@@ -483,6 +484,7 @@ describe("pnpm auditlog verify and GET /v1/orgs/:org/audit-logs/verify", () => {
       treeSize: 120,
       rootHash: expect.any(String),
       logSize: 120,
+      retainedFrom: 1,
     });
     for (const role of ["read", "write"] as const) {
       const member = await createMemberWithToken(org.slug, role);

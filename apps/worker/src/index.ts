@@ -15,6 +15,9 @@ export type { FinishedExportRecord, OnExportFinished } from "./exports/export-fi
 export { abandonedExportAgeMs, sweepExports } from "./exports/sweep-exports.ts";
 export { noGeolocation, openGeolocator } from "./geo/geolocate.ts";
 export { buildEntries } from "./ingest/build-entries.ts";
+export { startLifecycleConsumer } from "./lifecycle/lifecycle-consumer.ts";
+export { recordWorkerAction } from "./lifecycle/record-log-entry.ts";
+export { type LifecycleSummary, runLifecycle } from "./lifecycle/run-lifecycle.ts";
 export * from "./notifications/index.ts";
 export { startWorker } from "./start-worker.ts";
 export {

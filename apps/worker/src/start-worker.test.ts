@@ -17,6 +17,7 @@ describe("WORKER_ROLES", () => {
       "exports",
       "notifications",
       "checkpoints",
+      "lifecycle",
     ]);
     expect(() => loadWorkerEnv({ WORKER_ROLES: "exports,billing" })).toThrow(/WORKER_ROLES/);
   });

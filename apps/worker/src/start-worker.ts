@@ -1,4 +1,5 @@
 import { createDatabase } from "@auditlog/db";
+import { retentionBoundsFromEnv } from "@auditlog/events";
 import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
 import { Redis } from "ioredis";
@@ -7,13 +8,18 @@ import { startExportConsumer } from "./exports/export-consumer.ts";
 import type { OnExportFinished } from "./exports/export-finished.ts";
 import { openGeolocator } from "./geo/geolocate.ts";
 import { startIngestConsumer } from "./ingest/ingest-consumer.ts";
+import { startLifecycleConsumer } from "./lifecycle/lifecycle-consumer.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
 import { loadCheckpointSigner, startCheckpointSigner } from "./transparency/checkpoint-signer.ts";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */
 export async function startWorker(
   env: WorkerEnv,
-  options: { onExportFinished?: OnExportFinished } = {},
+  options: {
+    onExportFinished?: OnExportFinished;
+    /** The lifecycle job's clock (tests move it instead of waiting days); the real one by default. */
+    now?: () => Date;
+  } = {},
 ) {
   const logger = createLogger("worker", env.LOG_LEVEL);
   const roles = new Set(env.WORKER_ROLES);
@@ -27,7 +33,8 @@ export async function startWorker(
       env.WORKER_CONCURRENCY +
       env.EXPORT_CONCURRENCY +
       2 +
-      (roles.has("checkpoints") ? env.CHECKPOINT_CONCURRENCY : 0),
+      (roles.has("checkpoints") ? env.CHECKPOINT_CONCURRENCY : 0) +
+      (roles.has("lifecycle") ? 1 : 0),
     // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
     ormPoolSize: 3,
   });
@@ -97,6 +104,35 @@ export async function startWorker(
     });
   }
   if (notifications) consumers.push(notifications);
+
+  if (roles.has("lifecycle")) {
+    consumers.push(
+      await startLifecycleConsumer({
+        connection,
+        queueName: env.LIFECYCLE_QUEUE,
+        ingestQueueName: env.INGEST_QUEUE,
+        db,
+        logger,
+        storage: exportStorageFromEnv(env),
+        // A bad pair of bounds refuses to start, as the API does.
+        bounds: retentionBoundsFromEnv(env),
+        periods: {
+          deadLetterDays: env.DEAD_LETTER_RETENTION_DAYS,
+          notificationDays: env.NOTIFICATION_RETENTION_DAYS,
+          expiredSessionDays: env.SESSION_EXPIRED_RETENTION_DAYS,
+          exportRecordDays: env.EXPORT_RECORD_RETENTION_DAYS,
+        },
+        purge: { batchSize: env.PURGE_BATCH_SIZE, pauseMs: env.PURGE_PAUSE_MS },
+        now: options.now ?? (() => new Date()),
+        lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+        intervalMs: env.LIFECYCLE_INTERVAL_MS,
+      }),
+    );
+    logger.info("lifecycle worker started", {
+      queue: env.LIFECYCLE_QUEUE,
+      intervalMs: env.LIFECYCLE_INTERVAL_MS,
+    });
+  }
 
   if (roles.has("checkpoints")) {
     // Closed last: a pass in progress commits its tree while the pool is still open.

@@ -412,3 +412,21 @@ export async function countMatchingEntries(
   );
   return Number(rows[0]?.n ?? 0);
 }
+
+/**
+ * Finished exports (failed, or expired: their file already deleted) whose record is older than
+ * `finishedBefore`: what the lifecycle job removes for good, files of every attempt included.
+ */
+export async function listAgedExports(
+  db: Database,
+  input: { finishedBefore: Date; limit: number },
+): Promise<ExportRecord[]> {
+  const { rows } = await sqlOf(db).query<ExportDbRow>(
+    `SELECT ${exportColumns} FROM exports e JOIN organizations o ON o.id = e.org_id
+     WHERE e.status IN ('failed', 'expired')
+       AND COALESCE(e.expires_at, e.finished_at, e.created_at) < $1
+     ORDER BY e.created_at LIMIT $2`,
+    [input.finishedBefore.toISOString(), input.limit],
+  );
+  return rows.map(toRecord);
+}

@@ -1,4 +1,5 @@
 export * from "./accounts.ts";
+export * from "./data-ageing.ts";
 export { createDatabase, type Database, type DatabaseOptions } from "./database.ts";
 export * from "./dead-letters.ts";
 export * from "./deployment-secrets.ts";
@@ -8,6 +9,7 @@ export * from "./entry-facets.ts";
 export * from "./entry-queries.ts";
 export { databaseEnv } from "./env.ts";
 export * from "./exports.ts";
+export * from "./log-purge.ts";
 export * from "./log-tree.ts";
 export * from "./log-verify-reads.ts";
 export * from "./notifications.ts";

@@ -214,14 +214,28 @@ export async function readEntriesBySeq(
   return rows.map(toAuditEntry);
 }
 
-/** The feed: entries after `afterSeq`, ascending, at most `limit`, every type included. */
-export function readFeed(
+/**
+ * The feed: entries after `afterSeq`, ascending, at most `limit`, every type included. After a
+ * purge it starts at the first entry still held (`retained_from`), read in the same statement as
+ * the entries, so a purge committing meanwhile cannot leave the page empty.
+ */
+export async function readFeed(
   db: Database,
   orgId: string,
   afterSeq: number,
   limit: number,
 ): Promise<AuditEntry[]> {
-  return readEntriesBySeq(db, orgId, afterSeq + 1, afterSeq + limit);
+  const { rows } = await sqlOf(db).query<EntryRow>(
+    `WITH start AS (
+       SELECT GREATEST($2::bigint + 1,
+         COALESCE((SELECT retained_from FROM audit_log_heads WHERE org_id = $1), 1)) AS from_seq
+     )
+     SELECT ${entryColumns} FROM audit_entries, start
+     WHERE org_id = $1 AND seq BETWEEN from_seq AND from_seq + $3 - 1
+     ORDER BY seq`,
+    [orgId, afterSeq, limit],
+  );
+  return rows.map(toAuditEntry);
 }
 
 /** An entry's place in its organisation's log, or null when there is no such entry. */

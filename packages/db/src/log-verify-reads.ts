@@ -16,6 +16,8 @@ export interface LogSnapshot {
   checkpoints: { treeSize: number; note: string }[];
   /** The log's counter: how many places writes have given out. */
   logSize: number;
+  /** The first place whose entry is still held: those before it were purged (issue 16). */
+  retainedFrom: number;
   /** Entries with fromSeq ≤ seq ≤ toSeq, ascending by seq, as COPY text lines. */
   entryLines(fromSeq: number, toSeq: number): Readable;
   /**
@@ -44,13 +46,14 @@ export async function openLogSnapshot(db: Database, orgId: string): Promise<LogS
        WHERE org_id = $1 ORDER BY tree_size`,
       [orgId],
     );
-    const { rows: heads } = await client.query<{ size: number }>(
-      "SELECT size::float8 AS size FROM audit_log_heads WHERE org_id = $1",
+    const { rows: heads } = await client.query<{ size: number; retained_from: number }>(
+      "SELECT size::float8 AS size, retained_from::float8 AS retained_from FROM audit_log_heads WHERE org_id = $1",
       [orgId],
     );
     return {
       checkpoints,
       logSize: heads[0]?.size ?? 0,
+      retainedFrom: heads[0]?.retained_from ?? 1,
       entryLines(fromSeq, toSeq) {
         if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq)) {
           throw new RangeError("seq bounds must be integers");

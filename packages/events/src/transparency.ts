@@ -83,6 +83,12 @@ export const logVerificationSchema = z.discriminatedUnion("ok", [
     rootHash: base64Hash,
     /** Entries in the log; those past treeSize are not covered by a checkpoint yet. */
     logSize: z.number().int().nonnegative().optional(),
+    /**
+     * The first entry still held (issue 16): entries 1 … retainedFrom − 1 were purged by the
+     * retention, and their leaf hashes were taken from the stored tree, vouched for by the
+     * signed checkpoints; 1 when nothing was purged.
+     */
+    retainedFrom: z.number().int().positive().optional(),
   }),
   z.object({
     ok: z.literal(false),

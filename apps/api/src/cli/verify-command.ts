@@ -20,8 +20,14 @@ export function formatVerification(slug: string, result: LogVerificationResult):
     return `the log of ${slug} is NOT intact: entry ${seq} ${reasonText[reason]}${detail ? `\n  ${detail}` : ""}`;
   }
   const pending = (result.logSize ?? result.treeSize) - result.treeSize;
+  const retainedFrom = result.retainedFrom ?? 1;
   return [
     `the log of ${slug} is intact: entries 1 to ${result.treeSize} give the signed root ${result.rootHash}`,
+    ...(retainedFrom > 1
+      ? [
+          `entries 1 to ${retainedFrom - 1} were purged by the retention (their leaf hashes come from the stored tree, which the checkpoints vouch for); the log holds entries from ${retainedFrom} on`,
+        ]
+      : []),
     ...(pending > 0 ? [`${pending} newer entries are not covered by a checkpoint yet`] : []),
   ].join("\n");
 }

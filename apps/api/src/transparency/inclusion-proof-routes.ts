@@ -1,4 +1,4 @@
-import { logTileReader, readEntrySeq } from "@auditlog/db";
+import { logTileReader, readEntrySeq, readRetainedFrom } from "@auditlog/db";
 import type { InclusionProof } from "@auditlog/events";
 import { inclusionProof, readSubtreeHashes, toBase64 } from "@auditlog/tlog";
 import { Hono } from "hono";
@@ -20,7 +20,17 @@ export const inclusionProofRoutes = new Hono<AppEnv>().use(...logReadGuard).get(
     readEntrySeq(db, orgId, id),
     requireCheckpoint(c, requested),
   ]);
-  if (seq === null) throw new ApiError("not_found", "entry not found");
+  if (seq === null) {
+    // A purged entry's id is gone with it, so "never stored" and "purged" look alike here; the
+    // answer says which places are gone (their leaves still prove the entries that remain).
+    const retainedFrom = await readRetainedFrom(db, orgId);
+    throw new ApiError(
+      "not_found",
+      retainedFrom > 1
+        ? `entry not found: no such entry, or it was purged by the organisation's retention (entries 1 to ${retainedFrom - 1} were purged; the log holds entries from ${retainedFrom} on)`
+        : "entry not found",
+    );
+  }
   const { treeSize } = checkpoint;
   if (seq > treeSize) {
     // Committed but not yet in that tree: a later checkpoint will cover it (within seconds

@@ -244,6 +244,7 @@ export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogV
       treeSize: covered,
       rootHash: toBase64(latest ? latest.rootHash : emptyRoot),
       logSize: snapshot.logSize,
+      retainedFrom: snapshot.retainedFrom,
     };
   } finally {
     if (!closed) await snapshot.close();
@@ -359,8 +360,30 @@ async function walkCoveredEntries(walk: WalkInput): Promise<WalkEnd> {
     return checkCheckpoints();
   };
 
+  // Entries 1 … retainedFrom − 1 were purged by the retention: their leaves are the stored
+  // level-0 tiles' hashes, trusted as any stored hash is here, only once a signed checkpoint's
+  // root comes out of them together with the entries still held.
+  const purgedThrough = Math.min(snapshot.retainedFrom - 1, covered);
+  for (let fromTile = 0; fold.size < purgedThrough; fromTile += TILE_BATCH) {
+    const tiles = await readLogTiles(db, orgId, 0, fromTile, fromTile + TILE_BATCH - 1);
+    const last = Math.min(purgedThrough, (fromTile + TILE_BATCH) * TILE_WIDTH);
+    while (fold.size < last) {
+      const index = fold.size;
+      const hash = tileHash(tiles.get(`0/${Math.floor(index / TILE_WIDTH)}`), index % TILE_WIDTH);
+      if (!hash) {
+        const missing: Finding = {
+          seq: index + 1,
+          reason: "tile",
+          detail: `entry ${index + 1} was purged and the stored tree no longer holds its leaf hash, the only record of it`,
+        };
+        return { finding: earliest(missing, badCheckpoint) };
+      }
+      if (pushLeaf(hash, index + 1, false)) return end ?? { finding: undefined };
+    }
+  }
+
   const stopped = await hashLines(
-    snapshot.entryLines(1, covered),
+    snapshot.entryLines(fold.size + 1, covered),
     walk.hasher,
     walk.maxInFlight,
     async (chunk) => {
@@ -456,13 +479,14 @@ async function diagnose(
 
   const snapshot = await openLogSnapshot(db, orgId);
   try {
-    // First pass: the first place whose entry is not the original.
+    // First pass: the first place whose entry is not the original. Purged places hold no entry
+    // by right: their originals are what the walk folded in.
     let firstBad: { seq: number; current?: Uint8Array } | undefined;
-    let expected = from + 1;
+    let expected = Math.max(from + 1, snapshot.retainedFrom);
     let searchingFor: Uint8Array | undefined;
     let originalFound = false;
     await hashLines(
-      snapshot.entryLines(from + 1, Number.MAX_SAFE_INTEGER),
+      snapshot.entryLines(expected, Number.MAX_SAFE_INTEGER),
       hasher,
       maxInFlight,
       (chunk) => {

@@ -13,7 +13,7 @@ describe("the job catalog", () => {
     expect(new Set(envKeys).size).toBe(queueKeys.length);
     const jobNames = allJobs.map((job) => job.name);
     expect(new Set(jobNames).size).toBe(jobNames.length);
-    expect(queueKeys).toEqual(["ingest", "exports", "notifications"]);
+    expect(queueKeys).toEqual(["ingest", "exports", "notifications", "lifecycle"]);
   });
 
   it.each(allJobs)(

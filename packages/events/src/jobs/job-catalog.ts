@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { exportBuildJobSchema, exportExpireJobSchema } from "./export-jobs.ts";
 import { ingestBatchJobSchema } from "./ingest-jobs.ts";
+import { lifecycleRunJobSchema } from "./lifecycle-jobs.ts";
 import { notifyEmailJobSchema, notifyWebhookJobSchema } from "./notification-jobs.ts";
 
 /**
@@ -134,6 +135,31 @@ export const jobCatalog = {
     },
     consumer: {
       maxStalledCount: 1,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: 7 * day },
+    },
+  },
+  /** The daily data lifecycle: retention purges and the ageing of every other kind of data. */
+  lifecycle: {
+    defaultName: "auditlog-lifecycle",
+    envKey: "LIFECYCLE_QUEUE",
+    jobs: {
+      "lifecycle.run": {
+        payload: lifecycleRunJobSchema,
+        // Added by a job scheduler every LIFECYCLE_INTERVAL_MS (a day). Each step is idempotent
+        // and resumes where the last one stopped, so a failed run retries a few times within
+        // the hour, and otherwise the next day's run does its work.
+        policy: {
+          attempts: 3,
+          backoff: { type: "exponential", delay: 60_000 },
+          removeOnComplete: true,
+          removeOnFail: { age: 7 * day },
+        },
+      },
+    },
+    // A run holds no state a stall could lose: a run whose worker died is simply run again.
+    consumer: {
+      maxStalledCount: 5,
       removeOnComplete: { count: 0 },
       removeOnFail: { age: 7 * day },
     },
