@@ -7,19 +7,23 @@ import { RetentionForm } from "./retention-form.tsx";
 import { retentionOptions } from "./retention-queries.ts";
 import { RetentionSummary } from "./retention-summary.tsx";
 
+/** A link the console's router follows without reloading (a new tab still works). */
 function AppLink({
   to,
   className,
+  current,
   children,
 }: {
   to: string;
   className?: string;
+  current?: boolean;
   children: string;
 }) {
   return (
     <a
       href={to}
       className={className}
+      aria-current={current ? "page" : undefined}
       onClick={(event) => {
         if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
         event.preventDefault();
@@ -48,9 +52,9 @@ export function OrgSettingsPage({ org }: { org: Organization }) {
       </div>
       <div className="settings-layout">
         <nav className="settings-nav" aria-label="Settings sections">
-          <a href={orgSettingsPath(org.slug)} aria-current="page">
+          <AppLink to={orgSettingsPath(org.slug)} current>
             Retention
-          </a>
+          </AppLink>
         </nav>
         <RetentionSection org={org} />
       </div>
