@@ -115,12 +115,17 @@ describe("retention and legal hold settings: /v1/orgs/:org/retention", () => {
     // The plan's maximum itself is allowed.
     expect((await put(team.slug, teamAdmin.token, { days: 180 })).status).toBe(200);
     expect((await put(enterprise.slug, entAdmin.token, { days: 2557 })).status).toBe(200);
+    // null goes back to following the plan's default.
+    const back = await put(team.slug, teamAdmin.token, { days: null });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ days: 90, planDefault: true });
+    expect(await read(team.slug, teamAdmin.token)).toMatchObject({ days: 90, planDefault: true });
   });
 
   it("refuses days outside [1, the plan's maximum] with a 400 naming the field and the bounds", async () => {
     const org = await newOrg("ret-bounds");
     const admin = await createMemberWithToken(org.slug, "admin");
-    for (const days of [0, -5, 181, 2557, 100_000, 1.5, "30", null]) {
+    for (const days of [0, -5, 181, 2557, 100_000, 1.5, "30", false]) {
       const response = await put(org.slug, admin.token, { days });
       expect(response.status, JSON.stringify(days)).toBe(400);
       const error = (

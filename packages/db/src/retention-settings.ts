@@ -54,8 +54,8 @@ export async function getOrgRetentionSettings(
 
 export interface RetentionSettingsUpdate {
   orgId: string;
-  /** A new retention in days (already checked against the plan's bounds). */
-  days?: number;
+  /** A new retention in days (already checked against the plan's bounds); null: the plan's default. */
+  days?: number | null;
   /** Place (true) or lift (false) the legal hold. */
   legalHold?: boolean;
   /** Why the hold is placed or lifted: kept while placed, recorded either way by the caller. */
@@ -98,7 +98,7 @@ export async function updateOrgRetentionSettings(
     const legalHold = legalHoldChanged ? (input.legalHold as boolean) : before.legalHold;
     const after: StoredRetentionSettings = {
       ...before,
-      days: daysChanged ? (input.days as number) : before.days,
+      days: daysChanged ? (input.days as number | null) : before.days,
       legalHold,
       legalHoldReason: legalHoldChanged
         ? legalHold

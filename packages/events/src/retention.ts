@@ -70,7 +70,8 @@ export function effectiveRetentionDays(
 /** `PUT /v1/orgs/:org/retention`: either field may be sent alone. */
 export const retentionUpdateSchema = z
   .strictObject({
-    days: z.number().int().min(MIN_RETENTION_DAYS).max(MAX_RETENTION_DAYS).optional(),
+    /** null: follow the plan's default again (and its changes). */
+    days: z.number().int().min(MIN_RETENTION_DAYS).max(MAX_RETENTION_DAYS).nullable().optional(),
     legalHold: z.boolean().optional(),
     /** Why a legal hold is placed or lifted; kept, and recorded in the log. */
     reason: z.string().trim().min(1).max(500).optional(),

@@ -91,7 +91,10 @@ export async function updateRetention(
   const { org, update } = input;
   const bounds = retentionBounds(services.env);
   const { maxDays } = planBounds(org, bounds);
-  if (update.days !== undefined && (update.days < MIN_RETENTION_DAYS || update.days > maxDays)) {
+  if (
+    typeof update.days === "number" &&
+    (update.days < MIN_RETENTION_DAYS || update.days > maxDays)
+  ) {
     throw daysOutOfBounds(org, bounds);
   }
   if (update.reason !== undefined && update.legalHold === undefined) {
@@ -121,7 +124,8 @@ export async function updateRetention(
           target: orgTarget(org),
           data: {
             from: effectiveRetentionDays(org.plan, before.days, bounds),
-            to: after.days,
+            to: effectiveRetentionDays(org.plan, after.days, bounds) ?? maxDays,
+            ...(after.days === null ? { planDefault: true } : {}),
           },
         });
       }
