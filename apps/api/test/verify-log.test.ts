@@ -360,6 +360,27 @@ describe("verify names deleted, inserted, reordered entries, bad tiles and bad c
     expect(firstBad(await verify(org.id))).toEqual({ seq: 1, reason: "tile" });
   });
 
+  it("a tampered tile among whole tiles folded in one step (no checkpoint inside them)", async () => {
+    // One checkpoint at 600: tiles 0 and 1 are whole, and verify folds them by their roots
+    // once their stored leaf hashes match; a flipped one must still be found, leaf-exact.
+    const org = await seedLog(600, 600, { label: "verify-tile-whole" });
+    expect(await verify(org.id, { workers: 1 })).toMatchObject({ ok: true, treeSize: 600 });
+    const flip = () =>
+      tamper(
+        `UPDATE audit_log_tiles SET hashes = set_byte(hashes, $2, get_byte(hashes, $2) # 1)
+         WHERE org_id = $1 AND level = 0 AND index = 1`,
+        [org.id, 10 * 32 + 7],
+      );
+    await flip();
+    expect(firstBad(await verify(org.id, { workers: 1 }))).toEqual({ seq: 267, reason: "tile" });
+    expect(firstBad(await verify(org.id))).toEqual({ seq: 267, reason: "tile" });
+    await flip();
+    await tamper("UPDATE audit_entries SET city = 'Lyon' WHERE org_id = $1 AND seq = 300", [
+      org.id,
+    ]);
+    expect(firstBad(await verify(org.id, { workers: 1 }))).toEqual({ seq: 300, reason: "changed" });
+  });
+
   it("a changed entry whose stored leaf hash was rewritten to match: the first unproven entry", async () => {
     const org = await small("verify-cover");
     await tamper("UPDATE audit_entries SET actor_name = 'x' WHERE org_id = $1 AND seq = 150", [

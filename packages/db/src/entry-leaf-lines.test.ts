@@ -8,7 +8,7 @@ import {
 } from "@auditlog/tlog";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { entryLineLeafHash, parseEntryLine } from "./entry-leaf-lines.ts";
+import { entryLineLeafHash, entryLineLeafHashInto, parseEntryLine } from "./entry-leaf-lines.ts";
 
 // `entryLineLeafHash` writes the leaf straight from a COPY line; it must give the very bytes of
 // the generic path (parseEntryLine → the entry object → RFC 8785 canonicalisation of the §3
@@ -80,6 +80,43 @@ const data = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(null, "[]", "null", "3", '"x"', "{", '{"a":1}x') },
 );
 
+/**
+ * A JSON value as jsonb's output writes it: members ordered by key length then bytes, ", " and
+ * ": " between them (the text `verify` reads from PostgreSQL).
+ */
+function jsonbText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(jsonbText).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort((a, b) => {
+      const x = Buffer.from(a);
+      const y = Buffer.from(b);
+      return x.length - y.length || Buffer.compare(x, y);
+    });
+    const record = value as Record<string, unknown>;
+    return `{${keys.map((k) => `${JSON.stringify(k)}: ${jsonbText(record[k])}`).join(", ")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** jsonb objects: mostly what the byte path takes (ASCII keys, integers), some that it leaves. */
+const jsonbData = fc
+  .dictionary(
+    fc.oneof(
+      { weight: 6, arbitrary: fc.string({ unit: fc.constantFrom(..."abAB_-09 ~"), maxLength: 8 }) },
+      { weight: 1, arbitrary: fc.string({ unit: "binary-ascii", maxLength: 8 }) },
+      { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 4 }) },
+    ),
+    fc.oneof(
+      { weight: 4, arbitrary: fc.string({ unit: "grapheme", maxLength: 12 }) },
+      { weight: 4, arbitrary: fc.string({ unit: "grapheme-ascii", maxLength: 12 }) },
+      { weight: 3, arbitrary: fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }) },
+      { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+      { weight: 1, arbitrary: fc.constantFrom(true, false, null, 0, -1, 1e21, 0.5, []) },
+    ),
+    { maxKeys: 6 },
+  )
+  .map(jsonbText);
+
 const salt = fc.oneof(
   {
     weight: 20,
@@ -127,6 +164,105 @@ function outcome(compute: () => Uint8Array): string {
     return "refused";
   }
 }
+
+/** Lines as the bench and most organisations have them: the byte path's usual input. */
+const plainText = fc
+  .string({ unit: "grapheme", maxLength: 30 })
+  // Nothing COPY escapes, nothing JSON must escape but the quote.
+  .filter((t) => !/[\\\u0000-\u001f]/.test(t));
+const plainOrNull = fc.option(plainText, { nil: null, freq: 3 });
+const jsonbLine = fc
+  .tuple(
+    fc.integer({ min: 1, max: 2 ** 40 }).map(String),
+    fc.tuple(plainText, plainText, plainText, plainText),
+    fc.constantFrom("t", "f"),
+    fc.tuple(time, time),
+    fc.tuple(plainText, plainText, plainText, plainOrNull, plainOrNull, plainOrNull),
+    fc.tuple(plainOrNull, plainOrNull, plainOrNull),
+    fc.tuple(plainOrNull, plainOrNull, plainOrNull, nullableText),
+    fc.tuple(plainOrNull, plainOrNull, plainOrNull),
+    fc.oneof({ weight: 10, arbitrary: jsonbData }, { weight: 1, arbitrary: data }),
+    salt,
+  )
+  .map(([seq, head, hidden, times, actor, target, place, tail, json, saltText]) =>
+    [seq, ...head, hidden, ...times, ...actor, ...target, ...place, ...tail, json, saltText]
+      .map((value, i) => (i === 0 ? (value as string) : copyField(value)))
+      .join("\t"),
+  );
+
+describe("entryLineLeafHashInto", () => {
+  it("gives entryLineLeafHash's leaf hash for every line it takes, and takes most plain ones", () => {
+    let taken = 0;
+    let left = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof({ weight: 4, arbitrary: jsonbLine }, { weight: 1, arbitrary: line }),
+        fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }),
+        fc.nat({ max: 40 }),
+        (row, orgId, pad) => {
+          // The line sits inside a larger buffer, as in a chunk of COPY lines.
+          const bytes = Buffer.concat([
+            Buffer.from("\n".repeat(pad)),
+            Buffer.from(row),
+            Buffer.from("\n9\tx"),
+          ]);
+          const target = new Uint8Array(40).fill(0xee);
+          const end = pad + Buffer.byteLength(row);
+          if (!entryLineLeafHashInto(orgId, bytes, pad, end, target, 4)) {
+            left++;
+            return;
+          }
+          taken++;
+          // Against the line as the string path decodes it (a lone surrogate in `row` became
+          // U+FFFD in its UTF-8: PostgreSQL sends only valid UTF-8).
+          const decoded = bytes.toString("utf8", pad, end);
+          expect(Buffer.from(target.subarray(4, 36)).toString("hex")).toBe(
+            outcome(() => entryLineLeafHash(orgId, decoded)),
+          );
+          expect([...target.subarray(0, 4), ...target.subarray(36)]).toEqual(Array(8).fill(0xee));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    expect(taken).toBeGreaterThan(400);
+    expect(left).toBeGreaterThan(100);
+  });
+
+  it("sorts jsonb's members into RFC 8785's order, nested ones too", () => {
+    const row = (json: string) =>
+      [
+        "7",
+        "evt_1",
+        "repo.create",
+        "content",
+        'say "hi"',
+        "t",
+        "2026-01-02 03:04:05.057+00",
+        "2026-01-02 03:04:05+00",
+        "user",
+        "u1",
+        "name",
+        ...Array(13).fill("\\N"),
+        json,
+        "AAAAAAAAAAAAAAAAAAAAAA==",
+      ].join("\t");
+    for (const json of [
+      '{"b": 1, "aa": [2, {"d": null, "cc": true}], "Z": -3}',
+      '{"": {}, "x": [], "yy": "a b"}',
+      '{"a": 1, "ab": 2, "abc": {"b": 1, "a ": 2}}',
+      "{}",
+    ]) {
+      const text = row(json);
+      const target = new Uint8Array(32);
+      expect(
+        entryLineLeafHashInto("org_1", Buffer.from(text), 0, Buffer.byteLength(text), target, 0),
+      ).toBe(true);
+      expect(Buffer.from(target).toString("hex")).toBe(
+        Buffer.from(entryLeafHash("org_1", parseEntryLine(text).entry)).toString("hex"),
+      );
+    }
+  });
+});
 
 describe("entryLineLeafHash", () => {
   it("gives the generic path's leaf hash for any COPY line, and refuses the same lines", () => {

@@ -212,3 +212,5 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
   const leafBytes = input.write(leaf, 0, "utf8");
   return hash("sha256", input.subarray(0, leafBytes), "buffer");
 }
+
+export { entryLineLeafHashInto } from "./entry-leaf-bytes.ts";

@@ -13,5 +13,7 @@ parentPort?.on("message", (message: { id: number; chunk: Uint8Array }) => {
     hashed.seqs.buffer as ArrayBuffer,
     hashed.hashes.buffer as ArrayBuffer,
     hashed.bad.buffer as ArrayBuffer,
+    hashed.tileRoots.buffer as ArrayBuffer,
+    hashed.tileLines.buffer as ArrayBuffer,
   ]);
 });

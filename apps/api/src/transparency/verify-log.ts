@@ -77,6 +77,24 @@ class Fold {
     this.size++;
   }
 
+  /** A complete subtree of 2^height leaves; the fold's size must be a multiple of that. */
+  pushSubtree(root: Uint8Array, height: number): void {
+    const width = 2 ** height;
+    if (this.size % width !== 0) throw new RangeError("a subtree must start at its own boundary");
+    let hash = root;
+    let h = height;
+    if (h % 8 === 0 && this.onSubtree) this.onSubtree(h / 8, this.size / width, hash);
+    for (let rest = this.size / width; rest % 2 === 1; rest = (rest - 1) / 2) {
+      hash = nodeHash(this.stack.pop() as Uint8Array, hash);
+      h++;
+      if (h % 8 === 0 && this.onSubtree) {
+        this.onSubtree(h / 8, (this.size + width) / 2 ** h - 1, hash);
+      }
+    }
+    this.stack.push(hash);
+    this.size += width;
+  }
+
   root(): Uint8Array {
     if (this.stack.length === 0) return emptyRoot;
     let root = this.stack[this.stack.length - 1] as Uint8Array;
@@ -151,6 +169,30 @@ function tileHash(tile: Uint8Array | undefined, position: number): Uint8Array | 
   return tile.subarray(position * 32, position * 32 + 32);
 }
 
+/** Of the seq at the start of a line, whether it starts a tile (seq − 1 a multiple of 256). */
+function startsTile(bytes: Buffer, start: number): boolean {
+  let seq = 0;
+  for (let k = start; k < bytes.length && bytes[k] !== 9; k++)
+    seq = seq * 10 + (bytes[k] as number) - 48;
+  return seq > 0 && (seq - 1) % TILE_WIDTH === 0;
+}
+
+/**
+ * Where to cut a chunk: after its last whole line, or rather before the last line that starts a
+ * tile within the last tile's worth of lines, so the hashing threads see whole tiles and fold
+ * them (`HashedChunk.tileRoots`); a tile cut in two is folded leaf by leaf on this thread.
+ */
+function tileCut(bytes: Buffer): number {
+  const cut = bytes.lastIndexOf(10) + 1;
+  let start = cut;
+  for (let lines = 0; lines < TILE_WIDTH + 1 && start > 0; lines++) {
+    const previous = start >= 2 ? bytes.lastIndexOf(10, start - 2) + 1 : 0;
+    if (previous > 0 && startsTile(bytes, previous)) return previous;
+    start = previous;
+  }
+  return cut;
+}
+
 /**
  * Hashes a stream of entry lines: cut into chunks of whole lines, hashed by `hasher` with at most
  * `maxInFlight` chunks out. `consume` sees the chunks in order; returning true stops early
@@ -176,7 +218,7 @@ async function hashLines(
       pieceBytes += piece.length;
       if (pieceBytes < CHUNK_BYTES) continue;
       const all = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-      const cut = all.lastIndexOf(10) + 1;
+      const cut = tileCut(all);
       if (cut > 0) send(all.subarray(0, cut));
       pieces = cut < all.length ? [all.subarray(cut)] : [];
       pieceBytes = all.length - cut;
@@ -382,6 +424,22 @@ async function walkCoveredEntries(walk: WalkInput): Promise<WalkEnd> {
     }
   }
 
+  /**
+   * A whole tile at once (its root made by the hashing thread): only where no checkpoint falls
+   * inside it and the stored tile holds exactly its leaf hashes; else false, and the caller
+   * pushes its leaves one by one, which says which leaf differs.
+   */
+  const pushTile = (chunk: HashedChunk, line: number, tile: number): boolean => {
+    const next = good[checkpointAt]?.treeSize;
+    if (next !== undefined && next > fold.size && next < fold.size + TILE_WIDTH) return false;
+    const stored = leafTiles.get(fold.size / TILE_WIDTH);
+    if (!stored || stored.length !== TILE_WIDTH * 32) return false;
+    const leaves = chunk.hashes.subarray(line * 32, (line + TILE_WIDTH) * 32);
+    if (!Buffer.from(stored.buffer, stored.byteOffset, stored.length).equals(leaves)) return false;
+    fold.pushSubtree(chunk.tileRoots.subarray(tile * 32, tile * 32 + 32), 8);
+    return true;
+  };
+
   const stopped = await hashLines(
     snapshot.entryLines(fold.size + 1, covered),
     walk.hasher,
@@ -392,10 +450,17 @@ async function walkCoveredEntries(walk: WalkInput): Promise<WalkEnd> {
         Math.floor(fold.size / TILE_WIDTH),
         Math.floor(((chunk.seqs[chunk.count - 1] as number) - 1) / TILE_WIDTH),
       );
+      let tile = 0;
       for (let i = 0; i < chunk.count; i++) {
         const seq = chunk.seqs[i] as number;
         // A place with no entry (a deleted row) folds in as a hash no entry can have.
         while (fold.size + 1 < seq) if (pushLeaf(zeroHash, fold.size + 1, false)) return true;
+        while (tile < chunk.tileLines.length && (chunk.tileLines[tile] as number) < i) tile++;
+        if (chunk.tileLines[tile] === i && fold.size === seq - 1 && pushTile(chunk, i, tile)) {
+          if (checkCheckpoints()) return true;
+          i += TILE_WIDTH - 1;
+          continue;
+        }
         const ok = chunk.bad[i] === 0;
         const hash = ok ? chunk.hashes.subarray(i * 32, i * 32 + 32) : zeroHash;
         if (pushLeaf(hash, seq, ok)) return true;
