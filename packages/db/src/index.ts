@@ -7,6 +7,7 @@ export * from "./entry-export-stream.ts";
 export * from "./entry-facets.ts";
 export * from "./entry-queries.ts";
 export { databaseEnv } from "./env.ts";
+export * from "./erasures.ts";
 export * from "./exports.ts";
 export * from "./log-tree.ts";
 export * from "./log-verify-reads.ts";

@@ -15,8 +15,10 @@ import {
   setUserPassword,
   upsertUserMembership,
 } from "@auditlog/db";
+import { createErasureRequestSchema } from "@auditlog/events";
 import { producerFor } from "@auditlog/events/jobs";
 import { systemHostLookup } from "@auditlog/events/webhooks";
+import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
 import { hash } from "@node-rs/argon2";
 import { Queue } from "bullmq";
@@ -24,8 +26,10 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import type { ApiActor } from "../audit-log/record-api-action.ts";
 import { apiKeyNameSchema, issueApiKey, publicApiKey } from "../auth/api-key-service.ts";
+import { createDeploymentKeys } from "../auth/deployment-keys.ts";
 import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
 import { type ApiEnv, loadApiEnv } from "../env.ts";
+import { erasePerson } from "../erasures/erasure-service.ts";
 import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
@@ -45,7 +49,8 @@ const usage = `usage:
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
 ${checkpointKeyUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
-  pnpm auditlog verify --org <slug> [--json]`;
+  pnpm auditlog verify --org <slug> [--json]
+  pnpm auditlog erase --org <slug> --actor <id> [--json]`;
 
 /** Who the organisation's log says acted, for what an operator does with this CLI. */
 const cliActor: ApiActor = { type: "system", id: "auditlog-cli", name: "auditlog CLI" };
@@ -146,6 +151,7 @@ async function main(argv: string[]) {
       email: { type: "string" },
       url: { type: "string" },
       key: { type: "string" },
+      actor: { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -301,6 +307,27 @@ async function main(argv: string[]) {
           secretIssued
             ? `webhook of ${org.slug} → ${webhook.url}; signing secret (shown once, store it now):\n${webhook.secret}`
             : `webhook of ${org.slug} → ${webhook.url} (secret unchanged; --rotate-secret issues a new one)`,
+        );
+        return;
+      }
+      case "erase": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const { actorId } = checked(createErasureRequestSchema, {
+          actorId: required(values.actor, "actor"),
+        });
+        const erasure = await withRecorder(env, db, (services) =>
+          erasePerson(
+            {
+              ...services,
+              exportStorage: exportStorageFromEnv(env),
+              deploymentKeys: createDeploymentKeys(db),
+            },
+            { org, actorId, requester: cliActor, client: {} },
+          ),
+        );
+        print(
+          erasure,
+          `erasure ${erasure.id}: ${actorId} is now ${erasure.pseudonym} in ${org.slug} (${erasure.entries} entries changed, ${erasure.deadLetters} dead letters and ${erasure.exportsDeleted} export files deleted)`,
         );
         return;
       }
