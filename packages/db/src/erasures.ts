@@ -32,6 +32,7 @@ export interface EraseInput {
 export type EraseResult = { ok: true; erasure: Erasure } | { ok: false; reason: "unknown_actor" };
 
 const BATCH = 500;
+const PAGE = 5000;
 
 interface ErasureRow {
   id: string;
@@ -100,14 +101,6 @@ export async function eraseActor(db: Database, input: EraseInput): Promise<Erase
 
     // Candidates: the person's own entries, those about them, and those whose data or
     // description mention one of their names; `erase` decides what changes.
-    const candidates = await client.query<EntryRow & { seq: number }>(
-      `SELECT ${entryColumns} FROM audit_entries
-       WHERE org_id = $1 AND (actor_id = $2 OR target_id = $2
-         OR EXISTS (SELECT 1 FROM unnest($3::text[]) n
-                    WHERE strpos(lower(data::text), n) > 0 OR strpos(lower(description), n) > 0))
-       ORDER BY seq`,
-      [orgId, actorId, lowered],
-    );
     let entries = 0;
     let firstSeq: number | null = null;
     let lastSeq: number | null = null;
@@ -125,7 +118,25 @@ export async function eraseActor(db: Database, input: EraseInput): Promise<Erase
       );
       updates.length = 0;
     };
-    for (const row of candidates.rows) {
+    // Read a page at a time (by seq), so a person with millions of entries is not held in memory.
+    const readPage = (afterSeq: number) =>
+      client.query<EntryRow>(
+        `SELECT ${entryColumns} FROM audit_entries
+         WHERE org_id = $1 AND seq > $4 AND (actor_id = $2 OR target_id = $2
+           OR EXISTS (SELECT 1 FROM unnest($3::text[]) n
+                      WHERE strpos(lower(data::text), n) > 0 OR strpos(lower(description), n) > 0))
+         ORDER BY seq LIMIT ${PAGE}`,
+        [orgId, actorId, lowered, afterSeq],
+      );
+    const candidates = async function* () {
+      for (let afterSeq = 0; ; ) {
+        const { rows } = await readPage(afterSeq);
+        yield* rows;
+        if (rows.length < PAGE) return;
+        afterSeq = (rows.at(-1) as EntryRow).seq;
+      }
+    };
+    for await (const row of candidates()) {
       const entry = toAuditEntry(row);
       const erased = input.erase(entry, person);
       if (!erased) continue;
