@@ -375,6 +375,7 @@ describe("background exports", () => {
       "oauthClientId",
       "oauthName",
       "commitmentSalt",
+      "commitmentPersonal",
       "lineDigest",
     ]);
     expect(records).toHaveLength(3);

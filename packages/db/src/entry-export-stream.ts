@@ -78,7 +78,13 @@ export const entryJsonSql = jsonObject([
   ],
   ["data", "COALESCE(data, '{}'::jsonb)::text"],
   ["seq", "seq::text"],
-  ["commitment", jsonObject([["salt", `'"' || encode(commit_salt, 'base64') || '"'`]])],
+  [
+    "commitment",
+    // An erased entry (issue 16) keeps its personal digest, and no salt.
+    `CASE WHEN personal_digest IS NULL THEN ${jsonObject([
+      ["salt", `'"' || encode(commit_salt, 'base64') || '"'`],
+    ])} ELSE ${jsonObject([["personal", `'"' || encode(personal_digest, 'base64') || '"'`]])} END`,
+  ],
 ]);
 
 /**

@@ -14,7 +14,9 @@
 import { hash } from "node:crypto";
 import { LEAF_VERSION, SALT_SIZE } from "@auditlog/tlog";
 
-const COLUMN_COUNT = 26;
+// The layout of `entryLeafColumns`; the 27th column (an erased entry's kept personal digest) must
+// be NULL here: erased entries take the string path.
+const COLUMN_COUNT = 27;
 const TAB = 9;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -465,6 +467,7 @@ export function entryLineLeafHashInto(
   }
   if (field !== COLUMN_COUNT - 1) return false;
   ends[field] = end;
+  if (!isNull(line, 26)) return false;
   // Required strings, and the boolean.
   for (let r = 0; r < REQUIRED.length; r++) if (isNull(line, REQUIRED[r] as number)) return false;
   const hiddenAt = starts[5] as number;

@@ -143,7 +143,9 @@ const line = fc
   .map(([seq, head, hidden, times, actor, target, place, tail, json, saltText]) =>
     [seq, ...head, hidden, ...times, ...actor, ...target, ...place, ...tail, json, saltText]
       .map((value, i) => (i === 0 ? (value as string) : copyField(value)))
-      .join("\t"),
+      .join("\t")
+      // The kept personal digest of an erased entry: none here (see "erased entries" below).
+      .concat("\t\\N"),
   );
 
 const sha256 = (input: string | Buffer) => hash("sha256", input, "buffer");
@@ -152,7 +154,10 @@ const sha256 = (input: string | Buffer) => hash("sha256", input, "buffer");
 function genericLeafHash(orgId: string, entry: LeafEntry): Buffer {
   const personal = canonicalJson(personalObject(entry));
   const digest = sha256(
-    Buffer.concat([Buffer.from(entry.commitment.salt, "base64"), Buffer.from(personal, "utf8")]),
+    Buffer.concat([
+      Buffer.from(entry.commitment.salt as string, "base64"),
+      Buffer.from(personal, "utf8"),
+    ]),
   ).toString("base64");
   return sha256(`\u0000${canonicalJson(leafObject(orgId, entry, digest))}`);
 }
@@ -308,6 +313,7 @@ describe("entryLineLeafHash", () => {
         ...Array(13).fill("\\N"),
         '{"b": 1, "a": [1.0, 1e21, "é"]}',
         "AAAAAAAAAAAAAAAAAAAAAA==",
+        "\\N",
       ].join("\t");
     for (const [occurred, iso] of [
       ["2026-01-02 03:04:05.123456+00", "2026-01-02T03:04:05.123Z"],
@@ -326,5 +332,38 @@ describe("entryLineLeafHash", () => {
         Buffer.from(entryLeafHash("org_1", parseEntryLine(row).entry)).toString("hex"),
       );
     }
+  });
+
+  it("takes an erased entry's kept personal digest as it is, and refuses it beside a salt", () => {
+    const digest = Buffer.alloc(32, 7).toString("base64");
+    const fields = (salt: string, kept: string) =>
+      [
+        "7",
+        "evt_1",
+        "repo.create",
+        "content",
+        "erased-1 created a repository",
+        "f",
+        "2026-01-02 03:04:05+00",
+        "2026-01-02 03:04:05+00",
+        "user",
+        "u1",
+        "erased-1",
+        ...Array(13).fill("\\N"),
+        "{}",
+        salt,
+        kept,
+      ].join("\t");
+    const erased = fields("\\N", digest);
+    const entry = parseEntryLine(erased).entry;
+    expect(entry.commitment).toEqual({ personal: digest });
+    const leaf = canonicalJson(leafObject("org_1", entry, digest));
+    expect(Buffer.from(entryLineLeafHash("org_1", erased)).toString("hex")).toBe(
+      sha256(`\u0000${leaf}`).toString("hex"),
+    );
+    expect(() => entryLineLeafHash("org_1", fields("AAAAAAAAAAAAAAAAAAAAAA==", digest))).toThrow(
+      /without a salt/,
+    );
+    expect(() => entryLineLeafHash("org_1", fields("\\N", "short"))).toThrow(/32 bytes/);
   });
 });

@@ -9,6 +9,7 @@ import { hash } from "node:crypto";
 import {
   assertWellFormedJson,
   canonicalJson,
+  entryLeafHash,
   LEAF_VERSION,
   type LeafEntry,
   quoteJson,
@@ -22,9 +23,11 @@ export type EntryLeafFields = LeafEntry;
 export const entryLeafColumns = `seq, id, type, category, description, hidden_by_default,
   occurred_at, received_at, actor_type, actor_id, actor_name, actor_avatar_url, actor_token_role,
   actor_token_last4, target_type, target_id, target_name, host(ip), country_code, region, city,
-  user_agent, oauth_client_id, oauth_name, data, encode(commit_salt, 'base64')`;
+  user_agent, oauth_client_id, oauth_name, data, encode(commit_salt, 'base64'),
+  encode(personal_digest, 'base64')`;
 
-const COLUMN_COUNT = 26;
+// Column 27 (index 26): the personal digest an erased entry keeps (issue 16), else NULL.
+const COLUMN_COUNT = 27;
 
 /** COPY text format: `\N` is NULL, and a backslash escapes itself and control characters. */
 function unescapeField(field: string): string | null {
@@ -98,7 +101,7 @@ export function parseEntryLine(line: string): { seq: number; entry: EntryLeafFie
   const [seqText, id, type, category, description, hidden] = f;
   const [actorType, actorId, actorName, avatarUrl, tokenRole, tokenLast4] = f.slice(8, 14);
   const [targetType, targetId, targetName, ip, countryCode, region, city] = f.slice(14, 21);
-  const [userAgent, oauthClientId, oauthName, data, salt] = f.slice(21, 26);
+  const [userAgent, oauthClientId, oauthName, data, salt, keptDigest] = f.slice(21, 27);
   // Exactly toAuditEntry's choices: an empty string counts as absent where it tests truthiness.
   const entry = {
     id,
@@ -122,7 +125,11 @@ export function parseEntryLine(line: string): { seq: number; entry: EntryLeafFie
     userAgent,
     oauth: oauthClientId ? { clientId: oauthClientId, name: oauthName } : null,
     data: data === null || data === undefined ? {} : JSON.parse(data),
-    commitment: { salt },
+    // An erased entry (issue 16) keeps its personal digest, and no salt.
+    commitment:
+      typeof keptDigest === "string"
+        ? { personal: keptDigest, ...(salt === null ? {} : { salt }) }
+        : { salt },
     // A NULL where the API has a string is passed on as it is: the leaf refuses it.
   } as unknown as EntryLeafFields;
   return { seq: Number(seqText), entry };
@@ -152,6 +159,7 @@ let quotedOrg: { orgId: string; json: string } | undefined;
 
 /** SHA-256(0x00 ‖ leaf bytes) of one COPY text line (no newline); throws where the leaf would. */
 export function entryLineLeafHash(orgId: string, line: string): Buffer {
+  if (!line.endsWith("\t\\N")) return erasedEntryLineLeafHash(orgId, line);
   const f: (string | null)[] = line.split("\t");
   if (f.length !== COLUMN_COUNT) throw new TypeError(`a row has ${f.length} columns`);
   if (line.includes("\\"))
@@ -214,3 +222,12 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
 }
 
 export { entryLineLeafHashInto } from "./entry-leaf-bytes.ts";
+
+/**
+ * The leaf hash of an erased entry's line (its last column, the kept personal digest, is not
+ * NULL): through the entry and the leaf's own code, which takes the kept digest as it is.
+ * Erased entries are few, so they need no fast path.
+ */
+function erasedEntryLineLeafHash(orgId: string, line: string): Buffer {
+  return Buffer.from(entryLeafHash(orgId, parseEntryLine(line).entry));
+}

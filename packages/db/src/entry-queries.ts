@@ -147,7 +147,7 @@ export const entryColumns = `id, type, category, description, hidden_by_default,
   occurred_at::text AS cursor_time, actor_type, actor_id, actor_name, actor_avatar_url,
   actor_token_role, actor_token_last4, target_type, target_id, target_name, host(ip) AS ip,
   country_code, region, city, user_agent, oauth_client_id, oauth_name, data, seq::float8 AS seq,
-  encode(commit_salt, 'base64') AS commit_salt`;
+  encode(commit_salt, 'base64') AS commit_salt, encode(personal_digest, 'base64') AS personal_digest`;
 
 export interface EntryRow {
   id: string;
@@ -176,7 +176,10 @@ export interface EntryRow {
   oauth_name: string | null;
   data: Record<string, unknown>;
   seq: number;
-  commit_salt: string;
+  /** NULL once the entry's personal fields were erased (issue 16). */
+  commit_salt: string | null;
+  /** The personal digest an erased entry keeps; NULL otherwise. */
+  personal_digest?: string | null;
 }
 
 export function toAuditEntry(row: EntryRow): AuditEntry {
@@ -219,7 +222,10 @@ export function toAuditEntry(row: EntryRow): AuditEntry {
     oauth: row.oauth_client_id ? { clientId: row.oauth_client_id, name: row.oauth_name } : null,
     data: row.data ?? {},
     seq: row.seq,
-    commitment: { salt: row.commit_salt },
+    commitment:
+      typeof row.personal_digest === "string"
+        ? { personal: row.personal_digest }
+        : { salt: row.commit_salt as string },
   };
 }
 

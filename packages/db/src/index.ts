@@ -8,6 +8,7 @@ export * from "./entry-export-stream.ts";
 export * from "./entry-facets.ts";
 export * from "./entry-queries.ts";
 export { databaseEnv } from "./env.ts";
+export * from "./erasures.ts";
 export * from "./exports.ts";
 export * from "./log-purge.ts";
 export * from "./log-tree.ts";

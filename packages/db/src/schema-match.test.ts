@@ -79,6 +79,7 @@ describe("Prisma schema against the migrated database", () => {
         "AuditLogTree",
         "DeadLetter",
         "DeploymentSecret",
+        "Erasure",
         "Export",
         "Membership",
         "Notification",

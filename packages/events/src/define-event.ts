@@ -25,6 +25,12 @@ export interface EventDefinition<
    * one would forge an admin's action, so `POST /v1/events` refuses it.
    */
   reservedForApi?: boolean;
+  /**
+   * Where `data` names or identifies a person (a member's handle, an email address): paths of
+   * dotted keys, `[]` for each element of an array (`"users[].user"`). An erasure (issue 16)
+   * replaces the values there that identify the erased person with their pseudonym.
+   */
+  personalData?: readonly string[];
   /** A valid example of `data`, used by tests and documentation. */
   example: z.input<DataSchema>;
 }

@@ -38,9 +38,14 @@ export const auditEntrySchema = z.object({
   seq: z.number().int().positive(),
   /**
    * The salt of the entry's personal digest in its Merkle leaf (16 bytes, base64): with it and
-   * the personal fields, anyone can recompute the leaf (README, "Verifying the log").
+   * the personal fields, anyone can recompute the leaf (README, "Verifying the log"). Once the
+   * entry's personal fields were erased (issue 16): no salt, and `personal`, the digest they had
+   * (32 bytes, base64), which the leaf takes as it is.
    */
-  commitment: z.object({ salt: z.base64() }),
+  commitment: z.union([
+    z.object({ salt: z.base64(), personal: z.undefined().optional() }),
+    z.object({ personal: z.base64(), salt: z.undefined().optional() }),
+  ]),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 

@@ -3,6 +3,7 @@ export * from "./define-event.ts";
 export * from "./display.ts";
 export * from "./entry.ts";
 export * from "./envelope.ts";
+export * from "./erasure.ts";
 export * from "./event-content.ts";
 export * from "./exports.ts";
 export * from "./facets.ts";

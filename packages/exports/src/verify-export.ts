@@ -199,7 +199,10 @@ function csvEntry(cells: CsvCell[]): LeafEntry & { seq: number } {
     userAgent: get("userAgent"),
     oauth: oauthClientId ? { clientId: oauthClientId, name: get("oauthName") } : null,
     data: data as Record<string, unknown>,
-    commitment: { salt: required(get("commitmentSalt"), "commitmentSalt") },
+    // An erased entry (issue 16) has no salt and keeps its personal digest.
+    commitment: get("commitmentPersonal")
+      ? { personal: get("commitmentPersonal") as string }
+      : { salt: required(get("commitmentSalt"), "commitmentSalt") },
     seq: Number(seqText),
   };
 }

@@ -30,8 +30,12 @@ export interface LeafEntry {
   userAgent: string | null;
   oauth: { clientId: string; name: string | null } | null;
   data: Record<string, unknown>;
-  /** The 16-byte salt of the personal digest, base64. */
-  commitment: { salt: string };
+  /**
+   * The 16-byte salt of the personal digest, base64; or, once the entry's personal fields were
+   * erased (issue 16), the personal digest they had (32 bytes, base64) and no salt: the leaf
+   * then takes that digest as it is, so it still recomputes, and the erased values are gone.
+   */
+  commitment: { salt: string; personal?: undefined } | { personal: string; salt?: undefined };
 }
 
 export const LEAF_VERSION = 1;
@@ -165,4 +169,23 @@ export function checkedSalt(entry: LeafEntry): string {
     throw new TypeError("commitment.salt must be the base64 of 16 bytes");
   }
   return salt;
+}
+
+const CANONICAL_DIGEST = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/**
+ * The personal digest an erased entry keeps (checked: 32 bytes in canonical base64), or
+ * undefined for an entry that commits its personal fields through its salt.
+ */
+export function keptPersonalDigest(entry: LeafEntry): string | undefined {
+  const commitment = entry.commitment as { salt?: unknown; personal?: unknown } | undefined;
+  if (commitment?.personal === undefined) return undefined;
+  if (
+    commitment.salt !== undefined ||
+    typeof commitment.personal !== "string" ||
+    !CANONICAL_DIGEST.test(commitment.personal)
+  ) {
+    throw new TypeError("commitment.personal must be the base64 of 32 bytes, without a salt");
+  }
+  return commitment.personal;
 }

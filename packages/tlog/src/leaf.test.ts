@@ -66,7 +66,7 @@ function auditorLeafHash(
     data: entry.data,
   }) as string;
   const digest = createHash("sha256")
-    .update(Buffer.from(entry.commitment.salt, "base64"))
+    .update(Buffer.from(entry.commitment.salt as string, "base64"))
     .update(personal, "utf8")
     .digest("base64");
   const leaf = canonicalize({
@@ -98,7 +98,7 @@ describe("the leaf's golden vectors", () => {
     expect(entryLeafJson(goldenOrgId, entry)).toBe(leaf);
     expect(Buffer.from(entryLeaf(goldenOrgId, entry)).toString("utf8")).toBe(leaf);
     expect(hex(entryLeafHash(goldenOrgId, entry))).toBe(leafHash);
-    const salt = Buffer.from(entry.commitment.salt, "base64");
+    const salt = Buffer.from(entry.commitment.salt as string, "base64");
     expect(Buffer.from(personalDigest(salt, entry)).toString("base64")).toBe(
       (JSON.parse(leaf) as { personal: string }).personal,
     );
@@ -227,7 +227,7 @@ describe("the specialised serialisers", () => {
           expect(personalJson(entry)).toBe(canonicalJson(personalObject(entry)));
           expect(personalJson(entry)).toBe(canonicalize(personalObject(entry)));
           const digest = Buffer.from(
-            personalDigest(Buffer.from(entry.commitment.salt, "base64"), entry),
+            personalDigest(Buffer.from(entry.commitment.salt as string, "base64"), entry),
           ).toString("base64");
           expect(leafJson(orgId, entry, digest)).toBe(
             canonicalJson(leafObject(orgId, entry, digest)),
@@ -238,5 +238,44 @@ describe("the specialised serialisers", () => {
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("an erased entry (issue 16)", () => {
+  it("gives the same leaf from its kept personal digest, whatever its personal fields became", () => {
+    fc.assert(
+      fc.property(leafEntryArbitrary, (entry) => {
+        const kept = Buffer.from(
+          personalDigest(Buffer.from(entry.commitment.salt as string, "base64"), entry),
+        ).toString("base64");
+        const erased: LeafEntry = {
+          ...entry,
+          actor: { ...entry.actor, name: "erased-0123456789abcdef", avatarUrl: null },
+          userAgent: null,
+          description: "erased-0123456789abcdef did something",
+          data: {},
+          commitment: { personal: kept },
+        };
+        expect(hex(entryLeafHash("org_1", erased))).toBe(hex(entryLeafHash("org_1", entry)));
+        // What the leaf holds in clear still counts.
+        expect(hex(entryLeafHash("org_1", { ...erased, type: `${entry.type}x` }))).not.toBe(
+          hex(entryLeafHash("org_1", entry)),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("needs a 32-byte digest in canonical base64, and no salt beside it", () => {
+    const digest = Buffer.alloc(32, 9).toString("base64");
+    expect(() =>
+      entryLeafHash("org_1", { ...userEntry, commitment: { personal: digest.slice(0, -2) } }),
+    ).toThrow(/32 bytes/);
+    expect(() =>
+      entryLeafHash("org_1", {
+        ...userEntry,
+        commitment: { personal: digest, salt: "AAECAwQFBgcICQoLDA0ODw==" } as never,
+      }),
+    ).toThrow(/without a salt/);
   });
 });

@@ -1,5 +1,12 @@
 import { hash } from "node:crypto";
-import { checkedSalt, type LeafEntry, leafJson, personalJson, SALT_SIZE } from "./leaf-form.ts";
+import {
+  checkedSalt,
+  keptPersonalDigest,
+  type LeafEntry,
+  leafJson,
+  personalJson,
+  SALT_SIZE,
+} from "./leaf-form.ts";
 
 export { canonicalJson } from "./canonical-json.ts";
 export { LEAF_VERSION, leafObject, personalObject, SALT_SIZE } from "./leaf-form.ts";
@@ -28,6 +35,9 @@ export function personalDigest(salt: Uint8Array, entry: LeafEntry): Uint8Array {
 
 /** The leaf's canonical JSON text (version 1). */
 export function entryLeafJson(orgId: string, entry: LeafEntry): string {
+  // An erased entry (issue 16) keeps the digest its personal fields had, and no salt.
+  const kept = keptPersonalDigest(entry);
+  if (kept !== undefined) return leafJson(orgId, entry, kept);
   return leafJson(orgId, entry, saltedDigest(checkedSalt(entry), personalJson(entry)));
 }
 

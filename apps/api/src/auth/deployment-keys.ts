@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { type Database, loadOrCreateDeploymentSecret } from "@auditlog/db";
 
 /** What a derived key is for: one key per purpose, so no key is ever used for two things. */
-export type KeyPurpose = "export-links" | "rate-limits";
+export type KeyPurpose = "export-links" | "rate-limits" | "erasure-pseudonyms";
 
 /**
  * Keys derived from the deployment's random secret (table `deployment_secrets`, created by the

@@ -15,9 +15,10 @@ import {
   setUserPassword,
   upsertUserMembership,
 } from "@auditlog/db";
-import { retentionUpdateSchema } from "@auditlog/events";
+import { createErasureRequestSchema, retentionUpdateSchema } from "@auditlog/events";
 import { producerFor } from "@auditlog/events/jobs";
 import { systemHostLookup } from "@auditlog/events/webhooks";
+import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
 import { hash } from "@node-rs/argon2";
 import { Queue } from "bullmq";
@@ -25,8 +26,10 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import type { ApiActor } from "../audit-log/record-api-action.ts";
 import { apiKeyNameSchema, issueApiKey, publicApiKey } from "../auth/api-key-service.ts";
+import { createDeploymentKeys } from "../auth/deployment-keys.ts";
 import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
 import { type ApiEnv, loadApiEnv } from "../env.ts";
+import { erasePerson } from "../erasures/erasure-service.ts";
 import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
@@ -53,7 +56,8 @@ const usage = `usage:
 ${retentionUsage}
 ${checkpointKeyUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
-  pnpm auditlog verify --org <slug> [--json]`;
+  pnpm auditlog verify --org <slug> [--json]
+  pnpm auditlog erase --org <slug> --actor <id> [--json]`;
 
 /** Who the organisation's log says acted, for what an operator does with this CLI. */
 const cliActor: ApiActor = { type: "system", id: "auditlog-cli", name: "auditlog CLI" };
@@ -181,6 +185,7 @@ async function main(argv: string[]) {
       key: { type: "string" },
       days: { type: "string" },
       reason: { type: "string" },
+      actor: { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -360,6 +365,27 @@ async function main(argv: string[]) {
         print(
           { org: org.slug, ...settings, recorded },
           `${describeRetention(org.slug, settings)}\n${recorded.length > 0 ? `recorded in the log: ${recorded.join(", ")}` : "already so: nothing changed"}`,
+        );
+        return;
+      }
+      case "erase": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const { actorId } = checked(createErasureRequestSchema, {
+          actorId: required(values.actor, "actor"),
+        });
+        const erasure = await withRecorder(env, db, (services) =>
+          erasePerson(
+            {
+              ...services,
+              exportStorage: exportStorageFromEnv(env),
+              deploymentKeys: createDeploymentKeys(db),
+            },
+            { org, actorId, requester: cliActor, client: {} },
+          ),
+        );
+        print(
+          erasure,
+          `erasure ${erasure.id}: ${actorId} is now ${erasure.pseudonym} in ${org.slug} (${erasure.entries} entries changed, ${erasure.deadLetters} dead letters and ${erasure.exportsDeleted} export files deleted)`,
         );
         return;
       }

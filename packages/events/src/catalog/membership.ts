@@ -8,6 +8,7 @@ const withRole = (role: string | undefined) => (role ? ` with role ${role}` : ""
 export const membershipEvents = [
   defineEvent({
     type: "org.invite_user",
+    personalData: ["user"],
     category: "membership",
     title: "User invited",
     data: z.looseObject({ user: handle, role: orgRole.optional() }),
@@ -16,6 +17,7 @@ export const membershipEvents = [
   }),
   defineEvent({
     type: "org.invite.email",
+    personalData: ["email"],
     category: "membership",
     title: "Invitation emailed",
     data: z.looseObject({ email: z.email().max(320), role: orgRole.optional() }),
@@ -25,6 +27,7 @@ export const membershipEvents = [
   }),
   defineEvent({
     type: "org.invite.accept",
+    personalData: ["invitedBy"],
     category: "membership",
     title: "Invitation accepted",
     data: z.looseObject({ invitedBy: handle.optional(), role: orgRole.optional() }),
@@ -52,6 +55,7 @@ export const membershipEvents = [
   }),
   defineEvent({
     type: "org.add_user",
+    personalData: ["user"],
     category: "membership",
     title: "Member added",
     data: z.looseObject({ user: handle, role: orgRole.optional() }),
@@ -61,6 +65,7 @@ export const membershipEvents = [
   }),
   defineEvent({
     type: "org.remove_user",
+    personalData: ["user"],
     category: "membership",
     title: "Member removed",
     data: z.looseObject({ user: handle, role: orgRole.optional() }),
@@ -69,6 +74,7 @@ export const membershipEvents = [
   }),
   defineEvent({
     type: "org.change_role",
+    personalData: ["user"],
     category: "membership",
     title: "Role changed",
     data: z.looseObject({ user: handle, oldRole: orgRole, newRole: orgRole }),

@@ -294,6 +294,7 @@ function approvalOutcome<const Type extends string>(
     category: "organization",
     title,
     data: z.looseObject({ user: handle, tokenName: label.optional() }),
+    personalData: ["user"],
     example: { user: "bob", tokenName: "ci" },
     describe: ({ actor, data }) =>
       `${actor.name} ${phrase(data.user, data.tokenName ? `token ${data.tokenName}` : "an access token")}`,

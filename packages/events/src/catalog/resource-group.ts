@@ -54,6 +54,7 @@ export const resourceGroupEvents = [
   }),
   defineEvent({
     type: "resource_group.add_users",
+    personalData: ["users[].user"],
     category: "resource_group",
     title: "Users added to resource group",
     data: z.looseObject({
@@ -75,6 +76,7 @@ export const resourceGroupEvents = [
   }),
   defineEvent({
     type: "resource_group.remove_users",
+    personalData: ["users[]"],
     category: "resource_group",
     title: "Users removed from resource group",
     data: z.looseObject({ resourceGroup: handle.optional(), users: handles }),
@@ -84,6 +86,7 @@ export const resourceGroupEvents = [
   }),
   defineEvent({
     type: "resource_group.change_role",
+    personalData: ["user"],
     category: "resource_group",
     title: "Resource group role changed",
     data: z.looseObject({

@@ -35,6 +35,8 @@ export const csvColumns = [
   "oauthClientId",
   "oauthName",
   "commitmentSalt",
+  /** Only for an erased entry (issue 16): the personal digest it keeps; it then has no salt. */
+  "commitmentPersonal",
   "lineDigest",
 ] as const;
 
@@ -65,7 +67,8 @@ function csvValues(entry: AuditEntry): (string | null)[] {
     entry.actor.tokenLast4,
     entry.oauth?.clientId ?? null,
     entry.oauth?.name ?? null,
-    entry.commitment.salt,
+    entry.commitment.salt ?? null,
+    entry.commitment.personal ?? null,
   ];
 }
 

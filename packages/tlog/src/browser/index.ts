@@ -5,7 +5,14 @@
 
 import { bytesEqual, fromBase64, toBase64, utf8 } from "../bytes.ts";
 import { CheckpointError, type ParsedCheckpoint, parseCheckpoint } from "../checkpoint.ts";
-import { checkedSalt, type LeafEntry, leafJson, personalJson, SALT_SIZE } from "../leaf-form.ts";
+import {
+  checkedSalt,
+  keptPersonalDigest,
+  type LeafEntry,
+  leafJson,
+  personalJson,
+  SALT_SIZE,
+} from "../leaf-form.ts";
 import {
   type KnownKey,
   keyHashFromDigest,
@@ -178,6 +185,9 @@ export async function verifyCheckpoint(
 
 /** The leaf's canonical JSON text, as the Node `entryLeafJson`. */
 export async function entryLeafJson(orgId: string, entry: LeafEntry): Promise<string> {
+  // An erased entry (issue 16) keeps the digest its personal fields had, and no salt.
+  const kept = keptPersonalDigest(entry);
+  if (kept !== undefined) return leafJson(orgId, entry, kept);
   const salt = fromBase64(checkedSalt(entry)) as Uint8Array;
   const personal = utf8(personalJson(entry));
   const input = new Uint8Array(SALT_SIZE + personal.length);

@@ -110,6 +110,8 @@ export function ExportItem({
         </div>
       ) : null}
       {item.status === "failed" && item.error ? <p className="field-error">{item.error}</p> : null}
+      {/* An export whose file an erasure deleted says so (a plain expiry has no error). */}
+      {item.status === "expired" && item.error ? <p className="small muted">{item.error}</p> : null}
       {item.status === "ready" ? (
         <div className="export-ready">
           <a
