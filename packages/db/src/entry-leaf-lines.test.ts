@@ -190,7 +190,8 @@ const jsonbLine = fc
     salt,
   )
   .map(([seq, head, hidden, times, actor, target, place, tail, json, saltText]) =>
-    [seq, ...head, hidden, ...times, ...actor, ...target, ...place, ...tail, json, saltText]
+    // The 27th column, an erased entry's kept digest, is NULL: erased lines take the string path.
+    [seq, ...head, hidden, ...times, ...actor, ...target, ...place, ...tail, json, saltText, null]
       .map((value, i) => (i === 0 ? (value as string) : copyField(value)))
       .join("\t"),
   );
@@ -250,6 +251,7 @@ describe("entryLineLeafHashInto", () => {
         ...Array(13).fill("\\N"),
         json,
         "AAAAAAAAAAAAAAAAAAAAAA==",
+        "\\N",
       ].join("\t");
     for (const json of [
       '{"b": 1, "aa": [2, {"d": null, "cc": true}], "Z": -3}',
@@ -266,6 +268,22 @@ describe("entryLineLeafHashInto", () => {
         Buffer.from(entryLeafHash("org_1", parseEntryLine(text).entry)).toString("hex"),
       );
     }
+    // An erased entry (its kept personal digest in the last column) is left to the string path,
+    // which commits to the kept digest instead of salt and values.
+    const erased = row("{}").replace(
+      /\t\\N$/,
+      "\tZmFrZSBkaWdlc3QgZm9yIGEgdGVzdCBvZiBlcmFzdXJlIQ==",
+    );
+    expect(
+      entryLineLeafHashInto(
+        "org_1",
+        Buffer.from(erased),
+        0,
+        Buffer.byteLength(erased),
+        new Uint8Array(32),
+        0,
+      ),
+    ).toBe(false);
   });
 });
 
