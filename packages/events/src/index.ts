@@ -5,6 +5,7 @@ export * from "./entry.ts";
 export * from "./envelope.ts";
 export * from "./erasure.ts";
 export * from "./event-content.ts";
+export * from "./event-summaries.ts";
 export * from "./exports.ts";
 export * from "./facets.ts";
 export * from "./histogram.ts";

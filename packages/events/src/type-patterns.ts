@@ -1,4 +1,5 @@
-import { eventTypes } from "./catalog/index.ts";
+// The zod-free list: the console parses queries without building the catalog's schemas.
+import { catalogTypeNames } from "./event-summaries.ts";
 
 /**
  * The Hub split the legacy `org.update_settings` into granular `org.settings.*` events, so a
@@ -21,7 +22,9 @@ export function matchesTypePattern(pattern: string, type: string): boolean {
 
 /** The catalog's types that any of `patterns` selects, for an indexed `type = ANY(…)` query. */
 export function expandTypePatterns(patterns: readonly string[]): string[] {
-  return eventTypes.filter((type) => patterns.some((pattern) => matchesTypePattern(pattern, type)));
+  return catalogTypeNames.filter((type) =>
+    patterns.some((pattern) => matchesTypePattern(pattern, type)),
+  );
 }
 
 /** A pattern is valid when it selects at least one catalog type. */

@@ -34,16 +34,20 @@ const filterParams = ["q", "type", "range", "from", "to"];
  */
 export function startEarlyRequests(location: Pick<Location, "pathname" | "search">): void {
   start("/v1/me");
+  const slug = earlyListOrg(location);
+  if (slug !== null) start(`/v1/orgs/${encodeURIComponent(slug)}/audit-logs?limit=${logPageSize}`);
+}
+
+/** The organisation whose first page (default filter) the entry script asks for; else null. */
+export function earlyListOrg(location: Pick<Location, "pathname" | "search">): string | null {
   const match = /^\/orgs\/([^/]+)(?:\/audit-logs)?\/?$/.exec(location.pathname);
   const params = new URLSearchParams(location.search);
-  if (!match?.[1] || filterParams.some((name) => params.has(name))) return;
-  let slug: string;
+  if (!match?.[1] || filterParams.some((name) => params.has(name))) return null;
   try {
-    slug = decodeURIComponent(match[1]);
+    return decodeURIComponent(match[1]);
   } catch {
-    return;
+    return null;
   }
-  start(`/v1/orgs/${encodeURIComponent(slug)}/audit-logs?limit=${logPageSize}`);
 }
 
 /** The response started early for this GET, once; afterwards (or when stale) undefined. */

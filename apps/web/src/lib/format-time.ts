@@ -6,7 +6,8 @@ import { localTimeZone } from "./time-zone.ts";
  * one, see time-zone.ts), never in whatever zone a formatter happens to default to.
  */
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+// Built on first use, not when the module loads: the console's start-up need not wait for it.
+let relative: Intl.RelativeTimeFormat | undefined;
 
 const units: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 86_400_000],
@@ -23,7 +24,9 @@ export function formatRelative(iso: string, now: number): string {
   const abs = Math.abs(diff);
   if (abs < 60_000) return "just now";
   for (const [unit, ms] of units) {
-    if (abs >= ms) return relative.format(Math.round(diff / ms), unit);
+    if (abs < ms) continue;
+    relative ??= new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+    return relative.format(Math.round(diff / ms), unit);
   }
   return "just now";
 }
@@ -119,10 +122,20 @@ export function zonedWallToInstant(
   return asUtc - zoneOffsetMs(guess, timeZone);
 }
 
+let lastYear = { time: Number.NaN, timeZone: "", year: 0 };
+
+/** The year of `time` in `timeZone`; every row asks for the same `now`, computed once. */
+function yearOf(time: number, timeZone: string): number {
+  if (lastYear.time !== time || lastYear.timeZone !== timeZone) {
+    lastYear = { time, timeZone, year: wallTime(time, timeZone).year };
+  }
+  return lastYear.year;
+}
+
 /** Compact: "Nov 26, 14:03" (with the year when it is not this year's, in that zone). */
 export function formatShort(iso: string, now: number, timeZone: string = localTimeZone()): string {
   const time = Date.parse(iso);
-  const sameYear = wallTime(time, timeZone).year === wallTime(now, timeZone).year;
+  const sameYear = wallTime(time, timeZone).year === yearOf(now, timeZone);
   return sameYear
     ? formatter(timeZone, "short", minuteOptions).format(time)
     : formatter(timeZone, "short-year", { ...minuteOptions, year: "numeric" }).format(time);

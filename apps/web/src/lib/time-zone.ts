@@ -14,9 +14,20 @@ export type TimeZoneMode = "local" | "utc";
 const storageKey = "auditlog.time-zone";
 const listeners = new Set<() => void>();
 
-/** The browser's IANA zone ("Europe/Paris"); UTC when it cannot tell. */
+let localZone: { zone: string; readAt: number } | null = null;
+
+/**
+ * The browser's IANA zone ("Europe/Paris"); UTC when it cannot tell. Read at most once a minute:
+ * every time cell asks on every render, and building a DateTimeFormat to ask was the console's
+ * costliest call while the first rows rendered on a slow CPU. A machine that changes zone is
+ * followed within the minute.
+ */
 export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const now = Date.now();
+  if (!localZone || Math.abs(now - localZone.readAt) > 60_000) {
+    localZone = { zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC", readAt: now };
+  }
+  return localZone.zone;
 }
 
 export function timeZoneFor(mode: TimeZoneMode): string {

@@ -1,4 +1,4 @@
-import { type AuditEntry, categoryLabels, getEventDefinition } from "@auditlog/events";
+import { type AuditEntry, categoryLabels, getEventSummary } from "@auditlog/events";
 import type { ReactNode } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { CopyButton } from "../../components/copy-button.tsx";
@@ -129,7 +129,7 @@ function EntryBody({
   entry: AuditEntry;
   now: number;
 }) {
-  const definition = getEventDefinition(entry.type);
+  const definition = getEventSummary(entry.type);
   const { timeZone } = useTimeZone();
   const json = JSON.stringify(entry.data, null, 2);
   return (

@@ -3,7 +3,7 @@ import {
   categories,
   categoryLabels,
   countryCodes,
-  eventDefinitions,
+  eventSummaries,
   foldForMatch,
   type QueryKeyInfo,
   queryKeys,
@@ -88,7 +88,7 @@ export function printValue(value: string): string {
 
 const typeScopes = [
   ...new Set(
-    eventDefinitions.flatMap((definition) => {
+    eventSummaries.flatMap((definition) => {
       const parts = definition.type.split(".");
       return parts.length > 2
         ? [`${parts[0]}.*`, `${parts.slice(0, 2).join(".")}.*`]
@@ -181,7 +181,7 @@ export function completeQuery(
       });
     }
     for (const category of categories) {
-      const options = eventDefinitions
+      const options = eventSummaries
         .filter((definition) => definition.category === category)
         .filter((definition) => contains(definition.type) || contains(definition.title))
         .map((definition) => option(definition.type, definition.title));

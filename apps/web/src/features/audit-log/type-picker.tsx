@@ -1,4 +1,4 @@
-import { categories, categoryLabels, eventDefinitions } from "@auditlog/events";
+import { categories, categoryLabels, eventSummaries } from "@auditlog/events";
 import { useMemo, useState } from "react";
 import { Popover } from "../../components/popover.tsx";
 import { compressTypes } from "../facets/query-terms.ts";
@@ -12,7 +12,7 @@ interface TypePickerProps {
 
 const byCategory = categories.map((category) => ({
   category,
-  definitions: eventDefinitions.filter((definition) => definition.category === category),
+  definitions: eventSummaries.filter((definition) => definition.category === category),
 }));
 
 /** Event types from the shared catalog, grouped by category, with a search box. */

@@ -5,7 +5,7 @@ import {
   type FacetKey,
   facetKeys,
   facetQueryKeys,
-  getEventDefinition,
+  getEventSummary,
 } from "@auditlog/events";
 import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
@@ -144,7 +144,7 @@ function FacetSection({
         {values.map(({ value, label, count }) => {
           const selected = isSelected(q, key, value);
           const shown = facetValueLabel(facet, value, label);
-          const title = facet === "type" ? getEventDefinition(value)?.title : undefined;
+          const title = facet === "type" ? getEventSummary(value)?.title : undefined;
           return (
             <li key={value} className="facet-value">
               <button

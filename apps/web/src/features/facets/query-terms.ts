@@ -1,6 +1,6 @@
 import {
   emptyQuery,
-  eventDefinitions,
+  eventSummaries,
   matchesTypePattern,
   type ParsedQuery,
   parseQuery,
@@ -170,7 +170,7 @@ export function queryChips(q: string): QueryChip[] | null {
   return chips;
 }
 
-const catalogTypes = eventDefinitions.map((definition) => definition.type);
+const catalogTypes = eventSummaries.map((definition) => definition.type);
 
 /** Every `scope.*` wildcard of the catalog, broadest first (`org.*` before `org.settings.*`). */
 const typeScopes = [
