@@ -499,10 +499,9 @@ export async function storeAuditEntries(
     return result;
   } catch (error) {
     // A server error left the connection usable (its implicit transaction rolled back); a
-    // broken connection is not.
-    const code = (error as { code?: unknown }).code;
-    client.release(typeof code === "string" ? undefined : (error as Error));
-    if (code !== "23505") throw error;
+    // broken connection (whose error may carry a code too, ECONNRESET) is not.
+    client.release(error instanceof pg.DatabaseError ? undefined : (error as Error));
+    if ((error as { code?: unknown }).code !== "23505") throw error;
   }
   return insertAuditEntriesReportingLogs(db, rows);
 }
