@@ -279,6 +279,27 @@ describe("writeAuditEntries", () => {
     expect(stored.rows[0]).toEqual({ n: 300, distinct_ids: 300 });
   });
 
+  it("takes the counter of an organisation whose id holds quotes, backslashes and $ patterns", async () => {
+    const odd = `org_q'"\\$&$1$'${orgId.slice(-6)}`;
+    await pool.query(
+      "INSERT INTO organizations (id, slug, name, plan) VALUES ($1, $2, 'Odd', 'team')",
+      [odd, uniqueSlug("odd")],
+    );
+    orgIds.push(odd);
+    const rows = [0, 1, 2].map((i) => ({ ...row(`evt_odd_${i}`), orgId: odd }));
+    expect(await writeAuditEntries(db, rows.slice(0, 2))).toBe(2);
+    expect(await writeAuditEntries(db, rows.slice(2))).toBe(1);
+    const stored = await pool.query<{ id: string; seq: string }>(
+      "SELECT id, seq FROM audit_entries WHERE org_id = $1 ORDER BY seq",
+      [odd],
+    );
+    expect(stored.rows.map((r) => [r.id, Number(r.seq)])).toEqual([
+      ["evt_odd_0", 1],
+      ["evt_odd_1", 2],
+      ["evt_odd_2", 3],
+    ]);
+  });
+
   it("fails a write whose connection dies while it waits for the log counter, spends no seq, and the pool goes on", async () => {
     const first = [row("evt_killed_0")];
     await writeAuditEntries(db, first);

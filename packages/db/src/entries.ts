@@ -352,9 +352,10 @@ const copyEntriesWithSeqFirstSql = `COPY audit_entries (seq, ${auditEntryCopyCol
 function takeLogCountersLiteralSql(counts: ReadonlyMap<string, number>): string {
   const orgIds = [...counts.keys()].map((id) => pg.escapeLiteral(id)).join(", ");
   const adds = [...counts.values()].map((n) => String(Math.trunc(n))).join(", ");
+  // Replacer functions: a replacement string would read `$` patterns in the values.
   return takeLogCountersSql
-    .replace("$1::text[]", `ARRAY[${orgIds}]::text[]`)
-    .replace("$2::bigint[]", `ARRAY[${adds}]::bigint[]`);
+    .replace("$1::text[]", () => `ARRAY[${orgIds}]::text[]`)
+    .replace("$2::bigint[]", () => `ARRAY[${adds}]::bigint[]`);
 }
 
 /** The protocol's message codes this write sends beside the query. */
