@@ -278,6 +278,80 @@ describe("writeAuditEntries", () => {
     );
     expect(stored.rows[0]).toEqual({ n: 300, distinct_ids: 300 });
   });
+
+  it("takes the counter of an organisation whose id holds quotes, backslashes and $ patterns", async () => {
+    const odd = `org_q'"\\$&$1$'${orgId.slice(-6)}`;
+    await pool.query(
+      "INSERT INTO organizations (id, slug, name, plan) VALUES ($1, $2, 'Odd', 'team')",
+      [odd, uniqueSlug("odd")],
+    );
+    orgIds.push(odd);
+    const rows = [0, 1, 2].map((i) => ({ ...row(`evt_odd_${i}`), orgId: odd }));
+    expect(await writeAuditEntries(db, rows.slice(0, 2))).toBe(2);
+    expect(await writeAuditEntries(db, rows.slice(2))).toBe(1);
+    const stored = await pool.query<{ id: string; seq: string }>(
+      "SELECT id, seq FROM audit_entries WHERE org_id = $1 ORDER BY seq",
+      [odd],
+    );
+    expect(stored.rows.map((r) => [r.id, Number(r.seq)])).toEqual([
+      ["evt_odd_0", 1],
+      ["evt_odd_1", 2],
+      ["evt_odd_2", 3],
+    ]);
+  });
+
+  it("fails a write whose connection dies while it waits for the log counter, spends no seq, and the pool goes on", async () => {
+    const first = [row("evt_killed_0")];
+    await writeAuditEntries(db, first);
+    const seqOf = async () =>
+      (
+        await pool.query<{ size: string }>("SELECT size FROM audit_log_heads WHERE org_id = $1", [
+          orgId,
+        ])
+      ).rows[0]?.size;
+    const sizeBefore = await seqOf();
+    // Another transaction holds the counter: the write's message waits in PostgreSQL.
+    const holder = await pool.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT size FROM audit_log_heads WHERE org_id = $1 FOR UPDATE", [orgId]);
+      const write = writeAuditEntries(db, [row("evt_killed_1"), row("evt_killed_2")]);
+      const outcome = write.then(
+        () => "stored",
+        (error: Error) => error,
+      );
+      let pid: number | undefined;
+      const deadline = Date.now() + 15_000;
+      while (pid === undefined) {
+        if (Date.now() > deadline) throw new Error("the write never waited for the counter");
+        // Not on the holder: inside a transaction, pg_stat_activity answers one snapshot.
+        const { rows } = await pool.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE '%INSERT INTO audit_log_heads%'`,
+        );
+        pid = rows[0]?.pid;
+        if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await holder.query("SELECT pg_terminate_backend($1)", [pid]);
+      expect(await outcome).toBeInstanceOf(Error);
+      await holder.query("ROLLBACK");
+    } finally {
+      holder.release();
+    }
+    expect(await seqOf()).toBe(sizeBefore);
+    // The pool replaced the dead connection: the next writes go through, seq going on from there.
+    for (let i = 3; i < 8; i++)
+      expect(await writeAuditEntries(db, [row(`evt_killed_${i}`)])).toBe(1);
+    const { rows } = await pool.query<{ id: string; seq: string }>(
+      "SELECT id, seq FROM audit_entries WHERE org_id = $1 AND id LIKE 'evt_killed_%' ORDER BY seq",
+      [orgId],
+    );
+    expect(rows.map((r) => r.id)).toEqual([0, 3, 4, 5, 6, 7].map((i) => `evt_killed_${i}`));
+    expect(rows.map((r) => Number(r.seq))).toEqual(
+      Array.from({ length: 6 }, (_, i) => Number(sizeBefore) + i),
+    );
+  });
 });
 
 describe("insertAuditEntriesSettingAsideRefused", () => {

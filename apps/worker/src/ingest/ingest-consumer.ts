@@ -22,11 +22,10 @@ export interface IngestConsumerDeps {
 /** The consumer of the ingest queue: validated, anonymised, described and stored events. */
 export function startIngestConsumer(deps: IngestConsumerDeps) {
   const announce = createStoredAnnouncer({
-    db: deps.db,
     publisher: deps.connection,
     logger: deps.logger,
   });
-  const inserter = createInsertBatcher(deps.db, { onStored: (rows) => void announce(rows) });
+  const inserter = createInsertBatcher(deps.db, { onStored: (logs) => void announce(logs) });
   return startConsumer({
     queue: "ingest",
     queueName: deps.queueName,

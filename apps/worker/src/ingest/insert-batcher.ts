@@ -3,8 +3,9 @@ import {
   type Database,
   insertAuditEntriesSettingAsideRefused,
   isRefusedValue,
+  type LogGrowth,
   type RefusedEntry,
-  writeAuditEntries,
+  storeAuditEntries,
 } from "@auditlog/db";
 
 export interface EntryInserter {
@@ -36,10 +37,11 @@ export function createInsertBatcher(
     maxRows?: number;
     maxConcurrentWrites?: number;
     /**
-     * Called once per committed write with the rows it held (refused ones left out), after the
-     * jobs were answered: the live "new entries" announcement. Must not throw.
+     * Called once per committed write that added entries, with how each organisation's log grew
+     * (rows already stored and refused ones left out), after the jobs were answered: the live
+     * "new entries" announcement. Must not throw.
      */
-    onStored?: (rows: AuditEntryRow[]) => void;
+    onStored?: (logs: LogGrowth[]) => void;
   } = {},
 ): EntryInserter {
   const maxRows = options.maxRows ?? 5000;
@@ -49,12 +51,12 @@ export function createInsertBatcher(
 
   async function write(batch: Waiting[]): Promise<void> {
     try {
-      await writeAuditEntries(
+      const { logs } = await storeAuditEntries(
         db,
         batch.flatMap((item) => item.rows),
       );
       for (const item of batch) item.resolve([]);
-      options.onStored?.(batch.flatMap((item) => item.rows));
+      if (logs.length > 0) options.onStored?.(logs);
     } catch (error) {
       if (!isRefusedValue(error)) {
         for (const item of batch) item.reject(error);
@@ -65,9 +67,7 @@ export function createInsertBatcher(
       for (const item of batch) {
         await insertAuditEntriesSettingAsideRefused(db, item.rows).then((result) => {
           item.resolve(result.refused);
-          const refused = new Set(result.refused.map((entry) => entry.row));
-          const stored = item.rows.filter((row) => !refused.has(row));
-          if (stored.length > 0) options.onStored?.(stored);
+          if (result.logs.length > 0) options.onStored?.(result.logs);
         }, item.reject);
       }
     }
