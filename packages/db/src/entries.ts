@@ -1,4 +1,7 @@
-import pg from "pg";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { type Database, sqlOf } from "./database.ts";
 import { toPostgresJson } from "./json-text.ts";
 
@@ -110,60 +113,25 @@ function countByOrg(rows: readonly AuditEntryRow[]): Map<string, number> {
   return counts;
 }
 
-/** What one write added to an organisation's log: its entries took `highestSeq − count + 1 … highestSeq`. */
-export interface LogGrowth {
-  orgId: string;
-  count: number;
-  highestSeq: number;
-}
-
-/** What a write stored: how many rows were new, and how each organisation's log grew. */
-export interface StoredEntries {
-  stored: number;
-  logs: LogGrowth[];
-}
-
-/**
- * Each row's `seq`, in the rows' order, from the counters' new sizes (`heads`, as the counter
- * statement answered them) and the rows each organisation had in the write.
- */
-function seqsFromHeads(
-  rows: readonly AuditEntryRow[],
-  counts: ReadonlyMap<string, number>,
-  heads: ReadonlyMap<string, number>,
-): { seqs: number[]; logs: LogGrowth[] } {
-  // The next seq of each organisation: the first of the range this write took.
-  const next = new Map<string, number>();
-  const logs: LogGrowth[] = [];
-  for (const [orgId, count] of counts) {
-    const highestSeq = heads.get(orgId);
-    if (highestSeq === undefined) throw new Error(`no log counter was taken for ${orgId}`);
-    next.set(orgId, highestSeq - count + 1);
-    logs.push({ orgId, count, highestSeq });
-  }
-  const seqs = rows.map((row) => {
-    const seq = next.get(row.orgId) as number;
-    next.set(row.orgId, seq + 1);
-    return seq;
-  });
-  return { seqs, logs };
-}
-
 /**
  * Grows the counters of the organisations of `rows` by their numbers of rows and answers each
  * row's `seq`, in the rows' order. Inside the caller's transaction.
  */
-async function takeSeqs(
-  client: pg.PoolClient,
-  rows: readonly AuditEntryRow[],
-): Promise<{ seqs: number[]; logs: LogGrowth[] }> {
+async function takeSeqs(client: pg.PoolClient, rows: readonly AuditEntryRow[]): Promise<number[]> {
   const counts = countByOrg(rows);
   const orgIds = [...counts.keys()];
   const { rows: heads } = await client.query<{ org_id: string; size: number }>(takeLogCountersSql, [
     orgIds,
     orgIds.map((id) => counts.get(id)),
   ]);
-  return seqsFromHeads(rows, counts, new Map(heads.map((head) => [head.org_id, head.size])));
+  // The next seq of each organisation: the first of the range this write took.
+  const next = new Map<string, number>();
+  for (const head of heads) next.set(head.org_id, head.size - (counts.get(head.org_id) ?? 0) + 1);
+  return rows.map((row) => {
+    const seq = next.get(row.orgId) as number;
+    next.set(row.orgId, seq + 1);
+    return seq;
+  });
 }
 
 /** Runs `work` in a transaction on a client of its own; rolls back when it throws. */
@@ -200,15 +168,7 @@ export async function insertAuditEntries(
   db: Database,
   rows: readonly AuditEntryRow[],
 ): Promise<number> {
-  return (await insertAuditEntriesReportingLogs(db, rows)).stored;
-}
-
-/** `insertAuditEntries`, answering also how each organisation's log grew (none when no row was new). */
-async function insertAuditEntriesReportingLogs(
-  db: Database,
-  rows: readonly AuditEntryRow[],
-): Promise<StoredEntries> {
-  if (rows.length === 0) return { stored: 0, logs: [] };
+  if (rows.length === 0) return 0;
   return inTransaction(db, async (client) => {
     // Lock the counters first: every writer of these organisations waits here, so the stored
     // ids read next cannot change before this transaction ends.
@@ -226,11 +186,11 @@ async function insertAuditEntriesReportingLogs(
       seen.add(key);
       return true;
     });
-    if (fresh.length === 0) return { stored: 0, logs: [] };
-    const { seqs, logs } = await takeSeqs(client, fresh);
+    if (fresh.length === 0) return 0;
+    const seqs = await takeSeqs(client, fresh);
     const params = [...columns.map(([, , get]) => fresh.map((row) => get(row))), seqs];
     await client.query(insertEntriesSql, params);
-    return { stored: fresh.length, logs };
+    return fresh.length;
   });
 }
 
@@ -273,17 +233,15 @@ function refusalReason(error: unknown): string {
 export async function insertAuditEntriesSettingAsideRefused(
   db: Database,
   rows: readonly AuditEntryRow[],
-): Promise<{ inserted: number; refused: RefusedEntry[]; logs: LogGrowth[] }> {
+): Promise<{ inserted: number; refused: RefusedEntry[] }> {
   try {
-    const { stored, logs } = await insertAuditEntriesReportingLogs(db, rows);
-    return { inserted: stored, refused: [], logs };
+    return { inserted: await insertAuditEntries(db, rows), refused: [] };
   } catch (error) {
     if (!isRefusedValue(error)) throw error;
     if (rows.length === 1)
       return {
         inserted: 0,
         refused: [{ row: rows[0] as AuditEntryRow, reason: refusalReason(error) }],
-        logs: [],
       };
   }
   const middle = Math.ceil(rows.length / 2);
@@ -292,13 +250,13 @@ export async function insertAuditEntriesSettingAsideRefused(
   return {
     inserted: first.inserted + second.inserted,
     refused: [...first.refused, ...second.refused],
-    // One organisation may have grown in both halves: its later growth holds its highest seq.
-    logs: [...first.logs, ...second.logs],
   };
 }
 
 /** The columns `toCopyText` writes, in order (`stored_at` and `commit_salt` keep their defaults). */
 export const auditEntryCopyColumns: readonly string[] = columns.map(([name]) => name);
+
+const copyEntriesSql = `COPY audit_entries (${auditEntryCopyColumns.join(", ")}, seq) FROM STDIN`;
 
 const needsCopyEscape = /[\\\n\r\t]/;
 const copyEscapable = /[\\\n\r\t]/g;
@@ -317,192 +275,48 @@ function copyValue(value: string | boolean | null, kind: CopyKind): string {
     : value;
 }
 
-/** Each row's line of COPY text (tab-separated `auditEntryCopyColumns`), without its end. */
-function toCopyLines(rows: readonly AuditEntryRow[]): string[] {
-  const lines: string[] = new Array(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as AuditEntryRow;
-    let line = "";
-    for (let i = 0; i < columns.length; i++) {
-      const [, , get, kind] = columns[i] as (typeof columns)[number];
-      line += (i === 0 ? "" : "\t") + copyValue(get(row), kind);
-    }
-    lines[r] = line;
-  }
-  return lines;
-}
-
 /**
  * Rows as COPY text: tab-separated `auditEntryCopyColumns`, one line each, followed by each
  * row's `seq` when `seqs` is given.
  */
 export function toCopyText(rows: readonly AuditEntryRow[], seqs?: readonly number[]): string {
-  const lines = toCopyLines(rows);
   let text = "";
-  for (let r = 0; r < lines.length; r++) {
-    text += seqs ? `${lines[r]}\t${seqs[r]}\n` : `${lines[r]}\n`;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as AuditEntryRow;
+    for (let i = 0; i < columns.length; i++) {
+      const [, , get, kind] = columns[i] as (typeof columns)[number];
+      text += (i === 0 ? "" : "\t") + copyValue(get(row), kind);
+    }
+    text += seqs ? `\t${seqs[r]}\n` : "\n";
   }
   return text;
-}
-
-/** COPY with `seq` first, so that each line is its seq and then the line rendered beforehand. */
-const copyEntriesWithSeqFirstSql = `COPY audit_entries (seq, ${auditEntryCopyColumns.join(", ")}) FROM STDIN`;
-
-/** The counter statement with its values written in (a simple query takes no parameters). */
-function takeLogCountersLiteralSql(counts: ReadonlyMap<string, number>): string {
-  const orgIds = [...counts.keys()].map((id) => pg.escapeLiteral(id)).join(", ");
-  const adds = [...counts.values()].map((n) => String(Math.trunc(n))).join(", ");
-  // Replacer functions: a replacement string would read `$` patterns in the values.
-  return takeLogCountersSql
-    .replace("$1::text[]", () => `ARRAY[${orgIds}]::text[]`)
-    .replace("$2::bigint[]", () => `ARRAY[${adds}]::bigint[]`);
-}
-
-/** The protocol's message codes this write sends beside the query. */
-const copyDataCode = 0x64;
-const copyDoneMessage = Buffer.from([0x63, 0, 0, 0, 4]);
-
-/**
- * The counter and the COPY as ONE simple-query message, `INSERT … RETURNING; COPY … FROM STDIN`,
- * which PostgreSQL runs as one implicit transaction: it answers the counters' new sizes, asks
- * for the COPY data, and commits when the data ends, rolling back on any error. One round trip
- * for the seqs and one for the data and the commit, where BEGIN, the counter, COPY and COMMIT
- * took five; while the counters' row locks are held (an organisation's next write waits for
- * them) only the seqs cross to this process and the lines, rendered beforehand, come back.
- * A `pg` submittable, as pg-copy-streams is one: `pg` calls these `handle…` methods with the
- * server's messages.
- */
-class CountedCopy {
-  readonly done: Promise<StoredEntries>;
-  private resolve!: (value: StoredEntries) => void;
-  private reject!: (error: unknown) => void;
-  private readonly heads = new Map<string, number>();
-  private logs: LogGrowth[] = [];
-  private failure: unknown;
-  private settled = false;
-  /** Set by `pg` when a query timeout is configured; called to clear it. */
-  callback: (() => void) | undefined = undefined;
-
-  constructor(
-    private readonly rows: readonly AuditEntryRow[],
-    private readonly lines: readonly string[],
-    private readonly counts: ReadonlyMap<string, number>,
-  ) {
-    this.done = new Promise<StoredEntries>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  submit(connection: PgConnection): void {
-    connection.query(`${takeLogCountersLiteralSql(this.counts)};\n${copyEntriesWithSeqFirstSql}`);
-  }
-
-  handleRowDescription(): void {}
-
-  handleDataRow(message: { fields: (string | null)[] }): void {
-    const [orgId, size] = message.fields;
-    if (orgId != null && size != null) this.heads.set(orgId, Number(size));
-  }
-
-  handleCommandComplete(): void {}
-
-  handleEmptyQuery(): void {}
-
-  handlePortalSuspended(): void {}
-
-  handleCopyData(): void {}
-
-  handleCopyInResponse(connection: PgConnection): void {
-    let text: string;
-    try {
-      const { seqs, logs } = seqsFromHeads(this.rows, this.counts, this.heads);
-      this.logs = logs;
-      text = "";
-      for (let r = 0; r < this.lines.length; r++) text += `${seqs[r]}\t${this.lines[r]}\n`;
-    } catch (error) {
-      // Nothing is written: the server rolls back and answers with an error, then ReadyForQuery.
-      this.failure = error;
-      connection.sendCopyFail((error as Error).message);
-      return;
-    }
-    const data = Buffer.from(text);
-    const header = Buffer.alloc(5);
-    header[0] = copyDataCode;
-    header.writeUInt32BE(data.length + 4, 1);
-    connection.stream.write(header);
-    connection.stream.write(data);
-    connection.stream.write(copyDoneMessage);
-  }
-
-  /** A server error (the implicit transaction is rolled back) or a broken connection. */
-  handleError(error: unknown): void {
-    this.callback?.();
-    this.finish(this.failure ?? error);
-  }
-
-  handleReadyForQuery(): void {
-    this.callback?.();
-    if (this.failure !== undefined) this.finish(this.failure);
-    else if (this.logs.length === 0) this.finish(new Error("the COPY of entries never started"));
-    else this.finish(undefined);
-  }
-
-  private finish(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (error !== undefined) this.reject(error);
-    else this.resolve({ stored: this.rows.length, logs: this.logs });
-  }
-}
-
-/** The part of `pg`'s connection a submittable uses. */
-interface PgConnection {
-  query(text: string): void;
-  sendCopyFail(message: string): void;
-  stream: { write(chunk: Buffer): boolean };
 }
 
 /**
  * The worker's write: the batch streamed with COPY, which costs PostgreSQL about a third less
  * per row than `INSERT … SELECT unnest(…)` (no array parsing, heap pages filled several rows at
- * a time), in one transaction with the log counters of the batch's organisations (see
- * `takeLogCountersSql` and `CountedCopy`). COPY cannot skip a row, so a batch holding an entry
- * already stored (a redelivered job, a client retry) fails as a whole with a unique violation,
- * nothing of it is written and no `seq` is spent; it is then written again with
- * `insertAuditEntries`, which skips the stored ones. Returns how many rows were new.
+ * a time), inside a transaction that first takes the log counters of the batch's organisations
+ * (see `takeLogCountersSql`). COPY cannot skip a row, so a batch holding an entry already
+ * stored (a redelivered job, a client retry) fails as a whole with a unique violation, nothing
+ * of it is written and no `seq` is spent; it is then written again with `insertAuditEntries`,
+ * which skips the stored ones. Returns how many rows were new.
  */
 export async function writeAuditEntries(
   db: Database,
   rows: readonly AuditEntryRow[],
 ): Promise<number> {
-  return (await storeAuditEntries(db, rows)).stored;
-}
-
-/**
- * `writeAuditEntries`, answering also how each organisation's log grew (the counters it took),
- * so that the caller can announce the new entries without reading the counters again.
- */
-export async function storeAuditEntries(
-  db: Database,
-  rows: readonly AuditEntryRow[],
-): Promise<StoredEntries> {
-  if (rows.length === 0) return { stored: 0, logs: [] };
-  // Rendered before any lock is taken (an invalid time throws its RangeError here).
-  const lines = toCopyLines(rows);
-  const counts = countByOrg(rows);
-  const client = await sqlOf(db).connect();
+  if (rows.length === 0) return 0;
   try {
-    const result = await (
-      client.query(new CountedCopy(rows, lines, counts) as never) as unknown as CountedCopy
-    ).done;
-    client.release();
-    return result;
+    return await inTransaction(db, async (client) => {
+      const seqs = await takeSeqs(client, rows);
+      await pipeline(
+        Readable.from([toCopyText(rows, seqs)]),
+        client.query(copyFrom(copyEntriesSql)),
+      );
+      return rows.length;
+    });
   } catch (error) {
-    // A server error left the connection usable (its implicit transaction rolled back); a
-    // broken connection (whose error may carry a code too, ECONNRESET) is not.
-    client.release(error instanceof pg.DatabaseError ? undefined : (error as Error));
     if ((error as { code?: unknown }).code !== "23505") throw error;
   }
-  return insertAuditEntriesReportingLogs(db, rows);
+  return insertAuditEntries(db, rows);
 }

@@ -22,10 +22,11 @@ export interface IngestConsumerDeps {
 /** The consumer of the ingest queue: validated, anonymised, described and stored events. */
 export function startIngestConsumer(deps: IngestConsumerDeps) {
   const announce = createStoredAnnouncer({
+    db: deps.db,
     publisher: deps.connection,
     logger: deps.logger,
   });
-  const inserter = createInsertBatcher(deps.db, { onStored: (logs) => void announce(logs) });
+  const inserter = createInsertBatcher(deps.db, { onStored: (rows) => void announce(rows) });
   return startConsumer({
     queue: "ingest",
     queueName: deps.queueName,

@@ -3,9 +3,8 @@ import {
   type Database,
   insertAuditEntriesSettingAsideRefused,
   isRefusedValue,
-  type LogGrowth,
   type RefusedEntry,
-  storeAuditEntries,
+  writeAuditEntries,
 } from "@auditlog/db";
 
 export interface EntryInserter {
@@ -37,11 +36,10 @@ export function createInsertBatcher(
     maxRows?: number;
     maxConcurrentWrites?: number;
     /**
-     * Called once per committed write that added entries, with how each organisation's log grew
-     * (rows already stored and refused ones left out), after the jobs were answered: the live
-     * "new entries" announcement. Must not throw.
+     * Called once per committed write with the rows it held (refused ones left out), after the
+     * jobs were answered: the live "new entries" announcement. Must not throw.
      */
-    onStored?: (logs: LogGrowth[]) => void;
+    onStored?: (rows: AuditEntryRow[]) => void;
   } = {},
 ): EntryInserter {
   const maxRows = options.maxRows ?? 5000;
@@ -51,12 +49,12 @@ export function createInsertBatcher(
 
   async function write(batch: Waiting[]): Promise<void> {
     try {
-      const { logs } = await storeAuditEntries(
+      await writeAuditEntries(
         db,
         batch.flatMap((item) => item.rows),
       );
       for (const item of batch) item.resolve([]);
-      if (logs.length > 0) options.onStored?.(logs);
+      options.onStored?.(batch.flatMap((item) => item.rows));
     } catch (error) {
       if (!isRefusedValue(error)) {
         for (const item of batch) item.reject(error);
@@ -67,7 +65,9 @@ export function createInsertBatcher(
       for (const item of batch) {
         await insertAuditEntriesSettingAsideRefused(db, item.rows).then((result) => {
           item.resolve(result.refused);
-          if (result.logs.length > 0) options.onStored?.(result.logs);
+          const refused = new Set(result.refused.map((entry) => entry.row));
+          const stored = item.rows.filter((row) => !refused.has(row));
+          if (stored.length > 0) options.onStored?.(stored);
         }, item.reject);
       }
     }
