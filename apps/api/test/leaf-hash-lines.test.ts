@@ -41,6 +41,8 @@ function line(seq: number, quirk?: "escaped" | "no-name"): string {
     ...Array(13).fill("\\N"),
     `{"n": ${seq}, "repo": "r${seq}"}`,
     "AAAAAAAAAAAAAAAAAAAAAA==",
+    // The personal digest an erased entry keeps: none.
+    "\\N",
   ].join("\t");
 }
 

@@ -249,7 +249,7 @@ function EntryBody({
 
 function DetailsSkeleton() {
   return (
-    <div className="details" aria-busy="true" aria-label="Loading the entry">
+    <div className="details" role="status" aria-busy="true" aria-label="Loading the entry">
       <span className="skeleton skeleton-type" />
       <span className="skeleton skeleton-text" />
       <span className="skeleton skeleton-block" />

@@ -178,7 +178,7 @@ export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChart
       </div>
       <div className="chart-body" ref={wrapRef}>
         {query.isPending ? (
-          <div className="chart-skeleton skeleton" aria-label="Loading the chart" />
+          <div className="chart-skeleton skeleton" role="img" aria-label="Loading the chart" />
         ) : query.isError ? (
           <p className="chart-message" role="alert">
             Could not load the chart: {errorMessage(query.error)}
