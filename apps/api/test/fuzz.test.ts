@@ -521,6 +521,43 @@ describe("fuzz: every route family, never a 5xx", () => {
     }),
   );
 
+  // The data lifecycle's settings and erasures (issue 16): generic bodies and ones shaped like
+  // the real requests, with hostile values where the numbers and ids go.
+  family(
+    "retention",
+    fc.record({
+      method: fc.constantFrom("GET", "PUT", "POST", "DELETE"),
+      path: fc.constant(null).map(() => `/v1/orgs/${org()}/retention`),
+      body: fc.oneof(
+        jsonBody,
+        fc.record(
+          {
+            days: fc.oneof(fc.integer(), fc.double(), fc.constant(null), fc.string()),
+            legalHold: fc.oneof(fc.boolean(), fc.string()),
+            reason: fc.oneof(fc.string({ maxLength: 600 }), fc.integer()),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      rawBody,
+      auth: authorization,
+    }),
+  );
+
+  family(
+    "erasures",
+    fc.record({
+      method: fc.constantFrom("GET", "POST", "DELETE"),
+      path: fc.oneof(
+        fc.constant(null).map(() => `/v1/orgs/${org()}/erasures`),
+        rawSegment.map((id) => `/v1/orgs/${org()}/erasures/${id}`),
+      ),
+      body: fc.oneof(jsonBody, fc.record({ actorId: fc.oneof(rawSegment, fc.integer()) })),
+      rawBody,
+      auth: authorization,
+    }),
+  );
+
   family(
     "me",
     fc.record({
