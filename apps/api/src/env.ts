@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { databaseEnv } from "@auditlog/db";
+import { databaseEnv, secretsEnv } from "@auditlog/db";
 import { retentionBoundsFromEnv, retentionEnv } from "@auditlog/events";
 import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
@@ -21,6 +21,8 @@ const envFields = z.object({
   ...loggingEnv,
   ...webhookEnv,
   ...checkpointEnv,
+  // Seals destination secrets of streams and alert rules (issue 17); the worker opens them.
+  ...secretsEnv,
   // Each plan's default and maximum retention (issue 16), read by the worker's purge too.
   ...retentionEnv,
   HOST: z.string().default("127.0.0.1"),

@@ -1,4 +1,4 @@
-import { createDatabase, type Database } from "@auditlog/db";
+import { createDatabase, type Database, loadSecretBox, type SecretBox } from "@auditlog/db";
 import { type JobProducer, producerFor } from "@auditlog/events/jobs";
 import { type HostLookup, systemHostLookup } from "@auditlog/events/webhooks";
 import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
@@ -56,6 +56,8 @@ export interface Services {
   lookupHost: HostLookup;
   /** The checkpoint verifier keys of CHECKPOINT_KEY_FILE (public parts), re-read on change. */
   checkpointKeys: CheckpointKeyDirectory;
+  /** Seals destination secrets (streams, alert rules) with SECRETS_KEY_FILE's key. */
+  secrets: SecretBox;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,8 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
   // First: without its keys the API cannot publish what checkpoints are verified with, and
   // refuses to start (CheckpointKeyFileError) before it opens any connection.
   const checkpointKeys = loadCheckpointKeys(env.CHECKPOINT_KEY_FILE, logger);
+  // Created with a fresh key on first use (the quick start's .data/secrets-key).
+  const secrets = loadSecretBox(env.SECRETS_KEY_FILE);
   const db = createDatabase({
     url: env.DATABASE_URL,
     poolSize: 10,
@@ -186,6 +190,7 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     realtime,
     lookupHost: options.lookupHost ?? systemHostLookup,
     checkpointKeys,
+    secrets,
     async close() {
       checkpointKeys.close();
       realtime.close();

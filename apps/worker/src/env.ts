@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { databaseEnv } from "@auditlog/db";
+import { databaseEnv, secretsEnv } from "@auditlog/db";
 import { retentionEnv } from "@auditlog/events";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
@@ -30,6 +30,8 @@ const envSchema = z.object({
   // The worker applies the API's webhook rule again, at every delivery.
   ...webhookEnv,
   ...checkpointEnv,
+  // Opens the destination secrets the API sealed (streams, alert rules; issue 17).
+  ...secretsEnv,
   // The plans' retention bounds, read as the API reads them (one rule for both).
   ...retentionEnv,
   /**

@@ -17,4 +17,5 @@ export * from "./notifications.ts";
 export * from "./outage.ts";
 export * from "./retention-settings.ts";
 export * from "./saved-views.ts";
+export * from "./secret-box.ts";
 export * from "./sessions.ts";

@@ -7,7 +7,7 @@ import { type Database, ormOf, sqlOf } from "./database.ts";
  * returns rows with the organisation's slug joined in.
  */
 
-export type NotificationKind = "export.ready" | "export.failed";
+export type NotificationKind = Notification["kind"];
 
 export interface NotificationRow {
   id: string;
@@ -18,6 +18,8 @@ export interface NotificationRow {
   title: string;
   body: string;
   exportId: string | null;
+  subjectId: string | null;
+  link: string | null;
   createdAt: Date;
   readAt: Date | null;
 }
@@ -31,6 +33,8 @@ export function toNotification(row: NotificationRow): Notification {
     body: row.body,
     orgSlug: row.orgSlug,
     exportId: row.exportId,
+    subjectId: row.subjectId,
+    link: row.link,
     createdAt: row.createdAt.toISOString(),
     readAt: row.readAt ? row.readAt.toISOString() : null,
   };
@@ -46,6 +50,8 @@ function toRow(row: {
   title: string;
   body: string;
   exportId: string | null;
+  subjectId: string | null;
+  link: string | null;
   createdAt: Date;
   readAt: Date | null;
   organization: { slug: string };
@@ -63,12 +69,14 @@ interface NotificationSqlRow {
   title: string;
   body: string;
   export_id: string | null;
+  subject_id: string | null;
+  link: string | null;
   created_at: Date;
   read_at: Date | null;
 }
 
 const notificationColumns = `n.id, n.user_id, n.org_id, o.slug AS org_slug, n.kind, n.title, n.body,
-  n.export_id, n.created_at, n.read_at`;
+  n.export_id, n.subject_id, n.link, n.created_at, n.read_at`;
 
 function fromSqlRow(row: NotificationSqlRow): NotificationRow {
   return {
@@ -80,6 +88,8 @@ function fromSqlRow(row: NotificationSqlRow): NotificationRow {
     title: row.title,
     body: row.body,
     exportId: row.export_id,
+    subjectId: row.subject_id,
+    link: row.link,
     createdAt: row.created_at,
     readAt: row.read_at,
   };
@@ -100,14 +110,19 @@ export async function insertNotification(
     title: string;
     body: string;
     exportId: string | null;
+    /** The alert rule or stream the notification is about (issue 17). */
+    subjectId?: string | null;
+    /** A console path to open (the filtered log of an alert). */
+    link?: string | null;
     now?: Date;
   },
 ): Promise<{ notification: NotificationRow; created: boolean }> {
   const now = input.now ?? new Date();
   const inserted = await sqlOf(db).query<NotificationSqlRow>(
     `WITH inserted AS (
-       INSERT INTO notifications (id, user_id, org_id, kind, title, body, export_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       INSERT INTO notifications
+         (id, user_id, org_id, kind, title, body, export_id, created_at, subject_id, link)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (user_id, export_id, kind) DO NOTHING
        RETURNING *)
      SELECT ${notificationColumns} FROM inserted n JOIN organizations o ON o.id = n.org_id`,
@@ -120,6 +135,8 @@ export async function insertNotification(
       input.body,
       input.exportId,
       now,
+      input.subjectId ?? null,
+      input.link ?? null,
     ],
   );
   const row = inserted.rows[0];

@@ -80,6 +80,8 @@ describe("Prisma schema against the migrated database", () => {
         "DeadLetter",
         "DeploymentSecret",
         "Erasure",
+        "AlertRule",
+        "LogStream",
         "Export",
         "Membership",
         "Notification",

@@ -107,7 +107,14 @@ export type AuditExportList = z.infer<typeof exportListSchema>;
 export const exportLinkSchema = z.object({ url: z.string(), expiresAt: z.iso.datetime() });
 export type ExportLink = z.infer<typeof exportLinkSchema>;
 
-export const notificationKinds = ["export.ready", "export.failed"] as const;
+export const notificationKinds = [
+  "export.ready",
+  "export.failed",
+  // Issue 17: an alert rule matched; a stream turned failing, or recovered.
+  "alert.fired",
+  "stream.failing",
+  "stream.recovered",
+] as const;
 export const notificationSchema = z.object({
   id: z.string(),
   kind: z.enum(notificationKinds),
@@ -115,6 +122,10 @@ export const notificationSchema = z.object({
   body: z.string(),
   orgSlug: z.string(),
   exportId: z.string().nullable(),
+  /** The alert rule or stream a notification is about (null for exports). */
+  subjectId: z.string().nullable(),
+  /** Where the console takes the reader: a path of the console (the filtered log for an alert). */
+  link: z.string().nullable(),
   createdAt: z.iso.datetime(),
   readAt: z.iso.datetime().nullable(),
 });

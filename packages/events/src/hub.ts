@@ -10,5 +10,11 @@ export const nonHubEventTypes = [
   "org.audit_log.legal_hold.disable",
   "org.audit_log.purge",
   "org.audit_log.erase",
+  "org.audit_log.stream.create",
+  "org.audit_log.stream.update",
+  "org.audit_log.stream.delete",
+  "org.audit_log.alert.create",
+  "org.audit_log.alert.update",
+  "org.audit_log.alert.delete",
   "billing.update_subscription_contract_details",
 ] as const;

@@ -3,7 +3,19 @@
  * MongoDB ObjectId (4 bytes of seconds, then 8 random bytes): they sort roughly by creation time
  * and the hex part doubles as the Hub export's `_id`.
  */
-export type IdPrefix = "evt" | "org" | "usr" | "key" | "exp" | "ntf" | "ses" | "pat" | "vw" | "era";
+export type IdPrefix =
+  | "evt"
+  | "org"
+  | "usr"
+  | "key"
+  | "exp"
+  | "ntf"
+  | "ses"
+  | "pat"
+  | "vw"
+  | "era"
+  | "str"
+  | "alr";
 
 /** Random bytes drawn in blocks: one `getRandomValues` call per 512 ids instead of one each. */
 const randomPool = new Uint8Array(4096);

@@ -1,3 +1,4 @@
+export * from "./alerts.ts";
 export * from "./catalog/index.ts";
 export * from "./define-event.ts";
 export * from "./display.ts";
@@ -15,6 +16,7 @@ export * from "./public-url.ts";
 export * from "./query/index.ts";
 export * from "./retention.ts";
 export * from "./saved-views.ts";
+export * from "./streams.ts";
 export * from "./transparency.ts";
 export * from "./type-patterns.ts";
 export * from "./validation.ts";

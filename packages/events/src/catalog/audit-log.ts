@@ -102,4 +102,51 @@ export const auditLogEvents = [
     describe: ({ actor, data }) =>
       `${actor.name} erased the personal data of ${data.pseudonym} from ${data.entries.toLocaleString("en-US")} entries`,
   }),
+  // Streams and alert rules (issue 17): their configuration changes are on the record too.
+  // Names and ids only: a destination's secret never reaches the log.
+  ...(["create", "update", "delete"] as const).map((action) =>
+    defineEvent({
+      type: `org.audit_log.stream.${action}`,
+      category: "audit_log",
+      title: `Audit log stream ${action === "create" ? "created" : action === "update" ? "changed" : "deleted"}`,
+      hiddenByDefault: true,
+      reservedForApi: true,
+      data: z.looseObject({
+        streamId: z.string().max(100),
+        name: z.string().max(100),
+        destinationType: z.enum(["https", "splunk", "datadog", "s3"]),
+        /** The fields a change touched (`paused`, `q`, `destination` …), for updates. */
+        changed: z.array(z.string().max(50)).max(20).optional(),
+      }),
+      example: {
+        streamId: "str_0123456789abcdef01234567",
+        name: "Splunk (SOC)",
+        destinationType: "splunk" as const,
+      },
+      describe: ({ actor, data }) =>
+        `${actor.name} ${action === "create" ? "created" : action === "update" ? `changed${data.changed?.length ? ` (${data.changed.join(", ")})` : ""}` : "deleted"} the ${data.destinationType} stream "${data.name}"`,
+    }),
+  ),
+  ...(["create", "update", "delete"] as const).map((action) =>
+    defineEvent({
+      type: `org.audit_log.alert.${action}`,
+      category: "audit_log",
+      title: `Audit log alert rule ${action === "create" ? "created" : action === "update" ? "changed" : "deleted"}`,
+      hiddenByDefault: true,
+      reservedForApi: true,
+      data: z.looseObject({
+        alertId: z.string().max(100),
+        name: z.string().max(100),
+        q: z.string().max(storedQueryLimits.maxLength).optional(),
+        changed: z.array(z.string().max(50)).max(20).optional(),
+      }),
+      example: {
+        alertId: "alr_0123456789abcdef01234567",
+        name: "Role changes",
+        q: "type:org.change_role",
+      },
+      describe: ({ actor, data }) =>
+        `${actor.name} ${action === "create" ? "created" : action === "update" ? `changed${data.changed?.length ? ` (${data.changed.join(", ")})` : ""}` : "deleted"} the alert rule "${data.name}"`,
+    }),
+  ),
 ] as const;

@@ -131,6 +131,12 @@ const productTypes = [
   "org.audit_log.legal_hold.disable",
   "org.audit_log.purge",
   "org.audit_log.erase",
+  "org.audit_log.stream.create",
+  "org.audit_log.stream.update",
+  "org.audit_log.stream.delete",
+  "org.audit_log.alert.create",
+  "org.audit_log.alert.update",
+  "org.audit_log.alert.delete",
 ] as const;
 
 /** Events whose data must never hold a secret: strict objects of key names only. */
@@ -313,6 +319,12 @@ describe("catalog contents", () => {
       "org.audit_log.legal_hold.disable",
       "org.audit_log.purge",
       "org.audit_log.erase",
+      "org.audit_log.stream.create",
+      "org.audit_log.stream.update",
+      "org.audit_log.stream.delete",
+      "org.audit_log.alert.create",
+      "org.audit_log.alert.update",
+      "org.audit_log.alert.delete",
     ]);
     expect(isReservedForApi("repo.create")).toBe(false);
     expect(isReservedForApi("org.audit_log.unknown")).toBe(false);

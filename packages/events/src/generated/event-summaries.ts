@@ -127,4 +127,10 @@ export const generatedEventSummaries: readonly EventSummary[] = [
   {"type":"org.audit_log.legal_hold.disable","category":"audit_log","title":"Legal hold lifted from the audit log","hiddenByDefault":true,"reservedForApi":true},
   {"type":"org.audit_log.purge","category":"audit_log","title":"Audit log entries purged","hiddenByDefault":true,"reservedForApi":true},
   {"type":"org.audit_log.erase","category":"audit_log","title":"Personal data erased from the audit log","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.stream.create","category":"audit_log","title":"Audit log stream created","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.stream.update","category":"audit_log","title":"Audit log stream changed","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.stream.delete","category":"audit_log","title":"Audit log stream deleted","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.alert.create","category":"audit_log","title":"Audit log alert rule created","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.alert.update","category":"audit_log","title":"Audit log alert rule changed","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.alert.delete","category":"audit_log","title":"Audit log alert rule deleted","hiddenByDefault":true,"reservedForApi":true},
 ];
