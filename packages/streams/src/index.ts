@@ -1,0 +1,7 @@
+export type {
+  CreateDestinationSender,
+  DeliveryOutcome,
+  DestinationSender,
+  SenderDeps,
+  StreamBatch,
+} from "./destination-sender.ts";
