@@ -167,3 +167,12 @@ export const streamTestResultSchema = z.object({
   message: z.string(),
 });
 export type StreamTestResult = z.infer<typeof streamTestResultSchema>;
+
+/** The setting the API (to answer `state`) and the worker (to notify) must agree on. */
+export const streamStateEnv = {
+  /**
+   * A stream whose deliveries have failed for longer than this is `failing`, and its admins are
+   * told (console, email, webhook). Shorter outages only show as lag and `lastError`.
+   */
+  STREAM_FAILING_AFTER_SECONDS: z.coerce.number().int().min(10).max(604_800).default(900),
+};
