@@ -223,6 +223,26 @@ describe("the console's layout at three sizes, in light and dark", () => {
         await expectNoAxeViolations(page, `${name} log`);
         await shot(`${name}-log`);
 
+        // A bar's tooltip stays inside the chart card at both edges (it overflowed on the right).
+        for (const edge of ["first", "last"] as const) {
+          const bars = page.locator(".chart-bar .chart-hit");
+          await (edge === "first" ? bars.first() : bars.last()).hover();
+          const tooltip = page.locator(".chart-tooltip");
+          await tooltip.waitFor();
+          const [tip, card] = await Promise.all(
+            [tooltip, page.locator(".chart-card")].map((locator) =>
+              locator.evaluate((element) => {
+                const rect = element.getBoundingClientRect();
+                return { left: rect.left, right: rect.right };
+              }),
+            ),
+          );
+          const where = `${name} ${edge} bar tooltip ${JSON.stringify(tip)} in card ${JSON.stringify(card)}`;
+          expect(tip?.left, where).toBeGreaterThanOrEqual((card?.left ?? 0) - 0.5);
+          expect(tip?.right, where).toBeLessThanOrEqual((card?.right ?? 0) + 0.5);
+        }
+        await page.mouse.move(0, 0);
+
         // Columns share the width: Description is the widest column on a desktop.
         if (viewport.name !== "phone") {
           const widths = await page.evaluate(() =>

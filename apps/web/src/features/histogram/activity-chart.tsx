@@ -3,6 +3,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import {
   type KeyboardEvent,
   type PointerEvent,
+  type ReactNode,
   useLayoutEffect,
   useMemo,
   useRef,
@@ -278,18 +279,9 @@ export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChart
               </g>
             </svg>
             {selectedLow && selectedHigh && selectedLow !== selectedHigh && data ? (
-              <div
-                className="chart-tooltip"
-                role="status"
-                style={{
-                  left: Math.min(
-                    Math.max(
-                      axisWidth + (selectedLow.x + selectedHigh.x + selectedHigh.width) / 2,
-                      90,
-                    ),
-                    width - 90,
-                  ),
-                }}
+              <ChartTooltip
+                center={axisWidth + (selectedLow.x + selectedHigh.x + selectedHigh.width) / 2}
+                containerWidth={width}
               >
                 <strong>
                   {formatBucket(selectedLow.start, data.interval, timeZone)} –{" "}
@@ -304,17 +296,11 @@ export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChart
                   entries
                 </span>
                 <em>Release to zoom in</em>
-              </div>
+              </ChartTooltip>
             ) : hovered && data ? (
-              <div
-                className="chart-tooltip"
-                role="status"
-                style={{
-                  left: Math.min(
-                    Math.max(axisWidth + hovered.x + hovered.width / 2, 90),
-                    width - 90,
-                  ),
-                }}
+              <ChartTooltip
+                center={axisWidth + hovered.x + hovered.width / 2}
+                containerWidth={width}
               >
                 <strong>{formatBucket(hovered.start, data.interval, timeZone)}</strong>
                 <span>
@@ -330,11 +316,40 @@ export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChart
                     </span>
                   ))}
                 <em>Click, drag or press Enter to zoom in</em>
-              </div>
+              </ChartTooltip>
             ) : null}
           </div>
         )}
       </div>
     </section>
+  );
+}
+
+/**
+ * A bar's tooltip, centred over `center` but kept inside the chart: its own width is read before
+ * paint (it varies with the categories listed and the locale's dates), so a bar at either edge
+ * never pushes it past the card, which clipped it at the right edge.
+ */
+function ChartTooltip({
+  center,
+  containerWidth,
+  children,
+}: {
+  center: number;
+  containerWidth: number;
+  children: ReactNode;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const tooltip = ref.current;
+    if (!tooltip) return;
+    const half = tooltip.offsetWidth / 2;
+    const left = Math.min(Math.max(center, half), Math.max(half, containerWidth - half));
+    tooltip.style.left = `${left}px`;
+  });
+  return (
+    <div ref={ref} className="chart-tooltip" role="status" style={{ left: center }}>
+      {children}
+    </div>
   );
 }
