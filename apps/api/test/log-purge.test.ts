@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import {
   createDatabase,
   type Database,
+  purgeAgedEntries,
   readEntriesBySeq,
   upsertUserMembership,
   writeAuditEntries,
@@ -336,6 +337,48 @@ describe("the lifecycle job purges what aged out, and the log stays verifiable",
     );
     const result = await verify();
     expect(result.ok).toBe(false);
+  });
+});
+
+describe("a purge the worker could not record", () => {
+  it("is recorded by the next run, once, with every entry it removed", async () => {
+    const { org } = await createOrgWithKey("team", "unrecorded", db);
+    await pool.query("INSERT INTO org_retention_settings (org_id, days) VALUES ($1, 30)", [org.id]);
+    const storedAt = await writeEntries(org.id, "d_old", 120);
+    expect(await buildTree(org.id, 100)).toBe(120);
+    // What a worker killed between the purge's last batch and its record leaves: the entries
+    // gone, nothing in the log says so.
+    clock = new Date(storedAt.getTime() + 31 * dayMs);
+    const purged = await purgeAgedEntries(db, org.id, {
+      storedBefore: new Date(clock.getTime() - 30 * dayMs),
+    });
+    expect(purged).toMatchObject({ entries: 120, throughSeq: 120 });
+
+    const summary = await runLifecycleJob();
+    // Nothing left to purge this run; the record of the earlier purge is made all the same.
+    expect(summary.purged.map((p) => p.orgId)).not.toContain(org.id);
+    const [entry] = await waitFor(
+      () => readEntriesBySeq(db, org.id, 121, 121),
+      (found) => found.length === 1,
+    );
+    expect(entry).toMatchObject({
+      id: "purge-120",
+      type: "org.audit_log.purge",
+      data: { entries: 120, throughSeq: 120, retentionDays: 30 },
+    });
+    const recordedThrough = async () =>
+      (
+        await pool.query<{ through: number }>(
+          "SELECT purge_recorded_through::int AS through FROM audit_log_heads WHERE org_id = $1",
+          [org.id],
+        )
+      ).rows[0]?.through;
+    expect(await recordedThrough()).toBe(120);
+
+    // A later run has nothing to add (the record's id would dedupe it anyway; the mark says
+    // the run did not even queue one).
+    await runLifecycleJob();
+    expect(await recordedThrough()).toBe(120);
   });
 });
 

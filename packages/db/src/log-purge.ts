@@ -19,13 +19,15 @@ export interface RetentionTarget {
   legalHold: boolean;
   /** The first seq still held. */
   retainedFrom: number;
+  /** The last seq whose purge is on the record (`org.audit_log.purge`). */
+  purgeRecordedThrough: number;
   /** Leaves the built tree covers: only entries up to here may go. */
   treeSize: number;
 }
 
 /**
- * Organisations with entries the tree already covers (the only ones a purge could remove), in
- * id order from `afterOrgId`, at most `limit`.
+ * Organisations with entries the tree already covers (the only ones a purge could remove), or
+ * with a purge not yet on the record, in id order from `afterOrgId`, at most `limit`.
  */
 export async function listRetentionTargets(
   db: Database,
@@ -39,15 +41,18 @@ export async function listRetentionTargets(
     days: number | null;
     legal_hold: boolean | null;
     retained_from: number;
+    purge_recorded_through: number;
     tree_size: number;
   }>(
     `SELECT h.org_id, o.slug, o.name, o.plan, s.days, s.legal_hold,
-       h.retained_from::float8 AS retained_from, t.size::float8 AS tree_size
+       h.retained_from::float8 AS retained_from,
+       h.purge_recorded_through::float8 AS purge_recorded_through, t.size::float8 AS tree_size
      FROM audit_log_heads h
      JOIN audit_log_trees t USING (org_id)
      JOIN organizations o ON o.id = h.org_id
      LEFT JOIN org_retention_settings s ON s.org_id = h.org_id
-     WHERE h.retained_from <= t.size AND h.org_id > $1
+     WHERE (h.retained_from <= t.size OR h.purge_recorded_through < h.retained_from - 1)
+       AND h.org_id > $1
      ORDER BY h.org_id LIMIT $2`,
     [input.afterOrgId ?? "", input.limit],
   );
@@ -59,8 +64,25 @@ export async function listRetentionTargets(
     days: row.days,
     legalHold: row.legal_hold === true,
     retainedFrom: row.retained_from,
+    purgeRecordedThrough: row.purge_recorded_through,
     treeSize: row.tree_size,
   }));
+}
+
+/**
+ * Notes that the purge of every seq up to `throughSeq` is on the record (its event queued).
+ * Never moves back: two workers recording the same purge agree.
+ */
+export async function markPurgeRecorded(
+  db: Database,
+  orgId: string,
+  throughSeq: number,
+): Promise<void> {
+  await sqlOf(db).query(
+    `UPDATE audit_log_heads SET purge_recorded_through = $2
+     WHERE org_id = $1 AND purge_recorded_through < $2`,
+    [orgId, throughSeq],
+  );
 }
 
 export interface PurgeInput {

@@ -8,8 +8,10 @@ import {
   listExpiredExports,
   listRetentionTargets,
   markExportExpired,
+  markPurgeRecorded,
   PurgeRefusedError,
   purgeAgedEntries,
+  type RetentionTarget,
 } from "@auditlog/db";
 import { effectiveRetentionDays, type RetentionBounds } from "@auditlog/events";
 import type { JobProducer } from "@auditlog/events/jobs";
@@ -92,46 +94,32 @@ export async function runLifecycle(deps: LifecycleDeps): Promise<LifecycleSummar
     for (const target of targets) {
       if (deps.signal?.aborted) return summary;
       const days = effectiveRetentionDays(target.plan, target.days, deps.bounds);
-      // A plan without an audit log has no retention: what it holds (from an older plan) stays
-      // until the plan is known again, rather than vanish on a downgrade.
-      if (days === null) continue;
-      if (target.legalHold) {
-        summary.held++;
-        continue;
-      }
       try {
-        const result = await purgeAgedEntries(deps.db, target.orgId, {
-          storedBefore: new Date(now.getTime() - days * dayMs),
-          batchSize: deps.purge.batchSize,
-          pauseMs: deps.purge.pauseMs,
-          ...(deps.signal ? { signal: deps.signal } : {}),
-        });
-        if (result.stoppedBy === "legal-hold") summary.held++;
-        if (result.entries === 0) continue;
-        const purged = {
-          orgId: target.orgId,
-          entries: result.entries,
-          throughSeq: result.throughSeq,
-          retentionDays: days,
-        };
-        summary.purged.push(purged);
-        // After the purge, not before: only now are its count and last seq known. The id is
-        // the purge's last seq, so recording it again (a retried job) stores it once.
-        await recordWorkerAction(deps.ingest, {
-          orgId: target.orgId,
-          id: `purge-${result.throughSeq}`,
-          at: deps.now(),
-          event: {
-            type: "org.audit_log.purge",
-            target: { type: "organization", id: target.slug, name: target.name },
-            data: {
-              entries: purged.entries,
-              throughSeq: purged.throughSeq,
+        let retainedFrom = target.retainedFrom;
+        // A plan without an audit log has no retention: what it holds (from an older plan)
+        // stays until the plan is known again, rather than vanish on a downgrade.
+        if (days !== null && target.legalHold) summary.held++;
+        if (days !== null && !target.legalHold) {
+          const result = await purgeAgedEntries(deps.db, target.orgId, {
+            storedBefore: new Date(now.getTime() - days * dayMs),
+            batchSize: deps.purge.batchSize,
+            pauseMs: deps.purge.pauseMs,
+            ...(deps.signal ? { signal: deps.signal } : {}),
+          });
+          if (result.stoppedBy === "legal-hold") summary.held++;
+          retainedFrom = Math.max(retainedFrom, result.retainedFrom);
+          if (result.entries > 0) {
+            const purged = {
+              orgId: target.orgId,
+              entries: result.entries,
+              throughSeq: result.throughSeq,
               retentionDays: days,
-            },
-          },
-        });
-        deps.logger.info("audit log purged", purged);
+            };
+            summary.purged.push(purged);
+            deps.logger.info("audit log purged", purged);
+          }
+        }
+        await recordPurge(deps, target, retainedFrom - 1, days);
       } catch (error) {
         summary.failed++;
         deps.logger.error(
@@ -197,4 +185,32 @@ async function ageExports(deps: LifecycleDeps, now: Date, summary: LifecycleSumm
     }
     if (batch.length < limit) break;
   }
+}
+
+/**
+ * Puts on the record every purged seq not yet there: this run's purge, and any an earlier run
+ * purged but could not record (a worker killed between its last batch and its record). After
+ * the purge, not before: only then are its count and last seq known. The id is the last seq, so
+ * recording it again (a retried job, two workers) stores it once; the mark moves only after the
+ * event is queued, so a crash before it records the range again, never loses it.
+ */
+async function recordPurge(
+  deps: LifecycleDeps,
+  target: RetentionTarget,
+  throughSeq: number,
+  retentionDays: number | null,
+): Promise<void> {
+  const entries = throughSeq - target.purgeRecordedThrough;
+  if (entries <= 0) return;
+  await recordWorkerAction(deps.ingest, {
+    orgId: target.orgId,
+    id: `purge-${throughSeq}`,
+    at: deps.now(),
+    event: {
+      type: "org.audit_log.purge",
+      target: { type: "organization", id: target.slug, name: target.name },
+      data: { entries, throughSeq, ...(retentionDays !== null ? { retentionDays } : {}) },
+    },
+  });
+  await markPurgeRecorded(deps.db, target.orgId, throughSeq);
 }
