@@ -6,7 +6,7 @@ import {
   splunkEventUrl,
 } from "../src/index.ts";
 import { startEchoServer } from "./support/echo-server.ts";
-import { makeEntries, SplunkHecReceiver } from "./support/index.ts";
+import { makeEntries, SplunkHecReceiver, splitConcatenatedJson } from "./support/index.ts";
 
 const token = "5a8c2f7e-hec-token-0001";
 const deps: SenderDeps = { allowLocal: true, timeoutMs: 10_000 };
@@ -161,6 +161,18 @@ describe("splunk sender (HTTP Event Collector)", () => {
     expect(requests.length).toBeGreaterThan(1);
     for (const request of requests) expect(request.body.length).toBeLessThanOrEqual(1024 * 1024);
     expect(receiver.seqs().slice(-30)).toEqual(big.map((e) => e.seq));
+  });
+});
+
+describe("splitConcatenatedJson", () => {
+  it("splits objects with or without separators, braces and escapes inside strings", () => {
+    expect(splitConcatenatedJson('{"a":"}{\\"x"}{"b":[1,{"c":2}]}\n {"d":"\\\\"}')).toEqual([
+      { a: '}{"x' },
+      { b: [1, { c: 2 }] },
+      { d: "\\" },
+    ]);
+    expect(splitConcatenatedJson('{"a":1} [1]')).toBeNull();
+    expect(splitConcatenatedJson('{"a":1')).toBeNull();
   });
 });
 

@@ -15,24 +15,22 @@ export function splitConcatenatedJson(text: string): unknown[] | null {
   const values: unknown[] = [];
   let depth = 0;
   let inString = false;
-  let escaped = false;
   let start = -1;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
+    const ch = text.charCodeAt(i);
     if (inString) {
-      if (escaped) escaped = false;
-      else if (ch === "\\") escaped = true;
-      else if (ch === '"') inString = false;
+      if (ch === 92 /* \\ */) i += 1;
+      else if (ch === 34 /* " */) inString = false;
       continue;
     }
     if (depth === 0) {
-      if (/\s/.test(ch ?? "")) continue;
-      if (ch !== "{") return null;
+      if (ch === 32 || ch === 10 || ch === 13 || ch === 9) continue;
+      if (ch !== 123 /* { */) return null;
       start = i;
     }
-    if (ch === '"') inString = true;
-    else if (ch === "{" || ch === "[") depth += 1;
-    else if (ch === "}" || ch === "]") {
+    if (ch === 34) inString = true;
+    else if (ch === 123 || ch === 91) depth += 1;
+    else if (ch === 125 || ch === 93) {
       depth -= 1;
       if (depth === 0) {
         try {
