@@ -66,6 +66,20 @@ describe("s3 sender (PutObject, gzip NDJSON)", () => {
     expect(entries[0]).toEqual(first.entries[0]);
   });
 
+  it("is rejected for a wrong secret access key (403 SignatureDoesNotMatch, the secret not quoted)", async () => {
+    const wrongSecret = "wrong-secret-access-key-1234";
+    const outcome = await createDestinationSender(destination(), wrongSecret, deps).send(
+      batch(1, 1),
+    );
+    expect(outcome).toMatchObject({
+      kind: "rejected",
+      status: 403,
+      reason: expect.stringContaining("SignatureDoesNotMatch"),
+    });
+    expect(JSON.stringify(outcome)).not.toContain(wrongSecret);
+    expect(server.refused.at(-1)?.code).toBe("SignatureDoesNotMatch");
+  });
+
   it("is rejected for an unknown access key (403) and a missing bucket (404)", async () => {
     const key = await sender({ accessKeyId: "AKIAUNKNOWN" }).send(batch(1, 1));
     expect(key).toMatchObject({
