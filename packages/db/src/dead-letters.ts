@@ -80,6 +80,8 @@ interface DeadLetterSqlRow {
   replayed_event_id: string | null;
 }
 
+// `id` comes out as text (a bigint beyond 2^53 would not survive as a JS number): every ORDER BY
+// names `dead_letters.id`, since a bare `id` there sorts by this text ("9" after "10").
 const deadLetterColumns = `id::text AS id, org_id, dedupe_key, event_id, event_type, reason, issues,
   payload, received_at, created_at, replayed_at, replayed_event_id`;
 
@@ -112,7 +114,7 @@ export async function listDeadLetters(
     `SELECT ${deadLetterColumns} FROM dead_letters
      WHERE org_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
        AND (NOT $3 OR replayed_at IS NULL)
-     ORDER BY id DESC LIMIT $4`,
+     ORDER BY dead_letters.id DESC LIMIT $4`,
     [input.orgId, input.before ?? null, input.unreplayed ?? false, input.limit],
   );
   return rows.map(toRecord);
@@ -129,13 +131,13 @@ export async function deadLettersToReplay(
   const { rows } = input.ids
     ? await sqlOf(db).query<DeadLetterSqlRow>(
         `SELECT ${deadLetterColumns} FROM dead_letters
-         WHERE org_id = $1 AND id = ANY ($2::bigint[]) ORDER BY id LIMIT $3`,
+         WHERE org_id = $1 AND id = ANY ($2::bigint[]) ORDER BY dead_letters.id LIMIT $3`,
         [input.orgId, input.ids, input.limit],
       )
     : await sqlOf(db).query<DeadLetterSqlRow>(
         `SELECT ${deadLetterColumns} FROM dead_letters
          WHERE org_id = $1 AND replayed_at IS NULL AND ($2::bigint IS NULL OR id > $2::bigint)
-         ORDER BY id LIMIT $3`,
+         ORDER BY dead_letters.id LIMIT $3`,
         [input.orgId, input.after ?? null, input.limit],
       );
   return rows.map(toRecord);

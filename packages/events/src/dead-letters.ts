@@ -18,7 +18,11 @@ export const DEFAULT_DEAD_LETTERS_PAGE = 50;
 export const deadLetterIdSchema = z
   .string()
   .regex(/^[1-9][0-9]{0,18}$/, "must be a dead letter id (decimal digits)")
-  .refine((text) => BigInt(text) <= 9_223_372_036_854_775_807n, "is out of range");
+  // Only once it is digits: BigInt of anything else throws instead of failing the check.
+  .refine(
+    (text) => !/^[0-9]+$/.test(text) || BigInt(text) <= 9_223_372_036_854_775_807n,
+    "is out of range",
+  );
 
 export const deadLetterIssueSchema = z.object({
   /** The failing field within the event (`data.repo.name`); "" when it is the event as a whole. */
