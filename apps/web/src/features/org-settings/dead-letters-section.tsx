@@ -127,7 +127,9 @@ function DeadLetterItem({ letter, now }: { letter: DeadLetter; now: number }) {
       ) : null}
       <details className="dead-letter-event">
         <summary>The event as received (IP truncated)</summary>
-        <pre className="json">{JSON.stringify(letter.event, null, 2)}</pre>
+        <pre className="json" tabIndex={0} aria-label="The refused event as JSON">
+          <code>{JSON.stringify(letter.event, null, 2)}</code>
+        </pre>
       </details>
     </li>
   );
