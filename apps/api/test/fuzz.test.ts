@@ -580,7 +580,11 @@ describe("fuzz: every route family, never a 5xx", () => {
               .tuple(numberLike, numberLike)
               .map(([limit, before]) => `?limit=${limit}&before=${before}`),
           ),
-          fc.option(rawSegment, { nil: undefined }),
+          // Mostly the list itself; now and then a path below it (no route: 404).
+          fc.oneof(
+            { weight: 5, arbitrary: fc.constant(undefined) },
+            { weight: 1, arbitrary: rawSegment },
+          ),
         )
         .map(
           ([query, segment]) =>

@@ -96,7 +96,7 @@ describe("console: refused events (dead letters)", () => {
       viewport: { width: 1440, height: 900 },
     }));
     await signIn(page, stack.baseUrl, admin, orgSlug);
-  }, 240_000);
+  }, 480_000);
 
   afterAll(async () => {
     await dispose?.();
