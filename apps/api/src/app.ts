@@ -7,6 +7,7 @@ import { hubExportRoutes } from "./audit-log/hub-export-routes.ts";
 import { apiKeyRoutes } from "./auth/api-key-routes.ts";
 import { authRoutes } from "./auth/auth-routes.ts";
 import { meRoutes } from "./auth/me-routes.ts";
+import { deadLetterRoutes } from "./dead-letters/dead-letter-routes.ts";
 import { erasureRoutes } from "./erasures/erasure-routes.ts";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
 import { exportDownloadRoutes, exportRoutes } from "./exports/export-routes.ts";
@@ -61,6 +62,7 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/views", savedViewRoutes)
     .route("/v1/orgs/:org/retention", retentionRoutes)
     .route("/v1/orgs/:org/erasures", erasureRoutes)
+    .route("/v1/orgs/:org/dead-letters", deadLetterRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)
     .route("/api/organizations/:org/audit-log/export", hubExportRoutes);
   // Last: the web console (and its SPA fallback) for every GET no route above answered.

@@ -558,6 +558,43 @@ describe("fuzz: every route family, never a 5xx", () => {
     }),
   );
 
+  // Dead letters (issue 18): the list's query parameters, generic and number-shaped (ids past
+  // the bigint range, signs, exponents, fractions), where `before` meets PostgreSQL's bigint.
+  const numberLike = fc.oneof(
+    fc.bigInt({ min: -(10n ** 21n), max: 10n ** 21n }).map(String),
+    fc.constantFrom("9223372036854775807", "9223372036854775808", "0", "-1", "1e3", "5.0", "0x10"),
+    rawSegment,
+  );
+  family(
+    "dead-letters",
+    fc.record({
+      method: fc.constantFrom("GET", "GET", "GET", "POST", "DELETE"),
+      path: fc
+        .tuple(
+          fc.oneof(
+            queryString,
+            fc
+              .tuple(fc.constantFrom("limit", "before"), numberLike)
+              .map(([key, value]) => `?${key}=${value}`),
+            fc
+              .tuple(numberLike, numberLike)
+              .map(([limit, before]) => `?limit=${limit}&before=${before}`),
+          ),
+          // Mostly the list itself; now and then a path below it (no route: 404).
+          fc.oneof(
+            { weight: 5, arbitrary: fc.constant(undefined) },
+            { weight: 1, arbitrary: rawSegment },
+          ),
+        )
+        .map(
+          ([query, segment]) =>
+            `/v1/orgs/${org()}/dead-letters${segment === undefined ? "" : `/${segment}`}${query}`,
+        ),
+      body: jsonBody,
+      auth: authorization,
+    }),
+  );
+
   family(
     "me",
     fc.record({

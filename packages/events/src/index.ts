@@ -1,5 +1,6 @@
 export * from "./alerts.ts";
 export * from "./catalog/index.ts";
+export * from "./dead-letters.ts";
 export * from "./define-event.ts";
 export * from "./display.ts";
 export * from "./entry.ts";

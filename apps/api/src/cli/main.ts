@@ -8,6 +8,7 @@ import {
   findOrganizationBySlug,
   findUserByEmail,
   listApiKeys,
+  listDeadLetters,
   NotFoundError,
   plans,
   revokeApiKey,
@@ -15,7 +16,12 @@ import {
   setUserPassword,
   upsertUserMembership,
 } from "@auditlog/db";
-import { createErasureRequestSchema, retentionUpdateSchema } from "@auditlog/events";
+import {
+  createErasureRequestSchema,
+  deadLetterIdSchema,
+  MAX_DEAD_LETTERS_PAGE,
+  retentionUpdateSchema,
+} from "@auditlog/events";
 import { producerFor } from "@auditlog/events/jobs";
 import { systemHostLookup } from "@auditlog/events/webhooks";
 import { exportStorageFromEnv } from "@auditlog/exports";
@@ -28,12 +34,15 @@ import type { ApiActor } from "../audit-log/record-api-action.ts";
 import { apiKeyNameSchema, issueApiKey, publicApiKey } from "../auth/api-key-service.ts";
 import { createDeploymentKeys } from "../auth/deployment-keys.ts";
 import { generatePersonalAccessToken } from "../auth/personal-access-tokens.ts";
+import { replayDeadLetters } from "../dead-letters/dead-letter-replay.ts";
+import { toDeadLetter } from "../dead-letters/dead-letter-routes.ts";
 import { type ApiEnv, loadApiEnv } from "../env.ts";
 import { erasePerson } from "../erasures/erasure-service.ts";
 import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
+import { deadLettersUsage, describeDeadLetters, describeReplay } from "./dead-letters-command.ts";
 import {
   changeRetention,
   describeRetention,
@@ -55,6 +64,7 @@ const usage = `usage:
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
 ${retentionUsage}
 ${checkpointKeyUsage}
+${deadLettersUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
   pnpm auditlog verify --org <slug> [--json]
   pnpm auditlog erase --org <slug> --actor <id> [--json]`;
@@ -146,6 +156,25 @@ function wholeDays(value: string): number {
   return Number(value);
 }
 
+function pageLimit(value: string | undefined): number {
+  if (value === undefined) return 20;
+  const limit = /^\d{1,3}$/.test(value) ? Number(value) : 0;
+  if (limit < 1 || limit > MAX_DEAD_LETTERS_PAGE) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_DEAD_LETTERS_PAGE}`);
+  }
+  return limit;
+}
+
+function deadLetterIds(values: readonly string[] | undefined): string[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  for (const id of values) {
+    if (!deadLetterIdSchema.safeParse(id).success) {
+      throw new UsageError(`--id ${JSON.stringify(id)} is not a dead letter id (decimal digits)`);
+    }
+  }
+  return [...new Set(values)];
+}
+
 function checkedHold(legalHold: boolean, reason: string) {
   const parsed = retentionUpdateSchema.safeParse({ legalHold, reason });
   if (!parsed.success) {
@@ -186,6 +215,8 @@ async function main(argv: string[]) {
       days: { type: "string" },
       reason: { type: "string" },
       actor: { type: "string" },
+      id: { type: "string", multiple: true },
+      limit: { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -387,6 +418,24 @@ async function main(argv: string[]) {
           erasure,
           `erasure ${erasure.id}: ${actorId} is now ${erasure.pseudonym} in ${org.slug} (${erasure.entries} entries changed, ${erasure.deadLetters} dead letters and ${erasure.exportsDeleted} export files deleted)`,
         );
+        return;
+      }
+      case "dead-letters list": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const rows = await listDeadLetters(db, { orgId: org.id, limit: pageLimit(values.limit) });
+        const deadLetters = rows.map(toDeadLetter);
+        print({ org: org.slug, deadLetters }, describeDeadLetters(org.slug, deadLetters));
+        return;
+      }
+      case "dead-letters replay": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const ids = deadLetterIds(values.id);
+        const outcomes = await withRecorder(env, db, (services) =>
+          replayDeadLetters(services, { orgId: org.id, ...(ids ? { ids } : {}) }),
+        );
+        print({ org: org.slug, outcomes }, describeReplay(org.slug, outcomes));
+        // An id that is not the organisation's is the operator's mistake: say so in the status.
+        if (outcomes.some((outcome) => outcome.status === "not_found")) process.exitCode = 1;
         return;
       }
       case "verify":

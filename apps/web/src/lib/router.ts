@@ -41,6 +41,7 @@ export type Route =
   | { name: "home" }
   | { name: "audit-log"; orgSlug: string }
   | { name: "org-settings"; orgSlug: string }
+  | { name: "org-dead-letters"; orgSlug: string }
   | { name: "not-found" };
 
 export function matchRoute(pathname: string): Route {
@@ -49,6 +50,10 @@ export function matchRoute(pathname: string): Route {
   if (match?.[1]) return { name: "audit-log", orgSlug: decodeURIComponent(match[1]) };
   const settings = /^\/orgs\/([^/]+)\/settings(?:\/retention)?\/?$/.exec(pathname);
   if (settings?.[1]) return { name: "org-settings", orgSlug: decodeURIComponent(settings[1]) };
+  const deadLetters = /^\/orgs\/([^/]+)\/settings\/dead-letters\/?$/.exec(pathname);
+  if (deadLetters?.[1]) {
+    return { name: "org-dead-letters", orgSlug: decodeURIComponent(deadLetters[1]) };
+  }
   return { name: "not-found" };
 }
 
@@ -59,4 +64,9 @@ export function auditLogPath(orgSlug: string, search = ""): string {
 /** The organisation's settings; retention is its one section so far. */
 export function orgSettingsPath(orgSlug: string): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/settings/retention`;
+}
+
+/** The events the worker refused for the organisation: a section of its settings. */
+export function deadLettersPath(orgSlug: string): string {
+  return `/orgs/${encodeURIComponent(orgSlug)}/settings/dead-letters`;
 }

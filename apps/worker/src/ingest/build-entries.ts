@@ -7,6 +7,7 @@ import {
   getEventDefinition,
   isEventType,
   validateEvent,
+  withTruncatedIp,
 } from "@auditlog/events";
 import { anonymizeIp } from "@auditlog/events/ip";
 import { catalogFingerprint, type IngestBatchJob } from "@auditlog/events/jobs";
@@ -181,10 +182,7 @@ function toDeadLetter(
 
 /** A refused event is kept for inspection, but its address only in truncated form. */
 export function withoutFullIp(input: unknown): unknown {
-  if (!isRecord(input) || !isRecord(input.context) || !("ip" in input.context)) return input;
-  const ip = input.context.ip;
-  const truncated = typeof ip === "string" ? anonymizeIp(ip) : null;
-  return { ...input, context: { ...input.context, ip: truncated ?? "[removed]" } };
+  return withTruncatedIp(input);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
-import { auditLogPath, navigate, orgSettingsPath } from "../../lib/router.ts";
+import { auditLogPath, deadLettersPath, navigate, orgSettingsPath } from "../../lib/router.ts";
+import { DeadLettersSection } from "./dead-letters-section.tsx";
 import { LegalHoldForm } from "./legal-hold-form.tsx";
 import { RetentionForm } from "./retention-form.tsx";
 import { retentionOptions } from "./retention-queries.ts";
@@ -35,8 +36,17 @@ function AppLink({
   );
 }
 
-/** The organisation's settings, for its admins: today its retention and legal hold. */
-export function OrgSettingsPage({ org }: { org: Organization }) {
+/**
+ * The organisation's settings, for its admins: its retention and legal hold, and the events the
+ * worker refused (dead letters).
+ */
+export function OrgSettingsPage({
+  org,
+  section = "retention",
+}: {
+  org: Organization;
+  section?: "retention" | "dead-letters";
+}) {
   return (
     <div className="settings-page">
       <div className="page-head">
@@ -46,17 +56,24 @@ export function OrgSettingsPage({ org }: { org: Organization }) {
           </AppLink>
           <h1>Settings</h1>
           <p className="muted page-subtitle">
-            How long the audit log of <strong>{org.name}</strong> is kept.
+            How long the audit log of <strong>{org.name}</strong> is kept, and what it refused.
           </p>
         </div>
       </div>
       <div className="settings-layout">
         <nav className="settings-nav" aria-label="Settings sections">
-          <AppLink to={orgSettingsPath(org.slug)} current>
+          <AppLink to={orgSettingsPath(org.slug)} current={section === "retention"}>
             Retention
           </AppLink>
+          <AppLink to={deadLettersPath(org.slug)} current={section === "dead-letters"}>
+            Refused events
+          </AppLink>
         </nav>
-        <RetentionSection org={org} />
+        {section === "dead-letters" ? (
+          <DeadLettersSection org={org} />
+        ) : (
+          <RetentionSection org={org} />
+        )}
       </div>
     </div>
   );
