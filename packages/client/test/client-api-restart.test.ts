@@ -55,13 +55,25 @@ describe("AuditLogClient while the API is killed and restarted mid-flush", () =>
     const comparison = compareIds(await stack.waitForStored(total), ids as string[]);
     console.log(
       "[client API restart]",
-      JSON.stringify({ atKill: { acknowledged: atKill.acknowledged, pending: atKill.pending }, stats, comparison }),
+      JSON.stringify({
+        atKill: { acknowledged: atKill.acknowledged, pending: atKill.pending },
+        stats,
+        comparison,
+      }),
     );
     // Killed mid-flush: events were still to send when the API died.
     expect(atKill.pending).toBeGreaterThan(0);
     expect(stats.responses.network).toBeGreaterThanOrEqual(4);
-    expect(retries.filter((retry) => retry.status === undefined).length).toBe(stats.responses.network);
+    expect(retries.filter((retry) => retry.status === undefined).length).toBe(
+      stats.responses.network,
+    );
     expect(stats).toMatchObject({ acknowledged: total, dropped: 0, abandoned: 0, rejected: 0 });
-    expect(comparison).toEqual({ stored: total, expected: total, missing: 0, unexpected: 0, twice: 0 });
+    expect(comparison).toEqual({
+      stored: total,
+      expected: total,
+      missing: 0,
+      unexpected: 0,
+      twice: 0,
+    });
   });
 });
