@@ -111,6 +111,8 @@ interface Batch {
 
 /** The closes that exit signals started, across clients: the signal is raised again after all. */
 const closingAtExit = new Set<Promise<ClientStats>>();
+/** Every client's signal handler, told apart from the service's own. */
+const clientSignalHandlers = new Set<unknown>();
 
 const retryableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 const signals = ["SIGTERM", "SIGINT"] as const;
@@ -524,26 +526,32 @@ export class AuditLogClient {
   #installExitHandlers() {
     for (const signal of signals) {
       const handler = () => {
+        // Ours runs first (prepended): the listeners left are the service's own, if any.
+        const serviceHandles = process
+          .listeners(signal)
+          .some((listener) => !clientSignalHandlers.has(listener));
         const closing = this.close();
         closingAtExit.add(closing);
-        // Every client's handler ran in this tick: wait for all of their flushes.
+        // Every client's handler runs in this tick: wait for all of their flushes.
         void Promise.allSettled([...closingAtExit]).then(() => {
-          // Our handler is gone (`once`): with no other, the signal's default (exit) happens
-          // now; with one, the service's own handler decides when to exit.
           closingAtExit.delete(closing);
-          if (closingAtExit.size === 0 && process.listenerCount(signal) === 0) {
-            process.kill(process.pid, signal);
-          }
+          // Without a handler of the service's, the signal's default (exit) happens now, as it
+          // would have without the client; with one, the service decides when to exit.
+          if (closingAtExit.size === 0 && !serviceHandles) process.kill(process.pid, signal);
         });
       };
       this.#signalHandlers.set(signal, handler);
-      process.once(signal, handler);
+      clientSignalHandlers.add(handler);
+      process.prependOnceListener(signal, handler);
     }
     process.on("beforeExit", this.#beforeExit);
   }
 
   #removeExitHandlers() {
-    for (const [signal, handler] of this.#signalHandlers) process.removeListener(signal, handler);
+    for (const [signal, handler] of this.#signalHandlers) {
+      process.removeListener(signal, handler);
+      clientSignalHandlers.delete(handler);
+    }
     this.#signalHandlers.clear();
     process.removeListener("beforeExit", this.#beforeExit);
   }

@@ -210,6 +210,9 @@ export async function startStack(options: StackOptions = {}) {
     logs,
     storedIds,
     waitForStored,
+    /** A query on the test database (the stored entries, for instance). */
+    query: <Row extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+      pool.query<Row>(sql, params).then((result) => result.rows),
     async close() {
       await apiControl.stop();
       await workerControl.stop();
