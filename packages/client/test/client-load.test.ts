@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditEvent, AuditLogClient } from "../src/index.ts";
+import { type AuditEvent, AuditLogClient, type RejectInfo } from "../src/index.ts";
 import { compareIds, type Stack, sampleEvent, startStack } from "./support/stack.ts";
 
 /** The real API and worker processes; every stored row counted by id in PostgreSQL. */
@@ -96,5 +96,38 @@ describe("AuditLogClient under load, against the real API", () => {
     // A dropped event was never sent.
     const storedSet = new Set(stored);
     expect(dropped.filter((event) => storedSet.has(event.id as string))).toEqual([]);
+  });
+
+  it("refuses only the events the API names (403 for a reserved type, 400 for a bad field) and sends the rest", async () => {
+    const refused: Array<{ ids: string[]; info: RejectInfo }> = [];
+    const client = new AuditLogClient({
+      baseUrl: stack.url,
+      apiKey: stack.apiKey,
+      onReject: (events, info) => refused.push({ ids: events.map((e) => e.id as string), info }),
+      handleExit: false,
+    });
+    const before = new Set(await stack.storedIds());
+    const good: string[] = [];
+    for (let index = 0; index < 8; index++) {
+      good.push((await client.record(sampleEvent(7, index))) as string);
+    }
+    // What a caller without the types could send: a type only the API records, an empty name.
+    const reserved = (await client.record({
+      type: "org.audit_log.export",
+      actor: { type: "user", id: "u", name: "u" },
+    } as unknown as AuditEvent)) as string;
+    const invalid = (await client.record({
+      ...sampleEvent(7, 99),
+      data: { repo: { type: "model", name: "" } },
+    })) as string;
+    const stats = await client.close();
+    const stored = (await stack.waitForStored(before.size + 8)).filter((id) => !before.has(id));
+    console.log("[client refusals]", JSON.stringify({ stats, refused }));
+    expect(refused).toEqual([
+      { ids: [reserved], info: expect.objectContaining({ status: 403, code: "forbidden" }) },
+      { ids: [invalid], info: expect.objectContaining({ status: 400, code: "validation_failed" }) },
+    ]);
+    expect(stats).toMatchObject({ recorded: 10, acknowledged: 8, rejected: 2, pending: 0 });
+    expect(compareIds(stored, good)).toMatchObject({ missing: 0, unexpected: 0, twice: 0 });
   });
 });
