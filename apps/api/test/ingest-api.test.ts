@@ -217,7 +217,12 @@ describe("POST /v1/events (API side)", () => {
     const started = performance.now();
     const response = await post(app, apiKey, event);
     const elapsedMs = performance.now() - started;
-    return { status: response.status, body: (await response.json()) as unknown, elapsedMs };
+    return {
+      status: response.status,
+      body: (await response.json()) as unknown,
+      elapsedMs,
+      retryAfter: response.headers.get("retry-after"),
+    };
   }
   const unavailableBody = {
     error: {
@@ -237,6 +242,8 @@ describe("POST /v1/events (API side)", () => {
       const answer = await postTimed(broken.app, sampleEvent(1));
       expect(answer.status).toBe(503);
       expect(answer.body).toEqual(unavailableBody);
+      // When to come back, as a 429 says it: clients that honour it wait instead of hammering.
+      expect(answer.retryAfter).toBe("1");
       expect(answer.elapsedMs).toBeLessThan(3000);
       const ready = await broken.app.request("/readyz");
       expect(ready.status).toBe(503);

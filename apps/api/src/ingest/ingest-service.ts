@@ -87,9 +87,13 @@ export async function acceptEvents(
       requestId: input.requestId,
       error: (error as Error).message,
     });
+    // Redis answers within the command timeout or not at all: a second is a fair first wait,
+    // and clients that honour Retry-After (packages/client) do not hammer a recovering Redis.
     throw new ApiError(
       "service_unavailable",
       "the ingest queue is unavailable; nothing was accepted, retry later",
+      undefined,
+      { "Retry-After": "1" },
     );
   }
   return accepted.map((event) => event.id as string);
