@@ -8,6 +8,7 @@ import {
   findOrganizationBySlug,
   findUserByEmail,
   listApiKeys,
+  loadSecretBox,
   NotFoundError,
   plans,
   revokeApiKey,
@@ -40,6 +41,7 @@ import {
   retentionUsage,
   showRetention,
 } from "./retention-command.ts";
+import { StreamFlagError, streamCommand, streamUsage } from "./stream-command.ts";
 import { verifyCommand } from "./verify-command.ts";
 import { runVerifyExportCommand } from "./verify-export-command.ts";
 
@@ -54,6 +56,7 @@ const usage = `usage:
   pnpm auditlog token create --email <email> --name <label> [--json]
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
 ${retentionUsage}
+${streamUsage}
 ${checkpointKeyUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
   pnpm auditlog verify --org <slug> [--json]
@@ -186,6 +189,20 @@ async function main(argv: string[]) {
       days: { type: "string" },
       reason: { type: "string" },
       actor: { type: "string" },
+      // stream create
+      type: { type: "string" },
+      token: { type: "string" },
+      "api-key": { type: "string" },
+      site: { type: "string" },
+      "access-key-id": { type: "string" },
+      "secret-access-key": { type: "string" },
+      bucket: { type: "string" },
+      prefix: { type: "string" },
+      region: { type: "string" },
+      endpoint: { type: "string" },
+      "force-path-style": { type: "boolean", default: false },
+      q: { type: "string" },
+      "from-seq": { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -368,6 +385,26 @@ async function main(argv: string[]) {
         );
         return;
       }
+      case "stream create":
+      case "stream list":
+      case "stream show":
+      case "stream pause":
+      case "stream resume":
+      case "stream delete": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const { json, text } = await withRecorder(env, db, (services) =>
+          streamCommand(
+            {
+              ...services,
+              lookupHost: systemHostLookup,
+              secrets: loadSecretBox(env.SECRETS_KEY_FILE),
+            },
+            { action: action ?? "", org, id: subject, flags: values, actor: cliActor },
+          ),
+        );
+        print(json, text);
+        return;
+      }
       case "erase": {
         const org = await findOrg(db, required(values.org, "org"));
         const { actorId } = checked(createErasureRequestSchema, {
@@ -405,6 +442,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const known =
       error instanceof UsageError ||
+      error instanceof StreamFlagError ||
       error instanceof ConflictError ||
       error instanceof NotFoundError ||
       error instanceof ApiError;
