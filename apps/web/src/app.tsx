@@ -56,7 +56,9 @@ function Shell({ me }: { me: MeResponse }) {
   const location = useLocation();
   const route = matchRoute(location.pathname);
   const orgSlug =
-    route.name === "audit-log" || route.name === "org-settings" ? route.orgSlug : null;
+    route.name === "audit-log" || route.name === "org-settings" || route.name === "org-streams"
+      ? route.orgSlug
+      : null;
   const org = me.organizations.find((candidate) => candidate.slug === orgSlug);
 
   useEffect(() => {
@@ -73,11 +75,15 @@ function Shell({ me }: { me: MeResponse }) {
       ) : (
         <OrgNotice org={org} slug={orgSlug} />
       );
-  } else if (route.name === "org-settings" && orgSlug) {
+  } else if ((route.name === "org-settings" || route.name === "org-streams") && orgSlug) {
     // Settings are for the admins of an organisation with a log, like the log itself.
     content =
       org && orgBlocker(org) === null ? (
-        <OrgSettingsPage key={org.slug} org={org} />
+        <OrgSettingsPage
+          key={org.slug}
+          org={org}
+          section={route.name === "org-streams" ? "streams" : "retention"}
+        />
       ) : (
         <OrgNotice org={org} slug={orgSlug} />
       );

@@ -41,6 +41,7 @@ export type Route =
   | { name: "home" }
   | { name: "audit-log"; orgSlug: string }
   | { name: "org-settings"; orgSlug: string }
+  | { name: "org-streams"; orgSlug: string }
   | { name: "not-found" };
 
 export function matchRoute(pathname: string): Route {
@@ -49,6 +50,8 @@ export function matchRoute(pathname: string): Route {
   if (match?.[1]) return { name: "audit-log", orgSlug: decodeURIComponent(match[1]) };
   const settings = /^\/orgs\/([^/]+)\/settings(?:\/retention)?\/?$/.exec(pathname);
   if (settings?.[1]) return { name: "org-settings", orgSlug: decodeURIComponent(settings[1]) };
+  const streams = /^\/orgs\/([^/]+)\/settings\/streams\/?$/.exec(pathname);
+  if (streams?.[1]) return { name: "org-streams", orgSlug: decodeURIComponent(streams[1]) };
   return { name: "not-found" };
 }
 
@@ -56,7 +59,12 @@ export function auditLogPath(orgSlug: string, search = ""): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/audit-logs${search}`;
 }
 
-/** The organisation's settings; retention is its one section so far. */
+/** The organisation's settings, at their first section (retention). */
 export function orgSettingsPath(orgSlug: string): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/settings/retention`;
+}
+
+/** The settings section of the organisation's log streams (issue 17). */
+export function orgStreamsPath(orgSlug: string): string {
+  return `/orgs/${encodeURIComponent(orgSlug)}/settings/streams`;
 }

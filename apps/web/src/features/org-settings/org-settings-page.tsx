@@ -1,11 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
-import { auditLogPath, navigate, orgSettingsPath } from "../../lib/router.ts";
+import { auditLogPath, navigate, orgSettingsPath, orgStreamsPath } from "../../lib/router.ts";
 import { LegalHoldForm } from "./legal-hold-form.tsx";
 import { RetentionForm } from "./retention-form.tsx";
 import { retentionOptions } from "./retention-queries.ts";
 import { RetentionSummary } from "./retention-summary.tsx";
+import { StreamsSection } from "./streams/streams-section.tsx";
 
 /** A link the console's router follows without reloading (a new tab still works). */
 function AppLink({
@@ -35,8 +36,16 @@ function AppLink({
   );
 }
 
-/** The organisation's settings, for its admins: today its retention and legal hold. */
-export function OrgSettingsPage({ org }: { org: Organization }) {
+export type SettingsSection = "retention" | "streams";
+
+/** The organisation's settings, for its admins: retention and legal hold, log streams. */
+export function OrgSettingsPage({
+  org,
+  section = "retention",
+}: {
+  org: Organization;
+  section?: SettingsSection;
+}) {
   return (
     <div className="settings-page">
       <div className="page-head">
@@ -46,17 +55,20 @@ export function OrgSettingsPage({ org }: { org: Organization }) {
           </AppLink>
           <h1>Settings</h1>
           <p className="muted page-subtitle">
-            How long the audit log of <strong>{org.name}</strong> is kept.
+            How long the audit log of <strong>{org.name}</strong> is kept, and where it is sent.
           </p>
         </div>
       </div>
       <div className="settings-layout">
         <nav className="settings-nav" aria-label="Settings sections">
-          <AppLink to={orgSettingsPath(org.slug)} current>
+          <AppLink to={orgSettingsPath(org.slug)} current={section === "retention"}>
             Retention
           </AppLink>
+          <AppLink to={orgStreamsPath(org.slug)} current={section === "streams"}>
+            Streams
+          </AppLink>
         </nav>
-        <RetentionSection org={org} />
+        {section === "streams" ? <StreamsSection org={org} /> : <RetentionSection org={org} />}
       </div>
     </div>
   );
