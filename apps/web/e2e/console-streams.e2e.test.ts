@@ -34,13 +34,24 @@ describe("console: log streams", () => {
   const row = (name: string) => page.locator("tr", { has: page.locator("th", { hasText: name }) });
 
   const expectNoPageOverflow = async (label: string) => {
-    const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-      scrollWidth: document.documentElement.scrollWidth,
-      clientWidth: document.documentElement.clientWidth,
-    }));
-    expect(scrollWidth, `${label}: page scrollWidth ${scrollWidth}`).toBeLessThanOrEqual(
-      clientWidth,
-    );
+    const { scrollWidth, clientWidth, widest } = await page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      // What sticks out, to say which element to fix when this fails.
+      const widest = [...document.querySelectorAll("body *")]
+        .filter((element) => element.getBoundingClientRect().right > width + 0.5)
+        .filter(
+          (element) =>
+            !element.parentElement ||
+            element.parentElement.getBoundingClientRect().right <= width + 0.5,
+        )
+        .slice(0, 5)
+        .map((element) => `${element.tagName.toLowerCase()}.${element.className}`);
+      return { scrollWidth: document.documentElement.scrollWidth, clientWidth: width, widest };
+    });
+    expect(
+      scrollWidth,
+      `${label}: page scrollWidth ${scrollWidth} (${widest.join(", ")})`,
+    ).toBeLessThanOrEqual(clientWidth);
   };
 
   beforeAll(async () => {
@@ -124,7 +135,7 @@ describe("console: log streams", () => {
     await dialog.waitFor({ state: "detached" });
     expect(await row("SOC Splunk").count()).toBe(1);
     await page.getByRole("button", { name: "Delete SOC Splunk" }).click();
-    await dialog.getByRole("button", { name: "Delete stream" }).click();
+    await dialog.getByRole("button", { name: "Delete stream", exact: true }).click();
     await page.getByText("No stream yet").waitFor();
     expect(await row("SOC Splunk").count()).toBe(0);
   });
