@@ -1,0 +1,192 @@
+/// <reference path="./s3rver.d.ts" />
+import { mkdtemp, rm } from "node:fs/promises";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import type { AuditEntry } from "@auditlog/events";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import S3rver from "s3rver";
+import { checkSigV4 } from "./sigv4-check.ts";
+
+/** s3rver's one account: the only access key id it knows (another: 403 InvalidAccessKeyId). */
+export const s3TestCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
+
+export interface StoredObject {
+  key: string;
+  contentType: string | undefined;
+  /** The object's lines, parsed (after gunzip). */
+  entries: AuditEntry[];
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * An S3-compatible server for tests: s3rver (in-process, files in a temporary folder, one
+ * bucket) behind a front on 127.0.0.1 that checks each request's Signature Version 4 as S3 does
+ * (s3rver checks only the access key id): a wrong secret access key is answered 403
+ * SignatureDoesNotMatch, a body not matching its x-amz-content-sha256 400. The front's port is
+ * kept across `stop()`/`start()`; objects are read back with the AWS SDK (`objects()`).
+ */
+export class S3TestServer {
+  private backend: S3rver | null = null;
+  private backendPort = 0;
+  private front: Server | null = null;
+  private portNumber = 0;
+  private directory = "";
+  /** Requests the front refused (signature or payload hash). */
+  readonly refused: { code: string; path: string }[] = [];
+
+  constructor(readonly bucket = "audit-archive") {}
+
+  get port(): number {
+    if (!this.portNumber) throw new Error("S3 server not started");
+    return this.portNumber;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    if (!this.backend) {
+      if (!this.directory) this.directory = await mkdtemp(join(tmpdir(), "auditlog-s3-"));
+      const backend = new S3rver({
+        address: "127.0.0.1",
+        port: 0,
+        silent: true,
+        directory: this.directory,
+        configureBuckets: [{ name: this.bucket, configs: [] }],
+      });
+      this.backendPort = (await backend.run()).port;
+      this.backend = backend;
+    }
+    if (this.front) return this;
+    const front = createServer((req, res) => {
+      this.forward(req, res).catch((error: Error) => {
+        if (!res.headersSent) res.writeHead(502).end(error.message);
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      front.once("error", reject);
+      front.listen(this.portNumber, "127.0.0.1", () => resolve());
+    });
+    this.portNumber = (front.address() as AddressInfo).port;
+    this.front = front;
+    return this;
+  }
+
+  /** Stops listening (connections refused) until `start()`; the objects are kept. */
+  async stop(): Promise<void> {
+    const front = this.front;
+    this.front = null;
+    if (!front) return;
+    front.closeAllConnections();
+    await new Promise<void>((resolve) => front.close(() => resolve()));
+  }
+
+  /** Stops both servers and removes the stored objects. */
+  async close(): Promise<void> {
+    await this.stop();
+    const backend = this.backend;
+    this.backend = null;
+    if (backend) await backend.close();
+    if (this.directory) await rm(this.directory, { recursive: true, force: true });
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readAll(req);
+    const check = await checkSigV4(
+      { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body },
+      (id) =>
+        id === s3TestCredentials.accessKeyId ? s3TestCredentials.secretAccessKey : undefined,
+    );
+    if (!check.ok) {
+      this.refused.push({ code: check.code, path: req.url ?? "" });
+      res.writeHead(check.status, { "content-type": "application/xml" });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${check.code}</Code><Message>${check.message}</Message><RequestId>test</RequestId></Error>`,
+      );
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers.connection;
+    const upstream = httpRequest({
+      host: "127.0.0.1",
+      port: this.backendPort,
+      method: req.method,
+      path: req.url,
+      headers,
+    });
+    await new Promise<void>((resolve, reject) => {
+      upstream.on("response", (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on("end", resolve);
+        answer.on("error", reject);
+      });
+      upstream.on("error", reject);
+      upstream.end(body);
+    });
+  }
+
+  client(): S3Client {
+    return new S3Client({
+      region: "us-east-1",
+      endpoint: this.endpoint,
+      forcePathStyle: true,
+      credentials: s3TestCredentials,
+    });
+  }
+
+  /** Every object of the bucket (under `prefix`), in key order, gunzipped and parsed. */
+  async objects(prefix = ""): Promise<StoredObject[]> {
+    const client = this.client();
+    try {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+          }),
+        );
+        keys.push(...(page.Contents ?? []).map((object) => object.Key ?? ""));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      keys.sort();
+      const objects: StoredObject[] = [];
+      for (const key of keys) {
+        const got = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? []);
+        const text = gunzipSync(bytes).toString("utf8");
+        if (!text.endsWith("\n")) throw new Error(`${key}: NDJSON must end with a newline`);
+        const entries = text
+          .slice(0, -1)
+          .split("\n")
+          .map((line) => JSON.parse(line) as AuditEntry);
+        objects.push({ key, contentType: got.ContentType, entries });
+      }
+      return objects;
+    } finally {
+      client.destroy();
+    }
+  }
+}
