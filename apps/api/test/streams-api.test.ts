@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createOrganization, type Plan } from "@auditlog/db";
 import { createTestPool, testDatabaseUrl, uniqueSlug } from "@auditlog/db/testing";
-import { streamListSchema, streamSchema } from "@auditlog/events";
+import { streamListSchema, streamSchema, streamTestResultSchema } from "@auditlog/events";
+import { SplunkHecReceiver } from "@auditlog/streams/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maxStreamsPerOrg } from "../src/streams/stream-service.ts";
 import { createMemberWithToken, entryRow, insertRows, startTestApi } from "./support/test-stack.ts";
@@ -519,6 +520,84 @@ describe("log streams: /v1/orgs/:org/streams", () => {
     expect(listed.streams.map((s) => s.name)).toEqual(
       Array.from({ length: maxStreamsPerOrg }, (_, i) => `S${i}`),
     );
+  });
+
+  describe("POST /:id/test", () => {
+    // Its own API, which may reach 127.0.0.1 (WEBHOOK_ALLOW_LOCAL_URLS): the receiver is local.
+    let local: Stack;
+    const receiver = new SplunkHecReceiver(splunkToken);
+    beforeAll(async () => {
+      local = await startTestApi({ WEBHOOK_ALLOW_LOCAL_URLS: "true" });
+      await receiver.start();
+    });
+    afterAll(async () => {
+      await receiver.stop();
+      await local?.services.close();
+    });
+
+    const send = (path: string, token: string) =>
+      local.app.request(path, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+
+    it("sends one test message with the stored token and answers what the receiver said; the stream is unchanged", async () => {
+      const { org, token } = await newOrg("str-test");
+      const made = await local.app.request(streams(org.slug), {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          name: "Local HEC",
+          destination: { type: "splunk", url: receiver.origin, token: splunkToken },
+        }),
+      });
+      expect(made.status).toBe(201);
+      const stream = streamSchema.parse(await made.json());
+      const path = `${streams(org.slug)}/${stream.id}`;
+
+      const answer = await send(`${path}/test`, token);
+      expect(answer.status).toBe(200);
+      const text = await answer.text();
+      expect(text).not.toContain(splunkToken);
+      expect(streamTestResultSchema.parse(JSON.parse(text))).toMatchObject({
+        ok: true,
+        status: 200,
+      });
+      // The receiver checked `Authorization: Splunk <token>` and took one event marked a test.
+      expect(receiver.events).toHaveLength(1);
+      expect(receiver.events[0]).toMatchObject({ fields: { test: "true" } });
+      const after = await local.app.request(path, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(streamSchema.parse(await after.json())).toMatchObject({
+        deliveredSeq: stream.deliveredSeq,
+        lastSuccessAt: null,
+        lastError: null,
+      });
+
+      // A token the receiver does not know: its refusal, answered (not a 5xx), the token not in it.
+      const wrong = "hec-token-the-receiver-refuses";
+      await local.app.request(path, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ destination: { token: wrong } }),
+      });
+      const refused = await send(`${path}/test`, token);
+      expect(refused.status).toBe(200);
+      const refusedText = await refused.text();
+      expect(refusedText).not.toContain(wrong);
+      expect(streamTestResultSchema.parse(JSON.parse(refusedText))).toMatchObject({
+        ok: false,
+        status: 403,
+      });
+      expect(receiver.events).toHaveLength(1);
+
+      // Members who are not admins, and another organisation's admin, cannot send.
+      const reader = await createMemberWithToken(org.slug, "read");
+      expect((await send(`${path}/test`, reader.token)).status).toBe(403);
+      const other = await newOrg("str-test-other");
+      expect((await send(`${streams(other.org.slug)}/${stream.id}/test`, other.token)).status).toBe(
+        404,
+      );
+      expect(receiver.events).toHaveLength(1);
+    });
   });
 
   describe("the CLI", () => {

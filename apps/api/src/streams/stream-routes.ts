@@ -14,6 +14,7 @@ import {
   deleteStream,
   listStreams,
   readStream,
+  testStream,
   updateStream,
 } from "./stream-service.ts";
 
@@ -51,7 +52,7 @@ async function readCreate(c: Context<AppEnv>) {
  * (by session, with CSRF for a change, or personal access token). No answer holds a
  * destination's secret, only its last four characters (`secretHint`); an https stream's
  * generated signing secret is answered once, by the request that generated it
- * (`signingSecret`).
+ * (`signingSecret`). `POST /:id/test` sends one test message (`StreamTestResult`).
  */
 export const streamRoutes = new Hono<AppEnv>()
   .use(userAuth, limitUserRequests, requireOrgAdmin())
@@ -78,6 +79,10 @@ export const streamRoutes = new Hono<AppEnv>()
     });
     return c.json({ ...updated.stream, ...pick(updated) });
   })
+  // One test message to the destination now; the answer says what the receiver said.
+  .post("/:id/test", async (c) =>
+    c.json(await testStream(c.var.services, { org: c.var.org, id: c.req.param("id") })),
+  )
   .delete("/:id", async (c) => {
     await deleteStream(c.var.services, {
       org: c.var.org,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   deleteLogStream,
   findLogStream,
@@ -12,6 +13,7 @@ import {
   updateLogStream,
 } from "@auditlog/db";
 import {
+  type AuditEntry,
   type CreateStream,
   type LogStream,
   newId,
@@ -19,6 +21,7 @@ import {
   type StreamDestination,
   type StreamDestinationInput,
   type StreamDestinationType,
+  type StreamTestResult,
   streamDestinationInputSchema,
   streamDestinationSchema,
   streamDestinationTypes,
@@ -26,6 +29,7 @@ import {
   type UpdateStream,
 } from "@auditlog/events";
 import { resolveWebhookTarget } from "@auditlog/events/webhooks";
+import { createDestinationSender } from "@auditlog/streams";
 import type { z } from "zod";
 import { type ApiActor, type ApiClient, recordApiAction } from "../audit-log/record-api-action.ts";
 import { ApiError, type ErrorDetail } from "../errors.ts";
@@ -382,4 +386,85 @@ export async function deleteStream(
     (stream) => record(services, { ...input, action: "delete", stream }),
   );
   if (!deleted) throw new ApiError("not_found", "stream not found");
+}
+
+/** How long a test send may take: an answer within the request, not a delivery loop's patience. */
+const testSendTimeoutMs = 10_000;
+
+/** The one entry of a test batch: made up (no entry of the log leaves), marked as a test. */
+function testEntry(org: OrgRef, now: Date): AuditEntry {
+  const at = now.toISOString();
+  return {
+    id: newId("evt"),
+    type: "org.audit_log.stream.test",
+    category: "audit_log",
+    description: `Test message from the audit log of ${org.name}`,
+    occurredAt: at,
+    receivedAt: at,
+    hiddenByDefault: true,
+    actor: {
+      type: "system",
+      id: "auditlog",
+      name: "auditlog",
+      avatarUrl: null,
+      tokenRole: null,
+      tokenLast4: null,
+    },
+    target: { type: "organization", id: org.slug, name: org.name },
+    ip: null,
+    location: null,
+    userAgent: null,
+    oauth: null,
+    data: { test: true },
+    // A test batch is marked (`test: true`) and gets its own message id: its seq never hides
+    // or duplicates a real entry's at the receiver.
+    seq: 1,
+    commitment: { salt: randomBytes(16).toString("base64") },
+  };
+}
+
+/**
+ * Sends one test batch to a stream's destination now, with its stored secret, and answers what
+ * the receiver said. Nothing of the stream changes (its cursor, its failures): a test is not a
+ * delivery. The receiver's answer is reduced to a status and a short reason, never a secret.
+ */
+export async function testStream(
+  services: Pick<Services, "db" | "env" | "lookupHost" | "secrets">,
+  input: { org: OrgRef; id: string },
+): Promise<StreamTestResult> {
+  const stored = await findStoredLogStream(services.db, { orgId: input.org.id, id: input.id });
+  if (!stored) throw new ApiError("not_found", "stream not found");
+  let secret: string | null = null;
+  if (stored.secretSealed) {
+    try {
+      secret = services.secrets.open(stored.secretSealed);
+    } catch {
+      return {
+        ok: false,
+        status: null,
+        message:
+          "the stream's secret cannot be opened with this deployment's secrets key; set the destination's secret again",
+      };
+    }
+  }
+  const sender = createDestinationSender(stored.destination, secret, {
+    allowLocal: services.env.WEBHOOK_ALLOW_LOCAL_URLS,
+    lookup: services.lookupHost,
+    timeoutMs: testSendTimeoutMs,
+  });
+  const now = new Date();
+  const outcome = await sender.send({
+    streamId: stored.id,
+    org: { id: input.org.id, slug: input.org.slug },
+    entries: [testEntry(input.org, now)],
+    test: true,
+  });
+  if (outcome.kind === "delivered") {
+    return { ok: true, status: outcome.status, message: "the receiver accepted the test message" };
+  }
+  return {
+    ok: false,
+    status: outcome.kind === "refused" ? null : outcome.status,
+    message: outcome.reason.slice(0, 500),
+  };
 }
