@@ -22,6 +22,7 @@ import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
 import { retentionRoutes } from "./retention/retention-routes.ts";
 import { savedViewRoutes } from "./saved-views/saved-view-routes.ts";
 import type { Services } from "./services.ts";
+import { streamRoutes } from "./streams/stream-routes.ts";
 import { checkpointKeyRoutes } from "./transparency/checkpoint-key-routes.ts";
 import { checkpointRoutes } from "./transparency/checkpoint-routes.ts";
 import { consistencyRoutes } from "./transparency/consistency-routes.ts";
@@ -63,6 +64,7 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/retention", retentionRoutes)
     .route("/v1/orgs/:org/erasures", erasureRoutes)
     .route("/v1/orgs/:org/dead-letters", deadLetterRoutes)
+    .route("/v1/orgs/:org/streams", streamRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)
     .route("/api/organizations/:org/audit-log/export", hubExportRoutes);
   // Last: the web console (and its SPA fallback) for every GET no route above answered.

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { databaseEnv, secretsEnv } from "@auditlog/db";
-import { retentionBoundsFromEnv, retentionEnv } from "@auditlog/events";
+import { retentionBoundsFromEnv, retentionEnv, streamStateEnv } from "@auditlog/events";
 import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
@@ -25,6 +25,8 @@ const envFields = z.object({
   ...secretsEnv,
   // Each plan's default and maximum retention (issue 16), read by the worker's purge too.
   ...retentionEnv,
+  // When a stream whose deliveries fail is answered `failing` (the worker notifies by the same).
+  ...streamStateEnv,
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /**

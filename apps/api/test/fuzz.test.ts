@@ -595,6 +595,59 @@ describe("fuzz: every route family, never a 5xx", () => {
     }),
   );
 
+  // Log streams (issue 17): generic bodies and ones shaped like a stream, with hostile values
+  // where the type, the addresses, the secrets, the query and the start go.
+  const streamDestination = fc.record(
+    {
+      type: fc.oneof(fc.constantFrom("https", "splunk", "datadog", "s3"), hostile),
+      url: fc.oneof(
+        fc.constantFrom("https://siem.example.com", "http://10.0.0.1", "https://[::1]:8088"),
+        hostile,
+      ),
+      token: fc.oneof(hostile, fc.integer()),
+      apiKey: hostile,
+      signingSecret: hostile,
+      site: hostile,
+      bucket: hostile,
+      prefix: hostile,
+      endpoint: fc.oneof(fc.constant("https://169.254.169.254"), hostile),
+      accessKeyId: hostile,
+      secretAccessKey: hostile,
+      forcePathStyle: fc.oneof(fc.boolean(), hostile),
+    },
+    { requiredKeys: [] },
+  );
+  family(
+    "streams",
+    fc.record({
+      method: fc.constantFrom("GET", "POST", "PATCH", "DELETE", "PUT"),
+      path: fc.oneof(
+        fc.constant(null).map(() => `/v1/orgs/${org()}/streams`),
+        rawSegment.map((id) => `/v1/orgs/${org()}/streams/${id}`),
+        rawSegment.map((id) => `/v1/orgs/${org()}/streams/${id}/test`),
+      ),
+      body: fc.oneof(
+        jsonBody,
+        fc.record(
+          {
+            name: fc.oneof(hostile, fc.integer()),
+            destination: fc.oneof(streamDestination, jsonBody),
+            q: hostile,
+            paused: fc.oneof(fc.boolean(), hostile),
+            start: fc.oneof(
+              fc.constant("now"),
+              fc.record({ seq: fc.oneof(fc.integer(), fc.double(), hostile) }),
+              hostile,
+            ),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      rawBody,
+      auth: authorization,
+    }),
+  );
+
   family(
     "me",
     fc.record({

@@ -56,7 +56,10 @@ function Shell({ me }: { me: MeResponse }) {
   const location = useLocation();
   const route = matchRoute(location.pathname);
   const orgSlug =
-    route.name === "audit-log" || route.name === "org-settings" || route.name === "org-dead-letters"
+    route.name === "audit-log" ||
+    route.name === "org-settings" ||
+    route.name === "org-streams" ||
+    route.name === "org-dead-letters"
       ? route.orgSlug
       : null;
   const org = me.organizations.find((candidate) => candidate.slug === orgSlug);
@@ -75,14 +78,25 @@ function Shell({ me }: { me: MeResponse }) {
       ) : (
         <OrgNotice org={org} slug={orgSlug} />
       );
-  } else if ((route.name === "org-settings" || route.name === "org-dead-letters") && orgSlug) {
+  } else if (
+    (route.name === "org-settings" ||
+      route.name === "org-streams" ||
+      route.name === "org-dead-letters") &&
+    orgSlug
+  ) {
     // Settings are for the admins of an organisation with a log, like the log itself.
     content =
       org && orgBlocker(org) === null ? (
         <OrgSettingsPage
           key={org.slug}
           org={org}
-          section={route.name === "org-dead-letters" ? "dead-letters" : "retention"}
+          section={
+            route.name === "org-streams"
+              ? "streams"
+              : route.name === "org-dead-letters"
+                ? "dead-letters"
+                : "retention"
+          }
         />
       ) : (
         <OrgNotice org={org} slug={orgSlug} />

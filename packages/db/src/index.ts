@@ -11,6 +11,7 @@ export { databaseEnv } from "./env.ts";
 export * from "./erasures.ts";
 export * from "./exports.ts";
 export * from "./log-purge.ts";
+export * from "./log-streams.ts";
 export * from "./log-tree.ts";
 export * from "./log-verify-reads.ts";
 export * from "./notifications.ts";

@@ -9,6 +9,7 @@ import {
   findUserByEmail,
   listApiKeys,
   listDeadLetters,
+  loadSecretBox,
   NotFoundError,
   plans,
   revokeApiKey,
@@ -49,6 +50,7 @@ import {
   retentionUsage,
   showRetention,
 } from "./retention-command.ts";
+import { StreamFlagError, streamCommand, streamUsage } from "./stream-command.ts";
 import { verifyCommand } from "./verify-command.ts";
 import { runVerifyExportCommand } from "./verify-export-command.ts";
 
@@ -63,6 +65,7 @@ const usage = `usage:
   pnpm auditlog token create --email <email> --name <label> [--json]
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
 ${retentionUsage}
+${streamUsage}
 ${checkpointKeyUsage}
 ${deadLettersUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
@@ -217,6 +220,20 @@ async function main(argv: string[]) {
       actor: { type: "string" },
       id: { type: "string", multiple: true },
       limit: { type: "string" },
+      // stream create
+      type: { type: "string" },
+      token: { type: "string" },
+      "api-key": { type: "string" },
+      site: { type: "string" },
+      "access-key-id": { type: "string" },
+      "secret-access-key": { type: "string" },
+      bucket: { type: "string" },
+      prefix: { type: "string" },
+      region: { type: "string" },
+      endpoint: { type: "string" },
+      "force-path-style": { type: "boolean", default: false },
+      q: { type: "string" },
+      "from-seq": { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -399,6 +416,26 @@ async function main(argv: string[]) {
         );
         return;
       }
+      case "stream create":
+      case "stream list":
+      case "stream show":
+      case "stream pause":
+      case "stream resume":
+      case "stream delete": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const { json, text } = await withRecorder(env, db, (services) =>
+          streamCommand(
+            {
+              ...services,
+              lookupHost: systemHostLookup,
+              secrets: loadSecretBox(env.SECRETS_KEY_FILE),
+            },
+            { action: action ?? "", org, id: subject, flags: values, actor: cliActor },
+          ),
+        );
+        print(json, text);
+        return;
+      }
       case "erase": {
         const org = await findOrg(db, required(values.org, "org"));
         const { actorId } = checked(createErasureRequestSchema, {
@@ -454,6 +491,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const known =
       error instanceof UsageError ||
+      error instanceof StreamFlagError ||
       error instanceof ConflictError ||
       error instanceof NotFoundError ||
       error instanceof ApiError;

@@ -42,6 +42,7 @@ export type Route =
   | { name: "audit-log"; orgSlug: string }
   | { name: "org-settings"; orgSlug: string }
   | { name: "org-dead-letters"; orgSlug: string }
+  | { name: "org-streams"; orgSlug: string }
   | { name: "not-found" };
 
 export function matchRoute(pathname: string): Route {
@@ -54,6 +55,8 @@ export function matchRoute(pathname: string): Route {
   if (deadLetters?.[1]) {
     return { name: "org-dead-letters", orgSlug: decodeURIComponent(deadLetters[1]) };
   }
+  const streams = /^\/orgs\/([^/]+)\/settings\/streams\/?$/.exec(pathname);
+  if (streams?.[1]) return { name: "org-streams", orgSlug: decodeURIComponent(streams[1]) };
   return { name: "not-found" };
 }
 
@@ -61,7 +64,7 @@ export function auditLogPath(orgSlug: string, search = ""): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/audit-logs${search}`;
 }
 
-/** The organisation's settings; retention is its one section so far. */
+/** The organisation's settings, at their first section (retention). */
 export function orgSettingsPath(orgSlug: string): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/settings/retention`;
 }
@@ -69,4 +72,9 @@ export function orgSettingsPath(orgSlug: string): string {
 /** The events the worker refused for the organisation: a section of its settings. */
 export function deadLettersPath(orgSlug: string): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/settings/dead-letters`;
+}
+
+/** The settings section of the organisation's log streams (issue 17). */
+export function orgStreamsPath(orgSlug: string): string {
+  return `/orgs/${encodeURIComponent(orgSlug)}/settings/streams`;
 }

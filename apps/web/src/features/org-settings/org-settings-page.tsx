@@ -1,12 +1,19 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
-import { auditLogPath, deadLettersPath, navigate, orgSettingsPath } from "../../lib/router.ts";
+import {
+  auditLogPath,
+  deadLettersPath,
+  navigate,
+  orgSettingsPath,
+  orgStreamsPath,
+} from "../../lib/router.ts";
 import { DeadLettersSection } from "./dead-letters-section.tsx";
 import { LegalHoldForm } from "./legal-hold-form.tsx";
 import { RetentionForm } from "./retention-form.tsx";
 import { retentionOptions } from "./retention-queries.ts";
 import { RetentionSummary } from "./retention-summary.tsx";
+import { StreamsSection } from "./streams/streams-section.tsx";
 
 /** A link the console's router follows without reloading (a new tab still works). */
 function AppLink({
@@ -36,16 +43,18 @@ function AppLink({
   );
 }
 
+export type SettingsSection = "retention" | "streams" | "dead-letters";
+
 /**
- * The organisation's settings, for its admins: its retention and legal hold, and the events the
- * worker refused (dead letters).
+ * The organisation's settings, for its admins: its retention and legal hold, its log streams,
+ * and the events the worker refused (dead letters).
  */
 export function OrgSettingsPage({
   org,
   section = "retention",
 }: {
   org: Organization;
-  section?: "retention" | "dead-letters";
+  section?: SettingsSection;
 }) {
   return (
     <div className="settings-page">
@@ -56,7 +65,8 @@ export function OrgSettingsPage({
           </AppLink>
           <h1>Settings</h1>
           <p className="muted page-subtitle">
-            How long the audit log of <strong>{org.name}</strong> is kept, and what it refused.
+            How long the audit log of <strong>{org.name}</strong> is kept, where it is sent, and
+            what it refused.
           </p>
         </div>
       </div>
@@ -65,11 +75,16 @@ export function OrgSettingsPage({
           <AppLink to={orgSettingsPath(org.slug)} current={section === "retention"}>
             Retention
           </AppLink>
+          <AppLink to={orgStreamsPath(org.slug)} current={section === "streams"}>
+            Streams
+          </AppLink>
           <AppLink to={deadLettersPath(org.slug)} current={section === "dead-letters"}>
             Refused events
           </AppLink>
         </nav>
-        {section === "dead-letters" ? (
+        {section === "streams" ? (
+          <StreamsSection org={org} />
+        ) : section === "dead-letters" ? (
           <DeadLettersSection org={org} />
         ) : (
           <RetentionSection org={org} />

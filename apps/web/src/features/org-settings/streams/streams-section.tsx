@@ -1,0 +1,58 @@
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Organization } from "../../../api/api-types.ts";
+import { errorMessage } from "../../../api/client.ts";
+import { SigningSecretNotice } from "./signing-secret-notice.tsx";
+import { StreamCreateForm } from "./stream-create-form.tsx";
+import { StreamList } from "./stream-list.tsx";
+import { streamListOptions } from "./stream-queries.ts";
+
+/** Settings › Streams: the organisation's log streams to SIEMs and buckets. */
+export function StreamsSection({ org }: { org: Organization }) {
+  const query = useQuery(streamListOptions(org.slug));
+  // An https stream's generated signing secret: the create answer is the only time it is seen.
+  const [issued, setIssued] = useState<{ name: string; secret: string } | null>(null);
+
+  return (
+    <section className="settings-section" aria-label="Log streams">
+      <div className="settings-card">
+        <h2>Log streams</h2>
+        <p className="muted">
+          Every entry of this organisation's log, in order and at least once, to your SIEM (Splunk,
+          Datadog, any HTTPS endpoint) or an S3 bucket. Each entry carries its <code>id</code> and{" "}
+          <code>seq</code> so the receiver can drop duplicates.
+        </p>
+        {query.isPending ? (
+          <div aria-busy="true" aria-label="Loading streams">
+            <span className="skeleton skeleton-text" />
+            <span className="skeleton skeleton-text" />
+          </div>
+        ) : query.isError ? (
+          <div className="notice notice-error" role="alert">
+            <p>Could not load the streams: {errorMessage(query.error)}</p>
+            <button type="button" className="button" onClick={() => void query.refetch()}>
+              Try again
+            </button>
+          </div>
+        ) : (
+          <StreamList orgSlug={org.slug} streams={query.data} />
+        )}
+      </div>
+      {issued ? (
+        <SigningSecretNotice
+          name={issued.name}
+          secret={issued.secret}
+          onDismiss={() => setIssued(null)}
+        />
+      ) : null}
+      <StreamCreateForm
+        orgSlug={org.slug}
+        onCreated={(created) =>
+          setIssued(
+            created.signingSecret ? { name: created.name, secret: created.signingSecret } : null,
+          )
+        }
+      />
+    </section>
+  );
+}
