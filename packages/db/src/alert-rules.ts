@@ -453,3 +453,12 @@ export async function evaluateAlertRules(
     client.release();
   }
 }
+
+/** An organisation's slug (for the links of its alerts); null when it no longer exists. */
+export async function findOrgSlug(db: Database, orgId: string): Promise<string | null> {
+  const { rows } = await sqlOf(db).query<{ slug: string }>(
+    "SELECT slug FROM organizations WHERE id = $1",
+    [orgId],
+  );
+  return rows[0]?.slug ?? null;
+}

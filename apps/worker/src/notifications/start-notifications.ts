@@ -7,7 +7,7 @@ import nodemailer from "nodemailer";
 import type { WorkerEnv } from "../env.ts";
 import { createAdminNotifier } from "./admin-notifier.ts";
 import { createExportNotifier } from "./export-notifier.ts";
-import { startNotificationConsumer } from "./notification-consumer.ts";
+import { lazySecretBox, startNotificationConsumer } from "./notification-consumer.ts";
 
 export type NotificationEnv = Pick<
   WorkerEnv,
@@ -19,6 +19,7 @@ export type NotificationEnv = Pick<
   | "WEBHOOK_TIMEOUT_MS"
   | "WEBHOOK_ALLOW_LOCAL_URLS"
   | "WORKER_CONCURRENCY"
+  | "SECRETS_KEY_FILE"
 >;
 
 /**
@@ -55,6 +56,7 @@ export async function startNotificationConsumers(input: {
           webhookAllowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
           ...(input.lookupHost ? { lookupHost: input.lookupHost } : {}),
           concurrency: env.WORKER_CONCURRENCY,
+          secrets: lazySecretBox(env.SECRETS_KEY_FILE),
         });
   const onExportFinished = createExportNotifier({
     db: input.db,
