@@ -77,7 +77,7 @@ function Shell({ me }: { me: MeResponse }) {
     // Settings are for the admins of an organisation with a log, like the log itself.
     content =
       org && orgBlocker(org) === null ? (
-        <OrgSettingsPage key={org.slug} org={org} />
+        <OrgSettingsPage key={org.slug} org={org} section={route.section} />
       ) : (
         <OrgNotice org={org} slug={orgSlug} />
       );

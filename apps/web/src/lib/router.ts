@@ -40,15 +40,18 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
 export type Route =
   | { name: "home" }
   | { name: "audit-log"; orgSlug: string }
-  | { name: "org-settings"; orgSlug: string }
+  | { name: "org-settings"; orgSlug: string; section: SettingsSection }
   | { name: "not-found" };
 
 export function matchRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { name: "home" };
   const match = /^\/orgs\/([^/]+)(?:\/audit-logs)?\/?$/.exec(pathname);
   if (match?.[1]) return { name: "audit-log", orgSlug: decodeURIComponent(match[1]) };
-  const settings = /^\/orgs\/([^/]+)\/settings(?:\/retention)?\/?$/.exec(pathname);
-  if (settings?.[1]) return { name: "org-settings", orgSlug: decodeURIComponent(settings[1]) };
+  const settings = /^\/orgs\/([^/]+)\/settings(?:\/(retention|alerts))?\/?$/.exec(pathname);
+  if (settings?.[1]) {
+    const section = settings[2] === "alerts" ? "alerts" : "retention";
+    return { name: "org-settings", orgSlug: decodeURIComponent(settings[1]), section };
+  }
   return { name: "not-found" };
 }
 
@@ -56,7 +59,9 @@ export function auditLogPath(orgSlug: string, search = ""): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/audit-logs${search}`;
 }
 
-/** The organisation's settings; retention is its one section so far. */
-export function orgSettingsPath(orgSlug: string): string {
-  return `/orgs/${encodeURIComponent(orgSlug)}/settings/retention`;
+export type SettingsSection = "retention" | "alerts";
+
+/** A section of the organisation's settings (retention by default). */
+export function orgSettingsPath(orgSlug: string, section: SettingsSection = "retention"): string {
+  return `/orgs/${encodeURIComponent(orgSlug)}/settings/${section}`;
 }

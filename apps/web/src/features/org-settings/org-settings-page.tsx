@@ -1,7 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
-import { auditLogPath, navigate, orgSettingsPath } from "../../lib/router.ts";
+import { auditLogPath, navigate, orgSettingsPath, type SettingsSection } from "../../lib/router.ts";
+import { AlertsSection } from "./alerts-section.tsx";
 import { LegalHoldForm } from "./legal-hold-form.tsx";
 import { RetentionForm } from "./retention-form.tsx";
 import { retentionOptions } from "./retention-queries.ts";
@@ -35,8 +36,14 @@ function AppLink({
   );
 }
 
-/** The organisation's settings, for its admins: today its retention and legal hold. */
-export function OrgSettingsPage({ org }: { org: Organization }) {
+/** The organisation's settings, for its admins: retention and legal hold, alert rules. */
+export function OrgSettingsPage({
+  org,
+  section = "retention",
+}: {
+  org: Organization;
+  section?: SettingsSection;
+}) {
   return (
     <div className="settings-page">
       <div className="page-head">
@@ -46,17 +53,20 @@ export function OrgSettingsPage({ org }: { org: Organization }) {
           </AppLink>
           <h1>Settings</h1>
           <p className="muted page-subtitle">
-            How long the audit log of <strong>{org.name}</strong> is kept.
+            How long the audit log of <strong>{org.name}</strong> is kept, and who is told what.
           </p>
         </div>
       </div>
       <div className="settings-layout">
         <nav className="settings-nav" aria-label="Settings sections">
-          <AppLink to={orgSettingsPath(org.slug)} current>
+          <AppLink to={orgSettingsPath(org.slug)} current={section === "retention"}>
             Retention
           </AppLink>
+          <AppLink to={orgSettingsPath(org.slug, "alerts")} current={section === "alerts"}>
+            Alerts
+          </AppLink>
         </nav>
-        <RetentionSection org={org} />
+        {section === "alerts" ? <AlertsSection org={org} /> : <RetentionSection org={org} />}
       </div>
     </div>
   );
