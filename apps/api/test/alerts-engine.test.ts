@@ -25,12 +25,14 @@ import {
  * notification pushed live), email (SMTP), the org webhook (Standard Webhooks) and a
  * Slack-compatible incoming webhook, each a real receiver on 127.0.0.1.
  */
-describe("alerts: a new matching entry fires on every channel; bursts are grouped", () => {
+describe("alerts (two engines): a new matching entry fires once on every channel; bursts are grouped", () => {
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const subscriber = new Redis(redisUrl);
   const pushed: Array<{ at: number; message: unknown }> = [];
   let stack: Awaited<ReturnType<typeof startTestApi>>;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
+  /** A second alerts engine on the same database and queues: no rule may fire twice. */
+  let secondEngine: Awaited<ReturnType<typeof startTestWorker>>;
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let hooks: Awaited<ReturnType<typeof startReceiver>>;
   let slack: Awaited<ReturnType<typeof startSlackReceiver>>;
@@ -53,8 +55,16 @@ describe("alerts: a new matching entry fires on every channel; bursts are groupe
       ALERT_POLL_INTERVAL_MS: "500",
       PUBLIC_URL: consoleUrl,
     });
+    secondEngine = await startTestWorker(stack, {
+      WORKER_ROLES: "alerts",
+      NOTIFY_RETRY_BASE_MS: "50",
+      WEBHOOK_ALLOW_LOCAL_URLS: "true",
+      ALERT_POLL_INTERVAL_MS: "500",
+      PUBLIC_URL: consoleUrl,
+    });
   });
   afterAll(async () => {
+    await secondEngine?.stop();
     await worker?.stop();
     subscriber.disconnect();
     await smtp?.close();
