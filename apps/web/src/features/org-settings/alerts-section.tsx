@@ -74,70 +74,72 @@ export function AlertsSection({ org }: { org: Organization }) {
         {rules.length === 0 ? (
           <p className="muted">No alert rules yet.</p>
         ) : (
-          <table className="settings-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Query</th>
-                <th scope="col">Channels</th>
-                <th scope="col">Last fired</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.map((rule) => (
-                <tr key={rule.id}>
-                  <td>
-                    {rule.name}
-                    {rule.enabled ? null : <span className="muted small"> (disabled)</span>}
-                  </td>
-                  <td>
-                    <code>{rule.q}</code>
-                  </td>
-                  <td>{channelsText(rule)}</td>
-                  <td>
-                    {rule.lastFiredAt ? dateTime.format(new Date(rule.lastFiredAt)) : "never"}
-                  </td>
-                  <td className="settings-actions">
-                    <button
-                      type="button"
-                      className="button button-small"
-                      onClick={() => setEditing(rule)}
-                      aria-label={`Edit ${rule.name}`}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="button button-small"
-                      disabled={update.isPending}
-                      onClick={() =>
-                        update.mutate({ id: rule.id, update: { enabled: !rule.enabled } })
-                      }
-                      aria-label={`${rule.enabled ? "Disable" : "Enable"} ${rule.name}`}
-                    >
-                      {rule.enabled ? "Disable" : "Enable"}
-                    </button>
-                    <button
-                      type="button"
-                      className="button button-small"
-                      disabled={remove.isPending}
-                      onClick={() => {
-                        if (window.confirm(`Delete the alert rule "${rule.name}"?`)) {
-                          remove.mutate(rule.id);
-                        }
-                      }}
-                      aria-label={`Delete ${rule.name}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
+          <div className="settings-table-wrap">
+            <table className="settings-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Query</th>
+                  <th scope="col">Channels</th>
+                  <th scope="col">Last fired</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {rules.map((rule) => (
+                  <tr key={rule.id}>
+                    <td>
+                      {rule.name}
+                      {rule.enabled ? null : <span className="muted small"> (disabled)</span>}
+                    </td>
+                    <td>
+                      <code>{rule.q}</code>
+                    </td>
+                    <td>{channelsText(rule)}</td>
+                    <td>
+                      {rule.lastFiredAt ? dateTime.format(new Date(rule.lastFiredAt)) : "never"}
+                    </td>
+                    <td className="settings-actions">
+                      <button
+                        type="button"
+                        className="button button-small"
+                        onClick={() => setEditing(rule)}
+                        aria-label={`Edit ${rule.name}`}
+                      >
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={update.isPending}
+                        onClick={() =>
+                          update.mutate({ id: rule.id, update: { enabled: !rule.enabled } })
+                        }
+                        aria-label={`${rule.enabled ? "Disable" : "Enable"} ${rule.name}`}
+                      >
+                        {rule.enabled ? "Disable" : "Enable"}
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={remove.isPending}
+                        onClick={() => {
+                          if (window.confirm(`Delete the alert rule "${rule.name}"?`)) {
+                            remove.mutate(rule.id);
+                          }
+                        }}
+                        aria-label={`Delete ${rule.name}`}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
         {actionError ? (
           <p className="field-error" role="alert">
