@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { compress } from "hono/compress";
+import { alertRoutes } from "./alerts/alert-routes.ts";
 import type { AppEnv } from "./app-env.ts";
 import { auditLogRoutes } from "./audit-log/audit-log-routes.ts";
 import { feedRoutes } from "./audit-log/feed-routes.ts";
@@ -65,6 +66,7 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/erasures", erasureRoutes)
     .route("/v1/orgs/:org/dead-letters", deadLetterRoutes)
     .route("/v1/orgs/:org/streams", streamRoutes)
+    .route("/v1/orgs/:org/alerts", alertRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)
     .route("/api/organizations/:org/audit-log/export", hubExportRoutes);
   // Last: the web console (and its SPA fallback) for every GET no route above answered.

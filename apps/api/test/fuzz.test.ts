@@ -544,6 +544,58 @@ describe("fuzz: every route family, never a 5xx", () => {
     }),
   );
 
+  // Alert rules (issue 17): generic bodies and ones shaped like a rule, hostile where the query,
+  // the Slack URL and the numbers go; ids hostile too.
+  family(
+    "alerts",
+    fc.record({
+      method: fc.constantFrom("GET", "POST", "PATCH", "DELETE", "PUT"),
+      path: fc.oneof(
+        fc.constant(null).map(() => `/v1/orgs/${org()}/alerts`),
+        rawSegment.map((id) => `/v1/orgs/${org()}/alerts/${id}`),
+        rawSegment.map((id) => `/v1/orgs/${otherSlug}/alerts/${id}`),
+      ),
+      body: fc.oneof(
+        jsonBody,
+        fc.record(
+          {
+            name: fc.oneof(hostile, fc.integer()),
+            q: fc.oneof(
+              hostile,
+              fc.constantFrom("type:org.sso.* -author:scim-bot", "type:", "created:>=x", '"'),
+            ),
+            channels: fc.oneof(
+              hostile,
+              fc.record(
+                {
+                  console: fc.oneof(fc.boolean(), hostile),
+                  email: fc.oneof(fc.boolean(), hostile),
+                  webhook: fc.oneof(fc.boolean(), hostile),
+                  slackUrl: fc.oneof(
+                    hostile,
+                    fc.constant(null),
+                    fc.constantFrom(
+                      "https://hooks.slack.com/services/T0/B0/x",
+                      "http://169.254.169.254/latest",
+                      "https://[::1]/x",
+                      "https://user:pw@example.com/",
+                    ),
+                  ),
+                },
+                { requiredKeys: [] },
+              ),
+            ),
+            groupWindowSeconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
+            enabled: fc.oneof(fc.boolean(), hostile),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      rawBody,
+      auth: authorization,
+    }),
+  );
+
   family(
     "erasures",
     fc.record({

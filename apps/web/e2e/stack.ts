@@ -102,7 +102,8 @@ export async function startStack(): Promise<Stack> {
     // No checkpoint signer in the shared test database: the log-integrity suite signs its own
     // checkpoints, and other packages' tests build trees there at the same time (an export
     // extends its organisation's tree itself).
-    WORKER_ROLES: "ingest,exports,notifications",
+    // Alerts (issue 17) evaluate only organisations with rules: the alerts suite's.
+    WORKER_ROLES: "ingest,exports,notifications,alerts",
     LOG_LEVEL: "warn",
     // The API publishes (and refuses to start without) checkpoint keys: the shared test key, so
     // checkpoints a test signs with testCheckpointSigner verify against what it publishes.

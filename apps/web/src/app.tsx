@@ -56,12 +56,7 @@ function Shell({ me }: { me: MeResponse }) {
   const location = useLocation();
   const route = matchRoute(location.pathname);
   const orgSlug =
-    route.name === "audit-log" ||
-    route.name === "org-settings" ||
-    route.name === "org-streams" ||
-    route.name === "org-dead-letters"
-      ? route.orgSlug
-      : null;
+    route.name === "audit-log" || route.name === "org-settings" ? route.orgSlug : null;
   const org = me.organizations.find((candidate) => candidate.slug === orgSlug);
 
   useEffect(() => {
@@ -78,26 +73,11 @@ function Shell({ me }: { me: MeResponse }) {
       ) : (
         <OrgNotice org={org} slug={orgSlug} />
       );
-  } else if (
-    (route.name === "org-settings" ||
-      route.name === "org-streams" ||
-      route.name === "org-dead-letters") &&
-    orgSlug
-  ) {
+  } else if (route.name === "org-settings" && orgSlug) {
     // Settings are for the admins of an organisation with a log, like the log itself.
     content =
       org && orgBlocker(org) === null ? (
-        <OrgSettingsPage
-          key={org.slug}
-          org={org}
-          section={
-            route.name === "org-streams"
-              ? "streams"
-              : route.name === "org-dead-letters"
-                ? "dead-letters"
-                : "retention"
-          }
-        />
+        <OrgSettingsPage key={org.slug} org={org} section={route.section} />
       ) : (
         <OrgNotice org={org} slug={orgSlug} />
       );

@@ -19,6 +19,7 @@ export const workerRoles = [
   "notifications",
   "checkpoints",
   "lifecycle",
+  "alerts",
 ] as const;
 
 const envSchema = z.object({
@@ -128,6 +129,22 @@ const envSchema = z.object({
   SMTP_FROM: z.string().min(3).default("auditlog <auditlog@localhost>"),
   /** First retry delay of a failed email or webhook delivery; each next one doubles. */
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(1).default(30_000),
+  /**
+   * How often the alerts role looks for rules with work besides its wake-ups (each committed
+   * write announces itself; announcements are best effort) and for grouping windows that ended.
+   */
+  ALERT_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /** Seqs one alert rule's evaluation reads at most in one pass (a burst takes several). */
+  ALERT_SCAN_LIMIT: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+  /**
+   * Where the console is served (https://auditlog.example.com), as the API's PUBLIC_URL: makes
+   * the links in alert messages sent outside the console (Slack) absolute. Empty: the console
+   * path is written as text.
+   */
+  PUBLIC_URL: z
+    .string()
+    .regex(/^(https?:\/\/[^/?#]+)?$/, "must be an origin (https://host[:port]) or empty")
+    .default(""),
   /** How long one webhook delivery may take before it counts as failed (and is retried). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });

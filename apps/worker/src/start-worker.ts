@@ -3,6 +3,7 @@ import { retentionBoundsFromEnv } from "@auditlog/events";
 import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
 import { Redis } from "ioredis";
+import { startAlertEngine } from "./alerts/alert-engine.ts";
 import type { WorkerEnv } from "./env.ts";
 import { startExportConsumer } from "./exports/export-consumer.ts";
 import type { OnExportFinished } from "./exports/export-finished.ts";
@@ -33,6 +34,7 @@ export async function startWorker(
       env.WORKER_CONCURRENCY +
       env.EXPORT_CONCURRENCY +
       2 +
+      (roles.has("alerts") ? 2 : 0) +
       (roles.has("checkpoints") ? env.CHECKPOINT_CONCURRENCY : 0) +
       (roles.has("lifecycle") ? 1 : 0),
     // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
@@ -64,10 +66,10 @@ export async function startWorker(
     });
   }
 
-  // The export hook enqueues notification deliveries, so export workers need the producer side
-  // of notifications even when another process consumes them.
+  // The export hook and the alert engine enqueue notification deliveries, so they need the
+  // producer side of notifications even when another process consumes them.
   const notifications =
-    roles.has("notifications") || roles.has("exports")
+    roles.has("notifications") || roles.has("exports") || roles.has("alerts")
       ? await startNotificationConsumers({
           env,
           connection,
@@ -102,6 +104,22 @@ export async function startWorker(
       storage: exportStorage.location,
       concurrency: env.EXPORT_CONCURRENCY,
     });
+  }
+  if (roles.has("alerts") && notifications) {
+    // Before the notifications in `consumers`: a pass in progress finishes sending first.
+    consumers.push(
+      await startAlertEngine({
+        db,
+        redisUrl: env.REDIS_URL,
+        notifyOrgAdmins: notifications.notifyOrgAdmins,
+        notifyQueue: notifications.queue,
+        retryBaseMs: env.NOTIFY_RETRY_BASE_MS,
+        logger,
+        pollIntervalMs: env.ALERT_POLL_INTERVAL_MS,
+        scanLimit: env.ALERT_SCAN_LIMIT,
+        consoleUrl: env.PUBLIC_URL.replace(/\/$/, ""),
+      }),
+    );
   }
   if (notifications) consumers.push(notifications);
 

@@ -1,4 +1,5 @@
 export * from "./accounts.ts";
+export * from "./alert-rules.ts";
 export * from "./data-ageing.ts";
 export { createDatabase, type Database, type DatabaseOptions } from "./database.ts";
 export * from "./dead-letters.ts";

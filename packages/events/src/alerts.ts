@@ -46,7 +46,16 @@ export const updateAlertRuleSchema = z.strictObject({
     .min(1, "must not be empty")
     .max(2000, "must be at most 2,000 characters")
     .optional(),
-  channels: alertChannelsInputSchema.partial().optional(),
+  // Not `alertChannelsInputSchema.partial()`: its defaults would still fill in an omitted
+  // channel, turning off (email, webhook) or on (console) what the change did not mention.
+  channels: z
+    .strictObject({
+      console: z.boolean().optional(),
+      email: z.boolean().optional(),
+      webhook: z.boolean().optional(),
+      slackUrl: z.string().max(2000, "must be at most 2,000 characters").nullable().optional(),
+    })
+    .optional(),
   groupWindowSeconds: z.number().int().min(0).max(86_400).optional(),
   enabled: z.boolean().optional(),
 });

@@ -40,23 +40,18 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
 export type Route =
   | { name: "home" }
   | { name: "audit-log"; orgSlug: string }
-  | { name: "org-settings"; orgSlug: string }
-  | { name: "org-dead-letters"; orgSlug: string }
-  | { name: "org-streams"; orgSlug: string }
+  | { name: "org-settings"; orgSlug: string; section: SettingsSection }
   | { name: "not-found" };
 
 export function matchRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { name: "home" };
   const match = /^\/orgs\/([^/]+)(?:\/audit-logs)?\/?$/.exec(pathname);
   if (match?.[1]) return { name: "audit-log", orgSlug: decodeURIComponent(match[1]) };
-  const settings = /^\/orgs\/([^/]+)\/settings(?:\/retention)?\/?$/.exec(pathname);
-  if (settings?.[1]) return { name: "org-settings", orgSlug: decodeURIComponent(settings[1]) };
-  const deadLetters = /^\/orgs\/([^/]+)\/settings\/dead-letters\/?$/.exec(pathname);
-  if (deadLetters?.[1]) {
-    return { name: "org-dead-letters", orgSlug: decodeURIComponent(deadLetters[1]) };
+  const settings = /^\/orgs\/([^/]+)\/settings(?:\/([a-z-]+))?\/?$/.exec(pathname);
+  const section = settings?.[2] ?? "retention";
+  if (settings?.[1] && isSettingsSection(section)) {
+    return { name: "org-settings", orgSlug: decodeURIComponent(settings[1]), section };
   }
-  const streams = /^\/orgs\/([^/]+)\/settings\/streams\/?$/.exec(pathname);
-  if (streams?.[1]) return { name: "org-streams", orgSlug: decodeURIComponent(streams[1]) };
   return { name: "not-found" };
 }
 
@@ -64,17 +59,14 @@ export function auditLogPath(orgSlug: string, search = ""): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/audit-logs${search}`;
 }
 
-/** The organisation's settings, at their first section (retention). */
-export function orgSettingsPath(orgSlug: string): string {
-  return `/orgs/${encodeURIComponent(orgSlug)}/settings/retention`;
+export const settingsSections = ["retention", "streams", "alerts", "dead-letters"] as const;
+export type SettingsSection = (typeof settingsSections)[number];
+
+function isSettingsSection(value: string): value is SettingsSection {
+  return (settingsSections as readonly string[]).includes(value);
 }
 
-/** The events the worker refused for the organisation: a section of its settings. */
-export function deadLettersPath(orgSlug: string): string {
-  return `/orgs/${encodeURIComponent(orgSlug)}/settings/dead-letters`;
-}
-
-/** The settings section of the organisation's log streams (issue 17). */
-export function orgStreamsPath(orgSlug: string): string {
-  return `/orgs/${encodeURIComponent(orgSlug)}/settings/streams`;
+/** A section of the organisation's settings (retention by default). */
+export function orgSettingsPath(orgSlug: string, section: SettingsSection = "retention"): string {
+  return `/orgs/${encodeURIComponent(orgSlug)}/settings/${section}`;
 }

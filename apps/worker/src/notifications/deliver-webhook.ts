@@ -41,6 +41,43 @@ export async function deliverWebhook(input: {
   lookup?: HostLookup;
   now?: Date;
 }): Promise<WebhookOutcome> {
+  const body = JSON.stringify(input.job.payload);
+  return postCheckedJson({
+    ...input,
+    body: () => {
+      const timestamp = Math.floor((input.now ?? new Date()).getTime() / 1000);
+      const signature = signWebhook({
+        secret: input.secret,
+        id: input.job.messageId,
+        timestamp,
+        body,
+      });
+      return {
+        body,
+        headers: {
+          "webhook-id": input.job.messageId,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signature,
+        },
+      };
+    },
+  });
+}
+
+/**
+ * A JSON POST to a URL under the webhook address rule (the org webhook, an alert's
+ * Slack-compatible incoming webhook): checked, resolved once, connected to checked addresses
+ * only, no redirect followed, one time limit for all of it. `body` is called once the target is
+ * checked (a signature is then the attempt's). Outcomes as `WebhookOutcome`.
+ */
+export async function postCheckedJson(input: {
+  url: string;
+  body: () => { body: string; headers: Record<string, string> };
+  timeoutMs: number;
+  allowLocal: boolean;
+  lookup?: HostLookup;
+  userAgent?: string;
+}): Promise<WebhookOutcome> {
   // One limit for the whole delivery, DNS included (a lookup cannot be cancelled: it is raced).
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), input.timeoutMs);
@@ -58,8 +95,16 @@ export async function deliverWebhook(input: {
     ]);
     if (target.kind === "refused") return { kind: "refused", reason: target.message };
     if (target.kind === "unresolved") return { kind: "retry", reason: target.message };
+    const { body, headers } = input.body();
     const status = await Promise.race([
-      post(target.url, target.host, target.addresses, input, abort.signal),
+      post(
+        target.url,
+        target.host,
+        target.addresses,
+        body,
+        { ...headers, "user-agent": input.userAgent ?? "auditlog-webhooks/1" },
+        abort.signal,
+      ),
       timedOut,
     ]);
     if (status >= 200 && status < 300) return { kind: "delivered", status };
@@ -78,17 +123,15 @@ export async function deliverWebhook(input: {
   }
 }
 
-/** Sends the signed POST to one of `addresses`; answers the status (the body is not read). */
+/** Sends the POST to one of `addresses`; answers the status (the body is not read). */
 function post(
   url: URL,
   host: string,
   addresses: ResolvedAddress[],
-  input: { secret: string; job: NotifyWebhookJob; now?: Date },
+  body: string,
+  headers: Record<string, string>,
   signal: AbortSignal,
 ): Promise<number> {
-  const body = JSON.stringify(input.job.payload);
-  const timestamp = Math.floor((input.now ?? new Date()).getTime() / 1000);
-  const signature = signWebhook({ secret: input.secret, id: input.job.messageId, timestamp, body });
   const request = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise<number>((resolve, reject) => {
     const req = request(
@@ -101,10 +144,7 @@ function post(
           host: url.host,
           "content-type": "application/json",
           "content-length": Buffer.byteLength(body),
-          "user-agent": "auditlog-webhooks/1",
-          "webhook-id": input.job.messageId,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": signature,
+          ...headers,
         },
         lookup: checkedLookup(addresses) as never,
         // A connection of its own: a pooled one could have been opened under another answer.

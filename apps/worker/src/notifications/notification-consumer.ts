@@ -1,11 +1,19 @@
-import { type Database, disableOrgWebhook, findOrgWebhook } from "@auditlog/db";
-import type { NotifyEmailJob, NotifyWebhookJob } from "@auditlog/events/jobs";
+import {
+  type Database,
+  disableOrgWebhook,
+  findAlertRule,
+  findOrgWebhook,
+  loadSecretBox,
+  type SecretBox,
+} from "@auditlog/db";
+import type { NotifyEmailJob, NotifySlackJob, NotifyWebhookJob } from "@auditlog/events/jobs";
 import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Transporter } from "nodemailer";
 import { startConsumer } from "../queues/start-consumer.ts";
+import { deliverSlack } from "./deliver-slack.ts";
 import { deliverWebhook } from "./deliver-webhook.ts";
 
 export interface NotificationConsumerDeps {
@@ -22,6 +30,11 @@ export interface NotificationConsumerDeps {
   /** Resolves webhook hosts; the machine's resolver unless a test injects one. */
   lookupHost?: HostLookup;
   concurrency: number;
+  /**
+   * Opens the sealed Slack URLs of alert rules (SECRETS_KEY_FILE); read on the first Slack
+   * message, so a process that never sends one never reads the key file.
+   */
+  secrets?: () => SecretBox;
 }
 
 /** Consumes `notify.email` and `notify.webhook` jobs (their retry policy is the job catalog's). */
@@ -35,6 +48,7 @@ export function startNotificationConsumer(deps: NotificationConsumerDeps) {
     handlers: {
       "notify.email": (payload) => sendEmail(payload, deps),
       "notify.webhook": (payload, job) => deliverWebhookJob(payload, job, deps),
+      "notify.slack": (payload, job) => deliverSlackJob(payload, job, deps),
     },
   });
 }
@@ -99,5 +113,45 @@ async function deliverWebhookJob(
       throw new UnrecoverableError(`webhook URL refused: ${outcome.reason}`);
     case "retry":
       throw new Error(`webhook delivery failed: ${outcome.reason}`);
+  }
+}
+
+/** The worker's secrets box, loaded once (the default: SECRETS_KEY_FILE of the environment). */
+export function lazySecretBox(file: string): () => SecretBox {
+  let box: SecretBox | undefined;
+  return () => {
+    box ??= loadSecretBox(file);
+    return box;
+  };
+}
+
+async function deliverSlackJob(delivery: NotifySlackJob, job: Job, deps: NotificationConsumerDeps) {
+  const rule = await findAlertRule(deps.db, { orgId: delivery.orgId, id: delivery.ruleId });
+  if (!rule?.slackUrlSealed) {
+    // Deleted, or its Slack URL removed, since the message was queued: nothing to deliver.
+    return { skipped: rule ? "no Slack URL" : "no rule" };
+  }
+  if (!deps.secrets) throw new UnrecoverableError("no secrets key to open the Slack URL with");
+  const url = deps.secrets().open(rule.slackUrlSealed);
+  const outcome = await deliverSlack({
+    url,
+    text: delivery.text,
+    timeoutMs: deps.webhookTimeoutMs,
+    allowLocal: deps.webhookAllowLocal,
+    ...(deps.lookupHost ? { lookup: deps.lookupHost } : {}),
+  });
+  // Never the URL (a secret) nor an address in what is thrown or logged: the rule's id only.
+  switch (outcome.kind) {
+    case "delivered":
+      return { status: outcome.status, attempt: job.attemptsMade + 1 };
+    case "rejected":
+      throw new UnrecoverableError(`Slack webhook rejected the message (${outcome.status})`);
+    case "gone":
+      throw new UnrecoverableError("Slack webhook answered 410 Gone");
+    case "refused":
+      deps.logger.warn("Slack URL refused", { ruleId: rule.id, reason: outcome.reason });
+      throw new UnrecoverableError(`Slack URL refused: ${outcome.reason}`);
+    case "retry":
+      throw new Error(`Slack delivery failed: ${outcome.reason}`);
   }
 }

@@ -5,8 +5,9 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import type { WorkerEnv } from "../env.ts";
+import { createAdminNotifier } from "./admin-notifier.ts";
 import { createExportNotifier } from "./export-notifier.ts";
-import { startNotificationConsumer } from "./notification-consumer.ts";
+import { lazySecretBox, startNotificationConsumer } from "./notification-consumer.ts";
 
 export type NotificationEnv = Pick<
   WorkerEnv,
@@ -18,11 +19,12 @@ export type NotificationEnv = Pick<
   | "WEBHOOK_TIMEOUT_MS"
   | "WEBHOOK_ALLOW_LOCAL_URLS"
   | "WORKER_CONCURRENCY"
+  | "SECRETS_KEY_FILE"
 >;
 
 /**
  * Everything notifications need in the worker process: the `onExportFinished` hook for the export
- * worker, and the consumer of the notifications queue (emails, webhook deliveries).
+ * worker, `notifyOrgAdmins` for alerts and streams (every admin of an organisation), and the consumer of the notifications queue (emails, webhook deliveries).
  * `connection` is the worker's shared ioredis connection (maxRetriesPerRequest: null).
  */
 export async function startNotificationConsumers(input: {
@@ -54,8 +56,17 @@ export async function startNotificationConsumers(input: {
           webhookAllowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
           ...(input.lookupHost ? { lookupHost: input.lookupHost } : {}),
           concurrency: env.WORKER_CONCURRENCY,
+          secrets: lazySecretBox(env.SECRETS_KEY_FILE),
         });
   const onExportFinished = createExportNotifier({
+    db: input.db,
+    publisher: connection,
+    queue,
+    emailEnabled: mailer !== null,
+    retryBaseMs: env.NOTIFY_RETRY_BASE_MS,
+    logger,
+  });
+  const notifyOrgAdmins = createAdminNotifier({
     db: input.db,
     publisher: connection,
     queue,
@@ -74,7 +85,7 @@ export async function startNotificationConsumers(input: {
     })();
     return closing;
   };
-  return { onExportFinished, queue, worker: consumer?.worker ?? null, close };
+  return { onExportFinished, notifyOrgAdmins, queue, worker: consumer?.worker ?? null, close };
 }
 
 export type NotificationConsumers = Awaited<ReturnType<typeof startNotificationConsumers>>;

@@ -75,6 +75,10 @@ describe("startConsumer", () => {
           seen.push(`webhook ${payload.messageId} as job ${job.name}`);
           return "delivered";
         },
+        "notify.slack": async (payload) => {
+          seen.push(`slack ${payload.messageId}`);
+          return "posted";
+        },
       },
     });
     opened.push(consumer);

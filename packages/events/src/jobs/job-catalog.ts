@@ -2,7 +2,11 @@ import type { z } from "zod";
 import { exportBuildJobSchema, exportExpireJobSchema } from "./export-jobs.ts";
 import { ingestBatchJobSchema } from "./ingest-jobs.ts";
 import { lifecycleRunJobSchema } from "./lifecycle-jobs.ts";
-import { notifyEmailJobSchema, notifyWebhookJobSchema } from "./notification-jobs.ts";
+import {
+  notifyEmailJobSchema,
+  notifySlackJobSchema,
+  notifyWebhookJobSchema,
+} from "./notification-jobs.ts";
 
 /**
  * Every background queue, every job on it (name, payload schema, retry and clean-up policy), and
@@ -127,6 +131,16 @@ export const jobCatalog = {
         // The first try and 7 retries, each delay doubling (about 2 hours from a 30 s start).
         policy: {
           attempts: 8,
+          backoff: { type: "exponential", delay: 30_000 },
+          removeOnComplete: true,
+          removeOnFail: { age: 7 * day },
+        },
+      },
+      "notify.slack": {
+        payload: notifySlackJobSchema,
+        // An alert is worth less the later it comes: 6 tries over about half an hour from 30 s.
+        policy: {
+          attempts: 6,
           backoff: { type: "exponential", delay: 30_000 },
           removeOnComplete: true,
           removeOnFail: { age: 7 * day },

@@ -5,6 +5,7 @@ import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { Popover } from "../../components/popover.tsx";
 import { useToasts } from "../../components/toasts.tsx";
 import { formatRelative } from "../../lib/format-time.ts";
+import { navigate } from "../../lib/router.ts";
 import { downloadUrl } from "../exports/export-queries.ts";
 import { useLiveStatus } from "./live-updates.tsx";
 import {
@@ -62,7 +63,7 @@ export function NotificationBell() {
                 : `Could not load notifications: ${errorMessage(query.error)}`}
             </p>
           ) : query.data.length === 0 ? (
-            <p className="muted">Nothing yet. Finished exports are announced here.</p>
+            <p className="muted">Nothing yet. Finished exports and alerts are announced here.</p>
           ) : (
             <ul className="notification-list">
               {query.data.map((item) => (
@@ -85,6 +86,20 @@ export function NotificationBell() {
                         }}
                       >
                         Download
+                      </a>
+                    ) : null}
+                    {item.link ? (
+                      <a
+                        className="button button-primary button-small"
+                        href={item.link}
+                        onClick={(event) => {
+                          if (!item.readAt) markRead.mutate(item.id);
+                          if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+                          event.preventDefault();
+                          navigate(item.link as string);
+                        }}
+                      >
+                        {item.kind === "alert.fired" ? "View entries" : "Open"}
                       </a>
                     ) : null}
                     {!item.readAt ? (

@@ -1,13 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
-import {
-  auditLogPath,
-  deadLettersPath,
-  navigate,
-  orgSettingsPath,
-  orgStreamsPath,
-} from "../../lib/router.ts";
+import { auditLogPath, navigate, orgSettingsPath, type SettingsSection } from "../../lib/router.ts";
+import { AlertsSection } from "./alerts-section.tsx";
 import { DeadLettersSection } from "./dead-letters-section.tsx";
 import { LegalHoldForm } from "./legal-hold-form.tsx";
 import { RetentionForm } from "./retention-form.tsx";
@@ -43,11 +38,9 @@ function AppLink({
   );
 }
 
-export type SettingsSection = "retention" | "streams" | "dead-letters";
-
 /**
  * The organisation's settings, for its admins: its retention and legal hold, its log streams,
- * and the events the worker refused (dead letters).
+ * its alert rules, and the events the worker refused (dead letters).
  */
 export function OrgSettingsPage({
   org,
@@ -65,8 +58,8 @@ export function OrgSettingsPage({
           </AppLink>
           <h1>Settings</h1>
           <p className="muted page-subtitle">
-            How long the audit log of <strong>{org.name}</strong> is kept, where it is sent, and
-            what it refused.
+            How long the audit log of <strong>{org.name}</strong> is kept, where it is sent, who is
+            told what, and what it refused.
           </p>
         </div>
       </div>
@@ -75,15 +68,23 @@ export function OrgSettingsPage({
           <AppLink to={orgSettingsPath(org.slug)} current={section === "retention"}>
             Retention
           </AppLink>
-          <AppLink to={orgStreamsPath(org.slug)} current={section === "streams"}>
+          <AppLink to={orgSettingsPath(org.slug, "streams")} current={section === "streams"}>
             Streams
           </AppLink>
-          <AppLink to={deadLettersPath(org.slug)} current={section === "dead-letters"}>
+          <AppLink to={orgSettingsPath(org.slug, "alerts")} current={section === "alerts"}>
+            Alerts
+          </AppLink>
+          <AppLink
+            to={orgSettingsPath(org.slug, "dead-letters")}
+            current={section === "dead-letters"}
+          >
             Refused events
           </AppLink>
         </nav>
         {section === "streams" ? (
           <StreamsSection org={org} />
+        ) : section === "alerts" ? (
+          <AlertsSection org={org} />
         ) : section === "dead-letters" ? (
           <DeadLettersSection org={org} />
         ) : (

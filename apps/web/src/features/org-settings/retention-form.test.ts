@@ -28,8 +28,19 @@ describe("the settings route", () => {
     expect(matchRoute("/orgs/acme/settings/retention")).toEqual({
       name: "org-settings",
       orgSlug: "acme",
+      section: "retention",
     });
-    expect(matchRoute("/orgs/acme/settings")).toEqual({ name: "org-settings", orgSlug: "acme" });
+    expect(matchRoute("/orgs/acme/settings")).toEqual({
+      name: "org-settings",
+      orgSlug: "acme",
+      section: "retention",
+    });
+    expect(orgSettingsPath("acme", "alerts")).toBe("/orgs/acme/settings/alerts");
+    expect(matchRoute("/orgs/acme/settings/alerts")).toEqual({
+      name: "org-settings",
+      orgSlug: "acme",
+      section: "alerts",
+    });
     expect(matchRoute("/orgs/acme/settings/keys")).toEqual({ name: "not-found" });
     expect(matchRoute("/orgs/acme/audit-logs")).toEqual({ name: "audit-log", orgSlug: "acme" });
   });

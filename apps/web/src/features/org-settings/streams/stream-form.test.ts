@@ -1,6 +1,6 @@
 import { createStreamSchema } from "@auditlog/events";
 import { describe, expect, it } from "vitest";
-import { matchRoute, orgStreamsPath } from "../../../lib/router.ts";
+import { matchRoute, orgSettingsPath } from "../../../lib/router.ts";
 import { destinationBody, destinationFields } from "./stream-fields.ts";
 import { destinationSummary, formatLag, formatLagTime } from "./stream-format.ts";
 
@@ -76,10 +76,11 @@ describe("a stream's lag and destination as shown", () => {
   });
 
   it("has its settings page at /orgs/<slug>/settings/streams", () => {
-    expect(orgStreamsPath("acme")).toBe("/orgs/acme/settings/streams");
+    expect(orgSettingsPath("acme", "streams")).toBe("/orgs/acme/settings/streams");
     expect(matchRoute("/orgs/acme/settings/streams")).toEqual({
-      name: "org-streams",
+      name: "org-settings",
       orgSlug: "acme",
+      section: "streams",
     });
     expect(matchRoute("/orgs/acme/settings/streams/x")).toEqual({ name: "not-found" });
   });
