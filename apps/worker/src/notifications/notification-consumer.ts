@@ -5,6 +5,7 @@ import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Transporter } from "nodemailer";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { deliverWebhook } from "./deliver-webhook.ts";
 
@@ -22,6 +23,7 @@ export interface NotificationConsumerDeps {
   /** Resolves webhook hosts; the machine's resolver unless a test injects one. */
   lookupHost?: HostLookup;
   concurrency: number;
+  metrics?: WorkerMetrics | undefined;
 }
 
 /** Consumes `notify.email` and `notify.webhook` jobs (their retry policy is the job catalog's). */
@@ -32,6 +34,7 @@ export function startNotificationConsumer(deps: NotificationConsumerDeps) {
     connection: deps.connection,
     concurrency: deps.concurrency,
     logger: deps.logger,
+    metrics: deps.metrics,
     handlers: {
       "notify.email": (payload) => sendEmail(payload, deps),
       "notify.webhook": (payload, job) => deliverWebhookJob(payload, job, deps),
