@@ -51,6 +51,11 @@ export interface MetricsCheck {
   workerCommitted: number;
   /** POST /v1/events answers counted by the API's request metrics. */
   apiRequests: number;
+  /**
+   * Ingest requests the API refused (any reason). A 503 after the enqueue's deadline may still
+   * have queued its job (README, Ingestion API): stored can then exceed accepted.
+   */
+  apiRefused: number;
 }
 
 /** Reads the two counters (and the request count) from the API's and the worker's /metrics. */
@@ -73,6 +78,7 @@ async function scrapeCounters(apiUrl: string, workerUrl: string) {
     apiAccepted: sum(api as string, "auditlog_ingest_events_accepted_total"),
     workerCommitted: sum(worker as string, "auditlog_events_committed_total"),
     apiRequests: sum(api as string, "auditlog_http_requests_total", 'route="/v1/events"'),
+    apiRefused: sum(api as string, "auditlog_ingest_requests_refused_total"),
   };
 }
 
@@ -368,7 +374,7 @@ export async function runIngest(
         ...(await scrapeCounters(url, `http://127.0.0.1:${workerMetricsPort}`)),
       };
       log(
-        `${label}: /metrics: API accepted ${metricsCheck.apiAccepted} (the bench's 2xx answers × batch: ${metricsCheck.sentAccepted}); worker committed ${metricsCheck.workerCommitted} (rows stored: ${metricsCheck.stored}); API request lines/observations ${metricsCheck.apiRequests}`,
+        `${label}: /metrics: API accepted ${metricsCheck.apiAccepted} (the bench's 2xx answers × batch: ${metricsCheck.sentAccepted}); worker committed ${metricsCheck.workerCommitted} (rows stored: ${metricsCheck.stored}); POST /v1/events answers counted ${metricsCheck.apiRequests}, refused ${metricsCheck.apiRefused}`,
       );
     }
     // Checkpoint lag: wait for the checkpoints to catch up with what was stored, then compare.
