@@ -7,6 +7,8 @@
  *   --worker-concurrency N     WORKER_CONCURRENCY of the ingest and export workers (default: the product's)
  *   --lifecycle-events N       events/s ingested during the lifecycle phase (default: half of
  *                              the ingest phase's committed rate, else half of 15,100)
+ *   --telemetry on|off         request logs (info) and /metrics in the API and workers (default on);
+ *                              off measures what they cost
  *   --profile                  CPU-profile the API and the workers (node --cpu-prof) into
  *                              bench/results/profiles and print a summary of each
  *
@@ -61,6 +63,7 @@ import {
   freePort,
   type ManagedProcess,
   redisUrl,
+  setTelemetry,
   stackQueues,
   startApi,
 } from "./lib/stack.ts";
@@ -80,6 +83,7 @@ const { values } = parseArgs({
       default: String(loadWorkerEnv({}).WORKER_CONCURRENCY),
     },
     profile: { type: "boolean", default: false },
+    telemetry: { type: "string", default: "on" },
     "lifecycle-events": { type: "string" },
   },
 });
@@ -90,6 +94,10 @@ for (const phase of phases) {
   if (!allPhases.includes(phase)) throw new Error(`unknown phase ${phase}`);
 }
 const workerConcurrency = Number(values["worker-concurrency"]);
+if (values.telemetry !== "on" && values.telemetry !== "off") {
+  throw new Error(`--telemetry must be on or off, not ${values.telemetry}`);
+}
+setTelemetry(values.telemetry === "on");
 if (!new URL(benchDatabaseUrl).pathname.includes("bench")) {
   throw new Error(
     "the bench database's name must contain 'bench': it creates and truncates tables",

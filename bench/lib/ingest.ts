@@ -16,6 +16,7 @@ import { eventFactory } from "./data.ts";
 import type { BenchSize } from "./sizes.ts";
 import {
   benchDatabaseUrl,
+  benchMetricsToken,
   cpuProfileArgs,
   createIngestKey,
   createOrgAvoiding,
@@ -27,6 +28,7 @@ import {
   stackQueues,
   startApi,
   startWorker,
+  telemetryOn,
 } from "./stack.ts";
 import {
   formatCount,
@@ -38,6 +40,47 @@ import {
   round,
   sleep,
 } from "./util.ts";
+
+/** The ingest phase's counters as scraped from /metrics, next to the bench's own counts. */
+export interface MetricsCheck {
+  /** Events in the requests the bench saw answered 2xx (smoke and warm-up included). */
+  sentAccepted: number;
+  /** Rows of the phase's organisations in PostgreSQL after the drain. */
+  stored: number;
+  apiAccepted: number;
+  workerCommitted: number;
+  /** POST /v1/events answers counted by the API's request metrics. */
+  apiRequests: number;
+  /**
+   * Ingest requests the API refused (any reason). A 503 after the enqueue's deadline may still
+   * have queued its job (README, Ingestion API): stored can then exceed accepted.
+   */
+  apiRefused: number;
+}
+
+/** Reads the two counters (and the request count) from the API's and the worker's /metrics. */
+async function scrapeCounters(apiUrl: string, workerUrl: string) {
+  const headers = { authorization: `Bearer ${benchMetricsToken}` };
+  const [api, worker] = await Promise.all(
+    [apiUrl, workerUrl].map(async (base) => {
+      const answer = await httpRequest(`${base}/metrics`, { headers });
+      if (answer.status !== 200) throw new Error(`${base}/metrics answered ${answer.status}`);
+      return answer.body;
+    }),
+  );
+  // Summed over every series of the family (the counters have no labels, the requests several).
+  const sum = (text: string, name: string, filter = "") =>
+    text
+      .split("\n")
+      .filter((line) => line.startsWith(`${name}{`) && line.includes(filter))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+  return {
+    apiAccepted: sum(api as string, "auditlog_ingest_events_accepted_total"),
+    workerCommitted: sum(worker as string, "auditlog_events_committed_total"),
+    apiRequests: sum(api as string, "auditlog_http_requests_total", 'route="/v1/events"'),
+    apiRefused: sum(api as string, "auditlog_ingest_requests_refused_total"),
+  };
+}
 
 export interface IngestResult {
   /** Organisations the load is spread over (one ingestion key each, requests in turn). */
@@ -87,6 +130,9 @@ export interface IngestResult {
    * went. `load` is the bench process, which runs autocannon.
    */
   cpuPerEvent: Record<string, number>;
+  /** Request logs and metrics on in the processes (`--telemetry`). */
+  telemetry: boolean;
+  metricsCheck?: MetricsCheck;
   /** PostgreSQL's own counters over the full-speed load (WAL volume, checkpoints, commits). */
   postgres: Record<string, number>;
 }
@@ -222,9 +268,11 @@ export async function runIngest(
     );
     const api = await startApi(port, queues, options.profile ? cpuProfileArgs("ingest-api") : []);
     processes.push(api);
+    const workerMetricsPort = await freePort();
     const worker = await startWorker("ingest-worker", queues, {
       concurrency: options.workerConcurrency,
       nodeArgs: options.profile ? cpuProfileArgs("ingest-worker") : [],
+      metricsPort: workerMetricsPort,
     });
     processes.push(worker);
     const idleMb = readProcessMemory(worker.pid)?.rssMb ?? Number.NaN;
@@ -312,6 +360,23 @@ export async function runIngest(
       `${label}: load done, ${formatCount(backlogJobs * batchSize)} events still queued; draining`,
     );
     const drainSeconds = await waitForDrain(queue, 600_000);
+    // What /metrics says next to what the bench counted: everything sent so far is drained.
+    let metricsCheck: MetricsCheck | undefined;
+    if (telemetryOn()) {
+      const stored = await pool.query<{ n: string }>(
+        "SELECT count(*) AS n FROM audit_entries WHERE org_id = ANY($1::text[])",
+        [orgIds],
+      );
+      const warmUp = orgs.length > 1 ? orgs.length : 0;
+      metricsCheck = {
+        sentAccepted: (1 + load.requests.total - load.non2xx) * batchSize + warmUp,
+        stored: Number(stored.rows[0]?.n),
+        ...(await scrapeCounters(url, `http://127.0.0.1:${workerMetricsPort}`)),
+      };
+      log(
+        `${label}: /metrics: API accepted ${metricsCheck.apiAccepted} (the bench's 2xx answers × batch: ${metricsCheck.sentAccepted}); worker committed ${metricsCheck.workerCommitted} (rows stored: ${metricsCheck.stored}); POST /v1/events answers counted ${metricsCheck.apiRequests}, refused ${metricsCheck.apiRefused}`,
+      );
+    }
     // Checkpoint lag: wait for the checkpoints to catch up with what was stored, then compare.
     let lag: CheckpointLag | null = null;
     if (sampler.sawAny()) {
@@ -377,6 +442,8 @@ export async function runIngest(
       checkpointLag: lag,
       cpuPerEvent,
       postgres,
+      ...(metricsCheck ? { metricsCheck } : {}),
+      telemetry: telemetryOn(),
     };
     if (options.orgs > 1) {
       clearInterval(rssTimer);

@@ -130,6 +130,27 @@ export function startProcess(
   };
 }
 
+/**
+ * Request logs and metrics (issue 18) in the processes the bench starts: on (the default: the
+ * API logs each request at info, both serve /metrics to the bench's token) or off
+ * (`--telemetry off`: LOG_REQUESTS=false, METRICS=false), to compare their cost.
+ */
+let telemetry = true;
+export function setTelemetry(on: boolean): void {
+  telemetry = on;
+}
+export function telemetryOn(): boolean {
+  return telemetry;
+}
+/** The scrape token of the bench's processes (bench only, never a deployment's). */
+export const benchMetricsToken = "bench-metrics-scrape-token";
+
+function apiTelemetryEnv(): Record<string, string> {
+  return telemetry
+    ? { LOG_LEVEL: "info", METRICS_TOKEN: benchMetricsToken }
+    : { LOG_REQUESTS: "false", METRICS: "false" };
+}
+
 export interface StackQueues {
   ingest: string;
   export: string;
@@ -179,6 +200,7 @@ export async function startApi(
       INGEST_RATE_LIMIT: "1000000",
       USER_RATE_LIMIT: "1000000",
       ...queueEnv(queues),
+      ...apiTelemetryEnv(),
     },
     nodeArgs,
   );
@@ -211,8 +233,16 @@ export async function startWorker(
     nodeArgs?: string[];
     waitForExport?: boolean;
     roles?: string[];
+    /** A port for the worker's /metrics (with telemetry on). */
+    metricsPort?: number;
   },
 ): Promise<ManagedProcess> {
+  const metricsEnv: Record<string, string> =
+    telemetry && options.metricsPort !== undefined
+      ? { WORKER_METRICS_PORT: String(options.metricsPort), METRICS_TOKEN: benchMetricsToken }
+      : telemetry
+        ? {}
+        : { METRICS: "false" };
   const worker = startProcess(
     name,
     "apps/worker/src/main.ts",
@@ -222,6 +252,7 @@ export async function startWorker(
       ...queueEnv(queues),
       WORKER_CONCURRENCY: String(options.concurrency),
       ...(options.roles ? { WORKER_ROLES: options.roles.join(",") } : {}),
+      ...metricsEnv,
       ...options.env,
     },
     options.nodeArgs,

@@ -13,8 +13,10 @@ import { erasureRoutes } from "./erasures/erasure-routes.ts";
 import { ApiError, errorResponse, handleError } from "./errors.ts";
 import { exportDownloadRoutes, exportRoutes } from "./exports/export-routes.ts";
 import { healthRoutes } from "./health/health-routes.ts";
+import { metricsRoutes } from "./health/metrics-routes.ts";
 import { refuseNulInUrl } from "./http/refuse-unstorable.ts";
 import { requestId } from "./http/request-id.ts";
+import { requestTelemetry } from "./http/request-telemetry.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { ingestRoutes } from "./ingest/ingest-routes.ts";
 import { memberRoutes } from "./members/member-routes.ts";
@@ -34,6 +36,8 @@ import { consoleStatic } from "./web/console-static.ts";
 export function createApp(services: Services) {
   const app = new Hono<AppEnv>()
     .use(requestId)
+    // Around everything else: the request's one log line and its metrics.
+    .use(requestTelemetry(services))
     .use(securityHeaders({ hsts: services.env.SECURITY_HSTS }))
     .use(async (c, next) => {
       c.set("services", services);
@@ -41,6 +45,7 @@ export function createApp(services: Services) {
     })
     .use(refuseNulInUrl)
     .route("/", healthRoutes)
+    .route("/", metricsRoutes)
     .route("/v1/events", ingestRoutes)
     .route("/v1/auth", authRoutes)
     .route("/v1/me", meRoutes)

@@ -5,7 +5,7 @@ import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
-import { loggingEnv, parseEnv } from "@auditlog/observability";
+import { loggingEnv, metricsEnv, parseEnv } from "@auditlog/observability";
 import { checkpointEnv } from "@auditlog/tlog/env";
 import { z } from "zod";
 
@@ -19,6 +19,13 @@ const envFields = z.object({
   ...queueNameEnv("ingest", "exports"),
   ...exportStorageEnv,
   ...loggingEnv,
+  // `/metrics` (README, "Metrics and logs"): closed unless a token or address ranges are set.
+  ...metricsEnv,
+  /** One JSON line per request (method, route, status, duration, request id, organisation). */
+  LOG_REQUESTS: z
+    .enum(["true", "false", "1", "0"])
+    .default("true")
+    .transform((value) => value === "true" || value === "1"),
   ...webhookEnv,
   ...checkpointEnv,
   // Seals destination secrets of streams and alert rules (issue 17); the worker opens them.
@@ -69,6 +76,12 @@ const envFields = z.object({
    * for room before its body is read (a job is one request's batch, up to 1,000 events).
    */
   INGEST_MAX_QUEUED_JOBS: z.coerce.number().int().min(1).default(500),
+  /**
+   * /readyz answers 503 while more ingest jobs than this wait (the workers are behind; requests
+   * are being held or refused). Empty: INGEST_MAX_QUEUED_JOBS. 0: not checked. The queue is
+   * shared, so every API process turns unready together: an alert more than a routing hint.
+   */
+  READY_MAX_QUEUED_JOBS: z.union([z.literal(""), z.coerce.number().int().min(0)]).default(""),
   /** How long a request waits for room in the ingest queue before it gets 429 and Retry-After. */
   INGEST_ADMISSION_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /**
@@ -248,6 +261,8 @@ const envSchema = envFields
        * http://127.0.0.1 it would make the browser insist on https.
        */
       SECURITY_HSTS: publicUrl.startsWith("https:"),
+      READY_MAX_QUEUED_JOBS:
+        env.READY_MAX_QUEUED_JOBS === "" ? env.INGEST_MAX_QUEUED_JOBS : env.READY_MAX_QUEUED_JOBS,
     };
   });
 

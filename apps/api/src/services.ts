@@ -13,6 +13,7 @@ import type { ApiEnv } from "./env.ts";
 import { createQuerySlots, type QuerySlots } from "./http/query-slots.ts";
 import { createRateLimiter, type RateLimiter, type RateLimitPolicy } from "./http/rate-limit.ts";
 import { createIngestAdmission, type IngestAdmission } from "./ingest/admission.ts";
+import { type ApiMetrics, createApiMetrics } from "./metrics/api-metrics.ts";
 import { RealtimeHub } from "./notifications/realtime-hub.ts";
 import {
   createQueueDurabilityMonitor,
@@ -37,6 +38,8 @@ export interface Services {
   /** Where finished export files are read from (shared with the worker). */
   exportStorage: ExportStorage;
   logger: Logger;
+  /** Request, ingest and process figures, served at `/metrics`. */
+  metrics: ApiMetrics;
   /** Ingestion keys: known ones from memory (re-checked every second), through outages too. */
   apiKeys: ApiKeyVerifier;
   /** Unknown credentials remembered briefly; failed authentication limited per address. */
@@ -180,6 +183,7 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     exportQueue,
     exportStorage,
     logger,
+    metrics: createApiMetrics(env),
     apiKeys,
     authGuard,
     deploymentKeys,

@@ -311,7 +311,8 @@ describe("POST /v1/events (API side)", () => {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({
         status: "ready",
-        checks: { postgres: "ok", redis: "ok", queueDurability: "durable" },
+        ready: true,
+        checks: { postgres: "ok", redis: "ok", queueDurability: "durable", ingestBacklog: "ok" },
       });
     } finally {
       await own.services.close();

@@ -12,7 +12,8 @@ type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>>;
 
 interface Readiness {
   status: string;
-  checks: { postgres: string; redis: string; queueDurability: string };
+  ready: boolean;
+  checks: { postgres: string; redis: string; queueDurability: string; ingestBacklog: string };
   reasons?: string[];
   volatileQueueAllowed?: boolean;
 }
@@ -49,7 +50,13 @@ describe("/readyz: can the Redis the API talks to keep an acknowledged event?", 
         status: 200,
         body: {
           status: "ready",
-          checks: { postgres: "ok", redis: "ok", queueDurability: "durable" },
+          ready: true,
+          checks: {
+            postgres: "ok",
+            redis: "ok",
+            queueDurability: "durable",
+            ingestBacklog: "ok",
+          },
         },
       });
     }
@@ -61,7 +68,8 @@ describe("/readyz: can the Redis the API talks to keep an acknowledged event?", 
     expect(status).toBe(503);
     expect(body).toEqual({
       status: "unavailable",
-      checks: { postgres: "ok", redis: "ok", queueDurability: "volatile" },
+      ready: false,
+      checks: { postgres: "ok", redis: "ok", queueDurability: "volatile", ingestBacklog: "ok" },
       reasons: [expect.stringMatching(/appendonly is off.*loses every queued event/)],
     });
   });
@@ -97,7 +105,8 @@ describe("/readyz: can the Redis the API talks to keep an acknowledged event?", 
     expect(status).toBe(200);
     expect(body).toEqual({
       status: "ready",
-      checks: { postgres: "ok", redis: "ok", queueDurability: "volatile" },
+      ready: true,
+      checks: { postgres: "ok", redis: "ok", queueDurability: "volatile", ingestBacklog: "ok" },
       reasons: [expect.stringMatching(/appendonly is off/)],
       volatileQueueAllowed: true,
     });

@@ -4,7 +4,7 @@ import { retentionEnv } from "@auditlog/events";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
-import { loggingEnv, parseEnv } from "@auditlog/observability";
+import { loggingEnv, metricsEnv, parseEnv } from "@auditlog/observability";
 import { checkpointEnv } from "@auditlog/tlog/env";
 import { z } from "zod";
 
@@ -28,6 +28,17 @@ const envSchema = z.object({
   ...queueNameEnv("ingest", "exports", "notifications", "lifecycle"),
   ...exportStorageEnv,
   ...loggingEnv,
+  // Who may read the worker's /metrics: the API's rule (README, "Metrics and logs").
+  ...metricsEnv,
+  /**
+   * The port of the worker's `/metrics` listener; empty (the default): no listener. 0 lets the
+   * system pick one (tests).
+   */
+  WORKER_METRICS_PORT: z
+    .union([z.literal(""), z.coerce.number().int().min(0).max(65535)])
+    .default(""),
+  /** The address it listens on: this machine only unless set otherwise. */
+  WORKER_METRICS_HOST: z.string().default("127.0.0.1"),
   // The worker applies the API's webhook rule again, at every delivery.
   ...webhookEnv,
   ...checkpointEnv,

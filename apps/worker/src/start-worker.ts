@@ -1,7 +1,8 @@
 import { createDatabase } from "@auditlog/db";
 import { retentionBoundsFromEnv } from "@auditlog/events";
 import { exportStorageFromEnv } from "@auditlog/exports";
-import { createLogger } from "@auditlog/observability";
+import { createLogger, metricsAccessRule } from "@auditlog/observability";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { startAlertEngine } from "./alerts/alert-engine.ts";
 import type { WorkerEnv } from "./env.ts";
@@ -10,6 +11,8 @@ import type { OnExportFinished } from "./exports/export-finished.ts";
 import { openGeolocator } from "./geo/geolocate.ts";
 import { startIngestConsumer } from "./ingest/ingest-consumer.ts";
 import { startLifecycleConsumer } from "./lifecycle/lifecycle-consumer.ts";
+import { startMetricsServer } from "./metrics/metrics-server.ts";
+import { createWorkerMetrics, type WorkerMetrics } from "./metrics/worker-metrics.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
 import { loadCheckpointSigner, startCheckpointSigner } from "./transparency/checkpoint-signer.ts";
 
@@ -44,6 +47,37 @@ export async function startWorker(
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const consumers: { close(): Promise<void> }[] = [];
 
+  // Figures only when something can read them: a listener is configured and METRICS is on.
+  const metricsQueues: Queue[] = [];
+  let metrics: WorkerMetrics | undefined;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (env.METRICS && env.WORKER_METRICS_PORT !== "") {
+    // Producers' views of every queue of the deployment, for the depth and age gauges.
+    const queueNames = {
+      ingest: env.INGEST_QUEUE,
+      exports: env.EXPORT_QUEUE,
+      notifications: env.NOTIFY_QUEUE,
+      lifecycle: env.LIFECYCLE_QUEUE,
+    };
+    const queues = Object.fromEntries(
+      Object.entries(queueNames).map(([key, name]) => {
+        const queue = new Queue(name, { connection, skipVersionCheck: true });
+        queue.on("error", () => {});
+        metricsQueues.push(queue);
+        return [key, queue];
+      }),
+    );
+    metrics = createWorkerMetrics({ queues, db });
+    metricsServer = await startMetricsServer({
+      host: env.WORKER_METRICS_HOST,
+      port: env.WORKER_METRICS_PORT,
+      registry: metrics.registry,
+      access: metricsAccessRule(env),
+      logger,
+    });
+    logger.info("metrics listener started", { url: metricsServer.url });
+  }
+
   if (roles.has("ingest")) {
     // ~130 MB of geolocation databases: loaded only by processes that ingest.
     const geolocator = openGeolocator({
@@ -58,6 +92,7 @@ export async function startWorker(
       logger,
       concurrency: env.WORKER_CONCURRENCY,
       lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      metrics,
     });
     consumers.push(ingest);
     logger.info("ingest worker started", {
@@ -76,6 +111,7 @@ export async function startWorker(
           db,
           logger,
           consume: roles.has("notifications"),
+          metrics,
         })
       : null;
 
@@ -93,6 +129,7 @@ export async function startWorker(
       retentionDays: env.EXPORT_RETENTION_DAYS,
       expiryIntervalMs: env.EXPORT_EXPIRY_INTERVAL_MS,
       checkpoint: { keyFile: env.CHECKPOINT_KEY_FILE, logOrigin: env.LOG_ORIGIN },
+      metrics,
       // Console notification (stored and pushed live), email when SMTP is set, org webhook.
       onExportFinished:
         options.onExportFinished ??
@@ -144,6 +181,7 @@ export async function startWorker(
         now: options.now ?? (() => new Date()),
         lockDurationMs: env.WORKER_LOCK_DURATION_MS,
         intervalMs: env.LIFECYCLE_INTERVAL_MS,
+        metrics,
       }),
     );
     logger.info("lifecycle worker started", {
@@ -172,11 +210,14 @@ export async function startWorker(
       logger.info("worker stopping");
       // In start order: ingest and export builds drain before the notifications they may send.
       for (const consumer of consumers) await consumer.close();
+      // Scrapes stop being answered once the jobs are drained, before the pool closes.
+      await metricsServer?.close();
+      for (const queue of metricsQueues) await queue.close().catch(() => {});
       await db.close();
       connection.disconnect();
       logger.info("worker stopped");
     })();
     return stopping;
   };
-  return { stop, logger };
+  return { stop, logger, metrics, metricsUrl: metricsServer?.url };
 }

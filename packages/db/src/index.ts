@@ -11,6 +11,7 @@ export * from "./entry-queries.ts";
 export { databaseEnv } from "./env.ts";
 export * from "./erasures.ts";
 export * from "./exports.ts";
+export * from "./lag-gauges.ts";
 export * from "./log-purge.ts";
 export * from "./log-streams.ts";
 export * from "./log-tree.ts";

@@ -18,28 +18,77 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<"
   }
 }
 
+/** A probe's value, or undefined when it failed or took longer than `timeoutMs`. */
+async function read<T>(probe: () => Promise<T>, timeoutMs = 1000): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      probe(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+      }),
+    ]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export const healthRoutes = new Hono<AppEnv>()
   /** Liveness: the process answers. */
   .get("/healthz", (c) => c.json({ status: "ok" }))
   /**
-   * Readiness: the process can do its work. PostgreSQL and Redis answer, and Redis keeps what
-   * the API acknowledges (its settings are read at most every 30 s), unless ALLOW_VOLATILE_QUEUE
-   * accepts a Redis that does not; `reasons` names what is at risk either way.
+   * Readiness: the process can do its work. PostgreSQL and Redis answer, Redis keeps what the
+   * API acknowledges (its settings are read at most every 30 s) unless ALLOW_VOLATILE_QUEUE
+   * accepts a Redis that does not, and the ingest queue's backlog is not above
+   * READY_MAX_QUEUED_JOBS (the workers are not keeping up: ingestion is being held or refused).
+   * `reasons` names each failing check, and what is at risk with a volatile Redis either way.
    */
   .get("/readyz", async (c) => {
-    const { db, redis, queueDurability, env } = c.var.services;
-    const [postgres, redisStatus, durability] = await Promise.all([
+    const { db, redis, queueDurability, ingestQueue, env } = c.var.services;
+    const backlogLimit = env.READY_MAX_QUEUED_JOBS;
+    const [postgres, redisStatus, durability, waiting] = await Promise.all([
       check(() => db.ping()),
       check(() => redis.ping()),
       queueDurability.current(),
+      backlogLimit > 0 && redis.status === "ready"
+        ? read(() => ingestQueue.getWaitingCount())
+        : Promise.resolve(undefined),
     ]);
     const keepsAcknowledged = durability.status === "durable" || env.ALLOW_VOLATILE_QUEUE;
-    const ready = postgres === "ok" && redisStatus === "ok" && keepsAcknowledged;
+    const backlog =
+      backlogLimit === 0
+        ? "off"
+        : waiting === undefined
+          ? "unknown"
+          : waiting > backlogLimit
+            ? "over"
+            : "ok";
+    const reasons: string[] = [];
+    if (postgres !== "ok") reasons.push("postgres: not answering within 1 s");
+    if (redisStatus !== "ok") reasons.push("redis: not answering within 1 s");
+    // The durability monitor's own sentences name each setting at risk (kept when allowed).
+    reasons.push(...durability.reasons.map((reason) => `redis persistence: ${reason}`));
+    if (backlog === "over") {
+      reasons.push(
+        `ingest backlog: ${waiting} jobs waiting, above READY_MAX_QUEUED_JOBS (${backlogLimit}); the workers are behind`,
+      );
+    }
+    // An unknown backlog is the Redis check's failure, already named; alone it fails nothing.
+    const ready =
+      postgres === "ok" && redisStatus === "ok" && keepsAcknowledged && backlog !== "over";
     return c.json(
       {
         status: ready ? "ready" : "unavailable",
-        checks: { postgres, redis: redisStatus, queueDurability: durability.status },
-        ...(durability.reasons.length > 0 ? { reasons: durability.reasons } : {}),
+        ready,
+        checks: {
+          postgres,
+          redis: redisStatus,
+          queueDurability: durability.status,
+          ingestBacklog: backlog,
+        },
+        ...(reasons.length > 0 ? { reasons } : {}),
         ...(durability.status !== "durable" && env.ALLOW_VOLATILE_QUEUE
           ? { volatileQueueAllowed: true }
           : {}),

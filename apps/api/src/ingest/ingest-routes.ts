@@ -28,9 +28,27 @@ const limitBodySize: MiddlewareHandler<AppEnv> = (c, next) => {
   return bodyLimit({ maxSize, onError: tooLarge })(c, next);
 };
 
+/**
+ * Counts the requests answered with an error, by code: a refused request queues nothing. Outside
+ * the other steps, so refusals by size, key and rate limits count too.
+ */
+const countRefusals: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  if (c.res.status < 400 || !c.var.services.env.METRICS) return;
+  const reason = c.error instanceof ApiError ? c.error.code : String(c.res.status);
+  c.var.services.metrics.ingestRequestsRefused.inc({ reason });
+};
+
+/** How many events a body holds, as `acceptEvents` reads it (a body without a list is one). */
+function eventCount(body: unknown): number {
+  const events = (body as { events?: unknown } | null)?.events;
+  return Array.isArray(events) ? events.length : 1;
+}
+
 /** `POST /v1/events`: one event or a batch, from a platform service holding an API key. */
 export const ingestRoutes = new Hono<AppEnv>().post(
   "/",
+  countRefusals,
   limitBodySize,
   apiKeyAuth,
   limitIngestRequests,
@@ -48,12 +66,24 @@ export const ingestRoutes = new Hono<AppEnv>().post(
         "the ingest queue is full; nothing was accepted, retry after the Retry-After delay",
       );
     }
-    const ids = await acceptEvents(c.var.services, {
-      orgId: org.id,
-      body: await readJson(c),
-      requestId: c.var.requestId,
-      idempotencyKey,
-    });
+    const { metrics, env } = c.var.services;
+    const body = await readJson(c);
+    let ids: string[];
+    try {
+      ids = await acceptEvents(c.var.services, {
+        orgId: org.id,
+        body,
+        requestId: c.var.requestId,
+        idempotencyKey,
+      });
+    } catch (error) {
+      if (env.METRICS) {
+        const reason = error instanceof ApiError ? error.code : "internal_error";
+        metrics.ingestEventsRefused.inc({ reason }, eventCount(body));
+      }
+      throw error;
+    }
+    if (env.METRICS) metrics.eventsAccepted.inc(ids.length);
     return c.json({ accepted: ids.length, ids }, 202);
   },
 );

@@ -28,6 +28,7 @@ import {
 } from "@auditlog/exports";
 import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import {
   type CheckpointCutOptions,
   CheckpointUnavailableError,
@@ -52,6 +53,8 @@ export interface ExportBuildDeps {
   progressEvery?: number;
   /** The checkpoint key file and log origin: each export is cut at a signed checkpoint. */
   checkpoint: CheckpointCutOptions;
+  /** Build durations, rows and bytes of finished exports. */
+  metrics?: WorkerMetrics | undefined;
 }
 
 /** Another attempt owns the export now (this one's worker was presumed dead): stop quietly. */
@@ -76,6 +79,8 @@ export async function handleBuildExport(
   if (!record) return { skipped: "export missing or already finished" };
   const attempt = record.attempt;
   const key = exportFileKey(record, attempt);
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
 
   try {
     // Earlier attempts (crashed or retried) may have left a partial or an unclaimed file.
@@ -97,6 +102,9 @@ export async function handleBuildExport(
       await deps.storage.delete(key);
       return { superseded: true };
     }
+    deps.metrics?.exportDuration.observe({ outcome: "ready" }, elapsed());
+    deps.metrics?.exportRows.inc(rowsWritten);
+    deps.metrics?.exportBytes.inc(fileSize);
     await publishProgress(deps, ready, "ready", rowsWritten);
     deps.logger.info("export ready", { exportId, rowsWritten, fileSize, attempt });
     await callFinishedHook(deps, { ...ready, status: "ready" });
@@ -117,6 +125,7 @@ export async function handleBuildExport(
       error: message.slice(0, 300),
     });
     if (final) {
+      deps.metrics?.exportDuration.observe({ outcome: "failed" }, elapsed());
       const failed = await markExportFailed(deps.db, {
         id: exportId,
         attempt,

@@ -4,6 +4,7 @@ import type { ExportStorage } from "@auditlog/exports";
 import type { Logger } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { handleBuildExport } from "./build-export.ts";
 import type { CheckpointCutOptions } from "./cut-checkpoint.ts";
@@ -26,6 +27,7 @@ export interface ExportWorkerDeps {
   onExportFinished: OnExportFinished;
   /** CHECKPOINT_KEY_FILE and LOG_ORIGIN: every export is cut at a signed checkpoint. */
   checkpoint: CheckpointCutOptions;
+  metrics?: WorkerMetrics | undefined;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function startExportConsumer(deps: ExportWorkerDeps) {
     onExportFinished: deps.onExportFinished,
     shutdown: shutdown.signal,
     checkpoint: deps.checkpoint,
+    metrics: deps.metrics,
   };
   const consumer = await startConsumer({
     queue: "exports",
@@ -62,6 +65,7 @@ export async function startExportConsumer(deps: ExportWorkerDeps) {
     concurrency: deps.concurrency,
     lockDurationMs: deps.lockDurationMs,
     logger: deps.logger,
+    metrics: deps.metrics,
     handlers: {
       "export.build": (payload, job, token) => handleBuildExport(payload, job, token, buildDeps),
       "export.expire": () => sweepExports({ ...deps, queue }),

@@ -4,6 +4,7 @@ import type { Logger } from "@auditlog/observability";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Geolocator } from "../geo/geolocate.ts";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { createStoredAnnouncer } from "./announce-stored.ts";
 import { buildEntries, refusedEntryDeadLetter, withoutFullIp } from "./build-entries.ts";
@@ -17,6 +18,7 @@ export interface IngestConsumerDeps {
   logger: Logger;
   concurrency: number;
   lockDurationMs: number;
+  metrics?: WorkerMetrics | undefined;
 }
 
 /** The consumer of the ingest queue: validated, anonymised, described and stored events. */
@@ -34,6 +36,7 @@ export function startIngestConsumer(deps: IngestConsumerDeps) {
     concurrency: deps.concurrency,
     lockDurationMs: deps.lockDurationMs,
     logger: deps.logger,
+    metrics: deps.metrics,
     handlers: {
       "ingest.batch": (payload, job) => storeIngestBatch(payload, job, { ...deps, inserter }),
     },
@@ -42,7 +45,7 @@ export function startIngestConsumer(deps: IngestConsumerDeps) {
     // The API never produces this; keep what can be kept rather than dropping it silently.
     onMalformed: async (job, issues) => {
       const data = job.data as { orgId?: unknown; events?: unknown } | undefined;
-      await insertDeadLetters(deps.db, [
+      const kept = await insertDeadLetters(deps.db, [
         {
           orgId: typeof data?.orgId === "string" ? data.orgId : "unknown",
           dedupeKey: `job:${deps.queueName}:${job.id}`,
@@ -54,6 +57,7 @@ export function startIngestConsumer(deps: IngestConsumerDeps) {
           receivedAt: new Date(),
         },
       ]);
+      if (kept > 0) deps.metrics?.eventsDeadLettered.inc(kept);
     },
   });
 }
@@ -87,5 +91,8 @@ async function storeIngestBatch(
   if (deadLetters.length > 0) {
     deps.logger.warn("events refused", { orgId: payload.orgId, count: deadLetters.length });
   }
-  return { stored: batch.entries.length - refused.length, deadLettered };
+  const stored = batch.entries.length - refused.length;
+  deps.metrics?.eventsCommitted.inc(stored);
+  if (deadLettered > 0) deps.metrics?.eventsDeadLettered.inc(deadLettered);
+  return { stored, deadLettered };
 }

@@ -1,6 +1,7 @@
 import { jobOptions, producerFor } from "@auditlog/events/jobs";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { type LifecycleDeps, runLifecycle } from "./run-lifecycle.ts";
 
@@ -13,6 +14,7 @@ export interface LifecycleWorkerDeps extends Omit<LifecycleDeps, "ingest" | "sig
   lockDurationMs: number;
   /** LIFECYCLE_INTERVAL_MS; 0: this process does not schedule the run. */
   intervalMs: number;
+  metrics?: WorkerMetrics | undefined;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function startLifecycleConsumer(deps: LifecycleWorkerDeps) {
     concurrency: 1,
     lockDurationMs: deps.lockDurationMs,
     logger: deps.logger,
+    metrics: deps.metrics,
     handlers: { "lifecycle.run": () => runLifecycle(runDeps) },
   });
   if (deps.intervalMs > 0) {

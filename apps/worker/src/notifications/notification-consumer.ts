@@ -12,6 +12,7 @@ import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Transporter } from "nodemailer";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { deliverSlack } from "./deliver-slack.ts";
 import { deliverWebhook } from "./deliver-webhook.ts";
@@ -35,6 +36,7 @@ export interface NotificationConsumerDeps {
    * message, so a process that never sends one never reads the key file.
    */
   secrets?: () => SecretBox;
+  metrics?: WorkerMetrics | undefined;
 }
 
 /** Consumes `notify.email` and `notify.webhook` jobs (their retry policy is the job catalog's). */
@@ -45,6 +47,7 @@ export function startNotificationConsumer(deps: NotificationConsumerDeps) {
     connection: deps.connection,
     concurrency: deps.concurrency,
     logger: deps.logger,
+    metrics: deps.metrics,
     handlers: {
       "notify.email": (payload) => sendEmail(payload, deps),
       "notify.webhook": (payload, job) => deliverWebhookJob(payload, job, deps),

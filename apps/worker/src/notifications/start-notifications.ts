@@ -5,6 +5,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import type { WorkerEnv } from "../env.ts";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { createAdminNotifier } from "./admin-notifier.ts";
 import { createExportNotifier } from "./export-notifier.ts";
 import { lazySecretBox, startNotificationConsumer } from "./notification-consumer.ts";
@@ -37,6 +38,8 @@ export async function startNotificationConsumers(input: {
   consume?: boolean;
   /** Resolves webhook hosts; tests inject one so that they need no DNS. */
   lookupHost?: HostLookup;
+  /** Where each delivery's duration is observed. */
+  metrics?: WorkerMetrics | undefined;
 }) {
   const { env, connection, logger } = input;
   const queue = new Queue(env.NOTIFY_QUEUE, { connection });
@@ -57,6 +60,7 @@ export async function startNotificationConsumers(input: {
           ...(input.lookupHost ? { lookupHost: input.lookupHost } : {}),
           concurrency: env.WORKER_CONCURRENCY,
           secrets: lazySecretBox(env.SECRETS_KEY_FILE),
+          metrics: input.metrics,
         });
   const onExportFinished = createExportNotifier({
     db: input.db,

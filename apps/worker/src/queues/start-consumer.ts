@@ -8,6 +8,7 @@ import {
 import type { Logger } from "@auditlog/observability";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 
 /**
  * Handles one job whose payload already passed its schema. `token` is the lock token a handler
@@ -44,6 +45,8 @@ export interface ConsumerOptions<Q extends QueueKey> {
    * its retention (the ingest queue truncates client addresses) is removed from its data here.
    */
   onFailedForGood?: (job: Job) => Promise<void>;
+  /** Where each attempt's duration is observed (by queue, job name, outcome). */
+  metrics?: WorkerMetrics | undefined;
 }
 
 /** BullMQ's signals that a handler moved its job itself: not failures. */
@@ -101,9 +104,22 @@ export async function startConsumer<Q extends QueueKey>(
   const worker = new Worker(
     options.queueName,
     async (job: Job, token?: string) => {
+      const started = performance.now();
+      const observe = (outcome: string) =>
+        options.metrics?.jobDuration.observe(
+          {
+            queue: options.queue,
+            name: job.name in definition.jobs ? job.name : "unknown",
+            outcome,
+          },
+          (performance.now() - started) / 1000,
+        );
       try {
-        return await processJob(job, token);
+        const result = await processJob(job, token);
+        observe("completed");
+        return result;
       } catch (error) {
+        observe("failed");
         if (options.onFailedForGood && failsForGood(job, error)) {
           await options.onFailedForGood(job).catch((hookError: Error) =>
             options.logger.error(`${options.queue} failed-job clean-up failed`, {

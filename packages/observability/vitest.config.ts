@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+// A test that asserts nothing fails instead of passing.
+export default defineConfig({
+  test: {
+    testTimeout: 60_000,
+    // A test that asserts nothing fails instead of passing.
+    expect: { requireAssertions: true },
+  },
+});
