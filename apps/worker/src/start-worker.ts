@@ -1,7 +1,8 @@
-import { createDatabase } from "@auditlog/db";
+import { createDatabase, loadSecretBox } from "@auditlog/db";
 import { retentionBoundsFromEnv } from "@auditlog/events";
 import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
+import type { CreateDestinationSender } from "@auditlog/streams";
 import { Redis } from "ioredis";
 import type { WorkerEnv } from "./env.ts";
 import { startExportConsumer } from "./exports/export-consumer.ts";
@@ -10,6 +11,11 @@ import { openGeolocator } from "./geo/geolocate.ts";
 import { startIngestConsumer } from "./ingest/ingest-consumer.ts";
 import { startLifecycleConsumer } from "./lifecycle/lifecycle-consumer.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
+import { startStreamDelivery } from "./streams/stream-delivery.ts";
+import {
+  createConsoleStreamNotifier,
+  type StreamStateNotifier,
+} from "./streams/stream-notifier.ts";
 import { loadCheckpointSigner, startCheckpointSigner } from "./transparency/checkpoint-signer.ts";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */
@@ -19,6 +25,10 @@ export async function startWorker(
     onExportFinished?: OnExportFinished;
     /** The lifecycle job's clock (tests move it instead of waiting days); the real one by default. */
     now?: () => Date;
+    /** The destinations' senders of log streams (tests inject a recording one). */
+    createStreamSender?: CreateDestinationSender;
+    /** Who is told when a stream turns failing or recovers. */
+    notifyStream?: StreamStateNotifier;
   } = {},
 ) {
   const logger = createLogger("worker", env.LOG_LEVEL);
@@ -34,7 +44,8 @@ export async function startWorker(
       env.EXPORT_CONCURRENCY +
       2 +
       (roles.has("checkpoints") ? env.CHECKPOINT_CONCURRENCY : 0) +
-      (roles.has("lifecycle") ? 1 : 0),
+      (roles.has("lifecycle") ? 1 : 0) +
+      (roles.has("streams") ? env.STREAM_CONCURRENCY + 1 : 0),
     // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
     ormPoolSize: 3,
   });
@@ -132,6 +143,37 @@ export async function startWorker(
       queue: env.LIFECYCLE_QUEUE,
       intervalMs: env.LIFECYCLE_INTERVAL_MS,
     });
+  }
+
+  if (roles.has("streams")) {
+    const createSender = options.createStreamSender;
+    if (!createSender) throw new Error("the streams role needs the destination senders");
+    consumers.push(
+      await startStreamDelivery({
+        db,
+        // Its own connection: a subscribed ioredis connection takes no other command.
+        subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+        secrets: loadSecretBox(env.SECRETS_KEY_FILE),
+        createSender,
+        notify:
+          options.notifyStream ??
+          createConsoleStreamNotifier({ db, publisher: connection, logger }),
+        logger,
+        config: {
+          concurrency: env.STREAM_CONCURRENCY,
+          batchMaxEntries: env.STREAM_BATCH_MAX_ENTRIES,
+          batchMaxBytes: env.STREAM_BATCH_MAX_BYTES,
+          batchMaxWaitMs: env.STREAM_BATCH_MAX_WAIT_MS,
+          pollIntervalMs: env.STREAM_POLL_INTERVAL_MS,
+          retryBaseMs: env.STREAM_RETRY_BASE_MS,
+          retryMaxMs: env.STREAM_RETRY_MAX_MS,
+          leaseMs: env.STREAM_LEASE_MS,
+          deliveryTimeoutMs: env.STREAM_DELIVERY_TIMEOUT_MS,
+          failingAfterSeconds: env.STREAM_FAILING_AFTER_SECONDS,
+          allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
+        },
+      }),
+    );
   }
 
   if (roles.has("checkpoints")) {
