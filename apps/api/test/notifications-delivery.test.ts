@@ -1,6 +1,3 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { findOrgWebhook } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { createTestDatabase, testDatabaseUrl } from "@auditlog/db/testing";
@@ -14,8 +11,8 @@ import {
   startNotificationConsumers,
 } from "@auditlog/worker";
 import { Redis } from "ioredis";
-import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver, startSmtpServer, verifyStandardWebhook } from "./support/receivers.ts";
 import {
   createMemberWithToken,
   createOrgWithKey,
@@ -36,97 +33,6 @@ function finishedExport(orgId: string, requestedBy: string): FinishedExport {
     fileSize: 2048,
     error: null,
     query: "",
-  };
-}
-
-/**
- * The receiver's side of Standard Webhooks, written from the specification rather than imported,
- * so a signing bug cannot verify itself: HMAC-SHA256 keyed with the base64-decoded part of
- * `whsec_…`, over `${webhook-id}.${webhook-timestamp}.${body}`, compared with each `v1,` entry.
- */
-function verifyStandardWebhook(secret: string, headers: IncomingHttpHeaders, body: string) {
-  const id = headers["webhook-id"];
-  const timestamp = headers["webhook-timestamp"];
-  const signatures = headers["webhook-signature"];
-  if (typeof id !== "string" || typeof timestamp !== "string" || typeof signatures !== "string") {
-    return false;
-  }
-  if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) {
-    return false;
-  }
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest();
-  return signatures.split(" ").some((entry) => {
-    const [version, value] = entry.split(",");
-    if (version !== "v1" || !value) return false;
-    const given = Buffer.from(value, "base64");
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
-}
-
-interface ReceivedHook {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-
-/** A local webhook receiver: answers each path from its script of statuses (then 200). */
-async function startReceiver(scripts: Record<string, number[]>) {
-  const received: ReceivedHook[] = [];
-  const server: Server = createServer((req, res) => {
-    const at = Date.now();
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const path = req.url ?? "/";
-      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString(), at });
-      const status = scripts[path]?.shift() ?? 200;
-      res.writeHead(status, { "content-type": "text/plain" }).end(String(status));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-interface ReceivedMail {
-  from: string | undefined;
-  to: string[];
-  raw: string;
-}
-
-/** A local SMTP server that accepts every message and keeps it. */
-async function startSmtpServer() {
-  const messages: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        const mailFrom = session.envelope.mailFrom;
-        messages.push({
-          from: mailFrom ? mailFrom.address : undefined,
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString(),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    port,
-    messages,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 

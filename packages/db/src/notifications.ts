@@ -341,3 +341,43 @@ export async function findNotificationRecipient(
     org: { id: row.org_id, slug: row.slug, name: row.org_name },
   };
 }
+
+/**
+ * An organisation and its admins (issue 17: alerts and stream failures are told to every admin);
+ * null when the organisation no longer exists. Plain pg, like the rest of the notifier's reads.
+ */
+export async function findOrgAdmins(
+  db: Database,
+  orgId: string,
+): Promise<{
+  org: { id: string; slug: string; name: string };
+  admins: Array<{ id: string; email: string; name: string }>;
+} | null> {
+  const { rows } = await sqlOf(db).query<{
+    org_id: string;
+    slug: string;
+    org_name: string;
+    user_id: string | null;
+    email: string | null;
+    user_name: string | null;
+  }>(
+    `SELECT o.id AS org_id, o.slug, o.name AS org_name, u.id AS user_id, u.email,
+       u.name AS user_name
+     FROM organizations o
+     LEFT JOIN memberships m ON m.org_id = o.id AND m.role = 'admin'
+     LEFT JOIN users u ON u.id = m.user_id
+     WHERE o.id = $1
+     ORDER BY u.id`,
+    [orgId],
+  );
+  const first = rows[0];
+  if (!first) return null;
+  return {
+    org: { id: first.org_id, slug: first.slug, name: first.org_name },
+    admins: rows.flatMap((row) =>
+      row.user_id && row.email !== null
+        ? [{ id: row.user_id, email: row.email, name: row.user_name ?? "" }]
+        : [],
+    ),
+  };
+}

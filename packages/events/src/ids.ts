@@ -15,7 +15,8 @@ export type IdPrefix =
   | "vw"
   | "era"
   | "str"
-  | "alr";
+  | "alr"
+  | "msg";
 
 /** Random bytes drawn in blocks: one `getRandomValues` call per 512 ids instead of one each. */
 const randomPool = new Uint8Array(4096);

@@ -1,3 +1,10 @@
+export {
+  type AdminNotice,
+  type AdminNoticeResult,
+  type AdminNotifier,
+  type AdminNotifierDeps,
+  createAdminNotifier,
+} from "./admin-notifier.ts";
 export { deliverWebhook, type WebhookOutcome } from "./deliver-webhook.ts";
 export {
   createExportNotifier,

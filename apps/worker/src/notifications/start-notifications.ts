@@ -5,6 +5,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import type { WorkerEnv } from "../env.ts";
+import { createAdminNotifier } from "./admin-notifier.ts";
 import { createExportNotifier } from "./export-notifier.ts";
 import { startNotificationConsumer } from "./notification-consumer.ts";
 
@@ -22,7 +23,7 @@ export type NotificationEnv = Pick<
 
 /**
  * Everything notifications need in the worker process: the `onExportFinished` hook for the export
- * worker, and the consumer of the notifications queue (emails, webhook deliveries).
+ * worker, `notifyOrgAdmins` for alerts and streams (every admin of an organisation), and the consumer of the notifications queue (emails, webhook deliveries).
  * `connection` is the worker's shared ioredis connection (maxRetriesPerRequest: null).
  */
 export async function startNotificationConsumers(input: {
@@ -63,6 +64,14 @@ export async function startNotificationConsumers(input: {
     retryBaseMs: env.NOTIFY_RETRY_BASE_MS,
     logger,
   });
+  const notifyOrgAdmins = createAdminNotifier({
+    db: input.db,
+    publisher: connection,
+    queue,
+    emailEnabled: mailer !== null,
+    retryBaseMs: env.NOTIFY_RETRY_BASE_MS,
+    logger,
+  });
   logger.info("notifications started", { queue: env.NOTIFY_QUEUE, email: mailer !== null });
 
   let closing: Promise<void> | undefined;
@@ -74,7 +83,7 @@ export async function startNotificationConsumers(input: {
     })();
     return closing;
   };
-  return { onExportFinished, queue, worker: consumer?.worker ?? null, close };
+  return { onExportFinished, notifyOrgAdmins, queue, worker: consumer?.worker ?? null, close };
 }
 
 export type NotificationConsumers = Awaited<ReturnType<typeof startNotificationConsumers>>;
