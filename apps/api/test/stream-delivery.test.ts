@@ -1,5 +1,7 @@
 import { createTestPool } from "@auditlog/db/testing";
+import { webhookPayloadSchema } from "@auditlog/events/jobs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver, startSmtpServer, verifyStandardWebhook } from "./support/receivers.ts";
 import {
   checkDeliveries,
   insertStream,
@@ -34,15 +36,25 @@ const outageMs = Number(process.env.STREAM_TEST_OUTAGE_MS ?? 60_000);
 describe("log stream delivery", () => {
   let stack: Awaited<ReturnType<typeof startTestApi>>;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let hooks: Awaited<ReturnType<typeof startReceiver>>;
   const pool = createTestPool();
 
   beforeAll(async () => {
-    stack = await startTestApi({ USER_RATE_LIMIT: "1000000", INGEST_RATE_LIMIT: "1000000" });
+    stack = await startTestApi({
+      USER_RATE_LIMIT: "1000000",
+      INGEST_RATE_LIMIT: "1000000",
+      WEBHOOK_ALLOW_LOCAL_URLS: "true",
+    });
+    smtp = await startSmtpServer();
+    hooks = await startReceiver({});
     worker = await startTestWorker(
       stack,
       {
-        WORKER_ROLES: "ingest,streams",
+        WORKER_ROLES: "ingest,streams,notifications",
         WEBHOOK_ALLOW_LOCAL_URLS: "true",
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        NOTIFY_RETRY_BASE_MS: "50",
         STREAM_BATCH_MAX_ENTRIES: "100",
         STREAM_BATCH_MAX_WAIT_MS: "100",
         STREAM_POLL_INTERVAL_MS: "200",
@@ -57,6 +69,8 @@ describe("log stream delivery", () => {
   });
   afterAll(async () => {
     await worker.stop();
+    await smtp.close();
+    await hooks.close();
     await stack.services.ingestQueue.obliterate({ force: true });
     await stack.services.close();
     await pool.end();
@@ -281,10 +295,23 @@ describe("log stream delivery", () => {
     timeout: 120_000,
   }, async () => {
     const { org, apiKey } = await createOrgWithKey("team", "streams-failing");
-    const admins = [
-      (await createMemberWithToken(org.slug, "admin")).user,
-      (await createMemberWithToken(org.slug, "admin")).user,
-    ];
+    const first = await createMemberWithToken(org.slug, "admin");
+    const admins = [first.user, (await createMemberWithToken(org.slug, "admin")).user];
+    const hookPath = `/hooks/${org.slug}`;
+    const webhook = await stack.app.request(`/v1/orgs/${org.slug}/webhook`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${first.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: hooks.url(hookPath) }),
+    });
+    expect(webhook.status).toBe(200);
+    const hookSecret = ((await webhook.json()) as { secret: string }).secret;
+    const hookPayloads = () =>
+      hooks.received
+        .filter((hook) => hook.path === hookPath)
+        .map((hook) => {
+          verifyStandardWebhook(hookSecret, hook.headers, hook.body);
+          return webhookPayloadSchema.parse(JSON.parse(hook.body));
+        });
     const reader = (await createMemberWithToken(org.slug, "read")).user;
     let accept = false;
     // 401: a bad token, which retrying alone does not fix; the stream still never skips.
@@ -309,9 +336,34 @@ describe("log stream delivery", () => {
           [org.id, kind],
         )
       ).rows;
-    const told = await notifications("stream.failing");
+    // Told right after the failure that turned the stream failing was recorded.
+    const told = await waitFor(
+      () => notifications("stream.failing"),
+      (rows) => rows.length >= 2,
+    );
     expect(told.map((n) => n.user_id)).toEqual(admins.map((a) => a.id).sort());
     expect(told.every((n) => n.subject_id === id && n.title.includes("siem"))).toBe(true);
+    // By email to each admin, and once to the organisation's webhook.
+    const mails = await waitFor(
+      async () => smtp.messages.filter((m) => m.raw.includes("siem") && m.raw.includes("failing")),
+      (found) => found.length === 2,
+    );
+    expect(mails.flatMap((m) => m.to).sort()).toEqual(admins.map((a) => a.email).sort());
+    const [failingHook] = await waitFor(
+      async () => hookPayloads().filter((p) => p.type === "stream.failing"),
+      (found) => found.length === 1,
+    );
+    expect(failingHook).toMatchObject({
+      type: "stream.failing",
+      data: {
+        streamId: id,
+        streamName: "siem",
+        org: org.slug,
+        destinationType: "https",
+        behindBy: 300,
+      },
+    });
+    expect(JSON.stringify(failingHook)).toContain("401");
     // Further failures tell no one again.
     const failures = failing.consecutive_failures;
     await waitFor(
@@ -328,6 +380,11 @@ describe("log stream delivery", () => {
       (rows) => rows.length === 2,
     );
     expect(recovered.map((n) => n.user_id)).toEqual(admins.map((a) => a.id).sort());
+    await waitFor(
+      async () => hookPayloads().filter((p) => p.type === "stream.recovered"),
+      (found) => found.length === 1,
+    );
+    expect(hookPayloads().filter((p) => p.type === "stream.failing")).toHaveLength(1);
     const row = await readStream(pool, id);
     expect(row.failing_since).toBeNull();
     expect(row.failing_notified_at).toBeNull();

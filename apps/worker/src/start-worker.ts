@@ -12,10 +12,7 @@ import { startIngestConsumer } from "./ingest/ingest-consumer.ts";
 import { startLifecycleConsumer } from "./lifecycle/lifecycle-consumer.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
 import { startStreamDelivery } from "./streams/stream-delivery.ts";
-import {
-  createConsoleStreamNotifier,
-  type StreamStateNotifier,
-} from "./streams/stream-notifier.ts";
+import { createStreamNotifier, type StreamStateNotifier } from "./streams/stream-notifier.ts";
 import { loadCheckpointSigner, startCheckpointSigner } from "./transparency/checkpoint-signer.ts";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */
@@ -77,8 +74,9 @@ export async function startWorker(
 
   // The export hook enqueues notification deliveries, so export workers need the producer side
   // of notifications even when another process consumes them.
+  // Streams tell admins when one turns failing or recovers: the producer side too.
   const notifications =
-    roles.has("notifications") || roles.has("exports")
+    roles.has("notifications") || roles.has("exports") || roles.has("streams")
       ? await startNotificationConsumers({
           env,
           connection,
@@ -145,35 +143,34 @@ export async function startWorker(
     });
   }
 
+  let streamDelivery: { close(): Promise<void> } | undefined;
   if (roles.has("streams")) {
     const createSender = options.createStreamSender;
     if (!createSender) throw new Error("the streams role needs the destination senders");
-    consumers.push(
-      await startStreamDelivery({
-        db,
-        // Its own connection: a subscribed ioredis connection takes no other command.
-        subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
-        secrets: loadSecretBox(env.SECRETS_KEY_FILE),
-        createSender,
-        notify:
-          options.notifyStream ??
-          createConsoleStreamNotifier({ db, publisher: connection, logger }),
-        logger,
-        config: {
-          concurrency: env.STREAM_CONCURRENCY,
-          batchMaxEntries: env.STREAM_BATCH_MAX_ENTRIES,
-          batchMaxBytes: env.STREAM_BATCH_MAX_BYTES,
-          batchMaxWaitMs: env.STREAM_BATCH_MAX_WAIT_MS,
-          pollIntervalMs: env.STREAM_POLL_INTERVAL_MS,
-          retryBaseMs: env.STREAM_RETRY_BASE_MS,
-          retryMaxMs: env.STREAM_RETRY_MAX_MS,
-          leaseMs: env.STREAM_LEASE_MS,
-          deliveryTimeoutMs: env.STREAM_DELIVERY_TIMEOUT_MS,
-          failingAfterSeconds: env.STREAM_FAILING_AFTER_SECONDS,
-          allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
-        },
-      }),
-    );
+    streamDelivery = await startStreamDelivery({
+      db,
+      // Its own connection: a subscribed ioredis connection takes no other command.
+      subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+      secrets: loadSecretBox(env.SECRETS_KEY_FILE),
+      createSender,
+      notify:
+        options.notifyStream ??
+        createStreamNotifier((notifications as NonNullable<typeof notifications>).notifyOrgAdmins),
+      logger,
+      config: {
+        concurrency: env.STREAM_CONCURRENCY,
+        batchMaxEntries: env.STREAM_BATCH_MAX_ENTRIES,
+        batchMaxBytes: env.STREAM_BATCH_MAX_BYTES,
+        batchMaxWaitMs: env.STREAM_BATCH_MAX_WAIT_MS,
+        pollIntervalMs: env.STREAM_POLL_INTERVAL_MS,
+        retryBaseMs: env.STREAM_RETRY_BASE_MS,
+        retryMaxMs: env.STREAM_RETRY_MAX_MS,
+        leaseMs: env.STREAM_LEASE_MS,
+        deliveryTimeoutMs: env.STREAM_DELIVERY_TIMEOUT_MS,
+        failingAfterSeconds: env.STREAM_FAILING_AFTER_SECONDS,
+        allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
+      },
+    });
   }
 
   if (roles.has("checkpoints")) {
@@ -194,6 +191,8 @@ export async function startWorker(
   const stop = () => {
     stopping ??= (async () => {
       logger.info("worker stopping");
+      // Stream batches drain first: one may still tell admins of a failure or a recovery.
+      await streamDelivery?.close();
       // In start order: ingest and export builds drain before the notifications they may send.
       for (const consumer of consumers) await consumer.close();
       await db.close();

@@ -17,6 +17,7 @@ export interface ClaimedStream {
   orgId: string;
   orgSlug: string;
   name: string;
+  destinationType: string;
   destination: unknown;
   secretSealed: string | null;
   query: string;
@@ -33,6 +34,7 @@ interface ClaimedRow {
   org_id: string;
   org_slug: string;
   name: string;
+  destination_type: string;
   destination: unknown;
   secret_sealed: string | null;
   query: string;
@@ -71,7 +73,7 @@ export async function claimDueStreams(
      SET lease_owner = $1, lease_until = now() + make_interval(secs => $2::float8 / 1000)
      FROM due, organizations o
      WHERE s.id = due.id AND o.id = s.org_id
-     RETURNING s.id, s.org_id, o.slug AS org_slug, s.name, s.destination, s.secret_sealed, s.query,
+     RETURNING s.id, s.org_id, o.slug AS org_slug, s.name, s.destination_type, s.destination, s.secret_sealed, s.query,
        s.delivered_seq::float8 AS delivered_seq, s.failing_since, s.consecutive_failures,
        s.updated_at, s.lease_until`,
     [input.owner, input.leaseMs, input.limit, input.exclude ?? []],
@@ -81,6 +83,7 @@ export async function claimDueStreams(
     orgId: row.org_id,
     orgSlug: row.org_slug,
     name: row.name,
+    destinationType: row.destination_type,
     destination: row.destination,
     secretSealed: row.secret_sealed,
     query: row.query,
@@ -172,16 +175,17 @@ export async function advanceStreamCursor(
   paused: boolean;
   updatedAt: Date;
   wasReportedFailing: boolean;
-  failingSince: Date | null;
+  /** When the failure this delivery ended began (null when the stream was healthy). */
+  endedFailureSince: Date | null;
 } | null> {
   const { rows } = await sqlOf(db).query<{
     paused: boolean;
     updated_at: Date;
     was_notified: boolean;
-    failing_since: Date | null;
+    ended_since: Date | null;
   }>(
     `WITH old AS (
-       SELECT id, failing_notified_at FROM log_streams
+       SELECT id, failing_notified_at, failing_since FROM log_streams
        WHERE id = $1 AND lease_owner = $2 AND lease_until > now()
        FOR UPDATE
      )
@@ -193,7 +197,8 @@ export async function advanceStreamCursor(
        consecutive_failures = CASE WHEN $4 THEN 0 ELSE s.consecutive_failures END,
        next_attempt_at = CASE WHEN $4 THEN NULL ELSE s.next_attempt_at END
      FROM old WHERE s.id = old.id
-     RETURNING s.paused, s.updated_at, s.failing_since,
+     RETURNING s.paused, s.updated_at,
+       CASE WHEN $4 THEN old.failing_since END AS ended_since,
        ($4 AND old.failing_notified_at IS NOT NULL) AS was_notified`,
     [input.streamId, input.owner, input.throughSeq, input.delivered],
   );
@@ -203,7 +208,7 @@ export async function advanceStreamCursor(
     paused: row.paused,
     updatedAt: row.updated_at,
     wasReportedFailing: row.was_notified,
-    failingSince: row.failing_since,
+    endedFailureSince: row.ended_since,
   };
 }
 
@@ -222,8 +227,12 @@ export async function recordStreamFailure(
     retryInMs: number;
     failingAfterSeconds: number;
   },
-): Promise<{ consecutiveFailures: number; notifyFailing: boolean } | null> {
-  const { rows } = await sqlOf(db).query<{ consecutive_failures: number; notify: boolean }>(
+): Promise<{ consecutiveFailures: number; failingSince: Date; notifyFailing: boolean } | null> {
+  const { rows } = await sqlOf(db).query<{
+    consecutive_failures: number;
+    failing_since: Date;
+    notify: boolean;
+  }>(
     `WITH old AS (
        SELECT id, failing_notified_at FROM log_streams
        WHERE id = $1 AND lease_owner = $2
@@ -242,12 +251,18 @@ export async function recordStreamFailure(
        lease_owner = NULL,
        lease_until = NULL
      FROM old WHERE s.id = old.id
-     RETURNING s.consecutive_failures,
+     RETURNING s.consecutive_failures, s.failing_since,
        (old.failing_notified_at IS NULL AND s.failing_notified_at IS NOT NULL) AS notify`,
     [input.streamId, input.owner, input.error, input.retryInMs, input.failingAfterSeconds],
   );
   const row = rows[0];
-  return row ? { consecutiveFailures: row.consecutive_failures, notifyFailing: row.notify } : null;
+  return row
+    ? {
+        consecutiveFailures: row.consecutive_failures,
+        failingSince: row.failing_since,
+        notifyFailing: row.notify,
+      }
+    : null;
 }
 
 /** Gives a stream's lease back (the turn ended): another pass, here or elsewhere, may claim it. */
@@ -259,17 +274,4 @@ export async function releaseStreamLease(
     "UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
     [input.streamId, input.owner],
   );
-}
-
-/** The organisation's admins: who is told when a stream turns failing or recovers. */
-export async function listOrgAdmins(
-  db: Database,
-  orgId: string,
-): Promise<{ id: string; email: string }[]> {
-  const { rows } = await sqlOf(db).query<{ id: string; email: string }>(
-    `SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
-     WHERE m.org_id = $1 AND m.role = 'admin' ORDER BY u.id`,
-    [orgId],
-  );
-  return rows;
 }

@@ -5,6 +5,7 @@ import {
   type ClaimedStream,
   claimDueStreams,
   type Database,
+  readLogSize,
   readStreamEntries,
   recordStreamFailure,
   releaseStreamLease,
@@ -149,6 +150,14 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
 
   /** One claimed stream's turn: batches until caught up, failed, or out of lease. */
   const deliverTurn = async (stream: ClaimedStream): Promise<TurnResult> => {
+    let cursor = stream.deliveredSeq;
+    const about = {
+      id: stream.id,
+      name: stream.name,
+      orgId: stream.orgId,
+      orgSlug: stream.orgSlug,
+      destinationType: stream.destinationType,
+    };
     const fail = async (reason: string, outcome?: DeliveryOutcome): Promise<TurnResult> => {
       const retryAfterMs = outcome?.kind === "retry" ? outcome.retryAfterMs : undefined;
       const retryInMs = streamRetryDelay({
@@ -172,17 +181,16 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         consecutiveFailures: recorded?.consecutiveFailures,
       });
       if (recorded?.notifyFailing) {
+        const behindBy = await readLogSize(db, stream.orgId)
+          .then((size) => Math.max(size - cursor, 0))
+          .catch(() => null);
         await deps
           .notify({
             kind: "stream.failing",
-            stream: {
-              id: stream.id,
-              name: stream.name,
-              orgId: stream.orgId,
-              orgSlug: stream.orgSlug,
-            },
+            stream: about,
             lastError: reason,
-            failingSince: stream.failingSince ?? null,
+            failingSince: recorded.failingSince,
+            behindBy,
           })
           .catch((error) =>
             logger.error("stream failing notification not sent", {
@@ -213,7 +221,6 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
       ...(deps.lookup ? { lookup: deps.lookup } : {}),
     });
 
-    let cursor = stream.deliveredSeq;
     for (;;) {
       if (closed) return "more";
       // Room for one more batch (a read, the wait, the send) before the lease ends?
@@ -269,12 +276,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         await deps
           .notify({
             kind: "stream.recovered",
-            stream: {
-              id: stream.id,
-              name: stream.name,
-              orgId: stream.orgId,
-              orgSlug: stream.orgSlug,
-            },
+            stream: about,
+            failingSince: moved.endedFailureSince,
           })
           .catch((error) =>
             logger.error("stream recovered notification not sent", {
