@@ -1,3 +1,10 @@
+export { createDestinationSender } from "./create-destination-sender.ts";
+export {
+  createDatadogSender,
+  datadogIntakeUrl,
+  datadogLimits,
+  datadogLog,
+} from "./datadog-sender.ts";
 export type {
   CreateDestinationSender,
   DeliveryOutcome,
@@ -5,3 +12,13 @@ export type {
   SenderDeps,
   StreamBatch,
 } from "./destination-sender.ts";
+export {
+  batchMessageId,
+  createHttpsSender,
+  type StreamMessage,
+  streamMessage,
+  streamMessageType,
+} from "./https-sender.ts";
+export { createS3Sender, s3ObjectBody, s3ObjectKey } from "./s3-sender.ts";
+export { parseRetryAfter } from "./send-context.ts";
+export { createSplunkSender, splunkEvent, splunkEventUrl } from "./splunk-sender.ts";

@@ -1,14 +1,14 @@
-import type { LookupAddress, LookupOptions } from "node:dns";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { NotifyWebhookJob } from "@auditlog/events/jobs";
 import {
+  checkedLookup,
   type HostLookup,
   type ResolvedAddress,
   resolveWebhookTarget,
+  signWebhook,
   systemHostLookup,
 } from "@auditlog/events/webhooks";
-import { signWebhook } from "./webhook-signature.ts";
 
 export type WebhookOutcome =
   | { kind: "delivered"; status: number }
@@ -20,41 +20,6 @@ export type WebhookOutcome =
   | { kind: "gone" }
   /** The URL, or an address its host resolves to, is not one webhooks may reach: nothing sent. */
   | { kind: "refused"; reason: string };
-
-type LookupCallback = (
-  error: NodeJS.ErrnoException | null,
-  address: string | LookupAddress[],
-  family?: number,
-) => void;
-
-/**
- * The `lookup` a request connects with: it answers the addresses already checked, never asks
- * DNS again, so the connection goes to an address that was checked (a second question could be
- * answered differently: DNS rebinding).
- */
-function checkedLookup(addresses: ResolvedAddress[]) {
-  return (_hostname: string, options: LookupOptions, callback: LookupCallback) => {
-    const wanted = addresses.filter(
-      (a) => !options.family || options.family === a.family || options.family === `IPv${a.family}`,
-    );
-    if (options.all) {
-      callback(
-        null,
-        wanted.map((a) => ({ address: a.address, family: a.family })),
-      );
-      return;
-    }
-    const first = wanted[0];
-    if (!first) {
-      callback(
-        Object.assign(new Error("no checked address of that family"), { code: "ENOTFOUND" }),
-        "",
-      );
-      return;
-    }
-    callback(null, first.address, first.family);
-  };
-}
 
 class DeliveryTimeout extends Error {}
 

@@ -20,4 +20,3 @@ export {
   type NotificationConsumers,
   startNotificationConsumers,
 } from "./start-notifications.ts";
-export { signWebhook, webhookSecretBytes, webhookSecretPrefix } from "./webhook-signature.ts";

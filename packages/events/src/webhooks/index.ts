@@ -1,3 +1,5 @@
+export { checkedLookup } from "./checked-lookup.ts";
+export { signWebhook, webhookSecretBytes, webhookSecretPrefix } from "./webhook-signature.ts";
 export {
   type HostLookup,
   maxWebhookUrlLength,

@@ -1,0 +1,193 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  createDestinationSender,
+  type DeliveryOutcome,
+  type SenderDeps,
+  type StreamBatch,
+} from "../src/index.ts";
+import { startEchoServer } from "./support/echo-server.ts";
+import { makeEntries, WebhookReceiver } from "./support/index.ts";
+
+const secret = `whsec_${randomBytes(24).toString("base64")}`;
+const deps: SenderDeps = { allowLocal: true, timeoutMs: 10_000 };
+const org = { id: "org_test1", slug: "acme" };
+
+function batch(from: number, count: number): StreamBatch {
+  return { streamId: "str_https1", org, entries: makeEntries(count, from) };
+}
+
+function expectNoSecret(outcome: DeliveryOutcome, value: string) {
+  expect(JSON.stringify(outcome)).not.toContain(value);
+}
+
+describe("https sender (Standard Webhooks)", () => {
+  const receiver = new WebhookReceiver(secret);
+  beforeAll(() => receiver.start());
+  afterAll(() => receiver.stop());
+  beforeEach(() => receiver.recover());
+
+  const sender = () =>
+    createDestinationSender({ type: "https", url: `${receiver.origin}/hooks/audit` }, secret, deps);
+
+  it("delivers signed batches that standardwebhooks verifies, every entry with its id and seq in order", async () => {
+    const before = receiver.messages.length;
+    const s = sender();
+    expect(await s.send(batch(1, 50))).toEqual({ kind: "delivered", status: 204 });
+    expect(await s.send(batch(51, 25))).toEqual({ kind: "delivered", status: 204 });
+    const messages = receiver.messages.slice(before);
+    expect(messages.map((m) => m.id)).toEqual(["str_https1_1-50", "str_https1_51-75"]);
+    expect(messages[0]?.org).toEqual(org);
+    expect(messages[0]?.streamId).toBe("str_https1");
+    const entries = messages.flatMap((m) => m.entries);
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
+    expect(entries.map((e) => e.id)).toEqual(
+      Array.from({ length: 75 }, (_, i) => `ent_test_${i + 1}`),
+    );
+    expect(messages[1]?.timestamp).toBe(makeEntries(1, 75)[0]?.receivedAt);
+  });
+
+  it("sends the same webhook-id and body on a retry (receivers deduplicate by it)", async () => {
+    const before = receiver.requests.length;
+    const s = sender();
+    const same = batch(100, 3);
+    await s.send(same);
+    await s.send(same);
+    const [a, b] = receiver.requests.slice(before);
+    expect(a?.headers["webhook-id"]).toBe("str_https1_100-102");
+    expect(b?.headers["webhook-id"]).toBe(a?.headers["webhook-id"]);
+    expect(b?.body.equals(a?.body ?? Buffer.alloc(0))).toBe(true);
+  });
+
+  it("marks a test batch and gives it an id of its own", async () => {
+    const outcome = await sender().send({ ...batch(1, 1), test: true });
+    expect(outcome.kind).toBe("delivered");
+    const last = receiver.messages.at(-1);
+    expect(last?.test).toBe(true);
+    expect(last?.id).toMatch(/^str_https1_test-\d+$/);
+  });
+
+  it("is rejected (401 from the verifier) when signed with another secret", async () => {
+    const other = `whsec_${randomBytes(24).toString("base64")}`;
+    const outcome = await createDestinationSender(
+      { type: "https", url: receiver.origin },
+      other,
+      deps,
+    ).send(batch(1, 2));
+    expect(outcome).toMatchObject({ kind: "rejected", status: 401 });
+    expectNoSecret(outcome, other);
+    expect(receiver.requests.at(-1)?.status).toBe(401);
+  });
+
+  it("refuses a secret that is not whsec_ without sending or quoting it", async () => {
+    const before = receiver.requests.length;
+    const outcome = await createDestinationSender(
+      { type: "https", url: receiver.origin },
+      "not-a-whsec-secret",
+      deps,
+    ).send(batch(1, 1));
+    expect(outcome).toMatchObject({ kind: "rejected", status: null });
+    expectNoSecret(outcome, "not-a-whsec-secret");
+    expect(receiver.requests.length).toBe(before);
+  });
+
+  it("retries 500, 503 and 429, with Retry-After in seconds", async () => {
+    for (const status of [500, 503, 429]) {
+      receiver.fail({ status, retryAfter: "7", times: 1 });
+      const outcome = await sender().send(batch(1, 2));
+      expect(outcome).toEqual({
+        kind: "retry",
+        status,
+        retryAfterMs: 7000,
+        reason: expect.stringContaining(String(status)),
+      });
+    }
+    expect((await sender().send(batch(1, 2))).kind).toBe("delivered");
+  });
+
+  it("retries while the receiver is down, and delivers once it is back on the same port", async () => {
+    const port = receiver.port;
+    await receiver.stop();
+    const outcome = await sender().send(batch(200, 2));
+    expect(outcome).toMatchObject({
+      kind: "retry",
+      status: null,
+      reason: expect.stringContaining("ECONNREFUSED"),
+    });
+    await receiver.start();
+    expect(receiver.port).toBe(port);
+    expect(await sender().send(batch(200, 2))).toMatchObject({ kind: "delivered" });
+  });
+
+  it("refuses an internal address when local URLs are not allowed, sending nothing", async () => {
+    const before = receiver.requests.length;
+    const outcome = await createDestinationSender({ type: "https", url: receiver.origin }, secret, {
+      ...deps,
+      allowLocal: false,
+    }).send(batch(1, 1));
+    expect(outcome.kind).toBe("refused");
+    const named = await createDestinationSender(
+      { type: "https", url: "https://hooks.example.com/x" },
+      secret,
+      {
+        ...deps,
+        allowLocal: false,
+        lookup: async () => [{ address: "10.1.2.3", family: 4 }],
+      },
+    ).send(batch(1, 1));
+    expect(named).toMatchObject({ kind: "refused" });
+    expect(receiver.requests.length).toBe(before);
+  });
+
+  it("never follows a redirect", async () => {
+    receiver.fail({ status: 307, times: 1 });
+    const outcome = await sender().send(batch(1, 1));
+    expect(outcome).toMatchObject({
+      kind: "retry",
+      status: 307,
+      reason: expect.stringContaining("not followed"),
+    });
+  });
+
+  it("gives up at deps.timeoutMs and on the caller's signal", async () => {
+    // A host that never answers: the lookup hangs, so only the deadline ends the send.
+    const hanging = createDestinationSender(
+      { type: "https", url: "https://slow.example.com/" },
+      secret,
+      {
+        ...deps,
+        timeoutMs: 50,
+        lookup: () => new Promise(() => {}),
+      },
+    );
+    expect(await hanging.send(batch(1, 1))).toMatchObject({
+      kind: "retry",
+      reason: "no answer within 50 ms",
+    });
+    const controller = new AbortController();
+    controller.abort();
+    expect(await sender().send(batch(1, 1), { signal: controller.signal })).toMatchObject({
+      kind: "retry",
+      reason: "delivery cancelled",
+    });
+  });
+});
+
+describe("https sender reasons", () => {
+  it("never carry the secret, even when a receiver echoes what it got", async () => {
+    const echo = await startEchoServer(400);
+    try {
+      const outcome = await createDestinationSender(
+        { type: "https", url: echo.origin },
+        secret,
+        deps,
+      ).send(batch(1, 1));
+      expect(outcome).toMatchObject({ kind: "rejected", status: 400 });
+      // The signature is derived from the secret, not the secret: the secret itself never shows.
+      expectNoSecret(outcome, secret);
+      expectNoSecret(outcome, secret.slice(6));
+    } finally {
+      await echo.close();
+    }
+  });
+});
