@@ -1,13 +1,14 @@
+import { randomBytes } from "node:crypto";
 import { createTestPool } from "@auditlog/db/testing";
 import { webhookPayloadSchema } from "@auditlog/events/jobs";
+import { WebhookReceiver } from "@auditlog/streams/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, startSmtpServer, verifyStandardWebhook } from "./support/receivers.ts";
 import {
   checkDeliveries,
   insertStream,
-  jsonPostSender,
   readStream,
-  startJsonReceiver,
+  receivedBatches,
   storedIds,
 } from "./support/stream-fixtures.ts";
 import {
@@ -26,8 +27,9 @@ import {
 /**
  * Issue 17, the delivery loop of log streams: in seq order, at least once, never a skip, through
  * receiver outages, pauses and backfills. One worker (ingest + streams) in this process, with
- * short retry, batch and failing bounds so each fault plays out in seconds; the receiver is a
- * real HTTP server on 127.0.0.1.
+ * short retry, batch and failing bounds so each fault plays out in seconds. Streams use the real
+ * https sender (signed the Standard Webhooks way) and a receiver that verifies each message with
+ * the `standardwebhooks` package, on 127.0.0.1.
  */
 
 /** The receiver's outage of the 500 test: the issue's minute, shorter when asked to. */
@@ -48,24 +50,20 @@ describe("log stream delivery", () => {
     });
     smtp = await startSmtpServer();
     hooks = await startReceiver({});
-    worker = await startTestWorker(
-      stack,
-      {
-        WORKER_ROLES: "ingest,streams,notifications",
-        WEBHOOK_ALLOW_LOCAL_URLS: "true",
-        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-        NOTIFY_RETRY_BASE_MS: "50",
-        STREAM_BATCH_MAX_ENTRIES: "100",
-        STREAM_BATCH_MAX_WAIT_MS: "100",
-        STREAM_POLL_INTERVAL_MS: "200",
-        STREAM_RETRY_BASE_MS: "200",
-        STREAM_RETRY_MAX_MS: "2000",
-        STREAM_LEASE_MS: "10000",
-        STREAM_DELIVERY_TIMEOUT_MS: "3000",
-        STREAM_FAILING_AFTER_SECONDS: "10",
-      },
-      { createStreamSender: jsonPostSender },
-    );
+    worker = await startTestWorker(stack, {
+      WORKER_ROLES: "ingest,streams,notifications",
+      WEBHOOK_ALLOW_LOCAL_URLS: "true",
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      NOTIFY_RETRY_BASE_MS: "50",
+      STREAM_BATCH_MAX_ENTRIES: "100",
+      STREAM_BATCH_MAX_WAIT_MS: "100",
+      STREAM_POLL_INTERVAL_MS: "200",
+      STREAM_RETRY_BASE_MS: "200",
+      STREAM_RETRY_MAX_MS: "2000",
+      STREAM_LEASE_MS: "10000",
+      STREAM_DELIVERY_TIMEOUT_MS: "3000",
+      STREAM_FAILING_AFTER_SECONDS: "10",
+    });
   });
   afterAll(async () => {
     await worker.stop();
@@ -91,6 +89,12 @@ describe("log stream delivery", () => {
     return ids;
   }
 
+  /** A Standard Webhooks receiver with a fresh signing secret, started. */
+  const receiverFor = () =>
+    new WebhookReceiver(`whsec_${randomBytes(24).toString("base64")}`).start();
+  const refused = (receiver: WebhookReceiver) =>
+    receiver.requests.filter((request) => request.status >= 300).length;
+
   const stored = (orgId: string, count: number) =>
     waitFor(
       () => countEntries(orgId),
@@ -99,17 +103,13 @@ describe("log stream delivery", () => {
     );
 
   /** Waits until the receiver holds every expected id, then checks order and redeliveries. */
-  async function delivered(
-    receiver: Awaited<ReturnType<typeof startJsonReceiver>>,
-    expected: string[],
-    timeoutMs = 60_000,
-  ) {
+  async function delivered(receiver: WebhookReceiver, expected: string[], timeoutMs = 60_000) {
     await waitFor(
-      async () => checkDeliveries(receiver.accepted, expected),
+      async () => checkDeliveries(receivedBatches(receiver.batches), expected),
       (check) => check.missing.length === 0,
       timeoutMs,
     );
-    const check = checkDeliveries(receiver.accepted, expected);
+    const check = checkDeliveries(receivedBatches(receiver.batches), expected);
     expect(check.extra).toEqual([]);
     expect(check.missing).toEqual([]);
     // First deliveries come in seq order across batches too (one stream, one lane at a time).
@@ -121,22 +121,24 @@ describe("log stream delivery", () => {
     timeout: 120_000,
   }, async () => {
     const { org, apiKey } = await createOrgWithKey("team", "streams");
-    const all = await startJsonReceiver();
-    const deletes = await startJsonReceiver();
-    const hidden = await startJsonReceiver();
+    const all = await receiverFor();
+    const deletes = await receiverFor();
+    const hidden = await receiverFor();
     const allId = await insertStream(pool, {
       orgId: org.id,
-      destination: { type: "https", url: all.url },
-      secret: "whsec_testsecret1",
+      destination: { type: "https", url: all.origin },
+      secret: all.secret,
     });
     const deletesId = await insertStream(pool, {
       orgId: org.id,
-      destination: { type: "https", url: deletes.url },
+      destination: { type: "https", url: deletes.origin },
+      secret: deletes.secret,
       query: "type:repo.delete",
     });
     const hiddenId = await insertStream(pool, {
       orgId: org.id,
-      destination: { type: "https", url: hidden.url },
+      destination: { type: "https", url: hidden.origin },
+      secret: hidden.secret,
       query: "type:org.audit_log.*",
     });
     await ingest(apiKey, 1000);
@@ -167,9 +169,9 @@ describe("log stream delivery", () => {
     expect(row.consecutive_failures).toBe(0);
     expect(row.last_success_at).not.toBeNull();
     // Batches are bounded by STREAM_BATCH_MAX_ENTRIES.
-    expect(Math.max(...all.accepted.map((b) => b.ids.length))).toBeLessThanOrEqual(100);
+    expect(Math.max(...all.batches.map((b) => b.entries.length))).toBeLessThanOrEqual(100);
     console.log(
-      `streams: all ${a.unique} (${all.accepted.length} batches, ${a.redelivered} redelivered), repo.delete ${d.unique}, hidden ${h.unique}`,
+      `streams: all ${a.unique} (${all.batches.length} batches, ${a.redelivered} redelivered), repo.delete ${d.unique}, hidden ${h.unique}`,
     );
     await Promise.all([all.stop(), deletes.stop(), hidden.stop()]);
   });
@@ -179,12 +181,13 @@ describe("log stream delivery", () => {
   }, async () => {
     const { org, apiKey } = await createOrgWithKey("team", "streams-500");
     const outageEnds = Date.now() + outageMs;
-    const receiver = await startJsonReceiver({
-      respond: () => (Date.now() < outageEnds ? 500 : 200),
-    });
+    const receiver = await receiverFor();
+    receiver.fail({ status: 500 });
+    const recovery = setTimeout(() => receiver.recover(), Math.max(outageEnds - Date.now(), 0));
     const id = await insertStream(pool, {
       orgId: org.id,
-      destination: { type: "https", url: receiver.url },
+      destination: { type: "https", url: receiver.origin },
+      secret: receiver.secret,
     });
     await ingest(apiKey, 1500);
     await stored(org.id, 1500);
@@ -201,7 +204,8 @@ describe("log stream delivery", () => {
     await ingest(apiKey, 500, 1500);
     await stored(org.id, 2000);
     const check = await delivered(receiver, await storedIds(pool, org.id), outageMs + 60_000);
-    expect(receiver.refused.length).toBeGreaterThan(1);
+    clearTimeout(recovery);
+    expect(refused(receiver)).toBeGreaterThan(1);
     const row = await waitFor(
       () => readStream(pool, id),
       (r) => r.delivered_seq === 2000,
@@ -209,7 +213,7 @@ describe("log stream delivery", () => {
     expect(row.consecutive_failures).toBe(0);
     expect(row.failing_since).toBeNull();
     console.log(
-      `streams: ${outageMs / 1000} s of 500s: ${receiver.refused.length} refused requests, then ${check.unique} delivered, ${check.redelivered} redelivered`,
+      `streams: ${outageMs / 1000} s of 500s: ${refused(receiver)} refused requests, then ${check.unique} delivered, ${check.redelivered} redelivered`,
     );
     await receiver.stop();
   });
@@ -218,10 +222,11 @@ describe("log stream delivery", () => {
     timeout: 120_000,
   }, async () => {
     const { org, apiKey } = await createOrgWithKey("team", "streams-down");
-    const receiver = await startJsonReceiver();
+    const receiver = await receiverFor();
     const id = await insertStream(pool, {
       orgId: org.id,
-      destination: { type: "https", url: receiver.url },
+      destination: { type: "https", url: receiver.origin },
+      secret: receiver.secret,
     });
     await ingest(apiKey, 300);
     await waitFor(
@@ -246,10 +251,11 @@ describe("log stream delivery", () => {
     timeout: 120_000,
   }, async () => {
     const { org, apiKey } = await createOrgWithKey("team", "streams-pause");
-    const receiver = await startJsonReceiver();
+    const receiver = await receiverFor();
     const id = await insertStream(pool, {
       orgId: org.id,
-      destination: { type: "https", url: receiver.url },
+      destination: { type: "https", url: receiver.origin },
+      secret: receiver.secret,
     });
     await ingest(apiKey, 200);
     await waitFor(
@@ -259,13 +265,13 @@ describe("log stream delivery", () => {
     await pool.query("UPDATE log_streams SET paused = true, updated_at = now() WHERE id = $1", [
       id,
     ]);
-    const before = receiver.accepted.length;
+    const before = receiver.batches.length;
     await ingest(apiKey, 800, 200);
     await stored(org.id, 1000);
     // Several poll intervals and wake-ups pass: a paused stream is never claimed.
     worker.logger.info("paused stream test waiting");
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(receiver.accepted.length).toBe(before);
+    expect(receiver.batches.length).toBe(before);
     expect((await readStream(pool, id)).delivered_seq).toBe(200);
     await pool.query("UPDATE log_streams SET paused = false, updated_at = now() WHERE id = $1", [
       id,
@@ -278,11 +284,12 @@ describe("log stream delivery", () => {
     const { org, apiKey } = await createOrgWithKey("team", "streams-backfill");
     await ingest(apiKey, 3000);
     await stored(org.id, 3000);
-    const receiver = await startJsonReceiver();
+    const receiver = await receiverFor();
     // `start: { seq: 1 }`: the API puts the cursor just before it.
     await insertStream(pool, {
       orgId: org.id,
-      destination: { type: "https", url: receiver.url },
+      destination: { type: "https", url: receiver.origin },
+      secret: receiver.secret,
       deliveredSeq: 0,
     });
     await ingest(apiKey, 2000, 3000);
@@ -313,13 +320,14 @@ describe("log stream delivery", () => {
           return webhookPayloadSchema.parse(JSON.parse(hook.body));
         });
     const reader = (await createMemberWithToken(org.slug, "read")).user;
-    let accept = false;
     // 401: a bad token, which retrying alone does not fix; the stream still never skips.
-    const receiver = await startJsonReceiver({ respond: () => (accept ? 200 : 401) });
+    const receiver = await receiverFor();
+    receiver.fail({ status: 401 });
     const id = await insertStream(pool, {
       orgId: org.id,
       name: "siem",
-      destination: { type: "https", url: receiver.url },
+      destination: { type: "https", url: receiver.origin },
+      secret: receiver.secret,
     });
     await ingest(apiKey, 300);
     const failing = await waitFor(
@@ -373,7 +381,7 @@ describe("log stream delivery", () => {
     expect(await notifications("stream.failing")).toHaveLength(2);
     expect(told.some((n) => n.user_id === reader.id)).toBe(false);
 
-    accept = true;
+    receiver.recover();
     await delivered(receiver, await storedIds(pool, org.id));
     const recovered = await waitFor(
       () => notifications("stream.recovered"),

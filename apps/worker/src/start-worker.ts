@@ -2,7 +2,7 @@ import { createDatabase, loadSecretBox } from "@auditlog/db";
 import { retentionBoundsFromEnv } from "@auditlog/events";
 import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
-import type { CreateDestinationSender } from "@auditlog/streams";
+import { type CreateDestinationSender, createDestinationSender } from "@auditlog/streams";
 import { Redis } from "ioredis";
 import type { WorkerEnv } from "./env.ts";
 import { startExportConsumer } from "./exports/export-consumer.ts";
@@ -145,14 +145,12 @@ export async function startWorker(
 
   let streamDelivery: { close(): Promise<void> } | undefined;
   if (roles.has("streams")) {
-    const createSender = options.createStreamSender;
-    if (!createSender) throw new Error("the streams role needs the destination senders");
     streamDelivery = await startStreamDelivery({
       db,
       // Its own connection: a subscribed ioredis connection takes no other command.
       subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
       secrets: loadSecretBox(env.SECRETS_KEY_FILE),
-      createSender,
+      createSender: options.createStreamSender ?? createDestinationSender,
       notify:
         options.notifyStream ??
         createStreamNotifier((notifications as NonNullable<typeof notifications>).notifyOrgAdmins),

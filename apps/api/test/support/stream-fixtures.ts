@@ -1,9 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { type Database, loadSecretBox, secretsEnv } from "@auditlog/db";
+import { loadSecretBox, secretsEnv } from "@auditlog/db";
 import type { createTestPool } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
-import type { CreateDestinationSender } from "@auditlog/streams";
 import { z } from "zod";
 
 type Pool = ReturnType<typeof createTestPool>;
@@ -82,7 +79,6 @@ export async function storedIds(pool: Pool, orgId: string, where = "true"): Prom
 export interface ReceivedBatch {
   ids: string[];
   seqs: number[];
-  status: number;
 }
 
 /**
@@ -120,94 +116,12 @@ export function checkDeliveries(batches: readonly ReceivedBatch[], expected: rea
   return { unique: seqOf.size, redelivered, missing, extra, firstOrder };
 }
 
-/**
- * A receiver for the interim JSON sender below: `POST /` with `{ entries }`, answering what
- * `respond` says (200 by default) and recording the batches it accepted. `stop` closes it (the
- * port then refuses connections); `start` opens it again on the same port.
- */
-export async function startJsonReceiver(
-  options: { respond?: (batch: ReceivedBatch) => number | Promise<number> } = {},
-) {
-  const accepted: ReceivedBatch[] = [];
-  const refused: ReceivedBatch[] = [];
-  let respond = options.respond ?? (() => 200);
-  const sockets = new Set<import("node:net").Socket>();
-  const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-      entries: { id: string; seq: number }[];
-    };
-    const batch: ReceivedBatch = {
-      ids: body.entries.map((e) => e.id),
-      seqs: body.entries.map((e) => e.seq),
-      status: 0,
-    };
-    batch.status = await respond(batch);
-    (batch.status < 300 ? accepted : refused).push(batch);
-    response.writeHead(batch.status).end();
-  };
-  let server: Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((request, response) => {
-        handle(request, response).catch(() => response.writeHead(400).end());
-      });
-      server.on("connection", (socket) => {
-        sockets.add(socket);
-        socket.on("close", () => sockets.delete(socket));
-      });
-      server.listen(port, "127.0.0.1", () => {
-        port = (server?.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  await start();
-  return {
-    accepted,
-    refused,
-    get url() {
-      return `http://127.0.0.1:${port}/`;
-    },
-    setRespond(next: (batch: ReceivedBatch) => number | Promise<number>) {
-      respond = next;
-    },
-    start,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server?.close(() => resolve());
-      }),
-  };
+/** What a receiver of `@auditlog/streams/testing` accepted (batches or S3 objects), as ids and seqs. */
+export function receivedBatches(
+  batches: readonly { entries: readonly { id: string; seq: number }[] }[],
+): ReceivedBatch[] {
+  return batches.map((batch) => ({
+    ids: batch.entries.map((entry) => entry.id),
+    seqs: batch.entries.map((entry) => entry.seq),
+  }));
 }
-
-/**
- * Stands in for the destination senders (another branch) in tests of the delivery loop: POSTs
- * `{ entries }` as JSON to an https destination's URL. 2xx delivered, 408/429/5xx and network
- * errors retry, any other status rejected, as the real senders classify.
- */
-export const jsonPostSender: CreateDestinationSender = (destination, _secret, deps) => ({
-  async send(batch, options) {
-    if (destination.type !== "https") return { kind: "refused", reason: "https only" };
-    try {
-      const response = await fetch(destination.url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ entries: batch.entries }),
-        signal: options?.signal ?? AbortSignal.timeout(deps.timeoutMs),
-      });
-      await response.arrayBuffer();
-      const status = response.status;
-      if (status < 300) return { kind: "delivered", status };
-      if (status === 408 || status === 429 || status >= 500) {
-        return { kind: "retry", reason: `HTTP ${status}`, status };
-      }
-      return { kind: "rejected", reason: `HTTP ${status}`, status };
-    } catch (error) {
-      return { kind: "retry", reason: (error as Error).message, status: null };
-    }
-  },
-});
-
-export type { Database };
