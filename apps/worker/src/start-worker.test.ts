@@ -18,6 +18,7 @@ describe("WORKER_ROLES", () => {
       "notifications",
       "checkpoints",
       "lifecycle",
+      "streams",
     ]);
     expect(() => loadWorkerEnv({ WORKER_ROLES: "exports,billing" })).toThrow(/WORKER_ROLES/);
   });
