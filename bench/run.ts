@@ -3,7 +3,7 @@
  * the real API and worker processes). `pnpm bench --size quick|full`; see BENCHMARKS.md.
  *
  *   --size quick|full          quick: smoke run (< 3 min); full: the sizes the targets are set for
- *   --phases a,b               any of baselines, ingest, query, export, log, lifecycle (default: all)
+ *   --phases a,b               any of baselines, ingest, query, export, log, lifecycle, streams (default: all)
  *   --worker-concurrency N     WORKER_CONCURRENCY of the ingest and export workers (default: the product's)
  *   --lifecycle-events N       events/s ingested during the lifecycle phase (default: half of
  *                              the ingest phase's committed rate, else half of 15,100)
@@ -71,7 +71,15 @@ import { closeHttpAgent, formatCount, log, round } from "./lib/util.ts";
 import { benchVerify, type VerifyBenchResult } from "./lib/verify.ts";
 import { summarizeProfile } from "./summarize-profile.ts";
 
-const allPhases = ["baselines", "ingest", "query", "export", "log", "lifecycle"] as const;
+const allPhases = [
+  "baselines",
+  "ingest",
+  "query",
+  "export",
+  "log",
+  "lifecycle",
+  "streams",
+] as const;
 type Phase = (typeof allPhases)[number];
 
 const { values } = parseArgs({
@@ -183,6 +191,7 @@ const details: {
   insertGrouped?: WriteBaseline;
   ingest?: IngestResult;
   ingestSpread?: IngestResult;
+  ingestWithStreams?: IngestResult;
   treesCaughtUp?: { leaves: number; seconds: number };
   logDataset?: LogDataset;
   proofs?: ProofResult;
@@ -490,6 +499,78 @@ if (phases.has("ingest")) {
         pass: null,
       },
     );
+  }
+}
+
+if (phases.has("streams")) {
+  // Issue 17: the ingest load again, one organisation, with 10 streams delivering every entry
+  // from a worker of their own; then one stream backfills the whole log alone.
+  const streamCount = 10;
+  log(`phase: streams (${streamCount} streams during the full-rate ingest)`);
+  markLoad("streams");
+  details.ingestWithStreams = await runIngest(size, {
+    workerConcurrency,
+    profile: false,
+    avoidPartitions: await seededPartitions(),
+    orgs: 1,
+    lagSampleMs: 250,
+    streams: streamCount,
+  });
+  const run = details.ingestWithStreams;
+  const streams = run.streams;
+  if (!streams) throw new Error("the streams run measured no stream");
+  figures.push(
+    {
+      section: "Streams",
+      figure: `Committed ingest with ${streamCount} streams delivering (one organisation, ${run.windowSeconds} s window)`,
+      value: run.committedPerSecond,
+      unit: "events/s",
+      target: null,
+      pass: null,
+    },
+    {
+      section: "Streams",
+      figure: `Stream lag (stored_at → batch received), ${streamCount} streams, ${formatCount(streams.lag.deliveries)} deliveries: p50`,
+      value: streams.lag.p50,
+      unit: "s",
+      target: null,
+      pass: null,
+    },
+    {
+      section: "Streams",
+      figure: "Stream lag: p99",
+      value: streams.lag.p99,
+      unit: "s",
+      target: null,
+      pass: null,
+    },
+    {
+      section: "Streams",
+      figure: "Stream lag: max",
+      value: streams.lag.max,
+      unit: "s",
+      target: null,
+      pass: null,
+    },
+    {
+      section: "Streams",
+      figure: `One stream's backfill of ${formatCount(streams.backfill.entries)} entries to a local https sink`,
+      value: streams.backfill.entriesPerSecond,
+      unit: "entries/s",
+      target: "≥ 20,000",
+      pass: streams.backfill.entriesPerSecond >= 20_000,
+    },
+  );
+  if (details.copy) {
+    const share = (run.committedPerSecond / details.copy.rowsPerSecond) * 100;
+    figures.push({
+      section: "Streams",
+      figure: `Committed ingest with ${streamCount} streams ÷ raw COPY (same run)`,
+      value: share,
+      unit: "%",
+      target: "≥ 35%",
+      pass: share >= 35,
+    });
   }
 }
 

@@ -1,6 +1,7 @@
-import { createDatabase, createOrganization } from "@auditlog/db";
+import { createDatabase, createOrganization, readLogSize } from "@auditlog/db";
 import { driversOf } from "@auditlog/db/drivers";
 import { isReservedForApi } from "@auditlog/events";
+import { loadWorkerEnv, workerRoles } from "@auditlog/worker";
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -30,6 +31,13 @@ import {
   startWorker,
   telemetryOn,
 } from "./stack.ts";
+import {
+  insertBenchStreams,
+  type StreamLag,
+  startStreamSink,
+  streamLag,
+  waitForStreams,
+} from "./streams.ts";
 import {
   formatCount,
   httpRequest,
@@ -123,6 +131,12 @@ export interface IngestResult {
     apiAlone: { p50: number; p99: number; seconds: number };
   };
   workerRss: { idleMb: number; peakMb: number };
+  /** With `streams`: the streams' lag during the load, and one stream's backfill throughput. */
+  streams?: {
+    lag: StreamLag;
+    catchUpSeconds: number;
+    backfill: { entries: number; seconds: number; entriesPerSecond: number; batches: number };
+  };
   /** Null when no checkpoint was seen during the load (no checkpoint loop in the worker). */
   checkpointLag: CheckpointLag | null;
   /**
@@ -227,6 +241,13 @@ export async function runIngest(
     orgs: number;
     /** The checkpoint lag sampler's polling interval. */
     lagSampleMs: number;
+    /**
+     * Issue 17: this many https streams of the (single) organisation run during the load, in a
+     * worker process of their own (role `streams`) to a local sink; their delivery lag is
+     * measured, then one more stream backfills the whole log alone (its throughput). The
+     * latency runs are skipped.
+     */
+    streams?: number;
   },
 ): Promise<IngestResult> {
   const db = createDatabase({ url: benchDatabaseUrl, poolSize: 3 });
@@ -273,6 +294,8 @@ export async function runIngest(
       concurrency: options.workerConcurrency,
       nodeArgs: options.profile ? cpuProfileArgs("ingest-worker") : [],
       metricsPort: workerMetricsPort,
+      // Every role but streams: the streams run delivers from a worker of its own.
+      roles: workerRoles.filter((role) => role !== "streams"),
     });
     processes.push(worker);
     const idleMb = readProcessMemory(worker.pid)?.rssMb ?? Number.NaN;
@@ -280,6 +303,35 @@ export async function runIngest(
     const rssTimer = setInterval(() => {
       peakMb = Math.max(peakMb, readProcessMemory(worker.pid)?.rssMb ?? 0);
     }, 500);
+
+    let streams:
+      | {
+          sink: Awaited<ReturnType<typeof startStreamSink>>;
+          ids: string[];
+          fromSeq: number;
+          worker: ManagedProcess;
+        }
+      | undefined;
+    if (options.streams) {
+      const orgId = (orgs[0] as { id: string }).id;
+      const sink = await startStreamSink();
+      const fromSeq = await readLogSize(db, orgId);
+      const ids = await insertBenchStreams(pool, {
+        orgId,
+        count: options.streams,
+        afterSeq: fromSeq,
+        url: sink.url,
+        secretsKeyFile: loadWorkerEnv({}).SECRETS_KEY_FILE,
+      });
+      const streamWorker = await startWorker("streams-worker", queues, {
+        concurrency: options.workerConcurrency,
+        roles: ["streams"],
+        env: { WEBHOOK_ALLOW_LOCAL_URLS: "true" },
+      });
+      processes.push(streamWorker);
+      streams = { sink, ids, fromSeq, worker: streamWorker };
+      log(`${label}: ${options.streams} streams delivering to ${sink.url}`);
+    }
 
     const batchSize = 100;
     const bodies = prepareBodies(400, batchSize);
@@ -445,7 +497,41 @@ export async function runIngest(
       ...(metricsCheck ? { metricsCheck } : {}),
       telemetry: telemetryOn(),
     };
-    if (options.orgs > 1) {
+    if (streams) {
+      const orgId = (orgs[0] as { id: string }).id;
+      const toSeq = await readLogSize(db, orgId);
+      const catchUpSeconds = await waitForStreams(pool, streams.ids, toSeq, 600_000);
+      log(`${label}: streams caught up ${catchUpSeconds.toFixed(1)} s after the drain`);
+      const lag = await streamLag(pool, {
+        orgId,
+        streamIds: streams.ids,
+        fromSeq: streams.fromSeq,
+        toSeq,
+        deliveries: streams.sink.deliveries,
+      });
+      // One stream alone, from seq 1: the whole log as a backfill.
+      const [backfillId] = await insertBenchStreams(pool, {
+        orgId,
+        count: 1,
+        afterSeq: 0,
+        url: streams.sink.url,
+        secretsKeyFile: loadWorkerEnv({}).SECRETS_KEY_FILE,
+      });
+      const backfillSeconds = await waitForStreams(pool, [backfillId as string], toSeq, 600_000);
+      const batches = streams.sink.deliveries.filter((d) => d.streamId === backfillId).length;
+      const entriesPerSecond = round(toSeq / backfillSeconds, 0);
+      log(
+        `${label}: one stream backfilled ${formatCount(toSeq)} entries in ${backfillSeconds.toFixed(1)} s: ${formatCount(entriesPerSecond)} entries/s (${batches} batches)`,
+      );
+      await streams.sink.close();
+      await pool.query("DELETE FROM log_streams WHERE org_id = $1", [orgId]);
+      result.streams = {
+        lag,
+        catchUpSeconds: round(catchUpSeconds),
+        backfill: { entries: toSeq, seconds: round(backfillSeconds, 2), entriesPerSecond, batches },
+      };
+    }
+    if (options.orgs > 1 || streams) {
       clearInterval(rssTimer);
       return result;
     }

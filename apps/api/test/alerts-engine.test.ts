@@ -1,4 +1,9 @@
 import { findAlertRule } from "@auditlog/db";
+import {
+  createIsolatedTestDatabase,
+  createTestDatabase,
+  createTestPool,
+} from "@auditlog/db/testing";
 import { newId, realtimeChannels, realtimeMessageSchema } from "@auditlog/events";
 import { alertFiredWebhookPayloadSchema } from "@auditlog/events/jobs";
 import { Redis } from "ioredis";
@@ -38,8 +43,20 @@ describe("alerts (two engines): a new matching entry fires once on every channel
   let slack: Awaited<ReturnType<typeof startSlackReceiver>>;
   const consoleUrl = "https://console.example";
 
+  // A database of its own: its engine acts on every stream or rule it finds (see
+  // createIsolatedTestDatabase).
+  let isolated: Awaited<ReturnType<typeof createIsolatedTestDatabase>>;
+  let db: ReturnType<typeof createTestDatabase>;
+  let pool: ReturnType<typeof createTestPool>;
+
   beforeAll(async () => {
-    stack = await startTestApi({ WEBHOOK_ALLOW_LOCAL_URLS: "true" });
+    isolated = await createIsolatedTestDatabase("alerts");
+    db = createTestDatabase(isolated.url);
+    pool = createTestPool(isolated.url);
+    stack = await startTestApi({
+      DATABASE_URL: isolated.url,
+      WEBHOOK_ALLOW_LOCAL_URLS: "true",
+    });
     smtp = await startSmtpServer();
     hooks = await startReceiver({});
     slack = await startSlackReceiver({ "/flaky": [503, 503], "/refuses": [403] });
@@ -71,6 +88,9 @@ describe("alerts (two engines): a new matching entry fires once on every channel
     await hooks?.close();
     await slack?.close();
     await stack?.services.close();
+    await pool?.end();
+    await db?.close();
+    await isolated?.drop();
   });
 
   async function api(
@@ -93,8 +113,8 @@ describe("alerts (two engines): a new matching entry fires once on every channel
   }
 
   async function orgWithRule(label: string, rule: Record<string, unknown>, webhookPath?: string) {
-    const { org, apiKey } = await createOrgWithKey("team", label);
-    const admin = await createMemberWithToken(org.slug, "admin");
+    const { org, apiKey } = await createOrgWithKey("team", label, db);
+    const admin = await createMemberWithToken(org.slug, "admin", db);
     let secret = "";
     if (webhookPath) {
       const put = await api(`/v1/orgs/${org.slug}/webhook`, admin.token, {

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { databaseEnv, secretsEnv } from "@auditlog/db";
-import { retentionEnv } from "@auditlog/events";
+import { retentionEnv, streamStateEnv } from "@auditlog/events";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
 import { exportStorageEnv } from "@auditlog/exports";
@@ -20,6 +20,7 @@ export const workerRoles = [
   "checkpoints",
   "lifecycle",
   "alerts",
+  "streams",
 ] as const;
 
 const envSchema = z.object({
@@ -46,6 +47,8 @@ const envSchema = z.object({
   ...secretsEnv,
   // The plans' retention bounds, read as the API reads them (one rule for both).
   ...retentionEnv,
+  // When a stream's failures turn it `failing` and its admins are told (as the API shows it).
+  ...streamStateEnv,
   /**
    * Which consumers this process runs (comma-separated). Every role by default; split them to
    * scale each alone, e.g. export-only workers, which then never load the geolocation databases.
@@ -156,6 +159,33 @@ const envSchema = z.object({
     .string()
     .regex(/^(https?:\/\/[^/?#]+)?$/, "must be an origin (https://host[:port]) or empty")
     .default(""),
+  /** Streams (role `streams`) one process delivers at once, each on its own lease. */
+  STREAM_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** A stream batch holds at most this many entries… */
+  STREAM_BATCH_MAX_ENTRIES: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** …and at most this many bytes of entries as JSON (one larger entry still goes alone). */
+  STREAM_BATCH_MAX_BYTES: z.coerce.number().int().min(1024).max(100_000_000).default(1_048_576),
+  /**
+   * A batch smaller than both bounds waits until its oldest entry is this old, for more to
+   * join it: fewer, fuller requests at a busy log, this much added latency at a quiet one.
+   */
+  STREAM_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * The safety net of the delivery loop: it is woken by every stored-entries message, and
+   * also looks for due streams this often (a lost message, a retry coming due, a lease expiring).
+   */
+  STREAM_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  /** First delay after a failed delivery; each next one doubles (with jitter)… */
+  STREAM_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1000),
+  /** …up to this. A failing stream is retried at least this often, and never skips. */
+  STREAM_RETRY_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  /**
+   * How long a worker's claim on a stream holds. A worker that dies mid-batch leaves its
+   * streams to others after this; a live one ends its turn before it runs out.
+   */
+  STREAM_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** How long one batch's delivery may take before it counts as failed (and is retried). */
+  STREAM_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** How long one webhook delivery may take before it counts as failed (and is retried). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });

@@ -1,6 +1,6 @@
 export { anonymizeIp, toMappedIpv4 } from "@auditlog/events/ip";
 export { exportWorkerNodeOptions } from "./deployment.ts";
-export { loadWorkerEnv } from "./env.ts";
+export { loadWorkerEnv, workerRoles } from "./env.ts";
 export {
   type ExportBuildDeps,
   handleBuildExport,

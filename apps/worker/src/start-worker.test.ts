@@ -19,6 +19,7 @@ describe("WORKER_ROLES", () => {
       "checkpoints",
       "lifecycle",
       "alerts",
+      "streams",
     ]);
     expect(() => loadWorkerEnv({ WORKER_ROLES: "exports,billing" })).toThrow(/WORKER_ROLES/);
   });

@@ -1,7 +1,8 @@
-import { createDatabase } from "@auditlog/db";
+import { createDatabase, loadSecretBox } from "@auditlog/db";
 import { retentionBoundsFromEnv } from "@auditlog/events";
 import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger, metricsAccessRule } from "@auditlog/observability";
+import { type CreateDestinationSender, createDestinationSender } from "@auditlog/streams";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { startAlertEngine } from "./alerts/alert-engine.ts";
@@ -14,6 +15,8 @@ import { startLifecycleConsumer } from "./lifecycle/lifecycle-consumer.ts";
 import { startMetricsServer } from "./metrics/metrics-server.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics/worker-metrics.ts";
 import { startNotificationConsumers } from "./notifications/start-notifications.ts";
+import { startStreamDelivery } from "./streams/stream-delivery.ts";
+import { createStreamNotifier, type StreamStateNotifier } from "./streams/stream-notifier.ts";
 import { loadCheckpointSigner, startCheckpointSigner } from "./transparency/checkpoint-signer.ts";
 
 /** Starts every consumer of the worker process; `stop` drains in-flight jobs, then disconnects. */
@@ -23,6 +26,10 @@ export async function startWorker(
     onExportFinished?: OnExportFinished;
     /** The lifecycle job's clock (tests move it instead of waiting days); the real one by default. */
     now?: () => Date;
+    /** The destinations' senders of log streams (tests inject a recording one). */
+    createStreamSender?: CreateDestinationSender;
+    /** Who is told when a stream turns failing or recovers. */
+    notifyStream?: StreamStateNotifier;
   } = {},
 ) {
   const logger = createLogger("worker", env.LOG_LEVEL);
@@ -39,7 +46,8 @@ export async function startWorker(
       2 +
       (roles.has("alerts") ? 2 : 0) +
       (roles.has("checkpoints") ? env.CHECKPOINT_CONCURRENCY : 0) +
-      (roles.has("lifecycle") ? 1 : 0),
+      (roles.has("lifecycle") ? 1 : 0) +
+      (roles.has("streams") ? env.STREAM_CONCURRENCY + 1 : 0),
     // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
     ormPoolSize: 3,
   });
@@ -101,10 +109,14 @@ export async function startWorker(
     });
   }
 
-  // The export hook and the alert engine enqueue notification deliveries, so they need the
-  // producer side of notifications even when another process consumes them.
+  // The export hook, the alert engine and stream delivery (a stream turning failing or
+  // recovering) enqueue notification deliveries, so they need the producer side of
+  // notifications even when another process consumes them.
   const notifications =
-    roles.has("notifications") || roles.has("exports") || roles.has("alerts")
+    roles.has("notifications") ||
+    roles.has("exports") ||
+    roles.has("alerts") ||
+    roles.has("streams")
       ? await startNotificationConsumers({
           env,
           connection,
@@ -190,6 +202,34 @@ export async function startWorker(
     });
   }
 
+  let streamDelivery: { close(): Promise<void> } | undefined;
+  if (roles.has("streams")) {
+    streamDelivery = await startStreamDelivery({
+      db,
+      // Its own connection: a subscribed ioredis connection takes no other command.
+      subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+      secrets: loadSecretBox(env.SECRETS_KEY_FILE),
+      createSender: options.createStreamSender ?? createDestinationSender,
+      notify:
+        options.notifyStream ??
+        createStreamNotifier((notifications as NonNullable<typeof notifications>).notifyOrgAdmins),
+      logger,
+      config: {
+        concurrency: env.STREAM_CONCURRENCY,
+        batchMaxEntries: env.STREAM_BATCH_MAX_ENTRIES,
+        batchMaxBytes: env.STREAM_BATCH_MAX_BYTES,
+        batchMaxWaitMs: env.STREAM_BATCH_MAX_WAIT_MS,
+        pollIntervalMs: env.STREAM_POLL_INTERVAL_MS,
+        retryBaseMs: env.STREAM_RETRY_BASE_MS,
+        retryMaxMs: env.STREAM_RETRY_MAX_MS,
+        leaseMs: env.STREAM_LEASE_MS,
+        deliveryTimeoutMs: env.STREAM_DELIVERY_TIMEOUT_MS,
+        failingAfterSeconds: env.STREAM_FAILING_AFTER_SECONDS,
+        allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
+      },
+    });
+  }
+
   if (roles.has("checkpoints")) {
     // Closed last: a pass in progress commits its tree while the pool is still open.
     consumers.push(
@@ -208,6 +248,8 @@ export async function startWorker(
   const stop = () => {
     stopping ??= (async () => {
       logger.info("worker stopping");
+      // Stream batches drain first: one may still tell admins of a failure or a recovery.
+      await streamDelivery?.close();
       // In start order: ingest and export builds drain before the notifications they may send.
       for (const consumer of consumers) await consumer.close();
       // Scrapes stop being answered once the jobs are drained, before the pool closes.

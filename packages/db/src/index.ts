@@ -22,3 +22,4 @@ export * from "./retention-settings.ts";
 export * from "./saved-views.ts";
 export * from "./secret-box.ts";
 export * from "./sessions.ts";
+export * from "./stream-delivery.ts";

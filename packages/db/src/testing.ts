@@ -13,6 +13,35 @@ export function prepareTestDatabase(): Promise<void> {
   return migrated;
 }
 
+/**
+ * A migrated database of its own on the test server, for a test whose background engines act on
+ * every organisation of their database (a streams or alerts worker claims every stream and rule
+ * it finds): on the shared one they would take other test files' streams and rules, running at
+ * the same time with other settings. `drop` removes it.
+ */
+export async function createIsolatedTestDatabase(
+  label: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const url = new URL(testDatabaseUrl);
+  const name = `${url.pathname.slice(1)}_${label}_${newId("evt").slice(-8)}`.replace(/-/g, "_");
+  url.pathname = `/${name}`;
+  // dbmate creates the database before it migrates it.
+  await migrateDatabase(url.toString());
+  return {
+    url: url.toString(),
+    async drop() {
+      const maintenance = new URL(testDatabaseUrl);
+      maintenance.pathname = "/postgres";
+      const admin = createTestPool(maintenance.toString());
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
 /** A handle on the test database, as the apps hold one. */
 export function createTestDatabase(url = testDatabaseUrl): Database {
   return createDatabase({ url, poolSize: 4, ormPoolSize: 2 });

@@ -1,0 +1,171 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadSecretBox } from "@auditlog/db";
+import { newId } from "@auditlog/events";
+import type pg from "pg";
+import { log, round, sleep } from "./util.ts";
+
+/**
+ * The streams phase's receiver: a fast https-stream sink on 127.0.0.1. It reads each message's
+ * `webhook-id` (`<streamId>_<firstSeq>-<lastSeq>`, the https sender's batch id) and the time it
+ * arrived, drains the body unparsed and answers 204: the bench measures the delivery loop, not
+ * a receiver's JSON parsing on the same two cores.
+ */
+export async function startStreamSink() {
+  const deliveries: { streamId: string; first: number; last: number; at: number }[] = [];
+  const server: Server = createServer((req, res) => {
+    req.on("data", () => {});
+    req.on("end", () => {
+      const at = Date.now();
+      const id = String(req.headers["webhook-id"] ?? "");
+      const match = /^(.+)_(\d+)-(\d+)$/.exec(id);
+      if (match) {
+        deliveries.push({
+          streamId: match[1] as string,
+          first: Number(match[2]),
+          last: Number(match[3]),
+          at,
+        });
+      }
+      res.writeHead(match ? 204 : 400).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/audit`,
+    deliveries,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** `count` unfiltered https streams of `orgId` starting after `afterSeq`, to `url`. */
+export async function insertBenchStreams(
+  pool: pg.Pool,
+  input: { orgId: string; count: number; afterSeq: number; url: string; secretsKeyFile: string },
+): Promise<string[]> {
+  const box = loadSecretBox(input.secretsKeyFile);
+  const ids: string[] = [];
+  for (let i = 0; i < input.count; i++) {
+    const id = newId("str");
+    const secret = `whsec_${Buffer.from(`bench-stream-secret-${id}`).toString("base64")}`;
+    await pool.query(
+      `INSERT INTO log_streams (id, org_id, name, destination_type, destination, secret_sealed,
+         secret_hint, delivered_seq, created_by)
+       VALUES ($1, $2, $3, 'https', $4, $5, $6, $7, 'bench')`,
+      [
+        id,
+        input.orgId,
+        `bench ${i + 1}`,
+        JSON.stringify({ type: "https", url: input.url }),
+        box.seal(secret),
+        secret.slice(-4),
+        input.afterSeq,
+      ],
+    );
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Waits until every stream's cursor reached `seq`; throws at the deadline. */
+export async function waitForStreams(
+  pool: pg.Pool,
+  ids: string[],
+  seq: number,
+  timeoutMs: number,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await pool.query<{ behind: number }>(
+      "SELECT count(*)::int AS behind FROM log_streams WHERE id = ANY($1::text[]) AND delivered_seq < $2",
+      [ids, seq],
+    );
+    if (rows[0]?.behind === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs) {
+      const { rows: where } = await pool.query<{
+        delivered_seq: string;
+        last_error: string | null;
+      }>("SELECT delivered_seq::text, last_error FROM log_streams WHERE id = ANY($1::text[])", [
+        ids,
+      ]);
+      throw new Error(
+        `streams did not reach seq ${seq} within ${timeoutMs} ms: ${JSON.stringify(where)}`,
+      );
+    }
+    await sleep(50);
+  }
+}
+
+export interface StreamLag {
+  streams: number;
+  /** (entry, stream) deliveries measured. */
+  deliveries: number;
+  /** Seconds from an entry's stored_at to the arrival of the batch that held it. */
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Delivery lag of `streamIds` for the entries with seq in (fromSeq, toSeq]: each entry's
+ * stored_at against the arrival of the first batch that held it, per stream.
+ */
+export async function streamLag(
+  pool: pg.Pool,
+  input: {
+    orgId: string;
+    streamIds: string[];
+    fromSeq: number;
+    toSeq: number;
+    deliveries: { streamId: string; first: number; last: number; at: number }[];
+  },
+): Promise<StreamLag> {
+  const { rows } = await pool.query<{ seq: number; t: number }>(
+    `SELECT seq::int AS seq, (extract(epoch FROM stored_at) * 1000)::float8 AS t
+     FROM audit_entries WHERE org_id = $1 AND seq > $2 AND seq <= $3`,
+    [input.orgId, input.fromSeq, input.toSeq],
+  );
+  const storedAt = new Float64Array(input.toSeq - input.fromSeq + 1);
+  for (const row of rows) storedAt[row.seq - input.fromSeq] = row.t;
+  const lags: number[] = [];
+  const wanted = new Set(input.streamIds);
+  for (const streamId of wanted) {
+    const seen = new Uint8Array(input.toSeq - input.fromSeq + 1);
+    for (const d of input.deliveries) {
+      if (d.streamId !== streamId) continue;
+      for (
+        let seq = Math.max(d.first, input.fromSeq + 1);
+        seq <= Math.min(d.last, input.toSeq);
+        seq++
+      ) {
+        const i = seq - input.fromSeq;
+        if (seen[i]) continue;
+        seen[i] = 1;
+        lags.push((d.at - (storedAt[i] as number)) / 1000);
+      }
+    }
+  }
+  lags.sort((a, b) => a - b);
+  const percentile = (p: number) =>
+    lags.length === 0
+      ? Number.NaN
+      : (lags[
+          Math.min(lags.length - 1, Math.max(0, Math.ceil((p / 100) * lags.length) - 1))
+        ] as number);
+  const result: StreamLag = {
+    streams: wanted.size,
+    deliveries: lags.length,
+    p50: round(percentile(50), 2),
+    p99: round(percentile(99), 2),
+    max: round(lags.at(-1) ?? Number.NaN, 2),
+  };
+  log(
+    `streams: lag over ${result.deliveries} deliveries to ${result.streams} streams: p50 ${result.p50} s, p99 ${result.p99} s, max ${result.max} s`,
+  );
+  return result;
+}

@@ -1,0 +1,277 @@
+import type { AuditEntry, ParsedQuery } from "@auditlog/events";
+import { type Database, sqlOf } from "./database.ts";
+import { buildEntryFilter, type EntryRow, entryColumns, toAuditEntry } from "./entry-queries.ts";
+
+// The worker's side of log streams (issue 17): claiming streams with a lease, reading what a
+// stream delivers next, and recording what became of a batch. The API owns the streams' CRUD
+// (log-streams.ts); this module only touches the delivery columns.
+//
+// The cursor (`delivered_seq`) means: every entry with seq ≤ it was delivered or did not match
+// the stream's query. Because `seq` is gap-free and given in commit order, every seq up to the
+// highest one a statement sees is committed, so the cursor may move over non-matching entries
+// up to that seq and no late commit can land behind it.
+
+/** A stream this worker holds the lease of, with what it needs to deliver. */
+export interface ClaimedStream {
+  id: string;
+  orgId: string;
+  orgSlug: string;
+  name: string;
+  destinationType: string;
+  destination: unknown;
+  secretSealed: string | null;
+  query: string;
+  deliveredSeq: number;
+  failingSince: Date | null;
+  consecutiveFailures: number;
+  /** The API's last change of the stream: a change ends this worker's turn at the next batch. */
+  updatedAt: Date;
+  leaseUntil: Date;
+}
+
+interface ClaimedRow {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  name: string;
+  destination_type: string;
+  destination: unknown;
+  secret_sealed: string | null;
+  query: string;
+  delivered_seq: number;
+  failing_since: Date | null;
+  consecutive_failures: number;
+  updated_at: Date;
+  lease_until: Date;
+}
+
+/**
+ * Claims up to `limit` streams that are due: not paused, past their `next_attempt_at`, not
+ * leased by a live worker (`lease_until` in the past: a dead worker's lease simply expires),
+ * and behind their organisation's log. `FOR UPDATE SKIP LOCKED`: workers claiming at the same
+ * moment take different streams instead of waiting for each other.
+ */
+export async function claimDueStreams(
+  db: Database,
+  input: { owner: string; leaseMs: number; limit: number; exclude?: readonly string[] },
+): Promise<ClaimedStream[]> {
+  if (input.limit <= 0) return [];
+  const { rows } = await sqlOf(db).query<ClaimedRow>(
+    `WITH due AS (
+       SELECT s.id FROM log_streams s
+       JOIN audit_log_heads h ON h.org_id = s.org_id
+       WHERE NOT s.paused
+         AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
+         AND (s.lease_until IS NULL OR s.lease_until < now())
+         AND s.delivered_seq < h.size
+         AND s.id <> ALL($4::text[])
+       ORDER BY s.next_attempt_at NULLS FIRST, s.id
+       LIMIT $3
+       FOR UPDATE OF s SKIP LOCKED
+     )
+     UPDATE log_streams s
+     SET lease_owner = $1, lease_until = now() + make_interval(secs => $2::float8 / 1000)
+     FROM due, organizations o
+     WHERE s.id = due.id AND o.id = s.org_id
+     RETURNING s.id, s.org_id, o.slug AS org_slug, s.name, s.destination_type, s.destination, s.secret_sealed, s.query,
+       s.delivered_seq::float8 AS delivered_seq, s.failing_since, s.consecutive_failures,
+       s.updated_at, s.lease_until`,
+    [input.owner, input.leaseMs, input.limit, input.exclude ?? []],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    orgId: row.org_id,
+    orgSlug: row.org_slug,
+    name: row.name,
+    destinationType: row.destination_type,
+    destination: row.destination,
+    secretSealed: row.secret_sealed,
+    query: row.query,
+    deliveredSeq: row.delivered_seq,
+    failingSince: row.failing_since,
+    consecutiveFailures: row.consecutive_failures,
+    updatedAt: row.updated_at,
+    leaseUntil: row.lease_until,
+  }));
+}
+
+export interface StreamRead {
+  /** Matching entries after the cursor, ascending `seq`, at most `limit`. */
+  entries: AuditEntry[];
+  /** When each entry was stored (same order): how long it has waited. */
+  storedAt: Date[];
+  /**
+   * The highest seq this read accounted for: every entry up to it is in `entries` or did not
+   * match. Equal to the cursor when the log holds nothing newer.
+   */
+  scannedThrough: number;
+}
+
+/**
+ * The next entries of a stream: those after `afterSeq` (or after the log's start, when a purge
+ * removed entries past the cursor) that match `query`, hidden types included, as the feed has
+ * them. At most `scanWindow` seqs are examined per read, so a filter that matches rarely costs
+ * a bounded index range per call instead of a scan of the rest of the log; the caller moves its
+ * cursor to `scannedThrough` and reads again.
+ */
+export async function readStreamEntries(
+  db: Database,
+  input: {
+    orgId: string;
+    query: ParsedQuery;
+    afterSeq: number;
+    limit: number;
+    scanWindow: number;
+  },
+): Promise<StreamRead> {
+  const pool = sqlOf(db);
+  // First the highest committed seq of the window, then the matching rows up to it. Two
+  // statements, two snapshots: the second sees at least what the first saw, and is bounded by
+  // the first's top, so nothing committed in between is counted as scanned without being read.
+  const bounds = await pool.query<{ from_seq: number; top: number | null }>(
+    `WITH start AS (
+       SELECT GREATEST($2::bigint + 1,
+         COALESCE((SELECT retained_from FROM audit_log_heads WHERE org_id = $1), 1)) AS from_seq
+     )
+     SELECT from_seq::float8 AS from_seq,
+       (SELECT max(seq) FROM audit_entries
+        WHERE org_id = $1 AND seq >= from_seq AND seq < from_seq + $3::bigint)::float8 AS top
+     FROM start`,
+    [input.orgId, input.afterSeq, input.scanWindow],
+  );
+  const { from_seq: fromSeq, top } = bounds.rows[0] as { from_seq: number; top: number | null };
+  if (top === null) return { entries: [], storedAt: [], scannedThrough: input.afterSeq };
+
+  const filter = buildEntryFilter(input.orgId, input.query, { includeHidden: true });
+  const from = filter.params.add(fromSeq);
+  const to = filter.params.add(top);
+  const limit = filter.params.add(input.limit);
+  const { rows } = await pool.query<EntryRow & { stored_at: Date }>(
+    `SELECT ${entryColumns}, stored_at FROM audit_entries
+     WHERE ${filter.where} AND seq BETWEEN ${from}::bigint AND ${to}::bigint
+     ORDER BY seq LIMIT ${limit}`,
+    filter.params.values,
+  );
+  const entries = rows.map(toAuditEntry);
+  // A full page ends at its last entry (more may match after it); a short one covers the window.
+  const scannedThrough =
+    rows.length === input.limit
+      ? (entries.at(-1) as AuditEntry).seq
+      : Math.max(top, input.afterSeq);
+  return { entries, storedAt: rows.map((row) => row.stored_at), scannedThrough };
+}
+
+/**
+ * Moves a stream's cursor to `throughSeq` after its receiver accepted a batch (or after a read
+ * found nothing matching up to there), only while this worker's lease holds: a worker that
+ * lost its lease (it was too slow, another took over) changes nothing. A delivery also clears
+ * the failure state. Answers null when the lease was lost; otherwise the stream's state after
+ * the move, and whether it had been reported failing (a recovery to announce).
+ */
+export async function advanceStreamCursor(
+  db: Database,
+  input: { streamId: string; owner: string; throughSeq: number; delivered: boolean },
+): Promise<{
+  paused: boolean;
+  updatedAt: Date;
+  wasReportedFailing: boolean;
+  /** When the failure this delivery ended began (null when the stream was healthy). */
+  endedFailureSince: Date | null;
+} | null> {
+  const { rows } = await sqlOf(db).query<{
+    paused: boolean;
+    updated_at: Date;
+    was_notified: boolean;
+    ended_since: Date | null;
+  }>(
+    `WITH old AS (
+       SELECT id, failing_notified_at, failing_since FROM log_streams
+       WHERE id = $1 AND lease_owner = $2 AND lease_until > now()
+       FOR UPDATE
+     )
+     UPDATE log_streams s SET
+       delivered_seq = GREATEST(s.delivered_seq, $3::bigint),
+       last_success_at = CASE WHEN $4 THEN now() ELSE s.last_success_at END,
+       failing_since = CASE WHEN $4 THEN NULL ELSE s.failing_since END,
+       failing_notified_at = CASE WHEN $4 THEN NULL ELSE s.failing_notified_at END,
+       consecutive_failures = CASE WHEN $4 THEN 0 ELSE s.consecutive_failures END,
+       next_attempt_at = CASE WHEN $4 THEN NULL ELSE s.next_attempt_at END
+     FROM old WHERE s.id = old.id
+     RETURNING s.paused, s.updated_at,
+       CASE WHEN $4 THEN old.failing_since END AS ended_since,
+       ($4 AND old.failing_notified_at IS NOT NULL) AS was_notified`,
+    [input.streamId, input.owner, input.throughSeq, input.delivered],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    paused: row.paused,
+    updatedAt: row.updated_at,
+    wasReportedFailing: row.was_notified,
+    endedFailureSince: row.ended_since,
+  };
+}
+
+/**
+ * Records a failed attempt: the error, the next attempt after `retryInMs`, and the failure
+ * streak. The cursor does not move, so the same entries are sent again. Releases the lease.
+ * `notifyFailing` is true exactly once per streak (for one worker): the first failure recorded
+ * once the streak is older than `failingAfterSeconds`.
+ */
+export async function recordStreamFailure(
+  db: Database,
+  input: {
+    streamId: string;
+    owner: string;
+    error: string;
+    retryInMs: number;
+    failingAfterSeconds: number;
+  },
+): Promise<{ consecutiveFailures: number; failingSince: Date; notifyFailing: boolean } | null> {
+  const { rows } = await sqlOf(db).query<{
+    consecutive_failures: number;
+    failing_since: Date;
+    notify: boolean;
+  }>(
+    `WITH old AS (
+       SELECT id, failing_notified_at FROM log_streams
+       WHERE id = $1 AND lease_owner = $2
+       FOR UPDATE
+     )
+     UPDATE log_streams s SET
+       consecutive_failures = s.consecutive_failures + 1,
+       failing_since = COALESCE(s.failing_since, now()),
+       last_error = left($3, 1000),
+       last_error_at = now(),
+       next_attempt_at = now() + make_interval(secs => $4::float8 / 1000),
+       failing_notified_at = CASE
+         WHEN s.failing_notified_at IS NULL
+           AND COALESCE(s.failing_since, now()) <= now() - make_interval(secs => $5::float8)
+         THEN now() ELSE s.failing_notified_at END,
+       lease_owner = NULL,
+       lease_until = NULL
+     FROM old WHERE s.id = old.id
+     RETURNING s.consecutive_failures, s.failing_since,
+       (old.failing_notified_at IS NULL AND s.failing_notified_at IS NOT NULL) AS notify`,
+    [input.streamId, input.owner, input.error, input.retryInMs, input.failingAfterSeconds],
+  );
+  const row = rows[0];
+  return row
+    ? {
+        consecutiveFailures: row.consecutive_failures,
+        failingSince: row.failing_since,
+        notifyFailing: row.notify,
+      }
+    : null;
+}
+
+/** Gives a stream's lease back (the turn ended): another pass, here or elsewhere, may claim it. */
+export async function releaseStreamLease(
+  db: Database,
+  input: { streamId: string; owner: string },
+): Promise<void> {
+  await sqlOf(db).query(
+    "UPDATE log_streams SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+    [input.streamId, input.owner],
+  );
+}
