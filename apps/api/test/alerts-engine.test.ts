@@ -72,8 +72,11 @@ describe("alerts (two engines): a new matching entry fires once on every channel
       ALERT_POLL_INTERVAL_MS: "500",
       PUBLIC_URL: consoleUrl,
     });
+    // Configured as the first one (a deployment's workers share their settings): whichever
+    // engine fires a rule, the email goes out.
     secondEngine = await startTestWorker(stack, {
       WORKER_ROLES: "alerts",
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       NOTIFY_RETRY_BASE_MS: "50",
       WEBHOOK_ALLOW_LOCAL_URLS: "true",
       ALERT_POLL_INTERVAL_MS: "500",

@@ -170,7 +170,7 @@ describe("log streams under load and worker crashes", () => {
       const worker = spawnWorker({ STREAM_LEASE_MS: "30000", STREAM_DELIVERY_TIMEOUT_MS: "10000" });
       await ingest(apiKey, totalEvents, "load");
       await waitFor(
-        () => countEntries(org.id),
+        () => countEntries(org.id, isolated.url),
         (n) => n === totalEvents,
         300_000,
       );
@@ -222,7 +222,7 @@ describe("log streams under load and worker crashes", () => {
       const ingester = spawnWorker({ WORKER_ROLES: "ingest" });
       await ingest(apiKey, 20_000, "kill");
       await waitFor(
-        () => countEntries(org.id),
+        () => countEntries(org.id, isolated.url),
         (n) => n === 20_000,
         120_000,
       );

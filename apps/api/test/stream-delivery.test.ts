@@ -112,7 +112,7 @@ describe("log stream delivery", () => {
 
   const stored = (orgId: string, count: number) =>
     waitFor(
-      () => countEntries(orgId),
+      () => countEntries(orgId, isolated.url),
       (n) => n >= count,
       60_000,
     );
@@ -163,6 +163,7 @@ describe("log stream delivery", () => {
       Array.from({ length: 5 }, () =>
         entryRow(org.id, { type: "org.audit_log.export", category: "org", hiddenByDefault: true }),
       ),
+      isolated.url,
     );
     await ingest(apiKey, 500, 1000);
     await stored(org.id, 1505);

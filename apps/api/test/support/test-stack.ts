@@ -216,8 +216,8 @@ export function waitForQueueDrained(
   );
 }
 
-export async function countEntries(orgId: string): Promise<number> {
-  const pool = createTestPool();
+export async function countEntries(orgId: string, url?: string): Promise<number> {
+  const pool = createTestPool(url);
   try {
     const { rows } = await pool.query<{ n: string }>(
       "SELECT count(*)::text AS n FROM audit_entries WHERE org_id = $1",
@@ -274,8 +274,8 @@ export function entryRow(orgId: string, overrides: Partial<AuditEntryRow> = {}):
   });
 }
 
-export async function insertRows(rows: AuditEntryRow[]): Promise<void> {
-  const db = createTestDatabase();
+export async function insertRows(rows: AuditEntryRow[], url?: string): Promise<void> {
+  const db = createTestDatabase(url);
   try {
     await insertAuditEntries(db, rows);
   } finally {
