@@ -10,6 +10,7 @@ import { useId, useState } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { alertRulesOptions, useAlertMutations } from "./alert-queries.ts";
+import { SectionLoadError, SectionLoading } from "./section-states.tsx";
 
 /** The most rules an organisation may have (the API answers 409 beyond it). */
 const maxRules = 50;
@@ -39,25 +40,14 @@ export function AlertsSection({ org }: { org: Organization }) {
   const [editing, setEditing] = useState<AlertRule | "new" | null>(null);
   const headingId = useId();
 
-  if (query.isPending) {
-    return (
-      <section className="settings-section" aria-busy="true" aria-label="Loading alert rules">
-        <div className="settings-card">
-          <span className="skeleton skeleton-text" />
-        </div>
-      </section>
-    );
-  }
+  if (query.isPending) return <SectionLoading label="Loading alert rules" />;
   if (query.isError) {
     return (
-      <section className="settings-section">
-        <div className="notice notice-error" role="alert">
-          <p>Could not load the alert rules: {errorMessage(query.error)}</p>
-          <button type="button" className="button" onClick={() => void query.refetch()}>
-            Try again
-          </button>
-        </div>
-      </section>
+      <SectionLoadError
+        what="the alert rules"
+        error={query.error}
+        onRetry={() => void query.refetch()}
+      />
     );
   }
   const rules = query.data;

@@ -2,9 +2,9 @@ import type { DeadLetter } from "@auditlog/events";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useId } from "react";
 import type { Organization } from "../../api/api-types.ts";
-import { errorMessage } from "../../api/client.ts";
 import { formatFullTimestamp, formatRelative } from "../../lib/format-time.ts";
 import { deadLettersOptions } from "./dead-letter-queries.ts";
+import { SectionLoadError, SectionLoading } from "./section-states.tsx";
 
 /**
  * "Refused events": what the worker would not store for this organisation (PRODUCT.md: visible
@@ -13,26 +13,14 @@ import { deadLettersOptions } from "./dead-letter-queries.ts";
  */
 export function DeadLettersSection({ org }: { org: Organization }) {
   const query = useInfiniteQuery(deadLettersOptions(org.slug));
-  if (query.isPending) {
-    return (
-      <section className="settings-section" aria-busy="true" aria-label="Loading refused events">
-        <div className="settings-card">
-          <span className="skeleton skeleton-text" />
-          <span className="skeleton skeleton-text" />
-        </div>
-      </section>
-    );
-  }
+  if (query.isPending) return <SectionLoading label="Loading refused events" />;
   if (query.isError) {
     return (
-      <section className="settings-section">
-        <div className="notice notice-error" role="alert">
-          <p>Could not load the refused events: {errorMessage(query.error)}</p>
-          <button type="button" className="button" onClick={() => void query.refetch()}>
-            Try again
-          </button>
-        </div>
-      </section>
+      <SectionLoadError
+        what="the refused events"
+        error={query.error}
+        onRetry={() => void query.refetch()}
+      />
     );
   }
   const letters = query.data.pages.flatMap((page) => page.deadLetters);

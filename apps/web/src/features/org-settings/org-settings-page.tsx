@@ -1,6 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
-import { errorMessage } from "../../api/client.ts";
 import { auditLogPath, navigate, orgSettingsPath, type SettingsSection } from "../../lib/router.ts";
 import { AlertsSection } from "./alerts-section.tsx";
 import { DeadLettersSection } from "./dead-letters-section.tsx";
@@ -8,6 +7,7 @@ import { LegalHoldForm } from "./legal-hold-form.tsx";
 import { RetentionForm } from "./retention-form.tsx";
 import { retentionOptions } from "./retention-queries.ts";
 import { RetentionSummary } from "./retention-summary.tsx";
+import { SectionLoadError, SectionLoading } from "./section-states.tsx";
 import { StreamsSection } from "./streams/streams-section.tsx";
 
 /** A link the console's router follows without reloading (a new tab still works). */
@@ -97,26 +97,14 @@ export function OrgSettingsPage({
 
 function RetentionSection({ org }: { org: Organization }) {
   const query = useQuery(retentionOptions(org.slug));
-  if (query.isPending) {
-    return (
-      <section className="settings-section" aria-busy="true" aria-label="Loading retention">
-        <div className="settings-card">
-          <span className="skeleton skeleton-text" />
-          <span className="skeleton skeleton-text" />
-        </div>
-      </section>
-    );
-  }
+  if (query.isPending) return <SectionLoading label="Loading retention" />;
   if (query.isError) {
     return (
-      <section className="settings-section">
-        <div className="notice notice-error" role="alert">
-          <p>Could not load the retention settings: {errorMessage(query.error)}</p>
-          <button type="button" className="button" onClick={() => void query.refetch()}>
-            Try again
-          </button>
-        </div>
-      </section>
+      <SectionLoadError
+        what="the retention settings"
+        error={query.error}
+        onRetry={() => void query.refetch()}
+      />
     );
   }
   return (

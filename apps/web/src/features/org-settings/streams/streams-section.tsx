@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Organization } from "../../../api/api-types.ts";
-import { errorMessage } from "../../../api/client.ts";
+import { LoadError } from "../section-states.tsx";
 import { SigningSecretNotice } from "./signing-secret-notice.tsx";
 import { StreamCreateForm } from "./stream-create-form.tsx";
 import { StreamList } from "./stream-list.tsx";
@@ -28,12 +28,7 @@ export function StreamsSection({ org }: { org: Organization }) {
             <span className="skeleton skeleton-text" />
           </div>
         ) : query.isError ? (
-          <div className="notice notice-error" role="alert">
-            <p>Could not load the streams: {errorMessage(query.error)}</p>
-            <button type="button" className="button" onClick={() => void query.refetch()}>
-              Try again
-            </button>
-          </div>
+          <LoadError what="the streams" error={query.error} onRetry={() => void query.refetch()} />
         ) : (
           <StreamList orgSlug={org.slug} streams={query.data} />
         )}

@@ -1,0 +1,44 @@
+import { errorMessage } from "../../api/client.ts";
+
+/** A settings section while its data loads: placeholder lines, named for assistive technology. */
+export function SectionLoading({ label }: { label: string }) {
+  return (
+    <section className="settings-section" aria-busy="true" aria-label={label}>
+      <div className="settings-card">
+        <span className="skeleton skeleton-text" />
+        <span className="skeleton skeleton-text" />
+      </div>
+    </section>
+  );
+}
+
+/** Why a settings section's data could not load (`what`: "the streams"), with a retry. */
+export function LoadError({
+  what,
+  error,
+  onRetry,
+}: {
+  what: string;
+  error: unknown;
+  onRetry: () => void;
+}) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <p>
+        Could not load {what}: {errorMessage(error)}
+      </p>
+      <button type="button" className="button" onClick={onRetry}>
+        Try again
+      </button>
+    </div>
+  );
+}
+
+/** A whole settings section that could not load. */
+export function SectionLoadError(props: { what: string; error: unknown; onRetry: () => void }) {
+  return (
+    <section className="settings-section">
+      <LoadError {...props} />
+    </section>
+  );
+}
