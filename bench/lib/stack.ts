@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,7 +100,10 @@ export function startProcess(
 ): ManagedProcess {
   mkdirSync(logsDir, { recursive: true });
   const logFile = path.join(logsDir, `${runId}-${name}.log`);
-  const out = createWriteStream(logFile);
+  // The child writes its log file itself: piped through this process (which also runs the load
+  // generator), a child's synchronous log writes waited for this busy event loop to drain the
+  // pipe, and request logs then throttled the API to less than half its rate.
+  const out = openSync(logFile, "a");
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
     cwd: repoRoot,
     env: {
@@ -110,10 +113,9 @@ export function startProcess(
       LOG_ORIGIN: benchLogOrigin,
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", out, out],
   });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
+  closeSync(out);
   const exited = once(child, "exit");
   if (!child.pid) throw new Error(`could not start ${name}`);
   return {
