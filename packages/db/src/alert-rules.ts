@@ -273,6 +273,14 @@ export async function deleteAlertRule(
  * Organisations with an enabled rule that has work: entries past its cursor, or a grouping
  * window that has ended. The engine's safety-net poll; its wake-ups name the organisation.
  */
+/** Organisations with at least one enabled alert rule (the engine's filter on wake-ups). */
+export async function listOrgsWithEnabledAlertRules(db: Database): Promise<string[]> {
+  const { rows } = await sqlOf(db).query<{ org_id: string }>(
+    "SELECT DISTINCT org_id FROM alert_rules WHERE enabled",
+  );
+  return rows.map((row) => row.org_id);
+}
+
 export async function findOrgsWithDueAlertRules(db: Database, limit = 1000): Promise<string[]> {
   const { rows } = await sqlOf(db).query<{ org_id: string }>(
     `SELECT DISTINCT r.org_id

@@ -5,6 +5,7 @@ import {
   evaluateAlertRules,
   findOrgSlug,
   findOrgsWithDueAlertRules,
+  listOrgsWithEnabledAlertRules,
 } from "@auditlog/db";
 import {
   entriesStoredMessageSchema,
@@ -162,8 +163,13 @@ export async function startAlertEngine(deps: AlertEngineDeps) {
     pump();
   };
 
+  // Organisations with an enabled rule, as of the last poll: a stored-entries message about any
+  // other (nearly every write, on a busy deployment) costs no query. A rule created since is
+  // found by the poll itself, one interval later at most.
+  let orgsWithRules = new Set<string>();
   const poll = async () => {
     try {
+      orgsWithRules = new Set(await listOrgsWithEnabledAlertRules(deps.db));
       for (const orgId of await findOrgsWithDueAlertRules(deps.db)) wake(orgId);
     } catch (error) {
       logger.warn("alert poll failed", { error: (error as Error).message });
@@ -178,7 +184,7 @@ export async function startAlertEngine(deps: AlertEngineDeps) {
   subscriber.on("message", (_channel, text) => {
     try {
       const message = entriesStoredMessageSchema.parse(JSON.parse(text));
-      wake(message.orgId);
+      if (orgsWithRules.has(message.orgId)) wake(message.orgId);
     } catch {
       // Not ours to judge: the poll catches up with whatever a bad message meant.
     }
