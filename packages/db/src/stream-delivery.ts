@@ -51,6 +51,14 @@ interface ClaimedRow {
  * and behind their organisation's log. `FOR UPDATE SKIP LOCKED`: workers claiming at the same
  * moment take different streams instead of waiting for each other.
  */
+/** Organisations with a stream that is not paused (the delivery loop's filter on wake-ups). */
+export async function listOrgsWithActiveStreams(db: Database): Promise<string[]> {
+  const { rows } = await sqlOf(db).query<{ org_id: string }>(
+    "SELECT DISTINCT org_id FROM log_streams WHERE NOT paused",
+  );
+  return rows.map((row) => row.org_id);
+}
+
 export async function claimDueStreams(
   db: Database,
   input: { owner: string; leaseMs: number; limit: number; exclude?: readonly string[] },

@@ -5,6 +5,7 @@ import {
   type ClaimedStream,
   claimDueStreams,
   type Database,
+  listOrgsWithActiveStreams,
   readLogSize,
   readStreamEntries,
   recordStreamFailure,
@@ -13,6 +14,7 @@ import {
 } from "@auditlog/db";
 import {
   type AuditEntry,
+  entriesStoredMessageSchema,
   type ParsedQuery,
   parseQuery,
   realtimeChannels,
@@ -349,10 +351,28 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
 
   // The doorbell: every stored-entries message wakes a pass (coalesced while one runs).
   await deps.subscriber.subscribe(realtimeChannels.entriesStored);
-  deps.subscriber.on("message", (channel) => {
-    if (channel === realtimeChannels.entriesStored) wake();
+  // Organisations with a stream not paused, as of the last poll: a message about any other
+  // (nearly every write, on a busy deployment) costs no claim query. A stream created since is
+  // found by the poll's own pass, one interval later at most.
+  let orgsWithStreams = new Set<string>();
+  const refreshOrgs = () =>
+    listOrgsWithActiveStreams(deps.db).then(
+      (orgIds) => {
+        orgsWithStreams = new Set(orgIds);
+      },
+      (error: Error) => logger.warn("stream orgs not refreshed", { error: error.message }),
+    );
+  deps.subscriber.on("message", (channel, text) => {
+    if (channel !== realtimeChannels.entriesStored) return;
+    const message = entriesStoredMessageSchema.safeParse(safeJson(text));
+    // A message we cannot read wakes a pass anyway: the claim decides.
+    if (!message.success || orgsWithStreams.has(message.data.orgId)) wake();
   });
-  const poll = setInterval(wake, config.pollIntervalMs);
+  const poll = setInterval(() => {
+    void refreshOrgs();
+    wake();
+  }, config.pollIntervalMs);
+  void refreshOrgs();
   wake();
   logger.info("stream delivery started", { owner, concurrency: config.concurrency });
 
@@ -385,4 +405,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done);
   });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
