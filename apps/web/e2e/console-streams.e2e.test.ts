@@ -107,7 +107,20 @@ describe("console: log streams", () => {
     expect(listed).toContain(hecUrl);
     expect(listed).toContain("Active");
     expect(listed).toContain("Through #0");
-    expect(listed).toContain("Caught up");
+    // "From now" starts at the log's size when the stream was made (0 here); the stream's own
+    // creation record is the log's next entry, which the stream will deliver: once the worker
+    // has stored it, the stream is one entry behind (no streams worker runs in this stack).
+    // Checking "Caught up" raced that record.
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await row("SOC Splunk").waitFor({ timeout: 30_000 });
+          return row("SOC Splunk").innerText();
+        },
+        { timeout: 30_000 },
+      )
+      .toContain("1 entry behind");
     // The token is nowhere in the page (the form was cleared too).
     expect(await page.content()).not.toContain(hecToken);
     expect(await page.getByLabel("HEC token (required)").inputValue()).toBe("");
