@@ -23,6 +23,12 @@ export interface LoadReport {
 
 export interface LoadOptions {
   url: string;
+  /**
+   * Other API processes of the same deployment: after a failed connection a client sends its
+   * next attempt (same body, same Idempotency-Key) to the next of `[url, ...otherUrls]`, as a
+   * client behind a load balancer would.
+   */
+  otherUrls?: string[];
   apiKey: string;
   /** Names the requests' keys and the events' markers (target ids). */
   scenario: string;
@@ -92,12 +98,14 @@ export function startLoad(options: LoadOptions) {
       "idempotency-key": `${options.scenario}-${request}`,
     };
     const deadline = Date.now() + retryDeadlineMs;
+    const urls = [options.url, ...(options.otherUrls ?? [])];
+    let target = 0;
     let saw503 = false;
     for (;;) {
       let answer = "network";
       let retryAfterMs = 250;
       try {
-        const response = await fetch(`${options.url}/v1/events`, {
+        const response = await fetch(`${urls[target % urls.length]}/v1/events`, {
           method: "POST",
           headers,
           body,
@@ -120,7 +128,8 @@ export function startLoad(options: LoadOptions) {
           retryAfterMs = 1000 * Number(response.headers.get("retry-after") ?? "1");
         }
       } catch {
-        // Counted as `network`: the API itself never goes away in these scenarios.
+        // Counted as `network`; with other URLs, the next attempt goes to the next API.
+        target++;
       }
       report.answers[answer] = (report.answers[answer] ?? 0) + 1;
       if (Date.now() > deadline) {
