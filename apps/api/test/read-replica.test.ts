@@ -7,6 +7,7 @@ import {
   startPrivatePostgres,
   startPrivateReplica,
 } from "@auditlog/db/testing";
+import type { AuditExport } from "@auditlog/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readMetrics } from "./support/scrape-metrics.ts";
 import {
@@ -15,6 +16,7 @@ import {
   entryRow,
   getJson,
   startTestApi,
+  startTestWorker,
   waitFor,
 } from "./support/test-stack.ts";
 
@@ -193,5 +195,64 @@ describe("DATABASE_READ_URL", () => {
     expect(back.body.reasons).toBeUndefined();
     expect((await entry(strict, "evt_primary_only")).status).toBe(200);
     expect((await entry(tolerant, "evt_primary_only")).status).toBe(200);
+  });
+
+  it("builds an export from the replica once it has replayed past the export's checkpoint, holding the entries written just before", async () => {
+    const stack = await stackWithReplica(60_000);
+    const { org } = await createOrgWithKey("team", "replica-export", writer);
+    const admin = (await createMemberWithToken(org.slug, "admin", writer)).token;
+    await insertAuditEntries(
+      writer,
+      Array.from({ length: 5 }, () => entryRow(org.id)),
+    );
+    const worker = await startTestWorker(stack, {
+      DATABASE_READ_URL: replica.url("auditlog"),
+      READ_REPLICA_MAX_LAG_MS: "60000",
+      READ_REPLICA_CHECK_INTERVAL_MS: "100",
+      METRICS: "true",
+      WORKER_METRICS_PORT: "0",
+    });
+    try {
+      const serving = async () =>
+        (await worker.metrics?.registry.getSingleMetric("auditlog_read_replica_serving")?.get())
+          ?.values[0]?.value;
+      await waitFor(serving, (value) => value === 1);
+      const exportOf = async (id: string) =>
+        (await getJson<AuditExport>(stack.app, `/v1/orgs/${org.slug}/exports/${id}`, admin)).body;
+      let id: string;
+      await replicaAdmin.query("SELECT pg_wal_replay_pause()");
+      try {
+        // Written on the primary only; the export requested next must hold them all the same.
+        await insertAuditEntries(
+          writer,
+          Array.from({ length: 3 }, () => entryRow(org.id)),
+        );
+        const requested = await stack.app.request(`/v1/orgs/${org.slug}/exports`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+          body: JSON.stringify({ format: "ndjson" }),
+        });
+        expect(requested.status).toBe(202);
+        id = ((await requested.json()) as AuditExport).id;
+        // Its checkpoint is signed on the primary; the entries wait for the replica to have it.
+        await waitFor(
+          () => exportOf(id),
+          (record) => record.status === "running",
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(await exportOf(id)).toMatchObject({ status: "running", rowsWritten: 0 });
+      } finally {
+        await replicaAdmin.query("SELECT pg_wal_replay_resume()");
+      }
+      const done = await waitFor(
+        () => exportOf(id),
+        (record) => record.status !== "queued" && record.status !== "running",
+        60_000,
+      );
+      expect(done).toMatchObject({ status: "ready", rowsWritten: 8 });
+      expect(done.manifest?.rows).toBe(8);
+    } finally {
+      await worker.stop();
+    }
   });
 });
