@@ -1,8 +1,14 @@
-import { createDatabase, type Database, loadSecretBox, type SecretBox } from "@auditlog/db";
+import {
+  createDatabase,
+  type Database,
+  loadSecretBox,
+  readReplicaFromEnv,
+  type SecretBox,
+} from "@auditlog/db";
 import { type JobProducer, producerFor } from "@auditlog/events/jobs";
 import { type HostLookup, systemHostLookup } from "@auditlog/events/webhooks";
 import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
-import { createLogger, type Logger } from "@auditlog/observability";
+import { createLogger, type Logger, registerReadReplicaGauges } from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { type ApiKeyVerifier, createApiKeyVerifier } from "./auth/api-key-verifier.ts";
@@ -23,7 +29,11 @@ import { type CheckpointKeyDirectory, loadCheckpointKeys } from "./transparency/
 
 export interface Services {
   env: ApiEnv;
-  /** PostgreSQL: every data function of @auditlog/db takes this handle. */
+  /**
+   * PostgreSQL: every data function of @auditlog/db takes this handle (the primary). Reads that
+   * may trail the latest writes by READ_REPLICA_MAX_LAG_MS take `db.forReads()` (the replica of
+   * DATABASE_READ_URL while it keeps up); what must see its own writes keeps `db`.
+   */
   db: Database;
   redis: Redis;
   ingestQueue: Queue;
@@ -83,6 +93,8 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     poolSize: 10,
     ormPoolSize: 5,
     statementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
+    applicationName: "auditlog-api",
+    readReplica: readReplicaFromEnv(env),
   });
   // A producer must fail fast: with no offline queue and a command timeout, a Redis outage turns
   // into an immediate 503 instead of requests piling up in memory.
@@ -172,6 +184,8 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     perUser: env.SSE_MAX_STREAMS_PER_USER,
     perProcess: env.SSE_MAX_STREAMS_PER_PROCESS,
   });
+  const metrics = createApiMetrics(env);
+  registerReadReplicaGauges(metrics.registry, () => db.readReplicaStatus());
   return {
     env,
     db,
@@ -183,7 +197,7 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     exportQueue,
     exportStorage,
     logger,
-    metrics: createApiMetrics(env),
+    metrics,
     apiKeys,
     authGuard,
     deploymentKeys,

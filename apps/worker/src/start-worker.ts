@@ -1,7 +1,11 @@
-import { createDatabase, loadSecretBox } from "@auditlog/db";
+import { createDatabase, loadSecretBox, readReplicaFromEnv } from "@auditlog/db";
 import { retentionBoundsFromEnv } from "@auditlog/events";
 import { exportStorageFromEnv } from "@auditlog/exports";
-import { createLogger, metricsAccessRule } from "@auditlog/observability";
+import {
+  createLogger,
+  metricsAccessRule,
+  registerReadReplicaGauges,
+} from "@auditlog/observability";
 import { type CreateDestinationSender, createDestinationSender } from "@auditlog/streams";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -50,6 +54,14 @@ export async function startWorker(
       (roles.has("streams") ? env.STREAM_CONCURRENCY + 1 : 0),
     // Only the notification consumer uses Prisma (webhook settings), and only when it runs.
     ormPoolSize: 3,
+    applicationName: "auditlog-worker",
+    // Export builds and stream deliveries read there (each at most one connection at a time).
+    readReplica: readReplicaFromEnv(
+      env,
+      (roles.has("exports") ? env.EXPORT_CONCURRENCY : 0) +
+        (roles.has("streams") ? env.STREAM_CONCURRENCY : 0) +
+        1,
+    ),
   });
   // Workers block on Redis, so requests must wait for reconnection instead of failing.
   const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
@@ -76,6 +88,7 @@ export async function startWorker(
       }),
     );
     metrics = createWorkerMetrics({ queues, db });
+    registerReadReplicaGauges(metrics.registry, () => db.readReplicaStatus());
     metricsServer = await startMetricsServer({
       host: env.WORKER_METRICS_HOST,
       port: env.WORKER_METRICS_PORT,

@@ -1,6 +1,11 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.ts";
+import {
+  type ReadReplicaOptions,
+  type ReadReplicaStatus,
+  ReplicaLagMonitor,
+} from "./read-replica.ts";
 
 export interface DatabaseOptions {
   url: string;
@@ -15,6 +20,13 @@ export interface DatabaseOptions {
    * worker, whose exports stream for minutes).
    */
   statementTimeoutMs?: number;
+  /**
+   * DATABASE_READ_URL: a streaming replica that `forReads()` hands out while its lag is within
+   * bounds. Unset: every read goes to `url`.
+   */
+  readReplica?: ReadReplicaOptions;
+  /** `application_name` of this handle's connections (shown in `pg_stat_activity`). */
+  applicationName?: string;
 }
 
 /**
@@ -27,7 +39,23 @@ export interface DatabaseOptions {
 export interface Database {
   /** Resolves once PostgreSQL answers a trivial query; rejects (or times out) otherwise. */
   ping(timeoutMs?: number): Promise<void>;
-  /** Closes both pools; idempotent. */
+  /**
+   * The handle for reads that may trail the latest writes by up to READ_REPLICA_MAX_LAG_MS
+   * (lists, an entry, histograms, facets, the feed, exports, stream deliveries): the read replica
+   * while its measured lag is within bounds, this handle otherwise (no replica configured, lag
+   * too high, replica down). Anything that must see its own or a just-made write (sessions,
+   * keys, export status) keeps using this handle itself, the primary.
+   */
+  forReads(): Database;
+  /**
+   * A reader that has everything committed on the primary before this call: the replica once it
+   * has replayed that far (waiting up to READ_REPLICA_MAX_LAG_MS), else the primary. For a read
+   * that follows a write of its own (an export cut at the checkpoint it just signed).
+   */
+  forReadsCaughtUp(): Promise<Database>;
+  /** Where reads go and the replica's last lag measurement; null without a replica. */
+  readReplicaStatus(): ReadReplicaStatus | null;
+  /** Closes both pools (and the replica's); idempotent. */
   close(): Promise<void>;
 }
 
@@ -35,12 +63,15 @@ class PostgresDatabase implements Database {
   readonly pool: pg.Pool;
   #prisma: PrismaClient | undefined;
   #closing: Promise<void> | undefined;
+  /** The replica's handle and its lag monitor, with DATABASE_READ_URL. */
+  #replica: { db: PostgresDatabase; monitor: ReplicaLagMonitor } | undefined;
 
   constructor(private readonly options: DatabaseOptions) {
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
     });
     // An idle client losing its connection (PostgreSQL restarting) must not crash the process.
     this.pool.on("error", () => {});
@@ -49,6 +80,38 @@ class PostgresDatabase implements Database {
     // listener kills the process. The statement running or next sent fails all the same, and
     // the pool drops the broken client when it is given back.
     this.pool.on("connect", (client) => client.on("error", () => {}));
+    if (options.readReplica) {
+      const { url, poolSize } = options.readReplica;
+      const db = new PostgresDatabase({
+        url,
+        poolSize: poolSize ?? options.poolSize ?? 10,
+        ...(options.ormPoolSize !== undefined ? { ormPoolSize: options.ormPoolSize } : {}),
+        ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+        // Tells the replica's sessions apart from the primary's in pg_stat_activity.
+        applicationName: `${options.applicationName ?? "auditlog"}-read`,
+      });
+      const monitor = new ReplicaLagMonitor(this.pool, db.pool, options.readReplica);
+      monitor.start();
+      this.#replica = { db, monitor };
+    }
+  }
+
+  forReads(): Database {
+    const replica = this.#replica;
+    return replica?.monitor.useReplica() ? replica.db : this;
+  }
+
+  async forReadsCaughtUp(): Promise<Database> {
+    const replica = this.#replica;
+    if (!replica) return this;
+    const caughtUp = await replica.monitor
+      .caughtUp(this.options.readReplica?.maxLagMs ?? 0)
+      .catch(() => false);
+    return caughtUp ? replica.db : this;
+  }
+
+  readReplicaStatus(): ReadReplicaStatus | null {
+    return this.#replica?.monitor.status() ?? null;
   }
 
   get prisma(): PrismaClient {
@@ -60,6 +123,7 @@ class PostgresDatabase implements Database {
         ...(this.options.statementTimeoutMs
           ? { statement_timeout: this.options.statementTimeoutMs }
           : {}),
+        ...(this.options.applicationName ? { application_name: this.options.applicationName } : {}),
       }),
     });
     return this.#prisma;
@@ -80,9 +144,15 @@ class PostgresDatabase implements Database {
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.allSettled([this.#prisma?.$disconnect(), this.pool.end()]).then(
-      () => {},
-    );
+    this.#closing ??= (async () => {
+      // The monitor first: its next measurement would use the pools closed below.
+      await this.#replica?.monitor.close();
+      await Promise.allSettled([
+        this.#replica?.db.close(),
+        this.#prisma?.$disconnect(),
+        this.pool.end(),
+      ]);
+    })();
     return this.#closing;
   }
 }

@@ -18,6 +18,8 @@ const binDir = `/usr/lib/postgresql/${readdirSync("/usr/lib/postgresql").sort().
 
 export interface PrivatePostgres {
   url(database: string): string;
+  /** The port it listens on (127.0.0.1). */
+  readonly port: number;
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   /**
@@ -44,20 +46,70 @@ export async function startPrivatePostgres(
   /** Server settings (`-c name=value`), e.g. `{ shared_preload_libraries: "pg_stat_statements" }`. */
   settings: Record<string, string> = {},
 ): Promise<PrivatePostgres> {
+  const dataDir = await ownedDataDir();
+  await asPostgres("initdb", ["-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  return serve(dataDir, requestedPort, settings);
+}
+
+/**
+ * A streaming replica of `primary` (hot standby, its own port and data directory): copied with
+ * `pg_basebackup -R`, which writes `standby.signal` and `primary_conninfo` (with
+ * `application_name`, so the primary's `pg_stat_replication` names it). It replays the primary's
+ * WAL as it streams in; `SELECT pg_wal_replay_pause()` on it holds it back.
+ */
+export async function startPrivateReplica(
+  primary: PrivatePostgres,
+  settings: Record<string, string> = {},
+  applicationName = "auditlog-replica",
+): Promise<PrivatePostgres> {
+  const dataDir = await ownedDataDir();
+  await asPostgres("pg_basebackup", [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(primary.port),
+    "-U",
+    "postgres",
+    "-D",
+    dataDir,
+    "-R",
+    "-c",
+    "fast",
+    "-X",
+    "stream",
+    "--no-sync",
+    "-d",
+    `application_name=${applicationName}`,
+  ]);
+  return serve(dataDir, undefined, settings);
+}
+
+const asPostgres = (command: string, args: string[]) =>
+  run("runuser", ["-u", "postgres", "--", `${binDir}/${command}`, ...args]);
+
+const postgresUser = async () => ({
+  uid: Number((await run("id", ["-u", "postgres"])).stdout.trim()),
+  gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
+});
+
+async function ownedDataDir(): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), "auditlog-pg-"));
+  const { uid, gid } = await postgresUser();
+  chownSync(dataDir, uid, gid);
+  return dataDir;
+}
+
+async function serve(
+  dataDir: string,
+  requestedPort: number | undefined,
+  settings: Record<string, string>,
+): Promise<PrivatePostgres> {
   // Below Linux's ephemeral range (32768–60999): a port there can be taken at any moment by a
   // client socket, which made a server on it fail to bind now and then. A port chosen here may
   // still be taken by another test's server: then another is tried.
   const pickPort = () => 20_000 + Math.floor(Math.random() * 10_000);
   let port = requestedPort ?? pickPort();
-  const dataDir = mkdtempSync(join(tmpdir(), "auditlog-pg-"));
-  const { uid, gid } = await run("id", ["-u", "postgres"]).then(async ({ stdout }) => ({
-    uid: Number(stdout.trim()),
-    gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
-  }));
-  chownSync(dataDir, uid, gid);
-  const asPostgres = (command: string, args: string[]) =>
-    run("runuser", ["-u", "postgres", "--", `${binDir}/${command}`, ...args]);
-  await asPostgres("initdb", ["-D", dataDir, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  const { uid, gid } = await postgresUser();
   const extra = Object.entries(settings).map(([name, value]) => ` -c ${name}=${value}`);
   const options = () =>
     `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off${extra.join("")}`;
@@ -82,6 +134,9 @@ export async function startPrivatePostgres(
   }
   return {
     url,
+    get port() {
+      return port;
+    },
     start,
     stop,
     stopImmediately,

@@ -99,7 +99,11 @@ export function auditEntryRow(
   };
 }
 
-export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.ts";
+export {
+  type PrivatePostgres,
+  startPrivatePostgres,
+  startPrivateReplica,
+} from "./private-postgres.ts";
 
 /**
  * Runs SQL past the append-only triggers, as someone with superuser rights on the database could

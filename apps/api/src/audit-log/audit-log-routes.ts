@@ -47,7 +47,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
         { path: "cursor", message: "not a cursor returned by this API" },
       ]);
     }
-    const page = await listEntries(c.var.services.db, {
+    const page = await listEntries(c.var.services.db.forReads(), {
       orgId: c.var.org.id,
       query,
       limit,
@@ -71,7 +71,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
       ]);
     }
     const timeZone = readTimeZone(c.req.query("tz"));
-    const body: AuditHistogram = await histogramEntries(c.var.services.db, {
+    const body: AuditHistogram = await histogramEntries(c.var.services.db.forReads(), {
       orgId: c.var.org.id,
       query,
       interval: interval as HistogramInterval | "auto",
@@ -84,7 +84,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
   .get("/facets", async (c) => {
     const { query, includeHidden } = readEntryQuery(c);
     const limit = readLimit(c, defaultFacetLimit, maxFacetLimit);
-    const body: AuditFacets = await facetEntries(c.var.services.db, {
+    const body: AuditFacets = await facetEntries(c.var.services.db.forReads(), {
       orgId: c.var.org.id,
       query,
       limit,
@@ -107,7 +107,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
       ]);
     }
     const limit = readLimit(c, defaultSuggestionLimit, maxSuggestionLimit);
-    const body: AuditSuggestions = await suggestValues(c.var.services.db, {
+    const body: AuditSuggestions = await suggestValues(c.var.services.db.forReads(), {
       orgId: c.var.org.id,
       key: key.data,
       prefix,
@@ -116,7 +116,7 @@ export const auditLogRoutes = new Hono<AppEnv>()
     return c.json(body);
   })
   .get("/:id", async (c) => {
-    const entry = await getEntry(c.var.services.db, c.var.org.id, c.req.param("id"));
+    const entry = await getEntry(c.var.services.db.forReads(), c.var.org.id, c.req.param("id"));
     if (!entry) throw new ApiError("not_found", "entry not found");
     return c.json(entry);
   });

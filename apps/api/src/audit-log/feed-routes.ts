@@ -22,7 +22,7 @@ export const feedRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const after = readLogPosition(c, "after", 0);
     const limit = readLimit(c, 100, maxFeedPageSize);
-    const entries = await readFeed(c.var.services.db, c.var.org.id, after, limit);
+    const entries = await readFeed(c.var.services.db.forReads(), c.var.org.id, after, limit);
     const body: FeedPage = { entries };
     return c.json(body);
   });

@@ -50,7 +50,7 @@ export const hubExportRoutes = new Hono<AppEnv>()
       c,
       async (out) => {
         try {
-          for await (const chunk of hubExportChunks(services.db, {
+          for await (const chunk of hubExportChunks(services.db.forReads(), {
             orgId: org.id,
             query,
             max: limit,

@@ -44,6 +44,9 @@ export const healthRoutes = new Hono<AppEnv>()
    * accepts a Redis that does not, and the ingest queue's backlog is not above
    * READY_MAX_QUEUED_JOBS (the workers are not keeping up: ingestion is being held or refused).
    * `reasons` names each failing check, and what is at risk with a volatile Redis either way.
+   * With DATABASE_READ_URL, `readReplica` tells where reads go and the replica's last measured
+   * lag; a lagging or unreachable replica fails nothing (reads fall back to the primary, which
+   * the postgres check covers), it is named in `reasons` beside the others.
    */
   .get("/readyz", async (c) => {
     const { db, redis, queueDurability, ingestQueue, env } = c.var.services;
@@ -65,8 +68,10 @@ export const healthRoutes = new Hono<AppEnv>()
           : waiting > backlogLimit
             ? "over"
             : "ok";
+    const replica = db.readReplicaStatus();
     const reasons: string[] = [];
     if (postgres !== "ok") reasons.push("postgres: not answering within 1 s");
+    if (replica?.reason) reasons.push(`read replica (reads on the primary): ${replica.reason}`);
     if (redisStatus !== "ok") reasons.push("redis: not answering within 1 s");
     // The durability monitor's own sentences name each setting at risk (kept when allowed).
     reasons.push(...durability.reasons.map((reason) => `redis persistence: ${reason}`));
@@ -87,7 +92,10 @@ export const healthRoutes = new Hono<AppEnv>()
           redis: redisStatus,
           queueDurability: durability.status,
           ingestBacklog: backlog,
+          // Only with DATABASE_READ_URL: where reads go now ("replica" or "primary").
+          ...(replica ? { readReplica: replica.readsFrom } : {}),
         },
+        ...(replica ? { readReplica: replica } : {}),
         ...(reasons.length > 0 ? { reasons } : {}),
         ...(durability.status !== "durable" && env.ALLOW_VOLATILE_QUEUE
           ? { volatileQueueAllowed: true }

@@ -164,6 +164,10 @@ async function buildFile(
   const checkpoint = await cutAtCheckpoint(deps.db, record.orgId, signing, deps.checkpoint);
   const options = { includeHidden: record.includeHidden, maxSeq: checkpoint.treeSize };
   const attempt = record.attempt;
+  // The entries are read where the checkpoint's are surely there: the replica once it has
+  // replayed what the primary held after the cut (waited for up to READ_REPLICA_MAX_LAG_MS),
+  // else the primary. Progress and the record stay on the primary.
+  const reader = await deps.db.forReadsCaughtUp();
 
   if (!(await updateExportProgress(deps.db, { id: record.id, attempt, rowsWritten: 0 }))) {
     throw new SupersededError();
@@ -175,7 +179,7 @@ async function buildFile(
   // leaves the estimate empty rather than failing the export.
   let estimatedTotal: number | null = null;
   let rowsSoFar = 0;
-  const counting = countMatchingEntries(deps.db, { orgId: record.orgId, query, options })
+  const counting = countMatchingEntries(reader, { orgId: record.orgId, query, options })
     .then(async (total) => {
       estimatedTotal = total;
       if (await setExportEstimatedTotal(deps.db, { id: record.id, attempt, estimatedTotal })) {
@@ -200,7 +204,7 @@ async function buildFile(
     written = await writeExportFile(
       { orgId: record.orgId, query, options, format: record.format },
       {
-        db: deps.db,
+        db: reader,
         storage: deps.storage,
         key,
         onProgress: reportProgress,
@@ -213,7 +217,7 @@ async function buildFile(
     await counting;
   }
   // Cut at the checkpoint, the selection no longer changes: this count is the file's.
-  const summary = await summariseMatchingEntries(deps.db, { orgId: record.orgId, query, options });
+  const summary = await summariseMatchingEntries(reader, { orgId: record.orgId, query, options });
   if (summary.count !== written.rowsWritten) {
     throw new Error(
       `the file holds ${written.rowsWritten} entries but ${summary.count} match (entries removed during the build?)`,

@@ -311,7 +311,9 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     let oldest: Date | undefined;
     for (;;) {
       const before = through;
-      const read = await readStreamEntries(db, {
+      // The replica while it keeps up: a lagging one only delays entries (seq order is commit
+      // order there too), and the cursor lives on the primary, so nothing is sent twice.
+      const read = await readStreamEntries(db.forReads(), {
         orgId,
         query,
         afterSeq: through,
