@@ -154,8 +154,8 @@ export class S3TestServer {
     });
   }
 
-  /** Every object of the bucket (under `prefix`), in key order, gunzipped and parsed. */
-  async objects(prefix = ""): Promise<StoredObject[]> {
+  /** The keys of the bucket's objects (under `prefix`), as a listing shows them, sorted. */
+  async keys(prefix = ""): Promise<string[]> {
     const client = this.client();
     try {
       const keys: string[] = [];
@@ -171,7 +171,17 @@ export class S3TestServer {
         keys.push(...(page.Contents ?? []).map((object) => object.Key ?? ""));
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
-      keys.sort();
+      return keys.sort();
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Every object of the bucket (under `prefix`), in key order, gunzipped and parsed. */
+  async objects(prefix = ""): Promise<StoredObject[]> {
+    const keys = await this.keys(prefix);
+    const client = this.client();
+    try {
       const objects: StoredObject[] = [];
       for (const key of keys) {
         const got = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
