@@ -6,7 +6,6 @@ import { join, relative } from "node:path";
 import { buffer, text } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
 import { S3TestServer, s3TestCredentials } from "@auditlog/streams/testing";
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createExportStorage } from "./create-export-storage.ts";
 import type { ExportStorage, ExportStorageConfig } from "./export-storage.ts";
@@ -69,20 +68,12 @@ const backends: { name: string; start(): Promise<Backend> }[] = [
         prefix,
         partSize: testPartSize,
       };
-      const client = server.client();
       return {
         config,
         storage: createExportStorage(config),
-        async visibleKeys() {
-          const page = await client.send(
-            new ListObjectsV2Command({ Bucket: server.bucket, Prefix: `${prefix}/` }),
-          );
-          return (page.Contents ?? []).map((o) => (o.Key ?? "").slice(prefix.length + 1)).sort();
-        },
-        async close() {
-          client.destroy();
-          await server.close();
-        },
+        visibleKeys: async () =>
+          (await server.keys(`${prefix}/`)).map((key) => key.slice(prefix.length + 1)),
+        close: () => server.close(),
       };
     },
   },
