@@ -4,7 +4,7 @@ import { retentionBoundsFromEnv, retentionEnv, streamStateEnv } from "@auditlog/
 import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { queueNameEnv, redisEnv } from "@auditlog/events/jobs";
 import { webhookEnv } from "@auditlog/events/webhooks";
-import { exportStorageEnv } from "@auditlog/exports";
+import { exportStorageEnv, exportStorageEnvIssues } from "@auditlog/exports";
 import { loggingEnv, metricsEnv, parseEnv } from "@auditlog/observability";
 import { checkpointEnv } from "@auditlog/tlog/env";
 import { z } from "zod";
@@ -217,6 +217,7 @@ const envSchema = envFields
     } catch (error) {
       ctx.addIssue({ code: "custom", path: ["RETENTION"], message: (error as Error).message });
     }
+    for (const issue of exportStorageEnvIssues(env)) ctx.addIssue({ code: "custom", ...issue });
     const publicUrl = env.PUBLIC_URL ? readPublicUrl(env.PUBLIC_URL) : null;
     if (publicUrl && "problem" in publicUrl) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: publicUrl.problem });

@@ -55,6 +55,23 @@ describe("configuration shared by the API and the worker", () => {
       for (const key of Object.keys(bad)) expect(message).toContain(`${key}: `);
     }
   });
+
+  it("requires the bucket and both halves of a key pair with EXPORT_STORAGE=s3, in both apps", () => {
+    for (const load of [loadApiEnv, loadWorkerEnv]) {
+      expect(() => load({ EXPORT_STORAGE: "s3" })).toThrow(
+        /EXPORT_S3_BUCKET: must be set when EXPORT_STORAGE=s3/,
+      );
+      expect(() =>
+        load({ EXPORT_STORAGE: "s3", EXPORT_S3_BUCKET: "b", EXPORT_S3_ACCESS_KEY_ID: "AKID" }),
+      ).toThrow(/EXPORT_S3_SECRET_ACCESS_KEY: must be set with its pair/);
+      const env = load({
+        EXPORT_STORAGE: "s3",
+        EXPORT_S3_BUCKET: "exports",
+        EXPORT_S3_PRESIGN_SECONDS: "60",
+      });
+      expect(env).toMatchObject({ EXPORT_STORAGE: "s3", EXPORT_S3_PRESIGN_SECONDS: 60 });
+    }
+  });
 });
 
 describe("the API's limits on slow clients", () => {

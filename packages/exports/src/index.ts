@@ -6,5 +6,6 @@ export * from "./formats/serializers.ts";
 export * from "./manifest.ts";
 export * from "./storage/create-export-storage.ts";
 export * from "./storage/export-storage.ts";
+export { defaultS3PartSize, S3ExportStorage } from "./storage/s3-export-storage.ts";
 export * from "./verify-export.ts";
 export * from "./write-export-file.ts";

@@ -23,8 +23,15 @@ import {
   resolveSignedLink,
 } from "./export-service.ts";
 
-/** The finished gzip file, streamed. */
+/** The finished gzip file, streamed; or a redirect to the storage's own short-lived URL. */
 function sendFile(c: Context<AppEnv>, download: ExportDownload, exportId: string) {
+  c.header("Cache-Control", "no-store");
+  if (download.kind === "redirect") {
+    // The URL is a bearer credential for the file until it expires: never kept by a cache,
+    // never passed on as a referrer.
+    c.header("Referrer-Policy", "no-referrer");
+    return c.redirect(download.url, 302);
+  }
   download.file.on("error", (error) => {
     c.var.services.logger.error("export download failed", {
       requestId: c.var.requestId,
@@ -35,7 +42,6 @@ function sendFile(c: Context<AppEnv>, download: ExportDownload, exportId: string
   c.header("Content-Type", "application/gzip");
   c.header("Content-Disposition", `attachment; filename="${download.fileName}"`);
   if (download.size !== null) c.header("Content-Length", String(download.size));
-  c.header("Cache-Control", "no-store");
   return c.body(Readable.toWeb(download.file) as unknown as ReadableStream<Uint8Array>, 200);
 }
 

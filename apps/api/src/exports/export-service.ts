@@ -163,15 +163,16 @@ export function exportManifestOf(record: ExportRecord): ExportManifest {
   return record.manifest;
 }
 
-export interface ExportDownload {
-  file: Readable;
-  fileName: string;
-  size: number | null;
-}
+export type ExportDownload =
+  | { kind: "file"; file: Readable; fileName: string; size: number | null }
+  /** The storage serves the file itself: a presigned URL, short-lived (EXPORT_S3_PRESIGN_SECONDS). */
+  | { kind: "redirect"; url: string };
 
 /**
- * Opens a finished export's file for download. The download is recorded in the organisation's
- * log before the first byte: a download that cannot be recorded is not served.
+ * Opens a finished export's file for download, or, when the storage hands files out itself (S3
+ * with EXPORT_S3_PRESIGN_SECONDS), checks it is there and presigns a URL to it. Either way the
+ * download is recorded in the organisation's log before the first byte or the redirect: a
+ * download that cannot be recorded is not served.
  */
 export async function openExportDownload(
   services: ExportServices,
@@ -185,8 +186,15 @@ export async function openExportDownload(
   },
 ): Promise<ExportDownload> {
   const { record, org } = input;
-  const file = await services.exportStorage.openRead(assertDownloadable(record));
-  if (!file) {
+  const key = assertDownloadable(record);
+  const fileName = exportDownloadName(record.orgSlug, record);
+  const storage = services.exportStorage;
+  const url = await storage.downloadUrl(key, {
+    fileName,
+    ...(record.expiresAt ? { notAfter: record.expiresAt } : {}),
+  });
+  const file = url ? null : await storage.openRead(key);
+  if (url ? !(await storage.stat(key)) : !file) {
     throw new ApiError(
       "gone",
       `the file of export ${record.id} is no longer available; request a new export`,
@@ -208,14 +216,11 @@ export async function openExportDownload(
       },
     });
   } catch {
-    file.destroy();
+    file?.destroy();
     throw new ApiError("service_unavailable", "the download could not be recorded; retry later");
   }
-  return {
-    file,
-    fileName: exportDownloadName(record.orgSlug, record),
-    size: record.fileSize,
-  };
+  if (url) return { kind: "redirect", url };
+  return { kind: "file", file: file as Readable, fileName, size: record.fileSize };
 }
 
 /**

@@ -96,6 +96,11 @@ export class LocalExportStorage implements ExportStorage {
     await rm(full, { force: true });
     await rm(`${full}.partial`, { force: true });
   }
+
+  /** Files on a local disk are served by the API only. */
+  async downloadUrl(): Promise<string | null> {
+    return null;
+  }
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */

@@ -14,7 +14,7 @@ import { gunzipSync } from "node:zlib";
 import type { AuditEntry } from "@auditlog/events";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
-import { checkSigV4 } from "./sigv4-check.ts";
+import { checkPresignedSigV4, checkSigV4 } from "./sigv4-check.ts";
 
 /** s3rver's one account: the only access key id it knows (another: 403 InvalidAccessKeyId). */
 export const s3TestCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
@@ -38,8 +38,9 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
 /**
  * An S3-compatible server for tests: s3rver (in-process, files in a temporary folder, one
  * bucket) behind a front on 127.0.0.1 that checks each request's Signature Version 4 as S3 does
- * (s3rver checks only the access key id): a wrong secret access key is answered 403
- * SignatureDoesNotMatch, a body not matching its x-amz-content-sha256 400. The front's port is
+ * (s3rver checks only the access key id), in the Authorization header or in a presigned URL's
+ * query: a wrong secret access key or a tampered URL is answered 403 SignatureDoesNotMatch, an
+ * expired presigned URL 403 AccessDenied, a body not matching its x-amz-content-sha256 400. The front's port is
  * kept across `stop()`/`start()`; objects are read back with the AWS SDK (`objects()`).
  */
 export class S3TestServer {
@@ -111,11 +112,13 @@ export class S3TestServer {
 
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readAll(req);
-    const check = await checkSigV4(
-      { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body },
-      (id) =>
-        id === s3TestCredentials.accessKeyId ? s3TestCredentials.secretAccessKey : undefined,
-    );
+    const secretOf = (id: string) =>
+      id === s3TestCredentials.accessKeyId ? s3TestCredentials.secretAccessKey : undefined;
+    const signed = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers };
+    const check =
+      typeof req.headers.authorization === "string"
+        ? await checkSigV4({ ...signed, body }, secretOf)
+        : await checkPresignedSigV4(signed, secretOf);
     if (!check.ok) {
       this.refused.push({ code: check.code, path: req.url ?? "" });
       res.writeHead(check.status, { "content-type": "application/xml" });
@@ -154,8 +157,8 @@ export class S3TestServer {
     });
   }
 
-  /** Every object of the bucket (under `prefix`), in key order, gunzipped and parsed. */
-  async objects(prefix = ""): Promise<StoredObject[]> {
+  /** The keys of the bucket's objects (under `prefix`), as a listing shows them, sorted. */
+  async keys(prefix = ""): Promise<string[]> {
     const client = this.client();
     try {
       const keys: string[] = [];
@@ -171,7 +174,17 @@ export class S3TestServer {
         keys.push(...(page.Contents ?? []).map((object) => object.Key ?? ""));
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
-      keys.sort();
+      return keys.sort();
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Every object of the bucket (under `prefix`), in key order, gunzipped and parsed. */
+  async objects(prefix = ""): Promise<StoredObject[]> {
+    const keys = await this.keys(prefix);
+    const client = this.client();
+    try {
       const objects: StoredObject[] = [];
       for (const key of keys) {
         const got = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
