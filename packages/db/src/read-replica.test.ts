@@ -11,6 +11,7 @@ import {
   startPrivatePostgres,
   startPrivateReplica,
 } from "./private-postgres.ts";
+import { readStreamEntries } from "./stream-delivery.ts";
 import { auditEntryRow, testDatabaseUrl } from "./testing.ts";
 
 // A primary and a streaming replica of its own (pg_basebackup), each on its own port, so the
@@ -137,6 +138,22 @@ describe("a PostgreSQL streaming replica behind DATABASE_READ_URL", () => {
         cursor: null,
       });
       expect(page.entries.map((entry) => entry.id)).not.toContain("evt_primary_only");
+      // A stream reading the replica stops where the replica does: its cursor may move to
+      // `scannedThrough` without passing over the entry the replica has not replayed yet.
+      const streamRead = (db: Database) =>
+        readStreamEntries(db, {
+          orgId,
+          query: emptyQuery(),
+          afterSeq: 0,
+          limit: 100,
+          scanWindow: 1000,
+        });
+      const onReplica = await streamRead(stale);
+      const onPrimary = await streamRead(tolerant);
+      expect(onReplica.entries.map((entry) => entry.id)).not.toContain("evt_primary_only");
+      expect(onReplica.scannedThrough).toBe(onReplica.entries.at(-1)?.seq);
+      expect(onPrimary.entries.at(-1)?.id).toBe("evt_primary_only");
+      expect(onPrimary.scannedThrough).toBe(onReplica.scannedThrough + 1);
 
       // The strict handle's bound is passed: its reads go to the primary, which has the row.
       await until("the strict handle falls back", async () => {

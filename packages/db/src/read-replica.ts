@@ -105,16 +105,25 @@ export class ReplicaLagMonitor {
 
   status(): ReadReplicaStatus {
     const replica = this.useReplica();
+    // Fallen back for lag: the bound as it stands now (what the decision used), which grows
+    // past the last measurement while the replica stays behind.
+    const lagMs =
+      !replica &&
+      this.#problem === undefined &&
+      this.#freshAsOf !== undefined &&
+      this.#lagMs !== null
+        ? Math.max(this.#lagMs, this.now() - this.#freshAsOf)
+        : this.#lagMs;
     const reason = replica
       ? undefined
       : (this.#problem ??
-        (this.#lagMs === null
+        (lagMs === null
           ? "the replica has not caught up with a measured primary position yet"
-          : `the replica is behind by about ${Math.round(this.#lagMs)} ms; reads return to it within ${Math.round(this.options.maxLagMs / 2)} ms (READ_REPLICA_MAX_LAG_MS ${this.options.maxLagMs})`));
+          : `the replica is behind by about ${Math.round(lagMs)} ms; reads return to it within ${Math.round(this.options.maxLagMs / 2)} ms (READ_REPLICA_MAX_LAG_MS ${this.options.maxLagMs})`));
     return {
       readsFrom: replica ? "replica" : "primary",
       ...(reason ? { reason } : {}),
-      lagMs: this.#lagMs,
+      lagMs,
       lagBytes: this.#lagBytes,
       maxLagMs: this.options.maxLagMs,
       checkedAt: this.#checkedAt === undefined ? null : new Date(this.#checkedAt).toISOString(),
