@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build, type Metafile, type Plugin } from "esbuild";
@@ -26,8 +27,8 @@ import { build, type Metafile, type Plugin } from "esbuild";
 
 export interface BuildInfo {
   builtAt: string;
-  /** Source files (relative to the repository root) bundled into dist. */
-  inputs: string[];
+  /** Source files (relative to the repository root) bundled into dist, with their SHA-256. */
+  inputs: Record<string, string>;
   /** npm packages dist imports at run time. */
   external: string[];
 }
@@ -92,8 +93,6 @@ export async function buildApp(appDir: string, entries: Record<string, string>):
   const staging = join(appDir, `dist.building-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   const external = new Set<string>();
-  // Sources edited while the build runs are newer than it: stale, as they should be.
-  const started = new Date();
   try {
     const result = await build({
       absWorkingDir: appDir,
@@ -117,7 +116,7 @@ export async function buildApp(appDir: string, entries: Record<string, string>):
       );
     }
     const info: BuildInfo = {
-      builtAt: started.toISOString(),
+      builtAt: new Date().toISOString(),
       inputs: inputsOf(result.metafile, appDir),
       external: [...external].sort(),
     };
@@ -132,23 +131,25 @@ export async function buildApp(appDir: string, entries: Record<string, string>):
   }
 }
 
-function inputsOf(metafile: Metafile, appDir: string): string[] {
-  return Object.keys(metafile.inputs)
-    .map((input) => relative(repoRoot, resolve(appDir, input)))
-    .sort();
+function inputsOf(metafile: Metafile, appDir: string): Record<string, string> {
+  const files = Object.keys(metafile.inputs).map((input) => resolve(appDir, input));
+  return Object.fromEntries(files.sort().map((file) => [relative(repoRoot, file), sha256(file)]));
 }
+
+// By content, not modification time: a checkout or a cache restore changes times only.
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
 /** The source files dist was built from that changed since (empty: dist is current). */
 export function staleInputs(appDir: string): string[] | "missing" {
   const infoFile = join(appDir, "dist", "build.json");
   if (!existsSync(infoFile)) return "missing";
   const info = JSON.parse(readFileSync(infoFile, "utf8")) as BuildInfo;
-  const builtAt = Date.parse(info.builtAt);
-  return info.inputs.filter((input) => {
-    const file = join(repoRoot, input);
-    // A removed source file changes the build as much as an edited one.
-    return !existsSync(file) || statSync(file).mtimeMs > builtAt;
-  });
+  return Object.entries(info.inputs)
+    .filter(([input, hash]) => {
+      const file = join(repoRoot, input);
+      return !existsSync(file) || sha256(file) !== hash;
+    })
+    .map(([input]) => input);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
