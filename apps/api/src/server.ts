@@ -30,7 +30,11 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     // Open SSE streams never end by themselves: end them so close() can finish.
     services.realtime.close();
     server.close(() => {
-      services.close().finally(() => process.exit(0));
+      // The logger writes in the background: its last lines go out before the exit.
+      services
+        .close()
+        .finally(() => services.logger.flush())
+        .finally(() => process.exit(0));
     });
     // Keep-alive connections can hold close() open; do not wait on them forever.
     setTimeout(() => process.exit(0), 10_000).unref();

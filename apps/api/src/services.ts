@@ -8,7 +8,11 @@ import {
 import { type JobProducer, producerFor } from "@auditlog/events/jobs";
 import { type HostLookup, systemHostLookup } from "@auditlog/events/webhooks";
 import { type ExportStorage, exportStorageFromEnv } from "@auditlog/exports";
-import { createLogger, type Logger, registerReadReplicaGauges } from "@auditlog/observability";
+import {
+  createLogger,
+  type ProcessLogger,
+  registerReadReplicaGauges,
+} from "@auditlog/observability";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { type ApiKeyVerifier, createApiKeyVerifier } from "./auth/api-key-verifier.ts";
@@ -47,7 +51,7 @@ export interface Services {
   exportQueue: Queue;
   /** Where finished export files are read from (shared with the worker). */
   exportStorage: ExportStorage;
-  logger: Logger;
+  logger: ProcessLogger;
   /** Request, ingest and process figures, served at `/metrics`. */
   metrics: ApiMetrics;
   /** Ingestion keys: known ones from memory (re-checked every second), through outages too. */

@@ -6,18 +6,38 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { testCheckpointKeyFile } from "@auditlog/tlog/testing";
+import { staleInputs } from "../../../scripts/build-app.ts";
 
 /**
- * The stack as the README starts it, for end-to-end tests: the built console served by the API
- * (`tsx src/server.ts` in apps/api, its `start` script) and a worker (`tsx src/main.ts` in
- * apps/worker), on a free port, against the test database, with queues of their own so other
- * test runs on the same Redis do not interfere. Organisations, users and keys come from the
- * operator CLI, as in the README.
+ * The stack as production runs it, for end-to-end tests: the production build (`pnpm build`)
+ * on plain node, as `pnpm start:prod` starts it: the built console served by the API
+ * (`node dist/server.js` in apps/api) and a worker (`node dist/main.js` in apps/worker), on a
+ * free port, against the test database, with queues of their own so other test runs on the same
+ * Redis do not interfere. Organisations, users and keys come from the compiled operator CLI
+ * (`node apps/api/dist/cli.js`), as in the README. turbo builds both apps before this package's
+ * tests; run alone, a missing or out-of-date build is refused with the command that makes it.
  */
 
 const run = promisify(execFile);
 export const repoRoot = resolve(import.meta.dirname, "../../..");
-const tsx = join(repoRoot, "node_modules/.bin/tsx");
+const node = process.execPath;
+const apiDist = join(repoRoot, "apps/api/dist");
+const workerDist = join(repoRoot, "apps/worker/dist");
+
+/** Throws unless both apps' dist holds a build of their current sources. */
+export function assertProductionBuild(): void {
+  for (const app of ["apps/api", "apps/worker"]) {
+    const stale = staleInputs(join(repoRoot, app));
+    if (stale === "missing" || stale.length > 0) {
+      const why =
+        stale === "missing" ? "has no build" : `is older than ${stale.slice(0, 3).join(", ")}`;
+      throw new Error(
+        `${app}/dist ${why}: the end-to-end tests run the production build; run ` +
+          "`npx pnpm@12.4.2 build` (or `turbo run build --filter=@auditlog/api --filter=@auditlog/worker`) first",
+      );
+    }
+  }
+}
 
 export const testDatabaseUrl =
   process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/auditlog_test";
@@ -49,7 +69,7 @@ function startProcess(
   env: NodeJS.ProcessEnv,
   log: string[],
 ) {
-  const child = spawn(tsx, [entry], {
+  const child = spawn(node, ["--enable-source-maps", entry], {
     cwd,
     env,
     detached: true,
@@ -68,7 +88,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
   try {
-    // The whole group: tsx runs the program in a child process of its own.
+    // The whole group, should the program start processes of its own.
     process.kill(-child.pid, "SIGTERM");
   } catch {
     return;
@@ -83,6 +103,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 export async function startStack(): Promise<Stack> {
+  assertProductionBuild();
   const port = await freePort();
   const suffix = randomBytes(4).toString("hex");
   const exportDir = mkdtempSync(join(tmpdir(), "auditlog-e2e-exports-"));
@@ -111,9 +132,15 @@ export async function startStack(): Promise<Stack> {
   };
   const log: string[] = [];
   // The test database is shared by every test suite; migrating is idempotent.
-  await run(tsx, ["src/migrate-cli.ts"], { cwd: join(repoRoot, "packages/db"), env });
-  const api = startProcess("api", join(repoRoot, "apps/api"), "src/server.ts", env, log);
-  const worker = startProcess("worker", join(repoRoot, "apps/worker"), "src/main.ts", env, log);
+  await run(node, [join(apiDist, "migrate.js")], { env });
+  const api = startProcess("api", join(repoRoot, "apps/api"), join(apiDist, "server.js"), env, log);
+  const worker = startProcess(
+    "worker",
+    join(repoRoot, "apps/worker"),
+    join(workerDist, "main.js"),
+    env,
+    log,
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
 
   const stop = async () => {
@@ -138,7 +165,7 @@ export async function startStack(): Promise<Stack> {
   }
 
   const cli = async (...args: string[]) => {
-    const { stdout } = await run(tsx, ["apps/api/src/cli/main.ts", ...args, "--json"], {
+    const { stdout } = await run(node, [join(apiDist, "cli.js"), ...args, "--json"], {
       cwd: repoRoot,
       env,
     });

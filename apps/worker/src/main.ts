@@ -15,8 +15,10 @@ const worker = await startWorker(env).catch((error: unknown) => {
 worker.logger.info("worker priority", { niceness });
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
+    // The last lines ("worker stopped") are written before the exit: the logger writes in the
+    // background.
     worker.stop().then(
-      () => process.exit(0),
+      () => worker.logger.flush().then(() => process.exit(0)),
       (error: Error) => {
         worker.logger.error("shutdown failed", { error: error.message });
         process.exit(1);

@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "./logger.ts";
 
@@ -72,5 +76,22 @@ describe("createLogger (pino underneath)", () => {
       ip: "203.0.113.0",
       headers: { "x-forwarded-for": "198.51.100.0, 2001:db8:1::" },
     });
+  });
+
+  it("flush() resolves once every line written in the background is in the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "auditlog-logger-"));
+    try {
+      const file = join(dir, "out.log");
+      // The destination the apps use (asynchronous sonic-boom), on a file instead of fd 1.
+      const stdout = pino.destination({ dest: file, sync: false });
+      const logger = createLogger("api", "info", { stdout });
+      for (let index = 0; index < 5_000; index++) logger.info("request", { index });
+      await logger.flush();
+      const written = readFileSync(file, "utf8").split("\n").filter(Boolean);
+      expect(written).toHaveLength(5_000);
+      expect(JSON.parse(written.at(-1) ?? "{}")).toMatchObject({ index: 4_999 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

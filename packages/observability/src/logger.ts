@@ -59,6 +59,16 @@ function censor(value: unknown, path: string[]): unknown {
   return "[redacted]";
 }
 
+/** A process's own logger: its lines are written in the background, so it must be flushed. */
+export interface ProcessLogger extends Logger {
+  /**
+   * Resolves once every line logged so far is written out. A process calls it last, before
+   * `process.exit` at the end of a graceful stop. (An exit without it still writes what is
+   * buffered: pino flushes its destinations synchronously on the process's `exit` event.)
+   */
+  flush(): Promise<void>;
+}
+
 export interface LoggerOptions {
   /** Where info and debug lines go (stdout by default). */
   stdout?: DestinationStream;
@@ -74,7 +84,7 @@ export function createLogger(
   service: string,
   minimum: Level = "info",
   options: LoggerOptions = {},
-): Logger {
+): ProcessLogger {
   const settings = {
     level: minimum,
     base: { service },
@@ -83,14 +93,47 @@ export function createLogger(
     formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: redactedPaths, censor },
   };
-  // Synchronous writes: a process that exits right after logging (a failed start, SIGTERM)
-  // still leaves its last lines.
-  const out = pino(settings, options.stdout ?? pino.destination({ fd: 1, sync: true }));
-  const err = pino(settings, options.stderr ?? pino.destination({ fd: 2, sync: true }));
+  // Asynchronous writes (sonic-boom): a line is queued and written by libuv off the event loop,
+  // lines logged while a write is in flight go out together in the next one. Synchronous writes
+  // cost every request a blocking write(2) on the API's event loop (BENCHMARKS.md, telemetry's
+  // cost). No line is lost at the end: a graceful stop awaits flush(), and pino registers a
+  // synchronous flush on `exit` for any other exit (a failed start, a timed-out stop).
+  const stdout = options.stdout ?? pino.destination({ fd: 1, sync: false });
+  const stderr = options.stderr ?? pino.destination({ fd: 2, sync: false });
+  let out = pino(settings, stdout);
+  let err = pino(settings, stderr);
   return {
     debug: (message, fields) => out.debug(fields ?? {}, message),
     info: (message, fields) => out.info(fields ?? {}, message),
     warn: (message, fields) => err.warn(fields ?? {}, message),
     error: (message, fields) => err.error(fields ?? {}, message),
+    flush: async () => {
+      await Promise.all([drained(stdout), drained(stderr)]);
+      // A line logged after this (a late callback before the exit) is written at once.
+      if (!options.stdout) out = pino(settings, pino.destination({ fd: 1, sync: true }));
+      if (!options.stderr) err = pino(settings, pino.destination({ fd: 2, sync: true }));
+    },
   };
+}
+
+/**
+ * Ends a destination and resolves once it has written everything it held (for sonic-boom: the
+ * write in flight, then the lines queued behind it). sonic-boom's own flush(cb) answers at once
+ * when it does not buffer, even with a write in flight.
+ */
+function drained(stream: DestinationStream): Promise<void> {
+  const boom = stream as DestinationStream & {
+    end?: () => void;
+    destroyed?: boolean;
+    once?: (event: string, listener: () => void) => void;
+  };
+  if (typeof boom.end !== "function" || typeof boom.once !== "function" || boom.destroyed) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    boom.once?.("close", resolve);
+    // An error writing the log (a closed pipe) must not hold the process's exit.
+    boom.once?.("error", resolve);
+    boom.end?.();
+  });
 }

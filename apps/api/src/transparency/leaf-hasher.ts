@@ -10,17 +10,28 @@ export interface LeafHasher {
   close(): Promise<void>;
 }
 
-// The worker is TypeScript like the rest of the app: a bootstrap registers tsx's loader first
-// (a worker's own --import does not apply to its entry module on Node 20), so it runs the same
-// whether its parent runs under tsx (the CLI, the API) or vitest.
-const tsxApi = pathToFileURL(
-  join(
-    dirname(createRequire(import.meta.url).resolve("tsx/package.json")),
-    "dist/esm/api/index.mjs",
-  ),
-).href;
-const workerUrl = new URL("./leaf-hash-worker.ts", import.meta.url).href;
-const bootstrap = `
+// Under tsx or vitest the worker is TypeScript like the rest of the app: a bootstrap registers
+// tsx's loader first (a worker's own --import does not apply to its entry module on Node 20).
+// The production build (scripts/build-app.ts) compiles it to leaf-hash-worker.js beside the
+// bundle that holds this module, which import.meta.filename names there (import.meta.url names
+// this source file in both cases), and that runs on plain node.
+const compiled = !import.meta.filename.endsWith(".ts");
+
+function startWorker(orgId: string): Worker {
+  if (compiled) {
+    return new Worker(join(import.meta.dirname, "leaf-hash-worker.js"), { workerData: { orgId } });
+  }
+  const tsxApi = pathToFileURL(
+    join(
+      dirname(createRequire(import.meta.url).resolve("tsx/package.json")),
+      "dist/esm/api/index.mjs",
+    ),
+  ).href;
+  const workerUrl = new URL("./leaf-hash-worker.ts", import.meta.url).href;
+  return new Worker(tsxBootstrap, { eval: true, workerData: { orgId, tsxApi, workerUrl } });
+}
+
+const tsxBootstrap = `
 const { workerData } = require("node:worker_threads");
 import(workerData.tsxApi)
   .then(({ register }) => { register(); return import(workerData.workerUrl); })
@@ -46,10 +57,7 @@ export function startLeafHasher(orgId: string, workers: number): LeafHasher {
     { resolve: (chunk: HashedChunk) => void; reject: (error: Error) => void }
   >();
   const threads = Array.from({ length: workers }, () => {
-    const worker = new Worker(bootstrap, {
-      eval: true,
-      workerData: { orgId, tsxApi, workerUrl },
-    });
+    const worker = startWorker(orgId);
     const held = new Set<number>();
     worker.on("message", (message: HashedChunk & { id: number }) => {
       held.delete(message.id);
