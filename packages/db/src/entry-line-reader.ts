@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
+import { CopyOutLines } from "./copy-out-lines.ts";
 import { entryLeafColumns } from "./entry-leaf-lines.ts";
 
 // `verify`'s entry reads (issue 14), usable from a hashing thread: this module loads the pg
@@ -39,13 +39,12 @@ export function copyEntryLines(
   if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq)) {
     throw new RangeError("seq bounds must be integers");
   }
-  return client.query(
-    copyTo(
-      `COPY (SELECT ${entryLeafColumns} FROM audit_entries
-        WHERE org_id = ${client.escapeLiteral(orgId)} AND seq BETWEEN ${fromSeq} AND ${toSeq}
-        ORDER BY seq) TO STDOUT`,
-    ),
+  const copy = new CopyOutLines(
+    `COPY (SELECT ${entryLeafColumns} FROM audit_entries
+      WHERE org_id = ${client.escapeLiteral(orgId)} AND seq BETWEEN ${fromSeq} AND ${toSeq}
+      ORDER BY seq) TO STDOUT`,
   );
+  return client.query(copy as unknown as pg.Submittable) as unknown as CopyOutLines;
 }
 
 /** A connection inside a shared verify snapshot; one `entryLines` stream at a time. */
