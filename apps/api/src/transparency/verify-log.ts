@@ -29,6 +29,11 @@ export interface VerifyLogInput {
   logOrigin: string;
   /** Hashing threads; 0 hashes on this thread. Default: up to 2 for a large log, else 0. */
   workers?: number;
+  /**
+   * Entries per range a hashing thread reads on its own connection (a multiple of 256; default
+   * 16,384). For tests (many ranges in a small log) and tuning.
+   */
+  rangeEntries?: number;
 }
 
 type Reason = Extract<LogVerification, { ok: false }>["firstBad"]["reason"];
@@ -200,7 +205,7 @@ async function hashLines(
 
 /** Entries from … to of the snapshot, streamed here and hashed in chunks by `hasher`. */
 function hashStream(
-  source: { snapshot: LogSnapshot; hasher: LeafHasher; maxInFlight: number },
+  source: { snapshot: LogSnapshot; hasher: LeafHasher; maxInFlight: number; rangeEntries: number },
   from: number,
   to: number,
   consume: (chunk: HashedChunk) => Promise<boolean> | boolean,
@@ -217,7 +222,7 @@ function hashStream(
  * Ranges of the log start at multiples of this (plus one): whole tiles, and COPYs long enough
  * that starting one costs little next to streaming it.
  */
-const RANGE_WIDTH = 64 * TILE_WIDTH;
+const RANGE_ENTRIES = 64 * TILE_WIDTH;
 
 /**
  * Entries from … to, read and hashed by the hashing threads in ranges, each thread on its own
@@ -225,7 +230,7 @@ const RANGE_WIDTH = 64 * TILE_WIDTH;
  * `hashLines`. At most `maxInFlight` ranges out (enough for every thread to have one queued).
  */
 async function hashRanges(
-  source: { hasher: LeafHasher; maxInFlight: number },
+  source: { hasher: LeafHasher; maxInFlight: number; rangeEntries: number },
   from: number,
   to: number,
   consume: (chunk: HashedChunk) => Promise<boolean> | boolean,
@@ -236,7 +241,8 @@ async function hashRanges(
   let next = from;
   while (next <= to || inFlight.length > 0) {
     while (next <= to && inFlight.length < source.maxInFlight) {
-      const end = Math.min(to, (Math.floor((next - 1) / RANGE_WIDTH) + 1) * RANGE_WIDTH);
+      const width = source.rangeEntries;
+      const end = Math.min(to, (Math.floor((next - 1) / width) + 1) * width);
       const hashed = hashRange(next, end);
       hashed.catch(() => {});
       inFlight.push(hashed);
@@ -252,6 +258,16 @@ async function hashRanges(
 /** Verifies an organisation's whole log against its signed checkpoints. */
 export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogVerificationResult> {
   const { db, orgId } = input;
+  if (
+    input.rangeEntries !== undefined &&
+    !(
+      Number.isSafeInteger(input.rangeEntries) &&
+      input.rangeEntries > 0 &&
+      input.rangeEntries % TILE_WIDTH === 0
+    )
+  ) {
+    throw new RangeError("rangeEntries must be a positive multiple of 256");
+  }
   const snapshot = await openLogSnapshot(db, orgId);
   let hasher: LeafHasher | undefined;
   let closed = false;
@@ -280,6 +296,7 @@ export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogV
       covered,
       hasher,
       maxInFlight,
+      rangeEntries: input.rangeEntries ?? RANGE_ENTRIES,
       badCheckpoint,
     });
     let firstBad: Finding | undefined;
@@ -319,6 +336,7 @@ interface WalkInput {
   covered: number;
   hasher: LeafHasher;
   maxInFlight: number;
+  rangeEntries: number;
   badCheckpoint: Finding | undefined;
 }
 
@@ -458,7 +476,12 @@ async function walkCoveredEntries(walk: WalkInput): Promise<WalkEnd> {
   };
 
   const stopped = await (walk.hasher.hashRange ? hashRanges : hashStream)(
-    { snapshot, hasher: walk.hasher, maxInFlight: walk.maxInFlight },
+    {
+      snapshot,
+      hasher: walk.hasher,
+      maxInFlight: walk.maxInFlight,
+      rangeEntries: walk.rangeEntries,
+    },
     fold.size + 1,
     covered,
     async (chunk) => {
