@@ -360,6 +360,30 @@ describe("verify names deleted, inserted, reordered entries, bad tiles and bad c
     expect(firstBad(await verify(org.id))).toEqual({ seq: 1, reason: "tile" });
   });
 
+  it("hashing threads reading their own ranges of one snapshot, in turn: found in seq order", async () => {
+    // Ranges of 256 entries: many per thread, so the answers must be folded in seq order.
+    const org = await seedLog(1300, 500, { label: "verify-ranges" });
+    const ranged = () =>
+      verifyOrganisationLog({
+        db,
+        orgId: org.id,
+        verifiers: [testCheckpointSigner.verifierKey],
+        logOrigin,
+        workers: 2,
+        rangeEntries: 256,
+      });
+    expect(await ranged()).toMatchObject({ ok: true, treeSize: 1300, logSize: 1300 });
+    await tamper("UPDATE audit_entries SET city = 'Lyon' WHERE org_id = $1 AND seq = 1100", [
+      org.id,
+    ]);
+    expect(firstBad(await ranged())).toEqual({ seq: 1100, reason: "changed" });
+    // A whole range without entries.
+    await tamper("DELETE FROM audit_entries WHERE org_id = $1 AND seq BETWEEN 513 AND 768", [
+      org.id,
+    ]);
+    expect(firstBad(await ranged())).toEqual({ seq: 513, reason: "deleted" });
+  }, 120_000);
+
   it("a tampered tile among whole tiles folded in one step (no checkpoint inside them)", async () => {
     // One checkpoint at 600: tiles 0 and 1 are whole, and verify folds them by their roots
     // once their stored leaf hashes match; a flipped one must still be found, leaf-exact.

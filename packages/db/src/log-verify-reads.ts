@@ -1,8 +1,9 @@
 import type { Readable } from "node:stream";
 import type pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import { type Database, sqlOf } from "./database.ts";
-import { entryLeafColumns } from "./entry-leaf-lines.ts";
+import { copyEntryLines, type LogSnapshotShare, setEntryLineSession } from "./entry-line-reader.ts";
+
+export type { LogSnapshotShare } from "./entry-line-reader.ts";
 
 // What `verify` (issue 14) reads: an organisation's checkpoints, counter and entries in one
 // read-only snapshot, and its stored tiles. Only bytes: the checking lives in the API.
@@ -21,6 +22,11 @@ export interface LogSnapshot {
   /** Entries with fromSeq ≤ seq ≤ toSeq, ascending by seq, as COPY text lines. */
   entryLines(fromSeq: number, toSeq: number): Readable;
   /**
+   * Exports the snapshot for other connections (`joinLogSnapshot`, from hashing threads); they
+   * see exactly what this one sees for as long as it is open. Not while a stream is running.
+   */
+  share(): Promise<LogSnapshotShare>;
+  /**
    * The numbering of the entries past `covered`: the first entry numbered past the counter
    * (no write gave its place out) and the first place up to the counter that no entry holds.
    */
@@ -36,11 +42,7 @@ export async function openLogSnapshot(db: Database, orgId: string): Promise<LogS
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     // The line parser reads times as `YYYY-MM-DD HH:MM:SS[.ffffff]+00`.
-    await client.query("SET LOCAL TimeZone = 'UTC'");
-    await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
-    // A parallel scan would pass every line to the leader through shared memory: CPU the
-    // hashing threads need more.
-    await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
+    await setEntryLineSession(client);
     const { rows: checkpoints } = await client.query<{ treeSize: number; note: string }>(
       `SELECT tree_size::float8 AS "treeSize", note FROM audit_log_checkpoints
        WHERE org_id = $1 ORDER BY tree_size`,
@@ -55,21 +57,24 @@ export async function openLogSnapshot(db: Database, orgId: string): Promise<LogS
       logSize: heads[0]?.size ?? 0,
       retainedFrom: heads[0]?.retained_from ?? 1,
       entryLines(fromSeq, toSeq) {
-        if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq)) {
-          throw new RangeError("seq bounds must be integers");
-        }
-        streaming = client.query(
-          copyTo(
-            `COPY (SELECT ${entryLeafColumns} FROM audit_entries
-              WHERE org_id = ${client.escapeLiteral(orgId)} AND seq BETWEEN ${fromSeq} AND ${toSeq}
-              ORDER BY seq) TO STDOUT`,
-          ),
-        );
+        streaming = copyEntryLines(client, orgId, fromSeq, toSeq);
         const stream = streaming;
         stream.on("end", () => {
           if (streaming === stream) streaming = undefined;
         });
         return stream;
+      },
+      async share() {
+        const { rows } = await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id");
+        const options = sqlOf(db).options as pg.PoolConfig;
+        if (!options.connectionString) throw new Error("the database handle has no URL to share");
+        return {
+          connectionString: options.connectionString,
+          ...(typeof options.statement_timeout === "number"
+            ? { statementTimeout: options.statement_timeout }
+            : {}),
+          snapshotId: (rows[0] as { id: string }).id,
+        };
       },
       async tailNumbering(covered) {
         const logSize = heads[0]?.size ?? 0;

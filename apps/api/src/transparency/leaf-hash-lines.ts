@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { hash } from "node:crypto";
+import type { Readable } from "node:stream";
 import { entryLineLeafHash, entryLineLeafHashInto } from "@auditlog/db/entry-lines";
 
 /** Leaf hashes of a chunk of entry lines: what a hashing worker answers for one chunk. */
@@ -116,4 +117,47 @@ export function hashEntryLines(orgId: string, bytes: Uint8Array): HashedChunk {
     start = end + 1;
   }
   return { count, seqs, hashes, bad, ...tileRootsOf(count, seqs, hashes, bad) };
+}
+
+const CHUNK_BYTES = 256 * 1024;
+
+/** Of the seq at the start of a line, whether it starts a tile (seq − 1 a multiple of 256). */
+function startsTile(bytes: Buffer, start: number): boolean {
+  let seq = 0;
+  for (let k = start; k < bytes.length && bytes[k] !== 9; k++)
+    seq = seq * 10 + (bytes[k] as number) - 48;
+  return seq > 0 && (seq - 1) % TILE_WIDTH === 0;
+}
+
+/**
+ * Where to cut a chunk: after its last whole line, or rather before the last line that starts a
+ * tile within the last tile's worth of lines, so the hashing threads see whole tiles and fold
+ * them (`HashedChunk.tileRoots`); a tile cut in two is folded leaf by leaf by verify.
+ */
+function tileCut(bytes: Buffer): number {
+  const cut = bytes.lastIndexOf(10) + 1;
+  let start = cut;
+  for (let lines = 0; lines < TILE_WIDTH + 1 && start > 0; lines++) {
+    const previous = start >= 2 ? bytes.lastIndexOf(10, start - 2) + 1 : 0;
+    if (previous > 0 && startsTile(bytes, previous)) return previous;
+    start = previous;
+  }
+  return cut;
+}
+
+/** A stream of entry lines cut into chunks of whole lines (about 256 KiB, cut at tile starts). */
+export async function* lineChunks(stream: Readable): AsyncGenerator<Buffer> {
+  let pieces: Buffer[] = [];
+  let pieceBytes = 0;
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    pieces.push(piece);
+    pieceBytes += piece.length;
+    if (pieceBytes < CHUNK_BYTES) continue;
+    const all = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    const cut = tileCut(all);
+    pieces = cut < all.length ? [all.subarray(cut)] : [];
+    pieceBytes = all.length - cut;
+    if (cut > 0) yield all.subarray(0, cut);
+  }
+  if (pieceBytes > 0) yield Buffer.concat(pieces);
 }

@@ -2,13 +2,23 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { LogSnapshotShare } from "@auditlog/db/entry-line-reader";
 import { type HashedChunk, hashEntryLines } from "./leaf-hash-lines.ts";
+import type { HashAnswer, HashRequest } from "./leaf-hash-worker.ts";
 
 /** Hashes chunks of COPY lines; answers in any order, each `hash` call its own chunk. */
 export interface LeafHasher {
   hash(chunk: Buffer): Promise<HashedChunk>;
+  /**
+   * The entries from … to (seq) of the shared snapshot, read and hashed by a thread on its own
+   * connection, as chunks in seq order. Only when the hasher was started with a share.
+   */
+  hashRange?: (from: number, to: number) => Promise<HashedChunk[]>;
   close(): Promise<void>;
 }
+
+/** How long closing waits for the threads to end their connections before ending the threads. */
+const CLOSE_WAIT_MS = 2000;
 
 // Under tsx or vitest the worker is TypeScript like the rest of the app: a bootstrap registers
 // tsx's loader first (a worker's own --import does not apply to its entry module on Node 20).
@@ -17,9 +27,9 @@ export interface LeafHasher {
 // this source file in both cases), and that runs on plain node.
 const compiled = !import.meta.filename.endsWith(".ts");
 
-function startWorker(orgId: string): Worker {
+function startWorker(workerData: Record<string, unknown>): Worker {
   if (compiled) {
-    return new Worker(join(import.meta.dirname, "leaf-hash-worker.js"), { workerData: { orgId } });
+    return new Worker(join(import.meta.dirname, "leaf-hash-worker.js"), { workerData });
   }
   const tsxApi = pathToFileURL(
     join(
@@ -28,7 +38,7 @@ function startWorker(orgId: string): Worker {
     ),
   ).href;
   const workerUrl = new URL("./leaf-hash-worker.ts", import.meta.url).href;
-  return new Worker(tsxBootstrap, { eval: true, workerData: { orgId, tsxApi, workerUrl } });
+  return new Worker(tsxBootstrap, { eval: true, workerData: { ...workerData, tsxApi, workerUrl } });
 }
 
 const tsxBootstrap = `
@@ -47,23 +57,29 @@ function inlineHasher(orgId: string): LeafHasher {
 
 /**
  * `workers` threads hashing chunks round-robin (0: on this thread, which is quicker for a small
- * log than starting threads). A worker that dies fails every chunk it holds.
+ * log than starting threads). With `share`, they can also read ranges of a shared snapshot
+ * themselves (`hashRange`). A worker that dies fails every request it holds.
  */
-export function startLeafHasher(orgId: string, workers: number): LeafHasher {
+export function startLeafHasher(
+  orgId: string,
+  workers: number,
+  share?: LogSnapshotShare,
+): LeafHasher {
   if (workers <= 0) return inlineHasher(orgId);
   let nextId = 0;
   const pending = new Map<
     number,
-    { resolve: (chunk: HashedChunk) => void; reject: (error: Error) => void }
+    { resolve: (answer: HashAnswer) => void; reject: (error: Error) => void }
   >();
   const threads = Array.from({ length: workers }, () => {
-    const worker = startWorker(orgId);
+    const worker = startWorker({ orgId, ...(share ? { share } : {}) });
     const held = new Set<number>();
-    worker.on("message", (message: HashedChunk & { id: number }) => {
+    worker.on("message", (message: HashAnswer) => {
       held.delete(message.id);
       const waiting = pending.get(message.id);
       pending.delete(message.id);
-      waiting?.resolve(message);
+      if ("error" in message) waiting?.reject(new Error(message.error));
+      else waiting?.resolve(message);
     });
     const failAll = (error: Error) => {
       for (const id of held) {
@@ -76,19 +92,48 @@ export function startLeafHasher(orgId: string, workers: number): LeafHasher {
     worker.on("exit", (code) => failAll(new Error(`a leaf-hash worker exited (${code})`)));
     return { worker, held };
   });
+  const request = (
+    thread: (typeof threads)[number],
+    message: (id: number) => HashRequest,
+  ): Promise<HashAnswer> => {
+    const id = nextId++;
+    return new Promise<HashAnswer>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      thread.held.add(id);
+      thread.worker.postMessage(message(id));
+    });
+  };
+  let turn = 0;
+  const nextThread = () => threads[turn++ % threads.length] as (typeof threads)[number];
   return {
-    hash(chunk) {
-      const id = nextId++;
-      const thread = threads[id % threads.length] as (typeof threads)[number];
-      return new Promise<HashedChunk>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        thread.held.add(id);
-        const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-        thread.worker.postMessage({ id, chunk: bytes });
-      });
+    async hash(chunk) {
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      return (await request(nextThread(), (id) => ({ id, chunk: bytes }))) as HashedChunk;
     },
+    ...(share
+      ? {
+          async hashRange(from: number, to: number) {
+            const answer = await request(nextThread(), (id) => ({ id, range: { from, to } }));
+            return (answer as { chunks: HashedChunk[] }).chunks;
+          },
+        }
+      : {}),
     async close() {
-      await Promise.all(threads.map(({ worker }) => worker.terminate()));
+      // Let each thread end its connection (a read-only transaction: nothing is lost if it
+      // cannot), then end the threads.
+      await Promise.all(
+        threads.map(async (thread) => {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            request(thread, (id) => ({ id, close: true })).catch(() => {}),
+            new Promise((resolve) => {
+              timer = setTimeout(resolve, CLOSE_WAIT_MS);
+            }),
+          ]);
+          clearTimeout(timer);
+          await thread.worker.terminate();
+        }),
+      );
     },
   };
 }

@@ -11,7 +11,7 @@ import {
   openCheckpoint,
   toBase64,
 } from "@auditlog/tlog";
-import type { HashedChunk } from "./leaf-hash-lines.ts";
+import { type HashedChunk, lineChunks } from "./leaf-hash-lines.ts";
 import { type LeafHasher, startLeafHasher } from "./leaf-hasher.ts";
 
 // `verify` (issue 14): recomputes every leaf of an organisation's log from its stored entries,
@@ -29,6 +29,11 @@ export interface VerifyLogInput {
   logOrigin: string;
   /** Hashing threads; 0 hashes on this thread. Default: up to 2 for a large log, else 0. */
   workers?: number;
+  /**
+   * Entries per range a hashing thread reads on its own connection (a multiple of 256; default
+   * 16,384). For tests (many ranges in a small log) and tuning.
+   */
+  rangeEntries?: number;
 }
 
 type Reason = Extract<LogVerification, { ok: false }>["firstBad"]["reason"];
@@ -47,7 +52,6 @@ interface GoodCheckpoint {
   rootHash: Uint8Array;
 }
 
-const CHUNK_BYTES = 256 * 1024;
 /** Below this many covered entries, starting threads costs more than it saves. */
 const WORKER_THRESHOLD = 20_000;
 const TILE_WIDTH = 256;
@@ -169,30 +173,6 @@ function tileHash(tile: Uint8Array | undefined, position: number): Uint8Array | 
   return tile.subarray(position * 32, position * 32 + 32);
 }
 
-/** Of the seq at the start of a line, whether it starts a tile (seq − 1 a multiple of 256). */
-function startsTile(bytes: Buffer, start: number): boolean {
-  let seq = 0;
-  for (let k = start; k < bytes.length && bytes[k] !== 9; k++)
-    seq = seq * 10 + (bytes[k] as number) - 48;
-  return seq > 0 && (seq - 1) % TILE_WIDTH === 0;
-}
-
-/**
- * Where to cut a chunk: after its last whole line, or rather before the last line that starts a
- * tile within the last tile's worth of lines, so the hashing threads see whole tiles and fold
- * them (`HashedChunk.tileRoots`); a tile cut in two is folded leaf by leaf on this thread.
- */
-function tileCut(bytes: Buffer): number {
-  const cut = bytes.lastIndexOf(10) + 1;
-  let start = cut;
-  for (let lines = 0; lines < TILE_WIDTH + 1 && start > 0; lines++) {
-    const previous = start >= 2 ? bytes.lastIndexOf(10, start - 2) + 1 : 0;
-    if (previous > 0 && startsTile(bytes, previous)) return previous;
-    start = previous;
-  }
-  return cut;
-}
-
 /**
  * Hashes a stream of entry lines: cut into chunks of whole lines, hashed by `hasher` with at most
  * `maxInFlight` chunks out. `consume` sees the chunks in order; returning true stops early
@@ -205,28 +185,15 @@ async function hashLines(
   consume: (chunk: HashedChunk) => Promise<boolean> | boolean,
 ): Promise<boolean> {
   const inFlight: Promise<HashedChunk>[] = [];
-  const send = (bytes: Buffer) => {
-    const hashed = hasher.hash(bytes);
-    hashed.catch(() => {});
-    inFlight.push(hashed);
-  };
-  let pieces: Buffer[] = [];
-  let pieceBytes = 0;
   try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      pieces.push(piece);
-      pieceBytes += piece.length;
-      if (pieceBytes < CHUNK_BYTES) continue;
-      const all = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-      const cut = tileCut(all);
-      if (cut > 0) send(all.subarray(0, cut));
-      pieces = cut < all.length ? [all.subarray(cut)] : [];
-      pieceBytes = all.length - cut;
+    for await (const bytes of lineChunks(stream)) {
+      const hashed = hasher.hash(bytes);
+      hashed.catch(() => {});
+      inFlight.push(hashed);
       while (inFlight.length >= maxInFlight) {
         if (await consume(await (inFlight.shift() as Promise<HashedChunk>))) return true;
       }
     }
-    if (pieceBytes > 0) send(Buffer.concat(pieces));
     while (inFlight.length > 0) {
       if (await consume(await (inFlight.shift() as Promise<HashedChunk>))) return true;
     }
@@ -236,9 +203,71 @@ async function hashLines(
   }
 }
 
+/** Entries from … to of the snapshot, streamed here and hashed in chunks by `hasher`. */
+function hashStream(
+  source: { snapshot: LogSnapshot; hasher: LeafHasher; maxInFlight: number; rangeEntries: number },
+  from: number,
+  to: number,
+  consume: (chunk: HashedChunk) => Promise<boolean> | boolean,
+): Promise<boolean> {
+  return hashLines(
+    source.snapshot.entryLines(from, to),
+    source.hasher,
+    source.maxInFlight,
+    consume,
+  );
+}
+
+/**
+ * Ranges of the log start at multiples of this (plus one): whole tiles, and COPYs long enough
+ * that starting one costs little next to streaming it.
+ */
+const RANGE_ENTRIES = 64 * TILE_WIDTH;
+
+/**
+ * Entries from … to, read and hashed by the hashing threads in ranges, each thread on its own
+ * connection to the shared snapshot; `consume` sees the chunks in seq order, as from
+ * `hashLines`. At most `maxInFlight` ranges out (enough for every thread to have one queued).
+ */
+async function hashRanges(
+  source: { hasher: LeafHasher; maxInFlight: number; rangeEntries: number },
+  from: number,
+  to: number,
+  consume: (chunk: HashedChunk) => Promise<boolean> | boolean,
+): Promise<boolean> {
+  const hashRange = source.hasher.hashRange;
+  if (!hashRange) throw new Error("the hasher reads no ranges");
+  const inFlight: Promise<HashedChunk[]>[] = [];
+  let next = from;
+  while (next <= to || inFlight.length > 0) {
+    while (next <= to && inFlight.length < source.maxInFlight) {
+      const width = source.rangeEntries;
+      const end = Math.min(to, (Math.floor((next - 1) / width) + 1) * width);
+      const hashed = hashRange(next, end);
+      hashed.catch(() => {});
+      inFlight.push(hashed);
+      next = end + 1;
+    }
+    for (const chunk of await (inFlight.shift() as Promise<HashedChunk[]>)) {
+      if (await consume(chunk)) return true;
+    }
+  }
+  return false;
+}
+
 /** Verifies an organisation's whole log against its signed checkpoints. */
 export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogVerificationResult> {
   const { db, orgId } = input;
+  if (
+    input.rangeEntries !== undefined &&
+    !(
+      Number.isSafeInteger(input.rangeEntries) &&
+      input.rangeEntries > 0 &&
+      input.rangeEntries % TILE_WIDTH === 0
+    )
+  ) {
+    throw new RangeError("rangeEntries must be a positive multiple of 256");
+  }
   const snapshot = await openLogSnapshot(db, orgId);
   let hasher: LeafHasher | undefined;
   let closed = false;
@@ -253,7 +282,11 @@ export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogV
     const workers =
       input.workers ??
       (covered >= WORKER_THRESHOLD ? Math.min(2, Math.max(1, availableParallelism())) : 0);
-    hasher = startLeafHasher(orgId, workers);
+    // The threads read the entries themselves, in ranges of the same snapshot, when it can be
+    // shared (`pg_export_snapshot`); else this thread streams them and hands out chunks.
+    const share =
+      workers > 0 && covered > 0 ? await snapshot.share().catch(() => undefined) : undefined;
+    hasher = startLeafHasher(orgId, workers, share);
     const maxInFlight = Math.max(2, workers * 3);
     const walked = await walkCoveredEntries({
       db,
@@ -263,6 +296,7 @@ export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogV
       covered,
       hasher,
       maxInFlight,
+      rangeEntries: input.rangeEntries ?? RANGE_ENTRIES,
       badCheckpoint,
     });
     let firstBad: Finding | undefined;
@@ -302,6 +336,7 @@ interface WalkInput {
   covered: number;
   hasher: LeafHasher;
   maxInFlight: number;
+  rangeEntries: number;
   badCheckpoint: Finding | undefined;
 }
 
@@ -440,10 +475,15 @@ async function walkCoveredEntries(walk: WalkInput): Promise<WalkEnd> {
     return true;
   };
 
-  const stopped = await hashLines(
-    snapshot.entryLines(fold.size + 1, covered),
-    walk.hasher,
-    walk.maxInFlight,
+  const stopped = await (walk.hasher.hashRange ? hashRanges : hashStream)(
+    {
+      snapshot,
+      hasher: walk.hasher,
+      maxInFlight: walk.maxInFlight,
+      rangeEntries: walk.rangeEntries,
+    },
+    fold.size + 1,
+    covered,
     async (chunk) => {
       if (chunk.count === 0) return false;
       await loadLeafTiles(
