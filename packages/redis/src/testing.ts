@@ -10,15 +10,21 @@ import { Redis } from "ioredis";
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A port nothing listens on right now (the OS picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/**
+ * `count` distinct ports nothing listens on right now (the OS picks them). All are held until
+ * every one is picked: one at a time, the OS may hand the same port out twice.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer().listen(0, "127.0.0.1"));
+  await Promise.all(servers.map((server) => once(server, "listening")));
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  });
+  await Promise.all(
+    servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  );
+  return ports;
 }
 
 /** One line of CLUSTER NODES, as far as a test needs it. */
@@ -61,7 +67,8 @@ export interface RedisClusterOptions {
   replicasPerPrimary?: number;
   /**
    * `cluster-node-timeout`: how long a primary may not answer before its replica takes over.
-   * Short here so a failover test does not wait Redis's default 15 s.
+   * Shorter here than Redis's default 15 s, so a failover test does not wait long; long enough
+   * that a busy machine does not fail a primary over by itself.
    */
   nodeTimeoutMs?: number;
 }
@@ -77,18 +84,16 @@ export interface RedisClusterOptions {
 export async function startRedisCluster(options: RedisClusterOptions = {}) {
   const primaryCount = options.primaries ?? 3;
   const replicasPerPrimary = options.replicasPerPrimary ?? 1;
-  const nodeTimeoutMs = options.nodeTimeoutMs ?? 2000;
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 5000;
   const total = primaryCount * (1 + replicasPerPrimary);
-  const nodes: { port: number; busPort: number; dir: string; child: ChildProcess | null }[] = [];
-  for (let i = 0; i < total; i++) {
-    nodes.push({
-      port: await freePort(),
-      // Given explicitly: the default (port + 10000) may be taken or past 65535.
-      busPort: await freePort(),
-      dir: mkdtempSync(join(tmpdir(), "auditlog-redis-cluster-")),
-      child: null,
-    });
-  }
+  const ports = await freePorts(2 * total);
+  const nodes = Array.from({ length: total }, (_, i) => ({
+    port: ports[2 * i] as number,
+    // Given explicitly: the default (port + 10000) may be taken or past 65535.
+    busPort: ports[2 * i + 1] as number,
+    dir: mkdtempSync(join(tmpdir(), "auditlog-redis-cluster-")),
+    child: null as ChildProcess | null,
+  }));
 
   async function pingable(port: number): Promise<boolean> {
     const client = new Redis({
