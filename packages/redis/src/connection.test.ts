@@ -53,6 +53,14 @@ describe("Redis connections", () => {
         // Two keys of one queue in one transaction: refused across slots, allowed here.
         await redis.multi().set(`${prefix}:a:wait`, "1").set(`${prefix}:b:meta`, "2").exec();
         expect(await redis.get(`${prefix}:b:meta`)).toBe("2");
+        // Without the shared tag the same transaction spans slots, which a cluster refuses.
+        await expect(
+          redis
+            .multi()
+            .set("auditlog-ingest:a:wait", "1")
+            .set("auditlog-ingest:b:meta", "2")
+            .exec(),
+        ).rejects.toThrow(/CROSSSLOT|slot/i);
       } finally {
         redis.disconnect();
       }
