@@ -244,16 +244,36 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
     }
   }
 
-  await Promise.all(nodes.map(startNode));
-  await run("redis-cli", [
-    "--cluster",
-    "create",
-    ...nodes.map((node) => `127.0.0.1:${node.port}`),
-    "--cluster-replicas",
-    String(replicasPerPrimary),
-    "--cluster-yes",
-  ]);
-  await waitUntilHealthy();
+  /** Every node gone and its directory removed. */
+  async function destroy(): Promise<void> {
+    for (const node of nodes) {
+      const child = node.child;
+      node.child = null;
+      if (child && child.exitCode === null) {
+        const exited = once(child, "exit");
+        child.kill("SIGKILL");
+        await exited;
+      }
+      rmSync(node.dir, { recursive: true, force: true });
+    }
+  }
+
+  try {
+    await Promise.all(nodes.map(startNode));
+    await run("redis-cli", [
+      "--cluster",
+      "create",
+      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      "--cluster-replicas",
+      String(replicasPerPrimary),
+      "--cluster-yes",
+    ]);
+    await waitUntilHealthy();
+  } catch (error) {
+    // The caller gets no handle to clean up with: nothing started may outlive the failure.
+    await destroy();
+    throw error;
+  }
 
   const nodeAt = (port: number) => {
     const node = nodes.find((candidate) => candidate.port === port);
@@ -309,18 +329,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
     async restart(port: number): Promise<void> {
       await startNode(nodeAt(port));
     },
-    async destroy(): Promise<void> {
-      for (const node of nodes) {
-        const child = node.child;
-        node.child = null;
-        if (child && child.exitCode === null) {
-          const exited = once(child, "exit");
-          child.kill("SIGKILL");
-          await exited;
-        }
-        rmSync(node.dir, { recursive: true, force: true });
-      }
-    },
+    destroy,
   };
 }
 
