@@ -13,8 +13,8 @@ import {
   type ProcessLogger,
   registerReadReplicaGauges,
 } from "@auditlog/observability";
+import { createRedisConnection, queueConnection, type RedisConnection } from "@auditlog/redis";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { type ApiKeyVerifier, createApiKeyVerifier } from "./auth/api-key-verifier.ts";
 import { type AuthGuard, createAuthGuard } from "./auth/auth-guard.ts";
 import { createDeploymentKeys, type DeploymentKeys } from "./auth/deployment-keys.ts";
@@ -29,6 +29,7 @@ import {
   createQueueDurabilityMonitor,
   type QueueDurabilityMonitor,
 } from "./queues/queue-durability.ts";
+import { replicatedQueue } from "./queues/replicated-queue.ts";
 import { type CheckpointKeyDirectory, loadCheckpointKeys } from "./transparency/checkpoint-keys.ts";
 
 export interface Services {
@@ -39,7 +40,8 @@ export interface Services {
    * DATABASE_READ_URL while it keeps up); what must see its own writes keeps `db`.
    */
   db: Database;
-  redis: Redis;
+  /** The producer connection: a single Redis, or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisConnection;
   ingestQueue: Queue;
   /** Typed producers: each job's options come from the job catalog. */
   jobs: { ingest: JobProducer<"ingest">; exports: JobProducer<"exports"> };
@@ -102,14 +104,8 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
   });
   // A producer must fail fast: with no offline queue and a command timeout, a Redis outage turns
   // into an immediate 503 instead of requests piling up in memory.
-  const redis = new Redis(env.REDIS_URL, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    // ioredis's ready check sends INFO without a handler for its failure: with the offline queue
-    // off, a connection closed or cut while connecting becomes an unhandled rejection.
-    enableReadyCheck: false,
+  const redis = createRedisConnection(env, "producer", {
+    commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
   });
   redis.on("error", () => {
     // Reconnection is automatic; readiness reports the outage.
@@ -117,8 +113,11 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
   // Producers only: BullMQ's start-up INFO (its Redis version check, which the workers make)
   // raced with a close right after start and surfaced as an unhandled rejection on a slow
   // machine. Adding jobs and counting them need no version-dependent capability.
-  const producerOptions = { connection: redis, skipVersionCheck: true };
-  const ingestQueue = new Queue(env.INGEST_QUEUE, producerOptions);
+  const producerOptions = (name: string) => ({
+    ...queueConnection(redis, name),
+    skipVersionCheck: true,
+  });
+  const ingestQueue = new Queue(env.INGEST_QUEUE, producerOptions(env.INGEST_QUEUE));
   ingestQueue.on("error", () => {});
   const ingestAdmission = createIngestAdmission({
     // Not connected: nothing to wait for here, and the enqueue answers 503 at once.
@@ -133,7 +132,7 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     // A readiness probe answers within about a second, as its other checks do.
     timeoutMs: Math.min(env.REDIS_COMMAND_TIMEOUT_MS, 1000),
   });
-  const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions);
+  const exportQueue = new Queue(env.EXPORT_QUEUE, producerOptions(env.EXPORT_QUEUE));
   exportQueue.on("error", () => {});
   const exportStorage = exportStorageFromEnv(env);
   const deploymentKeys = createDeploymentKeys(db);
@@ -153,9 +152,15 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
       negativeTtlMs: unknownCredentialMemoryMs,
     },
   );
+  // On a cluster, acknowledged once a replica holds the job too (within half the command
+  // timeout, so the add and the wait together fit in it).
+  const replication = {
+    replicas: env.REDIS_CLUSTER_WAIT_REPLICAS,
+    timeoutMs: env.REDIS_COMMAND_TIMEOUT_MS / 2,
+  };
   const jobs = {
-    ingest: producerFor(ingestQueue, "ingest"),
-    exports: producerFor(exportQueue, "exports"),
+    ingest: producerFor(replicatedQueue(ingestQueue, redis, replication), "ingest"),
+    exports: producerFor(replicatedQueue(exportQueue, redis, replication), "exports"),
   };
   const loginLimiter = createLoginLimiter(
     redis,
@@ -184,10 +189,14 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     perOrg: env.QUERY_SLOTS_PER_ORG,
     waitMs: env.QUERY_SLOT_WAIT_MS,
   });
-  const realtime = new RealtimeHub(redis, logger, {
-    perUser: env.SSE_MAX_STREAMS_PER_USER,
-    perProcess: env.SSE_MAX_STREAMS_PER_PROCESS,
-  });
+  const realtime = new RealtimeHub(
+    () => createRedisConnection(env, "subscriber", { connectionName: "auditlog-realtime" }),
+    logger,
+    {
+      perUser: env.SSE_MAX_STREAMS_PER_USER,
+      perProcess: env.SSE_MAX_STREAMS_PER_PROCESS,
+    },
+  );
   const metrics = createApiMetrics(env);
   registerReadReplicaGauges(metrics.registry, () => db.readReplicaStatus());
   return {

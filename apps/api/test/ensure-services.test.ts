@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { startRedisCluster } from "@auditlog/redis/testing";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, startPrivateRedis } from "./support/private-redis.ts";
@@ -13,11 +14,17 @@ const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** `scripts/ensure-services.sh` (run by start, test and CI), pointed at another Redis. */
-async function ensureServices(redisPort: number, redisDataDir?: string) {
+async function ensureServices(
+  redisPort: number,
+  redisDataDir?: string,
+  extraEnv: Record<string, string> = {},
+) {
   const { stdout, stderr } = await run("bash", ["scripts/ensure-services.sh"], {
     cwd: repoRoot,
     env: {
       ...process.env,
+      REDIS_CLUSTER_NODES: "",
+      ...extraEnv,
       REDIS_PORT: String(redisPort),
       ...(redisDataDir ? { REDIS_DATA_DIR: redisDataDir } : {}),
     },
@@ -172,5 +179,42 @@ describe("scripts/ensure-services.sh and Redis persistence", () => {
     } finally {
       reader.disconnect();
     }
+  });
+
+  it("checks and switches over every node of a Redis Cluster (REDIS_CLUSTER_NODES), starting none", {
+    timeout: 180_000,
+  }, async () => {
+    const cluster = await startRedisCluster();
+    cleanups.push(() => cluster.destroy());
+    // One primary and one replica lose what they are given; the others are as they should be.
+    const [primary] = await cluster.primaryPorts();
+    const replica = (await cluster.topology()).find((node) => node.role === "replica")?.port;
+    if (primary === undefined || replica === undefined) throw new Error("no primary or replica");
+    for (const port of [primary, replica]) {
+      const admin = oneShotClient(`redis://127.0.0.1:${port}`);
+      await admin.config("SET", "maxmemory-policy", "allkeys-lru");
+      await admin.config("SET", "appendonly", "no");
+      admin.disconnect();
+    }
+    // Only the first node is given: it lists the others.
+    const unused = await freePort();
+    const said = await ensureServices(unused, undefined, {
+      REDIS_CLUSTER_NODES: `127.0.0.1:${cluster.ports[0]}`,
+    });
+    for (const port of [primary, replica]) {
+      expect(said.stdout).toContain(`Redis on 127.0.0.1:${port} could lose acknowledged events`);
+    }
+    expect(said.stdout.match(/could lose acknowledged events/g)).toHaveLength(2);
+    for (const port of cluster.ports) {
+      expect(await settingsOf(`redis://127.0.0.1:${port}`)).toMatchObject({
+        appendonly: "yes",
+        maxmemoryPolicy: "noeviction",
+        aofEnabled: true,
+      });
+    }
+    // No single Redis was started on REDIS_PORT.
+    const client = oneShotClient(`redis://127.0.0.1:${unused}`);
+    await expect(client.ping()).rejects.toThrow();
+    client.disconnect();
   });
 });

@@ -1,6 +1,5 @@
 import { entriesStoredEventSchema, newId, realtimeChannels } from "@auditlog/events";
 import type { startWorker } from "@auditlog/worker";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listen, SseClient } from "./support/sse-client.ts";
 import {
@@ -10,6 +9,7 @@ import {
   sampleEvent,
   startTestApi,
   startTestWorker,
+  testRedis,
 } from "./support/test-stack.ts";
 
 /**
@@ -22,7 +22,7 @@ describe("entries.stored: announced by the worker, relayed to the organisation's
   let http: Awaited<ReturnType<typeof listen>>;
   let worker: Awaited<ReturnType<typeof startWorker>>;
   const clients: SseClient[] = [];
-  const spy = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const spy = testRedis("subscriber");
   const published: string[] = [];
 
   async function openStream(token: string) {

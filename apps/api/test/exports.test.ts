@@ -24,7 +24,6 @@ import {
   realtimeMessageSchema,
 } from "@auditlog/events";
 import type { startWorker } from "@auditlog/worker";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportDownloadPath, signExportLink } from "../src/exports/export-links.ts";
 import {
@@ -35,6 +34,7 @@ import {
   insertRows,
   startTestApi,
   startTestWorker,
+  testRedis,
   waitFor,
 } from "./support/test-stack.ts";
 
@@ -171,7 +171,7 @@ describe("background exports", () => {
   let worker: Awaited<ReturnType<typeof startWorker>>;
   const db = createTestDatabase();
   const { pool } = driversOf(db);
-  const subscriber = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const subscriber = testRedis("subscriber");
   const progress: RealtimeMessage[] = [];
   const finished: ExportRecord[] = [];
   let big: { org: { id: string; slug: string }; admin: { user: { id: string }; token: string } };
@@ -645,6 +645,7 @@ describe("background exports", () => {
   }, async () => {
     const down = await startTestApi({
       REDIS_URL: "redis://127.0.0.1:1",
+      REDIS_CLUSTER_NODES: "",
       REDIS_COMMAND_TIMEOUT_MS: "300",
     });
     try {

@@ -1,6 +1,7 @@
 import { newId } from "@auditlog/events";
 import { jobOptions } from "@auditlog/events/jobs";
 import { createLogger } from "@auditlog/observability";
+import { createRedisConnection } from "@auditlog/redis";
 import { createExportNotifier, type FinishedExport } from "@auditlog/worker";
 import { type Job, Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,7 +74,7 @@ describe("every job is added with the job catalog's policy", () => {
     });
     expect(put.status).toBe(200);
     const queue = new Queue(`test-notify-${newId("evt").slice(-12)}`, {
-      connection: stack.services.redis.duplicate({ maxRetriesPerRequest: null }),
+      connection: createRedisConnection(stack.env, "worker"),
     });
     closers.push(() => queue.obliterate({ force: true }).then(() => queue.close()));
     const notify = createExportNotifier({

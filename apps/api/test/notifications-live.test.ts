@@ -2,6 +2,7 @@ import { driversOf } from "@auditlog/db/drivers";
 import { createTestDatabase } from "@auditlog/db/testing";
 import { newId, notificationSchema } from "@auditlog/events";
 import { createLogger } from "@auditlog/observability";
+import { isCluster, queueConnection } from "@auditlog/redis";
 import { createExportNotifier, type FinishedExport } from "@auditlog/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -11,6 +12,7 @@ import {
   createMemberWithToken,
   createOrgWithKey,
   startTestApi,
+  testRedis,
   waitFor,
 } from "./support/test-stack.ts";
 
@@ -39,10 +41,8 @@ describe("notifications: stored, listed, pushed live over SSE to every API proce
   const queueName = `test-notify-live-${newId("evt").slice(-12)}`;
   const db = createTestDatabase();
   const { prisma } = driversOf(db);
-  const publisher = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
-    maxRetriesPerRequest: null,
-  });
-  const queue = new Queue(queueName, { connection: publisher });
+  const publisher = testRedis("worker");
+  const queue = new Queue(queueName, queueConnection(publisher, queueName));
   const notify = createExportNotifier({
     db,
     publisher,
@@ -166,8 +166,10 @@ describe("notifications: stored, listed, pushed live over SSE to every API proce
       (e) => e.event === "notification" && JSON.parse(e.data).exportId === finished.id,
     );
     // The producer connection keeps failing fast.
-    expect(first.services.redis.options.enableOfflineQueue).toBe(false);
-    expect(first.services.redis.options.maxRetriesPerRequest).toBe(1);
+    const producer = first.services.redis;
+    expect(producer.options.enableOfflineQueue).toBe(false);
+    const nodeOptions = isCluster(producer) ? producer.options.redisOptions : producer.options;
+    expect(nodeOptions?.maxRetriesPerRequest).toBe(1);
   });
 
   it("stores a repeated announcement of the same export once", async () => {

@@ -6,9 +6,9 @@ import {
   metricsAccessRule,
   registerReadReplicaGauges,
 } from "@auditlog/observability";
+import { createRedisConnection, queueConnection } from "@auditlog/redis";
 import { type CreateDestinationSender, createDestinationSender } from "@auditlog/streams";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { startAlertEngine } from "./alerts/alert-engine.ts";
 import type { WorkerEnv } from "./env.ts";
 import { startExportConsumer } from "./exports/export-consumer.ts";
@@ -63,8 +63,9 @@ export async function startWorker(
         1,
     ),
   });
-  // Workers block on Redis, so requests must wait for reconnection instead of failing.
-  const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  // Workers block on Redis, so requests must wait for reconnection instead of failing (the
+  // factory's `worker` role); a single Redis, or a cluster with REDIS_CLUSTER_NODES.
+  const connection = createRedisConnection(env, "worker");
   const consumers: { close(): Promise<void> }[] = [];
 
   // Figures only when something can read them: a listener is configured and METRICS is on.
@@ -81,7 +82,10 @@ export async function startWorker(
     };
     const queues = Object.fromEntries(
       Object.entries(queueNames).map(([key, name]) => {
-        const queue = new Queue(name, { connection, skipVersionCheck: true });
+        const queue = new Queue(name, {
+          ...queueConnection(connection, name),
+          skipVersionCheck: true,
+        });
         queue.on("error", () => {});
         metricsQueues.push(queue);
         return [key, queue];
@@ -144,7 +148,7 @@ export async function startWorker(
     const exportStorage = exportStorageFromEnv(env);
     const exportConsumer = await startExportConsumer({
       connection,
-      redisUrl: env.REDIS_URL,
+      redis: env,
       queueName: env.EXPORT_QUEUE,
       db,
       storage: exportStorage,
@@ -172,7 +176,7 @@ export async function startWorker(
     consumers.push(
       await startAlertEngine({
         db,
-        redisUrl: env.REDIS_URL,
+        redis: env,
         notifyOrgAdmins: notifications.notifyOrgAdmins,
         notifyQueue: notifications.queue,
         retryBaseMs: env.NOTIFY_RETRY_BASE_MS,
@@ -220,7 +224,7 @@ export async function startWorker(
     streamDelivery = await startStreamDelivery({
       db,
       // Its own connection: a subscribed ioredis connection takes no other command.
-      subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+      subscriber: createRedisConnection(env, "subscriber", { connectionName: "auditlog-streams" }),
       secrets: loadSecretBox(env.SECRETS_KEY_FILE),
       createSender: options.createStreamSender ?? createDestinationSender,
       notify:

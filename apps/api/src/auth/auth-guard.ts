@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { loginAddressBucket } from "@auditlog/events/ip";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@auditlog/redis";
 import { ApiError } from "../errors.ts";
 import { BoundedMap, LookupCoalescer, NegativeCache } from "./credential-cache.ts";
 import { rateLimitHeaders } from "./login-limiter.ts";
@@ -35,7 +35,7 @@ interface AddressState {
  * fails closed). Requests without a peer address (in-process calls) are not limited.
  */
 export function createAuthGuard(
-  redis: Redis,
+  redis: RedisConnection,
   keyring: { key(): Promise<Buffer> },
   options: AuthGuardOptions,
 ) {

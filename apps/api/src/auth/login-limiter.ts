@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { loginAddressBucket } from "@auditlog/events/ip";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@auditlog/redis";
 import { rateLimitFields } from "../http/rate-limit.ts";
 
 export interface LoginLimitOptions {
@@ -40,7 +40,7 @@ function addressBucket(address: string | undefined): string {
  * the pair's next try is pushed back: nothing for the first `free - 1` failures, then 2 s, 4 s,
  * 8 s … up to the cap.
  *
- * KEYS: pair (hash of failures and next allowed time, ms), address (counter)
+ * KEYS: pair (hash of failures and next allowed time, ms), address (counter); one hash tag
  * ARGV: free failures, max delay (s), address ceiling, window (s)
  * Returns: { "address", retry ms } | { "pair", retry ms, failures } | { "counted", failures, delay ms }
  */
@@ -81,7 +81,7 @@ return { 'counted', failures, delay }
  * trying all 2^32).
  */
 export function createLoginLimiter(
-  redis: Redis,
+  redis: RedisConnection,
   keyring: { key(): Promise<Buffer> },
   options: LoginLimitOptions,
 ) {
@@ -89,9 +89,12 @@ export function createLoginLimiter(
     const key = await keyring.key();
     const mac = (text: string) => createHmac("sha256", key).update(text).digest("base64url");
     const bucket = addressBucket(address);
+    // The script and `succeeded` touch both keys at once, which a Redis Cluster allows only
+    // within one slot: both carry the address's HMAC as their hash tag.
+    const tag = `{${mac(`login-address\n${bucket}`)}}`;
     return {
-      pair: `auditlog:login:pair:${mac(`login-pair\n${email}\n${bucket}`)}`,
-      address: `auditlog:login:address:${mac(`login-address\n${bucket}`)}`,
+      pair: `auditlog:login:${tag}:pair:${mac(`login-pair\n${email}\n${bucket}`)}`,
+      address: `auditlog:login:${tag}:address`,
     };
   }
 

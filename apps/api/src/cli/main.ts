@@ -27,9 +27,9 @@ import { producerFor } from "@auditlog/events/jobs";
 import { systemHostLookup } from "@auditlog/events/webhooks";
 import { exportStorageFromEnv } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
+import { createRedisConnection, queueConnection } from "@auditlog/redis";
 import { hash } from "@node-rs/argon2";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { z } from "zod";
 import type { ApiActor } from "../audit-log/record-api-action.ts";
 import { apiKeyNameSchema, issueApiKey, publicApiKey } from "../auth/api-key-service.ts";
@@ -42,6 +42,7 @@ import { erasePerson } from "../erasures/erasure-service.ts";
 import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
+import { replicatedQueue } from "../queues/replicated-queue.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
 import { deadLettersUsage, describeDeadLetters, describeReplay } from "./dead-letters-command.ts";
 import {
@@ -115,27 +116,29 @@ async function withRecorder<T>(
   db: Database,
   action: (services: Parameters<typeof removeMember>[0]) => Promise<T>,
 ): Promise<T> {
-  const redis = new Redis(env.REDIS_URL, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
-    enableReadyCheck: false,
+  const redis = createRedisConnection(env, "producer", {
+    commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
   });
   redis.on("error", () => {});
   const queues = [env.INGEST_QUEUE, env.EXPORT_QUEUE].map((name) => {
-    const queue = new Queue(name, { connection: redis, skipVersionCheck: true });
+    const queue = new Queue(name, { ...queueConnection(redis, name), skipVersionCheck: true });
     queue.on("error", () => {});
     return queue;
   });
   const [ingestQueue, exportQueue] = queues as [Queue, Queue];
+  // As the API: on a cluster, recorded once a replica holds the job too.
+  const replication = {
+    replicas: env.REDIS_CLUSTER_WAIT_REPLICAS,
+    timeoutMs: env.REDIS_COMMAND_TIMEOUT_MS / 2,
+  };
   try {
     return await action({
       db,
       redis,
       env,
       jobs: {
-        ingest: producerFor(ingestQueue, "ingest"),
-        exports: producerFor(exportQueue, "exports"),
+        ingest: producerFor(replicatedQueue(ingestQueue, redis, replication), "ingest"),
+        exports: producerFor(replicatedQueue(exportQueue, redis, replication), "exports"),
       },
       logger: createLogger("cli", env.LOG_LEVEL),
     });

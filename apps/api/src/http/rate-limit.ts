@@ -1,5 +1,5 @@
+import type { RedisConnection } from "@auditlog/redis";
 import type { Context, MiddlewareHandler } from "hono";
-import type { Redis } from "ioredis";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../errors.ts";
 
@@ -37,7 +37,7 @@ export function rateLimitFields(
  * request (`SET NX EX` opens the window, `INCR` counts, `TTL` says when it ends). Partitions are
  * identifiers (a user, a token, an API key's id), never secrets or addresses.
  */
-export function createRateLimiter(redis: Redis) {
+export function createRateLimiter(redis: RedisConnection) {
   return {
     async take(policy: RateLimitPolicy, partition: string): Promise<RateLimitDecision> {
       const key = `auditlog:rate:${policy.name}:${partition}`;

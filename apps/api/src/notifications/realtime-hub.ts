@@ -6,7 +6,7 @@ import {
   realtimeMessageSchema,
 } from "@auditlog/events";
 import type { Logger } from "@auditlog/observability";
-import type { Redis } from "ioredis";
+import { isCluster, type RedisConnection } from "@auditlog/redis";
 
 const channels = [
   realtimeChannels.notifications,
@@ -43,18 +43,21 @@ export interface RealtimeSubscription {
  * runs its own hub, so a message published once reaches a user's consoles whichever process
  * serves them.
  *
- * The subscriber is a duplicate of the producer connection with the producer's fail-fast options
- * undone: it queues commands while offline and never gives up, so it reconnects and
- * resubscribes by itself (ioredis `autoResubscribe`) after a Redis outage.
+ * The subscriber is opened by `connectSubscriber` (the connection factory's `subscriber` role):
+ * it queues commands while offline and never gives up, so it reconnects and resubscribes by
+ * itself (ioredis `autoResubscribe`) after a Redis outage. On a Redis Cluster it subscribes on
+ * one node, and a PUBLISH on any node reaches every node (the cluster bus carries it), so a
+ * worker's message reaches every API process whichever nodes each is on; when a node leaves
+ * (a failover), ioredis subscribes again on another, and the clients are told to resync.
  */
 export class RealtimeHub {
   private readonly clients = new Map<string, Set<RealtimeClient>>();
-  private subscriber: Redis | undefined;
+  private subscriber: RedisConnection | undefined;
   private subscribed: Promise<void> | undefined;
   private closed = false;
 
   constructor(
-    private readonly producer: Redis,
+    private readonly connectSubscriber: () => RedisConnection,
     private readonly logger: Logger,
     private readonly limits: { perUser: number; perProcess: number } = {
       perUser: 5,
@@ -132,14 +135,7 @@ export class RealtimeHub {
 
   private ensureSubscribed(): Promise<void> {
     if (!this.subscriber) {
-      const subscriber = this.producer.duplicate({
-        enableOfflineQueue: true,
-        maxRetriesPerRequest: null,
-        commandTimeout: undefined,
-        autoResubscribe: true,
-        lazyConnect: false,
-        connectionName: "auditlog-realtime",
-      });
+      const subscriber = this.connectSubscriber();
       let readyBefore = false;
       subscriber.on("error", () => {
         // Reconnection is automatic; the producer's readiness check reports outages.
@@ -158,6 +154,20 @@ export class RealtimeHub {
         }
         readyBefore = true;
       });
+      if (isCluster(subscriber)) {
+        // The cluster client moves its subscription to another node when the one it used
+        // leaves; what was published meanwhile is missed.
+        subscriber.on("-node", () => {
+          if (!readyBefore || this.closed) return;
+          subscriber.subscribe(...channels).then(
+            () => {
+              this.logger.info("realtime subscriber moved to another Redis node");
+              this.forEachClient((client) => client.resync());
+            },
+            () => {},
+          );
+        });
+      }
       subscriber.on("message", (channel: string, raw: string) => this.dispatch(channel, raw));
       this.subscriber = subscriber;
     }

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@auditlog/redis";
 
 /**
  * Runs one producer command against Redis (a queue add) within `timeoutMs`, waiting for a
@@ -13,7 +13,7 @@ import type { Redis } from "ioredis";
  * can still land; the ingestion API's Idempotency-Key makes the client's retry of it harmless.
  */
 export async function addWithinDeadline(
-  redis: Redis,
+  redis: RedisConnection,
   timeoutMs: number,
   command: () => Promise<unknown>,
 ): Promise<void> {

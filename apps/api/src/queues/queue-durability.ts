@@ -1,4 +1,5 @@
 import type { Logger } from "@auditlog/observability";
+import { isCluster, type RedisConnection } from "@auditlog/redis";
 import type { Redis } from "ioredis";
 import { addWithinDeadline } from "./add-within-deadline.ts";
 
@@ -22,11 +23,56 @@ export interface QueueDurability {
 const unknownSetting = "unknown";
 
 /**
- * Reads the settings and judges them. INFO carries the append-only state and the eviction policy
- * and is allowed where CONFIG is not (managed services); only appendfsync needs CONFIG GET.
+ * Reads the settings and judges them: of the single Redis, or of every primary of a Redis
+ * Cluster (each holds some queues; a replica promoted in a failover is read once it serves).
  * Throws when Redis does not answer at all, so a caller can keep its last reading.
  */
-export async function readQueueDurability(redis: Redis): Promise<QueueDurability> {
+export async function readQueueDurability(redis: RedisConnection): Promise<QueueDurability> {
+  if (!isCluster(redis)) return readNodeDurability(redis);
+  const primaries = redis.nodes("master");
+  if (primaries.length === 0) throw new Error("no Redis Cluster primary known yet");
+  const readings = await Promise.all(
+    primaries.map(async (node) => ({
+      node: `${node.options.host}:${node.options.port}`,
+      reading: await readNodeDurability(node),
+    })),
+  );
+  return combineNodeDurability(readings);
+}
+
+/**
+ * One judgement for a cluster: its worst node's status, every node's reasons prefixed with the
+ * node, and the settings where every node agrees (`mixed` where they do not).
+ */
+export function combineNodeDurability(
+  readings: { node: string; reading: QueueDurability }[],
+): QueueDurability {
+  const rank = { durable: 0, unknown: 1, volatile: 2 } as const;
+  let status: QueueDurability["status"] = "durable";
+  for (const { reading } of readings)
+    if (rank[reading.status] > rank[status]) status = reading.status;
+  const agreed = (name: keyof QueueDurability["settings"]) => {
+    const values = new Set(readings.map(({ reading }) => reading.settings[name]));
+    return values.size === 1 ? ([...values][0] as string) : "mixed";
+  };
+  return {
+    status,
+    reasons: readings.flatMap(({ node, reading }) =>
+      reading.reasons.map((reason) => `${node}: ${reason}`),
+    ),
+    settings: {
+      appendonly: agreed("appendonly"),
+      appendfsync: agreed("appendfsync"),
+      maxmemoryPolicy: agreed("maxmemoryPolicy"),
+    },
+  };
+}
+
+/**
+ * One node. INFO carries the append-only state and the eviction policy and is allowed where
+ * CONFIG is not (managed services); only appendfsync needs CONFIG GET.
+ */
+async function readNodeDurability(redis: Redis): Promise<QueueDurability> {
   const [persistence, memory, appendfsync] = await Promise.all([
     redis.info("persistence"),
     redis.info("memory"),
@@ -99,7 +145,7 @@ export interface QueueDurabilityMonitor {
  * show that it does, a warning instead when ALLOW_VOLATILE_QUEUE accepts that.
  */
 export function createQueueDurabilityMonitor(
-  redis: Redis,
+  redis: RedisConnection,
   options: { logger: Logger; allowVolatile: boolean; timeoutMs: number; periodMs?: number },
 ): QueueDurabilityMonitor {
   const periodMs = options.periodMs ?? 30_000;

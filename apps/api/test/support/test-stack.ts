@@ -21,9 +21,12 @@ import {
   uniqueSlug,
 } from "@auditlog/db/testing";
 import { newId } from "@auditlog/events";
+import { redisEnv } from "@auditlog/events/jobs";
 import type { HostLookup } from "@auditlog/events/webhooks";
+import { type ConnectionRole, createRedisConnection } from "@auditlog/redis";
 import { loadWorkerEnv, startWorker } from "@auditlog/worker";
 import { scriptedResolver } from "@auditlog/worker/testing";
+import { z } from "zod";
 import { createApp } from "../../src/app.ts";
 import { generateApiKey } from "../../src/auth/api-keys.ts";
 import { generatePersonalAccessToken } from "../../src/auth/personal-access-tokens.ts";
@@ -78,6 +81,16 @@ export async function startTestApi(
     ...extra,
   });
   return { app, services, env, queueName, exportQueueName: env.EXPORT_QUEUE, workerEnv };
+}
+
+/**
+ * A connection of a test's own to the Redis the stacks use, with the options of its role: the
+ * single Redis of REDIS_URL, or the Redis Cluster of REDIS_CLUSTER_NODES when a run sets it
+ * (`packages/redis/src/with-redis-cluster.ts`), as the API and the worker would open it.
+ */
+export function testRedis(role: ConnectionRole = "worker") {
+  const settings = z.object(redisEnv).parse(process.env);
+  return createRedisConnection(settings, role, { commandTimeoutMs: 5000 });
 }
 
 /** A worker in this process, consuming the given test API's queues. */

@@ -16,15 +16,15 @@ import {
 } from "@auditlog/events";
 import { type NotifySlackJob, producerFor } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
+import { createRedisConnection, type RedisSettings } from "@auditlog/redis";
 import type { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import type { AdminNotifier } from "../notifications/admin-notifier.ts";
 import { renderAlert } from "./alert-messages.ts";
 
 export interface AlertEngineDeps {
   db: Database;
   /** For the engine's own subscriber connection (a subscribed connection can do nothing else). */
-  redisUrl: string;
+  redis: RedisSettings;
   /** Tells the admins (console, email) and the org webhook. */
   notifyOrgAdmins: AdminNotifier;
   /** The notifications queue: Slack messages are jobs on it (retried with backoff). */
@@ -177,7 +177,9 @@ export async function startAlertEngine(deps: AlertEngineDeps) {
   };
 
   // Its own connection: a subscribed ioredis connection can issue no other command.
-  const subscriber = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  const subscriber = createRedisConnection(deps.redis, "subscriber", {
+    connectionName: "auditlog-alerts",
+  });
   subscriber.on("error", (error) =>
     logger.warn("alert subscriber error", { error: error.message }),
   );

@@ -2,8 +2,13 @@ import { type Database } from "@auditlog/db";
 import { jobOptions } from "@auditlog/events/jobs";
 import type { ExportStorage } from "@auditlog/exports";
 import type { Logger } from "@auditlog/observability";
+import {
+  createRedisConnection,
+  queueConnection,
+  type RedisConnection,
+  type RedisSettings,
+} from "@auditlog/redis";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { handleBuildExport } from "./build-export.ts";
@@ -13,8 +18,9 @@ import { sweepExports } from "./sweep-exports.ts";
 
 export interface ExportWorkerDeps {
   /** The worker's shared connection (maxRetriesPerRequest: null). */
-  connection: Redis;
-  redisUrl: string;
+  connection: RedisConnection;
+  /** Where the progress publisher connects (the connection factory's settings). */
+  redis: RedisSettings;
   queueName: string;
   db: Database;
   storage: ExportStorage;
@@ -38,13 +44,9 @@ export async function startExportConsumer(deps: ExportWorkerDeps) {
   const shutdown = new AbortController();
   // Progress is published on a connection of its own that fails fast instead of queueing, so a
   // Redis hiccup never holds a build up.
-  const publisher = new Redis(deps.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 2000,
-  });
+  const publisher = createRedisConnection(deps.redis, "producer", { commandTimeoutMs: 2000 });
   publisher.on("error", () => {});
-  const queue = new Queue(deps.queueName, { connection: deps.connection });
+  const queue = new Queue(deps.queueName, queueConnection(deps.connection, deps.queueName));
   queue.on("error", (error) => deps.logger.error("export queue error", { error: error.message }));
 
   const buildDeps = {

@@ -1,8 +1,8 @@
 import { type Database, insertDeadLetters } from "@auditlog/db";
 import type { IngestBatchJob } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
+import type { RedisConnection } from "@auditlog/redis";
 import type { Job } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Geolocator } from "../geo/geolocate.ts";
 import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
@@ -11,7 +11,7 @@ import { buildEntries, refusedEntryDeadLetter, withoutFullIp } from "./build-ent
 import { createInsertBatcher, type EntryInserter } from "./insert-batcher.ts";
 
 export interface IngestConsumerDeps {
-  connection: Redis;
+  connection: RedisConnection;
   queueName: string;
   db: Database;
   geolocator: Geolocator;

@@ -1,13 +1,13 @@
 import { jobOptions, producerFor } from "@auditlog/events/jobs";
+import { queueConnection, type RedisConnection } from "@auditlog/redis";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
 import { type LifecycleDeps, runLifecycle } from "./run-lifecycle.ts";
 
 export interface LifecycleWorkerDeps extends Omit<LifecycleDeps, "ingest" | "signal"> {
   /** The worker's shared connection (maxRetriesPerRequest: null). */
-  connection: Redis;
+  connection: RedisConnection;
   queueName: string;
   /** The ingest queue's name: purges are recorded through it. */
   ingestQueueName: string;
@@ -23,8 +23,11 @@ export interface LifecycleWorkerDeps extends Omit<LifecycleDeps, "ingest" | "sig
  */
 export async function startLifecycleConsumer(deps: LifecycleWorkerDeps) {
   const shutdown = new AbortController();
-  const queue = new Queue(deps.queueName, { connection: deps.connection });
-  const ingestQueue = new Queue(deps.ingestQueueName, { connection: deps.connection });
+  const queue = new Queue(deps.queueName, queueConnection(deps.connection, deps.queueName));
+  const ingestQueue = new Queue(
+    deps.ingestQueueName,
+    queueConnection(deps.connection, deps.ingestQueueName),
+  );
   for (const q of [queue, ingestQueue]) {
     q.on("error", (error) => deps.logger.error("lifecycle queue error", { error: error.message }));
   }

@@ -9,8 +9,8 @@ import {
 import type { NotifyEmailJob, NotifySlackJob, NotifyWebhookJob } from "@auditlog/events/jobs";
 import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
+import type { RedisConnection } from "@auditlog/redis";
 import { type Job, UnrecoverableError } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Transporter } from "nodemailer";
 import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 import { startConsumer } from "../queues/start-consumer.ts";
@@ -18,7 +18,7 @@ import { deliverSlack } from "./deliver-slack.ts";
 import { deliverWebhook } from "./deliver-webhook.ts";
 
 export interface NotificationConsumerDeps {
-  connection: Redis;
+  connection: RedisConnection;
   queueName: string;
   db: Database;
   logger: Logger;

@@ -1,8 +1,8 @@
 import type { Database } from "@auditlog/db";
 import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
+import { queueConnection, type RedisConnection } from "@auditlog/redis";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import nodemailer from "nodemailer";
 import type { WorkerEnv } from "../env.ts";
 import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
@@ -30,7 +30,7 @@ export type NotificationEnv = Pick<
  */
 export async function startNotificationConsumers(input: {
   env: NotificationEnv;
-  connection: Redis;
+  connection: RedisConnection;
   /** The worker's database handle (an export-only process never starts its Prisma side). */
   db: Database;
   logger: Logger;
@@ -42,7 +42,7 @@ export async function startNotificationConsumers(input: {
   metrics?: WorkerMetrics | undefined;
 }) {
   const { env, connection, logger } = input;
-  const queue = new Queue(env.NOTIFY_QUEUE, { connection });
+  const queue = new Queue(env.NOTIFY_QUEUE, queueConnection(connection, env.NOTIFY_QUEUE));
   queue.on("error", (error) => logger.error("notifications queue error", { error: error.message }));
   const mailer = env.SMTP_URL ? nodemailer.createTransport(env.SMTP_URL) : null;
   const consumer =

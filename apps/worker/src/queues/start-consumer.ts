@@ -6,8 +6,8 @@ import {
   type QueueKey,
 } from "@auditlog/events/jobs";
 import type { Logger } from "@auditlog/observability";
+import { queuePrefix, type RedisConnection } from "@auditlog/redis";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { WorkerMetrics } from "../metrics/worker-metrics.ts";
 
 /**
@@ -27,8 +27,11 @@ export interface ConsumerOptions<Q extends QueueKey> {
   queue: Q;
   /** The queue's configured name (tests and benches run on queues of their own). */
   queueName: string;
-  /** The worker's shared connection; BullMQ needs `maxRetriesPerRequest: null` on it. */
-  connection: Redis;
+  /**
+   * The worker's shared connection (the factory's `worker` role: BullMQ needs
+   * `maxRetriesPerRequest: null`); a single Redis or a cluster, whose prefix the queue's keys take.
+   */
+  connection: RedisConnection;
   concurrency: number;
   /** How long a job stays locked to a worker that stopped answering before it is retried. */
   lockDurationMs?: number;
@@ -133,6 +136,7 @@ export async function startConsumer<Q extends QueueKey>(
     },
     {
       connection: options.connection,
+      prefix: queuePrefix(options.connection, options.queueName),
       concurrency: options.concurrency,
       lockDuration,
       stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),

@@ -22,8 +22,8 @@ import {
 } from "@auditlog/events";
 import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
+import type { RedisConnection } from "@auditlog/redis";
 import type { CreateDestinationSender, DeliveryOutcome } from "@auditlog/streams";
-import type { Redis } from "ioredis";
 import { streamRetryDelay } from "./retry-delay.ts";
 import type { StreamStateNotifier } from "./stream-notifier.ts";
 
@@ -56,7 +56,7 @@ export interface StreamDeliveryConfig {
 export interface StreamDeliveryDeps {
   db: Database;
   /** A connection of its own: once subscribed, ioredis takes no other command on it. */
-  subscriber: Redis;
+  subscriber: RedisConnection;
   secrets: SecretBox;
   createSender: CreateDestinationSender;
   notify: StreamStateNotifier;
