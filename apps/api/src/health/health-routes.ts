@@ -1,7 +1,25 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
+import { documented, json } from "../openapi/describe.ts";
 
-async function check(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<"ok" | "down"> {
+const check = z.enum(["ok", "down"]);
+export const readinessSchema = z.object({
+  status: z.enum(["ready", "unavailable"]),
+  ready: z.boolean(),
+  checks: z.object({
+    postgres: check,
+    redis: check,
+    queueDurability: z
+      .string()
+      .meta({ description: "`durable`, or why Redis may lose what it acknowledged" }),
+    ingestBacklog: z.enum(["ok", "over", "unknown", "off"]),
+  }),
+  reasons: z.array(z.string()).optional().meta({ description: "One sentence per failing check" }),
+  volatileQueueAllowed: z.literal(true).optional(),
+});
+
+async function probeOk(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<"ok" | "down"> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -37,7 +55,16 @@ async function read<T>(probe: () => Promise<T>, timeoutMs = 1000): Promise<T | u
 
 export const healthRoutes = new Hono<AppEnv>()
   /** Liveness: the process answers. */
-  .get("/healthz", (c) => c.json({ status: "ok" }))
+  .get(
+    "/healthz",
+    documented({
+      tag: "Operations",
+      summary: "Liveness",
+      auth: "none",
+      responses: { 200: json(z.object({ status: z.literal("ok") }), "The process answers") },
+    }),
+    (c) => c.json({ status: "ok" }),
+  )
   /**
    * Readiness: the process can do its work. PostgreSQL and Redis answer, Redis keeps what the
    * API acknowledges (its settings are read at most every 30 s) unless ALLOW_VOLATILE_QUEUE
@@ -45,54 +72,66 @@ export const healthRoutes = new Hono<AppEnv>()
    * READY_MAX_QUEUED_JOBS (the workers are not keeping up: ingestion is being held or refused).
    * `reasons` names each failing check, and what is at risk with a volatile Redis either way.
    */
-  .get("/readyz", async (c) => {
-    const { db, redis, queueDurability, ingestQueue, env } = c.var.services;
-    const backlogLimit = env.READY_MAX_QUEUED_JOBS;
-    const [postgres, redisStatus, durability, waiting] = await Promise.all([
-      check(() => db.ping()),
-      check(() => redis.ping()),
-      queueDurability.current(),
-      backlogLimit > 0 && redis.status === "ready"
-        ? read(() => ingestQueue.getWaitingCount())
-        : Promise.resolve(undefined),
-    ]);
-    const keepsAcknowledged = durability.status === "durable" || env.ALLOW_VOLATILE_QUEUE;
-    const backlog =
-      backlogLimit === 0
-        ? "off"
-        : waiting === undefined
-          ? "unknown"
-          : waiting > backlogLimit
-            ? "over"
-            : "ok";
-    const reasons: string[] = [];
-    if (postgres !== "ok") reasons.push("postgres: not answering within 1 s");
-    if (redisStatus !== "ok") reasons.push("redis: not answering within 1 s");
-    // The durability monitor's own sentences name each setting at risk (kept when allowed).
-    reasons.push(...durability.reasons.map((reason) => `redis persistence: ${reason}`));
-    if (backlog === "over") {
-      reasons.push(
-        `ingest backlog: ${waiting} jobs waiting, above READY_MAX_QUEUED_JOBS (${backlogLimit}); the workers are behind`,
-      );
-    }
-    // An unknown backlog is the Redis check's failure, already named; alone it fails nothing.
-    const ready =
-      postgres === "ok" && redisStatus === "ok" && keepsAcknowledged && backlog !== "over";
-    return c.json(
-      {
-        status: ready ? "ready" : "unavailable",
-        ready,
-        checks: {
-          postgres,
-          redis: redisStatus,
-          queueDurability: durability.status,
-          ingestBacklog: backlog,
-        },
-        ...(reasons.length > 0 ? { reasons } : {}),
-        ...(durability.status !== "durable" && env.ALLOW_VOLATILE_QUEUE
-          ? { volatileQueueAllowed: true }
-          : {}),
+  .get(
+    "/readyz",
+    documented({
+      tag: "Operations",
+      summary: "Readiness, and why not",
+      auth: "none",
+      responses: {
+        200: json(readinessSchema, "Ready"),
+        503: json(readinessSchema, "Not ready: `reasons` names each failing check"),
       },
-      ready ? 200 : 503,
-    );
-  });
+    }),
+    async (c) => {
+      const { db, redis, queueDurability, ingestQueue, env } = c.var.services;
+      const backlogLimit = env.READY_MAX_QUEUED_JOBS;
+      const [postgres, redisStatus, durability, waiting] = await Promise.all([
+        probeOk(() => db.ping()),
+        probeOk(() => redis.ping()),
+        queueDurability.current(),
+        backlogLimit > 0 && redis.status === "ready"
+          ? read(() => ingestQueue.getWaitingCount())
+          : Promise.resolve(undefined),
+      ]);
+      const keepsAcknowledged = durability.status === "durable" || env.ALLOW_VOLATILE_QUEUE;
+      const backlog =
+        backlogLimit === 0
+          ? "off"
+          : waiting === undefined
+            ? "unknown"
+            : waiting > backlogLimit
+              ? "over"
+              : "ok";
+      const reasons: string[] = [];
+      if (postgres !== "ok") reasons.push("postgres: not answering within 1 s");
+      if (redisStatus !== "ok") reasons.push("redis: not answering within 1 s");
+      // The durability monitor's own sentences name each setting at risk (kept when allowed).
+      reasons.push(...durability.reasons.map((reason) => `redis persistence: ${reason}`));
+      if (backlog === "over") {
+        reasons.push(
+          `ingest backlog: ${waiting} jobs waiting, above READY_MAX_QUEUED_JOBS (${backlogLimit}); the workers are behind`,
+        );
+      }
+      // An unknown backlog is the Redis check's failure, already named; alone it fails nothing.
+      const ready =
+        postgres === "ok" && redisStatus === "ok" && keepsAcknowledged && backlog !== "over";
+      return c.json(
+        {
+          status: ready ? "ready" : "unavailable",
+          ready,
+          checks: {
+            postgres,
+            redis: redisStatus,
+            queueDurability: durability.status,
+            ingestBacklog: backlog,
+          },
+          ...(reasons.length > 0 ? { reasons } : {}),
+          ...(durability.status !== "durable" && env.ALLOW_VOLATILE_QUEUE
+            ? { volatileQueueAllowed: true }
+            : {}),
+        },
+        ready ? 200 : 503,
+      );
+    },
+  );
