@@ -198,3 +198,13 @@ export const entryFilterParams: Parameter[] = [
     default: "false",
   }),
 ];
+
+/** A non-JSON answer (a file, a stream, Prometheus text), described by a plain JSON Schema. */
+export function body(
+  mediaType: string,
+  description: string,
+  schema: Record<string, unknown> = { type: "string" },
+  headers?: Response["headers"],
+): Response {
+  return { description, ...(headers ? { headers } : {}), content: { [mediaType]: { schema } } };
+}

@@ -100,8 +100,14 @@ export async function generateOpenApiDocument(
   app: Hono<AppEnv>,
   options: { publicUrl: string },
 ): Promise<Record<string, unknown>> {
-  // biome-ignore lint/suspicious/noExplicitAny: hono-openapi types the documentation as OpenAPI 3.0
-  const documentation = openApiDocumentation(options) as any;
+  // hono-openapi types the documentation as OpenAPI 3.0 (`openapi-types`); this one is 3.1.
+  const documentation = openApiDocumentation(options) as Parameters<
+    typeof generateSpecs
+  >[1] extends infer O
+    ? O extends { documentation?: infer D }
+      ? D
+      : never
+    : never;
   const document = (await generateSpecs(app, { documentation })) as Record<string, unknown>;
   return document;
 }
