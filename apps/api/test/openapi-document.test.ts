@@ -38,7 +38,9 @@ describe("the OpenAPI document", () => {
   it("is valid OpenAPI 3.1 for an independent validator", async () => {
     expect(document.openapi).toMatch(/^3\.1\./);
     const validator = new Validator();
-    const result = await validator.validate(document as unknown as object);
+    const result = await validator.validate(
+      document as unknown as Parameters<Validator["validate"]>[0],
+    );
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.1");
