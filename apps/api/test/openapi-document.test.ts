@@ -93,4 +93,24 @@ describe("the OpenAPI document", () => {
       expect(doc.info.description).toContain(`\`${key}\``);
     }
   });
+  it("renders /docs from this origin only, under a policy that allows no other", async () => {
+    const page = await stack.app.request("/docs");
+    expect(page.status).toBe(200);
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("connect-src 'self';");
+    expect(csp).not.toMatch(/https?:/);
+    const html = await page.text();
+    const sources = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources).toEqual(["/docs/scalar.js", "/docs/init.js"]);
+    for (const source of sources) {
+      const script = await stack.app.request(source as string);
+      expect(script.status).toBe(200);
+      expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
+      expect((await script.text()).length).toBeGreaterThan(0);
+    }
+    // The document itself is API data: the API's nothing-allowed policy.
+    const json = await stack.app.request("/openapi.json");
+    expect(json.headers.get("content-security-policy")).toContain("default-src 'none'");
+  });
 });
