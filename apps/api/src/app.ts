@@ -22,6 +22,7 @@ import { ingestRoutes } from "./ingest/ingest-routes.ts";
 import { memberRoutes } from "./members/member-routes.ts";
 import { notificationRoutes } from "./notifications/notification-routes.ts";
 import { orgWebhookRoutes } from "./notifications/webhook-routes.ts";
+import { docsRoutes } from "./openapi/docs-routes.ts";
 import { retentionRoutes } from "./retention/retention-routes.ts";
 import { savedViewRoutes } from "./saved-views/saved-view-routes.ts";
 import type { Services } from "./services.ts";
@@ -76,6 +77,8 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/alerts", alertRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)
     .route("/api/organizations/:org/audit-log/export", hubExportRoutes);
+  // The OpenAPI document of every route above, and its rendered reference.
+  app.route("/", docsRoutes(app, { publicUrl: services.env.PUBLIC_URL }));
   // Last: the web console (and its SPA fallback) for every GET no route above answered.
   app.get("*", consoleStatic(services.env.WEB_DIST_DIR));
   app.notFound((c) => errorResponse(c, new ApiError("not_found", "no such route")));

@@ -5,6 +5,7 @@ import {
   type DeadLetterPage,
   deadLetterIdSchema,
   deadLetterIssues,
+  deadLetterPageSchema,
   MAX_DEAD_LETTERS_PAGE,
   withTruncatedIp,
 } from "@auditlog/events";
@@ -16,6 +17,7 @@ import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
+import { documented, json, limitParam, orgParam, queryParam } from "../openapi/describe.ts";
 
 /** A stored dead letter as admins see it (the IP rule applied again: see `withTruncatedIp`). */
 export function toDeadLetter(record: DeadLetterRecord): DeadLetter {
@@ -53,19 +55,33 @@ function readBefore(c: Context<AppEnv>): string | undefined {
  */
 export const deadLetterRoutes = new Hono<AppEnv>()
   .use(userAuth, limitUserRequests, requireOrgAdmin())
-  .get("/", async (c) => {
-    const limit = readLimit(c, DEFAULT_DEAD_LETTERS_PAGE, MAX_DEAD_LETTERS_PAGE);
-    const before = readBefore(c);
-    // One more than the page: whether an older page exists, without a count.
-    const rows = await listDeadLetters(c.var.services.db, {
-      orgId: c.var.org.id,
-      limit: limit + 1,
-      ...(before ? { before } : {}),
-    });
-    const page = rows.slice(0, limit);
-    const body: DeadLetterPage = {
-      deadLetters: page.map(toDeadLetter),
-      nextBefore: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
-    };
-    return c.json(body);
-  });
+  .get(
+    "/",
+    documented({
+      tag: "Dead letters",
+      summary: "Events the worker refused, with the reason and failing fields, newest first",
+      auth: "orgAdmin",
+      parameters: [
+        orgParam,
+        limitParam(DEFAULT_DEAD_LETTERS_PAGE, MAX_DEAD_LETTERS_PAGE),
+        queryParam("before", "`nextBefore` of the previous page (a dead letter id)"),
+      ],
+      responses: { 200: json(deadLetterPageSchema, "A page; `nextBefore` is null on the last") },
+    }),
+    async (c) => {
+      const limit = readLimit(c, DEFAULT_DEAD_LETTERS_PAGE, MAX_DEAD_LETTERS_PAGE);
+      const before = readBefore(c);
+      // One more than the page: whether an older page exists, without a count.
+      const rows = await listDeadLetters(c.var.services.db, {
+        orgId: c.var.org.id,
+        limit: limit + 1,
+        ...(before ? { before } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const body: DeadLetterPage = {
+        deadLetters: page.map(toDeadLetter),
+        nextBefore: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+      };
+      return c.json(body);
+    },
+  );

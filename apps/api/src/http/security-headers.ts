@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../app-env.ts";
-import { isApiPath } from "./api-paths.ts";
+import { isApiPath, isDocsPage } from "./api-paths.ts";
 
 /**
  * Security headers on every answer (hono/secure-headers): nosniff, no Referer sent anywhere (the
@@ -11,7 +11,9 @@ import { isApiPath } from "./api-paths.ts";
  * http://127.0.0.1 to https for a year). The console gets a Content-Security-Policy that allows
  * its own scripts, styles and API and nothing inline (React sets `style` props through the CSSOM,
  * which CSP does not govern); avatars are https images from the events. API answers are data,
- * never documents: their policy allows nothing.
+ * never documents: their policy allows nothing. The API reference (/docs) is the one page with
+ * inline styles (Scalar's components set them) and data: fonts and images of its own; its
+ * scripts are still files of this origin only, and it connects only here.
  */
 export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler<AppEnv> {
   const common = {
@@ -39,7 +41,25 @@ export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler<A
       frameAncestors: ["'none'"],
     },
   });
-  return createMiddleware<AppEnv>((c, next) =>
-    isApiPath(c.req.path) ? forApi(c, next) : forConsole(c, next),
-  );
+  const forDocs = secureHeaders({
+    ...common,
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      // Scalar's components set inline styles that carry no nonce (checked in Chromium: with a
+      // nonce-only policy parts of the page are blocked). Styles only: scripts stay 'self'.
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", "data:"],
+      fontSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+  return createMiddleware<AppEnv>((c, next) => {
+    const path = c.req.path;
+    if (isApiPath(path)) return forApi(c, next);
+    return isDocsPage(path) ? forDocs(c, next) : forConsole(c, next);
+  });
 }

@@ -1,13 +1,27 @@
 import { planHasAuditLogs, planLacksAuditLogs } from "@auditlog/db";
+import { auditEventSchema } from "@auditlog/events";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { apiKeyAuth } from "../auth/api-key-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readJson } from "../http/json-body.ts";
 import { limitIngestRequests } from "../http/rate-limit.ts";
+import { documented, json } from "../openapi/describe.ts";
 import { idempotencyKeyHeader, parseIdempotencyKey } from "./idempotency-key.ts";
-import { acceptEvents } from "./ingest-service.ts";
+import { acceptEvents, maxEventsPerBatch } from "./ingest-service.ts";
+
+/** The catalog's event, once in the document (`components.schemas.AuditEvent`). */
+const auditEvent = auditEventSchema.meta({
+  id: "AuditEvent",
+  description: "An event of the catalog: its `type` picks the shape of `data`",
+});
+/** What `acceptEvents` reads: one event, or a batch of them. */
+const ingestBodySchema = z.union([
+  auditEvent,
+  z.strictObject({ events: z.array(auditEvent).min(1).max(maxEventsPerBatch) }),
+]);
 
 /**
  * 413 for a body over MAX_BODY_BYTES. A declared length is judged from the header alone, which
@@ -48,6 +62,34 @@ function eventCount(body: unknown): number {
 /** `POST /v1/events`: one event or a batch, from a platform service holding an API key. */
 export const ingestRoutes = new Hono<AppEnv>().post(
   "/",
+  documented({
+    tag: "Ingestion",
+    summary: "Record one event or a batch",
+    description:
+      "Every event is validated against the catalog and queued, or none is: 400 names each bad field of each bad event (`events[3].data.role`), 403 each event of a type only the API records. Events sent without `id` get one (derived from `Idempotency-Key` when sent, so a retried request stores nothing twice). 429 with Retry-After when the key's quota is spent or the queue is full; 503 when the queue is unavailable.",
+    auth: "apiKey",
+    parameters: [
+      {
+        name: "Idempotency-Key",
+        in: "header",
+        description:
+          "1 to 255 visible ASCII characters (no quotes, backslashes or spaces), bare or as a structured-field string",
+        schema: { type: "string", maxLength: 257 },
+      },
+    ],
+    body: {
+      schema: ingestBodySchema,
+      description: `One event, or \`{ "events": [ … ] }\` with 1 to ${maxEventsPerBatch}`,
+    },
+    bodyLimit: true,
+    responses: {
+      202: json(
+        z.object({ accepted: z.number().int(), ids: z.array(z.string()) }),
+        "Every event queued; their ids in order",
+      ),
+    },
+    errors: [403, 503],
+  }),
   countRefusals,
   limitBodySize,
   apiKeyAuth,

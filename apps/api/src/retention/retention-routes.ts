@@ -1,4 +1,8 @@
-import { type RetentionUpdate, retentionUpdateSchema } from "@auditlog/events";
+import {
+  type RetentionUpdate,
+  retentionSettingsSchema,
+  retentionUpdateSchema,
+} from "@auditlog/events";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
@@ -9,6 +13,7 @@ import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
+import { documented, json, orgParam } from "../openapi/describe.ts";
 import {
   daysOutOfBounds,
   readRetention,
@@ -37,14 +42,42 @@ async function readUpdate(c: Context<AppEnv>): Promise<RetentionUpdate> {
  */
 export const retentionRoutes = new Hono<AppEnv>()
   .use(userAuth, limitUserRequests, requireOrgAdmin())
-  .get("/", async (c) => c.json(await readRetention(c.var.services, c.var.org)))
-  .put("/", limitBody(16 * 1024), async (c) => {
-    const update = await readUpdate(c);
-    const { settings } = await updateRetention(c.var.services, {
-      org: c.var.org,
-      update,
-      actor: requestActor(c),
-      client: requestClient(c),
-    });
-    return c.json(settings);
-  });
+  .get(
+    "/",
+    documented({
+      tag: "Retention",
+      summary: "Retention period and legal hold",
+      auth: "orgAdmin",
+      parameters: [orgParam],
+      responses: {
+        200: json(retentionSettingsSchema, "The settings and this organisation's bounds"),
+      },
+    }),
+    async (c) => c.json(await readRetention(c.var.services, c.var.org)),
+  )
+  .put(
+    "/",
+    documented({
+      tag: "Retention",
+      summary: "Change the retention period or the legal hold",
+      description:
+        "`days` outside this organisation's bounds answers 400 naming `days` with the bounds. Recorded in the log.",
+      auth: "orgAdmin",
+      unsafe: true,
+      parameters: [orgParam],
+      body: { schema: retentionUpdateSchema },
+      bodyLimit: true,
+      responses: { 200: json(retentionSettingsSchema, "The settings now") },
+    }),
+    limitBody(16 * 1024),
+    async (c) => {
+      const update = await readUpdate(c);
+      const { settings } = await updateRetention(c.var.services, {
+        org: c.var.org,
+        update,
+        actor: requestActor(c),
+        client: requestClient(c),
+      });
+      return c.json(settings);
+    },
+  );

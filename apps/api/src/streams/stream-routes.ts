@@ -1,6 +1,13 @@
-import { createStreamSchema, updateStreamSchema } from "@auditlog/events";
+import {
+  createStreamSchema,
+  streamListSchema,
+  streamSchema,
+  streamTestResultSchema,
+  updateStreamSchema,
+} from "@auditlog/events";
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
 import { requireOrgAdmin } from "../auth/require-org-admin.ts";
@@ -9,6 +16,7 @@ import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
+import { documented, empty, json, orgParam, pathParam } from "../openapi/describe.ts";
 import {
   createStream,
   deleteStream,
@@ -17,6 +25,10 @@ import {
   testStream,
   updateStream,
 } from "./stream-service.ts";
+
+const streamIdParam = pathParam("id", "The stream's id", "str_…");
+/** A stream as created or changed: its generated signing secret, once, when there is one. */
+const streamWithSecretSchema = streamSchema.extend({ signingSecret: z.string().optional() });
 
 const startMessage = 'must be "now" or { "seq": N } with N a whole number of at least 1';
 
@@ -56,42 +68,117 @@ async function readCreate(c: Context<AppEnv>) {
  */
 export const streamRoutes = new Hono<AppEnv>()
   .use(userAuth, limitUserRequests, requireOrgAdmin())
-  .get("/", async (c) => c.json({ streams: await listStreams(c.var.services, c.var.org) }))
-  .post("/", limitBody(32 * 1024), async (c) => {
-    const body = await readCreate(c);
-    const created = await createStream(c.var.services, {
-      org: c.var.org,
-      body,
-      actor: requestActor(c),
-      client: requestClient(c),
-    });
-    return c.json({ ...created.stream, ...pick(created) }, 201);
-  })
-  .get("/:id", async (c) => c.json(await readStream(c.var.services, c.var.org, c.req.param("id"))))
-  .patch("/:id", limitBody(32 * 1024), async (c) => {
-    const body = await readJsonBody(c, updateStreamSchema);
-    const updated = await updateStream(c.var.services, {
-      org: c.var.org,
-      id: c.req.param("id"),
-      body,
-      actor: requestActor(c),
-      client: requestClient(c),
-    });
-    return c.json({ ...updated.stream, ...pick(updated) });
-  })
-  // One test message to the destination now; the answer says what the receiver said.
-  .post("/:id/test", async (c) =>
-    c.json(await testStream(c.var.services, { org: c.var.org, id: c.req.param("id") })),
+  .get(
+    "/",
+    documented({
+      tag: "Streams",
+      summary: "The organisation's log streams",
+      auth: "orgAdmin",
+      parameters: [orgParam],
+      responses: {
+        200: json(streamListSchema, "Streams (secrets shown as their last four characters)"),
+      },
+    }),
+    async (c) => c.json({ streams: await listStreams(c.var.services, c.var.org) }),
   )
-  .delete("/:id", async (c) => {
-    await deleteStream(c.var.services, {
-      org: c.var.org,
-      id: c.req.param("id"),
-      actor: requestActor(c),
-      client: requestClient(c),
-    });
-    return c.body(null, 204);
-  });
+  .post(
+    "/",
+    documented({
+      tag: "Streams",
+      summary: "Create a stream to a SIEM or bucket",
+      description:
+        '`q` (the query language; empty: everything, hidden types included) selects the entries; `start` is "now" or `{ seq }`. An https stream\'s generated signing secret is answered once (`signingSecret`).',
+      auth: "orgAdmin",
+      unsafe: true,
+      parameters: [orgParam],
+      body: { schema: createStreamSchema },
+      bodyLimit: true,
+      responses: { 201: json(streamWithSecretSchema, "The stream") },
+      errors: [409],
+    }),
+    limitBody(32 * 1024),
+    async (c) => {
+      const body = await readCreate(c);
+      const created = await createStream(c.var.services, {
+        org: c.var.org,
+        body,
+        actor: requestActor(c),
+        client: requestClient(c),
+      });
+      return c.json({ ...created.stream, ...pick(created) }, 201);
+    },
+  )
+  .get(
+    "/:id",
+    documented({
+      tag: "Streams",
+      summary: "One stream and its delivery state",
+      auth: "orgAdmin",
+      parameters: [orgParam, streamIdParam],
+      responses: { 200: json(streamSchema, "The stream") },
+    }),
+    async (c) => c.json(await readStream(c.var.services, c.var.org, c.req.param("id"))),
+  )
+  .patch(
+    "/:id",
+    documented({
+      tag: "Streams",
+      summary: "Change, pause or resume a stream",
+      auth: "orgAdmin",
+      unsafe: true,
+      parameters: [orgParam, streamIdParam],
+      body: { schema: updateStreamSchema },
+      bodyLimit: true,
+      responses: { 200: json(streamWithSecretSchema, "The stream") },
+      errors: [409],
+    }),
+    limitBody(32 * 1024),
+    async (c) => {
+      const body = await readJsonBody(c, updateStreamSchema);
+      const updated = await updateStream(c.var.services, {
+        org: c.var.org,
+        id: c.req.param("id"),
+        body,
+        actor: requestActor(c),
+        client: requestClient(c),
+      });
+      return c.json({ ...updated.stream, ...pick(updated) });
+    },
+  )
+  // One test message to the destination now; the answer says what the receiver said.
+  .post(
+    "/:id/test",
+    documented({
+      tag: "Streams",
+      summary: "Send one test message to the destination now",
+      auth: "orgAdmin",
+      unsafe: true,
+      parameters: [orgParam, streamIdParam],
+      responses: { 200: json(streamTestResultSchema, "What the receiver said") },
+    }),
+    async (c) =>
+      c.json(await testStream(c.var.services, { org: c.var.org, id: c.req.param("id") })),
+  )
+  .delete(
+    "/:id",
+    documented({
+      tag: "Streams",
+      summary: "Delete a stream",
+      auth: "orgAdmin",
+      unsafe: true,
+      parameters: [orgParam, streamIdParam],
+      responses: { 204: empty("Deleted") },
+    }),
+    async (c) => {
+      await deleteStream(c.var.services, {
+        org: c.var.org,
+        id: c.req.param("id"),
+        actor: requestActor(c),
+        client: requestClient(c),
+      });
+      return c.body(null, 204);
+    },
+  );
 
 /** The generated signing secret, when there is one to answer (once). */
 function pick(result: { signingSecret?: string }) {

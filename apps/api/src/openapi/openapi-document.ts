@@ -1,0 +1,113 @@
+import type { Hono } from "hono";
+import { generateSpecs } from "hono-openapi";
+import type { AppEnv } from "../app-env.ts";
+import { errorResponseComponents } from "./error-responses.ts";
+import { queryLanguageMarkdown } from "./query-language.ts";
+
+const description = `The audit log's HTTP API: ingestion of events by platform services (API keys), and
+everything an organisation's admins do with its log (sessions or personal access tokens).
+
+Every error answers \`{ "error": { "code", "message", "requestId", "details"? } }\` with the
+status of its code; \`details\` names each field, parameter or header at fault.
+
+## Authentication
+
+- **Ingestion** (\`POST /v1/events\`): \`Authorization: Bearer alk_…\`, an organisation's API key.
+  API keys are refused everywhere else.
+- **People**: the session cookie set by \`POST /v1/auth/login\`, or \`Authorization: Bearer alp_…\`,
+  a personal access token (\`POST /v1/me/tokens\`). With the cookie, every POST, PUT, PATCH and
+  DELETE must also send \`X-CSRF-Token\` (the \`csrfToken\` from login or \`GET /v1/me\`); a token
+  needs none.
+- Organisation routes (\`/v1/orgs/{org}/…\`) are for the organisation's admins, on a plan with
+  audit logs; an organisation the caller is not a member of answers 404 like a missing one.
+
+## The query language
+
+${queryLanguageMarkdown()}
+`;
+
+const tags = [
+  ["Ingestion", "Events sent by platform services"],
+  ["Sessions", "Signing in and out"],
+  ["Me", "The signed-in person and their personal access tokens"],
+  ["Audit log", "An organisation's entries: list, chart, facets, completion, feed"],
+  ["Transparency", "Signed checkpoints, inclusion and consistency proofs, verification"],
+  ["Exports", "Background exports and their downloads"],
+  ["Notifications", "The signed-in person's notifications and live stream"],
+  ["API keys", "An organisation's ingestion keys"],
+  ["Members", "An organisation's members"],
+  ["Webhook", "An organisation's export webhook"],
+  ["Saved views", "A person's saved filters of an organisation's log"],
+  ["Retention", "How long the log is kept, legal hold"],
+  ["Erasures", "Erasing a person's personal fields (GDPR art. 17)"],
+  ["Dead letters", "Events the worker refused"],
+  ["Streams", "Streaming the log to SIEMs and buckets"],
+  ["Alerts", "Alert rules"],
+  ["Operations", "Health, readiness and metrics"],
+].map(([name, text]) => ({ name: name as string, description: text as string }));
+
+/** Everything in the document that is not a route's own declaration. */
+export function openApiDocumentation(options: { publicUrl: string }) {
+  return {
+    info: {
+      title: "auditlog API",
+      version: "1",
+      description,
+    },
+    servers: [{ url: options.publicUrl ? new URL(options.publicUrl).origin : "/" }],
+    tags,
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "alk_…",
+          description: "An organisation's ingestion key: POST /v1/events only",
+        },
+        personalAccessToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "alp_…",
+          description: "A personal access token (POST /v1/me/tokens); needs no CSRF token",
+        },
+        session: {
+          type: "apiKey",
+          in: "cookie",
+          name: "auditlog_session",
+          description:
+            "The session cookie set by POST /v1/auth/login (`__Host-auditlog_session` when served over https)",
+        },
+        csrfToken: {
+          type: "apiKey",
+          in: "header",
+          name: "X-CSRF-Token",
+          description:
+            "With the session cookie, on every POST, PUT, PATCH and DELETE: the csrfToken from login or GET /v1/me",
+        },
+        metricsToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "METRICS_TOKEN, when configured (else METRICS_ALLOW_CIDRS decides)",
+        },
+      },
+      responses: errorResponseComponents(),
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of every route of `app` declared with `documented(…)`. */
+export async function generateOpenApiDocument(
+  app: Hono<AppEnv>,
+  options: { publicUrl: string },
+): Promise<Record<string, unknown>> {
+  // hono-openapi types the documentation as OpenAPI 3.0 (`openapi-types`); this one is 3.1.
+  const documentation = openApiDocumentation(options) as Parameters<
+    typeof generateSpecs
+  >[1] extends infer O
+    ? O extends { documentation?: infer D }
+      ? D
+      : never
+    : never;
+  const document = (await generateSpecs(app, { documentation })) as Record<string, unknown>;
+  return document;
+}
