@@ -32,6 +32,9 @@ import {
   telemetryOn,
 } from "./stack.ts";
 import {
+  type AlertLatency,
+  alertLatency,
+  insertBenchAlert,
   insertBenchStreams,
   type StreamLag,
   startStreamSink,
@@ -135,7 +138,16 @@ export interface IngestResult {
   streams?: {
     lag: StreamLag;
     catchUpSeconds: number;
-    backfill: { entries: number; seconds: number; entriesPerSecond: number; batches: number };
+    backfill: {
+      entries: number;
+      seconds: number;
+      entriesPerSecond: number;
+      batches: number;
+      /** CPU µs per entry of the streams worker and of this database's PostgreSQL backends. */
+      cpuMicrosPerEntry: Record<string, number>;
+    };
+    /** Issue 17's "notifies within 5 s": an alert rule evaluated during the same load. */
+    alerts: AlertLatency;
   };
   /** Null when no checkpoint was seen during the load (no checkpoint loop in the worker). */
   checkpointLag: CheckpointLag | null;
@@ -248,6 +260,8 @@ export async function runIngest(
      * latency runs are skipped.
      */
     streams?: number;
+    /** CPU-profile the streams worker (`--profile`), into `streams-worker`'s profile directory. */
+    profileStreams?: boolean;
   },
 ): Promise<IngestResult> {
   const db = createDatabase({ url: benchDatabaseUrl, poolSize: 3 });
@@ -296,6 +310,8 @@ export async function runIngest(
       metricsPort: workerMetricsPort,
       // Every role but streams: the streams run delivers from a worker of its own.
       roles: workerRoles.filter((role) => role !== "streams"),
+      // The streams run's alert rule notifies the organisation's webhook: the sink on 127.0.0.1.
+      ...(options.streams ? { env: { WEBHOOK_ALLOW_LOCAL_URLS: "true" } } : {}),
     });
     processes.push(worker);
     const idleMb = readProcessMemory(worker.pid)?.rssMb ?? Number.NaN;
@@ -310,6 +326,7 @@ export async function runIngest(
           ids: string[];
           fromSeq: number;
           worker: ManagedProcess;
+          alertQuery: string;
         }
       | undefined;
     if (options.streams) {
@@ -327,9 +344,13 @@ export async function runIngest(
         concurrency: options.workerConcurrency,
         roles: ["streams"],
         env: { WEBHOOK_ALLOW_LOCAL_URLS: "true" },
+        nodeArgs: options.profileStreams ? cpuProfileArgs("streams-worker") : [],
       });
       processes.push(streamWorker);
-      streams = { sink, ids, fromSeq, worker: streamWorker };
+      // A type of about 4% of the load (Zipf rank 5 of the bench's types).
+      const alertQuery = "type:repo.delete";
+      await insertBenchAlert(pool, { orgId, query: alertQuery, url: sink.alertsUrl });
+      streams = { sink, ids, fromSeq, worker: streamWorker, alertQuery };
       log(`${label}: ${options.streams} streams delivering to ${sink.url}`);
     }
 
@@ -509,7 +530,36 @@ export async function runIngest(
         toSeq,
         deliveries: streams.sink.deliveries,
       });
-      // One stream alone, from seq 1: the whole log as a backfill.
+      // Every match told: the rule evaluated up to the log's end and no webhook left queued.
+      const notifyQueue = new Queue(queues.notify, { connection });
+      const alertsDeadline = Date.now() + 120_000;
+      for (;;) {
+        const { rows: rules } = await pool.query<{ behind: number }>(
+          "SELECT count(*)::int AS behind FROM alert_rules WHERE org_id = $1 AND evaluated_seq < $2",
+          [orgId, toSeq],
+        );
+        const counts = await notifyQueue.getJobCounts("wait", "active", "delayed", "prioritized");
+        const queued = Object.values(counts).reduce((sum, n) => sum + n, 0);
+        if (rules[0]?.behind === 0 && queued === 0) break;
+        if (Date.now() > alertsDeadline) {
+          log(`${label}: alerts not all told after 120 s (${queued} webhooks queued)`);
+          break;
+        }
+        await sleep(200);
+      }
+      await notifyQueue.close();
+      const alerts = await alertLatency(pool, {
+        orgId,
+        query: streams.alertQuery,
+        alerts: streams.sink.alerts,
+      });
+      // One stream alone, from seq 1: the whole log as a backfill, with the CPU it costs.
+      const dbName = new URL(benchDatabaseUrl).pathname.slice(1);
+      const backfillCpu = startGroupCpu({
+        streamsWorker: [streams.worker.pid],
+        postgres: (cmdline) => cmdline.startsWith("postgres:") && cmdline.includes(` ${dbName} `),
+      });
+      const cpuBefore = backfillCpu.read();
       const [backfillId] = await insertBenchStreams(pool, {
         orgId,
         count: 1,
@@ -518,17 +568,26 @@ export async function runIngest(
         secretsKeyFile: loadWorkerEnv({}).SECRETS_KEY_FILE,
       });
       const backfillSeconds = await waitForStreams(pool, [backfillId as string], toSeq, 600_000);
+      const cpuMicrosPerEntry = cpuPerItem(cpuBefore, backfillCpu.read(), toSeq);
+      backfillCpu.stop();
       const batches = streams.sink.deliveries.filter((d) => d.streamId === backfillId).length;
       const entriesPerSecond = round(toSeq / backfillSeconds, 0);
       log(
-        `${label}: one stream backfilled ${formatCount(toSeq)} entries in ${backfillSeconds.toFixed(1)} s: ${formatCount(entriesPerSecond)} entries/s (${batches} batches)`,
+        `${label}: one stream backfilled ${formatCount(toSeq)} entries in ${backfillSeconds.toFixed(1)} s: ${formatCount(entriesPerSecond)} entries/s (${batches} batches); CPU µs per entry: ${JSON.stringify(cpuMicrosPerEntry)}`,
       );
       await streams.sink.close();
       await pool.query("DELETE FROM log_streams WHERE org_id = $1", [orgId]);
       result.streams = {
         lag,
         catchUpSeconds: round(catchUpSeconds),
-        backfill: { entries: toSeq, seconds: round(backfillSeconds, 2), entriesPerSecond, batches },
+        backfill: {
+          entries: toSeq,
+          seconds: round(backfillSeconds, 2),
+          entriesPerSecond,
+          batches,
+          cpuMicrosPerEntry,
+        },
+        alerts,
       };
     }
     if (options.orgs > 1 || streams) {

@@ -9,14 +9,38 @@ import { log, round, sleep } from "./util.ts";
  * The streams phase's receiver: a fast https-stream sink on 127.0.0.1. It reads each message's
  * `webhook-id` (`<streamId>_<firstSeq>-<lastSeq>`, the https sender's batch id) and the time it
  * arrived, drains the body unparsed and answers 204: the bench measures the delivery loop, not
- * a receiver's JSON parsing on the same two cores.
+ * a receiver's JSON parsing on the same two cores. On `/alerts` it is the organisation's webhook
+ * too: each `alert.fired` message (small) is parsed for the seq of the entry it tells about.
  */
 export async function startStreamSink() {
   const deliveries: { streamId: string; first: number; last: number; at: number }[] = [];
+  const alerts: AlertMessage[] = [];
   const server: Server = createServer((req, res) => {
-    req.on("data", () => {});
+    const alert = req.url === "/alerts";
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => {
+      if (alert) chunks.push(chunk);
+    });
     req.on("end", () => {
       const at = Date.now();
+      if (alert) {
+        try {
+          const message = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+            type?: string;
+            data?: { matched?: number; grouped?: boolean; entry?: { seq?: number } | null };
+          };
+          alerts.push({
+            seq: message.data?.entry?.seq ?? null,
+            matched: message.data?.matched ?? 0,
+            grouped: message.data?.grouped === true,
+            at,
+          });
+          res.writeHead(204).end();
+        } catch {
+          res.writeHead(400).end();
+        }
+        return;
+      }
       const id = String(req.headers["webhook-id"] ?? "");
       const match = /^(.+)_(\d+)-(\d+)$/.exec(id);
       if (match) {
@@ -34,13 +58,103 @@ export async function startStreamSink() {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/audit`,
+    alertsUrl: `http://127.0.0.1:${port}/alerts`,
     deliveries,
+    alerts,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+export interface AlertMessage {
+  /** The seq of the entry a first-match message tells about; null for an "N more" message. */
+  seq: number | null;
+  matched: number;
+  grouped: boolean;
+  at: number;
+}
+
+/**
+ * The alert latency run: the organisation's webhook pointed at the sink, and one alert rule on
+ * `query` with the webhook channel only and a grouping window of 0 s, so every evaluation pass
+ * that finds matches sends at once (its first match as a message of its own, the rest counted in
+ * one "N more" message). Starts at the log's current size, as the API's rule does.
+ */
+export async function insertBenchAlert(
+  pool: pg.Pool,
+  input: { orgId: string; query: string; url: string },
+): Promise<string> {
+  const secret = `whsec_${Buffer.from(`bench-alert-secret-${input.orgId}`).toString("base64")}`;
+  await pool.query(
+    `INSERT INTO org_webhooks (org_id, url, secret) VALUES ($1, $2, $3)
+     ON CONFLICT (org_id) DO UPDATE SET url = $2, secret = $3, disabled_at = NULL`,
+    [input.orgId, input.url, secret],
+  );
+  const id = newId("alr");
+  await pool.query(
+    `INSERT INTO alert_rules (id, org_id, name, query, notify_console, notify_webhook,
+       group_window_seconds, evaluated_seq, created_by)
+     VALUES ($1, $2, 'bench alert', $3, false, true, 0,
+       COALESCE((SELECT size FROM audit_log_heads WHERE org_id = $2), 0), 'bench')`,
+    [id, input.orgId, input.query],
+  );
+  return id;
+}
+
+export interface AlertLatency {
+  query: string;
+  /** First-match messages measured (one per evaluation pass that found matches). */
+  messages: number;
+  /** Matches those passes told about (first and "more" messages together). */
+  matches: number;
+  /** Seconds from the told entry's stored_at to the message's arrival. */
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Alert latency: for every first-match message, its arrival minus the stored_at of the entry it
+ * names. That entry is the oldest match of its pass (the rest of the pass's matches, counted in
+ * the "N more" message sent right after, were stored later), so each figure bounds the latency of
+ * every match of its pass.
+ */
+export async function alertLatency(
+  pool: pg.Pool,
+  input: { orgId: string; query: string; alerts: AlertMessage[] },
+): Promise<AlertLatency> {
+  const firsts = input.alerts.filter((a) => a.seq !== null);
+  const { rows } = await pool.query<{ seq: number; t: number }>(
+    `SELECT seq::int AS seq, (extract(epoch FROM stored_at) * 1000)::float8 AS t
+     FROM audit_entries WHERE org_id = $1 AND seq = ANY($2::bigint[])`,
+    [input.orgId, firsts.map((a) => a.seq)],
+  );
+  const storedAt = new Map(rows.map((row) => [row.seq, row.t]));
+  const lags = firsts
+    .map((a) => (a.at - (storedAt.get(a.seq as number) ?? Number.NaN)) / 1000)
+    .filter((lag) => Number.isFinite(lag))
+    .sort((a, b) => a - b);
+  const percentile = (p: number) =>
+    lags.length === 0
+      ? Number.NaN
+      : (lags[
+          Math.min(lags.length - 1, Math.max(0, Math.ceil((p / 100) * lags.length) - 1))
+        ] as number);
+  const result: AlertLatency = {
+    query: input.query,
+    messages: lags.length,
+    matches: input.alerts.reduce((sum, a) => sum + a.matched, 0),
+    p50: round(percentile(50), 2),
+    p99: round(percentile(99), 2),
+    max: round(lags.at(-1) ?? Number.NaN, 2),
+  };
+  log(
+    `alerts: ${result.messages} first-match messages (${result.matches} matches of ${input.query}): stored_at → webhook p50 ${result.p50} s, p99 ${result.p99} s, max ${result.max} s`,
+  );
+  return result;
 }
 
 /** `count` unfiltered https streams of `orgId` starting after `afterSeq`, to `url`. */

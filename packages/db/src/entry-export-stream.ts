@@ -6,9 +6,11 @@ import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
 
 /** A column as JSON text: escaped by PostgreSQL's `to_json`, `null` when NULL. */
 const jsonValue = (expression: string) => `COALESCE(to_json(${expression})::text, 'null')`;
-/** A time as `Date#toISOString` writes it: milliseconds, truncated from the stored microseconds. */
-const isoTime = (column: string) =>
-  `COALESCE('"' || to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"', 'null')`;
+/** A time's text as `Date#toISOString` writes it: milliseconds, truncated from the stored microseconds. */
+export const isoTimeTextSql = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** The same as a JSON string (`null` when NULL). */
+const isoTime = (column: string) => `COALESCE('"' || ${isoTimeTextSql(column)} || '"', 'null')`;
 /** A JSON object from [key, JSON text] pairs, keys in the order given. */
 const jsonObject = (fields: [key: string, json: string][]) =>
   `'{${fields.map(([key, json], i) => `${i === 0 ? "" : ","}"${key}":' || ${json} || '`).join("")}}'`;

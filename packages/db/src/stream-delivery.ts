@@ -1,6 +1,7 @@
-import type { AuditEntry, ParsedQuery } from "@auditlog/events";
+import type { ParsedQuery, StreamEntry } from "@auditlog/events";
 import { type Database, sqlOf } from "./database.ts";
-import { buildEntryFilter, type EntryRow, entryColumns, toAuditEntry } from "./entry-queries.ts";
+import { entryJsonSql, isoTimeTextSql } from "./entry-export-stream.ts";
+import { buildEntryFilter } from "./entry-queries.ts";
 
 // The worker's side of log streams (issue 17): claiming streams with a lease, reading what a
 // stream delivers next, and recording what became of a batch. The API owns the streams' CRUD
@@ -104,15 +105,29 @@ export async function claimDueStreams(
 }
 
 export interface StreamRead {
-  /** Matching entries after the cursor, ascending `seq`, at most `limit`. */
-  entries: AuditEntry[];
-  /** When each entry was stored (same order): how long it has waited. */
-  storedAt: Date[];
+  /** Matching entries after the cursor, ascending `seq`, at most `limit`, their JSON rendered. */
+  entries: StreamEntry[];
+  /** When each entry was stored (same order), epoch milliseconds: how long it has waited. */
+  storedAtMs: number[];
+  /** Each entry's JSON in UTF-8 bytes (same order), counted by PostgreSQL: a batch's byte bound. */
+  bytes: number[];
   /**
    * The highest seq this read accounted for: every entry up to it is in `entries` or did not
    * match. Equal to the cursor when the log holds nothing newer.
    */
   scannedThrough: number;
+}
+
+interface StreamReadRow {
+  from_seq: number;
+  top: number | null;
+  id: string | null;
+  seq: number | null;
+  occurred_at: string;
+  received_at: string;
+  stored_ms: number;
+  bytes: number;
+  json: string;
 }
 
 /**
@@ -121,6 +136,17 @@ export interface StreamRead {
  * them. At most `scanWindow` seqs are examined per read, so a filter that matches rarely costs
  * a bounded index range per call instead of a scan of the rest of the log; the caller moves its
  * cursor to `scannedThrough` and reads again.
+ *
+ * Each entry comes as the JSON text the query API would answer (`entryJsonSql`, rendered by
+ * PostgreSQL): the worker splices it into a sender's envelope, and bounds a batch's bytes by its
+ * length, instead of building an object from 28 columns and serialising it twice. The bounds
+ * and the rows come from one statement, so one snapshot (and one round trip): every seq up to
+ * the highest one it sees is committed (seqs are given in commit order).
+ *
+ * Both index reads stop early: the top is the first row of a backward scan of `(org_id, seq)`
+ * (`max(seq)` with bounds from a CTE visited every index entry of the window), and the rows are
+ * ordered by the column `audit_entries.seq`, not by the output name `seq` (its float8 cast),
+ * which made PostgreSQL render and sort the whole 50,000-seq window for every 500-entry batch.
  */
 export async function readStreamEntries(
   db: Database,
@@ -132,41 +158,60 @@ export async function readStreamEntries(
     scanWindow: number;
   },
 ): Promise<StreamRead> {
-  const pool = sqlOf(db);
-  // First the highest committed seq of the window, then the matching rows up to it. Two
-  // statements, two snapshots: the second sees at least what the first saw, and is bounded by
-  // the first's top, so nothing committed in between is counted as scanned without being read.
-  const bounds = await pool.query<{ from_seq: number; top: number | null }>(
-    `WITH start AS (
-       SELECT GREATEST($2::bigint + 1,
-         COALESCE((SELECT retained_from FROM audit_log_heads WHERE org_id = $1), 1)) AS from_seq
-     )
-     SELECT from_seq::float8 AS from_seq,
-       (SELECT max(seq) FROM audit_entries
-        WHERE org_id = $1 AND seq >= from_seq AND seq < from_seq + $3::bigint)::float8 AS top
-     FROM start`,
-    [input.orgId, input.afterSeq, input.scanWindow],
-  );
-  const { from_seq: fromSeq, top } = bounds.rows[0] as { from_seq: number; top: number | null };
-  if (top === null) return { entries: [], storedAt: [], scannedThrough: input.afterSeq };
-
   const filter = buildEntryFilter(input.orgId, input.query, { includeHidden: true });
-  const from = filter.params.add(fromSeq);
-  const to = filter.params.add(top);
+  const afterSeq = filter.params.add(input.afterSeq);
+  const scanWindow = filter.params.add(input.scanWindow);
   const limit = filter.params.add(input.limit);
-  const { rows } = await pool.query<EntryRow & { stored_at: Date }>(
-    `SELECT ${entryColumns}, stored_at FROM audit_entries
-     WHERE ${filter.where} AND seq BETWEEN ${from}::bigint AND ${to}::bigint
-     ORDER BY seq LIMIT ${limit}`,
+  // The window's top (the highest committed seq in it) and the matching rows up to it, in one
+  // statement: one snapshot, one round trip. A LEFT JOIN so the bounds come back without rows.
+  const { rows } = await sqlOf(db).query<StreamReadRow>(
+    `WITH start AS (
+       SELECT GREATEST(${afterSeq}::bigint + 1,
+         COALESCE((SELECT retained_from FROM audit_log_heads WHERE org_id = $1), 1)) AS from_seq
+     ), bounds AS (
+       SELECT from_seq,
+         (SELECT seq FROM audit_entries
+          WHERE org_id = $1 AND seq >= from_seq AND seq < from_seq + ${scanWindow}::bigint
+          ORDER BY seq DESC LIMIT 1) AS top
+       FROM start
+     )
+     SELECT b.from_seq::float8 AS from_seq, b.top::float8 AS top, e.*
+     FROM bounds b LEFT JOIN LATERAL (
+       SELECT id, seq::float8 AS seq, ${isoTimeTextSql("occurred_at")} AS occurred_at,
+         ${isoTimeTextSql("received_at")} AS received_at,
+         (extract(epoch FROM stored_at) * 1000)::float8 AS stored_ms,
+         octet_length(r.json) AS bytes, r.json
+       FROM audit_entries, LATERAL (SELECT ${entryJsonSql} AS json) r
+       WHERE ${filter.where} AND seq BETWEEN b.from_seq AND b.top
+       ORDER BY audit_entries.seq LIMIT ${limit}
+     ) e ON true`,
     filter.params.values,
   );
-  const entries = rows.map(toAuditEntry);
+  const top = rows[0]?.top ?? null;
+  if (top === null) {
+    return { entries: [], storedAtMs: [], bytes: [], scannedThrough: input.afterSeq };
+  }
+  const entries: StreamEntry[] = [];
+  const storedAtMs: number[] = [];
+  const bytes: number[] = [];
+  for (const row of rows) {
+    if (row.id === null || row.seq === null) continue; // the bounds alone: nothing matched
+    entries.push({
+      id: row.id,
+      seq: row.seq,
+      occurredAt: row.occurred_at,
+      receivedAt: row.received_at,
+      json: row.json,
+    });
+    storedAtMs.push(row.stored_ms);
+    bytes.push(row.bytes);
+  }
   // A full page ends at its last entry (more may match after it); a short one covers the window.
   const scannedThrough =
-    rows.length === input.limit
-      ? (entries.at(-1) as AuditEntry).seq
+    entries.length === input.limit
+      ? (entries.at(-1) as StreamEntry).seq
       : Math.max(top, input.afterSeq);
-  return { entries, storedAt: rows.map((row) => row.stored_at), scannedThrough };
+  return { entries, storedAtMs, bytes, scannedThrough };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AuditEntry } from "./entry.ts";
 
 /**
  * Log streams (issue 17): the API's request and answer shapes, shared by the API, the worker,
@@ -176,3 +177,30 @@ export const streamStateEnv = {
    */
   STREAM_FAILING_AFTER_SECONDS: z.coerce.number().int().min(10).max(604_800).default(900),
 };
+
+/**
+ * One entry as a stream sends it: `json` is the entry exactly as the query API answers it
+ * (`AuditEntry` as JSON text), beside the fields the protocols put outside the entry (the batch
+ * id, the S3 key, Splunk's `time`, Datadog's `date`). The worker has PostgreSQL render `json`
+ * (`readStreamEntries`), so a batch is read and sent without building an object per entry or
+ * serialising it again; every sender splices the text into its own envelope.
+ */
+export interface StreamEntry {
+  id: string;
+  seq: number;
+  /** ISO 8601, milliseconds, UTC (as `AuditEntry.occurredAt`). */
+  occurredAt: string;
+  receivedAt: string;
+  json: string;
+}
+
+/** A `StreamEntry` from an entry object (the API's test message, tests). */
+export function streamEntryOf(entry: AuditEntry): StreamEntry {
+  return {
+    id: entry.id,
+    seq: entry.seq,
+    occurredAt: entry.occurredAt,
+    receivedAt: entry.receivedAt,
+    json: JSON.stringify(entry),
+  };
+}

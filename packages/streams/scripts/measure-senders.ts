@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createDestinationSender, type SenderDeps, type StreamBatch } from "../src/index.ts";
 import {
   DatadogIntakeReceiver,
-  makeEntries,
+  makeStreamEntries,
   S3TestServer,
   SplunkHecReceiver,
   s3TestCredentials,
@@ -18,7 +18,7 @@ const total = Number(process.argv[2] ?? 20_000);
 const batchSize = Number(process.argv[3] ?? 1_000);
 const deps: SenderDeps = { allowLocal: true, timeoutMs: 60_000 };
 const org = { id: "org_measure", slug: "measure" };
-const entries = makeEntries(total, 1);
+const entries = makeStreamEntries(total, 1);
 
 async function measure(name: string, send: (batch: StreamBatch) => Promise<{ kind: string }>) {
   const started = process.hrtime.bigint();

@@ -1,4 +1,4 @@
-import type { AuditEntry } from "@auditlog/events";
+import type { StreamEntry } from "@auditlog/events";
 import type { DestinationSender, SenderDeps } from "./destination-sender.ts";
 import type { DatadogDestination } from "./destination-types.ts";
 import { chunkBySize, sendParts, sendRequest } from "./http-sender.ts";
@@ -22,7 +22,7 @@ export function datadogIntakeUrl(destination: DatadogDestination): string {
  * from an old `seq` shows its backlog only in the other destinations.
  */
 export function datadogLog(
-  entry: AuditEntry,
+  entry: StreamEntry,
   destination: DatadogDestination,
   batch: { streamId: string; org: { id: string; slug: string }; test?: boolean },
 ) {
@@ -31,7 +31,7 @@ export function datadogLog(
     ...(destination.ddtags ? { ddtags: destination.ddtags } : {}),
     hostname: "auditlog",
     service: destination.service,
-    message: JSON.stringify(entry),
+    message: entry.json,
     date: entry.occurredAt,
     auditlog: {
       id: entry.id,

@@ -1,4 +1,4 @@
-import type { AuditEntry, StreamDestination } from "@auditlog/events";
+import type { StreamDestination, StreamEntry } from "@auditlog/events";
 import type { HostLookup } from "@auditlog/events/webhooks";
 
 /**
@@ -7,11 +7,14 @@ import type { HostLookup } from "@auditlog/events/webhooks";
  * a batch. Shared with the API, whose `POST …/streams/:id/test` sends one test batch.
  */
 
-/** One batch of one organisation's entries, ascending `seq`, never empty. */
+/**
+ * One batch of one organisation's entries, ascending `seq`, never empty. Each entry carries its
+ * JSON text (`StreamEntry.json`, the API's shape): senders splice it into their envelope as it is.
+ */
 export interface StreamBatch {
   streamId: string;
   org: { id: string; slug: string };
-  entries: readonly AuditEntry[];
+  entries: readonly StreamEntry[];
   /** Marks a test message (`POST …/test`): receivers see `test: true` where the protocol allows. */
   test?: boolean;
 }

@@ -1,3 +1,4 @@
+import type { AuditEntry } from "@auditlog/events";
 import { signWebhook } from "@auditlog/events/webhooks";
 import type { DestinationSender, SenderDeps, StreamBatch } from "./destination-sender.ts";
 import type { HttpsDestination } from "./destination-types.ts";
@@ -19,23 +20,24 @@ export interface StreamMessage {
   data: {
     org: { id: string; slug: string };
     streamId: string;
-    entries: StreamBatch["entries"];
+    entries: AuditEntry[];
     test?: true;
   };
 }
 
-export function streamMessage(batch: StreamBatch): StreamMessage {
+/**
+ * The JSON text of a batch's `StreamMessage`, the entries' own texts spliced in: the entries are
+ * never parsed nor serialised again here, whatever the batch's size.
+ */
+export function streamMessageBody(batch: StreamBatch): string {
   const last = batch.entries[batch.entries.length - 1];
-  return {
+  const head = JSON.stringify({
     type: streamMessageType,
     timestamp: last?.receivedAt ?? new Date(0).toISOString(),
-    data: {
-      org: { id: batch.org.id, slug: batch.org.slug },
-      streamId: batch.streamId,
-      entries: batch.entries,
-      ...(batch.test ? { test: true as const } : {}),
-    },
-  };
+  });
+  const org = JSON.stringify({ id: batch.org.id, slug: batch.org.slug });
+  const entries = batch.entries.map((entry) => entry.json).join(",");
+  return `${head.slice(0, -1)},"data":{"org":${org},"streamId":${JSON.stringify(batch.streamId)},"entries":[${entries}]${batch.test ? ',"test":true' : ""}}}`;
 }
 
 /**
@@ -65,7 +67,8 @@ export function createHttpsSender(
   return {
     async send(batch, options) {
       const now = deps.now?.() ?? new Date();
-      const body = JSON.stringify(streamMessage(batch));
+      // Encoded once: the signature, Content-Length and the socket all take these bytes.
+      const body = Buffer.from(streamMessageBody(batch));
       const id = batchMessageId(batch, now);
       const timestamp = Math.floor(now.getTime() / 1000);
       const headers: Record<string, string> = {

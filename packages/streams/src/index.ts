@@ -16,9 +16,9 @@ export {
   batchMessageId,
   createHttpsSender,
   type StreamMessage,
-  streamMessage,
+  streamMessageBody,
   streamMessageType,
 } from "./https-sender.ts";
 export { createS3Sender, s3ObjectBody, s3ObjectKey } from "./s3-sender.ts";
 export { parseRetryAfter } from "./send-context.ts";
-export { createSplunkSender, splunkEvent, splunkEventUrl } from "./splunk-sender.ts";
+export { createSplunkSender, splunkEventText, splunkEventUrl } from "./splunk-sender.ts";

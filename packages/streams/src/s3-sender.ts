@@ -1,7 +1,8 @@
 import type { LookupAddress, LookupOptions } from "node:dns";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import { parseIp } from "@auditlog/events/ip";
 import {
   type HostLookup,
@@ -26,6 +27,8 @@ import {
   statusOutcome,
   withDeadline,
 } from "./send-context.ts";
+
+const gzipAsync = promisify(gzip);
 
 /** Digits of the zero-padded seqs in a key, so keys of one day sort in seq order as text. */
 const seqDigits = 12;
@@ -56,10 +59,13 @@ export function s3ObjectKey(
   return `${base}/${date}/${pad(first?.seq ?? 0, seqDigits)}-${pad(last?.seq ?? 0, seqDigits)}.ndjson.gz`;
 }
 
-/** The object's bytes: one entry as JSON per line, gzipped. */
-export function s3ObjectBody(batch: StreamBatch): Buffer {
-  const lines = batch.entries.map((entry) => `${JSON.stringify(entry)}\n`).join("");
-  return gzipSync(lines);
+/**
+ * The object's bytes: one entry as JSON per line, gzipped (the object is a `.ndjson.gz` file).
+ * Compressed on libuv's thread pool, not the event loop, which other streams' batches share.
+ */
+export async function s3ObjectBody(batch: StreamBatch): Promise<Buffer> {
+  const lines = batch.entries.map((entry) => `${entry.json}\n`).join("");
+  return gzipAsync(lines);
 }
 
 class RefusedAddress extends Error {
@@ -201,7 +207,7 @@ export function createS3Sender(
             new PutObjectCommand({
               Bucket: destination.bucket,
               Key: s3ObjectKey(destination, batch, now),
-              Body: s3ObjectBody(batch),
+              Body: await s3ObjectBody(batch),
               // The object is a .gz file, not a compressed transfer of NDJSON: no Content-Encoding,
               // so no HTTP client unpacks it on download behind the reader's back.
               ContentType: "application/gzip",

@@ -1,4 +1,4 @@
-import type { AuditEntry } from "@auditlog/events";
+import type { StreamEntry } from "@auditlog/events";
 import type { DeliveryOutcome, DestinationSender, SenderDeps } from "./destination-sender.ts";
 import type { SplunkDestination } from "./destination-types.ts";
 import { chunkBySize, sendParts, sendRequest } from "./http-sender.ts";
@@ -13,25 +13,38 @@ export function splunkEventUrl(url: string): string {
 }
 
 /**
- * One HEC event per entry. `time` is the entry's `occurredAt` in epoch seconds with its
- * milliseconds as decimals (what HEC documents); `host` is `auditlog`; `source` the
- * destination's or `auditlog:<org slug>`; the event is the entry as the API answers it.
+ * One HEC event per entry: `{ time, host, source, sourcetype, index?, fields?, event }`. `time` is
+ * the entry's `occurredAt` in epoch seconds with its milliseconds as decimals (what HEC
+ * documents); `host` is `auditlog`; `source` the destination's or `auditlog:<org slug>`; the
+ * event is the entry as the API answers it, its JSON text spliced in as it is.
  */
-export function splunkEvent(
-  entry: AuditEntry,
+export function splunkEventText(
+  entry: StreamEntry,
   destination: SplunkDestination,
   org: { slug: string },
   test: boolean,
-) {
-  return {
-    time: Date.parse(entry.occurredAt) / 1000,
+): string {
+  return splunkEventWith(entry, splunkEventFields(destination, org, test));
+}
+
+/** The fields every event of a batch shares (between `time` and `event`), as JSON text. */
+function splunkEventFields(
+  destination: SplunkDestination,
+  org: { slug: string },
+  test: boolean,
+): string {
+  const fields = JSON.stringify({
     host: "auditlog",
     source: destination.source ?? `auditlog:${org.slug}`,
     sourcetype: destination.sourcetype,
     ...(destination.index ? { index: destination.index } : {}),
     ...(test ? { fields: { test: "true" } } : {}),
-    event: entry,
-  };
+  });
+  return fields.slice(1, -1);
+}
+
+function splunkEventWith(entry: StreamEntry, fields: string): string {
+  return `{"time":${Date.parse(entry.occurredAt) / 1000},${fields},"event":${entry.json}}`;
 }
 
 /**
@@ -66,9 +79,8 @@ export function createSplunkSender(
   return {
     async send(batch, options) {
       if (!secret) return { kind: "rejected", reason: "no HEC token configured", status: null };
-      const lines = batch.entries.map((entry) =>
-        JSON.stringify(splunkEvent(entry, destination, batch.org, batch.test === true)),
-      );
+      const fields = splunkEventFields(destination, batch.org, batch.test === true);
+      const lines = batch.entries.map((entry) => splunkEventWith(entry, fields));
       const parts = chunkBySize(lines, (line) => Buffer.byteLength(line), {
         maxCount: Number.POSITIVE_INFINITY,
         maxBytes: maxRequestBytes,

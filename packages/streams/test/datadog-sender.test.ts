@@ -6,14 +6,14 @@ import {
   type StreamBatch,
 } from "../src/index.ts";
 import { startEchoServer } from "./support/echo-server.ts";
-import { DatadogIntakeReceiver, makeEntries } from "./support/index.ts";
+import { DatadogIntakeReceiver, makeStreamEntries } from "./support/index.ts";
 
 const apiKey = "dd0123456789abcdef0123456789abcd";
 const deps: SenderDeps = { allowLocal: true, timeoutMs: 20_000 };
 const org = { id: "org_test1", slug: "acme" };
 
 function batch(from: number, count: number): StreamBatch {
-  return { streamId: "str_dd1", org, entries: makeEntries(count, from) };
+  return { streamId: "str_dd1", org, entries: makeStreamEntries(count, from) };
 }
 
 describe("datadog sender (logs intake API v2)", () => {
@@ -63,7 +63,7 @@ describe("datadog sender (logs intake API v2)", () => {
 
   it("splits a batch over 1,000 logs and over 5 MB into several requests", async () => {
     let before = receiver.requests.length;
-    const many = makeEntries(2_500, 10_000);
+    const many = makeStreamEntries(2_500, 10_000);
     expect(await sender().send({ streamId: "str_dd1", org, entries: many })).toMatchObject({
       kind: "delivered",
     });
@@ -75,7 +75,7 @@ describe("datadog sender (logs intake API v2)", () => {
 
     before = receiver.requests.length;
     // 60 entries of ~300 kB: ~18 MB, so at least 4 requests of at most 5 MB each.
-    const heavy = makeEntries(60, 20_000, { data: { blob: "y".repeat(300_000) } });
+    const heavy = makeStreamEntries(60, 20_000, { data: { blob: "y".repeat(300_000) } });
     expect(await sender().send({ streamId: "str_dd1", org, entries: heavy })).toMatchObject({
       kind: "delivered",
     });

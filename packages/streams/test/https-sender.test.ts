@@ -5,16 +5,17 @@ import {
   type DeliveryOutcome,
   type SenderDeps,
   type StreamBatch,
+  streamMessageBody,
 } from "../src/index.ts";
 import { startEchoServer } from "./support/echo-server.ts";
-import { makeEntries, WebhookReceiver } from "./support/index.ts";
+import { makeEntries, makeStreamEntries, WebhookReceiver } from "./support/index.ts";
 
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 const deps: SenderDeps = { allowLocal: true, timeoutMs: 10_000 };
 const org = { id: "org_test1", slug: "acme" };
 
 function batch(from: number, count: number): StreamBatch {
-  return { streamId: "str_https1", org, entries: makeEntries(count, from) };
+  return { streamId: "str_https1", org, entries: makeStreamEntries(count, from) };
 }
 
 function expectNoSecret(outcome: DeliveryOutcome, value: string) {
@@ -188,6 +189,29 @@ describe("https sender reasons", () => {
       expectNoSecret(outcome, secret.slice(6));
     } finally {
       await echo.close();
+    }
+  });
+});
+
+describe("https message body", () => {
+  it("is the JSON of the message object, the entries' texts spliced in byte for byte", () => {
+    const entries = makeEntries(3, 7, { description: 'quote " backslash \\ é ☃' });
+    const body = streamMessageBody({ streamId: "str_x", org, entries: makeStreamEntries(0) });
+    expect(JSON.parse(body).data.entries).toEqual([]);
+    for (const test of [false, true]) {
+      const text = streamMessageBody({
+        streamId: "str_x",
+        org,
+        entries: entries.map((entry) => ({ ...entry, json: JSON.stringify(entry) })),
+        ...(test ? { test } : {}),
+      });
+      expect(text).toBe(
+        JSON.stringify({
+          type: "audit_log.entries",
+          timestamp: entries[2]?.receivedAt,
+          data: { org, streamId: "str_x", entries, ...(test ? { test: true } : {}) },
+        }),
+      );
     }
   });
 });

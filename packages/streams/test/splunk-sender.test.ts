@@ -3,17 +3,23 @@ import {
   createDestinationSender,
   type SenderDeps,
   type StreamBatch,
+  splunkEventText,
   splunkEventUrl,
 } from "../src/index.ts";
 import { startEchoServer } from "./support/echo-server.ts";
-import { makeEntries, SplunkHecReceiver, splitConcatenatedJson } from "./support/index.ts";
+import {
+  makeEntries,
+  makeStreamEntries,
+  SplunkHecReceiver,
+  splitConcatenatedJson,
+} from "./support/index.ts";
 
 const token = "5a8c2f7e-hec-token-0001";
 const deps: SenderDeps = { allowLocal: true, timeoutMs: 10_000 };
 const org = { id: "org_test1", slug: "acme" };
 
 function batch(from: number, count: number): StreamBatch {
-  return { streamId: "str_splunk1", org, entries: makeEntries(count, from) };
+  return { streamId: "str_splunk1", org, entries: makeStreamEntries(count, from) };
 }
 
 describe("splunk sender (HTTP Event Collector)", () => {
@@ -153,7 +159,7 @@ describe("splunk sender (HTTP Event Collector)", () => {
   });
 
   it("splits a batch over 1 MB into several requests, delivered only when all were", async () => {
-    const big = makeEntries(30, 1000, { data: { blob: "x".repeat(60_000) } });
+    const big = makeStreamEntries(30, 1000, { data: { blob: "x".repeat(60_000) } });
     const before = receiver.requests.length;
     const outcome = await sender().send({ streamId: "str_splunk1", org, entries: big });
     expect(outcome.kind).toBe("delivered");
@@ -161,6 +167,31 @@ describe("splunk sender (HTTP Event Collector)", () => {
     expect(requests.length).toBeGreaterThan(1);
     for (const request of requests) expect(request.body.length).toBeLessThanOrEqual(1024 * 1024);
     expect(receiver.seqs().slice(-30)).toEqual(big.map((e) => e.seq));
+  });
+});
+
+describe("splunk event text", () => {
+  it("is the JSON of the HEC event object, the entry's text spliced in", () => {
+    const [entry] = makeEntries(1, 3, { description: 'a "quoted" é' });
+    if (!entry) throw new Error("no entry");
+    const destination = {
+      type: "splunk",
+      url: "https://hec.example.com",
+      sourcetype: "auditlog:entry",
+      index: "audit",
+    } as const;
+    const text = splunkEventText({ ...entry, json: JSON.stringify(entry) }, destination, org, true);
+    expect(text).toBe(
+      JSON.stringify({
+        time: Date.parse(entry.occurredAt) / 1000,
+        host: "auditlog",
+        source: "auditlog:acme",
+        sourcetype: "auditlog:entry",
+        index: "audit",
+        fields: { test: "true" },
+        event: entry,
+      }),
+    );
   });
 });
 

@@ -26,7 +26,7 @@ import {
 import { ApiError } from "../errors.ts";
 import type { Services } from "../services.ts";
 
-type AlertServices = Pick<
+export type AlertServices = Pick<
   Services,
   "db" | "jobs" | "redis" | "env" | "logger" | "secrets" | "lookupHost"
 >;

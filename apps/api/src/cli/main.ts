@@ -43,6 +43,7 @@ import { ApiError } from "../errors.ts";
 import { removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { replicatedQueue } from "../queues/replicated-queue.ts";
+import { alertCommand, alertUsage } from "./alert-command.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
 import { deadLettersUsage, describeDeadLetters, describeReplay } from "./dead-letters-command.ts";
 import {
@@ -67,6 +68,7 @@ const usage = `usage:
   pnpm auditlog webhook set --org <slug> --url <url> [--rotate-secret] [--json]
 ${retentionUsage}
 ${streamUsage}
+${alertUsage}
 ${checkpointKeyUsage}
 ${deadLettersUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
@@ -237,6 +239,12 @@ async function main(argv: string[]) {
       "force-path-style": { type: "boolean", default: false },
       q: { type: "string" },
       "from-seq": { type: "string" },
+      // alerts create
+      "no-console": { type: "boolean", default: false },
+      "notify-email": { type: "boolean", default: false },
+      "notify-webhook": { type: "boolean", default: false },
+      "slack-url": { type: "string" },
+      "group-window": { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -434,6 +442,29 @@ async function main(argv: string[]) {
               secrets: loadSecretBox(env.SECRETS_KEY_FILE),
             },
             { action: action ?? "", org, id: subject, flags: values, actor: cliActor },
+          ),
+        );
+        print(json, text);
+        return;
+      }
+      case "alerts create":
+      case "alerts list":
+      case "alerts delete": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const { json, text } = await withRecorder(env, db, (services) =>
+          alertCommand(
+            {
+              ...services,
+              lookupHost: systemHostLookup,
+              secrets: loadSecretBox(env.SECRETS_KEY_FILE),
+            },
+            {
+              action: action ?? "",
+              org,
+              id: subject,
+              flags: values,
+              actor: cliActor,
+            },
           ),
         );
         print(json, text);

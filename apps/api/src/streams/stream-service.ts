@@ -25,6 +25,7 @@ import {
   streamDestinationInputSchema,
   streamDestinationSchema,
   streamDestinationTypes,
+  streamEntryOf,
   streamSecretField,
   type UpdateStream,
 } from "@auditlog/events";
@@ -456,7 +457,7 @@ export async function testStream(
   const outcome = await sender.send({
     streamId: stored.id,
     org: { id: input.org.id, slug: input.org.slug },
-    entries: [testEntry(input.org, now)],
+    entries: [streamEntryOf(testEntry(input.org, now))],
     test: true,
   });
   if (outcome.kind === "delivered") {

@@ -13,11 +13,11 @@ import {
   type SecretBox,
 } from "@auditlog/db";
 import {
-  type AuditEntry,
   entriesStoredMessageSchema,
   type ParsedQuery,
   parseQuery,
   realtimeChannels,
+  type StreamEntry,
   streamDestinationSchema,
 } from "@auditlog/events";
 import type { HostLookup } from "@auditlog/events/webhooks";
@@ -223,76 +223,108 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
       ...(deps.lookup ? { lookup: deps.lookup } : {}),
     });
 
-    for (;;) {
-      if (closed) return "more";
-      // Room for one more batch (a read, the wait, the send) before the lease ends?
-      const leaseLeft = stream.leaseUntil.getTime() - Date.now();
-      if (leaseLeft < config.deliveryTimeoutMs + config.batchMaxWaitMs + leaseMarginMs) {
-        return "more";
-      }
-      const batch = await collectBatch(stream.orgId, parsed.query, cursor);
-      if (batch === null) return "done"; // caught up
-      if (batch.entries.length === 0) {
-        // Nothing matched up to `through`: the cursor moves over the non-matching entries.
+    // The next batch is read while the current one is sent (the read waits on PostgreSQL, the
+    // send on the receiver): at most one read ahead, from the current batch's end. The cursor
+    // still moves only after the receiver's answer, batch after batch, so a failure drops the
+    // read-ahead and the same entries are read and sent again. `turnEnd` stops a read-ahead
+    // that is waiting for a batch to fill when the turn ends.
+    const turnEnd = new AbortController();
+    const stop = AbortSignal.any([closing.signal, turnEnd.signal]);
+    let ahead: Promise<Batch | null> | undefined;
+    const readAhead = (after: number) => {
+      const read = collectBatch(stream.orgId, parsed.query, after, stop);
+      read.catch(() => {}); // awaited below, or dropped with the turn
+      return read;
+    };
+    try {
+      for (;;) {
+        if (closed) return "more";
+        // Room for one more batch (a read, the wait, the send) before the lease ends?
+        const leaseLeft = stream.leaseUntil.getTime() - Date.now();
+        if (leaseLeft < config.deliveryTimeoutMs + config.batchMaxWaitMs + leaseMarginMs) {
+          return "more";
+        }
+        const batch = await (ahead ?? collectBatch(stream.orgId, parsed.query, cursor, stop));
+        ahead = undefined;
+        if (batch === null) return "done"; // caught up
+        if (batch.entries.length === 0) {
+          // Nothing matched up to `through`: the cursor moves over the non-matching entries.
+          const moved = await advanceStreamCursor(db, {
+            streamId: stream.id,
+            owner,
+            throughSeq: batch.through,
+            delivered: false,
+          });
+          if (!moved) return "done"; // the lease was lost: another worker has the stream
+          cursor = batch.through;
+          if (moved.paused || moved.updatedAt.getTime() !== stream.updatedAt.getTime()) {
+            return "done";
+          }
+          continue;
+        }
+
+        ahead = readAhead(batch.through);
+        const timeout = AbortSignal.timeout(config.deliveryTimeoutMs);
+        let outcome: DeliveryOutcome;
+        try {
+          outcome = await sender.send(
+            {
+              streamId: stream.id,
+              org: { id: stream.orgId, slug: stream.orgSlug },
+              entries: batch.entries,
+            },
+            { signal: timeout },
+          );
+        } catch (error) {
+          outcome = { kind: "retry", reason: (error as Error).message, status: null };
+        }
+        if (outcome.kind !== "delivered") {
+          const status =
+            "status" in outcome && outcome.status !== null ? ` (${outcome.status})` : "";
+          return await fail(`${outcome.kind}${status}: ${outcome.reason}`, outcome);
+        }
         const moved = await advanceStreamCursor(db, {
           streamId: stream.id,
           owner,
           throughSeq: batch.through,
-          delivered: false,
+          delivered: true,
         });
-        if (!moved) return "done"; // the lease was lost: another worker has the stream
+        // Lost the lease while sending (too slow): the batch counts as not delivered here and
+        // the worker that holds the stream now sends it again (at least once, never a skip).
+        if (!moved) return "done";
         cursor = batch.through;
-        if (moved.paused || moved.updatedAt.getTime() !== stream.updatedAt.getTime()) return "done";
-        continue;
+        if (moved.wasReportedFailing) {
+          await deps
+            .notify({
+              kind: "stream.recovered",
+              stream: about,
+              failingSince: moved.endedFailureSince,
+            })
+            .catch((error) =>
+              logger.error("stream recovered notification not sent", {
+                streamId: stream.id,
+                error: (error as Error).message,
+              }),
+            );
+        }
+        // Paused, or changed by the API (query, destination): this turn ends; the next claim
+        // reads the stream as it is now.
+        if (moved.paused || moved.updatedAt.getTime() !== stream.updatedAt.getTime()) {
+          return "done";
+        }
       }
-
-      const timeout = AbortSignal.timeout(config.deliveryTimeoutMs);
-      let outcome: DeliveryOutcome;
-      try {
-        outcome = await sender.send(
-          {
-            streamId: stream.id,
-            org: { id: stream.orgId, slug: stream.orgSlug },
-            entries: batch.entries,
-          },
-          { signal: timeout },
-        );
-      } catch (error) {
-        outcome = { kind: "retry", reason: (error as Error).message, status: null };
-      }
-      if (outcome.kind !== "delivered") {
-        const status = "status" in outcome && outcome.status !== null ? ` (${outcome.status})` : "";
-        return fail(`${outcome.kind}${status}: ${outcome.reason}`, outcome);
-      }
-      const moved = await advanceStreamCursor(db, {
-        streamId: stream.id,
-        owner,
-        throughSeq: batch.through,
-        delivered: true,
-      });
-      // Lost the lease while sending (too slow): the batch counts as not delivered here and
-      // the worker that holds the stream now sends it again (at least once, never a skip).
-      if (!moved) return "done";
-      cursor = batch.through;
-      if (moved.wasReportedFailing) {
-        await deps
-          .notify({
-            kind: "stream.recovered",
-            stream: about,
-            failingSince: moved.endedFailureSince,
-          })
-          .catch((error) =>
-            logger.error("stream recovered notification not sent", {
-              streamId: stream.id,
-              error: (error as Error).message,
-            }),
-          );
-      }
-      // Paused, or changed by the API (query, destination): this turn ends; the next claim
-      // reads the stream as it is now.
-      if (moved.paused || moved.updatedAt.getTime() !== stream.updatedAt.getTime()) return "done";
+    } finally {
+      // A read-ahead still running ends with the turn (its wait is cut short), before the
+      // lease is given back.
+      turnEnd.abort();
+      await ahead?.catch(() => null);
     }
   };
+
+  interface Batch {
+    entries: StreamEntry[];
+    through: number;
+  }
 
   /**
    * The next batch after `cursor`: matching entries up to the count and byte bounds; while it
@@ -304,11 +336,12 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     orgId: string,
     query: ParsedQuery,
     cursor: number,
-  ): Promise<{ entries: AuditEntry[]; through: number } | null> => {
-    const entries: AuditEntry[] = [];
+    stop: AbortSignal,
+  ): Promise<Batch | null> => {
+    const entries: StreamEntry[] = [];
     let bytes = 0;
     let through = cursor;
-    let oldest: Date | undefined;
+    let oldest: number | undefined;
     for (;;) {
       const before = through;
       // The replica while it keeps up: a lagging one only delays entries (seq order is commit
@@ -321,8 +354,10 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         scanWindow,
       });
       for (let i = 0; i < read.entries.length; i++) {
-        const entry = read.entries[i] as AuditEntry;
-        const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
+        const entry = read.entries[i] as StreamEntry;
+        // The entry's JSON text and its separator: what every sender's envelope holds per entry
+        // (PostgreSQL counted the bytes, which spares a UTF-8 scan of every text here).
+        const size = (read.bytes[i] as number) + 1;
         // Full by bytes: the batch ends before this entry (one entry alone always goes).
         if (entries.length > 0 && bytes + size > config.batchMaxBytes) {
           return { entries, through };
@@ -330,7 +365,7 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         entries.push(entry);
         bytes += size;
         through = entry.seq;
-        oldest ??= read.storedAt[i];
+        oldest ??= read.storedAtMs[i];
       }
       // Every entry of the read was taken: the batch covers all the read scanned.
       through = Math.max(through, read.scannedThrough);
@@ -344,10 +379,10 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
       if (through > before) continue;
       // Young and small, and the log holds nothing more yet: wait a step for more to join, until
       // the oldest entry has waited the bound.
-      const waitMs = (oldest as Date).getTime() + config.batchMaxWaitMs - Date.now();
-      if (waitMs <= 0 || closed) return { entries, through };
-      await sleep(Math.min(waitMs, 50), closing.signal);
-      if (closed) return { entries, through };
+      const waitMs = (oldest as number) + config.batchMaxWaitMs - Date.now();
+      if (waitMs <= 0 || stop.aborted) return { entries, through };
+      await sleep(Math.min(waitMs, 50), stop);
+      if (stop.aborted) return { entries, through };
     }
   };
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { AuditEntry } from "@auditlog/events";
+import { type AuditEntry, type StreamEntry, streamEntryOf } from "@auditlog/events";
 
 /** An audit entry as the API answers it, for sender tests (ids `ent_test_<seq>`). */
 export function makeEntry(seq: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
@@ -39,4 +39,13 @@ export function makeEntries(
   overrides: Partial<AuditEntry> = {},
 ): AuditEntry[] {
   return Array.from({ length: count }, (_, i) => makeEntry(from + i, overrides));
+}
+
+/** The same entries as a stream batch holds them (each with its JSON text). */
+export function makeStreamEntries(
+  count: number,
+  from = 1,
+  overrides: Partial<AuditEntry> = {},
+): StreamEntry[] {
+  return makeEntries(count, from, overrides).map(streamEntryOf);
 }

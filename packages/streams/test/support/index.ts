@@ -3,7 +3,7 @@
  * 127.0.0.1 that check requests as the real services document them and record what they took.
  */
 export { DatadogIntakeReceiver } from "./datadog-receiver.ts";
-export { makeEntries, makeEntry } from "./entries.ts";
+export { makeEntries, makeEntry, makeStreamEntries } from "./entries.ts";
 export {
   type AcceptedBatch,
   type FailureScript,

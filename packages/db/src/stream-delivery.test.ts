@@ -1,0 +1,148 @@
+import { parseQuery } from "@auditlog/events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOrganization } from "./accounts.ts";
+import { driversOf } from "./database.ts";
+import { insertAuditEntries } from "./entries.ts";
+import { listEntries } from "./entry-queries.ts";
+import { readStreamEntries } from "./stream-delivery.ts";
+import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
+
+// The stream read renders each entry's JSON in PostgreSQL (the worker splices the texts into its
+// senders' envelopes): it must be the query API's entry, and the bounds must never let the
+// cursor pass an entry that was not read.
+
+const db = createTestDatabase();
+const pool = driversOf(db).pool;
+let orgId: string;
+
+const parsed = (q: string) => {
+  const result = parseQuery(q);
+  if (!result.ok) throw new Error(result.error.message);
+  return result.query;
+};
+
+beforeAll(async () => {
+  await prepareTestDatabase();
+  const org = await createOrganization(db, {
+    slug: uniqueSlug("stream-read"),
+    name: "Stream read",
+    plan: "enterprise",
+  });
+  orgId = org.id;
+  const minute = (n: number) => new Date(Date.UTC(2026, 2, 1, 12, n));
+  // Ten entries, seq 1…10: every third a repo.delete, the seventh hidden, one with every field
+  // and characters JSON escapes (UTF-8 longer than its characters).
+  await insertAuditEntries(
+    db,
+    Array.from({ length: 10 }, (_, i) =>
+      auditEntryRow(orgId, {
+        id: `evt_read_${String(i + 1).padStart(2, "0")}`,
+        occurredAt: minute(i),
+        receivedAt: minute(i),
+        actorId: "user_1",
+        actorName: "dana",
+        description: i === 4 ? 'a "quote" \\ é 中文 😀\n' : `entry ${i + 1}`,
+        ...(i % 3 === 2 ? { type: "repo.delete" } : {}),
+        ...(i === 6
+          ? { type: "org.audit_log.export", category: "org", hiddenByDefault: true }
+          : {}),
+        ...(i === 4
+          ? {
+              targetType: "repo",
+              targetId: "repo_1",
+              targetName: "dana/model",
+              ip: "2001:db8::",
+              countryCode: "FR",
+              region: "Île-de-France",
+              city: "Paris",
+              oauthClientId: "oauth_1",
+              oauthName: "CI",
+              data: { nested: [1, 2.5, null, "x"] },
+            }
+          : {}),
+      }),
+    ),
+  );
+});
+
+afterAll(async () => {
+  await pool.query("DELETE FROM organizations WHERE id = $1", [orgId]);
+  await db.close();
+});
+
+describe("readStreamEntries", () => {
+  it("renders each entry as the query API answers it, ascending seq, hidden types included", async () => {
+    const read = await readStreamEntries(db, {
+      orgId,
+      query: parsed(""),
+      afterSeq: 0,
+      limit: 100,
+      scanWindow: 1000,
+    });
+    expect(read.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(read.scannedThrough).toBe(10);
+    const api = await listEntries(db, {
+      orgId,
+      query: parsed(""),
+      limit: 100,
+      cursor: null,
+      options: { includeHidden: true },
+    });
+    const expected = JSON.parse(JSON.stringify([...api.entries].reverse()));
+    const rendered = read.entries.map((e) => JSON.parse(e.json));
+    expect(rendered).toStrictEqual(expected);
+    rendered.forEach((entry, i) => {
+      expect(Object.keys(entry)).toEqual(Object.keys(expected[i]));
+    });
+    read.entries.forEach((entry, i) => {
+      expect(entry.id).toBe(expected[i].id);
+      expect(entry.occurredAt).toBe(expected[i].occurredAt);
+      expect(entry.receivedAt).toBe(expected[i].receivedAt);
+      expect(read.bytes[i]).toBe(Buffer.byteLength(entry.json));
+    });
+    expect(read.storedAtMs.every((ms) => Math.abs(ms - Date.now()) < 3_600_000)).toBe(true);
+  });
+
+  it("ends a full page at its last entry, a short one at the window's top", async () => {
+    const page = await readStreamEntries(db, {
+      orgId,
+      query: parsed(""),
+      afterSeq: 2,
+      limit: 3,
+      scanWindow: 1000,
+    });
+    expect(page.entries.map((e) => e.seq)).toEqual([3, 4, 5]);
+    expect(page.scannedThrough).toBe(5);
+    // A filter: only repo.delete (3, 6, 9) in a window of 5 seqs after 3 (4…8).
+    const filtered = await readStreamEntries(db, {
+      orgId,
+      query: parsed("type:repo.delete"),
+      afterSeq: 3,
+      limit: 100,
+      scanWindow: 5,
+    });
+    expect(filtered.entries.map((e) => e.seq)).toEqual([6]);
+    expect(filtered.scannedThrough).toBe(8);
+    // Nothing matches in the window: the bounds alone move the cursor over it.
+    const none = await readStreamEntries(db, {
+      orgId,
+      query: parsed("type:org.audit_log.export"),
+      afterSeq: 0,
+      limit: 100,
+      scanWindow: 4,
+    });
+    expect(none.entries).toEqual([]);
+    expect(none.scannedThrough).toBe(4);
+  });
+
+  it("answers the cursor itself when the log holds nothing after it", async () => {
+    const read = await readStreamEntries(db, {
+      orgId,
+      query: parsed(""),
+      afterSeq: 10,
+      limit: 100,
+      scanWindow: 1000,
+    });
+    expect(read).toEqual({ entries: [], storedAtMs: [], bytes: [], scannedThrough: 10 });
+  });
+});
