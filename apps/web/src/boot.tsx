@@ -1,5 +1,5 @@
-// First: before any module builds a zod schema.
-import "./strict-csp.ts";
+// No zod here: the first screen builds no schema. The modules that do (api/schemas.ts, loaded
+// on first use, and the trust store) import strict-csp.ts first themselves.
 import { QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";

@@ -6,6 +6,8 @@ import { startEarlyRequests } from "./api/early-requests.ts";
 import { startThemeSync } from "./lib/theme.ts";
 import "./styles.css";
 
-startThemeSync();
+// The requests first: the theme reads localStorage, whose first use in a session can block on
+// the browser for a while, and nothing about the requests depends on it.
 startEarlyRequests(window.location);
+startThemeSync();
 void import("./boot.tsx");

@@ -1,31 +1,10 @@
 import { z } from "zod";
+import { categories } from "./categories.ts";
 import { publicHttpsUrlProblem } from "./public-url.ts";
 
-/**
- * The categories of PRODUCT.md §3. The console colours badges by category and the query API
- * filters by it, so the list is closed.
- */
-export const categories = [
-  "organization",
-  "membership",
-  "content",
-  "billing",
-  "resource_group",
-  "jobs",
-  "audit_log",
-] as const;
-export const categorySchema = z.enum(categories);
-export type Category = z.infer<typeof categorySchema>;
+export { type Category, categories, categoryLabels } from "./categories.ts";
 
-export const categoryLabels: Record<Category, string> = {
-  organization: "Organisation & security",
-  membership: "Membership & access",
-  content: "Content & resources",
-  billing: "Billing & cloud",
-  resource_group: "Resource groups",
-  jobs: "Jobs",
-  audit_log: "Audit log",
-};
+export const categorySchema = z.enum(categories);
 
 /**
  * Client-supplied event ids are idempotency keys, so they are restricted to a conservative

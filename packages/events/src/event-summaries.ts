@@ -1,4 +1,4 @@
-import type { Category } from "./envelope.ts";
+import type { Category } from "./categories.ts";
 import { generatedEventSummaries } from "./generated/event-summaries.ts";
 
 /**

@@ -1,24 +1,21 @@
 import { z } from "zod";
+import { suggestionKeys } from "./facet-keys.ts";
+export { foldForMatch, matchesWordPrefix } from "./text-match.ts";
+
+export {
+  type FacetKey,
+  facetKeys,
+  facetQueryKeys,
+  type SuggestionKey,
+  suggestionKeys,
+} from "./facet-keys.ts";
 
 /**
  * `GET /v1/orgs/:org/audit-logs/facets`: for the same filter as the list, the most frequent
  * values of each facet with how many matching entries hold them, so the console can show where
- * a filter's entries come from and narrow it in one click.
- *
- * Each value is what the query language's key takes (`author:`, `type:`, `category:`,
- * `country:`, `target:`), so a value pivots into `q` as written.
+ * a filter's entries come from and narrow it in one click (the facets and their query-language
+ * keys: facet-keys.ts).
  */
-export const facetKeys = ["actor", "type", "category", "country", "target"] as const;
-export type FacetKey = (typeof facetKeys)[number];
-
-/** The query-language key each facet's values belong to. */
-export const facetQueryKeys = {
-  actor: "author",
-  type: "type",
-  category: "category",
-  country: "country",
-  target: "target",
-} as const satisfies Record<FacetKey, string>;
 
 /** Values per facet by default, and at most (`?limit=`). */
 export const defaultFacetLimit = 10;
@@ -59,9 +56,7 @@ export type AuditFacets = z.infer<typeof facetsSchema>;
  * for the query bar's completion. Matching ignores case and accents (`zo` finds "Zoë") and
  * looks at the start of each word.
  */
-export const suggestionKeys = ["author", "target", "ip"] as const;
 export const suggestionKeySchema = z.enum(suggestionKeys);
-export type SuggestionKey = z.infer<typeof suggestionKeySchema>;
 
 export const defaultSuggestionLimit = 10;
 export const maxSuggestionLimit = 50;
@@ -79,22 +74,3 @@ export const suggestionsSchema = z.object({
   ),
 });
 export type AuditSuggestions = z.infer<typeof suggestionsSchema>;
-
-/**
- * Text folded for matching: without accents or case (`Zoë` → `zoe`, `Ærø` → `ærø`). Shared by
- * the API's matching and the console's highlighting, so both agree on what matches.
- */
-export function foldForMatch(text: string): string {
-  return text
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toLocaleLowerCase("en");
-}
-
-/** Whether `text` has a word starting with `prefix` (both folded), or starts with it. */
-export function matchesWordPrefix(text: string, prefix: string): boolean {
-  const folded = foldForMatch(text);
-  const needle = foldForMatch(prefix);
-  if (needle === "" || folded.startsWith(needle)) return true;
-  return folded.split(/[\s._\-/@:]+/u).some((word) => word.startsWith(needle));
-}

@@ -1,4 +1,3 @@
-import { auditEntryPageSchema } from "@auditlog/events";
 import { waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { mockFetch } from "../../test/render.tsx";
@@ -18,7 +17,7 @@ describe("apiRequest's deferred schema check", () => {
     console.error = () => {};
     try {
       const page = await apiRequest("/v1/orgs/acme/audit-logs?limit=100", {
-        schema: auditEntryPageSchema,
+        schema: (schemas) => schemas.auditEntryPageSchema,
         check: "idle",
       });
       expect(page).toEqual(badPage);
@@ -33,7 +32,9 @@ describe("apiRequest's deferred schema check", () => {
   it("refuses the same answer at once when checked now (the default)", async () => {
     mockFetch(() => ({ body: { entries: [{ id: "evt_1" }], nextCursor: null } }));
     await expect(
-      apiRequest("/v1/orgs/acme/audit-logs?limit=100", { schema: auditEntryPageSchema }),
+      apiRequest("/v1/orgs/acme/audit-logs?limit=100", {
+        schema: (schemas) => schemas.auditEntryPageSchema,
+      }),
     ).rejects.toThrow();
   });
 
@@ -42,7 +43,10 @@ describe("apiRequest's deferred schema check", () => {
     const violations: ContractViolation[] = [];
     const stop = onContractViolation((violation) => violations.push(violation));
     try {
-      await apiRequest("/v1/x", { schema: auditEntryPageSchema, check: "idle" });
+      await apiRequest("/v1/x", {
+        schema: (schemas) => schemas.auditEntryPageSchema,
+        check: "idle",
+      });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(violations).toEqual([]);
     } finally {

@@ -1,7 +1,9 @@
 /**
  * The console's one way to call the API: same-origin fetch with the session cookie, the CSRF
  * header on unsafe requests, and the API's error body turned into an `ApiRequestError`.
- * Responses are parsed with a zod schema from @auditlog/events where the caller gives one.
+ * Responses are parsed with a zod schema from @auditlog/events where the caller names one: the
+ * schemas live in their own chunk (schemas.ts), loaded on first use and never before the first
+ * screen's own requests.
  */
 
 import { takeEarlyResponse } from "./early-requests.ts";
@@ -32,6 +34,27 @@ export interface Parser<T> {
   parse(value: unknown): T;
 }
 
+/** The console's schemas (schemas.ts), a type only: the module itself is loaded on first use. */
+export type Schemas = typeof import("./schemas.ts");
+
+/** Picks the schema an answer is checked against, e.g. `(schemas) => schemas.histogramSchema`. */
+export type SchemaPick<T> = (schemas: Schemas) => Parser<T>;
+
+let schemasLoading: Promise<Schemas> | undefined;
+
+/**
+ * The schemas' chunk (with zod), loaded once. Not imported statically: its download, zod's own
+ * setup and the schemas' construction would otherwise all come before the first row.
+ */
+export function loadSchemas(): Promise<Schemas> {
+  schemasLoading ??= import("./schemas.ts").catch((error: unknown) => {
+    // A failed download is tried again by the next request, not remembered.
+    schemasLoading = undefined;
+    throw error;
+  });
+  return schemasLoading;
+}
+
 let csrfToken: string | null = null;
 
 /** The session's CSRF token, from login or GET /v1/me; sent as X-CSRF-Token on unsafe requests. */
@@ -42,7 +65,7 @@ export function setCsrfToken(token: string | null | undefined): void {
 export interface RequestOptions<T> {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
-  schema?: Parser<T>;
+  schema?: SchemaPick<T>;
   /**
    * When the answer is checked against `schema`. "now" (the default): before it is returned; a
    * mismatch is an error. "idle": for the log's large, hot pages, whose zod walk (100 entries)
@@ -72,14 +95,20 @@ const whenIdle: (run: () => void) => void =
     ? (run) => requestIdleCallback(run, { timeout: 10_000 })
     : (run) => setTimeout(run, 0);
 
-function checkWhenIdle<T>(path: string, schema: Parser<T>, json: unknown): void {
+function checkWhenIdle<T>(path: string, pick: SchemaPick<T>, json: unknown): void {
   whenIdle(() => {
-    try {
-      schema.parse(json);
-    } catch (error) {
-      console.error(`The answer to GET ${path} does not match the console's schema`, error);
-      for (const listener of violationListeners) listener({ path, error });
-    }
+    loadSchemas().then(
+      (schemas) => {
+        try {
+          pick(schemas).parse(json);
+        } catch (error) {
+          console.error(`The answer to GET ${path} does not match the console's schema`, error);
+          for (const listener of violationListeners) listener({ path, error });
+        }
+      },
+      // The schemas could not be downloaded: this page, already on screen, stays unchecked.
+      () => {},
+    );
   });
 }
 
@@ -88,6 +117,10 @@ export async function apiRequest<T>(path: string, options: RequestOptions<T> = {
   const headers: Record<string, string> = { accept: "application/json" };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
+  // Checked at once: the schemas load while the request is under way, not after it.
+  const schemas = options.schema && options.check !== "idle" ? loadSchemas() : undefined;
+  // Not awaited when the request fails first: that failure is the one reported.
+  schemas?.catch(() => {});
   let response: Response;
   try {
     const early = method === "GET" ? takeEarlyResponse(path) : undefined;
@@ -126,11 +159,21 @@ export async function apiRequest<T>(path: string, options: RequestOptions<T> = {
     );
   }
   if (!options.schema) return json as T;
-  if (options.check === "idle") {
+  if (!schemas) {
     checkWhenIdle(path, options.schema, json);
     return json as T;
   }
-  return options.schema.parse(json);
+  let loaded: Schemas;
+  try {
+    loaded = await schemas;
+  } catch {
+    throw new ApiRequestError(
+      0,
+      "network_error",
+      "Cannot reach the server. Check your connection.",
+    );
+  }
+  return options.schema(loaded).parse(json);
 }
 
 /** Whether retrying could help: not for answers the server gave on purpose (4xx). */

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import type { Category } from "../categories.ts";
 import type { EventDefinition } from "../define-event.ts";
-import type { Category } from "../envelope.ts";
 import { auditLogEvents } from "./audit-log.ts";
 import { billingEvents } from "./billing.ts";
 import { contentEvents } from "./content.ts";

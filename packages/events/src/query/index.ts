@@ -18,13 +18,13 @@ export { normalizeIpPrefix } from "../ip/index.ts";
 export { QueryParseError, type QueryParseErrorKind } from "./errors.ts";
 export { countryCodes, type QueryKey, type QueryKeyInfo, queryKeys } from "./keys.ts";
 export { type QueryLimits, queryLimits, storedQueryLimits } from "./lexer.ts";
+export { parsedQuerySchema } from "./parsed-query-schema.ts";
 export {
   emptyQuery,
   isEmptyQuery,
   type ParsedQuery,
   type ParseQueryOptions,
   type ParseQueryResult,
-  parsedQuerySchema,
   parseQuery,
   parseQueryOrThrow,
 } from "./parser.ts";

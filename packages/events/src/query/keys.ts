@@ -1,4 +1,4 @@
-import { categories } from "../envelope.ts";
+import { categories } from "../categories.ts";
 
 export type QueryKey = "author" | "type" | "category" | "target" | "ip" | "country" | "created";
 

@@ -1,33 +1,9 @@
-import { z } from "zod";
-import { type Category, categories } from "../envelope.ts";
+import type { Category } from "../categories.ts";
 import { isKnownTypePattern } from "../type-patterns.ts";
 import { QueryParseError, type QueryParseErrorKind } from "./errors.ts";
 import type { QueryKey } from "./keys.ts";
 import { lex, type QueryLimits } from "./lexer.ts";
 import { maxInstant, minInstant, normalizeValue, parseCreated } from "./values.ts";
-
-export const parsedQuerySchema = z.strictObject({
-  authors: z.array(z.string()),
-  excludeAuthors: z.array(z.string()),
-  types: z.array(z.string()),
-  excludeTypes: z.array(z.string()),
-  categories: z.array(z.enum(categories)),
-  excludeCategories: z.array(z.enum(categories)),
-  targets: z.array(z.string()),
-  excludeTargets: z.array(z.string()),
-  /** Normalised prefixes: see `normalizeIpPrefix`. */
-  ipPrefixes: z.array(z.string()),
-  excludeIpPrefixes: z.array(z.string()),
-  /** Upper-case ISO 3166-1 alpha-2. */
-  countries: z.array(z.string()),
-  excludeCountries: z.array(z.string()),
-  /** Inclusive lower bound, `toISOString()` form (UTC, milliseconds, `Z`). */
-  createdFrom: z.iso.datetime().optional(),
-  /** Exclusive upper bound, `toISOString()` form. */
-  createdTo: z.iso.datetime().optional(),
-  /** Free-text words and phrases; every one must match. */
-  text: z.array(z.string()),
-});
 
 /**
  * A normalised query: values trimmed and de-duplicated in first-seen order, categories lower

@@ -1,4 +1,4 @@
-import { categories } from "../envelope.ts";
+import { categories } from "../categories.ts";
 import { normalizeIpPrefix } from "../ip/index.ts";
 import type { QueryParseErrorKind } from "./errors.ts";
 import { isCountryCode, type QueryKey } from "./keys.ts";

@@ -1,10 +1,4 @@
-import {
-  type AuditEntry,
-  type AuditEntryPage,
-  auditEntryPageSchema,
-  auditEntrySchema,
-  histogramSchema,
-} from "@auditlog/events";
+import { type AuditEntry, type AuditEntryPage } from "@auditlog/events";
 import { type InfiniteData, infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
 import { logPageSize } from "../../api/early-requests.ts";
@@ -34,7 +28,7 @@ export function auditLogListOptions(orgSlug: string, filters: ResolvedFilters) {
       params.set("limit", String(pageSize));
       if (pageParam) params.set("cursor", pageParam);
       return apiRequest(`${orgPath(orgSlug)}/audit-logs?${params}`, {
-        schema: auditEntryPageSchema,
+        schema: (schemas) => schemas.auditEntryPageSchema,
         // The hot path: on screen first, checked against the schema when the browser is idle.
         check: "idle",
         signal,
@@ -57,7 +51,7 @@ export function histogramOptions(orgSlug: string, filters: ResolvedFilters, time
       params.set("interval", "auto");
       params.set("tz", timeZone);
       return apiRequest(`${orgPath(orgSlug)}/audit-logs/histogram?${params}`, {
-        schema: histogramSchema,
+        schema: (schemas) => schemas.histogramSchema,
         signal,
       });
     },
@@ -70,7 +64,7 @@ export function auditEntryOptions(orgSlug: string, id: string) {
     queryKey: auditLogKeys.entry(orgSlug, id),
     queryFn: ({ signal }) =>
       apiRequest(`${orgPath(orgSlug)}/audit-logs/${encodeURIComponent(id)}`, {
-        schema: auditEntrySchema,
+        schema: (schemas) => schemas.auditEntrySchema,
         signal,
       }),
   });

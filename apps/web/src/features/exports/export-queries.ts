@@ -1,10 +1,4 @@
-import {
-  type AuditExport,
-  type CreateExportRequest,
-  type ExportProgress,
-  exportListSchema,
-  exportSchema,
-} from "@auditlog/events";
+import { type AuditExport, type CreateExportRequest, type ExportProgress } from "@auditlog/events";
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
 
@@ -26,7 +20,12 @@ export function exportListOptions(orgSlug: string, options: { live: boolean }) {
   return queryOptions({
     queryKey: exportKeys.list(orgSlug),
     queryFn: async ({ signal }) =>
-      (await apiRequest(exportsPath(orgSlug), { schema: exportListSchema, signal })).exports,
+      (
+        await apiRequest(exportsPath(orgSlug), {
+          schema: (schemas) => schemas.exportListSchema,
+          signal,
+        })
+      ).exports,
     refetchInterval: (query) =>
       query.state.data?.some(isActiveExport) ? (options.live ? 15_000 : 2000) : false,
   });
@@ -36,7 +35,11 @@ export function useCreateExport(orgSlug: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (request: CreateExportRequest) =>
-      apiRequest(exportsPath(orgSlug), { method: "POST", body: request, schema: exportSchema }),
+      apiRequest(exportsPath(orgSlug), {
+        method: "POST",
+        body: request,
+        schema: (schemas) => schemas.exportSchema,
+      }),
     onSuccess: (created) => {
       queryClient.setQueryData<AuditExport[]>(exportKeys.list(orgSlug), (list) => [
         created,

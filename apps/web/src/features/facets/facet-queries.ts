@@ -1,4 +1,4 @@
-import { facetsSchema, type SuggestionKey, suggestionsSchema } from "@auditlog/events";
+import type { SuggestionKey } from "@auditlog/events";
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
 import { auditLogKeys } from "../audit-log/audit-log-queries.ts";
@@ -20,7 +20,7 @@ export function facetsOptions(orgSlug: string, filters: ResolvedFilters) {
     queryKey: facetKeys.facets(orgSlug, filters),
     queryFn: ({ signal }) =>
       apiRequest(`${logPath(orgSlug)}/facets?${toSearchParams(filters)}`, {
-        schema: facetsSchema,
+        schema: (schemas) => schemas.facetsSchema,
         signal,
       }),
     placeholderData: keepPreviousData,
@@ -34,7 +34,7 @@ export function suggestionsOptions(orgSlug: string, key: SuggestionKey, prefix: 
     queryFn: ({ signal }) => {
       const params = new URLSearchParams({ key, prefix, limit: "12" });
       return apiRequest(`${logPath(orgSlug)}/suggestions?${params}`, {
-        schema: suggestionsSchema,
+        schema: (schemas) => schemas.suggestionsSchema,
         signal,
       });
     },

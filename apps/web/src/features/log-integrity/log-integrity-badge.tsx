@@ -183,10 +183,11 @@ function KeyWarnings({
         type="button"
         className="button button-small"
         onClick={() => {
-          acceptPublishedKeys(org.id, published);
-          void queryClient.invalidateQueries({
-            queryKey: logIntegrityKeys.verification(org.slug, org.id),
-          });
+          void acceptPublishedKeys(org.id, published).then(() =>
+            queryClient.invalidateQueries({
+              queryKey: logIntegrityKeys.verification(org.slug, org.id),
+            }),
+          );
         }}
       >
         Trust the keys published now

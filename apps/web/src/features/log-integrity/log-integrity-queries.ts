@@ -1,17 +1,9 @@
-import {
-  type AuditEntry,
-  checkpointKeysSchema,
-  consistencyProofSchema,
-  inclusionProofSchema,
-  type LogCheckpoint,
-  logCheckpointSchema,
-} from "@auditlog/events";
+import { type AuditEntry, type LogCheckpoint } from "@auditlog/events";
 import { queryOptions } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, apiRequest } from "../../api/client.ts";
 import { auditLogKeys } from "../audit-log/audit-log-queries.ts";
 import type { TrustedCheckpoint } from "./log-verifier.ts";
-import { loadTrustedCheckpoint, saveTrustedCheckpoint } from "./trust-store.ts";
 
 const logPath = (orgSlug: string) => `/v1/orgs/${encodeURIComponent(orgSlug)}/audit-logs`;
 
@@ -33,6 +25,9 @@ export const logIntegrityKeys = {
  */
 const loadVerifier = () => import("./log-verifier.ts");
 
+/** The trust store checks what it reads with zod: loaded with the first check too. */
+const loadTrustStore = () => import("./trust-store.ts");
+
 const isRefusal = (error: unknown): error is ApiRequestError =>
   error instanceof ApiRequestError && error.status >= 400 && error.status < 500;
 
@@ -42,7 +37,7 @@ async function fetchLatestCheckpoint(
 ): Promise<LogCheckpoint | null> {
   try {
     return await apiRequest(`${logPath(orgSlug)}/checkpoint`, {
-      schema: logCheckpointSchema,
+      schema: (schemas) => schemas.logCheckpointSchema,
       signal,
     });
   } catch (error) {
@@ -61,12 +56,20 @@ export function logVerificationOptions(org: Pick<Organization, "id" | "slug">) {
   return queryOptions({
     queryKey: logIntegrityKeys.verification(org.slug, org.id),
     queryFn: async ({ signal }) => {
-      const [{ keys }, checkpoint, { checkLatestCheckpoint, RefusedProofError }] =
-        await Promise.all([
-          apiRequest("/v1/checkpoint-keys", { schema: checkpointKeysSchema, signal }),
-          fetchLatestCheckpoint(org.slug, signal),
-          loadVerifier(),
-        ]);
+      const [
+        { keys },
+        checkpoint,
+        { checkLatestCheckpoint, RefusedProofError },
+        { loadTrustedCheckpoint, saveTrustedCheckpoint },
+      ] = await Promise.all([
+        apiRequest("/v1/checkpoint-keys", {
+          schema: (schemas) => schemas.checkpointKeysSchema,
+          signal,
+        }),
+        fetchLatestCheckpoint(org.slug, signal),
+        loadVerifier(),
+        loadTrustStore(),
+      ]);
       const result = await checkLatestCheckpoint({
         orgId: org.id,
         keys,
@@ -75,7 +78,7 @@ export function logVerificationOptions(org: Pick<Organization, "id" | "slug">) {
         fetchConsistency: async (from, to) => {
           try {
             return await apiRequest(`${logPath(org.slug)}/consistency?from=${from}&to=${to}`, {
-              schema: consistencyProofSchema,
+              schema: (schemas) => schemas.consistencyProofSchema,
               signal,
             });
           } catch (error) {
@@ -94,7 +97,8 @@ export function logVerificationOptions(org: Pick<Organization, "id" | "slug">) {
 }
 
 /** Pins the keys published now, dropping the warnings about keys that went away or changed. */
-export function acceptPublishedKeys(orgId: string, publishedKeys: string[]): void {
+export async function acceptPublishedKeys(orgId: string, publishedKeys: string[]): Promise<void> {
+  const { loadTrustedCheckpoint, saveTrustedCheckpoint } = await loadTrustStore();
   const trusted = loadTrustedCheckpoint(orgId);
   if (trusted) saveTrustedCheckpoint(orgId, { ...trusted, keys: publishedKeys });
 }
@@ -115,7 +119,7 @@ export function entryInclusionOptions(
       const [proof, { checkEntryInclusion }] = await Promise.all([
         apiRequest(
           `${logPath(org.slug)}/${encodeURIComponent(entry.id)}/proof?treeSize=${checkpoint.treeSize}`,
-          { schema: inclusionProofSchema, signal },
+          { schema: (schemas) => schemas.inclusionProofSchema, signal },
         ),
         loadVerifier(),
       ]);

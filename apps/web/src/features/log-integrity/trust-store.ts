@@ -1,3 +1,5 @@
+// First: zod's configuration, before the schema below is built (strict-csp.ts says why).
+import "../../strict-csp.ts";
 import { z } from "zod";
 import type { TrustedCheckpoint } from "./log-verifier.ts";
 

@@ -1,12 +1,7 @@
-import {
-  type AuditExport,
-  entriesStoredEventSchema,
-  exportProgressSchema,
-  type Notification,
-  notificationSchema,
-} from "@auditlog/events";
+import type { AuditExport, Notification } from "@auditlog/events";
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
+import { loadSchemas, type SchemaPick } from "../../api/client.ts";
 import { applyExportProgress, exportKeys } from "../exports/export-queries.ts";
 import { recordStoredEntries } from "../live/new-entries.tsx";
 import { addNotification, notificationKeys } from "./notification-queries.ts";
@@ -52,35 +47,63 @@ export function LiveUpdatesProvider({
     source.addEventListener("ready", () => {
       void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
     });
-    source.addEventListener("notification", (event) => {
-      const parsed = notificationSchema.safeParse(parseJson((event as MessageEvent).data));
-      if (!parsed.success) return;
-      const notification: Notification = parsed.data;
-      queryClient.setQueryData<Notification[]>(notificationKeys.all, (list) =>
-        addNotification(list, notification),
-      );
-      void queryClient.invalidateQueries({ queryKey: exportKeys.list(notification.orgSlug) });
-    });
-    source.addEventListener("export.progress", (event) => {
-      const parsed = exportProgressSchema.safeParse(parseJson((event as MessageEvent).data));
-      if (!parsed.success) return;
-      const progress = parsed.data;
-      const key = exportKeys.list(progress.orgSlug);
-      const known = queryClient
-        .getQueryData<AuditExport[]>(key)
-        ?.some((item) => item.id === progress.exportId);
-      if (known && progress.status !== "ready" && progress.status !== "failed") {
-        queryClient.setQueryData<AuditExport[]>(key, (list) => applyExportProgress(list, progress));
-      } else {
-        // A new export, or a finished one: its size, expiry and final counts come from the API.
-        void queryClient.invalidateQueries({ queryKey: key });
-      }
-    });
-    source.addEventListener("entries.stored", (event) => {
-      const parsed = entriesStoredEventSchema.safeParse(parseJson((event as MessageEvent).data));
-      if (parsed.success) recordStoredEntries(queryClient, parsed.data);
-    });
+    // Each message is checked against its schema, whose chunk loads with the first message (it
+    // is not on the first screen's path); messages keep their order, waiting on the same load.
+    let open = true;
+    const on = <T,>(type: string, pick: SchemaPick<T>, apply: (message: T) => void) => {
+      source.addEventListener(type, (event) => {
+        const data = parseJson((event as MessageEvent).data);
+        loadSchemas().then(
+          (schemas) => {
+            if (!open) return;
+            let message: T;
+            try {
+              message = pick(schemas).parse(data);
+            } catch {
+              return;
+            }
+            apply(message);
+          },
+          // The schemas could not be downloaded: the lists' polling catches up instead.
+          () => {},
+        );
+      });
+    };
+    on(
+      "notification",
+      (schemas) => schemas.notificationSchema,
+      (notification: Notification) => {
+        queryClient.setQueryData<Notification[]>(notificationKeys.all, (list) =>
+          addNotification(list, notification),
+        );
+        void queryClient.invalidateQueries({ queryKey: exportKeys.list(notification.orgSlug) });
+      },
+    );
+    on(
+      "export.progress",
+      (schemas) => schemas.exportProgressSchema,
+      (progress) => {
+        const key = exportKeys.list(progress.orgSlug);
+        const known = queryClient
+          .getQueryData<AuditExport[]>(key)
+          ?.some((item) => item.id === progress.exportId);
+        if (known && progress.status !== "ready" && progress.status !== "failed") {
+          queryClient.setQueryData<AuditExport[]>(key, (list) =>
+            applyExportProgress(list, progress),
+          );
+        } else {
+          // A new export, or a finished one: its size, expiry and final counts come from the API.
+          void queryClient.invalidateQueries({ queryKey: key });
+        }
+      },
+    );
+    on(
+      "entries.stored",
+      (schemas) => schemas.entriesStoredEventSchema,
+      (stored) => recordStoredEntries(queryClient, stored),
+    );
     return () => {
+      open = false;
       source.close();
       setConnected(false);
     };

@@ -1,24 +1,17 @@
-import { type Notification, notificationSchema } from "@auditlog/events";
+import type { Notification } from "@auditlog/events";
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
-import { apiRequest, type Parser } from "../../api/client.ts";
+import { apiRequest } from "../../api/client.ts";
 
 export const notificationKeys = { all: ["notifications"] as const };
-
-const listSchema = notificationSchema.array();
-
-/** `GET /v1/notifications`: `{ notifications: [...] }` (a bare array is accepted too). */
-const notificationListParser: Parser<Notification[]> = {
-  parse: (value) =>
-    listSchema.parse(
-      Array.isArray(value) ? value : (value as { notifications?: unknown } | null)?.notifications,
-    ),
-};
 
 export function notificationListOptions(options: { pollMs: number | false }) {
   return queryOptions({
     queryKey: notificationKeys.all,
     queryFn: ({ signal }) =>
-      apiRequest("/v1/notifications", { schema: notificationListParser, signal }),
+      apiRequest("/v1/notifications", {
+        schema: (schemas) => schemas.notificationListSchema,
+        signal,
+      }),
     refetchInterval: options.pollMs,
   });
 }

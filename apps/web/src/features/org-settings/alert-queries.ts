@@ -1,10 +1,4 @@
-import {
-  type AlertRule,
-  alertRuleListSchema,
-  alertRuleSchema,
-  type CreateAlertRule,
-  type UpdateAlertRule,
-} from "@auditlog/events";
+import { type AlertRule, type CreateAlertRule, type UpdateAlertRule } from "@auditlog/events";
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
 
@@ -20,7 +14,12 @@ export function alertRulesOptions(orgSlug: string) {
   return queryOptions({
     queryKey: alertKeys.list(orgSlug),
     queryFn: async ({ signal }) =>
-      (await apiRequest(alertsPath(orgSlug), { schema: alertRuleListSchema, signal })).alerts,
+      (
+        await apiRequest(alertsPath(orgSlug), {
+          schema: (schemas) => schemas.alertRuleListSchema,
+          signal,
+        })
+      ).alerts,
   });
 }
 
@@ -30,7 +29,11 @@ export function useAlertMutations(orgSlug: string) {
   const refresh = () => queryClient.invalidateQueries({ queryKey: alertKeys.list(orgSlug) });
   const create = useMutation({
     mutationFn: (rule: CreateAlertRule): Promise<AlertRule> =>
-      apiRequest(alertsPath(orgSlug), { method: "POST", body: rule, schema: alertRuleSchema }),
+      apiRequest(alertsPath(orgSlug), {
+        method: "POST",
+        body: rule,
+        schema: (schemas) => schemas.alertRuleSchema,
+      }),
     onSuccess: refresh,
   });
   const update = useMutation({
@@ -38,7 +41,7 @@ export function useAlertMutations(orgSlug: string) {
       apiRequest(alertsPath(orgSlug, id), {
         method: "PATCH",
         body: update,
-        schema: alertRuleSchema,
+        schema: (schemas) => schemas.alertRuleSchema,
       }),
     onSuccess: refresh,
   });

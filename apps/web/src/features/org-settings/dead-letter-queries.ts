@@ -1,4 +1,4 @@
-import { type DeadLetterPage, deadLetterPageSchema } from "@auditlog/events";
+import type { DeadLetterPage } from "@auditlog/events";
 import { infiniteQueryOptions } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
 
@@ -18,7 +18,10 @@ export function deadLettersOptions(orgSlug: string) {
     queryKey: deadLetterKeys.list(orgSlug),
     initialPageParam: null as string | null,
     queryFn: ({ pageParam, signal }): Promise<DeadLetterPage> =>
-      apiRequest(deadLettersPath(orgSlug, pageParam), { schema: deadLetterPageSchema, signal }),
+      apiRequest(deadLettersPath(orgSlug, pageParam), {
+        schema: (schemas) => schemas.deadLetterPageSchema,
+        signal,
+      }),
     getNextPageParam: (last) => last.nextBefore,
   });
 }

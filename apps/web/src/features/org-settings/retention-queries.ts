@@ -1,8 +1,4 @@
-import {
-  type RetentionSettings,
-  type RetentionUpdate,
-  retentionSettingsSchema,
-} from "@auditlog/events";
+import { type RetentionSettings, type RetentionUpdate } from "@auditlog/events";
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
 
@@ -18,7 +14,10 @@ export function retentionOptions(orgSlug: string) {
   return queryOptions({
     queryKey: retentionKeys.settings(orgSlug),
     queryFn: ({ signal }) =>
-      apiRequest(retentionPath(orgSlug), { schema: retentionSettingsSchema, signal }),
+      apiRequest(retentionPath(orgSlug), {
+        schema: (schemas) => schemas.retentionSettingsSchema,
+        signal,
+      }),
   });
 }
 
@@ -30,7 +29,7 @@ export function useUpdateRetention(orgSlug: string) {
       apiRequest(retentionPath(orgSlug), {
         method: "PUT",
         body: update,
-        schema: retentionSettingsSchema,
+        schema: (schemas) => schemas.retentionSettingsSchema,
       }),
     onSuccess: (settings: RetentionSettings) => {
       queryClient.setQueryData(retentionKeys.settings(orgSlug), settings);

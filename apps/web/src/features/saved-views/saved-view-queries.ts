@@ -1,9 +1,4 @@
-import {
-  type CreateSavedView,
-  type SavedView,
-  savedViewListSchema,
-  savedViewSchema,
-} from "@auditlog/events";
+import { type CreateSavedView, type SavedView } from "@auditlog/events";
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { apiRequest } from "../../api/client.ts";
 
@@ -18,7 +13,12 @@ export function savedViewsOptions(orgSlug: string) {
   return queryOptions({
     queryKey: savedViewKeys.list(orgSlug),
     queryFn: async ({ signal }) =>
-      (await apiRequest(viewsPath(orgSlug), { schema: savedViewListSchema, signal })).views,
+      (
+        await apiRequest(viewsPath(orgSlug), {
+          schema: (schemas) => schemas.savedViewListSchema,
+          signal,
+        })
+      ).views,
   });
 }
 
@@ -26,7 +26,11 @@ export function useCreateSavedView(orgSlug: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (input: CreateSavedView) =>
-      apiRequest(viewsPath(orgSlug), { method: "POST", body: input, schema: savedViewSchema }),
+      apiRequest(viewsPath(orgSlug), {
+        method: "POST",
+        body: input,
+        schema: (schemas) => schemas.savedViewSchema,
+      }),
     onSuccess: (created) => {
       queryClient.setQueryData<SavedView[]>(savedViewKeys.list(orgSlug), (list) =>
         [...(list ?? []).filter((view) => view.id !== created.id), created].sort((a, b) =>

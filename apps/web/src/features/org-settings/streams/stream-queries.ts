@@ -1,13 +1,9 @@
-import {
-  type CreateStream,
-  type LogStream,
-  streamListSchema,
-  streamSchema,
-  type UpdateStream,
-} from "@auditlog/events";
+import { type CreateStream, type LogStream, type UpdateStream } from "@auditlog/events";
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
-import { z } from "zod";
 import { apiRequest } from "../../../api/client.ts";
+
+/** The create answer: the stream, and an https stream's generated signing secret (once). */
+export type { CreatedStream } from "../../../api/schemas.ts";
 
 const streamsPath = (orgSlug: string) => `/v1/orgs/${encodeURIComponent(orgSlug)}/streams`;
 const streamPath = (orgSlug: string, id: string) =>
@@ -26,21 +22,22 @@ const refreshMs = 15_000;
 export function streamListOptions(orgSlug: string) {
   return queryOptions({
     queryKey: streamKeys.list(orgSlug),
-    queryFn: ({ signal }) => apiRequest(streamsPath(orgSlug), { schema: streamListSchema, signal }),
+    queryFn: ({ signal }) =>
+      apiRequest(streamsPath(orgSlug), { schema: (schemas) => schemas.streamListSchema, signal }),
     select: (data) => data.streams,
     refetchInterval: refreshMs,
   });
 }
 
-/** The create answer: the stream, and an https stream's generated signing secret (once). */
-const createdSchema = streamSchema.extend({ signingSecret: z.string().optional() });
-export type CreatedStream = z.infer<typeof createdSchema>;
-
 export function useCreateStream(orgSlug: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (body: CreateStream) =>
-      apiRequest(streamsPath(orgSlug), { method: "POST", body, schema: createdSchema }),
+      apiRequest(streamsPath(orgSlug), {
+        method: "POST",
+        body,
+        schema: (schemas) => schemas.createdStreamSchema,
+      }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: streamKeys.all(orgSlug) }),
   });
 }
@@ -49,7 +46,11 @@ export function useUpdateStream(orgSlug: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ id, change }: { id: string; change: UpdateStream }) =>
-      apiRequest(streamPath(orgSlug, id), { method: "PATCH", body: change, schema: streamSchema }),
+      apiRequest(streamPath(orgSlug, id), {
+        method: "PATCH",
+        body: change,
+        schema: (schemas) => schemas.streamSchema,
+      }),
     onSuccess: (stream: LogStream) => {
       queryClient.setQueryData(streamKeys.detail(orgSlug, stream.id), stream);
       return queryClient.invalidateQueries({ queryKey: streamKeys.list(orgSlug) });
