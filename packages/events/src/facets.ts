@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { suggestionKeys } from "./facet-keys.ts";
-export { foldForMatch, matchesWordPrefix } from "./text-match.ts";
 
 export {
   type FacetKey,
@@ -9,6 +8,7 @@ export {
   type SuggestionKey,
   suggestionKeys,
 } from "./facet-keys.ts";
+export { foldForMatch, matchesWordPrefix } from "./text-match.ts";
 
 /**
  * `GET /v1/orgs/:org/audit-logs/facets`: for the same filter as the list, the most frequent
