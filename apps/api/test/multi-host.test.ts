@@ -1,16 +1,15 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Database } from "@auditlog/db";
 import { createTestDatabase, createTestPool } from "@auditlog/db/testing";
+import { startRedisCluster, type TestRedisCluster } from "@auditlog/redis/testing";
+import { S3TestServer, s3TestCredentials } from "@auditlog/streams/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LoadReport, startLoad } from "./support/fault-load.ts";
 import {
   startHostApi,
   startHostPostgres,
-  startHostRedis,
+  startHostReplica,
   startHostWorker,
   until,
 } from "./support/multi-host-stack.ts";
@@ -18,18 +17,23 @@ import { createNetnsNetwork, type NetnsNetwork } from "./support/netns-hosts.ts"
 import { createMemberWithToken, createOrgWithKey } from "./support/test-stack.ts";
 
 /**
- * The deployment spread over hosts (network namespaces with addresses of their own): PostgreSQL
- * and Redis on hosts of their own, two API hosts, three worker hosts. Load goes through both API
- * hosts while a worker host is cut off the network and an API host dies; nothing acknowledged
- * may be lost or stored twice, and an export requested on one API host downloads from the other.
+ * The deployment spread over hosts (network namespaces with addresses of their own): a
+ * PostgreSQL primary and its streaming replica, a 6-node Redis Cluster (3 primaries, 3
+ * replicas, AOF) on hosts of their own, an S3-compatible store on the test network, two API
+ * hosts and three worker hosts. Load goes through both API hosts while a worker host is cut off
+ * the network, the Redis primary holding the ingest queue is killed and an API host dies; nothing
+ * acknowledged may be lost or stored twice, and an export requested on one API host downloads
+ * from the other.
  */
 describe("several hosts", () => {
   let network: NetnsNetwork;
   let postgres: Awaited<ReturnType<typeof startHostPostgres>>;
-  let redis: Awaited<ReturnType<typeof startHostRedis>>;
+  let replica: Awaited<ReturnType<typeof startHostReplica>>;
+  let cluster: TestRedisCluster;
+  let s3: S3TestServer;
+  let env: Record<string, string>;
   const apis: Record<string, { url: string; child: ChildProcess }> = {};
   let db: Database;
-  let exportDir: string;
   const host = (name: string) => {
     const found = network.hosts[name];
     if (!found) throw new Error(`no host ${name}`);
@@ -39,6 +43,7 @@ describe("several hosts", () => {
   beforeAll(async () => {
     network = await createNetnsNetwork([
       "db",
+      "db-replica",
       "redis",
       "api-1",
       "api-2",
@@ -46,15 +51,27 @@ describe("several hosts", () => {
       "worker-2",
       "worker-3",
     ]);
-    [postgres, redis] = await Promise.all([
+    const redisHost = host("redis");
+    [postgres, cluster] = await Promise.all([
       startHostPostgres(host("db")),
-      startHostRedis(host("redis")),
+      startRedisCluster({
+        host: redisHost.address,
+        spawnNode: (command, args, options) => redisHost.spawn(command, args, options),
+      }),
     ]);
-    exportDir = mkdtempSync(join(tmpdir(), "auditlog-mh-exports-"));
-    const env = {
+    replica = await startHostReplica(host("db-replica"), postgres);
+    // The store listens on the test network's gateway: every host reaches it, none owns it.
+    s3 = await new S3TestServer("auditlog-exports", network.gateway).start();
+    env = {
       DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      EXPORT_STORAGE_DIR: exportDir,
+      DATABASE_READ_URL: replica.url,
+      REDIS_CLUSTER_NODES: cluster.nodesEnv,
+      EXPORT_STORAGE: "s3",
+      EXPORT_S3_BUCKET: s3.bucket,
+      EXPORT_S3_ENDPOINT: s3.endpoint,
+      EXPORT_S3_FORCE_PATH_STYLE: "true",
+      EXPORT_S3_ACCESS_KEY_ID: s3TestCredentials.accessKeyId,
+      EXPORT_S3_SECRET_ACCESS_KEY: s3TestCredentials.secretAccessKey,
       EXPORT_LINK_SECRET: "multi-host-test-link-secret",
     };
     const started = await Promise.all(
@@ -68,13 +85,14 @@ describe("several hosts", () => {
 
   afterAll(async () => {
     await db?.close();
+    await cluster?.destroy();
+    await s3?.close();
     await network?.destroy();
+    replica?.destroy();
     postgres?.destroy();
-    redis?.destroy();
-    if (exportDir) rmSync(exportDir, { recursive: true, force: true });
   }, 60_000);
 
-  it("loses nothing acknowledged and stores nothing twice through a cut-off worker host and a dead API host", async () => {
+  it("loses nothing acknowledged and stores nothing twice through a cut-off worker host, a killed Redis primary and a dead API host", async () => {
     const { org, apiKey } = await createOrgWithKey("enterprise", "multihost", db);
     const api1 = apis["api-1"]?.url ?? "";
     const api2 = apis["api-2"]?.url ?? "";
@@ -89,11 +107,24 @@ describe("several hosts", () => {
 
     await acknowledgedAtLeast(30);
     await host("worker-2").cutOff();
-    await acknowledgedAtLeast(90);
+    await acknowledgedAtLeast(60);
+    // The Redis primary holding the ingest queue (its hash tag decides the slot) dies; its
+    // replica takes over, and the killed node rejoins as the new primary's replica.
+    const ingestSlot = "{auditlog-ingest}";
+    const victim = await cluster.primaryFor(ingestSlot);
+    await cluster.kill(victim);
+    await until(
+      "a replica to take over the ingest queue's slot",
+      async () => (await cluster.primaryFor(ingestSlot)) !== victim,
+      90_000,
+    );
+    await cluster.restart(victim);
+    await cluster.waitUntilHealthy(90_000);
+    await acknowledgedAtLeast(120);
     await host("api-2").killAll();
-    await acknowledgedAtLeast(180);
+    await acknowledgedAtLeast(170);
     await host("worker-2").reconnect();
-    await acknowledgedAtLeast(220);
+    await acknowledgedAtLeast(210);
     const reports: LoadReport[] = await Promise.all(loads.map((load) => load.stop()));
 
     const acceptedIds = new Set(reports.flatMap((report) => report.acceptedIds));
@@ -131,6 +162,7 @@ describe("several hosts", () => {
         missing,
         // The same event (its unique target marker) stored under two ids, or one id twice.
         duplicated: final.rows - final.markers,
+        killedRedisPrimary: victim,
         maxSeq: final.max_seq,
         answers: reports.map((report) => report.answers),
       };
@@ -147,14 +179,9 @@ describe("several hosts", () => {
       await pool.end();
     }
 
-    // An export requested on one API host downloads from the other (API 2 is gone: start a new
-    // process on that host, as an orchestrator would).
-    apis["api-2"] = await startHostApi(host("api-2"), {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      EXPORT_STORAGE_DIR: exportDir,
-      EXPORT_LINK_SECRET: "multi-host-test-link-secret",
-    });
+    // An export requested on one API host downloads from the other, through the bucket (API 2
+    // is gone: start a new process on that host, as an orchestrator would).
+    apis["api-2"] = await startHostApi(host("api-2"), env);
     const { token } = await createMemberWithToken(org.slug, "admin", db);
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     const requested = await fetch(`${api1}/v1/orgs/${org.slug}/exports`, {
@@ -183,7 +210,11 @@ describe("several hosts", () => {
       .toString("utf8")
       .trim()
       .split("\n");
-    console.log(`multi-host export: ${lines.length} entries downloaded from api-2`);
+    const objects = await s3.keys();
+    console.log(
+      `multi-host export: ${lines.length} entries downloaded from api-2; bucket objects: ${objects.length}`,
+    );
+    expect(objects.length).toBeGreaterThanOrEqual(1);
     // Ingest's own entries plus the export request's record, at most: the file covers them all.
     expect(lines.length).toBeGreaterThanOrEqual(acceptedIds.size);
   }, 600_000);

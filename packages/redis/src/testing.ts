@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, type SpawnOptions, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -71,6 +71,13 @@ export interface RedisClusterOptions {
    * that a busy machine does not fail a primary over by itself.
    */
   nodeTimeoutMs?: number;
+  /**
+   * The address the nodes bind to and announce (default 127.0.0.1): a multi-host test puts the
+   * cluster on a host of its test network.
+   */
+  host?: string;
+  /** Starts a node's process (default: here); a multi-host test starts it on that host. */
+  spawnNode?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 }
 
 /**
@@ -85,6 +92,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
   const primaryCount = options.primaries ?? 3;
   const replicasPerPrimary = options.replicasPerPrimary ?? 1;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 5000;
+  const host = options.host ?? "127.0.0.1";
+  const spawnNode = options.spawnNode ?? spawn;
   const total = primaryCount * (1 + replicasPerPrimary);
   const ports = await freePorts(2 * total);
   const nodes = Array.from({ length: total }, (_, i) => ({
@@ -98,7 +107,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
   async function pingable(port: number): Promise<boolean> {
     const client = new Redis({
       port,
-      host: "127.0.0.1",
+      host,
       lazyConnect: true,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
@@ -115,7 +124,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
   }
 
   async function startNode(node: (typeof nodes)[number]): Promise<void> {
-    const child = spawn(
+    const child = spawnNode(
       "redis-server",
       [
         "--port",
@@ -123,7 +132,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
         "--cluster-port",
         String(node.busPort),
         "--bind",
-        "127.0.0.1",
+        host,
+        // No password here: off a loopback address, protected mode would refuse every client.
+        "--protected-mode",
+        "no",
         "--dir",
         node.dir,
         "--cluster-enabled",
@@ -157,7 +169,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
 
   /** Runs one command on one node (a fresh connection: the node may have just restarted). */
   async function ask(port: number, ...args: string[]): Promise<unknown> {
-    const client = new Redis({ port, host: "127.0.0.1", retryStrategy: () => null });
+    const client = new Redis({ port, host, retryStrategy: () => null });
     client.on("error", () => {});
     try {
       return await client.call(args[0] as string, ...args.slice(1));
@@ -249,7 +261,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
     for (const node of nodes) {
       const child = node.child;
       node.child = null;
-      if (child && child.exitCode === null) {
+      // A child killed from outside (signalCode set) has already exited: no exit event comes.
+      if (child && child.exitCode === null && child.signalCode === null) {
         const exited = once(child, "exit");
         child.kill("SIGKILL");
         await exited;
@@ -263,7 +276,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
     await run("redis-cli", [
       "--cluster",
       "create",
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      ...nodes.map((node) => `${host}:${node.port}`),
       "--cluster-replicas",
       String(replicasPerPrimary),
       "--cluster-yes",
@@ -283,7 +296,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}) {
 
   return {
     /** `REDIS_CLUSTER_NODES`: every node, comma-separated host:port. */
-    nodesEnv: nodes.map((node) => `127.0.0.1:${node.port}`).join(","),
+    nodesEnv: nodes.map((node) => `${host}:${node.port}`).join(","),
     ports: nodes.map((node) => node.port),
     topology,
     waitUntilHealthy,

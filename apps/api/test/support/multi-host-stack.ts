@@ -35,30 +35,20 @@ export async function until(
   }
 }
 
-/**
- * A PostgreSQL server on a host, listening on the host's address only, trusting the test network
- * (10.231.0.0/16), with the project's migrations applied to `database`. It runs as the postgres
- * system user (PostgreSQL refuses root).
- */
-export async function startHostPostgres(host: NetnsHost, database = "auditlog") {
-  const dataDir = mkdtempSync(join(tmpdir(), "auditlog-mh-pg-"));
+/** A fresh data directory owned by the postgres system user (PostgreSQL refuses root). */
+async function postgresOwnedDir(prefix: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const ids = async (flag: string) => Number((await run("id", [flag, "postgres"])).stdout.trim());
-  chownSync(dataDir, await ids("-u"), await ids("-g"));
-  await run("runuser", [
-    "-u",
-    "postgres",
-    "--",
-    `${pgBin}/initdb`,
-    "-D",
-    dataDir,
-    "-A",
-    "trust",
-    "-U",
-    "postgres",
-    "--no-sync",
-  ]);
-  appendFileSync(join(dataDir, "pg_hba.conf"), "host all all 10.231.0.0/16 trust\n");
-  const server = host.spawn(
+  chownSync(dir, await ids("-u"), await ids("-g"));
+  return dir;
+}
+
+/** PostgreSQL on the host's address only, port 5432, as the postgres system user. */
+function runPostgresOn(host: NetnsHost, dataDir: string, settings: Record<string, string> = {}) {
+  const options = Object.entries({ ...settings, max_connections: "200", fsync: "off" }).flatMap(
+    ([name, value]) => ["-c", `${name}=${value}`],
+  );
+  return host.spawn(
     "runuser",
     [
       "-u",
@@ -73,13 +63,37 @@ export async function startHostPostgres(host: NetnsHost, database = "auditlog") 
       dataDir,
       "-c",
       `listen_addresses=${host.address}`,
-      "-c",
-      "fsync=off",
-      "-c",
-      "max_connections=200",
+      ...options,
     ],
     { stdio: "ignore" },
   );
+}
+
+/**
+ * A PostgreSQL server on a host, listening on the host's address only, trusting the test network
+ * (10.231.0.0/16), with the project's migrations applied to `database`. It runs as the postgres
+ * system user (PostgreSQL refuses root).
+ */
+export async function startHostPostgres(host: NetnsHost, database = "auditlog") {
+  const dataDir = await postgresOwnedDir("auditlog-mh-pg-");
+  await run("runuser", [
+    "-u",
+    "postgres",
+    "--",
+    `${pgBin}/initdb`,
+    "-D",
+    dataDir,
+    "-A",
+    "trust",
+    "-U",
+    "postgres",
+    "--no-sync",
+  ]);
+  appendFileSync(
+    join(dataDir, "pg_hba.conf"),
+    "host all all 10.231.0.0/16 trust\nhost replication all 10.231.0.0/16 trust\n",
+  );
+  const server = runPostgresOn(host, dataDir);
   const url = `postgres://postgres@${host.address}:5432/${database}`;
   // dbmate creates the database before it migrates it; it fails until the server listens.
   await until("PostgreSQL to take migrations", async () => {
@@ -88,6 +102,7 @@ export async function startHostPostgres(host: NetnsHost, database = "auditlog") 
   });
   return {
     url,
+    address: host.address,
     server,
     destroy() {
       server.kill("SIGKILL");
@@ -96,42 +111,47 @@ export async function startHostPostgres(host: NetnsHost, database = "auditlog") 
   };
 }
 
-/** A Redis server on a host with an append-only file, as our scripts configure it. */
-export async function startHostRedis(host: NetnsHost) {
-  const dir = mkdtempSync(join(tmpdir(), "auditlog-mh-redis-"));
-  const server = host.spawn(
-    "redis-server",
-    [
-      "--bind",
-      host.address,
-      "--port",
-      "6379",
-      "--dir",
-      dir,
-      "--save",
-      "",
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "everysec",
-      "--maxmemory-policy",
-      "noeviction",
-      "--protected-mode",
-      "no",
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `redis://${host.address}:6379`;
-  await until("Redis to answer", async () => {
-    const { stdout } = await run("redis-cli", ["-h", host.address, "-p", "6379", "PING"]);
-    return stdout.trim() === "PONG";
+/**
+ * A streaming replica (hot standby) of `primary` on another host: `pg_basebackup -R` over the
+ * test network, then PostgreSQL on the host's address, replaying the primary's WAL.
+ */
+export async function startHostReplica(
+  host: NetnsHost,
+  primary: { address: string },
+  database = "auditlog",
+) {
+  const dataDir = await postgresOwnedDir("auditlog-mh-replica-");
+  await run("runuser", [
+    "-u",
+    "postgres",
+    "--",
+    `${pgBin}/pg_basebackup`,
+    "-h",
+    primary.address,
+    "-p",
+    "5432",
+    "-U",
+    "postgres",
+    "-D",
+    dataDir,
+    "-R",
+    "-X",
+    "stream",
+  ]);
+  // The primary keeps its socket's lock file in its data directory, and the backup copies it.
+  rmSync(join(dataDir, ".s.PGSQL.5432.lock"), { force: true });
+  const server = runPostgresOn(host, dataDir, { hot_standby_feedback: "on" });
+  const url = `postgres://postgres@${host.address}:5432/${database}`;
+  await until("the replica to take reads", async () => {
+    const { stdout } = await run("psql", [url, "-Atc", "SELECT pg_is_in_recovery()"]);
+    return stdout.trim() === "t";
   });
   return {
     url,
     server,
     destroy() {
       server.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

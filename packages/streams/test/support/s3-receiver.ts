@@ -52,7 +52,11 @@ export class S3TestServer {
   /** Requests the front refused (signature or payload hash). */
   readonly refused: { code: string; path: string }[] = [];
 
-  constructor(readonly bucket = "audit-archive") {}
+  /** `host`: the address the front listens on (a multi-host test's network, or loopback). */
+  constructor(
+    readonly bucket = "audit-archive",
+    readonly host = "127.0.0.1",
+  ) {}
 
   get port(): number {
     if (!this.portNumber) throw new Error("S3 server not started");
@@ -60,7 +64,7 @@ export class S3TestServer {
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   async start(): Promise<this> {
@@ -85,7 +89,7 @@ export class S3TestServer {
     });
     await new Promise<void>((resolve, reject) => {
       front.once("error", reject);
-      front.listen(this.portNumber, "127.0.0.1", () => resolve());
+      front.listen(this.portNumber, this.host, () => resolve());
     });
     this.portNumber = (front.address() as AddressInfo).port;
     this.front = front;
