@@ -11,7 +11,7 @@ import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { startLoad } from "./support/fault-load.ts";
 import { freePort } from "./support/private-redis.ts";
-import { createOrgWithKey, waitFor } from "./support/test-stack.ts";
+import { createOrgWithKey, unfinishedJobStates, waitFor } from "./support/test-stack.ts";
 
 /**
  * A primary of the Redis Cluster killed with SIGKILL under ingestion load: the real API and
@@ -39,16 +39,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await Promise.race([exited, sleep(15_000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
-
-const unfinished = [
-  "wait",
-  "active",
-  "delayed",
-  "prioritized",
-  "paused",
-  "waiting-children",
-  "failed",
-] as const;
 
 describe("Redis Cluster: a primary killed under load loses no acknowledged event", () => {
   let cluster: TestRedisCluster;
@@ -199,7 +189,7 @@ describe("Redis Cluster: a primary killed under load loses no acknowledged event
     // Everything acknowledged is stored and the queue holds nothing more (or the deadline).
     const deadline = Date.now() + 180_000;
     let rows = await storedRows();
-    let counts = await queue.getJobCounts(...unfinished);
+    let counts = await queue.getJobCounts(...unfinishedJobStates);
     for (;;) {
       const ids = new Set(rows.map((row) => row.id));
       const allStored = report.acceptedIds.every((id) => ids.has(id));
@@ -207,7 +197,7 @@ describe("Redis Cluster: a primary killed under load loses no acknowledged event
       if ((allStored && idle) || Date.now() > deadline) break;
       await sleep(250);
       rows = await storedRows();
-      counts = await queue.getJobCounts(...unfinished);
+      counts = await queue.getJobCounts(...unfinishedJobStates);
     }
     const storedIds = new Set(rows.map((row) => row.id));
     const perEvent = new Map<string, number>();
@@ -242,7 +232,7 @@ describe("Redis Cluster: a primary killed under load loses no acknowledged event
     for (const status of Object.keys(report.answers)) {
       expect(["202", "429", "503"]).toContain(status);
     }
-    expect(counts).toEqual(Object.fromEntries(unfinished.map((state) => [state, 0])));
+    expect(counts).toEqual(Object.fromEntries(unfinishedJobStates.map((state) => [state, 0])));
     expect(worker.exitCode).toBeNull();
     expect(api.exitCode).toBeNull();
   });

@@ -202,7 +202,7 @@ export async function waitFor<T>(
 }
 
 /** Every state a job is in until it has finished, plus `failed`: a job that gave up. */
-const unfinishedJobStates = [
+export const unfinishedJobStates = [
   "wait",
   "active",
   "delayed",
