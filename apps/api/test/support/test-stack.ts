@@ -122,6 +122,26 @@ export function spawnTestWorker(
   });
 }
 
+/**
+ * The exit code (or signal) of a child process, once it has exited; after `timeoutMs` the child
+ * is killed and this throws, so a test never waits forever on a process that does not stop.
+ */
+export function exitOf(child: ChildProcess, timeoutMs = 60_000): Promise<number | string> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve(child.exitCode ?? child.signalCode ?? "");
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`process ${child.pid} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? signal ?? "");
+    });
+  });
+}
+
 export async function createOrgWithKey(plan: Plan = "team", label = "org", on?: Database) {
   const db = on ?? createTestDatabase();
   try {

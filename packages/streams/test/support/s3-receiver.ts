@@ -35,6 +35,32 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Requests held back by `S3TestServer.hold` until `release()`. */
+export class RequestHold {
+  /** How many matching requests have arrived (held, then released). */
+  count = 0;
+  private released = false;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly matches: (request: { method: string; path: string }) => boolean,
+    private readonly onRelease: () => void,
+  ) {}
+
+  wait(): Promise<void> {
+    this.count += 1;
+    if (this.released) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Lets every held request through (and any later one: the hold is over). */
+  release(): void {
+    this.released = true;
+    this.onRelease();
+    for (const resume of this.waiting.splice(0)) resume();
+  }
+}
+
 /**
  * An S3-compatible server for tests: s3rver (in-process, files in a temporary folder, one
  * bucket) behind a front on 127.0.0.1 that checks each request's Signature Version 4 as S3 does
@@ -51,6 +77,7 @@ export class S3TestServer {
   private directory = "";
   /** Requests the front refused (signature or payload hash). */
   readonly refused: { code: string; path: string }[] = [];
+  private holding: RequestHold | null = null;
 
   /** `host`: the address the front listens on (a multi-host test's network, or loopback). */
   constructor(
@@ -98,6 +125,7 @@ export class S3TestServer {
 
   /** Stops listening (connections refused) until `start()`; the objects are kept. */
   async stop(): Promise<void> {
+    this.holding?.release();
     const front = this.front;
     this.front = null;
     if (!front) return;
@@ -112,6 +140,19 @@ export class S3TestServer {
     this.backend = null;
     if (backend) await backend.close();
     if (this.directory) await rm(this.directory, { recursive: true, force: true });
+  }
+
+  /**
+   * Holds back every signed request matching `matches` (it reaches the store only on
+   * `release()`), so a test can act at a known point of a client's upload: a part in flight.
+   */
+  hold(matches: (request: { method: string; path: string }) => boolean): RequestHold {
+    if (this.holding) throw new Error("a hold is already in place");
+    const hold = new RequestHold(matches, () => {
+      if (this.holding === hold) this.holding = null;
+    });
+    this.holding = hold;
+    return hold;
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -130,6 +171,12 @@ export class S3TestServer {
         `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${check.code}</Code><Message>${check.message}</Message><RequestId>test</RequestId></Error>`,
       );
       return;
+    }
+    const hold = this.holding;
+    if (hold?.matches({ method: req.method ?? "GET", path: req.url ?? "/" })) {
+      await hold.wait();
+      // Its client is gone (a killed process): a dead request does not reach the store.
+      if (req.socket.destroyed) return;
     }
     const headers = { ...req.headers };
     delete headers.connection;
