@@ -30,6 +30,7 @@ import {
   createMemberWithToken,
   createOrgWithKey,
   entryRow,
+  exitOf,
   getJson,
   insertRows,
   startTestApi,
@@ -735,7 +736,7 @@ describe("background exports", () => {
         240_000,
       );
       first.kill("SIGKILL");
-      await new Promise((resolve) => first.once("exit", resolve));
+      await exitOf(first);
       expect(running?.status).toBe("running");
       const atCrash = await getExportById(db, created.id);
       expect(atCrash?.status).toBe("running");
@@ -751,7 +752,7 @@ describe("background exports", () => {
       expect(done).toMatchObject({ status: "ready", rowsWritten: bigTotal });
       expect(done?.attempt).toBeGreaterThanOrEqual(2);
       second.kill("SIGTERM");
-      expect(await new Promise((resolve) => second.once("exit", resolve))).toBe(0);
+      expect(await exitOf(second)).toBe(0);
 
       const text = await downloadText(
         await request(

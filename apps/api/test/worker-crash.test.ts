@@ -3,6 +3,7 @@ import { createTestPool } from "@auditlog/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createOrgWithKey,
+  exitOf,
   post,
   sampleEvent,
   spawnTestWorker,
@@ -26,11 +27,6 @@ function spawnWorker(
     // The test reads info logs when it asks for them.
     { stdout: logLevel === "info" ? "pipe" : "ignore" },
   );
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
 /** Resolves when the child logs a line with this message (LOG_LEVEL=info, stdout piped). */
@@ -90,7 +86,7 @@ describe("worker killed with SIGKILL in the middle of a batch", () => {
     children.push(first);
     await waitFor(count, (n) => n > 0, 60_000);
     first.kill("SIGKILL");
-    await new Promise((resolve) => first.once("exit", resolve));
+    await exitOf(first);
 
     const storedAtCrash = await count();
     const activeAtCrash = (await stack.services.ingestQueue.getJobCounts("active")).active ?? 0;
@@ -105,7 +101,7 @@ describe("worker killed with SIGKILL in the middle of a batch", () => {
     // SIGTERM on an idle worker: connections close, exit code 0. (A stop with jobs in flight is
     // the next suite's.)
     second.kill("SIGTERM");
-    const exitCode = await new Promise((resolve) => second.once("exit", resolve));
+    const exitCode = await exitOf(second);
     expect(exitCode).toBe(0);
 
     const { rows } = await pool.query<{ id: string }>(
@@ -173,7 +169,7 @@ describe("worker stopped with SIGTERM while jobs are in flight", () => {
       }
       const worker = spawnWorker(stack, { logLevel: "info" });
       children.push(worker);
-      const exited = exitOf(worker);
+      const exited = exitOf(worker, 170_000);
       const started = loggedMessage(worker, "worker priority");
       const stopping = loggedMessage(worker, "worker stopping");
 
