@@ -1,4 +1,4 @@
-import { type RefObject, useEffect, useRef } from "react";
+import { type RefObject, useLayoutEffect, useRef } from "react";
 
 const focusable =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -17,7 +17,9 @@ export function useFocusTrap(ref: RefObject<HTMLElement | null>, onClose: () => 
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
 
-  useEffect(() => {
+  // A layout effect, so focus is inside in the same commit the dialog appears in: a passive
+  // effect runs later, and a keystroke or a screen reader arriving in between found it outside.
+  useLayoutEffect(() => {
     const container = ref.current;
     if (!container) return;
     const previous = document.activeElement as HTMLElement | null;
