@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { ConsoleMessage, Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoAxeViolations } from "./axe.ts";
 import { assertChromiumInstalled, launchConsole } from "./chromium.ts";
 import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } from "./stack.ts";
 
@@ -42,6 +43,7 @@ describe("embeddable viewer framed by an allowed and by another origin", () => {
   const hosts: Server[] = [];
   let allowed: string;
   let other: string;
+  let viewerSrc: string;
   const consoleMessages: string[] = [];
 
   beforeAll(async () => {
@@ -83,7 +85,10 @@ describe("embeddable viewer framed by an allowed and by another origin", () => {
     const link = (await created.json()) as { embedSrc: string; embedUrl: string; token: string };
     // The iframe's address as the API answered it (PUBLIC_URL, or the path on its origin).
     const src = new URL(link.embedSrc, stack.baseUrl).href;
-    expect(src).toBe(`${stack.baseUrl}/embed/viewer/${link.embedUrl.split("/").pop()}#${link.token}`);
+    expect(src).toBe(
+      `${stack.baseUrl}/embed/viewer/${link.embedUrl.split("/").pop()}#${link.token}`,
+    );
+    viewerSrc = src;
     const first = await startHost(src);
     const second = await startHost(src);
     hosts.push(first.server, second.server);
@@ -133,7 +138,15 @@ describe("embeddable viewer framed by an allowed and by another origin", () => {
     await frame.getByText("No entries match.").waitFor();
     expect(await rows.count()).toBe(0);
     await page.screenshot({ path: join(artifacts, "allowed-origin.png") });
-    expect(consoleMessages.filter((m) => m.includes("frame-ancestors"))).toEqual([]);
+    // No Content-Security-Policy violation of any kind (inline script or style, connect …).
+    expect(consoleMessages.filter((m) => m.includes("Content Security Policy"))).toEqual([]);
+  });
+
+  it("has no axe violation (the viewer page on its own)", async () => {
+    await page.goto(viewerSrc);
+    await page.locator("tbody tr").nth(2).waitFor();
+    await expectNoAxeViolations(page, "embeddable viewer");
+    expect(consoleMessages.filter((m) => m.includes("Content Security Policy"))).toEqual([]);
   });
 
   it("refuses to render in any other origin's frame", async () => {

@@ -157,7 +157,7 @@ export const viewerStyles = `
 :root { color-scheme: light dark; font: 14px/1.4 system-ui, sans-serif; }
 body { margin: 0; padding: 12px; }
 h1 { font-size: 1.1rem; margin: 0 0 4px; }
-.scope { margin: 0 0 8px; color: GrayText; }
+.scope { margin: 0 0 8px; }
 .tools { display: flex; gap: 8px; margin-bottom: 8px; flex-wrap: wrap; }
 .tools form { display: flex; gap: 4px; flex: 1; }
 .tools input { flex: 1; min-width: 12rem; }
