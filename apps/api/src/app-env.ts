@@ -1,4 +1,5 @@
 import type { Services } from "./services.ts";
+import type { ViewerLinkContext } from "./viewer-links/viewer-link-auth.ts";
 
 /** What every handler can read from the context. */
 export interface AppEnv {
@@ -17,5 +18,7 @@ export interface AppEnv {
     session: { id: string; csrfToken: string; expiresAt: Date } | null;
     /** Set by `requireOrgAdmin` (auth/require-org-admin.ts) on `:org` routes. */
     org: { id: string; slug: string; name: string; plan: string };
+    /** Set by `viewerLinkAuth` on `/v1/viewer` routes: the link, its organisation and filter. */
+    viewerLink: ViewerLinkContext;
   };
 }

@@ -32,6 +32,9 @@ import { checkpointRoutes } from "./transparency/checkpoint-routes.ts";
 import { consistencyRoutes } from "./transparency/consistency-routes.ts";
 import { inclusionProofRoutes } from "./transparency/inclusion-proof-routes.ts";
 import { logVerifyRoutes } from "./transparency/verify-routes.ts";
+import { embedRoutes } from "./viewer-links/embed-routes.ts";
+import { viewerEmbeddingRoutes, viewerLinkRoutes } from "./viewer-links/viewer-link-routes.ts";
+import { viewerRoutes } from "./viewer-links/viewer-routes.ts";
 import { consoleStatic } from "./web/console-static.ts";
 
 export function createApp(services: Services) {
@@ -75,6 +78,11 @@ export function createApp(services: Services) {
     .route("/v1/orgs/:org/dead-letters", deadLetterRoutes)
     .route("/v1/orgs/:org/streams", streamRoutes)
     .route("/v1/orgs/:org/alerts", alertRoutes)
+    // Scoped viewer links (issue 20): managed by admins; read by their holders (`avl_` tokens).
+    .route("/v1/orgs/:org/viewer-links", viewerLinkRoutes)
+    .route("/v1/orgs/:org/viewer-embedding", viewerEmbeddingRoutes)
+    .route("/v1/viewer", viewerRoutes)
+    .route("/embed", embedRoutes)
     .route("/v1/export-downloads", exportDownloadRoutes)
     .route("/api/organizations/:org/audit-log/export", hubExportRoutes);
   // The OpenAPI document of every route above, and its rendered reference.

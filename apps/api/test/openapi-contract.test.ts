@@ -679,6 +679,106 @@ describe("the API answers as its OpenAPI document says", () => {
     await call({ kind: "valid", method: "DELETE", path: `${o}/views/${view.id}`, status: 204 });
     await call({ kind: "invalid", method: "DELETE", path: `${o}/views/${view.id}`, status: 404 });
 
+    // Viewer links (issue 20): an admin's links, the framing origins, and the holder's reads.
+    const viewerLink = await json({
+      kind: "valid",
+      method: "POST",
+      path: `${o}/viewer-links`,
+      body: {
+        name: "Contract",
+        q: "target:acme/bert",
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+      status: 201,
+    });
+    await call({
+      kind: "invalid",
+      method: "POST",
+      path: `${o}/viewer-links`,
+      body: { name: "Everything", q: "", expiresAt: new Date(Date.now() + 60_000).toISOString() },
+      status: 400,
+    });
+    await call({ kind: "valid", method: "GET", path: `${o}/viewer-links`, status: 200 });
+    await call({
+      kind: "invalid",
+      method: "GET",
+      path: `${o}/viewer-links`,
+      auth: "none",
+      status: 401,
+    });
+    await call({
+      kind: "valid",
+      method: "PUT",
+      path: `${o}/viewer-embedding`,
+      body: { frameOrigins: ["https://app.example.com"] },
+      status: 200,
+    });
+    await call({
+      kind: "invalid",
+      method: "PUT",
+      path: `${o}/viewer-embedding`,
+      body: { frameOrigins: ["app.example.com"] },
+      status: 400,
+    });
+    await call({ kind: "valid", method: "GET", path: `${o}/viewer-embedding`, status: 200 });
+    await call({
+      kind: "invalid",
+      method: "GET",
+      path: `${o}/viewer-embedding`,
+      auth: "none",
+      status: 401,
+    });
+    const holder = { authorization: `Bearer ${viewerLink.token}` };
+    await call({ kind: "valid", method: "GET", path: "/v1/viewer", headers: holder, status: 200 });
+    await call({ kind: "invalid", method: "GET", path: "/v1/viewer", status: 401 });
+    await call({
+      kind: "valid",
+      method: "GET",
+      path: "/v1/viewer/entries?q=-author%3Abob&limit=2",
+      headers: holder,
+      status: 200,
+    });
+    await call({
+      kind: "invalid",
+      method: "GET",
+      path: "/v1/viewer/entries?q=colour%3Ared",
+      headers: holder,
+      status: 400,
+    });
+    await call({
+      kind: "valid",
+      method: "GET",
+      path: "/v1/viewer/export?q=acme",
+      headers: holder,
+      status: 200,
+    });
+    await call({
+      kind: "invalid",
+      method: "GET",
+      path: "/v1/viewer/export?limit=1",
+      auth: "none",
+      status: 401,
+    });
+    await call({
+      kind: "valid",
+      method: "DELETE",
+      path: `${o}/viewer-links/${viewerLink.id}`,
+      status: 204,
+    });
+    await call({
+      kind: "invalid",
+      method: "DELETE",
+      path: `${o}/viewer-links/vwl_000000000000000000000000`,
+      status: 404,
+    });
+    await call({
+      kind: "invalid",
+      method: "GET",
+      path: "/v1/viewer/entries",
+      headers: holder,
+      status: 401,
+    });
+
     // Retention.
     const retention = await json({
       kind: "valid",

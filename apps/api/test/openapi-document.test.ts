@@ -15,6 +15,10 @@ const notOperations: Record<string, string> = {
   "GET /docs": "the rendered reference of the document",
   "GET /docs/init.js": "the rendered reference's settings script",
   "GET /docs/scalar.js": "the rendered reference's bundle (Scalar, from node_modules)",
+  "GET /embed/viewer/:link":
+    "the embeddable viewer's page (HTML framed by a host product; its data comes from /v1/viewer)",
+  "GET /embed/viewer.js": "the embeddable viewer's script",
+  "GET /embed/viewer.css": "the embeddable viewer's styles",
 };
 
 /** `:name` segments as OpenAPI writes them (`{name}`). */

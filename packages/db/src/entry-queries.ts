@@ -27,6 +27,12 @@ export interface EntryQueryOptions {
    * is then the same whichever snapshot reads it.
    */
   maxSeq?: number;
+  /**
+   * A viewer link's filter (issue 20): every entry returned must also match it. Applied as
+   * conditions ANDed with the query's own, with hidden entries left out unless the scope itself
+   * selects hidden types; `includeHidden` does not widen it.
+   */
+  scope?: ParsedQuery;
 }
 
 /** Collects positional parameters while a WHERE clause is built. */
@@ -55,6 +61,33 @@ export function buildEntryFilter(
 } {
   const params = new Params();
   const clauses = [`org_id = ${params.add(orgId)}`];
+  if (options.maxSeq !== undefined) clauses.push(`seq <= ${params.add(options.maxSeq)}::bigint`);
+  const own = queryClauses(query, params, options.includeHidden === true);
+  clauses.push(...own.clauses);
+  const textClauses = [...own.textClauses];
+  if (options.scope) {
+    // A viewer link's filter: its clauses are ANDed with the holder's, term by term, in SQL.
+    // Never merged into the holder's ParsedQuery, whose values of one key are alternatives:
+    // `target:a` merged with `target:b` would select either.
+    const scope = queryClauses(options.scope, params, false);
+    clauses.push(...scope.clauses);
+    textClauses.push(...scope.textClauses);
+  }
+  return {
+    where: [...clauses, ...textClauses].join(" AND "),
+    indexedWhere: clauses.join(" AND "),
+    textWhere: textClauses.length > 0 ? textClauses.join(" AND ") : null,
+    params,
+  };
+}
+
+/** The conditions of one parsed query, each to be ANDed: indexed ones, then free-text ones. */
+function queryClauses(
+  query: ParsedQuery,
+  params: Params,
+  includeHidden: boolean,
+): { clauses: string[]; textClauses: string[] } {
+  const clauses: string[] = [];
   const anyOf = (column: string, values: string[], cast = "text") =>
     `${column} = ANY(${params.add(values)}::${cast}[])`;
 
@@ -65,13 +98,12 @@ export function buildEntryFilter(
       expandTypePatterns([pattern]).every((type) => hiddenTypes.has(type)),
     );
     const types = expandTypePatterns(query.types).filter(
-      (type) => options.includeHidden || explicitHidden || !hiddenTypes.has(type),
+      (type) => includeHidden || explicitHidden || !hiddenTypes.has(type),
     );
     clauses.push(anyOf("type", types));
-  } else if (!options.includeHidden) {
+  } else if (!includeHidden) {
     clauses.push("hidden_by_default = false");
   }
-  if (options.maxSeq !== undefined) clauses.push(`seq <= ${params.add(options.maxSeq)}::bigint`);
   if (query.excludeTypes.length > 0) {
     clauses.push(`type <> ALL(${params.add(expandTypePatterns(query.excludeTypes))}::text[])`);
   }
@@ -117,12 +149,7 @@ export function buildEntryFilter(
     const pattern = params.add(`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     return `(description ILIKE ${pattern} OR actor_name ILIKE ${pattern} OR target_name ILIKE ${pattern} OR type ILIKE ${pattern})`;
   });
-  return {
-    where: [...clauses, ...textClauses].join(" AND "),
-    indexedWhere: clauses.join(" AND "),
-    textWhere: textClauses.length > 0 ? textClauses.join(" AND ") : null,
-    params,
-  };
+  return { clauses, textClauses };
 }
 
 /**

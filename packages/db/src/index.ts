@@ -24,3 +24,4 @@ export * from "./saved-views.ts";
 export * from "./secret-box.ts";
 export * from "./sessions.ts";
 export * from "./stream-delivery.ts";
+export * from "./viewer-links.ts";

@@ -30,11 +30,13 @@ function parsePrismaModels(schema: string): Model[] {
       const field = /^\s+(\w+)\s+(\w+)(\?|\[\])?(.*)$/.exec(line);
       if (!field) continue;
       const [, fieldName = "", type = "", modifier, attributes = ""] = field;
-      if (!scalarTypes.has(type) || modifier === "[]") continue; // relations
+      if (!scalarTypes.has(type)) continue; // relations
       const nativeType = /@db\.(\w+)/.exec(attributes)?.[1];
+      // A scalar list (`String[]`) is a PostgreSQL array, whose udt is the element's with `_`.
+      const list = modifier === "[]" ? "[]" : "";
       fields.push({
         column: /@map\("([^"]+)"\)/.exec(attributes)?.[1] ?? fieldName,
-        prismaType: nativeType ?? type,
+        prismaType: `${nativeType ?? type}${list}`,
         optional: modifier === "?",
       });
     }
@@ -55,6 +57,7 @@ const expectedUdt: Record<string, string> = {
   Bytes: "bytea",
   Inet: "inet",
   SmallInt: "int2",
+  "String[]": "_text",
 };
 
 const schema = readFileSync(new URL("../prisma/schema.prisma", import.meta.url), "utf8");
@@ -92,6 +95,7 @@ describe("Prisma schema against the migrated database", () => {
         "SavedView",
         "Session",
         "User",
+        "ViewerLink",
       ].sort(),
     );
   });

@@ -16,5 +16,8 @@ export const nonHubEventTypes = [
   "org.audit_log.alert.create",
   "org.audit_log.alert.update",
   "org.audit_log.alert.delete",
+  "org.audit_log.viewer_link.create",
+  "org.audit_log.viewer_link.revoke",
+  "org.audit_log.viewer_link.use",
   "billing.update_subscription_contract_details",
 ] as const;

@@ -16,7 +16,8 @@ export type IdPrefix =
   | "era"
   | "str"
   | "alr"
-  | "msg";
+  | "msg"
+  | "vwl";
 
 /** Random bytes drawn in blocks: one `getRandomValues` call per 512 ids instead of one each. */
 const randomPool = new Uint8Array(4096);

@@ -21,3 +21,4 @@ export * from "./streams.ts";
 export * from "./transparency.ts";
 export * from "./type-patterns.ts";
 export * from "./validation.ts";
+export * from "./viewer-links.ts";

@@ -139,7 +139,7 @@ export function createAuthGuard(
      * requests presenting it. Null, counted as a failure, when it is not valid.
      */
     async check<T>(
-      kind: "session" | "token",
+      kind: "session" | "token" | "viewerLink",
       hash: Buffer,
       address: string | undefined,
       lookup: () => Promise<T | null>,

@@ -9,3 +9,8 @@ export function isDocsPage(path: string): boolean {
 export function isApiPath(path: string): boolean {
   return apiPath.test(path);
 }
+
+/** The embeddable viewer (viewer-links/embed-routes.ts): pages with a frame policy of their own. */
+export function isEmbedPath(path: string): boolean {
+  return path.startsWith("/embed/");
+}

@@ -2,7 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../app-env.ts";
-import { isApiPath, isDocsPage } from "./api-paths.ts";
+import { unframeablePolicy } from "../viewer-links/embed-routes.ts";
+import { isApiPath, isDocsPage, isEmbedPath } from "./api-paths.ts";
 
 /**
  * Security headers on every answer (hono/secure-headers): nosniff, no Referer sent anywhere (the
@@ -57,8 +58,26 @@ export function securityHeaders(options: { hsts: boolean }): MiddlewareHandler<A
       frameAncestors: ["'none'"],
     },
   });
+  // The embeddable viewer (viewer-links/embed-routes.ts) sets its own policy, whose
+  // frame-ancestors are the origins its organisation listed; any answer there without one gets
+  // the policy that lets nothing frame it, and X-Frame-Options only goes with 'none' (a browser
+  // that knows frame-ancestors ignores it, an older one would refuse every ancestor).
+  const forEmbed = secureHeaders({ ...common, xFrameOptions: false });
+  const embedPolicy = createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    const policy = c.res.headers.get("Content-Security-Policy");
+    if (!policy) c.res.headers.set("Content-Security-Policy", unframeablePolicy);
+    if (!policy || policy.includes("frame-ancestors 'none'")) {
+      c.res.headers.set("X-Frame-Options", "DENY");
+    }
+  });
   return createMiddleware<AppEnv>((c, next) => {
     const path = c.req.path;
+    if (isEmbedPath(path)) {
+      return forEmbed(c, async () => {
+        await embedPolicy(c, next);
+      });
+    }
     if (isApiPath(path)) return forApi(c, next);
     return isDocsPage(path) ? forDocs(c, next) : forConsole(c, next);
   });

@@ -18,6 +18,8 @@ export type Auth =
   | "apiKey"
   /** `/metrics`: the scrape token and/or an allowed address. */
   | "metrics"
+  /** `viewerLinkAuth`: a scoped viewer link's token (`avl_…`); 401 once expired or revoked. */
+  | "viewerLink"
   /** No credential (public, or authorised by the request itself: a signed link, a password). */
   | "none";
 
@@ -59,6 +61,7 @@ const security = {
   user: [{ session: [] }, { personalAccessToken: [] }],
   userUnsafe: [{ session: [], csrfToken: [] }, { personalAccessToken: [] }],
   apiKey: [{ apiKey: [] }],
+  viewerLink: [{ viewerLink: [] }],
   metrics: [{ metricsToken: [] }, {}],
   none: [],
 };
@@ -74,6 +77,9 @@ function impliedErrors(spec: OperationSpec): ErrorStatus[] {
   }
   if (spec.auth === "orgAdmin") statuses.push(403, 404);
   if (spec.auth === "apiKey") statuses.push(401, 429);
+  // Unknown, expired or revoked link; the failed-credential guard and quota; PostgreSQL down;
+  // an organisation whose plan lost audit logs.
+  if (spec.auth === "viewerLink") statuses.push(401, 403, 429, 503);
   if (spec.body) statuses.push(400, 415);
   if (spec.bodyLimit) statuses.push(413);
   return statuses;
@@ -96,9 +102,11 @@ export function operation(spec: OperationSpec) {
         ? userSecurity
         : spec.auth === "apiKey"
           ? security.apiKey
-          : spec.auth === "metrics"
-            ? security.metrics
-            : security.none,
+          : spec.auth === "viewerLink"
+            ? security.viewerLink
+            : spec.auth === "metrics"
+              ? security.metrics
+              : security.none,
     ...(spec.parameters?.length ? { parameters: spec.parameters } : {}),
     ...(spec.body
       ? {

@@ -18,6 +18,8 @@ status of its code; \`details\` names each field, parameter or header at fault.
   a personal access token (\`POST /v1/me/tokens\`). With the cookie, every POST, PUT, PATCH and
   DELETE must also send \`X-CSRF-Token\` (the \`csrfToken\` from login or \`GET /v1/me\`); a token
   needs none.
+- **Viewer links** (\`/v1/viewer/…\`): \`Authorization: Bearer avl_…\`, a scoped viewer link made by
+  an admin; it reads only the entries matching the link's filter, until it expires or is revoked.
 - Organisation routes (\`/v1/orgs/{org}/…\`) are for the organisation's admins, on a plan with
   audit logs; an organisation the caller is not a member of answers 404 like a missing one.
 
@@ -38,6 +40,8 @@ const tags = [
   ["Members", "An organisation's members"],
   ["Webhook", "An organisation's export webhook"],
   ["Saved views", "A person's saved filters of an organisation's log"],
+  ["Viewer links", "Read-only links scoped to a filter, and the embeddable viewer's framing"],
+  ["Viewer", "What a viewer link's holder reads: only entries matching the link's filter"],
   ["Retention", "How long the log is kept, legal hold"],
   ["Erasures", "Erasing a person's personal fields (GDPR art. 17)"],
   ["Dead letters", "Events the worker refused"],
@@ -83,6 +87,13 @@ export function openApiDocumentation(options: { publicUrl: string }) {
           name: "X-CSRF-Token",
           description:
             "With the session cookie, on every POST, PUT, PATCH and DELETE: the csrfToken from login or GET /v1/me",
+        },
+        viewerLink: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "avl_…",
+          description:
+            "A scoped viewer link's token (POST /v1/orgs/{org}/viewer-links): /v1/viewer only",
         },
         metricsToken: {
           type: "http",

@@ -149,4 +149,32 @@ export const auditLogEvents = [
         `${actor.name} ${action === "create" ? "created" : action === "update" ? `changed${data.changed?.length ? ` (${data.changed.join(", ")})` : ""}` : "deleted"} the alert rule "${data.name}"`,
     }),
   ),
+  // Scoped viewer links (issue 20): created, revoked, and used (at most one `use` entry per
+  // link every few minutes, not one per page load). Never the token.
+  ...(["create", "revoke", "use"] as const).map((action) =>
+    defineEvent({
+      type: `org.audit_log.viewer_link.${action}`,
+      category: "audit_log",
+      title: `Audit log viewer link ${action === "create" ? "created" : action === "revoke" ? "revoked" : "used"}`,
+      hiddenByDefault: true,
+      reservedForApi: true,
+      data: z.looseObject({
+        linkId: z.string().max(100),
+        name: z.string().max(100),
+        q: z.string().max(storedQueryLimits.maxLength).optional(),
+        expiresAt: z.string().max(40).optional(),
+        /** For uses: what the holder did (`list`, `export`, `embed`). */
+        via: z.enum(["list", "export", "embed"]).optional(),
+      }),
+      example: {
+        linkId: "vwl_0123456789abcdef01234567",
+        name: "acme/bert owners",
+        q: "target:acme/bert",
+      },
+      describe: ({ actor, data }) =>
+        action === "use"
+          ? `${actor.name} used the viewer link "${data.name}"${data.via ? ` (${data.via})` : ""}`
+          : `${actor.name} ${action === "create" ? "created" : "revoked"} the viewer link "${data.name}"${data.q ? ` for "${data.q}"` : ""}`,
+    }),
+  ),
 ] as const;

@@ -137,6 +137,9 @@ const productTypes = [
   "org.audit_log.alert.create",
   "org.audit_log.alert.update",
   "org.audit_log.alert.delete",
+  "org.audit_log.viewer_link.create",
+  "org.audit_log.viewer_link.revoke",
+  "org.audit_log.viewer_link.use",
 ] as const;
 
 /** Events whose data must never hold a secret: strict objects of key names only. */
@@ -325,6 +328,9 @@ describe("catalog contents", () => {
       "org.audit_log.alert.create",
       "org.audit_log.alert.update",
       "org.audit_log.alert.delete",
+      "org.audit_log.viewer_link.create",
+      "org.audit_log.viewer_link.revoke",
+      "org.audit_log.viewer_link.use",
     ]);
     expect(isReservedForApi("repo.create")).toBe(false);
     expect(isReservedForApi("org.audit_log.unknown")).toBe(false);

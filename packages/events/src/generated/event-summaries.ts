@@ -133,4 +133,7 @@ export const generatedEventSummaries: readonly EventSummary[] = [
   {"type":"org.audit_log.alert.create","category":"audit_log","title":"Audit log alert rule created","hiddenByDefault":true,"reservedForApi":true},
   {"type":"org.audit_log.alert.update","category":"audit_log","title":"Audit log alert rule changed","hiddenByDefault":true,"reservedForApi":true},
   {"type":"org.audit_log.alert.delete","category":"audit_log","title":"Audit log alert rule deleted","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.viewer_link.create","category":"audit_log","title":"Audit log viewer link created","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.viewer_link.revoke","category":"audit_log","title":"Audit log viewer link revoked","hiddenByDefault":true,"reservedForApi":true},
+  {"type":"org.audit_log.viewer_link.use","category":"audit_log","title":"Audit log viewer link used","hiddenByDefault":true,"reservedForApi":true},
 ];
