@@ -20,6 +20,11 @@ import base from "./vitest.config.ts";
  *   work (one job, a progress message every 10,000 entries), without re-running builds whose
  *   size tests PostgreSQL and the file writer, which the single-Redis run already does.
  *
+ * A database of its own (the test database's name + `_cluster`, created and migrated on first
+ * use): `pnpm test` runs this next to the ordinary api run, and two export suites sharing one
+ * database would expire each other's exports (each stack's sweep runs every second on every
+ * organisation, deleting files only from its own storage directory).
+ *
  * The cluster failover test (test/redis-cluster-failover.test.ts) starts a cluster of its own and
  * runs in the ordinary suite.
  */
@@ -34,12 +39,17 @@ export const clusterSuites = [
   "test/export-builds.test.ts",
 ];
 
+const clusterDatabaseUrl = new URL(
+  process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/auditlog_test",
+);
+clusterDatabaseUrl.pathname = `${clusterDatabaseUrl.pathname}_cluster`;
+
 export default defineConfig({
   test: {
     ...base.test,
     include: clusterSuites,
     setupFiles: [...(base.test?.setupFiles ?? []), "test/support/cluster-run-setup.ts"],
-    env: { EXPORTS_TEST_ROWS: "40000" },
+    env: { EXPORTS_TEST_ROWS: "40000", TEST_DATABASE_URL: clusterDatabaseUrl.toString() },
     reporters: ["default", "./test/support/suite-counts-reporter.ts"],
   },
 });
