@@ -7,13 +7,13 @@ import {
   type NotificationConsumers,
   startNotificationConsumers,
 } from "@auditlog/worker";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, startSmtpServer, verifyStandardWebhook } from "./support/receivers.ts";
 import {
   createMemberWithToken,
   createOrgWithKey,
   startTestApi,
+  testRedis,
   waitFor,
 } from "./support/test-stack.ts";
 
@@ -23,9 +23,9 @@ import {
  */
 describe("notifyOrgAdmins: every admin of the organisation, and its webhook", () => {
   const queueName = `test-notify-admins-${newId("evt").slice(-12)}`;
-  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const subscriber = new Redis(redisUrl);
+  // The stack's Redis (a single Redis, or the cluster of REDIS_CLUSTER_NODES), as the worker opens it.
+  const connection = testRedis("worker");
+  const subscriber = testRedis("subscriber");
   const published: unknown[] = [];
   let stack: Awaited<ReturnType<typeof startTestApi>>;
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;

@@ -21,6 +21,7 @@ import { exportSchema, newId } from "@auditlog/events";
 import { exportBuildJobSchema } from "@auditlog/events/jobs";
 import { createExportStorage, exportFileKey } from "@auditlog/exports";
 import { createLogger } from "@auditlog/observability";
+import { queueConnection } from "@auditlog/redis";
 // The worker's export handlers, driven here with real BullMQ jobs on queues of the test's own.
 import {
   abandonedExportAgeMs,
@@ -30,7 +31,6 @@ import {
   sweepExports,
 } from "@auditlog/worker";
 import { type Job, Queue, Worker } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createMemberWithToken,
@@ -38,10 +38,10 @@ import {
   entryRow,
   insertRows,
   startTestApi,
+  testRedis,
   waitFor,
 } from "./support/test-stack.ts";
 
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const logger = createLogger("test", "error");
 const minute = 60_000;
 
@@ -86,8 +86,9 @@ describe("an export is one consistent snapshot while entries arrive", () => {
   let stack: Stack;
   let worker: Worker;
   const db = createTestDatabase();
-  const publisherRedis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  const workerRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // The API's Redis (a single Redis, or the cluster of REDIS_CLUSTER_NODES), as the worker opens it.
+  const publisherRedis = testRedis("worker");
+  const workerRedis = testRedis("worker");
   /**
    * Per export: reached once the build has written its first batch and reports progress; the
    * build then waits until the test releases it.
@@ -142,7 +143,7 @@ describe("an export is one consistent snapshot while entries arrive", () => {
       stack.exportQueueName,
       (job: Job, token?: string) =>
         handleBuildExport(exportBuildJobSchema.parse(job.data), job, token, deps),
-      { connection: workerRedis, concurrency: 1 },
+      { ...queueConnection(workerRedis, stack.exportQueueName), concurrency: 1 },
     );
     await worker.waitUntilReady();
   });
@@ -224,10 +225,12 @@ describe("an export is one consistent snapshot while entries arrive", () => {
 describe("a build is marked failed after its last attempt, and not before", () => {
   const db = createTestDatabase();
   const { pool } = driversOf(db);
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = testRedis("worker");
   const suffix = newId("evt").slice(-12);
-  const buildQueue = new Queue(`test-export-attempts-${suffix}`, { connection });
-  const notifyQueue = new Queue(`test-export-attempts-notify-${suffix}`, { connection });
+  const buildQueueName = `test-export-attempts-${suffix}`;
+  const notifyQueueName = `test-export-attempts-notify-${suffix}`;
+  const buildQueue = new Queue(buildQueueName, queueConnection(connection, buildQueueName));
+  const notifyQueue = new Queue(notifyQueueName, queueConnection(connection, notifyQueueName));
   // Storage that cannot be written: its directory is a regular file.
   const storageParent = mkdtempSync(join(tmpdir(), "auditlog-test-broken-storage-"));
   const storageDir = join(storageParent, "not-a-directory");
@@ -313,7 +316,7 @@ describe("a build is marked failed after its last attempt, and not before", () =
         });
         return handleBuildExport(exportBuildJobSchema.parse(job.data), job, token, deps);
       },
-      { connection, concurrency: 1 },
+      { ...queueConnection(connection, buildQueue.name), concurrency: 1 },
     );
     // The API's job, with three attempts and a short backoff instead of five and 5 s.
     await buildQueue.add(
@@ -356,8 +359,9 @@ describe("the sweep fails an export whose job was lost", () => {
     url.pathname = `/${databaseName}`;
     return url.toString();
   })();
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue(`test-export-sweep-${newId("evt").slice(-12)}`, { connection });
+  const connection = testRedis("worker");
+  const queueName = `test-export-sweep-${newId("evt").slice(-12)}`;
+  const queue = new Queue(queueName, queueConnection(connection, queueName));
   const storageDir = mkdtempSync(join(tmpdir(), "auditlog-test-sweep-"));
   const storage = createExportStorage({ kind: "local", dir: storageDir });
   let db: Database;
@@ -454,7 +458,10 @@ describe("the sweep fails an export whose job was lost", () => {
     // Recent, with no job yet: the API may still be queueing it.
     const recent = await newExport();
 
-    const fetcher = new Worker(queue.name, null, { connection, lockDuration: 60_000 });
+    const fetcher = new Worker(queue.name, null, {
+      ...queueConnection(connection, queue.name),
+      lockDuration: 60_000,
+    });
     try {
       const token = `test-${newId("evt")}`;
       await queue.add("export.build", { exportId: active.id }, { jobId: active.id });

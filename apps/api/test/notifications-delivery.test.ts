@@ -10,13 +10,13 @@ import {
   type NotificationConsumers,
   startNotificationConsumers,
 } from "@auditlog/worker";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, startSmtpServer, verifyStandardWebhook } from "./support/receivers.ts";
 import {
   createMemberWithToken,
   createOrgWithKey,
   startTestApi,
+  testRedis,
   waitFor,
 } from "./support/test-stack.ts";
 
@@ -40,9 +40,8 @@ describe("notification deliveries: email over SMTP and signed webhooks with retr
   const queueName = `test-notify-delivery-${newId("evt").slice(-12)}`;
   const testDb = createTestDatabase();
   const { prisma } = driversOf(testDb);
-  const connection = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
-    maxRetriesPerRequest: null,
-  });
+  // The stack's Redis (a single Redis, or the cluster of REDIS_CLUSTER_NODES), as the worker opens it.
+  const connection = testRedis("worker");
   let stack: Awaited<ReturnType<typeof startTestApi>>;
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;

@@ -2,10 +2,14 @@ import { driversOf } from "@auditlog/db/drivers";
 import { createTestDatabase } from "@auditlog/db/testing";
 import { newId, notificationSchema } from "@auditlog/events";
 import { createLogger } from "@auditlog/observability";
-import { isCluster, queueConnection } from "@auditlog/redis";
+import {
+  isCluster,
+  pubSubConnection,
+  queueConnection,
+  type RedisConnection,
+} from "@auditlog/redis";
 import { createExportNotifier, type FinishedExport } from "@auditlog/worker";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listen, SseClient } from "./support/sse-client.ts";
 import {
@@ -154,9 +158,12 @@ describe("notifications: stored, listed, pushed live over SSE to every API proce
     const stream = await openStream(firstHttp, alice.token);
     await stream.waitForEvent("ready");
     const readiesBefore = stream.events.filter((e) => e.event === "ready").length;
-    // Cut this process's subscriber connection, as a network failure would.
-    const hub = first.services.realtime as unknown as { subscriber: Redis };
-    hub.subscriber.stream.destroy();
+    // Cut this process's subscriber connection, as a network failure would (on a cluster, the
+    // node connection its pub/sub goes over; the cluster client stays connected).
+    const hub = first.services.realtime as unknown as { subscriber: RedisConnection };
+    const connection = pubSubConnection(hub.subscriber);
+    expect(connection?.status).toBe("ready");
+    connection?.stream.destroy();
     await stream.waitFor(
       () => stream.events.filter((e) => e.event === "ready").length > readiesBefore,
     );

@@ -134,3 +134,21 @@ export function queuePrefix(connection: RedisConnection, queueName: string): str
 export function queueConnection(connection: RedisConnection, queueName: string) {
   return { connection, prefix: queuePrefix(connection, queueName) };
 }
+
+/**
+ * The one connection a subscriber's pub/sub goes over: the connection itself on a single Redis.
+ * On a cluster, ioredis's `Cluster` keeps it apart (a node connection of its `ClusterSubscriber`,
+ * private in ioredis 5; pinned version, read by the realtime hub and its tests): it is replaced,
+ * on another node when it can, whenever it ends, and the cluster emits no event then, so whoever
+ * must know (the hub tells its streams to resync) watches this connection's `end`. Undefined
+ * while the cluster has none (before its first subscribe, or with no node known).
+ */
+export function pubSubConnection(connection: RedisConnection): Redis | undefined {
+  if (!isCluster(connection)) return connection;
+  const holder = (connection as unknown as { subscriber?: { getInstance?: () => Redis | null } })
+    .subscriber;
+  if (typeof holder?.getInstance !== "function") {
+    throw new Error("ioredis Cluster without a ClusterSubscriber: check pubSubConnection");
+  }
+  return holder.getInstance() ?? undefined;
+}

@@ -6,7 +6,8 @@ import {
   realtimeMessageSchema,
 } from "@auditlog/events";
 import type { Logger } from "@auditlog/observability";
-import { isCluster, type RedisConnection } from "@auditlog/redis";
+import { isCluster, pubSubConnection, type RedisConnection } from "@auditlog/redis";
+import type { Cluster } from "ioredis";
 
 const channels = [
   realtimeChannels.notifications,
@@ -48,7 +49,8 @@ export interface RealtimeSubscription {
  * itself (ioredis `autoResubscribe`) after a Redis outage. On a Redis Cluster it subscribes on
  * one node, and a PUBLISH on any node reaches every node (the cluster bus carries it), so a
  * worker's message reaches every API process whichever nodes each is on; when a node leaves
- * (a failover), ioredis subscribes again on another, and the clients are told to resync.
+ * (a failover), or the connection the cluster client subscribes over ends for any other reason,
+ * ioredis subscribes again on another, and the clients are told to resync.
  */
 export class RealtimeHub {
   private readonly clients = new Map<string, Set<RealtimeClient>>();
@@ -174,7 +176,9 @@ export class RealtimeHub {
     if (!this.subscribed) {
       const subscriber = this.subscriber;
       this.subscribed = subscriber.subscribe(...channels).then(
-        () => {},
+        () => {
+          if (isCluster(subscriber)) this.watchClusterPubSub(subscriber);
+        },
         (error: Error) => {
           // Let the next client try again.
           this.subscribed = undefined;
@@ -183,6 +187,37 @@ export class RealtimeHub {
       );
     }
     return this.subscribed;
+  }
+
+  /**
+   * A cluster client subscribes over one node connection of its own, which it replaces when that
+   * ends (a dropped connection, a node restarting, `CLIENT KILL`) without any event of the
+   * cluster's: that connection's `end` is watched, and the clients are told to resync once the
+   * replacement is subscribed.
+   */
+  private watchClusterPubSub(subscriber: Cluster): void {
+    const connection = pubSubConnection(subscriber);
+    if (!connection || this.closed) return;
+    connection.once("end", () => {
+      if (this.closed) return;
+      // ioredis's own handler of this event ran first (it registered first): a new connection
+      // is picked and subscribes to the same channels. Subscribing again (a no-op for Redis)
+      // tells when that is done, so a client told to resync cannot miss what comes next.
+      const resubscribe = () => {
+        if (this.closed) return;
+        subscriber.subscribe(...channels).then(
+          () => {
+            this.logger.info("realtime subscriber connection replaced");
+            this.forEachClient((client) => client.resync());
+            this.watchClusterPubSub(subscriber);
+          },
+          () => {
+            setTimeout(resubscribe, 500).unref();
+          },
+        );
+      };
+      resubscribe();
+    });
   }
 
   private dispatch(channel: string, raw: string): void {
