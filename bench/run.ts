@@ -817,7 +817,7 @@ try {
       );
       for (const [key, name] of [
         ["api", "the API process"],
-        ["postgres", "PostgreSQL (every process of the server)"],
+        ["postgres", "PostgreSQL (the bench database's backends)"],
       ] as const) {
         figures.push({
           section,
