@@ -17,5 +17,10 @@ export interface AppEnv {
     session: { id: string; csrfToken: string; expiresAt: Date } | null;
     /** Set by `requireOrgAdmin` (auth/require-org-admin.ts) on `:org` routes. */
     org: { id: string; slug: string; name: string; plan: string };
+    /**
+     * Set by a route whose answer is a large stream (the Hub export, up to about 60 MB):
+     * `compressAnswers` then uses its fastest levels, so compression keeps up with PostgreSQL.
+     */
+    compression: "fast";
   };
 }

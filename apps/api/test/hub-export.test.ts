@@ -1,4 +1,4 @@
-import { gunzipSync } from "node:zlib";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import {
   type AuditEntryRow,
   type Database,
@@ -144,7 +144,7 @@ describe("GET /api/organizations/:org/audit-log/export (Hub-compatible)", () => 
     expect(createdAt).toEqual([...createdAt].sort().reverse());
   });
 
-  it("answers byte for byte what the Hub mapping writes, and the same bytes gzipped", async () => {
+  it("answers byte for byte what the Hub mapping writes, and the same bytes gzipped or brotli'd", async () => {
     const expected = await referenceExport(stack.services.db, org.id);
     const response = await stack.app.request(`/api/organizations/${org.slug}/audit-log/export`, {
       headers: { authorization: `Bearer ${admin}` },
@@ -161,6 +161,12 @@ describe("GET /api/organizations/:org/audit-log/export (Hub-compatible)", () => 
     const wire = Buffer.from(await gzipped.arrayBuffer());
     expect(wire.length).toBeLessThan(Buffer.byteLength(expected) / 3);
     expect(gunzipSync(wire).toString("utf8")).toBe(expected);
+    const brotli = await stack.app.request(`/api/organizations/${org.slug}/audit-log/export`, {
+      headers: { authorization: `Bearer ${admin}`, "accept-encoding": "br, gzip" },
+    });
+    expect(brotli.headers.get("content-encoding")).toBe("br");
+    const brotliWire = Buffer.from(await brotli.arrayBuffer());
+    expect(brotliDecompressSync(brotliWire).toString("utf8")).toBe(expected);
 
     const filtered = await stack.app.request(
       `/api/organizations/${org.slug}/audit-log/export?q=${encodeURIComponent("-type:repo.*")}`,

@@ -69,6 +69,7 @@ export const hubExportRoutes = new Hono<AppEnv>()
         throw new ApiError("service_unavailable", "the export could not be recorded; retry later");
       }
       const date = new Date().toISOString().slice(0, 10);
+      c.set("compression", "fast");
       c.header("Content-Type", "application/json; charset=utf-8");
       c.header("Content-Disposition", `attachment; filename="${org.slug}-audit-log-${date}.json"`);
       return stream(
