@@ -30,6 +30,8 @@ import {
   bullmqBaseline,
   type CopyBaseline,
   copyBaseline,
+  type StoredTextCopyBaseline,
+  storedTextCopyBaseline,
   type WriteBaseline,
   writeBaseline,
 } from "./lib/baselines.ts";
@@ -203,6 +205,7 @@ const details: {
   query?: QueryResult;
   export?: ExportResult;
   hubExport?: HubExportResult;
+  storedTextCopy?: StoredTextCopyBaseline;
   textWord?: { word: string; shareOfPool: number };
   profiles?: Record<string, string>;
   lifecycle?: LifecycleResult;
@@ -690,6 +693,9 @@ try {
     log("phase: export");
     markLoad("export");
     const { big, huge } = details.datasets;
+    // The same run's physical limit of an export (issue 21 part 4): the huge organisation's
+    // export lines, already rendered and stored, copied out to a null sink.
+    details.storedTextCopy = await storedTextCopyBaseline(huge.id);
     details.export = await runExports(
       apiPort,
       queues,
@@ -750,16 +756,48 @@ try {
     if (!exp.ran) {
       log(`export: not run: ${exp.reason}`);
     }
+    const stored = details.storedTextCopy;
+    figures.push(
+      {
+        section,
+        figure: `Baseline: COPY of ${formatCount(stored.rows)} stored export lines (a text column, ${formatCount(stored.bytes)} bytes) to a null sink`,
+        value: Math.round(stored.rowsPerSecond),
+        unit: "entries/s",
+        target: null,
+        pass: null,
+      },
+      {
+        section,
+        figure: "  its CPU per entry, PostgreSQL (the bench database's backends)",
+        value: stored.cpuPerRow.postgres ?? Number.NaN,
+        unit: "µs",
+        target: null,
+        pass: null,
+      },
+    );
     for (const c of exp.cases) {
       const label = `${c.format === "json" ? "JSON array" : "NDJSON"}, ${formatCount(c.entries)} entries`;
-      figures.push({
-        section,
-        figure: `${label}: throughput${c.status === "ready" ? "" : ` (${c.status})`}`,
-        value: c.status === "ready" ? c.entriesPerSecond : Number.NaN,
-        unit: "entries/s",
-        target: "≥ 100,000",
-        pass: c.status === "ready" && c.entriesPerSecond >= 100_000,
-      });
+      figures.push(
+        {
+          section,
+          figure: `${label}: throughput${c.status === "ready" ? "" : ` (${c.status})`}`,
+          value: c.status === "ready" ? c.entriesPerSecond : Number.NaN,
+          unit: "entries/s",
+          target: "≥ 100,000",
+          pass: c.status === "ready" && c.entriesPerSecond >= 100_000,
+        },
+        {
+          section,
+          figure: `  ${label}: share of the stored-text COPY baseline`,
+          value:
+            c.status === "ready"
+              ? round((100 * c.entriesPerSecond) / stored.rowsPerSecond, 1)
+              : Number.NaN,
+          unit: "%",
+          target: "≥ 70%",
+          pass: c.status === "ready" && c.entriesPerSecond >= 0.7 * stored.rowsPerSecond,
+        },
+      );
       for (const [key, name] of [
         ["postgres", "PostgreSQL (renders each entry's JSON)"],
         ["worker", "the export worker (lines, gzip, file)"],
