@@ -299,6 +299,10 @@ describe("the Hub export's bytes, rendered by PostgreSQL, for awkward entries", 
           long: "x".repeat(3000),
         },
       }),
+      // Ids at the edges of the ObjectId forms: the shortest prefix, none, upper-case hex, 25 hex.
+      row(7, { id: "a_0123456789abcdef01234567", actorId: "_0123456789abcdef01234567" }),
+      row(8, { id: "evt_0123456789ABCDEF01234567", actorId: "0123456789abcdef012345678" }),
+      row(9, { id: "evt-0123456789abcdef01234567", actorId: "0123456789abcdef0123456" }),
       // A token the Hub knows everything of; an OAuth app with a name; an IPv4 and a full place.
       row(5, {
         actorType: "token",
@@ -323,7 +327,7 @@ describe("the Hub export's bytes, rendered by PostgreSQL, for awkward entries", 
 
   it("writes exactly the reference mapping's bytes", async () => {
     const expected = await referenceExport(stack.services.db, org.id);
-    expect(expected.split("\n")).toHaveLength(5 + 3);
+    expect(expected.split("\n")).toHaveLength(8 + 3);
     expect(await exportText()).toBe(expected);
     // With a filter that leaves nothing: the empty array, as before.
     expect(await exportText("author:nobody")).toBe("[\n]\n");
