@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { performance } from "node:perf_hooks";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   type AuditEntryRow,
   auditEntryCopyColumns,
   createDatabase,
+  entryJsonSql,
   insertAuditEntries,
   toCopyText,
   writeAuditEntries,
@@ -15,7 +16,7 @@ import { jobOptions } from "@auditlog/events/jobs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { cpuPerItem, isPostgresProcess, startGroupCpu } from "./cpu-accounting.ts";
 import { entryRow, rowPool } from "./pool.ts";
 import type { BenchSize } from "./sizes.ts";
@@ -283,5 +284,81 @@ export async function writeBaseline(
   } finally {
     await removeBenchOrg(db, org.id, partition);
     await db.close();
+  }
+}
+
+export interface StoredTextCopyBaseline {
+  rows: number;
+  /** The stored lines' bytes (what the COPY sends). */
+  bytes: number;
+  seconds: number;
+  rowsPerSecond: number;
+  /** Microseconds of CPU per row: this database's PostgreSQL backends, and this process reading. */
+  cpuPerRow: Record<string, number>;
+}
+
+export const storedTextTable = "bench_stored_entry_json";
+
+/**
+ * The physical limit of an export (issue 21 part 4): each entry's export line (the JSON export's
+ * `{…,"lineDigest":"…"},`, rendered once before the clock starts) stored in a text column of an
+ * unlogged table, then `COPY … TO STDOUT` of that column, in the exports' raw-lines mode, read by
+ * this process into a sink that drops every byte. Only PostgreSQL copying bytes it holds and the
+ * socket between: what an export would cost if nothing were rendered at export time.
+ */
+export async function storedTextCopyBaseline(orgId: string): Promise<StoredTextCopyBaseline> {
+  const pool = new pg.Pool({ connectionString: benchDatabaseUrl, max: 1 });
+  const databaseName = new URL(benchDatabaseUrl).pathname.slice(1);
+  try {
+    await pool.query(`DROP TABLE IF EXISTS ${storedTextTable}`);
+    log("stored-text COPY baseline: rendering the export lines into a text column");
+    await pool.query(
+      `CREATE UNLOGGED TABLE ${storedTextTable} AS
+         SELECT left(r.j, -1) || ',"lineDigest":"' || encode(sha256(convert_to(r.j, 'UTF8')), 'base64') || '"},' AS j
+           FROM audit_entries, LATERAL (SELECT ${entryJsonSql} AS j) r
+          WHERE org_id = $1
+          ORDER BY occurred_at DESC, id DESC`,
+      [orgId],
+    );
+    await pool.query(`VACUUM ANALYZE ${storedTextTable}`);
+    const client = await pool.connect();
+    let rows = 0;
+    let bytes = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) rows++;
+        callback();
+      },
+    });
+    const cpu = startGroupCpu({
+      postgres: (cmdline) => isPostgresProcess(cmdline) && cmdline.includes(` ${databaseName} `),
+      reader: [process.pid],
+    });
+    const cpuBefore = cpu.read();
+    const started = performance.now();
+    try {
+      await client.query("SET max_parallel_workers_per_gather = 0");
+      await pipeline(
+        client.query(
+          copyTo(
+            `COPY ${storedTextTable} (j) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`,
+          ),
+        ),
+        sink,
+      );
+    } finally {
+      client.release();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpuPerRow = cpuPerItem(cpuBefore, cpu.read(), Math.max(1, rows));
+    cpu.stop();
+    await pool.query(`DROP TABLE ${storedTextTable}`);
+    log(
+      `stored-text COPY baseline: ${formatCount(rows)} lines, ${formatCount(bytes)} bytes in ${seconds.toFixed(2)} s (${formatCount(rows / seconds)}/s)`,
+    );
+    return { rows, bytes, seconds, rowsPerSecond: rows / seconds, cpuPerRow };
+  } finally {
+    await pool.end();
   }
 }

@@ -20,5 +20,10 @@ export interface AppEnv {
     org: { id: string; slug: string; name: string; plan: string };
     /** Set by `viewerLinkAuth` on `/v1/viewer` routes: the link, its organisation and filter. */
     viewerLink: ViewerLinkContext;
+    /**
+     * Set by a route whose answer is a large stream (the Hub export, up to about 60 MB):
+     * `compressAnswers` then uses its fastest levels, so compression keeps up with PostgreSQL.
+     */
+    compression: "fast";
   };
 }

@@ -118,6 +118,12 @@ const envFields = z.object({
    */
   API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /**
+   * The Hub export's one statement (a COPY of up to 100,000 rendered entries) runs until the
+   * client has read the answer, so it gets this bound instead of API_STATEMENT_TIMEOUT_MS; past
+   * it the answer ends unfinished (truncated JSON).
+   */
+  HUB_EXPORT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+  /**
    * Entry queries (list, histogram, Hub export) one organisation may run at once in one API
    * process; more wait up to QUERY_SLOT_WAIT_MS for a slot, then get 429. One tenant's burst of
    * expensive searches cannot take every database connection of the process.

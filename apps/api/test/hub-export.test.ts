@@ -1,5 +1,20 @@
-import { type AuditEntryPage, eventDefinitions, nonHubEventTypes } from "@auditlog/events";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import {
+  type AuditEntryRow,
+  type Database,
+  insertAuditEntries,
+  streamEntries,
+  toAuditEntry,
+} from "@auditlog/db";
+import { auditEntryRow } from "@auditlog/db/testing";
+import {
+  type AuditEntryPage,
+  eventDefinitions,
+  nonHubEventTypes,
+  parseQueryOrThrow,
+} from "@auditlog/events";
 import { hubExportSchema } from "@auditlog/events/hub-export-schema";
+import { toHubExportItem } from "@auditlog/exports";
 import type { startWorker } from "@auditlog/worker";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -38,6 +53,23 @@ const contexts = [
   { ip: "2001:4860:4860::8888", oauth: { clientId: "client-1", name: "Notebook app" } },
   { ip: "::ffff:8.8.8.8" },
 ];
+
+/**
+ * The answer as the API wrote it before PostgreSQL rendered it (issue 21): keyset pages of rows,
+ * each mapped by `toHubExportItem` and stringified. PostgreSQL's bytes must be these bytes.
+ */
+async function referenceExport(db: Database, orgId: string, q = ""): Promise<string> {
+  const parsed = parseQueryOrThrow(q);
+  const query = {
+    ...parsed,
+    excludeTypes: [...new Set([...parsed.excludeTypes, ...nonHubEventTypes])],
+  };
+  const items: string[] = [];
+  for await (const rows of streamEntries(db, { orgId, query, max: 100_000 })) {
+    for (const row of rows) items.push(`\n${JSON.stringify(toHubExportItem(toAuditEntry(row)))}`);
+  }
+  return `[${items.join(",")}\n]\n`;
+}
 
 describe("GET /api/organizations/:org/audit-log/export (Hub-compatible)", () => {
   let stack: Awaited<ReturnType<typeof startTestApi>>;
@@ -112,6 +144,39 @@ describe("GET /api/organizations/:org/audit-log/export (Hub-compatible)", () => 
     expect(createdAt).toEqual([...createdAt].sort().reverse());
   });
 
+  it("answers byte for byte what the Hub mapping writes, and the same bytes gzipped or brotli'd", async () => {
+    const expected = await referenceExport(stack.services.db, org.id);
+    const response = await stack.app.request(`/api/organizations/${org.slug}/audit-log/export`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(response.headers.get("content-encoding")).toBeNull();
+    const body = await response.text();
+    expect(body.split("\n").length).toBeGreaterThan(100);
+    expect(body).toBe(expected);
+
+    const gzipped = await stack.app.request(`/api/organizations/${org.slug}/audit-log/export`, {
+      headers: { authorization: `Bearer ${admin}`, "accept-encoding": "gzip" },
+    });
+    expect(gzipped.headers.get("content-encoding")).toBe("gzip");
+    const wire = Buffer.from(await gzipped.arrayBuffer());
+    expect(wire.length).toBeLessThan(Buffer.byteLength(expected) / 3);
+    expect(gunzipSync(wire).toString("utf8")).toBe(expected);
+    const brotli = await stack.app.request(`/api/organizations/${org.slug}/audit-log/export`, {
+      headers: { authorization: `Bearer ${admin}`, "accept-encoding": "br, gzip" },
+    });
+    expect(brotli.headers.get("content-encoding")).toBe("br");
+    const brotliWire = Buffer.from(await brotli.arrayBuffer());
+    expect(brotliDecompressSync(brotliWire).toString("utf8")).toBe(expected);
+
+    const filtered = await stack.app.request(
+      `/api/organizations/${org.slug}/audit-log/export?q=${encodeURIComponent("-type:repo.*")}`,
+      { headers: { authorization: `Bearer ${admin}` } },
+    );
+    expect(await filtered.text()).toBe(
+      await referenceExport(stack.services.db, org.id, "-type:repo.*"),
+    );
+  });
+
   it("filters with q as the Hub does, and caps with limit", async () => {
     const response = await stack.app.request(
       `/api/organizations/${org.slug}/audit-log/export?q=${encodeURIComponent("author:ci-token type:repo.*")}`,
@@ -170,5 +235,130 @@ describe("GET /api/organizations/:org/audit-log/export (Hub-compatible)", () => 
       admin,
     );
     expect(defaultView.body.entries.some((e) => e.type === "org.audit_log.export")).toBe(false);
+  });
+});
+
+describe("the Hub export's bytes, rendered by PostgreSQL, for awkward entries", () => {
+  let stack: Awaited<ReturnType<typeof startTestApi>>;
+  let org: Awaited<ReturnType<typeof createOrgWithKey>>["org"];
+  let admin: string;
+  const minute = (n: number) => new Date(Date.UTC(2026, 4, 1, 12, n, 0, 123));
+  const row = (n: number, overrides: Partial<AuditEntryRow>) =>
+    auditEntryRow(org.id, { occurredAt: minute(n), receivedAt: minute(n), ...overrides });
+  const exportText = async (q = "") =>
+    (
+      await stack.app.request(
+        `/api/organizations/${org.slug}/audit-log/export${q ? `?q=${encodeURIComponent(q)}` : ""}`,
+        { headers: { authorization: `Bearer ${admin}` } },
+      )
+    ).text();
+
+  beforeAll(async () => {
+    stack = await startTestApi();
+    org = (await createOrgWithKey("enterprise", "hub-bytes")).org;
+    admin = (await createMemberWithToken(org.slug, "admin")).token;
+    await insertAuditEntries(stack.services.db, [
+      // Ids of no ObjectId form (digested), a 24-hex actor id, an empty avatar URL (kept: `??`).
+      row(1, { id: "custom-id-1", actorId: "64b7f0c2a1b2c3d4e5f60718", actorAvatarUrl: "" }),
+      // A 24-hex id as it is; a token whose role the Hub does not know and whose last4 is empty;
+      // a location of a region alone; an empty user agent (left out).
+      row(2, {
+        id: "0123456789abcdef01234567",
+        actorType: "token",
+        actorId: "tok_1",
+        actorTokenRole: "admin",
+        actorTokenLast4: "",
+        countryCode: "",
+        region: "Bavaria",
+        userAgent: "",
+      }),
+      // Upper-case prefix: not one of our ids (digested); the system as actor.
+      row(3, {
+        id: "EVT_0123456789abcdef01234567",
+        actorType: "system",
+        actorId: "system",
+        actorName: "Hub",
+      }),
+      // Escapes and non-ASCII everywhere; an OAuth app without a name; IPv6.
+      row(4, {
+        description: 'a\u0001\t\n"quoted" \\ é 😀 \u2028 </script>',
+        actorName: 'dana "the admin"',
+        actorAvatarUrl: "https://example.test/a.png?x=1&y=2",
+        ip: "2001:db8::",
+        countryCode: "BR",
+        city: "São Paulo",
+        userAgent: "Mozilla/5.0 (X11; Linux x86_64)",
+        oauthClientId: "client-1",
+        data: {
+          text: 'a": b, c', // separators inside strings stay
+          "key, with: separators": { 'q"': '\\", ": ' },
+          nested: { list: [1, 2.5, -3, 0.1, true, false, null, "", {}, []] },
+          unicode: "é😀\u2028\u0001\u001f",
+          big: 12345678901234,
+          empty: {},
+          long: "x".repeat(3000),
+        },
+      }),
+      // Ids at the edges of the ObjectId forms: the shortest prefix, none, upper-case hex, 25 hex.
+      row(7, { id: "a_0123456789abcdef01234567", actorId: "_0123456789abcdef01234567" }),
+      row(8, { id: "evt_0123456789ABCDEF01234567", actorId: "0123456789abcdef012345678" }),
+      row(9, { id: "evt-0123456789abcdef01234567", actorId: "0123456789abcdef0123456" }),
+      // A token the Hub knows everything of; an OAuth app with a name; an IPv4 and a full place.
+      row(5, {
+        actorType: "token",
+        actorId: "tok_2",
+        actorName: "ci",
+        actorTokenRole: "fineGrained",
+        actorTokenLast4: "9f3a",
+        ip: "81.2.69.0",
+        countryCode: "GB",
+        region: "England",
+        city: "London",
+        oauthClientId: "client-2",
+        oauthName: "Notebook app",
+        data: { list: [{ a: 1, b: [2, 3] }, "x, y: z"] },
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    await stack.services.ingestQueue.obliterate({ force: true });
+    await stack.services.close();
+  });
+
+  it("writes exactly the reference mapping's bytes", async () => {
+    const expected = await referenceExport(stack.services.db, org.id);
+    expect(expected.split("\n")).toHaveLength(8 + 3);
+    expect(await exportText()).toBe(expected);
+    // With a filter that leaves nothing: the empty array, as before.
+    expect(await exportText("author:nobody")).toBe("[\n]\n");
+    expect(await referenceExport(stack.services.db, org.id, "author:nobody")).toBe("[\n]\n");
+  });
+
+  it("writes the same JSON value where only jsonb's own text differs (integer-like keys, exponents)", async () => {
+    await insertAuditEntries(stack.services.db, [
+      row(6, { actorName: "numbers", data: { b: 1, "10": 2, "2": 3, huge: 1e21, tiny: 1e-7 } }),
+    ]);
+    const [line] = (await exportText("author:numbers")).split("\n").slice(1, -2);
+    const [reference] = (await referenceExport(stack.services.db, org.id, "author:numbers"))
+      .split("\n")
+      .slice(1, -2);
+    expect(JSON.parse(line ?? "")).toEqual(JSON.parse(reference ?? ""));
+  });
+
+  it("gives the query slot back when the client stops reading", async () => {
+    const response = await stack.app.request(`/api/organizations/${org.slug}/audit-log/export`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).done).toBe(false);
+    await reader.cancel();
+    await waitFor(
+      async () => stack.services.querySlots.running(org.id),
+      (n) => n === 0,
+    );
+    // The connection the COPY held is not lent out mid-COPY: the next export is whole.
+    expect(await exportText("-author:numbers")).toBe(
+      await referenceExport(stack.services.db, org.id, "-author:numbers"),
+    );
   });
 });

@@ -89,6 +89,74 @@ export const entryJsonSql = jsonObject([
   ],
 ]);
 
+/** Text already known to need no JSON escaping (hex, fixed words), as a JSON string. */
+const quoted = (expression: string) => `'"' || ${expression} || '"'`;
+/** `,"key":value` when `condition` holds, else nothing: an optional member, not the first. */
+const optionalMember = (condition: string, key: string, json: string) =>
+  `CASE WHEN ${condition} THEN ',"${key}":' || ${json} ELSE '' END`;
+/**
+ * The Hub's `toObjectId`: the 24 hex of one of our ids (`evt_<24 hex>`), a 24-hex id as it is,
+ * else the first 24 hex of SHA-256 of `namespace:id`.
+ */
+const objectId = (column: string, namespace: "entry" | "actor") => {
+  // `^[a-z]+_[0-9a-f]{24}$` and `^[0-9a-f]{24}$` without regular expressions, which cost
+  // PostgreSQL about as much as the rest of the line: `ltrim(x, set) = ''` holds when every
+  // character of x is in the set.
+  const hex = "'0123456789abcdef'";
+  return `CASE WHEN length(${column}) > 25 AND substr(${column}, length(${column}) - 24, 1) = '_'
+          AND ltrim(left(${column}, -25), 'abcdefghijklmnopqrstuvwxyz') = ''
+          AND ltrim(right(${column}, 24), ${hex}) = '' THEN right(${column}, 24)
+        WHEN length(${column}) = 24 AND ltrim(${column}, ${hex}) = '' THEN ${column}
+        ELSE left(encode(sha256(convert_to('${namespace}:' || ${column}, 'UTF8')), 'hex'), 24) END`;
+};
+/**
+ * One entry as an item of the Hub-compatible export, rendered by PostgreSQL as
+ * `JSON.stringify(toHubExportItem(toAuditEntry(row)))` writes it (`@auditlog/exports`, which
+ * keeps that function as the reference the tests compare these bytes with): the same members in
+ * the same order, optional ones left out under the same conditions, no space outside strings but
+ * in `data`. `data` is jsonb's text, whose `": "` and `", "` the reader drops
+ * (`CompactJsonLines`: PostgreSQL has no compact output for jsonb, and a regular expression
+ * doubled the cost of each line). The result is byte for byte what JSON.stringify writes, but
+ * for two cases where only the bytes differ, not the value: an object holding integer-like keys
+ * (`"10"`) after others (JavaScript lists those first; jsonb by length, then bytes) and numbers
+ * JavaScript writes with an exponent (`1e+21`; jsonb's numeric writes every digit).
+ */
+export const hubItemJsonSql = `'{"_id":' || ${quoted(objectId("id", "entry"))}
+  || ',"createdAt":' || ${isoTime("occurred_at")}
+  || ',"type":' || ${jsonValue("type")}
+  || ',"message":' || ${jsonValue("description")}
+  || ',"data":' || COALESCE(data, '{}'::jsonb)::text
+  || ',"author":{"_id":' || ${quoted(objectId("actor_id", "actor"))}
+  || ',"user":' || ${jsonValue("actor_name")}
+  || ',"avatarUrl":' || COALESCE(to_json(actor_avatar_url)::text, ${quoted(
+    `'https://www.gravatar.com/avatar/' || encode(sha256(convert_to(actor_id, 'UTF8')), 'hex') || '?d=identicon'`,
+  )})
+  || ',"type":' || CASE WHEN actor_type = 'system' THEN '"system"' ELSE '"user"' END || '}'
+  || ${optionalMember("ip IS NOT NULL", "ip", jsonValue("host(ip)"))}
+  || ${optionalMember(
+    `${present("country_code")} OR ${present("region")} OR ${present("city")}`,
+    "location",
+    `'{"formatted":' || ${jsonValue(
+      "concat_ws(', ', NULLIF(city, ''), NULLIF(region, ''), NULLIF(country_code, ''))",
+    )} || ${optionalMember(present("country_code"), "country", jsonValue("country_code"))}
+       || ${optionalMember(present("city"), "city", jsonValue("city"))} || '}'`,
+  )}
+  || ${optionalMember(present("user_agent"), "userAgent", jsonValue("user_agent"))}
+  || ${optionalMember(
+    "actor_type = 'token'",
+    "token",
+    `'{"type":"access_token","id":' || ${jsonValue("actor_id")} || ',"deleted":false'
+       || ${optionalMember("actor_token_role IN ('read', 'write', 'fineGrained')", "role", jsonValue("actor_token_role"))}
+       || ${optionalMember(present("actor_token_last4"), "last4", jsonValue("actor_token_last4"))} || '}'`,
+  )}
+  || ${optionalMember(
+    present("oauth_client_id"),
+    "oauth",
+    `'{"clientId":' || ${jsonValue("oauth_client_id")}
+       || ${optionalMember(present("oauth_name"), "name", jsonValue("oauth_name"))} || '}'`,
+  )}
+  || '}'`;
+
 /**
  * COPY's CSV mode with a quote and a delimiter that JSON text never holds (JSON escapes every
  * control character) writes each row's one field as it is, with no quoting or backslash
@@ -153,6 +221,15 @@ export async function openEntryJsonStream(
      * a file was changed, down to one byte (exports).
      */
     lineDigest?: boolean;
+    /** `hub`: each line is an item of the Hub-compatible export (`hubItemJsonSql`). */
+    shape?: "entry" | "hub";
+    /** At most this many entries, the newest. */
+    limit?: number;
+    /**
+     * The COPY's own `statement_timeout` (ms), instead of the handle's: a streamed answer's
+     * statement lasts as long as its reader takes, not only PostgreSQL's work.
+     */
+    statementTimeoutMs?: number;
   },
 ): Promise<EntryJsonStream> {
   const client = await sqlOf(db).connect();
@@ -180,16 +257,27 @@ export async function openEntryJsonStream(
     // machine (one process renders about 150,000 entries/s here).
     await client.query("BEGIN READ ONLY");
     await client.query("SET LOCAL max_parallel_workers_per_gather = 0");
+    if (input.statementTimeoutMs !== undefined) {
+      if (!(Number.isSafeInteger(input.statementTimeoutMs) && input.statementTimeoutMs >= 0)) {
+        throw new RangeError(`statementTimeoutMs must be a whole number of ms`);
+      }
+      await client.query(`SET LOCAL statement_timeout = ${input.statementTimeoutMs}`);
+    }
     const lineEnd = input.lineEnd === "," ? ` || ','` : "";
     // The entry's text is rendered once (a LATERAL that PostgreSQL inlines), then hashed.
+    const json = input.shape === "hub" ? hubItemJsonSql : entryJsonSql;
     const select = input.lineDigest
       ? `SELECT left(r.j, -1) || ',"lineDigest":"' || encode(sha256(convert_to(r.j, 'UTF8')), 'base64') || '"}'${lineEnd}
-          FROM audit_entries, LATERAL (SELECT ${entryJsonSql} AS j) r`
-      : `SELECT ${entryJsonSql}${lineEnd} FROM audit_entries`;
+          FROM audit_entries, LATERAL (SELECT ${json} AS j) r`
+      : `SELECT ${json}${lineEnd} FROM audit_entries`;
+    if (input.limit !== undefined && !(Number.isSafeInteger(input.limit) && input.limit >= 0)) {
+      throw new RangeError(`limit must be a whole number, not ${input.limit}`);
+    }
+    const limit = input.limit === undefined ? "" : ` LIMIT ${input.limit}`;
     const stream = client.query(
       copyTo(
         `COPY (${select} WHERE ${filter}
-          ORDER BY occurred_at DESC, id DESC) TO STDOUT ${rawLinesCopyOptions}`,
+          ORDER BY occurred_at DESC, id DESC${limit}) TO STDOUT ${rawLinesCopyOptions}`,
       ),
     );
     return { stream, release };

@@ -1,4 +1,5 @@
 export * from "./files.ts";
+export * from "./formats/compact-json-lines.ts";
 export * from "./formats/csv.ts";
 export * from "./formats/entry-lines.ts";
 export * from "./formats/hub-export.ts";

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
-import { type Database, streamEntries, toAuditEntry } from "@auditlog/db";
+import { pipeline } from "node:stream/promises";
+import { type Database, openEntryJsonStream } from "@auditlog/db";
 import { type AuditEntry, nonHubEventTypes, type ParsedQuery } from "@auditlog/events";
+import { CompactJsonLines } from "./compact-json-lines.ts";
+import { EntryLines } from "./entry-lines.ts";
 
 /** One item of the Hub's export (`@auditlog/events/hub-export-schema`). */
 export interface HubExportItem {
@@ -80,26 +83,51 @@ export function toHubExportItem(entry: AuditEntry): HubExportItem {
 
 /**
  * The Hub-compatible export of an organisation's entries matching `query` (newest first, at most
- * `max`, types the Hub's schema does not list left out), as the text of one JSON array, a keyset
- * page at a time: memory stays one page whatever the size.
+ * `max`, types the Hub's schema does not list left out), as the bytes of one JSON array:
+ * PostgreSQL renders every item (`hubItemJsonSql`, byte for byte `toHubExportItem` above, which
+ * stays the reference) and streams them with one COPY, as for the background exports; this
+ * process only drops jsonb's spaces (`CompactJsonLines`), adds the array's brackets and drops the
+ * last comma (`EntryLines`). Memory stays
+ * a few socket chunks whatever the size. Stopping early (`return()` on the generator, a client
+ * gone) closes the COPY's connection.
  */
 export async function* hubExportChunks(
   db: Database,
-  input: { orgId: string; query: ParsedQuery; max: number },
-): AsyncGenerator<string> {
+  input: {
+    orgId: string;
+    query: ParsedQuery;
+    max: number;
+    /** The COPY's statement_timeout (ms): it runs as long as the client takes to read. */
+    timeoutMs?: number;
+  },
+): AsyncGenerator<Buffer> {
   const query = {
     ...input.query,
     excludeTypes: [...new Set([...input.query.excludeTypes, ...nonHubEventTypes])],
   };
-  let first = true;
-  yield "[";
-  for await (const rows of streamEntries(db, { orgId: input.orgId, query, max: input.max })) {
-    let chunk = "";
-    for (const row of rows) {
-      chunk += `${first ? "" : ","}\n${JSON.stringify(toHubExportItem(toAuditEntry(row)))}`;
-      first = false;
+  const entries = await openEntryJsonStream(db, {
+    orgId: input.orgId,
+    query,
+    shape: "hub",
+    lineEnd: ",",
+    limit: Math.max(0, input.max),
+    ...(input.timeoutMs === undefined ? {} : { statementTimeoutMs: input.timeoutMs }),
+  });
+  const lines = new EntryLines({ format: "json" });
+  const compact = new CompactJsonLines();
+  const piped = pipeline(entries.stream, compact, lines);
+  piped.catch(() => {});
+  let failed = true;
+  try {
+    for await (const chunk of lines) yield chunk as Buffer;
+    await piped;
+    failed = false;
+  } finally {
+    if (failed) {
+      lines.destroy();
+      compact.destroy();
+      entries.stream.destroy();
     }
-    yield chunk;
+    await entries.release(failed);
   }
-  yield "\n]\n";
 }
