@@ -16,11 +16,14 @@ import { OrgSettingsPage } from "./features/org-settings/lazy-org-settings.tsx";
 import { OrgNotice, orgBlocker } from "./features/orgs/org-notice.tsx";
 import { defaultOrganization, OrgSwitcher } from "./features/orgs/org-switcher.tsx";
 import { ThemeSwitch } from "./features/preferences/theme-switch.tsx";
+import { useAfterFirstPaint } from "./lib/after-first-paint.ts";
 import { auditLogPath, matchRoute, navigate, useLocation } from "./lib/router.ts";
 
 /** Signed out: the sign-in page (at whatever address, which then opens once signed in). */
 export function App() {
   const me = useQuery(meOptions());
+  // The live stream opens once the first screen is painted (after-first-paint.ts).
+  const painted = useAfterFirstPaint();
   if (me.isPending) {
     return (
       <div className="full-page" aria-busy="true">
@@ -44,7 +47,7 @@ export function App() {
   if (!me.data) return <SignInPage />;
   return (
     <ToastProvider>
-      <LiveUpdatesProvider enabled>
+      <LiveUpdatesProvider enabled={painted}>
         <Shell me={me.data} />
         <NotificationToasts />
       </LiveUpdatesProvider>

@@ -4,6 +4,7 @@
 // set here, before the console renders, so a dark page never flashes light.
 import { startEarlyRequests } from "./api/early-requests.ts";
 import { startThemeSync } from "./lib/theme.ts";
+import { warmIntl } from "./lib/warm-intl.ts";
 import "./styles.css";
 
 // The requests first: the theme reads localStorage, whose first use in a session can block on
@@ -11,3 +12,5 @@ import "./styles.css";
 startEarlyRequests(window.location);
 startThemeSync();
 void import("./boot.tsx");
+// While the console's chunks download: the first render formats times and country names.
+warmIntl();

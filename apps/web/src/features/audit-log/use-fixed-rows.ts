@@ -1,7 +1,25 @@
-import { type RefObject, useCallback, useLayoutEffect, useState } from "react";
+import { type RefObject, useCallback, useLayoutEffect, useRef, useState } from "react";
 
 /** Height assumed before the scroll container is measured (and where it cannot be, in tests). */
 const fallbackViewport = 720;
+
+interface Viewport {
+  /** Scroll offset of the rows' container, in px. */
+  top: number;
+  /** Its visible height in px (0 when it cannot be measured: `fallbackViewport`). */
+  height: number;
+  /** Rows rendered beyond the visible ones on either side. */
+  overscan: number;
+}
+
+/** The rows a viewport shows, `overscan` more on either side (not clamped to the row count). */
+function rowRange(viewport: Viewport, rowHeight: number): { start: number; end: number } {
+  const height = viewport.height || fallbackViewport;
+  return {
+    start: Math.max(0, Math.floor(viewport.top / rowHeight) - viewport.overscan),
+    end: Math.ceil((viewport.top + height) / rowHeight) + viewport.overscan,
+  };
+}
 
 /**
  * Windowing for rows of one fixed height in a scrolling container: only the rows in view (plus
@@ -20,19 +38,37 @@ export function useFixedRows(options: {
   scrollWithPage?: boolean;
 }) {
   const { count, rowHeight, scrollRef, overscan = 8, scrollWithPage = false } = options;
-  const [viewport, setViewport] = useState({ top: 0, height: 0 });
+  // Before the first layout, a guess that lays nothing out: half the window's height (the table
+  // sits below the header, the toolbar and the chart: 6 rows of 56 px show at 1440×900, the guess
+  // renders 9), and no overscan, so the first render builds little more than what shows. Where
+  // more show, the measuring below renders them before the first paint.
+  const [viewport, setViewport] = useState<Viewport>(() => ({
+    top: 0,
+    height: typeof window === "undefined" ? 0 : Math.round(window.innerHeight / 2),
+    overscan: 0,
+  }));
+  const rendered = rowRange(viewport, rowHeight);
+  // What the measuring below compares against, without being one of the effect's inputs.
+  const current = useRef({ rendered, rowHeight, overscan });
+  current.current = { rendered, rowHeight, overscan };
 
   useLayoutEffect(() => {
     const element = scrollRef.current;
     if (!element) return;
+    // A new viewport is rendered only when the rows in view are not all rendered already (or far
+    // more are than need be): the measuring on mount then costs no second render before the first
+    // paint, and scrolling renders once per `overscan` rows rather than on every scroll event.
+    const update = (top: number, height: number) => {
+      const { rendered: has, rowHeight: size, overscan: margin } = current.current;
+      const needed = rowRange({ top, height, overscan: 0 }, size);
+      const covered = needed.start >= has.start && needed.end <= has.end;
+      const wasteful = has.end - has.start > needed.end - needed.start + 4 * margin;
+      if (covered && !wasteful) return;
+      setViewport({ top, height, overscan: margin });
+    };
     if (scrollWithPage) {
-      const measurePage = () => {
-        const top = Math.max(0, Math.round(-element.getBoundingClientRect().top));
-        const height = window.innerHeight;
-        setViewport((previous) =>
-          previous.top === top && previous.height === height ? previous : { top, height },
-        );
-      };
+      const measurePage = () =>
+        update(Math.max(0, Math.round(-element.getBoundingClientRect().top)), window.innerHeight);
       measurePage();
       window.addEventListener("scroll", measurePage, { passive: true });
       window.addEventListener("resize", measurePage);
@@ -46,12 +82,7 @@ export function useFixedRows(options: {
         pageObserver?.disconnect();
       };
     }
-    const measure = () =>
-      setViewport((previous) =>
-        previous.top === element.scrollTop && previous.height === element.clientHeight
-          ? previous
-          : { top: element.scrollTop, height: element.clientHeight },
-      );
+    const measure = () => update(element.scrollTop, element.clientHeight);
     measure();
     element.addEventListener("scroll", measure, { passive: true });
     const observer = typeof ResizeObserver === "function" ? new ResizeObserver(measure) : null;
@@ -62,9 +93,8 @@ export function useFixedRows(options: {
     };
   }, [scrollRef, scrollWithPage]);
 
-  const height = viewport.height || fallbackViewport;
-  const start = Math.max(0, Math.floor(viewport.top / rowHeight) - overscan);
-  const end = Math.min(count, Math.ceil((viewport.top + height) / rowHeight) + overscan);
+  const start = Math.min(rendered.start, count);
+  const end = Math.min(count, rendered.end);
 
   /** Scrolls just enough for row `index` to be fully visible. */
   const scrollToIndex = useCallback(

@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { useLiveStatus } from "../notifications/live-updates.tsx";
 import { exportListOptions, isActiveExport } from "./export-queries.ts";
 
@@ -8,6 +9,12 @@ import { exportListOptions, isActiveExport } from "./export-queries.ts";
  */
 export function useActiveExportCount(orgSlug: string): number {
   const live = useLiveStatus();
-  const query = useQuery({ ...exportListOptions(orgSlug, { live }), retry: false });
+  // Asked for once the first screen is painted (after-first-paint.ts).
+  const painted = useAfterFirstPaint();
+  const query = useQuery({
+    ...exportListOptions(orgSlug, { live }),
+    retry: false,
+    enabled: painted,
+  });
   return query.data?.filter(isActiveExport).length ?? 0;
 }

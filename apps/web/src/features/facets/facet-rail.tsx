@@ -10,6 +10,7 @@ import {
 import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { errorMessage } from "../../api/client.ts";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { useMediaQuery } from "../../lib/use-media-query.ts";
 import type { ResolvedFilters } from "../audit-log/filters.ts";
 import { facetsOptions } from "./facet-queries.ts";
@@ -68,7 +69,9 @@ export function FacetRail({ orgSlug, filters, onQuery, onPivot }: FacetRailProps
   const [toggled, setToggled] = useState<boolean | null>(null);
   const open = toggled ?? !narrow;
   const bodyId = useId();
-  const facets = useQuery({ ...facetsOptions(orgSlug, filters), enabled: open });
+  // Counted once the first screen is painted (after-first-paint.ts); until then, skeletons.
+  const painted = useAfterFirstPaint();
+  const facets = useQuery({ ...facetsOptions(orgSlug, filters), enabled: open && painted });
   const data = facets.data;
   return (
     <aside

@@ -10,6 +10,7 @@ import {
   useState,
 } from "react";
 import { errorMessage } from "../../api/client.ts";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { formatBucket, formatShort, formatTick, zoneLabel } from "../../lib/format-time.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 import { histogramOptions } from "../audit-log/audit-log-queries.ts";
@@ -35,7 +36,32 @@ const number = new Intl.NumberFormat();
  * use the arrow keys to read a bar; click it, drag across bars or press Enter to narrow the time
  * range; "Zoom out" doubles it.
  */
-export function ActivityChart({ orgSlug, filters, onSelectRange }: ActivityChartProps) {
+export function ActivityChart(props: ActivityChartProps) {
+  // Mounted once the first screen is painted (after-first-paint.ts): its request, and the
+  // measuring of its width (a second render), come after the log's rows. Until then, the card
+  // as it looks while its data loads, the same size.
+  const painted = useAfterFirstPaint();
+  return painted ? <LiveActivityChart {...props} /> : <ChartLoading />;
+}
+
+/** The chart card while its data loads: what `LiveActivityChart` shows then, element for element. */
+function ChartLoading() {
+  return (
+    <section className="chart-card" aria-labelledby="chart-title" aria-busy={true}>
+      <div className="chart-head">
+        <h2 id="chart-title" className="chart-title">
+          Activity
+        </h2>
+        <ul className="legend" aria-label="Categories" />
+      </div>
+      <div className="chart-body">
+        <div className="chart-skeleton skeleton" role="img" aria-label="Loading the chart" />
+      </div>
+    </section>
+  );
+}
+
+function LiveActivityChart({ orgSlug, filters, onSelectRange }: ActivityChartProps) {
   const { timeZone } = useTimeZone();
   const query = useQuery({
     ...histogramOptions(orgSlug, filters, timeZone),

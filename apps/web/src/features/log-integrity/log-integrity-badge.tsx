@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { errorMessage } from "../../api/client.ts";
 import { Popover } from "../../components/popover.tsx";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { formatFullTimestamp, formatShort } from "../../lib/format-time.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 import {
@@ -31,7 +32,9 @@ export function LogIntegrityBadge({
   org: Pick<Organization, "id" | "slug">;
   now: number;
 }) {
-  const verification = useQuery(logVerificationOptions(org));
+  // Checked once the first screen is painted (after-first-paint.ts); until then, "Checking".
+  const painted = useAfterFirstPaint();
+  const verification = useQuery({ ...logVerificationOptions(org), enabled: painted });
   if (verification.isPending) {
     return (
       <p className="integrity integrity-checking" role="status" aria-live="polite">

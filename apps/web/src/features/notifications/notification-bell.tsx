@@ -4,6 +4,7 @@ import { useEffect, useRef } from "react";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { Popover } from "../../components/popover.tsx";
 import { useToasts } from "../../components/toasts.tsx";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { formatRelative } from "../../lib/format-time.ts";
 import { navigate } from "../../lib/router.ts";
 import { downloadUrl } from "../exports/export-queries.ts";
@@ -16,7 +17,13 @@ import {
 
 function useNotifications() {
   const live = useLiveStatus();
-  return useQuery({ ...notificationListOptions({ pollMs: live ? false : 5000 }), retry: false });
+  // Asked for once the first screen is painted (after-first-paint.ts); until then, "Loading…".
+  const painted = useAfterFirstPaint();
+  return useQuery({
+    ...notificationListOptions({ pollMs: live ? false : 5000 }),
+    retry: false,
+    enabled: painted,
+  });
 }
 
 /** The bell: unread count, the list, mark as read, download a ready export. */

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { Popover } from "../../components/popover.tsx";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { filtersFromSearch, filtersToSearch, type LogFilters } from "../audit-log/filters.ts";
 import { preparedViews } from "./prepared-views.ts";
 import { savedViewsOptions, useCreateSavedView, useDeleteSavedView } from "./saved-view-queries.ts";
@@ -41,7 +42,9 @@ function sameFilters(a: LogFilters, b: LogFilters): boolean {
  * and organisation, so they follow the admin to any browser), with saving and deleting.
  */
 export function SavedViewsMenu({ orgSlug, filters, onApply }: SavedViewsMenuProps) {
-  const views = useQuery(savedViewsOptions(orgSlug));
+  // Asked for once the first screen is painted (after-first-paint.ts).
+  const painted = useAfterFirstPaint();
+  const views = useQuery({ ...savedViewsOptions(orgSlug), enabled: painted });
   const current =
     views.data?.find((view) => sameFilters(toLogFilters(view.filters), filters))?.name ??
     preparedViews.find((view) => filters.types.length === 0 && filters.q === view.q)?.name;
