@@ -15,7 +15,9 @@ export interface AppEnv {
     credential: { kind: "session" | "token"; id: string };
     /** Set by `userAuth`: the cookie session, or null when authenticated by token. */
     session: { id: string; csrfToken: string; expiresAt: Date } | null;
-    /** Set by `requireOrgAdmin` (auth/require-org-admin.ts) on `:org` routes. */
+    /** Set by `requireOrgRole` (auth/require-org-role.ts) on `:org` routes. */
     org: { id: string; slug: string; name: string; plan: string };
+    /** Set by `requireOrgRole`: the caller's role in `org` (one the route's policy allows). */
+    role: string;
   };
 }

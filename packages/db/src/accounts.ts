@@ -1,10 +1,11 @@
-import { newId } from "@auditlog/events";
+import { type MemberRole, memberRoles, newId } from "@auditlog/events";
 import { type Database, ormOf, sqlOf } from "./database.ts";
 
 export const plans = ["free", "team", "enterprise"] as const;
 export type Plan = (typeof plans)[number];
-export const roles = ["admin", "write", "read"] as const;
-export type Role = (typeof roles)[number];
+/** The member roles (`@auditlog/events` roles.ts is their one source). */
+export const roles = memberRoles;
+export type Role = MemberRole;
 
 /** Plans that include audit logs (PRODUCT.md §1). */
 export function planHasAuditLogs(plan: string): boolean {

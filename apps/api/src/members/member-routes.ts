@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
 import { documented, json, orgParam, pathParam } from "../openapi/describe.ts";
@@ -11,7 +11,7 @@ import { removeMember } from "./member-service.ts";
 
 /** `/v1/orgs/:org/members`: the organisation's members, for its admins. */
 export const memberRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   /** Removes a member at once, whatever credential they use; 409 for the last admin. */
   .delete(
     "/:userId",
