@@ -39,3 +39,9 @@ export function roleCan(role: string | null | undefined, permission: Permission)
 export function rolesThatCan(permission: Permission): MemberRole[] {
   return memberRoles.filter((role) => rolePermissions[role].includes(permission));
 }
+
+/** `PATCH /v1/orgs/:org/members/:userId`: the member's new role. */
+export const memberRoleUpdateSchema = z.strictObject({
+  role: z.enum(memberRoles, { error: `must be one of ${memberRoles.join(", ")}` }),
+});
+export type MemberRoleUpdate = z.infer<typeof memberRoleUpdateSchema>;
