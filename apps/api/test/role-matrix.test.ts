@@ -1,6 +1,11 @@
 import { type MemberRole, memberRoles, permissions, roleCan } from "@auditlog/events";
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AppEnv } from "../src/app-env.ts";
+import { requireOrgRole } from "../src/auth/require-org-role.ts";
 import { type Access, refusal, routePolicy } from "../src/auth/role-policy.ts";
+import { userAuth } from "../src/auth/user-auth.ts";
+import { handleError } from "../src/errors.ts";
 import { createMemberWithToken, createOrgWithKey, startTestApi } from "./support/test-stack.ts";
 
 /**
@@ -268,5 +273,25 @@ describe("the role matrix", () => {
     expect(stated).toEqual(wanted);
     expect(stated["PUT /v1/orgs/:org/retention"]).toEqual(["admin"]);
     expect(stated["GET /v1/orgs/:org/audit-logs"]).toEqual(["admin", "auditor"]);
+  });
+
+  it("refuses a route the policy does not name to every role, admins included (fail closed)", async () => {
+    const unnamed = new Hono<AppEnv>()
+      .use(async (c, next) => {
+        c.set("services", stack.services);
+        c.set("requestId", "req_unnamed");
+        await next();
+      })
+      .get("/v1/orgs/:org/unnamed", userAuth, requireOrgRole(), (c) => c.json({ ok: true }));
+    unnamed.onError(handleError);
+    for (const role of memberRoles) {
+      const response = await unnamed.request(`/v1/orgs/${slug}/unnamed`, {
+        headers: { authorization: `Bearer ${tokens.get(role)}` },
+      });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+        `no role of ${slug} may use this route`,
+      );
+    }
   });
 });
