@@ -16,7 +16,7 @@ export interface AppEnv {
     credential: { kind: "session" | "token"; id: string };
     /** Set by `userAuth`: the cookie session, or null when authenticated by token. */
     session: { id: string; csrfToken: string; expiresAt: Date } | null;
-    /** Set by `requireOrgAdmin` (auth/require-org-admin.ts) on `:org` routes. */
+    /** Set by `requireOrgRole` (auth/require-org-role.ts) on `:org` routes. */
     org: { id: string; slug: string; name: string; plan: string };
     /** Set by `viewerLinkAuth` on `/v1/viewer` routes: the link, its organisation and filter. */
     viewerLink: ViewerLinkContext;
@@ -25,5 +25,7 @@ export interface AppEnv {
      * `compressAnswers` then uses its fastest levels, so compression keeps up with PostgreSQL.
      */
     compression: "fast";
+    /** Set by `requireOrgRole`: the caller's role in `org` (one the route's policy allows). */
+    role: string;
   };
 }

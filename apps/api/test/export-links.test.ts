@@ -183,7 +183,7 @@ describe("signed export download links", () => {
     expect(removed.status).toBe(200);
     const refused = await api.app.request(url.pathname + url.search);
     expect(refused.status).toBe(403);
-    expect(await errorMessage(refused)).toMatch(/no longer an admin/);
+    expect(await errorMessage(refused)).toMatch(/may no longer read/);
   });
 
   it("builds links from PUBLIC_URL, never from the request's Host header", async () => {

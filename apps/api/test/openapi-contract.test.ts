@@ -942,7 +942,22 @@ describe("the API answers as its OpenAPI document says", () => {
     await call({ kind: "valid", method: "DELETE", path: `${o}/alerts/${rule.id}`, status: 204 });
     await call({ kind: "invalid", method: "DELETE", path: `${o}/alerts/${rule.id}`, status: 404 });
 
-    // Members: removing the write member; the last admin cannot be removed of them all.
+    // Members: the write member made an auditor (a role that does not exist is a 400), then
+    // removed; the last admin cannot be removed of them all.
+    await call({
+      kind: "valid",
+      method: "PATCH",
+      path: `${o}/members/${member.user.id}`,
+      body: { role: "auditor" },
+      status: 200,
+    });
+    await call({
+      kind: "invalid",
+      method: "PATCH",
+      path: `${o}/members/${member.user.id}`,
+      body: { role: "owner" },
+      status: 400,
+    });
     await call({
       kind: "valid",
       method: "DELETE",

@@ -1,10 +1,11 @@
-import { newId } from "@auditlog/events";
+import { type MemberRole, memberRoles, newId } from "@auditlog/events";
 import { type Database, ormOf, sqlOf } from "./database.ts";
 
 export const plans = ["free", "team", "enterprise"] as const;
 export type Plan = (typeof plans)[number];
-export const roles = ["admin", "write", "read"] as const;
-export type Role = (typeof roles)[number];
+/** The member roles (`@auditlog/events` roles.ts is their one source). */
+export const roles = memberRoles;
+export type Role = MemberRole;
 
 /** Plans that include audit logs (PRODUCT.md §1). */
 export function planHasAuditLogs(plan: string): boolean {
@@ -159,6 +160,72 @@ export async function findOrgMember(db: Database, input: { orgId: string; userId
 export type MembershipRemoval =
   | { removed: { role: string; user: { id: string; email: string; name: string } } }
   | { refused: "not_member" | "last_admin" };
+
+export type MembershipRoleChange =
+  | {
+      changed: {
+        oldRole: string;
+        newRole: Role;
+        user: { id: string; email: string; name: string };
+      };
+    }
+  | { refused: "not_member" | "last_admin" | "unchanged" };
+
+/**
+ * Changes a member's role, unless that would leave the organisation without an admin. Locks the
+ * organisation's memberships as `removeMembership` does; `beforeChanging` runs inside the
+ * transaction after the checks (the change is recorded there): when it throws, nothing changes.
+ */
+export async function changeMembershipRole(
+  db: Database,
+  input: { orgId: string; userId: string; role: Role },
+  beforeChanging: (change: {
+    oldRole: string;
+    newRole: Role;
+    user: { id: string; email: string; name: string };
+  }) => Promise<void> = async () => {},
+): Promise<MembershipRoleChange> {
+  const client = await sqlOf(db).connect();
+  try {
+    await client.query("BEGIN");
+    const { rows } = await client.query<{ user_id: string; role: string }>(
+      "SELECT user_id, role FROM memberships WHERE org_id = $1 FOR UPDATE",
+      [input.orgId],
+    );
+    const target = rows.find((row) => row.user_id === input.userId);
+    const refuse = async (refused: "not_member" | "last_admin" | "unchanged") => {
+      await client.query("ROLLBACK");
+      return { refused } as const;
+    };
+    if (!target) return await refuse("not_member");
+    if (target.role === input.role) return await refuse("unchanged");
+    if (target.role === "admin" && rows.filter((row) => row.role === "admin").length === 1) {
+      return await refuse("last_admin");
+    }
+    const user = await client.query<{ id: string; email: string; name: string }>(
+      "SELECT id, email, name FROM users WHERE id = $1",
+      [input.userId],
+    );
+    const change = {
+      oldRole: target.role,
+      newRole: input.role,
+      user: user.rows[0] ?? { id: input.userId, email: "", name: input.userId },
+    };
+    await beforeChanging(change);
+    await client.query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2", [
+      input.orgId,
+      input.userId,
+      input.role,
+    ]);
+    await client.query("COMMIT");
+    return { changed: change };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
 
 /**
  * Removes a member from an organisation, unless they are its last admin (an organisation without

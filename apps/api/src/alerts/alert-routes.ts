@@ -7,7 +7,7 @@ import {
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -24,12 +24,13 @@ import {
 const alertIdParam = pathParam("id", "The rule's id", "alr_…");
 
 /**
- * `/v1/orgs/:org/alerts`: the organisation's alert rules, for its admins (by session, with CSRF
- * for a change, or personal access token). Another organisation's rule is a 404, like a missing
+ * `/v1/orgs/:org/alerts`: the organisation's alert rules, seen by its admins and auditors and
+ * changed by its admins only (auth/role-policy.ts), by session (with CSRF for a change) or
+ * personal access token. Another organisation's rule is a 404, like a missing
  * one. The Slack URL is accepted, sealed, and only ever shown as its last four characters.
  */
 export const alertRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

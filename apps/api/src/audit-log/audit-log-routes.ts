@@ -29,7 +29,7 @@ import {
 } from "@auditlog/events";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
@@ -48,9 +48,10 @@ import { readEntryQuery } from "./entry-query-input.ts";
 
 export const maxPageSize = 200;
 
-/** `/v1/orgs/:org/audit-logs`: one organisation's entries, for its admins only. */
+/** `/v1/orgs/:org/audit-logs`: one organisation's entries, for its admins and auditors
+ * (auth/role-policy.ts). */
 export const auditLogRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin(), limitOrgQueries)
+  .use(userAuth, limitUserRequests, requireOrgRole(), limitOrgQueries)
   .get(
     "/",
     documented({

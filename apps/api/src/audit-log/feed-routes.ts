@@ -3,7 +3,7 @@ import type { FeedPage } from "@auditlog/events";
 import { feedPageSchema } from "@auditlog/events";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { readLimit, readLogPosition } from "../http/query-params.ts";
 import { limitOrgQueries } from "../http/query-slots.ts";
@@ -20,7 +20,7 @@ export const maxFeedPageSize = 1000;
  * Mounted before `auditLogRoutes`, whose `/:id` would otherwise take `feed` for an entry id.
  */
 export const feedRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin(), limitOrgQueries)
+  .use(userAuth, limitUserRequests, requireOrgRole(), limitOrgQueries)
   .get(
     "/",
     documented({

@@ -3,7 +3,7 @@ import { hubExportChunks } from "@auditlog/exports";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
@@ -27,7 +27,7 @@ export const hubExportCap = 100_000;
  * a client that accepts it), never building the answer in memory.
  */
 export const hubExportRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

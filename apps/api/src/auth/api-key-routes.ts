@@ -8,7 +8,7 @@ import { readJsonBody } from "../http/json-body.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
 import { documented, json, orgParam, pathParam } from "../openapi/describe.ts";
 import { apiKeyNameSchema, issueApiKey, publicApiKey } from "./api-key-service.ts";
-import { requireOrgAdmin } from "./require-org-admin.ts";
+import { requireOrgRole } from "./require-org-role.ts";
 import { userAuth } from "./user-auth.ts";
 
 /** A key as listed (never its value). */
@@ -29,7 +29,7 @@ const createKeySchema = z.object({ name: apiKeyNameSchema });
  * second).
  */
 export const apiKeyRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

@@ -40,7 +40,7 @@ import { toDeadLetter } from "../dead-letters/dead-letter-routes.ts";
 import { type ApiEnv, loadApiEnv } from "../env.ts";
 import { erasePerson } from "../erasures/erasure-service.ts";
 import { ApiError } from "../errors.ts";
-import { removeMember } from "../members/member-service.ts";
+import { changeMemberRole, removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { replicatedQueue } from "../queues/replicated-queue.ts";
 import { alertCommand, alertUsage } from "./alert-command.ts";
@@ -58,8 +58,9 @@ import { runVerifyExportCommand } from "./verify-export-command.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
-  pnpm auditlog user create <email> --password <pw> --org <slug> --role <admin|write|read> [--name <name>] [--json]
+  pnpm auditlog user create <email> --password <pw> --org <slug> --role <${roles.join("|")}> [--name <name>] [--json]
   pnpm auditlog user set-password <email> --password <pw> [--revoke-tokens] [--json]
+  pnpm auditlog member set-role --org <slug> --email <email> --role <${roles.join("|")}> [--json]
   pnpm auditlog member remove --org <slug> --email <email> [--json]
   pnpm auditlog key create --org <slug> --name <label> [--json]
   pnpm auditlog key list --org <slug> [--json]
@@ -309,6 +310,27 @@ async function main(argv: string[]) {
             tokensRevoked: changed.tokensRevoked,
           },
           `password of ${changed.user.email} changed; ${changed.sessionsEnded} session(s) ended, ${changed.tokensRevoked} token(s) revoked`,
+        );
+        return;
+      }
+      case "member set-role": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const email = checked(z.email("invalid email"), required(values.email, "email"));
+        const role = oneOf(required(values.role, "role"), roles, "role");
+        const user = await findUserByEmail(db, email);
+        if (!user) throw new NotFoundError(`user "${email.toLowerCase()}" does not exist`);
+        const changed = await withRecorder(env, db, (services) =>
+          changeMemberRole(services, { org, userId: user.id, role, actor: cliActor, client: {} }),
+        );
+        print(
+          {
+            org: org.slug,
+            userId: changed.userId,
+            email: changed.email,
+            oldRole: changed.oldRole,
+            role: changed.role,
+          },
+          `${changed.email} is now ${changed.role} of ${org.slug} (was ${changed.oldRole})`,
         );
         return;
       }

@@ -12,7 +12,7 @@ import {
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { readLimit } from "../http/query-params.ts";
@@ -54,7 +54,7 @@ function readBefore(c: Context<AppEnv>): string | undefined {
  * an operator's act (`auditlog dead-letters replay`), after the cause is fixed.
  */
 export const deadLetterRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

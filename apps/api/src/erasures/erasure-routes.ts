@@ -3,7 +3,7 @@ import { createErasureRequestSchema, erasureListSchema, erasureSchema } from "@a
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -17,7 +17,7 @@ import { erasePerson } from "./erasure-service.ts";
  * CSRF token (`userAuth`).
  */
 export const erasureRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .post(
     "/",
     documented({

@@ -13,7 +13,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { readExportQuery } from "../audit-log/entry-query-input.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -75,9 +75,10 @@ function sendFile(c: Context<AppEnv>, download: ExportDownload, exportId: string
   return c.body(Readable.toWeb(download.file) as unknown as ReadableStream<Uint8Array>, 200);
 }
 
-/** `/v1/orgs/:org/exports`: background exports of one organisation's log, for its admins. */
+/** `/v1/orgs/:org/exports`: background exports of one organisation's log, for its admins and
+ * auditors (auth/role-policy.ts). */
 export const exportRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .post(
     "/",
     documented({

@@ -11,7 +11,7 @@ import {
   markExportFailed,
   planHasAuditLogs,
 } from "@auditlog/db";
-import type { ExportFormat, ExportLink, ExportManifest } from "@auditlog/events";
+import { type ExportFormat, type ExportLink, type ExportManifest, roleCan } from "@auditlog/events";
 import { exportDownloadName } from "@auditlog/exports";
 import type { EntryQueryInput } from "../audit-log/entry-query-input.ts";
 import {
@@ -284,10 +284,11 @@ export async function resolveSignedLink(
     throw new ApiError("forbidden", "this organization's plan has no audit logs");
   }
   const issuer = await findOrgMember(services.db, { orgId: org.id, userId: link.issuedBy });
-  if (issuer?.role !== "admin") {
+  // Whoever made the link must still be allowed to export (an admin or an auditor, roles.ts).
+  if (!issuer || !roleCan(issuer.role, "readLog")) {
     throw new ApiError(
       "forbidden",
-      "this download link was made by someone who is no longer an admin of the organization; request a new link",
+      "this download link was made by someone who may no longer read the organization's log; request a new link",
     );
   }
   return {

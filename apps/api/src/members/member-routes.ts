@@ -1,17 +1,59 @@
-import { roles } from "@auditlog/db";
+import { memberRole, memberRoleUpdateSchema } from "@auditlog/events";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
+import { limitBody } from "../http/body-limit.ts";
+import { readJsonBody } from "../http/json-body.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
 import { documented, json, orgParam, pathParam } from "../openapi/describe.ts";
-import { removeMember } from "./member-service.ts";
+import { changeMemberRole, removeMember } from "./member-service.ts";
 
 /** `/v1/orgs/:org/members`: the organisation's members, for its admins. */
 export const memberRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
+  /** Changes a member's role (`auditor`, say); 409 for the last admin. */
+  .patch(
+    "/:userId",
+    documented({
+      tag: "Members",
+      summary: "Change a member's role",
+      description:
+        "Roles: `admin` (everything), `auditor` (reads, searches, exports and verifies the log; changes nothing), `write` and `read` (no access to the log). 409 for the organisation's last admin and for the role the member already has. Recorded in the log (`org.change_role`); takes effect on the member's next request.",
+      auth: "orgAdmin",
+      unsafe: true,
+      parameters: [orgParam, pathParam("userId", "The member's user id")],
+      body: { schema: memberRoleUpdateSchema },
+      bodyLimit: true,
+      responses: {
+        200: json(
+          z.object({
+            userId: z.string(),
+            email: z.string(),
+            name: z.string(),
+            oldRole: memberRole,
+            role: memberRole,
+          }),
+          "The member, with their new role",
+        ),
+      },
+      errors: [409],
+    }),
+    limitBody(4 * 1024),
+    async (c) => {
+      const { role } = await readJsonBody(c, memberRoleUpdateSchema);
+      const changed = await changeMemberRole(c.var.services, {
+        org: c.var.org,
+        userId: c.req.param("userId"),
+        role,
+        actor: requestActor(c),
+        client: requestClient(c),
+      });
+      return c.json(changed);
+    },
+  )
   /** Removes a member at once, whatever credential they use; 409 for the last admin. */
   .delete(
     "/:userId",
@@ -28,7 +70,7 @@ export const memberRoutes = new Hono<AppEnv>()
             userId: z.string(),
             email: z.string(),
             name: z.string(),
-            role: z.enum(roles),
+            role: memberRole,
           }),
           "The member removed",
         ),

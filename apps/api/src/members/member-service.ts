@@ -1,4 +1,4 @@
-import { removeMembership } from "@auditlog/db";
+import { changeMembershipRole, type Role, removeMembership } from "@auditlog/db";
 import { type ApiActor, type ApiClient, recordApiAction } from "../audit-log/record-api-action.ts";
 import { ApiError } from "../errors.ts";
 import type { Services } from "../services.ts";
@@ -55,4 +55,67 @@ export async function removeMember(
   }
   const { user, role } = result.removed;
   return { userId: user.id, email: user.email, name: user.name, role };
+}
+
+/**
+ * Changes a member's role (to `auditor`, say): recorded (`org.change_role`, old and new role) in
+ * the organisation's log, then changed, in one transaction — a change that cannot be recorded
+ * does not happen. Takes effect on the member's next request (membership is read on every one).
+ * The last admin cannot be demoted; setting the role a member has is a 409, recording nothing.
+ */
+export async function changeMemberRole(
+  services: MemberServices,
+  input: {
+    org: { id: string; slug: string };
+    userId: string;
+    role: Role;
+    actor: ApiActor;
+    client: ApiClient;
+  },
+) {
+  const result = await changeMembershipRole(
+    services.db,
+    { orgId: input.org.id, userId: input.userId, role: input.role },
+    async (change) => {
+      try {
+        await recordApiAction(services, {
+          orgId: input.org.id,
+          actor: input.actor,
+          client: input.client,
+          event: {
+            type: "org.change_role",
+            target: { type: "user", id: change.user.id, name: change.user.name },
+            data: {
+              user: change.user.name,
+              // The memberships check holds every stored role to the list.
+              oldRole: change.oldRole as Role,
+              newRole: change.newRole,
+            },
+          },
+        });
+      } catch {
+        throw new ApiError(
+          "service_unavailable",
+          "the role change could not be recorded, so nothing was changed; retry later",
+        );
+      }
+    },
+  );
+  if ("refused" in result) {
+    if (result.refused === "last_admin") {
+      throw new ApiError(
+        "conflict",
+        `this is the last admin of ${input.org.slug}; make someone else an admin first`,
+      );
+    }
+    if (result.refused === "unchanged") {
+      throw new ApiError(
+        "conflict",
+        `this member's role in ${input.org.slug} is already ${input.role}`,
+      );
+    }
+    throw new ApiError("not_found", "member not found");
+  }
+  const { user, oldRole, newRole } = result.changed;
+  return { userId: user.id, email: user.email, name: user.name, oldRole, role: newRole };
 }

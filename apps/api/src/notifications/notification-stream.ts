@@ -4,7 +4,7 @@ import {
   listUserMemberships,
   planHasAuditLogs,
 } from "@auditlog/db";
-import type { EntriesStoredEvent, RealtimeMessage } from "@auditlog/events";
+import { type EntriesStoredEvent, type RealtimeMessage, roleCan } from "@auditlog/events";
 import type { Context } from "hono";
 import { type SSEMessage, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.ts";
@@ -28,12 +28,12 @@ function toSseMessage(message: RealtimeMessage): SSEMessage {
   return { event: message.event, data: JSON.stringify(message.data) };
 }
 
-/** The organisations whose log the user may read (admin, plan with audit logs): id → slug. */
+/** The organisations whose log the user may read (admin or auditor, plan with audit logs): id → slug. */
 async function readableLogs(db: Database, userId: string): Promise<Map<string, string>> {
   const memberships = await listUserMemberships(db, userId);
   return new Map(
     memberships
-      .filter(({ role, org }) => role === "admin" && planHasAuditLogs(org.plan))
+      .filter(({ role, org }) => roleCan(role, "readLog") && planHasAuditLogs(org.plan))
       .map(({ org }) => [org.id, org.slug]),
   );
 }
@@ -101,8 +101,8 @@ export function streamNotifications(c: Context<AppEnv>) {
 
     stream.onAbort(finish);
     c.req.raw.signal.addEventListener("abort", finish, { once: true });
-    // Re-read at every heartbeat: an admin demoted or removed stops hearing of the log within one
-    // interval, one made admin starts.
+    // Re-read at every heartbeat: a member who may no longer read the log (demoted, removed) stops
+    // hearing of it within one interval, one who now may starts.
     let logs = await readableLogs(services.db, user.id).catch(() => new Map<string, string>());
     if (finished) return;
 

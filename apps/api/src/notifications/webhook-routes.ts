@@ -2,7 +2,7 @@ import { deleteOrgWebhook, findOrgWebhook } from "@auditlog/db";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
@@ -45,7 +45,7 @@ function publicWebhook(webhook: {
  * GET never shows it.
  */
 export const orgWebhookRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

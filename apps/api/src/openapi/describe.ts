@@ -12,7 +12,10 @@ import { inputOptions, outputOptions } from "./json-schema.ts";
 export type Auth =
   /** `userAuth`: a session cookie (plus CSRF header when unsafe) or a personal access token. */
   | "user"
-  /** `userAuth` + `requireOrgAdmin()`: the same, for an admin of `:org` on a plan with logs. */
+  /**
+   * `userAuth` + `requireOrgRole()`: the same, for a member of `:org` (on a plan with logs) whose
+   * role the route policy (auth/role-policy.ts) allows; the document states those roles.
+   */
   | "orgAdmin"
   /** `apiKeyAuth`: an organisation's ingestion key. */
   | "apiKey"

@@ -63,7 +63,7 @@ export type ErrorStatus = keyof typeof errorResponseNames;
 const descriptions: Record<ErrorStatus, string> = {
   400: "Bad input: `details` names each field, parameter or header at fault",
   401: "No credential, or one that is invalid, expired or revoked",
-  403: "Authenticated but not allowed (not an admin, a plan without audit logs, a missing CSRF token, …)",
+  403: "Authenticated but not allowed (a role the route's policy does not allow, a plan without audit logs, a missing CSRF token, …)",
   404: "No such resource (another organisation's resource answers the same)",
   409: "Conflicts with the current state",
   410: "No longer available",

@@ -1,11 +1,13 @@
+import { rolesThatCan } from "@auditlog/events";
 import type { Hono } from "hono";
 import { generateSpecs } from "hono-openapi";
 import type { AppEnv } from "../app-env.ts";
+import { accessOf } from "../auth/role-policy.ts";
 import { errorResponseComponents } from "./error-responses.ts";
 import { queryLanguageMarkdown } from "./query-language.ts";
 
 const description = `The audit log's HTTP API: ingestion of events by platform services (API keys), and
-everything an organisation's admins do with its log (sessions or personal access tokens).
+everything an organisation's members do with its log (sessions or personal access tokens).
 
 Every error answers \`{ "error": { "code", "message", "requestId", "details"? } }\` with the
 status of its code; \`details\` names each field, parameter or header at fault.
@@ -20,8 +22,12 @@ status of its code; \`details\` names each field, parameter or header at fault.
   needs none.
 - **Viewer links** (\`/v1/viewer/…\`): \`Authorization: Bearer avl_…\`, a scoped viewer link made by
   an admin; it reads only the entries matching the link's filter, until it expires or is revoked.
-- Organisation routes (\`/v1/orgs/{org}/…\`) are for the organisation's admins, on a plan with
-  audit logs; an organisation the caller is not a member of answers 404 like a missing one.
+- Organisation routes (\`/v1/orgs/{org}/…\`) are for the organisation's members whose role the
+  operation allows (its \`x-roles\`, and the first line of its description), on a plan with
+  audit logs: \`admin\` may do everything, \`auditor\` reads, searches, exports and verifies the
+  log and sees its streams, alerts, retention and erasures but changes nothing; \`write\` and
+  \`read\` members have no access to the log. Another role answers 403; an organisation the
+  caller is not a member of answers 404 like a missing one.
 
 ## The query language
 
@@ -120,5 +126,26 @@ export async function generateOpenApiDocument(
       : never
     : never;
   const document = (await generateSpecs(app, { documentation })) as Record<string, unknown>;
+  stateRoles(document);
   return document;
+}
+
+/**
+ * Each organisation operation says which roles may call it, from the role policy itself
+ * (auth/role-policy.ts): `x-roles`, and a first line of its description.
+ */
+function stateRoles(document: Record<string, unknown>): void {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+  for (const [path, operations] of Object.entries(paths)) {
+    const honoPath = path.replace(/\{([A-Za-z0-9_]+)\}/g, ":$1");
+    for (const [method, operation] of Object.entries(operations)) {
+      const access = accessOf(method.toUpperCase(), honoPath);
+      if (access !== "readLog" && access !== "administer") continue;
+      const roles = rolesThatCan(access);
+      operation["x-roles"] = roles;
+      const line = `Roles: ${roles.join(", ")}.`;
+      const text = typeof operation.description === "string" ? operation.description : "";
+      operation.description = text ? `${line}\n\n${text}` : line;
+    }
+  }
 }

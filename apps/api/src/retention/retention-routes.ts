@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
@@ -41,7 +41,7 @@ async function readUpdate(c: Context<AppEnv>): Promise<RetentionUpdate> {
  * legal hold, for its admins (by session, with CSRF for a change, or personal access token).
  */
 export const retentionRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

@@ -9,7 +9,7 @@ import {
 } from "@auditlog/events";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
@@ -18,12 +18,12 @@ import { limitUserRequests } from "../http/rate-limit.ts";
 import { documented, empty, json, orgParam, pathParam } from "../openapi/describe.ts";
 
 /**
- * `/v1/orgs/:org/views`: the signed-in admin's saved views of the organisation's log (a name and
+ * `/v1/orgs/:org/views`: the signed-in admin's or auditor's saved views of the organisation's log (a name and
  * the console's URL filter state). Each user sees and deletes only their own: another user's
  * view, or one of another organisation, answers 404 like a missing one.
  */
 export const savedViewRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

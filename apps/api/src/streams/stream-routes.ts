@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
@@ -60,14 +60,15 @@ async function readCreate(c: Context<AppEnv>) {
 }
 
 /**
- * `/v1/orgs/:org/streams`: the organisation's log streams to SIEMs and buckets, for its admins
- * (by session, with CSRF for a change, or personal access token). No answer holds a
+ * `/v1/orgs/:org/streams`: the organisation's log streams to SIEMs and buckets, seen by its
+ * admins and auditors and changed by its admins only (auth/role-policy.ts), by session (with
+ * CSRF for a change) or personal access token. No answer holds a
  * destination's secret, only its last four characters (`secretHint`); an https stream's
  * generated signing secret is answered once, by the request that generated it
  * (`signingSecret`). `POST /:id/test` sends one test message (`StreamTestResult`).
  */
 export const streamRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

@@ -1,7 +1,7 @@
 import { logVerificationSchema } from "@auditlog/events";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { requireOrgAdmin } from "../auth/require-org-admin.ts";
+import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
 import { ApiError } from "../errors.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
@@ -18,7 +18,7 @@ let running = false;
  * its admins only, as the log itself.
  */
 export const logVerifyRoutes = new Hono<AppEnv>()
-  .use(userAuth, limitUserRequests, requireOrgAdmin())
+  .use(userAuth, limitUserRequests, requireOrgRole())
   .get(
     "/",
     documented({

@@ -20,7 +20,7 @@ import {
   testDatabaseUrl,
   uniqueSlug,
 } from "@auditlog/db/testing";
-import { newId } from "@auditlog/events";
+import { type MemberRole, newId } from "@auditlog/events";
 import { redisEnv } from "@auditlog/events/jobs";
 import type { HostLookup } from "@auditlog/events/webhooks";
 import { type ConnectionRole, createRedisConnection } from "@auditlog/redis";
@@ -263,11 +263,7 @@ export async function countEntries(orgId: string, url?: string): Promise<number>
 }
 
 /** A member of `orgSlug` with a personal access token to call read routes with. */
-export async function createMemberWithToken(
-  orgSlug: string,
-  role: "admin" | "write" | "read",
-  on?: Database,
-) {
+export async function createMemberWithToken(orgSlug: string, role: MemberRole, on?: Database) {
   const db = on ?? createTestDatabase();
   try {
     const email = `${uniqueSlug(role)}@example.test`;

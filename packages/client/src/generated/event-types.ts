@@ -305,20 +305,20 @@ export interface EventDataByType {
   /** Member added (membership). */
   "org.add_user": {
     user: string;
-    role?: "read" | "contributor" | "write" | "admin";
+    role?: "read" | "contributor" | "write" | "admin" | "auditor";
     [field: string]: unknown;
   };
   /** Member removed (membership). */
   "org.remove_user": {
     user: string;
-    role?: "read" | "contributor" | "write" | "admin";
+    role?: "read" | "contributor" | "write" | "admin" | "auditor";
     [field: string]: unknown;
   };
   /** Role changed (membership). */
   "org.change_role": {
     user: string;
-    oldRole: "read" | "contributor" | "write" | "admin";
-    newRole: "read" | "contributor" | "write" | "admin";
+    oldRole: "read" | "contributor" | "write" | "admin" | "auditor";
+    newRole: "read" | "contributor" | "write" | "admin" | "auditor";
     [field: string]: unknown;
   };
   /** Member left (membership). */

@@ -1,7 +1,17 @@
 import { z } from "zod";
 import { defineEvent } from "../define-event.ts";
+import { memberRoles } from "../roles.ts";
 import { details, fromTo, list } from "./describe-helpers.ts";
-import { handle, label, labels, orgRole } from "./fields.ts";
+import { handle, label, labels, orgRole, orgRoles } from "./fields.ts";
+
+/**
+ * The role in a membership change: the Hub's roles, or auditlog's own (`auditor`, roles.ts) when
+ * auditlog records a change of its own members (`org.remove_user`, `org.change_role`).
+ */
+const memberOrOrgRoles = [...orgRoles, "auditor"] as const;
+// Every auditlog member role is one of them (a compile error otherwise).
+memberRoles satisfies readonly (typeof memberOrOrgRoles)[number][];
+const memberOrOrgRole = z.enum(memberOrOrgRoles);
 
 const withRole = (role: string | undefined) => (role ? ` with role ${role}` : "");
 
@@ -58,7 +68,7 @@ export const membershipEvents = [
     personalData: ["user"],
     category: "membership",
     title: "Member added",
-    data: z.looseObject({ user: handle, role: orgRole.optional() }),
+    data: z.looseObject({ user: handle, role: memberOrOrgRole.optional() }),
     example: { user: "bob", role: "read" },
     describe: ({ actor, data }) =>
       `${actor.name} added ${data.user} to the organization${withRole(data.role)}`,
@@ -68,7 +78,7 @@ export const membershipEvents = [
     personalData: ["user"],
     category: "membership",
     title: "Member removed",
-    data: z.looseObject({ user: handle, role: orgRole.optional() }),
+    data: z.looseObject({ user: handle, role: memberOrOrgRole.optional() }),
     example: { user: "bob" },
     describe: ({ actor, data }) => `${actor.name} removed ${data.user} from the organization`,
   }),
@@ -77,7 +87,7 @@ export const membershipEvents = [
     personalData: ["user"],
     category: "membership",
     title: "Role changed",
-    data: z.looseObject({ user: handle, oldRole: orgRole, newRole: orgRole }),
+    data: z.looseObject({ user: handle, oldRole: memberOrOrgRole, newRole: memberOrOrgRole }),
     example: { user: "bob", oldRole: "read", newRole: "write" },
     describe: ({ actor, data }) =>
       `${actor.name} changed ${data.user}'s role${fromTo(data.oldRole, data.newRole)}`,

@@ -34,7 +34,14 @@ function channelsText(rule: AlertRule): string {
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
-export function AlertsSection({ org }: { org: Organization }) {
+/** Settings › Alerts; `readOnly` (an auditor) lists the rules without a control that changes them. */
+export function AlertsSection({
+  org,
+  readOnly = false,
+}: {
+  org: Organization;
+  readOnly?: boolean;
+}) {
   const query = useQuery(alertRulesOptions(org.slug));
   const { update, remove } = useAlertMutations(org.slug);
   const [editing, setEditing] = useState<AlertRule | "new" | null>(null);
@@ -92,38 +99,42 @@ export function AlertsSection({ org }: { org: Organization }) {
                       {rule.lastFiredAt ? dateTime.format(new Date(rule.lastFiredAt)) : "never"}
                     </td>
                     <td className="settings-actions">
-                      <button
-                        type="button"
-                        className="button button-small"
-                        onClick={() => setEditing(rule)}
-                        aria-label={`Edit ${rule.name}`}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        className="button button-small"
-                        disabled={update.isPending}
-                        onClick={() =>
-                          update.mutate({ id: rule.id, update: { enabled: !rule.enabled } })
-                        }
-                        aria-label={`${rule.enabled ? "Disable" : "Enable"} ${rule.name}`}
-                      >
-                        {rule.enabled ? "Disable" : "Enable"}
-                      </button>
-                      <button
-                        type="button"
-                        className="button button-small"
-                        disabled={remove.isPending}
-                        onClick={() => {
-                          if (window.confirm(`Delete the alert rule "${rule.name}"?`)) {
-                            remove.mutate(rule.id);
-                          }
-                        }}
-                        aria-label={`Delete ${rule.name}`}
-                      >
-                        Delete
-                      </button>
+                      {readOnly ? null : (
+                        <>
+                          <button
+                            type="button"
+                            className="button button-small"
+                            onClick={() => setEditing(rule)}
+                            aria-label={`Edit ${rule.name}`}
+                          >
+                            Edit
+                          </button>
+                          <button
+                            type="button"
+                            className="button button-small"
+                            disabled={update.isPending}
+                            onClick={() =>
+                              update.mutate({ id: rule.id, update: { enabled: !rule.enabled } })
+                            }
+                            aria-label={`${rule.enabled ? "Disable" : "Enable"} ${rule.name}`}
+                          >
+                            {rule.enabled ? "Disable" : "Enable"}
+                          </button>
+                          <button
+                            type="button"
+                            className="button button-small"
+                            disabled={remove.isPending}
+                            onClick={() => {
+                              if (window.confirm(`Delete the alert rule "${rule.name}"?`)) {
+                                remove.mutate(rule.id);
+                              }
+                            }}
+                            aria-label={`Delete ${rule.name}`}
+                          >
+                            Delete
+                          </button>
+                        </>
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -136,7 +147,7 @@ export function AlertsSection({ org }: { org: Organization }) {
             {errorMessage(actionError)}
           </p>
         ) : null}
-        {editing === null ? (
+        {editing === null && !readOnly ? (
           <button
             type="button"
             className="button button-primary"
@@ -147,7 +158,7 @@ export function AlertsSection({ org }: { org: Organization }) {
           </button>
         ) : null}
       </div>
-      {editing !== null ? (
+      {editing !== null && !readOnly ? (
         <AlertRuleForm
           key={editing === "new" ? "new" : editing.id}
           orgSlug={org.slug}

@@ -1,3 +1,4 @@
+import { roleCan } from "@auditlog/events";
 import { useQuery } from "@tanstack/react-query";
 import type { Organization } from "../../api/api-types.ts";
 import { auditLogPath, navigate, orgSettingsPath, type SettingsSection } from "../../lib/router.ts";
@@ -39,8 +40,10 @@ function AppLink({
 }
 
 /**
- * The organisation's settings, for its admins: its retention and legal hold, its log streams,
- * its alert rules, and the events the worker refused (dead letters).
+ * The organisation's settings: its retention and legal hold, its log streams, its alert rules,
+ * and the events the worker refused (dead letters). Admins change them; auditors see retention,
+ * streams and alerts read-only (no control that would change them is shown), and not the
+ * refused events (admin-only, as the API's role policy says).
  */
 export function OrgSettingsPage({
   org,
@@ -49,6 +52,7 @@ export function OrgSettingsPage({
   org: Organization;
   section?: SettingsSection;
 }) {
+  const admin = roleCan(org.role, "administer");
   return (
     <div className="settings-page">
       <div className="page-head">
@@ -61,6 +65,12 @@ export function OrgSettingsPage({
             How long the audit log of <strong>{org.name}</strong> is kept, where it is sent, who is
             told what, and what it refused.
           </p>
+          {admin ? null : (
+            <p className="notice read-only-notice" role="status">
+              You are {org.role === "auditor" ? "an auditor" : `a ${org.role} member`} of {org.name}
+              : these settings are shown read-only. Only admins change them.
+            </p>
+          )}
         </div>
       </div>
       <div className="settings-layout">
@@ -74,28 +84,30 @@ export function OrgSettingsPage({
           <AppLink to={orgSettingsPath(org.slug, "alerts")} current={section === "alerts"}>
             Alerts
           </AppLink>
-          <AppLink
-            to={orgSettingsPath(org.slug, "dead-letters")}
-            current={section === "dead-letters"}
-          >
-            Refused events
-          </AppLink>
+          {admin ? (
+            <AppLink
+              to={orgSettingsPath(org.slug, "dead-letters")}
+              current={section === "dead-letters"}
+            >
+              Refused events
+            </AppLink>
+          ) : null}
         </nav>
         {section === "streams" ? (
-          <StreamsSection org={org} />
+          <StreamsSection org={org} readOnly={!admin} />
         ) : section === "alerts" ? (
-          <AlertsSection org={org} />
-        ) : section === "dead-letters" ? (
+          <AlertsSection org={org} readOnly={!admin} />
+        ) : section === "dead-letters" && admin ? (
           <DeadLettersSection org={org} />
         ) : (
-          <RetentionSection org={org} />
+          <RetentionSection org={org} readOnly={!admin} />
         )}
       </div>
     </div>
   );
 }
 
-function RetentionSection({ org }: { org: Organization }) {
+function RetentionSection({ org, readOnly }: { org: Organization; readOnly: boolean }) {
   const query = useQuery(retentionOptions(org.slug));
   if (query.isPending) return <SectionLoading label="Loading retention" />;
   if (query.isError) {
@@ -112,8 +124,12 @@ function RetentionSection({ org }: { org: Organization }) {
       <div className="settings-card">
         <RetentionSummary settings={query.data} plan={org.plan} />
       </div>
-      <RetentionForm orgSlug={org.slug} settings={query.data} />
-      <LegalHoldForm orgSlug={org.slug} settings={query.data} />
+      {readOnly ? null : (
+        <>
+          <RetentionForm orgSlug={org.slug} settings={query.data} />
+          <LegalHoldForm orgSlug={org.slug} settings={query.data} />
+        </>
+      )}
     </section>
   );
 }

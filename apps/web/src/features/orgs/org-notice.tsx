@@ -1,3 +1,4 @@
+import { roleCan } from "@auditlog/events";
 import type { Organization } from "../../api/api-types.ts";
 import { planLabel } from "./org-switcher.tsx";
 
@@ -5,7 +6,7 @@ import { planLabel } from "./org-switcher.tsx";
 export function orgBlocker(org: Organization | undefined): "missing" | "plan" | "role" | null {
   if (!org) return "missing";
   if (!org.hasAuditLogs) return "plan";
-  if (org.role !== "admin") return "role";
+  if (!roleCan(org.role, "readLog")) return "role";
   return null;
 }
 
@@ -45,7 +46,7 @@ export function OrgNotice({ org, slug }: { org: Organization | undefined; slug: 
   return (
     <div className="notice-page" role="status">
       <span className="notice-kicker">Your role: {org.role}</span>
-      <h1>Only admins can read the audit log</h1>
+      <h1>Only admins and auditors can read the audit log</h1>
       <p>
         You are a member of {org.name} with the {org.role} role. Ask an admin of the organisation
         for access, or for an export of the entries you need.

@@ -1,3 +1,4 @@
+import { roleCan } from "@auditlog/events";
 import type { Organization } from "../../api/api-types.ts";
 import { auditLogPath, navigate } from "../../lib/router.ts";
 
@@ -40,5 +41,8 @@ export function planLabel(plan: string): string {
 
 /** The organisation to open when the address names none: the first whose log the user can read. */
 export function defaultOrganization(organizations: Organization[]): Organization | undefined {
-  return organizations.find((org) => org.hasAuditLogs && org.role === "admin") ?? organizations[0];
+  return (
+    organizations.find((org) => org.hasAuditLogs && roleCan(org.role, "readLog")) ??
+    organizations[0]
+  );
 }

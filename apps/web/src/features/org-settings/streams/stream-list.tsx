@@ -7,11 +7,24 @@ import { DeleteStreamDialog } from "./delete-stream-dialog.tsx";
 import { destinationLabels, destinationSummary, formatLag, stateLabels } from "./stream-format.ts";
 import { useUpdateStream } from "./stream-queries.ts";
 
-/** The organisation's streams: where each goes, its state, how far it is, its last failure. */
-export function StreamList({ orgSlug, streams }: { orgSlug: string; streams: LogStream[] }) {
+/**
+ * The organisation's streams: where each goes, its state, how far it is, its last failure; with
+ * pause and delete controls unless `readOnly` (an auditor).
+ */
+export function StreamList({
+  orgSlug,
+  streams,
+  readOnly = false,
+}: {
+  orgSlug: string;
+  streams: LogStream[];
+  readOnly?: boolean;
+}) {
   const [deleting, setDeleting] = useState<LogStream | null>(null);
   if (streams.length === 0) {
-    return <p className="muted">No stream yet: create one below.</p>;
+    return (
+      <p className="muted">{readOnly ? "No stream yet." : "No stream yet: create one below."}</p>
+    );
   }
   return (
     <>
@@ -35,6 +48,7 @@ export function StreamList({ orgSlug, streams }: { orgSlug: string; streams: Log
                 key={stream.id}
                 orgSlug={orgSlug}
                 stream={stream}
+                readOnly={readOnly}
                 onDelete={() => setDeleting(stream)}
               />
             ))}
@@ -51,10 +65,12 @@ export function StreamList({ orgSlug, streams }: { orgSlug: string; streams: Log
 function StreamRow({
   orgSlug,
   stream,
+  readOnly,
   onDelete,
 }: {
   orgSlug: string;
   stream: LogStream;
+  readOnly: boolean;
   onDelete: () => void;
 }) {
   const now = useNow(30_000);
@@ -93,23 +109,27 @@ function StreamRow({
       </td>
       <td>{stream.lastSuccessAt ? formatRelative(stream.lastSuccessAt, now) : "Never"}</td>
       <td className="stream-actions">
-        <button
-          type="button"
-          className="button button-small"
-          disabled={update.isPending}
-          aria-label={`${paused ? "Resume" : "Pause"} ${stream.name}`}
-          onClick={() => update.mutate({ id: stream.id, change: { paused: !paused } })}
-        >
-          {paused ? "Resume" : "Pause"}
-        </button>
-        <button
-          type="button"
-          className="button button-small button-danger"
-          aria-label={`Delete ${stream.name}`}
-          onClick={onDelete}
-        >
-          Delete
-        </button>
+        {readOnly ? null : (
+          <>
+            <button
+              type="button"
+              className="button button-small"
+              disabled={update.isPending}
+              aria-label={`${paused ? "Resume" : "Pause"} ${stream.name}`}
+              onClick={() => update.mutate({ id: stream.id, change: { paused: !paused } })}
+            >
+              {paused ? "Resume" : "Pause"}
+            </button>
+            <button
+              type="button"
+              className="button button-small button-danger"
+              aria-label={`Delete ${stream.name}`}
+              onClick={onDelete}
+            >
+              Delete
+            </button>
+          </>
+        )}
         {update.isError ? (
           <span className="field-error" role="alert">
             {errorMessage(update.error)}

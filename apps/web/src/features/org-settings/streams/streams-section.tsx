@@ -7,8 +7,17 @@ import { StreamCreateForm } from "./stream-create-form.tsx";
 import { StreamList } from "./stream-list.tsx";
 import { streamListOptions } from "./stream-queries.ts";
 
-/** Settings › Streams: the organisation's log streams to SIEMs and buckets. */
-export function StreamsSection({ org }: { org: Organization }) {
+/**
+ * Settings › Streams: the organisation's log streams to SIEMs and buckets; `readOnly` (an
+ * auditor) lists them without a control that changes them.
+ */
+export function StreamsSection({
+  org,
+  readOnly = false,
+}: {
+  org: Organization;
+  readOnly?: boolean;
+}) {
   const query = useQuery(streamListOptions(org.slug));
   // An https stream's generated signing secret: the create answer is the only time it is seen.
   const [issued, setIssued] = useState<{ name: string; secret: string } | null>(null);
@@ -30,7 +39,7 @@ export function StreamsSection({ org }: { org: Organization }) {
         ) : query.isError ? (
           <LoadError what="the streams" error={query.error} onRetry={() => void query.refetch()} />
         ) : (
-          <StreamList orgSlug={org.slug} streams={query.data} />
+          <StreamList orgSlug={org.slug} streams={query.data} readOnly={readOnly} />
         )}
       </div>
       {issued ? (
@@ -40,14 +49,16 @@ export function StreamsSection({ org }: { org: Organization }) {
           onDismiss={() => setIssued(null)}
         />
       ) : null}
-      <StreamCreateForm
-        orgSlug={org.slug}
-        onCreated={(created) =>
-          setIssued(
-            created.signingSecret ? { name: created.name, secret: created.signingSecret } : null,
-          )
-        }
-      />
+      {readOnly ? null : (
+        <StreamCreateForm
+          orgSlug={org.slug}
+          onCreated={(created) =>
+            setIssued(
+              created.signingSecret ? { name: created.name, secret: created.signingSecret } : null,
+            )
+          }
+        />
+      )}
     </section>
   );
 }
