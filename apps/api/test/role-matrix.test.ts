@@ -176,7 +176,8 @@ describe("the role matrix", () => {
           break;
         }
         case "apiKey":
-          // A person's token is no ingestion key, whatever their role.
+        case "viewerLink":
+          // A person's token is no ingestion key nor viewer link, whatever their role.
           for (const caller of callers) {
             expectCell(route, caller, answer(caller).status === 401, "401");
           }
@@ -219,6 +220,9 @@ describe("the role matrix", () => {
       "GET /v1/orgs/:org/webhook",
       "GET /v1/orgs/:org/keys",
       "GET /v1/orgs/:org/dead-letters",
+      // Viewer links are credentials to the log, and the framing origins go with them.
+      "GET /v1/orgs/:org/viewer-links",
+      "GET /v1/orgs/:org/viewer-embedding",
     ];
     const auditorChanges = [
       "POST /v1/orgs/:org/exports",

@@ -16,8 +16,16 @@ import { type Permission, rolesThatCan } from "@auditlog/events";
  *   the published checkpoint keys).
  * - `metrics`: the metrics scrape token or an allowed address.
  * - `signedLink`: authorised by the request itself (a signed export link), whoever sends it.
+ * - `viewerLink`: a scoped viewer link's token (`avl_…`) only; no person's credential.
  */
-export type Access = Permission | "signedIn" | "apiKey" | "public" | "metrics" | "signedLink";
+export type Access =
+  | Permission
+  | "signedIn"
+  | "apiKey"
+  | "public"
+  | "metrics"
+  | "signedLink"
+  | "viewerLink";
 
 export const routePolicy = {
   // Operations and documentation
@@ -95,6 +103,19 @@ export const routePolicy = {
   "PATCH /v1/orgs/:org/members/:userId": "administer",
   "DELETE /v1/orgs/:org/members/:userId": "administer",
   "GET /v1/orgs/:org/dead-letters": "administer",
+  // Scoped viewer links: made, listed and revoked by admins, with the origins that may frame
+  // the embeddable viewer; read by whoever holds one, inside its filter
+  "GET /v1/orgs/:org/viewer-links": "administer",
+  "POST /v1/orgs/:org/viewer-links": "administer",
+  "DELETE /v1/orgs/:org/viewer-links/:id": "administer",
+  "GET /v1/orgs/:org/viewer-embedding": "administer",
+  "PUT /v1/orgs/:org/viewer-embedding": "administer",
+  "GET /v1/viewer": "viewerLink",
+  "GET /v1/viewer/entries": "viewerLink",
+  "GET /v1/viewer/export": "viewerLink",
+  "GET /embed/viewer.js": "public",
+  "GET /embed/viewer.css": "public",
+  "GET /embed/viewer/:link": "public",
 } as const satisfies Record<string, Access>;
 
 export type PolicedRoute = keyof typeof routePolicy;
