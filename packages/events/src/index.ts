@@ -17,6 +17,7 @@ export * from "./public-url.ts";
 export * from "./query/index.ts";
 export * from "./retention.ts";
 export * from "./saved-views.ts";
+export * from "./sso.ts";
 export * from "./streams.ts";
 export * from "./transparency.ts";
 export * from "./type-patterns.ts";
