@@ -14,9 +14,9 @@ import { createAdminOrg, repoRoot, type Stack, startStack } from "./stack.ts";
  * real OpenID provider started here (`oidc-provider` on 127.0.0.1): the first SSO sign-in
  * creates the member with the role its group maps to and lands in the console; a changed group
  * changes the role at the next sign-in; with "require SSO" the sign-in page refuses a member's
- * password; a token for another audience is refused on the sign-in page with its reason, and
- * no user is created. (A forged `state` and a replayed code are refused in test/sso-oidc.test.ts
- * of the API: Playwright cannot rewrite the provider's redirect to the callback.) Screenshots:
+ * password; a forged `state` (the provider's redirect rewritten) and a token for another audience
+ * are refused on the sign-in page with their reason, and no user is created. (A replayed code is
+ * refused in apps/api/test/sso-oidc.test.ts: Playwright does not intercept redirects.) Screenshots:
  * apps/web/e2e-artifacts/console-sso/.
  */
 
@@ -174,6 +174,21 @@ describe("console: single sign-on with OpenID Connect", () => {
       .toContain("requires single sign-on");
     await shot("password-refused");
     await putConfig();
+  });
+
+  it("refuses a forged state on the sign-in page, and creates nobody", async () => {
+    const mallory = account("mallory", ["auditlog-admins"]);
+    provider.rewriteCallback = (url) => url.searchParams.set("state", "forged-state-value");
+    try {
+      await signInWithSso(mallory.login);
+      await expectRefusal(
+        "The sign-in response did not match this browser's request (state). Start again.",
+      );
+    } finally {
+      provider.rewriteCallback = null;
+    }
+    await shot("forged-state");
+    expect(await userExists(mallory.email)).toBe(false);
   });
 
   it("refuses a token issued to another application (wrong audience), and creates nobody", async () => {

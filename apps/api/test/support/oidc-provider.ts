@@ -29,6 +29,8 @@ export interface TestProvider {
   accounts: Map<string, TestAccount>;
   /** Set to change the next ID tokens' claims (null: untouched). */
   tamperIdToken: Record<string, unknown> | null;
+  /** Set to rewrite the provider's redirect back to the client (what an attacker would forge). */
+  rewriteCallback: ((url: URL) => void) | null;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startTestProvider(options: { redirectUri: string }): Promi
     otherClientId: "other-app",
     accounts,
     tamperIdToken: null,
+    rewriteCallback: null,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -113,6 +116,16 @@ export async function startTestProvider(options: { redirectUri: string }): Promi
     const match = /^\/interaction\/([A-Za-z0-9_-]+)$/.exec(ctx.path);
     if (!match) {
       await next();
+      const koa = ctx as unknown as {
+        response: { get(name: string): string };
+        set(name: string, value: string): void;
+      };
+      const location = koa.response.get("Location");
+      if (state.rewriteCallback && location?.startsWith(options.redirectUri)) {
+        const url = new URL(location);
+        state.rewriteCallback(url);
+        koa.set("Location", url.href);
+      }
       const body = ctx.body as { id_token?: string } | undefined;
       if (ctx.path === "/token" && state.tamperIdToken && body?.id_token) {
         body.id_token = resign(body.id_token, state.tamperIdToken, privateKey, kid);
