@@ -26,6 +26,7 @@ import { docsRoutes } from "./openapi/docs-routes.ts";
 import { retentionRoutes } from "./retention/retention-routes.ts";
 import { savedViewRoutes } from "./saved-views/saved-view-routes.ts";
 import type { Services } from "./services.ts";
+import { ssoConfigRoutes, ssoSignInRoutes } from "./sso/sso-routes.ts";
 import { streamRoutes } from "./streams/stream-routes.ts";
 import { checkpointKeyRoutes } from "./transparency/checkpoint-key-routes.ts";
 import { checkpointRoutes } from "./transparency/checkpoint-routes.ts";
@@ -57,12 +58,14 @@ export function createApp(services: Services) {
     .route("/", healthRoutes)
     .route("/", metricsRoutes)
     .route("/v1/events", ingestRoutes)
+    .route("/v1/auth/sso", ssoSignInRoutes)
     .route("/v1/auth", authRoutes)
     .route("/v1/me", meRoutes)
     .route("/v1/notifications", notificationRoutes)
     .route("/v1/orgs/:org/webhook", orgWebhookRoutes)
     .route("/v1/orgs/:org/keys", apiKeyRoutes)
     .route("/v1/orgs/:org/members", memberRoutes)
+    .route("/v1/orgs/:org/sso", ssoConfigRoutes)
     .route("/v1/checkpoint-keys", checkpointKeyRoutes)
     // Before the entry routes, whose `/:id` would otherwise answer `/feed` or `/checkpoint`.
     .route("/v1/orgs/:org/audit-logs/feed", feedRoutes)
@@ -95,6 +98,6 @@ export function createApp(services: Services) {
 }
 
 const uncompressedPaths = (path: string) =>
-  /^\/v1\/(me|auth|events)(\/|$)|^\/v1\/orgs\/[^/]+\/webhook(\/|$)/.test(path);
+  /^\/v1\/(me|auth|events)(\/|$)|^\/v1\/orgs\/[^/]+\/(webhook|sso)(\/|$)/.test(path);
 
 export type AppType = ReturnType<typeof createApp>;

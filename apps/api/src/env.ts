@@ -27,6 +27,17 @@ const envFields = z.object({
     .default("true")
     .transform((value) => value === "true" || value === "1"),
   ...webhookEnv,
+  /**
+   * Accept OpenID Connect issuers (single sign-on, issue 20) on this machine and private
+   * networks, and over plain http there: for development and tests against a local provider.
+   * Off by default: an organisation admin could otherwise make the API fetch internal services.
+   */
+  SSO_ALLOW_LOCAL_ISSUERS: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
+  /** How long the API waits for an identity provider (discovery, token, userinfo). */
+  SSO_HTTP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
   ...checkpointEnv,
   // Seals destination secrets of streams and alert rules (issue 17); the worker opens them.
   ...secretsEnv,

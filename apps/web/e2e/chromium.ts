@@ -68,6 +68,6 @@ export async function signIn(
   await page.goto(baseUrl);
   await page.getByLabel("Email").fill(credentials.email);
   await page.getByLabel("Password").fill(credentials.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
 }

@@ -133,7 +133,7 @@ describe("the console, live: new-entries pill, j/k, /, prepared filters and save
     const stream = page.waitForResponse((response) =>
       response.url().includes("/v1/notifications/stream"),
     );
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
     expect((await stream).status()).toBe(200);
     await waitForRows(7);

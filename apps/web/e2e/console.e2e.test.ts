@@ -177,7 +177,7 @@ describe("the web console, end to end", () => {
     await page.getByLabel("Password").fill(password);
     await shot("sign-in");
     await expectNoAxeViolations(page, "sign-in");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
 
     await page.waitForURL(`**/orgs/${orgSlug}/audit-logs`);
     await waitForRows(events.length);

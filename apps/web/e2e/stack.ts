@@ -102,7 +102,8 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startStack(): Promise<Stack> {
+/** `extraEnv`: settings of one suite (the SSO suite allows its local OpenID provider). */
+export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   assertProductionBuild();
   const port = await freePort();
   const suffix = randomBytes(4).toString("hex");
@@ -129,6 +130,7 @@ export async function startStack(): Promise<Stack> {
     // The API publishes (and refuses to start without) checkpoint keys: the shared test key, so
     // checkpoints a test signs with testCheckpointSigner verify against what it publishes.
     CHECKPOINT_KEY_FILE: process.env.CHECKPOINT_KEY_FILE ?? testCheckpointKeyFile(),
+    ...extraEnv,
   };
   const log: string[] = [];
   // The test database is shared by every test suite; migrating is idempotent.

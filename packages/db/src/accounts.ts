@@ -39,6 +39,10 @@ export async function createOrganization(
   }
 }
 
+export async function findOrganizationById(db: Database, id: string) {
+  return ormOf(db).organization.findUnique({ where: { id } });
+}
+
 export async function findOrganizationBySlug(db: Database, slug: string) {
   return ormOf(db).organization.findUnique({ where: { slug } });
 }

@@ -23,5 +23,6 @@ export * from "./retention-settings.ts";
 export * from "./saved-views.ts";
 export * from "./secret-box.ts";
 export * from "./sessions.ts";
+export * from "./sso.ts";
 export * from "./stream-delivery.ts";
 export * from "./viewer-links.ts";

@@ -91,6 +91,8 @@ describe("Prisma schema against the migrated database", () => {
         "Organization",
         "OrgRetentionSettings",
         "OrgWebhook",
+        "OrgSsoConfig",
+        "SsoIdentity",
         "PersonalAccessToken",
         "SavedView",
         "Session",

@@ -18,6 +18,7 @@ export * from "./query/index.ts";
 export * from "./retention.ts";
 export * from "./roles.ts";
 export * from "./saved-views.ts";
+export * from "./sso.ts";
 export * from "./streams.ts";
 export * from "./transparency.ts";
 export * from "./type-patterns.ts";

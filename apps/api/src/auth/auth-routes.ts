@@ -34,7 +34,7 @@ export const authRoutes = new Hono<AppEnv>()
       tag: "Sessions",
       summary: "Sign in with email and password",
       description:
-        "Sets the session cookie and answers the CSRF token that cookie requests' POST, PUT, PATCH and DELETE must echo in X-CSRF-Token. Failed attempts are limited per address and per account (429 with Retry-After).",
+        "Sets the session cookie and answers the CSRF token that cookie requests' POST, PUT, PATCH and DELETE must echo in X-CSRF-Token. Failed attempts are limited per address and per account (429 with Retry-After). 403 (naming `password`) for a member of an organisation that requires single sign-on, once the password is right; its admins are let in (the break-glass path).",
       auth: "none",
       body: { schema: loginSchema },
       bodyLimit: true,
@@ -46,7 +46,7 @@ export const authRoutes = new Hono<AppEnv>()
           },
         }),
       },
-      errors: [401, 429, 503],
+      errors: [401, 403, 429, 503],
     }),
     limitBody(16 * 1024),
     async (c) => {

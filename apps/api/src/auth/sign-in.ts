@@ -1,4 +1,4 @@
-import { findUserByEmail, type PublicUser } from "@auditlog/db";
+import { findUserByEmail, type PublicUser, ssoRequiringMemberships } from "@auditlog/db";
 import { ApiError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { type LoginLimitState, rateLimitHeaders } from "./login-limiter.ts";
@@ -57,6 +57,20 @@ export async function signIn(
       "invalid email or password",
       undefined,
       rateLimitHeaders(state),
+    );
+  }
+  // An organisation that requires single sign-on refuses its members' passwords, even right
+  // ones (checked after the password, so the answer says nothing about unknown accounts). Its
+  // admins keep the password: the break-glass path when the provider is down or misconfigured.
+  const requiring = await ssoRequiringMemberships(services.db, user.id);
+  const refusing = requiring.filter((membership) => membership.role !== "admin");
+  if (refusing.length > 0) {
+    await attempt.succeeded();
+    const slug = refusing[0]?.slug ?? "";
+    throw new ApiError(
+      "forbidden",
+      `organisation ${slug} requires single sign-on: sign in with SSO (${services.env.PUBLIC_URL}/v1/auth/sso/start?org=${slug})`,
+      [{ path: "password", message: `refused: ${slug} requires single sign-on` }],
     );
   }
   const limit = await attempt.succeeded();

@@ -37,6 +37,9 @@ export type AuditEventInput = z.input<typeof auditEventSchema>;
 export type AuditEvent = z.output<typeof auditEventSchema>;
 export type EventType = AuditEvent["type"];
 
+/** The organisation roles events name (`org.change_role`, `org.sso_join` …). */
+export { orgRoles } from "./fields.ts";
+
 export const eventTypes: readonly EventType[] = eventDefinitions.map((d) => d.type);
 
 const definitionsByType = new Map<string, EventDefinition>(

@@ -1,3 +1,4 @@
+import { type SsoErrorCode, ssoErrorMessages } from "@auditlog/events/sso";
 import { type FormEvent, useState } from "react";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { useSignIn } from "./session-queries.ts";
@@ -7,14 +8,35 @@ function signInError(error: unknown): string {
     if (error.status === 401) return "The email or password is not correct.";
     if (error.status === 429) return error.message.replace(/^./, (c) => c.toUpperCase());
     if (error.status === 400) return "Enter a valid email address and your password.";
+    if (error.status === 403) return error.message.replace(/^./, (c) => c.toUpperCase());
   }
   return errorMessage(error);
+}
+
+/** Why the API sent the browser back from a single sign-on (`?sso_error=`), and for which org. */
+function ssoRefusal(): { message: string; org: string } | null {
+  const params = new URLSearchParams(window.location.search);
+  const code = params.get("sso_error");
+  if (!code) return null;
+  const message =
+    code in ssoErrorMessages
+      ? ssoErrorMessages[code as SsoErrorCode]
+      : "Single sign-on failed. Start again.";
+  return { message, org: params.get("org") ?? "" };
 }
 
 export function SignInPage() {
   const signIn = useSignIn();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
+  const [refusal] = useState(ssoRefusal);
+  const [org, setOrg] = useState(refusal?.org ?? "");
+
+  const onSso = (event: FormEvent) => {
+    event.preventDefault();
+    const slug = org.trim().toLowerCase();
+    window.location.assign(`/v1/auth/sso/start?org=${encodeURIComponent(slug)}`);
+  };
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -66,6 +88,33 @@ export function SignInPage() {
           disabled={signIn.isPending}
         >
           {signIn.isPending ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      {/*
+        A navigation, not a form submission: the API redirects to the organisation's provider,
+        which the console's CSP (form-action 'self') would block after a submit.
+      */}
+      <form className="sign-in-card" onSubmit={onSso} aria-labelledby="sso-title">
+        <h2 id="sso-title">Single sign-on</h2>
+        {refusal ? (
+          <p className="notice notice-error" role="alert">
+            {refusal.message}
+          </p>
+        ) : null}
+        <label className="field">
+          <span>Organisation</span>
+          <input
+            className="input"
+            type="text"
+            name="org"
+            autoComplete="organization"
+            required
+            value={org}
+            onChange={(event) => setOrg(event.target.value)}
+          />
+        </label>
+        <button type="submit" className="button button-block">
+          Sign in with SSO
         </button>
       </form>
     </main>
