@@ -65,7 +65,12 @@ describe("the API answers as its OpenAPI document says", () => {
     await receiver.start();
     stack = await startTestApi(
       // The stream test message goes to a Splunk HEC receiver on 127.0.0.1.
-      { METRICS_TOKEN: metricsToken, WEBHOOK_ALLOW_LOCAL_URLS: "true" },
+      // Single sign-on's issuer is a closed port on 127.0.0.1: sign-in is refused at once.
+      {
+        METRICS_TOKEN: metricsToken,
+        WEBHOOK_ALLOW_LOCAL_URLS: "true",
+        SSO_ALLOW_LOCAL_ISSUERS: "true",
+      },
       {
         lookupHost: scriptedResolver({
           "splunk.example.com": [["93.184.215.14"]],
@@ -728,6 +733,62 @@ describe("the API answers as its OpenAPI document says", () => {
       auth: "none",
       status: 401,
     });
+    // Single sign-on: settings, then the browser's round trip (refused: the provider is away).
+    await call({
+      kind: "invalid",
+      method: "PUT",
+      path: `${o}/sso`,
+      body: { issuer: "x" },
+      status: 400,
+    });
+    await call({
+      kind: "valid",
+      method: "PUT",
+      path: `${o}/sso`,
+      body: {
+        issuer: "http://127.0.0.1:9",
+        clientId: "auditlog",
+        clientSecret: "contract-client-secret-0123456789",
+        allowedDomains: ["acme.test"],
+        roleClaim: "groups",
+        roleRules: [{ value: "admins", role: "admin" }],
+        defaultRole: null,
+        requireSso: false,
+      },
+      status: 200,
+    });
+    await call({ kind: "valid", method: "GET", path: `${o}/sso`, status: 200 });
+    await call({ kind: "invalid", method: "GET", path: `${o}/sso`, auth: "none", status: 401 });
+    await call({
+      kind: "valid",
+      method: "GET",
+      path: `/v1/auth/sso/start?org=${org.slug}`,
+      auth: "none",
+      status: 303,
+    });
+    await call({
+      kind: "invalid",
+      method: "GET",
+      path: "/v1/auth/sso/start",
+      auth: "none",
+      status: 303,
+    });
+    await call({
+      kind: "valid",
+      method: "GET",
+      path: "/v1/auth/sso/callback?code=abc&state=def",
+      auth: "none",
+      status: 303,
+    });
+    await call({
+      kind: "invalid",
+      method: "GET",
+      path: "/v1/auth/sso/callback",
+      auth: "none",
+      status: 303,
+    });
+    await call({ kind: "invalid", method: "DELETE", path: `${o}/sso`, auth: "none", status: 401 });
+    await call({ kind: "valid", method: "DELETE", path: `${o}/sso`, status: 200 });
     const holder = { authorization: `Bearer ${viewerLink.token}` };
     await call({ kind: "valid", method: "GET", path: "/v1/viewer", headers: holder, status: 200 });
     await call({ kind: "invalid", method: "GET", path: "/v1/viewer", status: 401 });

@@ -223,6 +223,7 @@ describe("the role matrix", () => {
       // Viewer links are credentials to the log, and the framing origins go with them.
       "GET /v1/orgs/:org/viewer-links",
       "GET /v1/orgs/:org/viewer-embedding",
+      "GET /v1/orgs/:org/sso",
     ];
     const auditorChanges = [
       "POST /v1/orgs/:org/exports",

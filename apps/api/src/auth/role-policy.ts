@@ -42,6 +42,9 @@ export const routePolicy = {
   "POST /v1/events": "apiKey",
   // The person
   "POST /v1/auth/login": "public",
+  // Single sign-on: the browser's round trip through the organisation's provider
+  "GET /v1/auth/sso/start": "public",
+  "GET /v1/auth/sso/callback": "public",
   "POST /v1/auth/logout": "signedIn",
   "POST /v1/auth/logout-everywhere": "signedIn",
   "GET /v1/me": "signedIn",
@@ -103,6 +106,10 @@ export const routePolicy = {
   "PATCH /v1/orgs/:org/members/:userId": "administer",
   "DELETE /v1/orgs/:org/members/:userId": "administer",
   "GET /v1/orgs/:org/dead-letters": "administer",
+  // Single sign-on settings (the client secret is never answered, but the set-up is a credential)
+  "GET /v1/orgs/:org/sso": "administer",
+  "PUT /v1/orgs/:org/sso": "administer",
+  "DELETE /v1/orgs/:org/sso": "administer",
   // Scoped viewer links: made, listed and revoked by admins, with the origins that may frame
   // the embeddable viewer; read by whoever holds one, inside its filter
   "GET /v1/orgs/:org/viewer-links": "administer",

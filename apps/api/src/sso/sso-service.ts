@@ -11,7 +11,6 @@ import {
   secretHint,
 } from "@auditlog/db";
 import {
-  orgRoles,
   type SsoConfig,
   type SsoConfigInput,
   type SsoErrorCode,
@@ -45,13 +44,11 @@ export type SsoServices = Pick<
 >;
 
 /**
- * The roles a claim may map to: the membership roles (packages/db `roles`) that the event
- * catalog's role enum (packages/events `orgRoles`) also knows, so every role change can be
- * recorded. Derived, never listed here: a role added to both is mappable.
+ * The roles a claim may map to: every membership role (packages/db `roles`, from the role list of
+ * packages/events). Each of them can be recorded: the catalog's membership events take every
+ * member role, a compile-time check in packages/events (catalog/membership.ts).
  */
-export const mappableRoles: readonly string[] = membershipRoles.filter((role) =>
-  (orgRoles as readonly string[]).includes(role),
-);
+export const mappableRoles: readonly string[] = membershipRoles;
 
 /** A refused SSO sign-in: the browser goes back to the sign-in page with this code. */
 export class SsoRefusal extends Error {

@@ -8,10 +8,10 @@ import { handle, label, labels, orgRole, orgRoles } from "./fields.ts";
  * The role in a membership change: the Hub's roles, or auditlog's own (`auditor`, roles.ts) when
  * auditlog records a change of its own members (`org.remove_user`, `org.change_role`).
  */
-const memberOrOrgRoles = [...orgRoles, "auditor"] as const;
+export const memberOrOrgRoles = [...orgRoles, "auditor"] as const;
 // Every auditlog member role is one of them (a compile error otherwise).
 memberRoles satisfies readonly (typeof memberOrOrgRoles)[number][];
-const memberOrOrgRole = z.enum(memberOrOrgRoles);
+export const memberOrOrgRole = z.enum(memberOrOrgRoles);
 
 const withRole = (role: string | undefined) => (role ? ` with role ${role}` : "");
 

@@ -3,6 +3,7 @@ import { defineEvent } from "../define-event.ts";
 import type { Target } from "../envelope.ts";
 import { details, fromTo, list, targetName, toggled } from "./describe-helpers.ts";
 import { handle, label, labels, orgRole, ssoProtocol, text, timestamp } from "./fields.ts";
+import { memberOrOrgRole } from "./membership.ts";
 
 const org = (target: Target | undefined, name?: string) =>
   name ?? targetName(target, "the organization");
@@ -365,7 +366,7 @@ const security = [
     type: "org.sso_join",
     category: "organization",
     title: "Joined via SSO",
-    data: z.looseObject({ protocol: ssoProtocol.optional(), role: orgRole.optional() }),
+    data: z.looseObject({ protocol: ssoProtocol.optional(), role: memberOrOrgRole.optional() }),
     example: { protocol: "saml", role: "read" },
     describe: ({ actor, data }) =>
       `${actor.name} joined the organization via SSO${data.role ? ` with role ${data.role}` : ""}`,
