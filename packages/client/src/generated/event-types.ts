@@ -218,7 +218,7 @@ export interface EventDataByType {
   /** Joined via SSO (organization). */
   "org.sso_join": {
     protocol?: "saml" | "oidc";
-    role?: "read" | "contributor" | "write" | "admin";
+    role?: "read" | "contributor" | "write" | "admin" | "auditor";
     [field: string]: unknown;
   };
   /** Service account created (organization). */
