@@ -1,4 +1,5 @@
 import { type MemberRole, memberRoles, newId } from "@auditlog/events";
+import type { PoolClient } from "pg";
 import { type Database, ormOf, sqlOf } from "./database.ts";
 
 export const plans = ["free", "team", "enterprise"] as const;
@@ -189,46 +190,18 @@ export async function changeMembershipRole(
     user: { id: string; email: string; name: string };
   }) => Promise<void> = async () => {},
 ): Promise<MembershipRoleChange> {
-  const client = await sqlOf(db).connect();
-  try {
-    await client.query("BEGIN");
-    const { rows } = await client.query<{ user_id: string; role: string }>(
-      "SELECT user_id, role FROM memberships WHERE org_id = $1 FOR UPDATE",
-      [input.orgId],
-    );
-    const target = rows.find((row) => row.user_id === input.userId);
-    const refuse = async (refused: "not_member" | "last_admin" | "unchanged") => {
-      await client.query("ROLLBACK");
-      return { refused } as const;
-    };
-    if (!target) return await refuse("not_member");
-    if (target.role === input.role) return await refuse("unchanged");
-    if (target.role === "admin" && rows.filter((row) => row.role === "admin").length === 1) {
-      return await refuse("last_admin");
-    }
-    const user = await client.query<{ id: string; email: string; name: string }>(
-      "SELECT id, email, name FROM users WHERE id = $1",
-      [input.userId],
-    );
-    const change = {
-      oldRole: target.role,
-      newRole: input.role,
-      user: user.rows[0] ?? { id: input.userId, email: "", name: input.userId },
-    };
+  return withLockedMember(db, input, async (member, client) => {
+    if (member.role === input.role) return { refused: "unchanged" };
+    if (member.role === "admin" && member.admins === 1) return { refused: "last_admin" };
+    const change = { oldRole: member.role, newRole: input.role, user: member.user };
     await beforeChanging(change);
     await client.query("UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2", [
       input.orgId,
       input.userId,
       input.role,
     ]);
-    await client.query("COMMIT");
     return { changed: change };
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
@@ -246,6 +219,32 @@ export async function removeMembership(
     user: { id: string; email: string; name: string };
   }) => Promise<void> = async () => {},
 ): Promise<MembershipRemoval> {
+  return withLockedMember(db, input, async (member, client) => {
+    if (member.role === "admin" && member.admins === 1) return { refused: "last_admin" };
+    const removed = { role: member.role, user: member.user };
+    await beforeRemoving(removed);
+    await client.query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", [
+      input.orgId,
+      input.userId,
+    ]);
+    return { removed };
+  });
+}
+
+/**
+ * Runs `act` on one member in a transaction holding the organisation's memberships locked, so
+ * two admins changing or removing each other cannot both pass the last-admin check. `act` sees
+ * the member's role, account and the organisation's admin count; a refusal it answers (or a
+ * member that is not there) rolls back, anything else commits, and a throw rolls back.
+ */
+async function withLockedMember<T extends object>(
+  db: Database,
+  input: { orgId: string; userId: string },
+  act: (
+    member: { role: string; admins: number; user: { id: string; email: string; name: string } },
+    client: PoolClient,
+  ) => Promise<T>,
+): Promise<T | { refused: "not_member" }> {
   const client = await sqlOf(db).connect();
   try {
     await client.query("BEGIN");
@@ -258,25 +257,20 @@ export async function removeMembership(
       await client.query("ROLLBACK");
       return { refused: "not_member" };
     }
-    if (target.role === "admin" && rows.filter((row) => row.role === "admin").length === 1) {
-      await client.query("ROLLBACK");
-      return { refused: "last_admin" };
-    }
     const user = await client.query<{ id: string; email: string; name: string }>(
       "SELECT id, email, name FROM users WHERE id = $1",
       [input.userId],
     );
-    const member = {
-      role: target.role,
-      user: user.rows[0] ?? { id: input.userId, email: "", name: input.userId },
-    };
-    await beforeRemoving(member);
-    await client.query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2", [
-      input.orgId,
-      input.userId,
-    ]);
-    await client.query("COMMIT");
-    return { removed: member };
+    const outcome = await act(
+      {
+        role: target.role,
+        admins: rows.filter((row) => row.role === "admin").length,
+        user: user.rows[0] ?? { id: input.userId, email: "", name: input.userId },
+      },
+      client,
+    );
+    await client.query("refused" in outcome ? "ROLLBACK" : "COMMIT");
+    return outcome;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
