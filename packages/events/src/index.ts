@@ -16,6 +16,7 @@ export * from "./ids.ts";
 export * from "./public-url.ts";
 export * from "./query/index.ts";
 export * from "./retention.ts";
+export * from "./role-schemas.ts";
 export * from "./roles.ts";
 export * from "./saved-views.ts";
 export * from "./sso.ts";

@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /**
  * The roles a member has in an organisation (`memberships.role`): the one list the database's
  * check, the API, the CLI, the console and single sign-on's claim mapping all use.
@@ -9,10 +7,12 @@ import { z } from "zod";
  *   its retention and erasures); changes nothing.
  * - `write`, `read`: the member's role in the product whose activity the log records; neither
  *   gives access to the audit log.
+ *
+ * No zod here: the console's first screen asks `roleCan`, and zod stays off it (the schemas are
+ * in role-schemas.ts).
  */
 export const memberRoles = ["admin", "auditor", "write", "read"] as const;
 export type MemberRole = (typeof memberRoles)[number];
-export const memberRole = z.enum(memberRoles);
 
 /**
  * What a route asks of a member's role: `readLog` (the log, its proofs and exports, and the
@@ -39,9 +39,3 @@ export function roleCan(role: string | null | undefined, permission: Permission)
 export function rolesThatCan(permission: Permission): MemberRole[] {
   return memberRoles.filter((role) => rolePermissions[role].includes(permission));
 }
-
-/** `PATCH /v1/orgs/:org/members/:userId`: the member's new role. */
-export const memberRoleUpdateSchema = z.strictObject({
-  role: z.enum(memberRoles, { error: `must be one of ${memberRoles.join(", ")}` }),
-});
-export type MemberRoleUpdate = z.infer<typeof memberRoleUpdateSchema>;

@@ -1,4 +1,4 @@
-import { type SsoErrorCode, ssoErrorMessages } from "@auditlog/events/sso";
+import { type SsoErrorCode, ssoErrorMessages } from "@auditlog/events/sso-errors";
 import { type FormEvent, useState } from "react";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { useSignIn } from "./session-queries.ts";
