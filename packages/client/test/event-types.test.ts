@@ -24,7 +24,7 @@ describe("the client's event types, generated from the catalog", () => {
 
   it("let the type pick the shape of data", () => {
     expectTypeOf<EventDataByType["org.change_role"]["newRole"]>().toEqualTypeOf<
-      "read" | "contributor" | "write" | "admin"
+      "read" | "contributor" | "write" | "admin" | "auditor"
     >();
     expectTypeOf<"org.audit_log.export">().not.toExtend<EventType>();
     const good: AuditEvent = {
