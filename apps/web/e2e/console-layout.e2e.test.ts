@@ -225,7 +225,9 @@ describe("the console's layout at three sizes, in light and dark", () => {
 
         // A bar's tooltip stays inside the chart card at both edges (it overflowed on the right).
         for (const edge of ["first", "last"] as const) {
-          const bars = page.locator(".chart-bar .chart-hit");
+          // The bar's group: at its centre is its hit area or one of its coloured segments, by
+          // the data (the chart follows the pointer's column, whichever it is over).
+          const bars = page.locator(".chart-bar");
           await (edge === "first" ? bars.first() : bars.last()).hover();
           const tooltip = page.locator(".chart-tooltip");
           await tooltip.waitFor();
