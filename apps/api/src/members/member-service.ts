@@ -24,33 +24,15 @@ export async function removeMember(
   const result = await removeMembership(
     services.db,
     { orgId: input.org.id, userId: input.userId },
-    async (member) => {
-      try {
-        await recordApiAction(services, {
-          orgId: input.org.id,
-          actor: input.actor,
-          client: input.client,
-          event: {
-            type: "org.remove_user",
-            target: { type: "user", id: member.user.id, name: member.user.name },
-            data: { user: member.user.name, role: member.role },
-          },
-        });
-      } catch {
-        throw new ApiError(
-          "service_unavailable",
-          "the removal could not be recorded, so nothing was removed; retry later",
-        );
-      }
-    },
+    (member) =>
+      recordOrRefuse(services, input, "the removal could not be recorded, so nothing was removed", {
+        type: "org.remove_user",
+        target: { type: "user", id: member.user.id, name: member.user.name },
+        data: { user: member.user.name, role: member.role },
+      }),
   );
   if ("refused" in result) {
-    if (result.refused === "last_admin") {
-      throw new ApiError(
-        "conflict",
-        `this is the last admin of ${input.org.slug}; make someone else an admin first`,
-      );
-    }
+    if (result.refused === "last_admin") throw lastAdminConflict(input.org.slug);
     throw new ApiError("not_found", "member not found");
   }
   const { user, role } = result.removed;
@@ -76,38 +58,25 @@ export async function changeMemberRole(
   const result = await changeMembershipRole(
     services.db,
     { orgId: input.org.id, userId: input.userId, role: input.role },
-    async (change) => {
-      try {
-        await recordApiAction(services, {
-          orgId: input.org.id,
-          actor: input.actor,
-          client: input.client,
-          event: {
-            type: "org.change_role",
-            target: { type: "user", id: change.user.id, name: change.user.name },
-            data: {
-              user: change.user.name,
-              // The memberships check holds every stored role to the list.
-              oldRole: change.oldRole as Role,
-              newRole: change.newRole,
-            },
+    (change) =>
+      recordOrRefuse(
+        services,
+        input,
+        "the role change could not be recorded, so nothing was changed",
+        {
+          type: "org.change_role",
+          target: { type: "user", id: change.user.id, name: change.user.name },
+          data: {
+            user: change.user.name,
+            // The memberships check holds every stored role to the list.
+            oldRole: change.oldRole as Role,
+            newRole: change.newRole,
           },
-        });
-      } catch {
-        throw new ApiError(
-          "service_unavailable",
-          "the role change could not be recorded, so nothing was changed; retry later",
-        );
-      }
-    },
+        },
+      ),
   );
   if ("refused" in result) {
-    if (result.refused === "last_admin") {
-      throw new ApiError(
-        "conflict",
-        `this is the last admin of ${input.org.slug}; make someone else an admin first`,
-      );
-    }
+    if (result.refused === "last_admin") throw lastAdminConflict(input.org.slug);
     if (result.refused === "unchanged") {
       throw new ApiError(
         "conflict",
@@ -118,4 +87,33 @@ export async function changeMemberRole(
   }
   const { user, oldRole, newRole } = result.changed;
   return { userId: user.id, email: user.email, name: user.name, oldRole, role: newRole };
+}
+
+/**
+ * Records a membership change in the organisation's log, inside the change's transaction: when it
+ * cannot be recorded, the 503 thrown here rolls the change back.
+ */
+async function recordOrRefuse(
+  services: MemberServices,
+  input: { org: { id: string }; actor: ApiActor; client: ApiClient },
+  refusal: string,
+  event: Parameters<typeof recordApiAction>[1]["event"],
+): Promise<void> {
+  try {
+    await recordApiAction(services, {
+      orgId: input.org.id,
+      actor: input.actor,
+      client: input.client,
+      event,
+    });
+  } catch {
+    throw new ApiError("service_unavailable", `${refusal}; retry later`);
+  }
+}
+
+function lastAdminConflict(orgSlug: string): ApiError {
+  return new ApiError(
+    "conflict",
+    `this is the last admin of ${orgSlug}; make someone else an admin first`,
+  );
 }
