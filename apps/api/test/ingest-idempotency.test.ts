@@ -1,12 +1,9 @@
-import { createTestPool } from "@auditlog/db/testing";
-import type { startWorker } from "@auditlog/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createOrgWithKey,
   post,
   sampleEvent,
-  startTestApi,
-  startTestWorker,
+  usePipelineStack,
   waitForQueueDrained,
 } from "./support/test-stack.ts";
 
@@ -16,20 +13,8 @@ interface Accepted {
 }
 
 describe("POST /v1/events with an Idempotency-Key", () => {
-  let stack: Awaited<ReturnType<typeof startTestApi>>;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
-  const pool = createTestPool();
-
-  beforeAll(async () => {
-    stack = await startTestApi();
-    worker = await startTestWorker(stack);
-  });
-  afterAll(async () => {
-    await worker.stop();
-    await stack.services.ingestQueue.obliterate({ force: true });
-    await stack.services.close();
-    await pool.end();
-  });
+  const pipeline = usePipelineStack();
+  const { pool } = pipeline;
 
   const storedIds = async (orgId: string) =>
     (
@@ -46,8 +31,8 @@ describe("POST /v1/events with an Idempotency-Key", () => {
     const body = {
       events: [sampleEvent(1), sampleEvent(2, { id: "own-id" }), sampleEvent(3), sampleEvent(3)],
     };
-    const first = await post(stack.app, apiKey, body, keyed("retry-7f3a"));
-    const retry = await post(stack.app, apiKey, body, keyed("retry-7f3a"));
+    const first = await post(pipeline.stack.app, apiKey, body, keyed("retry-7f3a"));
+    const retry = await post(pipeline.stack.app, apiKey, body, keyed("retry-7f3a"));
     expect(first.status).toBe(202);
     expect(retry.status).toBe(202);
     const answer = (await first.json()) as Accepted;
@@ -58,16 +43,21 @@ describe("POST /v1/events with an Idempotency-Key", () => {
     for (const index of [0, 2, 3]) expect(answer.ids[index]).toMatch(/^evt_[0-9a-f]{24}$/);
     expect(new Set(answer.ids).size).toBe(4);
 
-    await waitForQueueDrained(stack.services.ingestQueue);
+    await waitForQueueDrained(pipeline.stack.services.ingestQueue);
     expect(await storedIds(org.id)).toEqual([...answer.ids].sort());
   });
 
   it("accepts the key as a structured-field string (quoted) or bare, as the same key", async () => {
     const { apiKey } = await createOrgWithKey("team", "idem-quoted");
     const body = sampleEvent(4);
-    const bare = await post(stack.app, apiKey, body, keyed("8e03978e-40d5-43e8-bc93-6894a57f9324"));
+    const bare = await post(
+      pipeline.stack.app,
+      apiKey,
+      body,
+      keyed("8e03978e-40d5-43e8-bc93-6894a57f9324"),
+    );
     const quoted = await post(
-      stack.app,
+      pipeline.stack.app,
       apiKey,
       body,
       keyed('"8e03978e-40d5-43e8-bc93-6894a57f9324"'),
@@ -81,7 +71,7 @@ describe("POST /v1/events with an Idempotency-Key", () => {
     const second = await createOrgWithKey("team", "idem-two");
     const body = sampleEvent(5);
     const idsOf = async (apiKey: string, headers: Record<string, string>) =>
-      ((await (await post(stack.app, apiKey, body, headers)).json()) as Accepted).ids[0];
+      ((await (await post(pipeline.stack.app, apiKey, body, headers)).json()) as Accepted).ids[0];
     const ids = [
       await idsOf(first.apiKey, keyed("key-a")),
       await idsOf(first.apiKey, keyed("key-b")),
@@ -95,9 +85,14 @@ describe("POST /v1/events with an Idempotency-Key", () => {
 
   it("stores every event of a different request sent with a reused key: nothing acknowledged is dropped", async () => {
     const { org, apiKey } = await createOrgWithKey("team", "idem-reused");
-    const first = await post(stack.app, apiKey, { events: [sampleEvent(6)] }, keyed("reused"));
+    const first = await post(
+      pipeline.stack.app,
+      apiKey,
+      { events: [sampleEvent(6)] },
+      keyed("reused"),
+    );
     const other = await post(
-      stack.app,
+      pipeline.stack.app,
       apiKey,
       { events: [sampleEvent(7), sampleEvent(6)] },
       keyed("reused"),
@@ -110,7 +105,7 @@ describe("POST /v1/events with an Idempotency-Key", () => {
     // another event too.
     expect(otherIds[0]).not.toBe(firstIds[0]);
     expect(otherIds[1]).not.toBe(firstIds[0]);
-    await waitForQueueDrained(stack.services.ingestQueue);
+    await waitForQueueDrained(pipeline.stack.services.ingestQueue);
     expect(await storedIds(org.id)).toEqual([...firstIds, ...otherIds].sort());
   });
 
@@ -118,8 +113,11 @@ describe("POST /v1/events with an Idempotency-Key", () => {
     const { apiKey } = await createOrgWithKey("team", "idem-ip");
     const withIp = (ip: string) => sampleEvent(8, { context: { ip, userAgent: "agent/1" } });
     const idFor = async (ip: string) =>
-      ((await (await post(stack.app, apiKey, withIp(ip), keyed("ip-key"))).json()) as Accepted)
-        .ids[0];
+      (
+        (await (
+          await post(pipeline.stack.app, apiKey, withIp(ip), keyed("ip-key"))
+        ).json()) as Accepted
+      ).ids[0];
     // The id is exported with the entry; were the full address hashed into it, anyone knowing
     // the key could recover the address's last octet from the id by trying 256 candidates.
     expect(await idFor("203.0.113.7")).toBe(await idFor("203.0.113.200"));
@@ -135,8 +133,8 @@ describe("POST /v1/events with an Idempotency-Key", () => {
     ["an empty quoted string", '""'],
   ])("refuses a key with %s: 400 naming the header, nothing queued", async (_, value) => {
     const { apiKey } = await createOrgWithKey("team", "idem-bad");
-    const before = (await stack.services.ingestQueue.getJobCounts("wait")).wait ?? 0;
-    const response = await post(stack.app, apiKey, sampleEvent(9), keyed(value));
+    const before = (await pipeline.stack.services.ingestQueue.getJobCounts("wait")).wait ?? 0;
+    const response = await post(pipeline.stack.app, apiKey, sampleEvent(9), keyed(value));
     expect(response.status).toBe(400);
     const body = (await response.json()) as {
       error: { code: string; message: string; requestId: string; details: unknown[] };
@@ -147,12 +145,12 @@ describe("POST /v1/events with an Idempotency-Key", () => {
       requestId: expect.stringMatching(/^req_/),
       details: [{ path: "Idempotency-Key", message: expect.any(String) }],
     });
-    expect((await stack.services.ingestQueue.getJobCounts("wait")).wait ?? 0).toBe(before);
+    expect((await pipeline.stack.services.ingestQueue.getJobCounts("wait")).wait ?? 0).toBe(before);
   });
 
   it("accepts a key of 255 visible ASCII characters", async () => {
     const { apiKey } = await createOrgWithKey("team", "idem-long");
     const key = "A1-_.~:/+=!#$%&'*^`|()[]{}<>,;?@".padEnd(255, "z");
-    expect((await post(stack.app, apiKey, sampleEvent(10), keyed(key))).status).toBe(202);
+    expect((await post(pipeline.stack.app, apiKey, sampleEvent(10), keyed(key))).status).toBe(202);
   });
 });

@@ -1,34 +1,19 @@
-import { createTestPool } from "@auditlog/db/testing";
 import { catalogFingerprint } from "@auditlog/events/jobs";
-import type { startWorker } from "@auditlog/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { orgTarget, recordApiAction } from "../src/audit-log/record-api-action.ts";
 import {
   createOrgWithKey,
   post,
   sampleEvent,
-  startTestApi,
-  startTestWorker,
+  usePipelineStack,
   waitFor,
   waitForQueueDrained,
 } from "./support/test-stack.ts";
 
 /** Issue 13 through the whole pipeline: what the worker stores, and what it sets aside. */
 describe("ingestion integrity, API → Redis → worker → PostgreSQL", () => {
-  let stack: Awaited<ReturnType<typeof startTestApi>>;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
-  const pool = createTestPool();
-
-  beforeAll(async () => {
-    stack = await startTestApi();
-    worker = await startTestWorker(stack);
-  });
-  afterAll(async () => {
-    await worker.stop();
-    await stack.services.ingestQueue.obliterate({ force: true });
-    await stack.services.close();
-    await pool.end();
-  });
+  const pipeline = usePipelineStack();
+  const { pool } = pipeline;
 
   async function storedIds(orgId: string): Promise<string[]> {
     const { rows } = await pool.query<{ id: string }>(
@@ -59,7 +44,7 @@ describe("ingestion integrity, API → Redis → worker → PostgreSQL", () => {
   describe("item 1: rows PostgreSQL would refuse", () => {
     it("dead-letters a NUL in a job stamped with another catalog, stores the rest, and completes the job", async () => {
       const { org } = await createOrgWithKey("team", "nul-old-catalog");
-      await stack.services.jobs.ingest.add("ingest.batch", {
+      await pipeline.stack.services.jobs.ingest.add("ingest.batch", {
         orgId: org.id,
         receivedAt: new Date().toISOString(),
         // An API of another catalog (one that did not refuse NUL yet) validated these.
@@ -74,7 +59,7 @@ describe("ingestion integrity, API → Redis → worker → PostgreSQL", () => {
           sampleEvent(3, { id: "old-good-3" }),
         ],
       });
-      await waitForQueueDrained(stack.services.ingestQueue);
+      await waitForQueueDrained(pipeline.stack.services.ingestQueue);
       expect(await storedIds(org.id)).toEqual(["old-good-0", "old-good-3"]);
       const letters = await deadLetters(org.id);
       expect(letters).toMatchObject([
@@ -108,8 +93,8 @@ describe("ingestion integrity, API → Redis → worker → PostgreSQL", () => {
           ...Array.from({ length: 20 }, (_, i) => sampleEvent(10 + i, { id: `trusted-bulk-${i}` })),
         ],
       };
-      await stack.services.jobs.ingest.add("ingest.batch", job);
-      await waitForQueueDrained(stack.services.ingestQueue);
+      await pipeline.stack.services.jobs.ingest.add("ingest.batch", job);
+      await waitForQueueDrained(pipeline.stack.services.ingestQueue);
       const expectedIds = [
         "trusted-good-0",
         "trusted-good-2",
@@ -134,8 +119,8 @@ describe("ingestion integrity, API → Redis → worker → PostgreSQL", () => {
       expect(JSON.stringify(letters)).not.toContain("203.0.113.77");
 
       // Delivered again (a retry, a redelivery): nothing is stored or dead-lettered twice.
-      await stack.services.jobs.ingest.add("ingest.batch", job);
-      await waitForQueueDrained(stack.services.ingestQueue);
+      await pipeline.stack.services.jobs.ingest.add("ingest.batch", job);
+      await waitForQueueDrained(pipeline.stack.services.ingestQueue);
       expect(await storedIds(org.id)).toEqual(expectedIds);
       expect(await deadLetters(org.id)).toHaveLength(3);
     });
@@ -145,14 +130,14 @@ describe("ingestion integrity, API → Redis → worker → PostgreSQL", () => {
     it("refuses org.audit_log.* from an ingestion key with 403, and still stores the API's own records of them", async () => {
       const { org, apiKey } = await createOrgWithKey("team", "reserved-types");
       for (const type of ["org.audit_log.export", "org.audit_log.download"] as const) {
-        const forged = await post(stack.app, apiKey, {
+        const forged = await post(pipeline.stack.app, apiKey, {
           id: `forged-${type}`,
           type,
           actor: { type: "user", id: "usr_admin", name: "the-admin" },
           data: { format: "ndjson" },
         });
         expect(forged.status).toBe(403);
-        await recordApiAction(stack.services, {
+        await recordApiAction(pipeline.stack.services, {
           orgId: org.id,
           actor: { type: "user", id: "usr_admin", name: "the-admin" },
           client: { ip: "203.0.113.5", userAgent: "test" },

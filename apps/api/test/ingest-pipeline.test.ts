@@ -3,16 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createTestPool, testDatabaseUrl } from "@auditlog/db/testing";
-import type { startWorker } from "@auditlog/worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabaseUrl } from "@auditlog/db/testing";
+import { describe, expect, it } from "vitest";
 import {
   countEntries,
   createOrgWithKey,
   post,
   sampleEvent,
-  startTestApi,
-  startTestWorker,
+  usePipelineStack,
   waitFor,
   waitForQueueDrained,
 } from "./support/test-stack.ts";
@@ -20,27 +18,15 @@ import {
 const run = promisify(execFile);
 
 describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => {
-  let stack: Awaited<ReturnType<typeof startTestApi>>;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
-  const pool = createTestPool();
-
-  beforeAll(async () => {
-    stack = await startTestApi();
-    worker = await startTestWorker(stack);
-  });
-  afterAll(async () => {
-    await worker.stop();
-    await stack.services.ingestQueue.obliterate({ force: true });
-    await stack.services.close();
-    await pool.end();
-  });
+  const pipeline = usePipelineStack();
+  const { pool } = pipeline;
 
   it("stores 1,000 events posted in batches as 1,000 rows, and the same 1,000 again as none", async () => {
     const { org, apiKey } = await createOrgWithKey("team", "thousand");
     const events = Array.from({ length: 1000 }, (_, i) => sampleEvent(i, { id: `bulk-${i}` }));
     const postAll = async () => {
       for (let start = 0; start < events.length; start += 250) {
-        const response = await post(stack.app, apiKey, {
+        const response = await post(pipeline.stack.app, apiKey, {
           events: events.slice(start, start + 250),
         });
         expect(response.status).toBe(202);
@@ -54,12 +40,12 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
       ),
     ).toBe(1000);
 
-    await waitForQueueDrained(stack.services.ingestQueue);
+    await waitForQueueDrained(pipeline.stack.services.ingestQueue);
 
     // The same events again: four more jobs, each of which must run to success (a job whose
     // insert failed on the stored ids would stay behind, retrying) and add nothing.
     await postAll();
-    await waitForQueueDrained(stack.services.ingestQueue);
+    await waitForQueueDrained(pipeline.stack.services.ingestQueue);
     expect(await countEntries(org.id)).toBe(1000);
 
     const { rows } = await pool.query(
@@ -80,8 +66,8 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
   it("stores the new entries of a batch that repeats some stored ones, and leaves the stored ones as they were", async () => {
     const { org, apiKey } = await createOrgWithKey("team", "mixed");
     const first = Array.from({ length: 200 }, (_, i) => sampleEvent(i, { id: `mixed-${i}` }));
-    expect((await post(stack.app, apiKey, { events: first })).status).toBe(202);
-    await waitForQueueDrained(stack.services.ingestQueue);
+    expect((await post(pipeline.stack.app, apiKey, { events: first })).status).toBe(202);
+    await waitForQueueDrained(pipeline.stack.services.ingestQueue);
     expect(await countEntries(org.id)).toBe(200);
 
     // mixed-100 … mixed-299, stored and new ones interleaved; the repeated ones carry other data,
@@ -96,8 +82,8 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
         data: { repo: { type: "model", name: `acme/changed-${index}` } },
       }),
     );
-    expect((await post(stack.app, apiKey, { events: second })).status).toBe(202);
-    await waitForQueueDrained(stack.services.ingestQueue);
+    expect((await post(pipeline.stack.app, apiKey, { events: second })).status).toBe(202);
+    await waitForQueueDrained(pipeline.stack.services.ingestQueue);
 
     const { rows } = await pool.query<{ id: string; name: string }>(
       "SELECT id, data->'repo'->>'name' AS name FROM audit_entries WHERE org_id = $1",
@@ -114,17 +100,21 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
 
   it("removes finished jobs from Redis", async () => {
     const { org, apiKey } = await createOrgWithKey("team", "cleanup");
-    const response = await post(stack.app, apiKey, sampleEvent(1));
+    const response = await post(pipeline.stack.app, apiKey, sampleEvent(1));
     expect(response.status).toBe(202);
     await waitFor(
       () => countEntries(org.id),
       (n) => n === 1,
     );
     await waitFor(
-      () => stack.services.ingestQueue.getJobCounts("completed", "active", "wait"),
+      () => pipeline.stack.services.ingestQueue.getJobCounts("completed", "active", "wait"),
       (c) => Object.values(c).every((n) => n === 0),
     );
-    const counts = await stack.services.ingestQueue.getJobCounts("completed", "active", "wait");
+    const counts = await pipeline.stack.services.ingestQueue.getJobCounts(
+      "completed",
+      "active",
+      "wait",
+    );
     expect(counts).toEqual({ completed: 0, active: 0, wait: 0 });
   });
 
@@ -135,7 +125,7 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
       v6: "2001:4860:4860:0:0:0:0:8844",
       mapped: "::ffff:8.8.4.4",
     };
-    const response = await post(stack.app, apiKey, {
+    const response = await post(pipeline.stack.app, apiKey, {
       events: [
         sampleEvent(1, { id: "ip-v4", context: { ip: fullAddresses.v4 } }),
         sampleEvent(2, { id: "ip-v6", context: { ip: fullAddresses.v6 } }),
@@ -200,7 +190,7 @@ describe("ingestion end to end: API → Redis → worker → PostgreSQL", () => 
   it("dead-letters an event the worker refuses, with the reason and without the full IP", async () => {
     const { org } = await createOrgWithKey("team", "deadletter");
     // Bypass the API's validation to show that the worker is the authority.
-    await stack.services.ingestQueue.add("ingest.batch", {
+    await pipeline.stack.services.ingestQueue.add("ingest.batch", {
       orgId: org.id,
       receivedAt: new Date().toISOString(),
       events: [

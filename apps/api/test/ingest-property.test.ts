@@ -1,14 +1,6 @@
-import { createTestPool } from "@auditlog/db/testing";
-import type { startWorker } from "@auditlog/worker";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createOrgWithKey,
-  post,
-  startTestApi,
-  startTestWorker,
-  waitFor,
-} from "./support/test-stack.ts";
+import { describe, expect, it } from "vitest";
+import { createOrgWithKey, post, usePipelineStack, waitFor } from "./support/test-stack.ts";
 
 /**
  * Strings that have broken storage before, or could: NUL (refused by PostgreSQL's text and jsonb),
@@ -89,20 +81,8 @@ function asStored(value: unknown): unknown {
 }
 
 describe("ingestion of random strings, through the real pipeline (API → Redis → worker → PostgreSQL)", () => {
-  let stack: Awaited<ReturnType<typeof startTestApi>>;
-  let worker: Awaited<ReturnType<typeof startWorker>>;
-  const pool = createTestPool();
-
-  beforeAll(async () => {
-    stack = await startTestApi();
-    worker = await startTestWorker(stack);
-  });
-  afterAll(async () => {
-    await worker.stop();
-    await stack.services.ingestQueue.obliterate({ force: true });
-    await stack.services.close();
-    await pool.end();
-  });
+  const pipeline = usePipelineStack();
+  const { pool } = pipeline;
 
   it("stores or dead-letters every event it answered 202 for, names a path in every 400, and never answers 5xx", {
     timeout: 120_000,
@@ -119,7 +99,7 @@ describe("ingestion of random strings, through the real pipeline (API → Redis 
     await fc.assert(
       fc.asyncProperty(fc.array(event, { minLength: 1, maxLength: 3 }), async (generated) => {
         const events = generated.map(toBody);
-        const response = await post(stack.app, apiKey, { events });
+        const response = await post(pipeline.stack.app, apiKey, { events });
         const body = (await response.json()) as {
           ids?: string[];
           error?: { code: string; details?: { path: string; message: string }[] };

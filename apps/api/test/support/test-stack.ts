@@ -26,6 +26,7 @@ import type { HostLookup } from "@auditlog/events/webhooks";
 import { type ConnectionRole, createRedisConnection } from "@auditlog/redis";
 import { loadWorkerEnv, startWorker } from "@auditlog/worker";
 import { scriptedResolver } from "@auditlog/worker/testing";
+import { afterAll, beforeAll } from "vitest";
 import { z } from "zod";
 import { createApp } from "../../src/app.ts";
 import { generateApiKey } from "../../src/auth/api-keys.ts";
@@ -100,6 +101,40 @@ export function startTestWorker(
   options: Parameters<typeof startWorker>[1] = {},
 ) {
   return startWorker(loadWorkerEnv({ ...process.env, ...stack.workerEnv(extra) }), options);
+}
+
+/**
+ * The whole pipeline for one describe block: an API and an in-process worker on queues of their
+ * own, started before its tests and stopped after them (queue removed, connections closed), and a
+ * pool on the test database. Read `stack` inside tests: it exists once the block's beforeAll ran.
+ */
+export function usePipelineStack() {
+  const pool = createTestPool();
+  let started:
+    | {
+        stack: Awaited<ReturnType<typeof startTestApi>>;
+        worker: Awaited<ReturnType<typeof startWorker>>;
+      }
+    | undefined;
+  beforeAll(async () => {
+    const stack = await startTestApi();
+    started = { stack, worker: await startTestWorker(stack) };
+  });
+  afterAll(async () => {
+    if (started) {
+      await started.worker.stop();
+      await started.stack.services.ingestQueue.obliterate({ force: true });
+      await started.stack.services.close();
+    }
+    await pool.end();
+  });
+  return {
+    pool,
+    get stack() {
+      if (!started) throw new Error("the pipeline stack is read before its beforeAll started it");
+      return started.stack;
+    },
+  };
 }
 
 /** An organisation with an ingestion key, in the test database or in `on` when given. */
