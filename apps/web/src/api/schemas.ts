@@ -17,6 +17,7 @@ export {
   auditEntrySchema,
   checkpointKeysSchema,
   consistencyProofSchema,
+  createdViewerLinkSchema,
   deadLetterPageSchema,
   entriesStoredEventSchema,
   exportListSchema,
@@ -26,6 +27,7 @@ export {
   histogramSchema,
   inclusionProofSchema,
   logCheckpointSchema,
+  memberListSchema,
   notificationSchema,
   retentionSettingsSchema,
   savedViewListSchema,
@@ -33,6 +35,8 @@ export {
   streamListSchema,
   streamSchema,
   suggestionsSchema,
+  viewerEmbeddingSchema,
+  viewerLinkListSchema,
 } from "@auditlog/events";
 
 /** `GET /v1/notifications`: `{ notifications: [...] }` (a bare array is accepted too). */
