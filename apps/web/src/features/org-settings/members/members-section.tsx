@@ -79,7 +79,7 @@ function MemberTable({ orgSlug, members }: { orgSlug: string; members: Member[] 
               <td>
                 <RoleControl orgSlug={orgSlug} member={member} />
               </td>
-              <td>
+              <td data-label="Joined">
                 <time dateTime={member.joinedAt} title={formatFullTimestamp(member.joinedAt)}>
                   {formatRelative(member.joinedAt, now)}
                 </time>

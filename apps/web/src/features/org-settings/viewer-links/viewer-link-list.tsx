@@ -43,7 +43,7 @@ export function ViewerLinkList({ orgSlug, links }: { orgSlug: string; links: Vie
                   </span>
                   <span className="muted stream-hint">Token {link.tokenPrefix}…</span>
                 </th>
-                <td>
+                <td data-label="State">
                   <span className={`status viewer-link-${link.status}`}>
                     {statusLabels[link.status]}
                   </span>
@@ -55,12 +55,12 @@ export function ViewerLinkList({ orgSlug, links }: { orgSlug: string; links: Vie
                     </span>
                   ) : null}
                 </td>
-                <td>
+                <td data-label="Expires">
                   <time dateTime={link.expiresAt} title={formatFullTimestamp(link.expiresAt)}>
                     {formatRelative(link.expiresAt, now)}
                   </time>
                 </td>
-                <td>
+                <td data-label="Created">
                   <span className="wrap">{link.createdBy.name}</span>
                   <span className="muted stream-hint">
                     <time dateTime={link.createdAt} title={formatFullTimestamp(link.createdAt)}>
@@ -68,7 +68,7 @@ export function ViewerLinkList({ orgSlug, links }: { orgSlug: string; links: Vie
                     </time>
                   </span>
                 </td>
-                <td>
+                <td data-label="Last used">
                   {link.lastUsedAt ? (
                     <time dateTime={link.lastUsedAt} title={formatFullTimestamp(link.lastUsedAt)}>
                       {formatRelative(link.lastUsedAt, now)}
