@@ -15,7 +15,8 @@ export function memberListOptions(orgSlug: string) {
     queryKey: memberKeys.list(orgSlug),
     queryFn: ({ signal }) =>
       apiRequest(membersPath(orgSlug), { schema: (schemas) => schemas.memberListSchema, signal }),
-    select: (data) => data.members,
+    // The API answers only the roles of the list (schemas.ts says why it is not checked here).
+    select: (data) => data.members as Member[],
   });
 }
 

@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mockFetch, renderWithQueryClient, testOrg } from "../../../../test/render.tsx";
 import type { Organization } from "../../../api/api-types.ts";
+import { matchRoute, orgSettingsPath } from "../../../lib/router.ts";
 import { OrgSettingsPage } from "../org-settings-page.tsx";
 import { embedSnippet, expiresAtIn, originsError, parseOrigins } from "./viewer-link-fields.ts";
 import { ViewerLinksSection } from "./viewer-links-section.tsx";
@@ -257,5 +258,19 @@ describe("the viewer link form's helpers", () => {
     expect(embedSnippet('https://x.test/e#a"b&c')).toContain(
       'src="https://x.test/e#a&quot;b&amp;c"',
     );
+  });
+});
+
+describe("the new sections' addresses", () => {
+  it("are sections of the organisation's settings", () => {
+    for (const section of ["members", "viewer-links"] as const) {
+      expect(orgSettingsPath("acme", section)).toBe(`/orgs/acme/settings/${section}`);
+      expect(matchRoute(`/orgs/acme/settings/${section}`)).toEqual({
+        name: "org-settings",
+        orgSlug: "acme",
+        section,
+      });
+    }
+    expect(matchRoute("/orgs/acme/settings/viewer-links/vwl_1")).toEqual({ name: "not-found" });
   });
 });
