@@ -1005,6 +1005,8 @@ describe("the API answers as its OpenAPI document says", () => {
 
     // Members: the write member made an auditor (a role that does not exist is a 400), then
     // removed; the last admin cannot be removed of them all.
+    await call({ kind: "valid", method: "GET", path: `${o}/members`, status: 200 });
+    await call({ kind: "invalid", method: "GET", path: `${o}/members`, auth: "none", status: 401 });
     await call({
       kind: "valid",
       method: "PATCH",

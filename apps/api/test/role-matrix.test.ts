@@ -220,6 +220,7 @@ describe("the role matrix", () => {
       "GET /v1/orgs/:org/webhook",
       "GET /v1/orgs/:org/keys",
       "GET /v1/orgs/:org/dead-letters",
+      "GET /v1/orgs/:org/members",
       // Viewer links are credentials to the log, and the framing origins go with them.
       "GET /v1/orgs/:org/viewer-links",
       "GET /v1/orgs/:org/viewer-embedding",

@@ -162,6 +162,20 @@ export async function findOrgMember(db: Database, input: { orgId: string; userId
   return membership ? { role: membership.role, user: membership.user } : null;
 }
 
+/** The organisation's members with their role, oldest membership first (for its admins). */
+export async function listOrgMembers(db: Database, orgId: string) {
+  const memberships = await ormOf(db).membership.findMany({
+    where: { orgId },
+    include: { user: { select: { id: true, email: true, name: true } } },
+    orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
+  });
+  return memberships.map((membership) => ({
+    role: membership.role,
+    createdAt: membership.createdAt,
+    user: membership.user,
+  }));
+}
+
 export type MembershipRemoval =
   | { removed: { role: string; user: { id: string; email: string; name: string } } }
   | { refused: "not_member" | "last_admin" };

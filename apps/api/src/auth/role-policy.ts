@@ -103,6 +103,7 @@ export const routePolicy = {
   "GET /v1/orgs/:org/keys": "administer",
   "POST /v1/orgs/:org/keys": "administer",
   "DELETE /v1/orgs/:org/keys/:id": "administer",
+  "GET /v1/orgs/:org/members": "administer",
   "PATCH /v1/orgs/:org/members/:userId": "administer",
   "DELETE /v1/orgs/:org/members/:userId": "administer",
   "GET /v1/orgs/:org/dead-letters": "administer",

@@ -1,4 +1,10 @@
-import { memberRole, memberRoleUpdateSchema } from "@auditlog/events";
+import { listOrgMembers } from "@auditlog/db";
+import {
+  type Member,
+  memberListSchema,
+  memberRole,
+  memberRoleUpdateSchema,
+} from "@auditlog/events";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
@@ -14,6 +20,31 @@ import { changeMemberRole, removeMember } from "./member-service.ts";
 /** `/v1/orgs/:org/members`: the organisation's members, for its admins. */
 export const memberRoutes = new Hono<AppEnv>()
   .use(userAuth, limitUserRequests, requireOrgRole())
+  /** The members and their roles: the console's Settings › Members (admins only, as changes). */
+  .get(
+    "/",
+    documented({
+      tag: "Members",
+      summary: "The organisation's members and their roles",
+      description:
+        "Oldest membership first. Admin only: who holds which role is the admins' to see.",
+      auth: "orgAdmin",
+      parameters: [orgParam],
+      responses: { 200: json(memberListSchema, "Its members") },
+    }),
+    async (c) => {
+      const records = await listOrgMembers(c.var.services.db, c.var.org.id);
+      const members: Member[] = records.map((record) => ({
+        userId: record.user.id,
+        email: record.user.email,
+        name: record.user.name,
+        // The memberships check holds every stored role to the list.
+        role: record.role as Member["role"],
+        joinedAt: record.createdAt.toISOString(),
+      }));
+      return c.json({ members });
+    },
+  )
   /** Changes a member's role (`auditor`, say); 409 for the last admin. */
   .patch(
     "/:userId",

@@ -17,6 +17,7 @@ export {
   auditEntrySchema,
   checkpointKeysSchema,
   consistencyProofSchema,
+  createdViewerLinkSchema,
   deadLetterPageSchema,
   entriesStoredEventSchema,
   exportListSchema,
@@ -33,6 +34,8 @@ export {
   streamListSchema,
   streamSchema,
   suggestionsSchema,
+  viewerEmbeddingSchema,
+  viewerLinkListSchema,
 } from "@auditlog/events";
 
 /** `GET /v1/notifications`: `{ notifications: [...] }` (a bare array is accepted too). */
@@ -45,3 +48,21 @@ export const notificationListSchema = z.preprocess(
 /** The create answer: the stream, and an https stream's generated signing secret (once). */
 export const createdStreamSchema = streamSchema.extend({ signingSecret: z.string().optional() });
 export type CreatedStream = z.infer<typeof createdStreamSchema>;
+
+/**
+ * `GET /v1/orgs/:org/members`, as @auditlog/events' `memberListSchema` but with the role as a
+ * string: that schema's role enum imports roles.ts, which the first screen shares (`roleCan`),
+ * and a third importer made the bundler split roles.ts into a chunk of its own, one more request
+ * before the first row. The database's check holds every stored role to the list.
+ */
+export const memberListSchema = z.object({
+  members: z.array(
+    z.object({
+      userId: z.string(),
+      email: z.string(),
+      name: z.string(),
+      role: z.string().min(1),
+      joinedAt: z.iso.datetime(),
+    }),
+  ),
+});

@@ -59,7 +59,14 @@ export function auditLogPath(orgSlug: string, search = ""): string {
   return `/orgs/${encodeURIComponent(orgSlug)}/audit-logs${search}`;
 }
 
-export const settingsSections = ["retention", "streams", "alerts", "dead-letters"] as const;
+export const settingsSections = [
+  "retention",
+  "streams",
+  "alerts",
+  "dead-letters",
+  "members",
+  "viewer-links",
+] as const;
 export type SettingsSection = (typeof settingsSections)[number];
 
 function isSettingsSection(value: string): value is SettingsSection {

@@ -5,11 +5,13 @@ import { auditLogPath, navigate, orgSettingsPath, type SettingsSection } from ".
 import { AlertsSection } from "./alerts-section.tsx";
 import { DeadLettersSection } from "./dead-letters-section.tsx";
 import { LegalHoldForm } from "./legal-hold-form.tsx";
+import { MembersSection } from "./members/members-section.tsx";
 import { RetentionForm } from "./retention-form.tsx";
 import { retentionOptions } from "./retention-queries.ts";
 import { RetentionSummary } from "./retention-summary.tsx";
 import { SectionLoadError, SectionLoading } from "./section-states.tsx";
 import { StreamsSection } from "./streams/streams-section.tsx";
+import { ViewerLinksSection } from "./viewer-links/viewer-links-section.tsx";
 
 /** A link the console's router follows without reloading (a new tab still works). */
 function AppLink({
@@ -41,9 +43,10 @@ function AppLink({
 
 /**
  * The organisation's settings: its retention and legal hold, its log streams, its alert rules,
- * and the events the worker refused (dead letters). Admins change them; auditors see retention,
- * streams and alerts read-only (no control that would change them is shown), and not the
- * refused events (admin-only, as the API's role policy says).
+ * the events the worker refused (dead letters), its members and its viewer links. Admins change
+ * them; auditors see retention, streams and alerts read-only (no control that would change them
+ * is shown), and not the refused events, members or viewer links (admin-only, reads included,
+ * as the API's role policy says).
  */
 export function OrgSettingsPage({
   org,
@@ -92,6 +95,19 @@ export function OrgSettingsPage({
               Refused events
             </AppLink>
           ) : null}
+          {admin ? (
+            <AppLink to={orgSettingsPath(org.slug, "members")} current={section === "members"}>
+              Members
+            </AppLink>
+          ) : null}
+          {admin ? (
+            <AppLink
+              to={orgSettingsPath(org.slug, "viewer-links")}
+              current={section === "viewer-links"}
+            >
+              Viewer links
+            </AppLink>
+          ) : null}
         </nav>
         {section === "streams" ? (
           <StreamsSection org={org} readOnly={!admin} />
@@ -99,6 +115,10 @@ export function OrgSettingsPage({
           <AlertsSection org={org} readOnly={!admin} />
         ) : section === "dead-letters" && admin ? (
           <DeadLettersSection org={org} />
+        ) : section === "members" && admin ? (
+          <MembersSection org={org} />
+        ) : section === "viewer-links" && admin ? (
+          <ViewerLinksSection org={org} />
         ) : (
           <RetentionSection org={org} readOnly={!admin} />
         )}

@@ -1,0 +1,165 @@
+import type { CreatedViewerLink } from "@auditlog/events";
+import { useId, useState } from "react";
+import { expiresAtIn, expiryChoices, fieldErrors } from "./viewer-link-fields.ts";
+import { useCreateViewerLink } from "./viewer-link-queries.ts";
+
+/**
+ * Creates a viewer link: a name, the `q` filter its holder can never leave, an expiry. The API's
+ * refusal of a field (a `q` that does not parse, an empty one) is shown at that field.
+ */
+export function ViewerLinkCreateForm({
+  orgSlug,
+  onCreated,
+  now = Date.now,
+}: {
+  orgSlug: string;
+  onCreated: (link: CreatedViewerLink) => void;
+  now?: () => number;
+}) {
+  const [name, setName] = useState("");
+  const [q, setQ] = useState("");
+  const [days, setDays] = useState<number>(30);
+  const create = useCreateViewerLink(orgSlug);
+  const titleId = useId();
+  const id = useId();
+  const errors = fieldErrors(create.error);
+
+  return (
+    <form
+      className="settings-card stream-form"
+      aria-labelledby={titleId}
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        create.mutate(
+          { name: name.trim(), q: q.trim(), expiresAt: expiresAtIn(days, now()) },
+          {
+            onSuccess: (created) => {
+              setName("");
+              setQ("");
+              onCreated(created);
+            },
+          },
+        );
+      }}
+    >
+      <h2 id={titleId}>New viewer link</h2>
+      <Field
+        id={`${id}-name`}
+        label="Name"
+        required
+        value={name}
+        onChange={setName}
+        error={errors.byField.name}
+        placeholder="bert owners"
+        hint="Who the link is for; shown as the viewer's title."
+      />
+      <Field
+        id={`${id}-q`}
+        label="Filter"
+        required
+        value={q}
+        onChange={setQ}
+        error={errors.byField.q}
+        placeholder="target:acme/bert"
+        hint="The log's query language. The holder sees only entries matching it, and cannot widen it."
+      />
+      <div className="field">
+        <label htmlFor={`${id}-expiry`}>Expires after</label>
+        <select
+          id={`${id}-expiry`}
+          className="input"
+          value={days}
+          aria-invalid={errors.byField.expiresAt ? true : undefined}
+          aria-describedby={errors.byField.expiresAt ? `${id}-expiry-error` : undefined}
+          onChange={(event) => setDays(Number(event.target.value))}
+        >
+          {expiryChoices.map((choice) => (
+            <option key={choice.days} value={choice.days}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+        {errors.byField.expiresAt ? (
+          <span id={`${id}-expiry-error`} className="field-error" role="alert">
+            {errors.byField.expiresAt}
+          </span>
+        ) : null}
+      </div>
+      {errors.other ? (
+        <p className="field-error" role="alert">
+          {errors.other}
+        </p>
+      ) : null}
+      <div>
+        <button type="submit" className="button button-primary" disabled={create.isPending}>
+          {create.isPending ? "Creating…" : "Create viewer link"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function Field({
+  id,
+  label,
+  value,
+  onChange,
+  error,
+  hint,
+  required,
+  placeholder,
+  multiline,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+  hint?: string;
+  required?: boolean;
+  placeholder?: string;
+  multiline?: boolean;
+}) {
+  const described = [error ? `${id}-error` : null, hint ? `${id}-hint` : null]
+    .filter(Boolean)
+    .join(" ");
+  const common = {
+    id,
+    className: "input",
+    value,
+    required,
+    placeholder,
+    spellCheck: false,
+    "aria-invalid": error ? true : undefined,
+    "aria-describedby": described || undefined,
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        {label}
+        {required ? <span className="muted"> (required)</span> : null}
+      </label>
+      {multiline ? (
+        <textarea {...common} rows={3} onChange={(event) => onChange(event.target.value)} />
+      ) : (
+        <input
+          {...common}
+          type="text"
+          autoComplete="off"
+          onChange={(event) => onChange(event.target.value)}
+        />
+      )}
+      {hint ? (
+        <span id={`${id}-hint`} className="muted field-hint">
+          {hint}
+        </span>
+      ) : null}
+      {error ? (
+        <span id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+}
