@@ -2,9 +2,10 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createOrganization } from "@auditlog/db";
-import { testDatabaseUrl, uniqueSlug } from "@auditlog/db/testing";
+import { createTestPool, testDatabaseUrl, uniqueSlug } from "@auditlog/db/testing";
+import { queuePrefix } from "@auditlog/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemberWithToken, startTestApi, waitFor } from "./support/test-stack.ts";
+import { createMemberWithToken, startTestApi, testRedis, waitFor } from "./support/test-stack.ts";
 
 /**
  * Making someone an auditor, and changing roles (issue 20): by the operator CLI
@@ -215,5 +216,55 @@ describe("member roles", () => {
     });
     expect(badRole.status).toBe(400);
     expect(JSON.stringify(await badRole.json())).toContain('"path":"role"');
+  });
+  it("a change that cannot be recorded is refused with 503 and not made", async () => {
+    const slug = uniqueSlug("unrecorded");
+    await createOrganization(stack.services.db, { slug, name: "unrecorded", plan: "team" });
+    const admin = await createMemberWithToken(slug, "admin");
+    const member = await createMemberWithToken(slug, "write");
+    const pool = createTestPool();
+    const redis = testRedis();
+    // The ingest queue's job counter, made a value Redis cannot increment: every job added to
+    // this API's queue fails in Redis itself, as when the queue refuses writes.
+    const counter = `${queuePrefix(redis, stack.queueName)}:${stack.queueName}:id`;
+    const before = await redis.get(counter);
+    const roleOf = async () =>
+      (
+        await pool.query<{ role: string }>(
+          "SELECT role FROM memberships WHERE user_id = $1 AND org_id = (SELECT id FROM organizations WHERE slug = $2)",
+          [member.user.id, slug],
+        )
+      ).rows.map((row) => row.role);
+    const request = (method: string, body?: unknown) =>
+      stack.app.request(`/v1/orgs/${slug}/members/${member.user.id}`, {
+        method,
+        headers: { authorization: `Bearer ${admin.token}`, "content-type": "application/json" },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    try {
+      await redis.set(counter, "not a number");
+      const changed = await request("PATCH", { role: "auditor" });
+      expect(changed.status).toBe(503);
+      expect(JSON.stringify(await changed.json())).toContain(
+        "the role change could not be recorded, so nothing was changed",
+      );
+      const removed = await request("DELETE");
+      expect(removed.status).toBe(503);
+      expect(JSON.stringify(await removed.json())).toContain(
+        "the removal could not be recorded, so nothing was removed",
+      );
+      expect(await roleOf()).toEqual(["write"]);
+      expect(
+        (await queuedEvents("org.change_role")).filter((e) => e.target?.id === member.user.id),
+      ).toEqual([]);
+    } finally {
+      if (before === null) await redis.del(counter);
+      else await redis.set(counter, before);
+    }
+    // Recordable again: the same change goes through, so the 503 was the recording's.
+    expect((await request("PATCH", { role: "auditor" })).status).toBe(200);
+    expect(await roleOf()).toEqual(["auditor"]);
+    redis.disconnect();
+    await pool.end();
   });
 });

@@ -1,6 +1,13 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { upsertUserMembership } from "@auditlog/db";
-import { createTestPool } from "@auditlog/db/testing";
+import { createTestPool, testDatabaseUrl } from "@auditlog/db/testing";
+import { ssoErrorMessages } from "@auditlog/events";
+import { createLogger } from "@auditlog/observability";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../src/auth/passwords.ts";
 import { startTestProvider, type TestProvider } from "./support/oidc-provider.ts";
@@ -24,6 +31,7 @@ import {
  */
 
 const publicUrl = `http://127.0.0.1:${40000 + (process.pid % 20000)}`;
+const apiDir = fileURLToPath(new URL("..", import.meta.url));
 const password = "correct horse battery staple";
 
 type Stack = Awaited<ReturnType<typeof startTestApi>>;
@@ -45,6 +53,7 @@ describe("single sign-on with OpenID Connect", () => {
   let orgId: string;
   let adminToken: string;
   let adminEmail: string;
+  let adminId: string;
   const suffix = randomBytes(3).toString("hex");
 
   function putConfig(slug: string, token: string, body: Record<string, unknown>) {
@@ -123,6 +132,21 @@ describe("single sign-on with OpenID Connect", () => {
     return location.searchParams.get("sso_error");
   }
 
+  async function entriesOf(type: string, org = orgId) {
+    const { rows } = await pool.query<{
+      actor_type: string;
+      actor_id: string;
+      target_id: string | null;
+      description: string;
+      data: Record<string, unknown>;
+    }>(
+      `SELECT actor_type, actor_id, target_id, description, data FROM audit_entries
+        WHERE org_id = $1 AND type = $2 ORDER BY seq`,
+      [org, type],
+    );
+    return rows;
+  }
+
   async function userExists(email: string): Promise<boolean> {
     const { rows } = await pool.query("SELECT 1 FROM users WHERE email = $1", [email]);
     return rows.length > 0;
@@ -152,6 +176,7 @@ describe("single sign-on with OpenID Connect", () => {
     const admin = await createMemberWithToken(org.slug, "admin");
     adminToken = admin.token;
     adminEmail = admin.user.email;
+    adminId = admin.user.id;
     worker = await startTestWorker(stack);
   }, 60_000);
 
@@ -286,6 +311,32 @@ describe("single sign-on with OpenID Connect", () => {
     expect(body.error.message).toContain("requires single sign-on");
     expect(body.error.details[0]?.path).toBe("password");
     expect((await login(adminEmail)).status).toBe(200);
+    // The break-glass sign-in is an entry of its own in the organisation's log, by the admin.
+    const breakGlass = await waitFor(
+      () => entriesOf("org.sso_break_glass"),
+      (rows) => rows.length >= 1,
+    );
+    expect(breakGlass).toEqual([
+      expect.objectContaining({
+        actor_type: "user",
+        actor_id: adminId,
+        target_id: orgSlug,
+        data: { protocol: "oidc", role: "admin" },
+      }),
+    ]);
+    expect(breakGlass[0]?.description).toMatch(/signed in with a password .* \(break-glass\)$/);
+    expect((await putConfig(orgSlug, adminToken, baseConfig())).status).toBe(200);
+    // Once SSO is no longer required, an admin's password sign-in is an ordinary one: the
+    // settings change recorded after it is in the log, and still one break-glass entry.
+    expect((await login(adminEmail)).status).toBe(200);
+    expect(
+      (await putConfig(orgSlug, adminToken, { ...baseConfig(), defaultRole: "auditor" })).status,
+    ).toBe(200);
+    await waitFor(
+      () => entriesOf("org.settings.sso"),
+      (rows) => rows.some((row) => JSON.stringify(row.data).includes("defaultRole")),
+    );
+    expect(await entriesOf("org.sso_break_glass")).toHaveLength(1);
     expect((await putConfig(orgSlug, adminToken, baseConfig())).status).toBe(200);
   });
 
@@ -352,10 +403,255 @@ describe("single sign-on with OpenID Connect", () => {
     expect(await userExists(eve.email)).toBe(false);
   });
 
-  it("refuses an email outside the allowed domains, and nothing is created", async () => {
+  it("refuses an email outside the allowed domains, and nothing is created nor logged of it", async () => {
     const outsider = account("outsider", ["auditlog-admins"], "elsewhere.test");
     const { callbackPath, pending } = await throughProvider(outsider.login);
-    expect(refusalOf(await callback(callbackPath, pending))).toBe("email_domain");
+    // The API's own logger, writing its JSON lines here instead of stderr.
+    const lines: string[] = [];
+    const sink = { write: (line: string) => void lines.push(line) };
+    const apiLogger = stack.services.logger;
+    stack.services.logger = createLogger("api", "warn", { stdout: sink, stderr: sink });
+    try {
+      expect(refusalOf(await callback(callbackPath, pending))).toBe("email_domain");
+    } finally {
+      stack.services.logger = apiLogger;
+    }
     expect(await userExists(outsider.email)).toBe(false);
+    const refusals = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(refusals).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        message: "sso sign-in refused",
+        reason: "email_domain",
+        detail: ssoErrorMessages.email_domain,
+      }),
+    ]);
+    expect(lines.join("\n")).not.toContain("elsewhere");
+    expect(lines.join("\n")).not.toContain(outsider.login);
+  });
+  describe("the operator CLI (pnpm auditlog sso …)", () => {
+    /** The CLI as an operator runs it: a process of its own, on this stack's database and queue. */
+    function cli(args: string[], stdin?: string) {
+      return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+          cwd: apiDir,
+          env: {
+            ...process.env,
+            DATABASE_URL: testDatabaseUrl,
+            INGEST_QUEUE: stack.env.INGEST_QUEUE,
+            SECRETS_KEY_FILE: stack.env.SECRETS_KEY_FILE,
+            SSO_ALLOW_LOCAL_ISSUERS: "true",
+            PUBLIC_URL: publicUrl,
+            LOG_LEVEL: "error",
+          },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => {
+          stdout += chunk;
+        });
+        child.stderr.on("data", (chunk) => {
+          stderr += chunk;
+        });
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+        child.stdin.end(stdin ?? "");
+      });
+    }
+    const json = (out: { stdout: string }) =>
+      JSON.parse(out.stdout.trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+
+    it("sets SSO with the secret from a file, sealed with SECRETS_KEY_FILE, and a sign-in works with it", {
+      timeout: 300_000,
+    }, async () => {
+      const { org } = await createOrgWithKey("team", "sso-cli");
+      await createMemberWithToken(org.slug, "admin");
+      const dir = mkdtempSync(join(tmpdir(), "auditlog-sso-cli-"));
+      const secretFile = join(dir, "client-secret");
+      writeFileSync(secretFile, `${provider.clientSecret}\n`, { mode: 0o600 });
+      const setArgs = [
+        "sso",
+        "set",
+        "--org",
+        org.slug,
+        "--issuer",
+        provider.issuer,
+        "--client-id",
+        provider.clientId,
+        "--allowed-domains",
+        "acme.test",
+        "--role-rule",
+        "auditlog-admins=admin",
+        "--role-rule",
+        "engineering=auditor",
+        "--default-role",
+        "read",
+      ];
+      const [set, noSecret] = await Promise.all([
+        cli([...setArgs, "--client-secret-file", secretFile, "--json"]),
+        // An organisation that does not exist: one line, exit 1.
+        cli([...setArgs.slice(0, 4).map((a) => (a === org.slug ? "no-such-org" : a))]),
+      ]);
+      expect(set.stderr).toBe("");
+      expect(set.code).toBe(0);
+      expect(json(set)).toMatchObject({
+        org: org.slug,
+        issuer: provider.issuer,
+        clientSecretHint: provider.clientSecret.slice(-4),
+        allowedDomains: ["acme.test"],
+        roleRules: [
+          { value: "auditlog-admins", role: "admin" },
+          { value: "engineering", role: "auditor" },
+        ],
+        defaultRole: "read",
+        requireSso: false,
+        enabled: true,
+      });
+      expect(set.stdout).not.toContain(provider.clientSecret);
+      expect(noSecret).toMatchObject({
+        code: 1,
+        stderr: 'error: organization "no-such-org" does not exist\n',
+      });
+      const { rows } = await pool.query<{ client_secret_sealed: string }>(
+        "SELECT client_secret_sealed FROM org_sso_configs WHERE org_id = $1",
+        [org.id],
+      );
+      expect(rows[0]?.client_secret_sealed).toMatch(/^v1\./);
+      expect(rows[0]?.client_secret_sealed).not.toContain(provider.clientSecret);
+
+      // The API opens what the CLI sealed: a member signs in through the provider.
+      const dana = account("dana", ["engineering"]);
+      const flow = await throughProvider(dana.login, org.slug);
+      expect((await callback(flow.callbackPath, flow.pending)).headers.get("location")).toBe(
+        `/orgs/${org.slug}`,
+      );
+      const { rows: roles } = await pool.query<{ role: string }>(
+        `SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id
+          WHERE u.email = $1 AND m.org_id = $2`,
+        [dana.email, org.id],
+      );
+      expect(roles).toEqual([{ role: "auditor" }]);
+
+      // show (text): the secret only as its hint; require on, disable, each recorded.
+      const [shown, required] = await Promise.all([
+        cli(["sso", "show", "--org", org.slug]),
+        cli(["sso", "require", "--org", org.slug, "on", "--json"]),
+      ]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain(
+        `client secret    …${provider.clientSecret.slice(-4)} (sealed)`,
+      );
+      expect(shown.stdout).not.toContain(provider.clientSecret);
+      expect(json(required)).toMatchObject({ requireSso: true, enabled: true });
+      const again = await cli(["sso", "require", "--org", org.slug, "on"]);
+      expect(again.stdout).toContain("already so: nothing changed");
+      const disabled = await cli(["sso", "disable", "--org", org.slug, "--json"]);
+      expect(json(disabled)).toMatchObject({ requireSso: true, enabled: false });
+      // The secret left out of a later `set` is kept, as by the API.
+      const reset = await cli([
+        ...setArgs,
+        "--allowed-domains",
+        "acme.test,acme.example",
+        "--json",
+      ]);
+      expect(json(reset)).toMatchObject({
+        clientSecretHint: provider.clientSecret.slice(-4),
+        allowedDomains: ["acme.test", "acme.example"],
+        requireSso: true,
+        enabled: false,
+      });
+
+      const recorded = await waitFor(
+        async () => [
+          ...(await entriesOf("org.settings.sso", org.id)),
+          ...(await entriesOf("org.settings.sso.disable", org.id)),
+        ],
+        (entries) => entries.length >= 5,
+      );
+      expect(recorded.map((entry) => [entry.actor_type, entry.actor_id, entry.data])).toEqual([
+        ["system", "auditlog-cli", { protocol: "oidc", fields: ["created"] }],
+        ["system", "auditlog-cli", { protocol: "oidc", fields: ["requireSso"] }],
+        ["system", "auditlog-cli", { protocol: "oidc", fields: ["enabled"] }],
+        ["system", "auditlog-cli", { protocol: "oidc", fields: ["allowedDomains"] }],
+        ["system", "auditlog-cli", { protocol: "oidc" }],
+      ]);
+    });
+
+    it("refuses bad input naming the flag, with no stack trace and the secret never echoed", {
+      timeout: 300_000,
+    }, async () => {
+      const { org } = await createOrgWithKey("team", "sso-cli-bad");
+      const dir = mkdtempSync(join(tmpdir(), "auditlog-sso-cli-"));
+      const secretFile = join(dir, "client-secret");
+      writeFileSync(secretFile, "cli-secret-value-4321\n");
+      const base = [
+        "sso",
+        "set",
+        "--org",
+        org.slug,
+        "--issuer",
+        provider.issuer,
+        "--client-id",
+        "auditlog",
+      ];
+      const results = await Promise.all([
+        cli([
+          ...base,
+          "--allowed-domains",
+          "acme.test,not a domain",
+          "--client-secret-file",
+          secretFile,
+        ]),
+        cli(
+          [
+            ...base,
+            "--allowed-domains",
+            "acme.test",
+            "--role-rule",
+            "admins=owner",
+            "--client-secret-stdin",
+          ],
+          "cli-secret-value-4321\n",
+        ),
+        cli([
+          ...base,
+          "--allowed-domains",
+          "acme.test",
+          "--client-secret",
+          "cli-secret-value-4321",
+        ]),
+        cli([...base, "--allowed-domains", "acme.test"]),
+        cli([
+          "sso",
+          "set",
+          "--org",
+          org.slug,
+          "--client-id",
+          "x",
+          "--allowed-domains",
+          "acme.test",
+          "--client-secret-file",
+          secretFile,
+        ]),
+        cli(["sso", "require", "--org", org.slug, "maybe"]),
+        cli(["sso", "show", "--org", org.slug]),
+      ]);
+      expect(results.map((result) => result.stderr)).toEqual([
+        'error: --allowed-domains ("not a domain") must be a domain name such as example.com\n',
+        `error: --role-rule "admins=owner" (the 1st) must be one of admin, auditor, write, read\n`,
+        "error: --client-secret is not accepted: arguments are visible to other users (ps); use --client-secret-file <path> or --client-secret-stdin\n",
+        "error: --client-secret-file or --client-secret-stdin is required when SSO is first configured\n",
+        "error: --issuer is required\n",
+        "error: sso require takes on or off (sso require --org <slug> on)\n",
+        `error: ${org.slug} has no single sign-on: set it up first with pnpm auditlog sso set --org ${org.slug} …\n`,
+      ]);
+      for (const result of results) {
+        expect(result.code).toBe(1);
+        expect(result.stdout).not.toContain("cli-secret-value-4321");
+      }
+      const { rows } = await pool.query("SELECT 1 FROM org_sso_configs WHERE org_id = $1", [
+        org.id,
+      ]);
+      expect(rows).toEqual([]);
+    });
   });
 });

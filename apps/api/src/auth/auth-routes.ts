@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
+import { requestClient } from "../audit-log/record-api-action.ts";
 import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { peerAddress } from "../http/client-address.ts";
@@ -34,7 +35,7 @@ export const authRoutes = new Hono<AppEnv>()
       tag: "Sessions",
       summary: "Sign in with email and password",
       description:
-        "Sets the session cookie and answers the CSRF token that cookie requests' POST, PUT, PATCH and DELETE must echo in X-CSRF-Token. Failed attempts are limited per address and per account (429 with Retry-After). 403 (naming `password`) for a member of an organisation that requires single sign-on, once the password is right; its admins are let in (the break-glass path).",
+        "Sets the session cookie and answers the CSRF token that cookie requests' POST, PUT, PATCH and DELETE must echo in X-CSRF-Token. Failed attempts are limited per address and per account (429 with Retry-After). 403 (naming `password`) for a member of an organisation that requires single sign-on, once the password is right; its admins are let in (the break-glass path), and each such sign-in is recorded in that organisation's log (`org.sso_break_glass`; 503 when it cannot be).",
       auth: "none",
       body: { schema: loginSchema },
       bodyLimit: true,
@@ -56,6 +57,7 @@ export const authRoutes = new Hono<AppEnv>()
         email: input.email,
         password: input.password,
         clientAddress: peerAddress(c),
+        client: requestClient(c),
         previousCookie: readSessionCookie(c),
         requestId: c.var.requestId,
       });

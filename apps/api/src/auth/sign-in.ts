@@ -1,4 +1,5 @@
 import { findUserByEmail, type PublicUser, ssoRequiringMemberships } from "@auditlog/db";
+import { type ApiClient, orgTarget, recordApiAction } from "../audit-log/record-api-action.ts";
 import { ApiError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { type LoginLimitState, rateLimitHeaders } from "./login-limiter.ts";
@@ -11,11 +12,13 @@ import { type ActiveSession, endSession, startSession } from "./sessions.ts";
  * answer alike and take the same time. Signing in again replaces the browser's earlier session.
  */
 export async function signIn(
-  services: Pick<Services, "db" | "env" | "loginLimiter" | "logger">,
+  services: Pick<Services, "db" | "env" | "loginLimiter" | "logger" | "jobs" | "redis">,
   input: {
     email: string;
     password: string;
     clientAddress: string | undefined;
+    /** Recorded with a break-glass sign-in (its address is truncated by the worker). */
+    client?: ApiClient;
     /** The session cookie this browser sent, if any. */
     previousCookie: string | undefined;
     requestId: string;
@@ -74,6 +77,27 @@ export async function signIn(
     );
   }
   const limit = await attempt.succeeded();
+  // The break-glass path is recorded in each such organisation's log before the session opens:
+  // a password sign-in past required SSO that the log would miss does not happen.
+  for (const membership of requiring) {
+    try {
+      await recordApiAction(services, {
+        orgId: membership.orgId,
+        actor: { type: "user", id: user.id, name: user.name },
+        client: input.client ?? {},
+        event: {
+          type: "org.sso_break_glass",
+          target: orgTarget(membership),
+          data: { protocol: "oidc", role: membership.role },
+        },
+      });
+    } catch {
+      throw new ApiError(
+        "service_unavailable",
+        "sign-in is temporarily unavailable (it could not be recorded); try again shortly",
+      );
+    }
+  }
   if (input.previousCookie) await endSession(services, input.previousCookie);
   const signedInAt = new Date();
   const { cookieValue, session } = await startSession(services, user.id, signedInAt);

@@ -52,6 +52,7 @@ import {
   retentionUsage,
   showRetention,
 } from "./retention-command.ts";
+import { refuseSecretInArgv, ssoCommand, ssoUsage } from "./sso-command.ts";
 import { StreamFlagError, streamCommand, streamUsage } from "./stream-command.ts";
 import { verifyCommand } from "./verify-command.ts";
 import { runVerifyExportCommand } from "./verify-export-command.ts";
@@ -70,6 +71,7 @@ const usage = `usage:
 ${retentionUsage}
 ${streamUsage}
 ${alertUsage}
+${ssoUsage}
 ${checkpointKeyUsage}
 ${deadLettersUsage}
   pnpm auditlog verify-export <file> --manifest <file> [--keys <file>] [--log-origin <origin>] [--json]
@@ -209,6 +211,7 @@ async function main(argv: string[]) {
   }
   // Offline (no database, no environment but the key file) and with options of its own.
   if (argv[0] === "verify-export") return runVerifyExportCommand(argv.slice(1));
+  if (argv[0] === "sso") refuseSecretInArgv(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -246,6 +249,15 @@ async function main(argv: string[]) {
       "notify-webhook": { type: "boolean", default: false },
       "slack-url": { type: "string" },
       "group-window": { type: "string" },
+      // sso set (the client secret only from a file or stdin: argv is visible in ps)
+      issuer: { type: "string" },
+      "client-id": { type: "string" },
+      "client-secret-file": { type: "string" },
+      "client-secret-stdin": { type: "boolean", default: false },
+      "allowed-domains": { type: "string" },
+      "role-claim": { type: "string" },
+      "role-rule": { type: "string", multiple: true },
+      "default-role": { type: "string" },
       "rotate-secret": { type: "boolean", default: false },
       "revoke-tokens": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -487,6 +499,26 @@ async function main(argv: string[]) {
               flags: values,
               actor: cliActor,
             },
+          ),
+        );
+        print(json, text);
+        return;
+      }
+      case "sso show":
+      case "sso set":
+      case "sso require":
+      case "sso enable":
+      case "sso disable":
+      case "sso remove": {
+        const org = await findOrg(db, required(values.org, "org"));
+        const { json, text } = await withRecorder(env, db, (services) =>
+          ssoCommand(
+            {
+              ...services,
+              lookupHost: systemHostLookup,
+              secrets: loadSecretBox(env.SECRETS_KEY_FILE),
+            },
+            { action: action ?? "", org, flags: values, subject, actor: cliActor },
           ),
         );
         print(json, text);

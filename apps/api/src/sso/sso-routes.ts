@@ -1,4 +1,9 @@
-import { ssoConfigInputSchema, ssoConfigSchema, ssoErrorCodes } from "@auditlog/events";
+import {
+  ssoConfigInputSchema,
+  ssoConfigSchema,
+  ssoErrorCodes,
+  ssoErrorMessages,
+} from "@auditlog/events";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -31,10 +36,12 @@ const refusalDescription = `On any refusal the browser is sent to the console's 
 /** Back to the console's sign-in page with the reason of a refusal (and a log line). */
 function refuse(c: Context<AppEnv>, error: unknown, orgSlug?: string) {
   if (!(error instanceof SsoRefusal)) throw error;
+  // The code and its fixed sentence only: the refusal's own message may quote the provider
+  // library, which can name the person signing in (their email or its domain).
   c.var.services.logger.warn("sso sign-in refused", {
     requestId: c.var.requestId,
     reason: error.code,
-    detail: error.message.slice(0, 300),
+    detail: ssoErrorMessages[error.code],
   });
   clearPending(c);
   const query = new URLSearchParams({ sso_error: error.code });

@@ -220,7 +220,8 @@ function changedFields(
   secretChanged: boolean,
 ): string[] {
   const fields: string[] = [];
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  // Key order aside: role rules come back from jsonb with their keys reordered.
+  const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
   for (const key of [
     "issuer",
     "clientId",
@@ -235,6 +236,15 @@ function changedFields(
   }
   if (secretChanged) fields.push("clientSecret");
   return fields;
+}
+
+/** JSON with every object's keys sorted, so equal values compare equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === "object" && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
 }
 
 export async function removeSsoConfig(
@@ -493,7 +503,7 @@ export async function finishSsoSignIn(
   }
   const domain = email.slice(email.lastIndexOf("@") + 1);
   if (!config.allowedDomains.includes(domain)) {
-    throw new SsoRefusal("email_domain", `email domain ${domain} is not allowed`);
+    throw new SsoRefusal("email_domain", "the email's domain is not allowed");
   }
   const role = mappedRole(config, claims[config.roleClaim]);
   if (!role || !mappableRoles.includes(role)) {

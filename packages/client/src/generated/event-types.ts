@@ -221,6 +221,12 @@ export interface EventDataByType {
     role?: "read" | "contributor" | "write" | "admin" | "auditor";
     [field: string]: unknown;
   };
+  /** Password sign-in past required SSO (organization). */
+  "org.sso_break_glass": {
+    protocol?: "saml" | "oidc";
+    role?: "read" | "contributor" | "write" | "admin" | "auditor";
+    [field: string]: unknown;
+  };
   /** Service account created (organization). */
   "org.service_account.create": {
     serviceAccount: string;
@@ -902,6 +908,7 @@ export type EventTypeWithOptionalData =
   | "org.token_approval.authorization_request"
   | "org.sso_login"
   | "org.sso_join"
+  | "org.sso_break_glass"
   | "oauth.token"
   | "org.invite.accept"
   | "org.join.automatic"

@@ -53,6 +53,8 @@ const productTypes = [
   "org.token_approval.authorization_request.revoked",
   "org.sso_login",
   "org.sso_join",
+  // Issue 20: an admin's password sign-in to an organisation that requires SSO
+  "org.sso_break_glass",
   // Membership & access control
   "org.invite_user",
   "org.invite.email",

@@ -371,6 +371,17 @@ const security = [
     describe: ({ actor, data }) =>
       `${actor.name} joined the organization via SSO${data.role ? ` with role ${data.role}` : ""}`,
   }),
+  defineEvent({
+    // Recorded by the API for each organisation requiring SSO whose admin signed in with a
+    // password instead (the break-glass path): visible, since it is what an auditor looks for.
+    type: "org.sso_break_glass",
+    category: "organization",
+    title: "Password sign-in past required SSO",
+    data: z.looseObject({ protocol: ssoProtocol.optional(), role: memberOrOrgRole.optional() }),
+    example: { protocol: "oidc", role: "admin" },
+    describe: ({ actor, data }) =>
+      `${actor.name} signed in with a password although the organization requires ${sso(data.protocol)} (break-glass)`,
+  }),
 ] as const;
 
 /** Service accounts and their tokens; token events are strict so no token value is stored. */

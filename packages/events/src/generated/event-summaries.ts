@@ -40,6 +40,7 @@ export const generatedEventSummaries: readonly EventSummary[] = [
   {"type":"org.token_approval.authorization_request.revoked","category":"organization","title":"Token approval revoked","hiddenByDefault":false,"reservedForApi":false},
   {"type":"org.sso_login","category":"organization","title":"SSO login","hiddenByDefault":false,"reservedForApi":false},
   {"type":"org.sso_join","category":"organization","title":"Joined via SSO","hiddenByDefault":false,"reservedForApi":false},
+  {"type":"org.sso_break_glass","category":"organization","title":"Password sign-in past required SSO","hiddenByDefault":false,"reservedForApi":false},
   {"type":"org.service_account.create","category":"organization","title":"Service account created","hiddenByDefault":false,"reservedForApi":false},
   {"type":"org.service_account.delete","category":"organization","title":"Service account deleted","hiddenByDefault":false,"reservedForApi":false},
   {"type":"org.service_account.token.create","category":"organization","title":"Service account token created","hiddenByDefault":false,"reservedForApi":false},
