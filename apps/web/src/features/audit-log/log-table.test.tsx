@@ -8,7 +8,7 @@ function entry(n: number, actor: string): AuditEntry {
   return {
     id: `evt_${n}`,
     type: "repo.create",
-    category: "repository",
+    category: "content",
     description: `${actor} created a repository`,
     occurredAt: at,
     receivedAt: at,
@@ -50,9 +50,12 @@ function renderTable(onOpen = vi.fn()) {
 }
 
 describe("LogTable's pivot triggers", () => {
-  it("renders plain triggers and mounts no menu until one is clicked", () => {
+  // First in this file: the page's first paint (after-first-paint.ts) is still to come.
+  it("adds plain triggers after the first paint, and mounts no menu until one is clicked", async () => {
     renderTable();
-    const triggers = screen.getAllByRole("button", { name: /^Filter by / });
+    expect(screen.getAllByRole("row")).toHaveLength(3);
+    expect(screen.queryAllByRole("button", { name: /^Filter by / })).toHaveLength(0);
+    const triggers = await screen.findAllByRole("button", { name: /^Filter by / });
     // Author, type and IP on each of the two rows, all closed, none owning a panel.
     expect(triggers).toHaveLength(6);
     for (const trigger of triggers) {
@@ -63,7 +66,7 @@ describe("LogTable's pivot triggers", () => {
 
   it("opens the clicked value's menu, focused, without opening the entry's details", async () => {
     const onOpen = renderTable();
-    fireEvent.click(screen.getByRole("button", { name: "Filter by author bob" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Filter by author bob" }));
     const exclude = await screen.findByRole("button", { name: "Exclude this author" });
     expect(onOpen).not.toHaveBeenCalled();
     expect(
@@ -80,9 +83,9 @@ describe("LogTable's pivot triggers", () => {
     expect(onOpen).not.toHaveBeenCalled();
   });
 
-  it("leaves Enter on a trigger to the trigger, and opens the details from the row itself", () => {
+  it("leaves Enter on a trigger to the trigger, and opens the details from the row itself", async () => {
     const onOpen = renderTable();
-    const [trigger] = screen.getAllByRole("button", { name: "Filter by type repo.create" });
+    const [trigger] = await screen.findAllByRole("button", { name: "Filter by type repo.create" });
     if (!trigger) throw new Error("no trigger");
     fireEvent.keyDown(trigger, { key: "Enter" });
     expect(onOpen).not.toHaveBeenCalled();

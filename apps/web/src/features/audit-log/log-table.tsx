@@ -1,5 +1,6 @@
 import type { AuditEntry } from "@auditlog/events";
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { zoneLabel } from "../../lib/format-time.ts";
 import type { Preferences } from "../../lib/preferences.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
@@ -58,6 +59,9 @@ export function LogTable(props: LogTableProps) {
   // The one row value whose pivot menu has been opened: only it mounts a popover (state, effects,
   // a panel); every other value has a plain button, so the rows of the first render stay cheap.
   const [pivoted, setPivoted] = useState<{ id: string; key: PivotKey } | null>(null);
+  // The triggers show only on a row's hover or focus, and take no room (styles.css): they come
+  // after the first paint, which then lays out and paints the rows without their 3 × 3 elements.
+  const painted = useAfterFirstPaint();
 
   // Placeholder rows after the loaded ones while more exist: they are where the next page lands.
   const trailing = hasMore ? 3 : 0;
@@ -129,10 +133,12 @@ export function LogTable(props: LogTableProps) {
     }
   };
 
-  const pivot = (entry: AuditEntry, key: PivotKey, value: string) =>
-    pivoted?.id === entry.id && pivoted.key === key ? (
-      <PivotMenu queryKey={key} value={value} compact initiallyOpen />
-    ) : (
+  const pivot = (entry: AuditEntry, key: PivotKey, value: string) => {
+    if (!painted) return null;
+    if (pivoted?.id === entry.id && pivoted.key === key) {
+      return <PivotMenu queryKey={key} value={value} compact initiallyOpen />;
+    }
+    return (
       <span className="pivot pivot-compact">
         <button
           type="button"
@@ -145,6 +151,7 @@ export function LogTable(props: LogTableProps) {
         </button>
       </span>
     );
+  };
 
   const rows: ReactNode[] = [];
   for (let index = start; index < end; index++) {
