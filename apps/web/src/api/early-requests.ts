@@ -13,11 +13,12 @@ const freshForMs = 15_000;
 
 const started = new Map<string, { at: number; response: Promise<Response> }>();
 
-function start(path: string): void {
-  const response = fetch(path, {
-    headers: { accept: "application/json" },
-    credentials: "same-origin",
-  });
+/**
+ * `init`: the request's headers and credentials; for a URL that index.html preloads they must
+ * be the preload's (none, same-origin), or Chromium asks again instead of taking the preload.
+ */
+function start(path: string, init: RequestInit): void {
+  const response = fetch(path, init);
   // Never used (signed out, or the page asked for something else): not an unhandled rejection.
   response.catch(() => {});
   started.set(path, { at: Date.now(), response });
@@ -33,9 +34,15 @@ const filterParams = ["q", "type", "range", "from", "to"];
  * imports React, which must not be needed here).
  */
 export function startEarlyRequests(location: Pick<Location, "pathname" | "search">): void {
-  start("/v1/me");
+  // Preloaded by index.html (<link rel="preload" as="fetch">): a request of the same shape.
+  start("/v1/me", { credentials: "same-origin" });
   const slug = earlyListOrg(location);
-  if (slug !== null) start(`/v1/orgs/${encodeURIComponent(slug)}/audit-logs?limit=${logPageSize}`);
+  if (slug !== null) {
+    start(`/v1/orgs/${encodeURIComponent(slug)}/audit-logs?limit=${logPageSize}`, {
+      headers: { accept: "application/json" },
+      credentials: "same-origin",
+    });
+  }
 }
 
 /** The organisation whose first page (default filter) the entry script asks for; else null. */

@@ -9,6 +9,8 @@ interface PopoverProps {
   /** The panel's accessible name. */
   panelLabel: string;
   align?: "start" | "end";
+  /** Open from the first render: the table mounts a row's menu only when its ⋯ is clicked. */
+  initiallyOpen?: boolean;
   children: (close: () => void) => ReactNode;
 }
 
@@ -22,9 +24,10 @@ export function Popover({
   buttonClassName,
   panelLabel,
   align = "start",
+  initiallyOpen = false,
   children,
 }: PopoverProps) {
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState(initiallyOpen);
   const rootRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const panelId = useId();

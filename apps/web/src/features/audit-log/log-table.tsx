@@ -1,10 +1,12 @@
 import type { AuditEntry } from "@auditlog/events";
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
+import { useAfterFirstPaint } from "../../lib/after-first-paint.ts";
 import { zoneLabel } from "../../lib/format-time.ts";
 import type { Preferences } from "../../lib/preferences.ts";
 import { useTimeZone } from "../../lib/time-zone.ts";
 import { phoneQuery, useMediaQuery } from "../../lib/use-media-query.ts";
-import { PivotMenu } from "../facets/pivot-menu.tsx";
+import { PivotMenu, pivotTriggerLabel } from "../facets/pivot-menu.tsx";
+import type { PivotKey } from "../facets/query-terms.ts";
 import { ActorCell, LocationCell, TimeCell, TypeBadge } from "./entry-cells.tsx";
 import { useFixedRows } from "./use-fixed-rows.ts";
 
@@ -54,6 +56,12 @@ export function LogTable(props: LogTableProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [focusIndex, setFocusIndex] = useState(0);
   const pendingFocus = useRef<number | null>(null);
+  // The one row value whose pivot menu has been opened: only it mounts a popover (state, effects,
+  // a panel); every other value has a plain button, so the rows of the first render stay cheap.
+  const [pivoted, setPivoted] = useState<{ id: string; key: PivotKey } | null>(null);
+  // The triggers show only on a row's hover or focus, and take no room (styles.css): they come
+  // after the first paint, which then lays out and paints the rows without their 3 × 3 elements.
+  const painted = useAfterFirstPaint();
 
   // Placeholder rows after the loaded ones while more exist: they are where the next page lands.
   const trailing = hasMore ? 3 : 0;
@@ -102,6 +110,8 @@ export function LogTable(props: LogTableProps) {
   };
 
   const onRowKeyDown = (event: KeyboardEvent<HTMLDivElement>, index: number) => {
+    // Keys on a pivot trigger are the trigger's (Enter opens its menu, not the details).
+    if (event.target !== event.currentTarget) return;
     const visible = phone ? window.innerHeight : scrollRef.current?.clientHeight || 600;
     const page = Math.max(1, Math.floor(visible / rowHeight) - 1);
     const moves: Record<string, number> = {
@@ -121,6 +131,26 @@ export function LogTable(props: LogTableProps) {
       const entry = entries[index];
       if (entry) onOpen(entry);
     }
+  };
+
+  const pivot = (entry: AuditEntry, key: PivotKey, value: string) => {
+    if (!painted) return null;
+    if (pivoted?.id === entry.id && pivoted.key === key) {
+      return <PivotMenu queryKey={key} value={value} compact initiallyOpen />;
+    }
+    return (
+      <span className="pivot pivot-compact">
+        <button
+          type="button"
+          className="icon-button pivot-trigger"
+          aria-expanded={false}
+          aria-label={pivotTriggerLabel(key, value)}
+          data-pivot={key}
+        >
+          <span aria-hidden="true">⋯</span>
+        </button>
+      </span>
+    );
   };
 
   const rows: ReactNode[] = [];
@@ -153,7 +183,13 @@ export function LogTable(props: LogTableProps) {
         tabIndex={index === focusIndex ? 0 : -1}
         className={`log-row${entry.id === openId ? " is-open" : ""}`}
         style={style}
-        onClick={() => {
+        onClick={(event) => {
+          // A plain pivot trigger (see `pivot`): its menu replaces it, the details stay shut.
+          const trigger = (event.target as Element).closest<HTMLElement>("[data-pivot]");
+          if (trigger) {
+            setPivoted({ id: entry.id, key: trigger.dataset.pivot as PivotKey });
+            return;
+          }
           setFocusIndex(index);
           onOpen(entry);
         }}
@@ -165,18 +201,18 @@ export function LogTable(props: LogTableProps) {
         </div>
         <div role="cell" className="cell cell-col-actor">
           <ActorCell actor={entry.actor} />
-          <PivotMenu queryKey="author" value={entry.actor.name} compact />
+          {pivot(entry, "author", entry.actor.name)}
         </div>
         <div role="cell" className="cell cell-col-type">
           <TypeBadge type={entry.type} category={entry.category} />
-          <PivotMenu queryKey="type" value={entry.type} compact />
+          {pivot(entry, "type", entry.type)}
         </div>
         <div role="cell" className="cell cell-col-description" title={entry.description}>
           {entry.description}
         </div>
         <div role="cell" className="cell cell-col-location">
           <LocationCell entry={entry} />
-          {entry.ip ? <PivotMenu queryKey="ip" value={entry.ip} compact /> : null}
+          {entry.ip ? pivot(entry, "ip", entry.ip) : null}
         </div>
       </div>,
     );

@@ -24,13 +24,20 @@ interface PivotMenuProps {
   label?: string;
   /** Compact trigger for table rows. */
   compact?: boolean;
+  /** Open at once: in the table it replaces the plain trigger that was just clicked. */
+  initiallyOpen?: boolean;
+}
+
+/** The trigger's accessible name, the same on the table's plain trigger (log-table.tsx). */
+export function pivotTriggerLabel(queryKey: PivotKey, shown: string): string {
+  return `Filter by ${queryKey} ${shown}`;
 }
 
 /**
  * A small menu on a value: narrow the log to it, exclude it, or copy it. Clicks and keys stay
  * inside the menu, so a row's own click (open the details) and arrow keys are not triggered.
  */
-export function PivotMenu({ queryKey, value, label, compact }: PivotMenuProps) {
+export function PivotMenu({ queryKey, value, label, compact, initiallyOpen }: PivotMenuProps) {
   const pivot = pivotInAddress;
   const shown = label ?? value;
   return (
@@ -41,10 +48,11 @@ export function PivotMenu({ queryKey, value, label, compact }: PivotMenuProps) {
     >
       <Popover
         label={<span aria-hidden="true">⋯</span>}
-        ariaLabel={`Filter by ${queryKey} ${shown}`}
+        ariaLabel={pivotTriggerLabel(queryKey, shown)}
         buttonClassName="icon-button pivot-trigger"
         panelLabel={`${queryKey} ${shown}`}
         align="end"
+        initiallyOpen={initiallyOpen}
       >
         {(close) => (
           <div className="pivot-menu" role="group">
