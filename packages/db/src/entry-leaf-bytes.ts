@@ -107,7 +107,7 @@ function put(words: Int32Array): void {
 
 /** A DataView of the line being read, for `putString`'s word copies. */
 let lineBytes: Uint8Array | undefined;
-let lineView = outView;
+let lineView: DataView<ArrayBufferLike> = outView;
 
 function isNull(src: Uint8Array, i: number): boolean {
   return ends[i] === (starts[i] as number) + 2 && src[starts[i] as number] === BACKSLASH;
