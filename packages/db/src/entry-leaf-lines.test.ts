@@ -268,6 +268,46 @@ describe("entryLineLeafHashInto", () => {
         Buffer.from(entryLeafHash("org_1", parseEntryLine(text).entry)).toString("hex"),
       );
     }
+    // A line longer than the byte path's 64 KiB scratch (which then grows, and the word writes
+    // must follow it), long and short fields of every length modulo 4, then short lines again.
+    const long = [
+      "8",
+      "evt_2",
+      "repo.create",
+      "content",
+      `${"d".repeat(70_001)}"`,
+      "f",
+      "2026-01-02 03:04:05.1+00",
+      "2026-01-02 03:04:05.123456+00",
+      "user",
+      "u12",
+      "n".repeat(40_003),
+      "https://a.example/x.png",
+      "admin",
+      "1234",
+      "repo",
+      "r1",
+      "r".repeat(33),
+      "192.0.2.1",
+      "FR",
+      "Île",
+      "Paris",
+      "ua/1 ".repeat(9_000),
+      "cli",
+      "CLI tool",
+      `{"k": "${"v".repeat(20_000)}", "a": [1, 22, 333]}`,
+      "AAAAAAAAAAAAAAAAAAAAAA==",
+      "\\N",
+    ].join("\t");
+    for (const text of [long, row('{"b": 1}'), long, row("{}")]) {
+      const target = new Uint8Array(32);
+      expect(
+        entryLineLeafHashInto("org_1", Buffer.from(text), 0, Buffer.byteLength(text), target, 0),
+      ).toBe(true);
+      expect(Buffer.from(target).toString("hex")).toBe(
+        Buffer.from(entryLeafHash("org_1", parseEntryLine(text).entry)).toString("hex"),
+      );
+    }
     // An erased entry (its kept personal digest in the last column) is left to the string path,
     // which commits to the kept digest instead of salt and values.
     const erased = row("{}").replace(
@@ -284,6 +324,52 @@ describe("entryLineLeafHashInto", () => {
         0,
       ),
     ).toBe(false);
+  });
+});
+
+describe("entryLineLeafHashInto's word-at-a-time scan", () => {
+  it("sees a quote, a control character, a tab and a backslash at every place in a word", () => {
+    const row = (description: string, userAgent: string) =>
+      [
+        "7",
+        "evt_1",
+        "repo.create",
+        "content",
+        description,
+        "t",
+        "2026-01-02 03:04:05.057+00",
+        "2026-01-02 03:04:05+00",
+        "user",
+        "u1",
+        "name",
+        ...Array(10).fill("\\N"),
+        userAgent,
+        "\\N",
+        "\\N",
+        '{"a": 1}',
+        "AAAAAAAAAAAAAAAAAAAAAA==",
+        "\\N",
+      ].join("\t");
+    let cases = 0;
+    for (let shift = 0; shift < 8; shift++) {
+      for (const special of ['"', "\u0001", "\u001f", "\\\\", "\\t", "\\N"]) {
+        for (const pad of [0, 1, 2, 3]) {
+          const text = row(`${"d".repeat(shift)}${special}${"e".repeat(9)}`, "ua");
+          const bytes = Buffer.concat([Buffer.from("\n".repeat(pad)), Buffer.from(text)]);
+          const target = new Uint8Array(32);
+          const taken = entryLineLeafHashInto("org_1", bytes, pad, bytes.length, target, 0);
+          // Only the quote is on this path (written escaped); the others go the string way.
+          expect(taken).toBe(special === '"');
+          if (taken) {
+            expect(Buffer.from(target).toString("hex")).toBe(
+              Buffer.from(entryLineLeafHash("org_1", text)).toString("hex"),
+            );
+          }
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(8 * 6 * 4);
   });
 });
 
