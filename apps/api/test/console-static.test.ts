@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
+import { firstLogPagePath } from "@auditlog/events/console-first-page";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sessionCookieName } from "../src/auth/sessions.ts";
 import { acceptedEncodings } from "../src/web/console-static.ts";
 import { startTestApi } from "./support/test-stack.ts";
 
@@ -139,6 +141,31 @@ describe("the API serves the built web console", () => {
       expect(response.headers.get("content-type"), path).toMatch(/text\/html/);
       expect(await response.text(), path).toContain("<title>console</title>");
     }
+  });
+
+  it("names the log's first page in a preload header on a signed-in browser's log address, and only there", async () => {
+    const signedIn = { headers: { cookie: `${sessionCookieName(stack.env)}=anything` } };
+    const linkOf = async (path: string, init: RequestInit = signedIn) => {
+      const response = await stack.app.request(path, init);
+      expect(response.status, path).toBe(200);
+      expect(await response.text(), path).toContain("<title>console</title>");
+      return response.headers.get("link");
+    };
+    const preload = (slug: string) =>
+      `</v1/orgs/${slug}/audit-logs?limit=100>; rel=preload; as=fetch; crossorigin=anonymous`;
+    // The URL the console's entry script asks for (early-requests.ts): the same function builds both.
+    expect(preload("acme")).toContain(firstLogPagePath("acme"));
+    expect(await linkOf("/orgs/acme/audit-logs")).toBe(preload("acme"));
+    expect(await linkOf("/orgs/acme")).toBe(preload("acme"));
+    expect(await linkOf("/orgs/acme/audit-logs?sort=asc")).toBe(preload("acme"));
+    // Another filter asks for another page; signed out, the page would fetch a 401.
+    expect(await linkOf("/orgs/acme/audit-logs?q=type:repo.create")).toBeNull();
+    expect(await linkOf("/orgs/acme/audit-logs?range=7d")).toBeNull();
+    expect(await linkOf("/orgs/acme/settings")).toBeNull();
+    expect(await linkOf("/")).toBeNull();
+    expect(await linkOf("/orgs/acme/audit-logs", {})).toBeNull();
+    // A name the header could not carry as it is arrives percent-encoded.
+    expect(await linkOf("/orgs/a%3Eb%2Cc/audit-logs")).toBe(preload("a%3Eb%2Cc"));
   });
 
   it("keeps API paths and missing assets as JSON 404s", async () => {

@@ -44,6 +44,8 @@ interface ColdLoad {
   fetchCalls: { at: number; path: string; settled: number }[];
   /** When each GET /v1/me request started (resource timing): preloaded by index.html, once. */
   meStartedMs: number[];
+  /** When each resource request of the log's first page started (preloaded: one, at HTML parse). */
+  listStartedMs: number[];
   /** When the answer to GET /v1/me had arrived (ms since navigation start). */
   meAnsweredMs: number;
   /**
@@ -206,7 +208,12 @@ describe("the console's weight on a slow network and CPU", () => {
           .filter(
             (entry) => new URL(entry.name).pathname === "/v1/me",
           ) as PerformanceResourceTiming[];
+        const list = performance.getEntriesByType("resource").filter((entry) => {
+          const url = new URL(entry.name);
+          return url.pathname.endsWith("/audit-logs") && url.search === "?limit=100";
+        }) as PerformanceResourceTiming[];
         return {
+          listStartedMs: list.map((entry) => entry.startTime),
           firstRowMs: state.firstRowMs,
           meAnsweredMs: me[0]?.responseEnd ?? Number.NaN,
           meStartedMs: me.map((entry) => entry.startTime),
@@ -299,6 +306,12 @@ describe("the console's weight on a slow network and CPU", () => {
     expect(load.meStartedMs).toHaveLength(1);
     expect(load.meStartedMs[0] ?? Number.POSITIVE_INFINITY).toBeLessThan(
       calls("/v1/me")[0]?.at ?? 0,
+    );
+    // The first page is preloaded too (the API's Link header on index.html): one request, started
+    // while the HTML was parsed, before the entry script's fetch() of it, which took its answer.
+    expect(load.listStartedMs).toHaveLength(1);
+    expect(load.listStartedMs[0] ?? Number.POSITIVE_INFINITY).toBeLessThan(
+      calls(listPath)[0]?.at ?? 0,
     );
     // Both before any other API request (which the console's own code makes).
     const firstOther = load.fetchCalls.find(

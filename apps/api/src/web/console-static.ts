@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
+import { firstLogPageOrg, firstLogPagePath } from "@auditlog/events/console-first-page";
 import type { Context } from "hono";
 import { getMimeType } from "hono/utils/mime";
 import type { AppEnv } from "../app-env.ts";
+import { readSessionCookie } from "../auth/sessions.ts";
 import { ApiError, errorResponse } from "../errors.ts";
 import { isApiPath } from "../http/api-paths.ts";
 
@@ -44,8 +46,24 @@ export function consoleStatic(dir: string) {
     if (path.startsWith("/assets/")) {
       return errorResponse(c, new ApiError("not_found", "no such file"));
     }
-    return (await sendFile(c, dir, "/index.html")) ?? errorResponse(c, notBuilt());
+    return (
+      (await sendFile(c, dir, "/index.html", firstPagePreload(c))) ?? errorResponse(c, notBuilt())
+    );
   };
+}
+
+/**
+ * On the address of an organisation's log with the default filter, and for a signed-in browser,
+ * a `Link: rel=preload` naming the log's first page: the browser starts it while it parses the
+ * HTML, instead of after the entry script has downloaded and run, and the entry script's request
+ * of the same URL (apps/web/src/api/early-requests.ts) takes its answer. Signed out, it would
+ * only fetch a 401.
+ */
+function firstPagePreload(c: Context<AppEnv>): Record<string, string> {
+  if (!readSessionCookie(c)) return {};
+  const slug = firstLogPageOrg(c.req.path, new URL(c.req.url).search);
+  if (slug === null) return {};
+  return { Link: `<${firstLogPagePath(slug)}>; rel=preload; as=fetch; crossorigin=anonymous` };
 }
 
 /**
@@ -96,7 +114,12 @@ async function fileSize(path: string): Promise<{ size: number; mtimeMs: number }
   }
 }
 
-async function sendFile(c: Context<AppEnv>, dir: string, file: string) {
+async function sendFile(
+  c: Context<AppEnv>,
+  dir: string,
+  file: string,
+  extraHeaders: Record<string, string> = {},
+) {
   const plain = join(dir, file);
   const plainStats = await fileSize(plain);
   if (!plainStats) return null;
@@ -115,6 +138,7 @@ async function sendFile(c: Context<AppEnv>, dir: string, file: string) {
   const hashed = file.startsWith("/assets/") && extname(file) !== "";
   const stats = chosen ?? plainStats;
   const headers: Record<string, string> = {
+    ...extraHeaders,
     "Content-Type": type,
     // Vite names assets by content hash; everything else may change with the next build.
     "Cache-Control": hashed ? "public, max-age=31536000, immutable" : "no-cache",

@@ -2,11 +2,17 @@
  * The first screen's API requests, started by the entry script while the console's own chunks
  * are still downloading: on a slow network they would otherwise wait for the JavaScript, then
  * for each other (who is signed in, then the log). `apiRequest` takes a response started here
- * instead of asking again. No imports: this runs before React, zod or anything else is loaded.
+ * instead of asking again. It imports only zod-free code with no imports of its own: this runs
+ * before React, zod or anything else is loaded.
  */
 
-/** The log's page size; the list query asks for pages of this many entries. */
-export const logPageSize = 100;
+import {
+  firstLogPageOrg,
+  firstLogPagePath,
+  logPageSize,
+} from "@auditlog/events/console-first-page";
+
+export { logPageSize };
 
 /** A started response is used only this soon after it was started; later it may be stale. */
 const freshForMs = 15_000;
@@ -24,9 +30,6 @@ function start(path: string, init: RequestInit): void {
   started.set(path, { at: Date.now(), response });
 }
 
-/** The filter parameters of the log's address; with none of them, the page lists the default. */
-const filterParams = ["q", "type", "range", "from", "to"];
-
 /**
  * `GET /v1/me`, and on an organisation's log with the default filter its first page (the
  * address the list query builds, see audit-log-queries.ts). Other pages start their requests
@@ -38,23 +41,14 @@ export function startEarlyRequests(location: Pick<Location, "pathname" | "search
   start("/v1/me", { credentials: "same-origin" });
   const slug = earlyListOrg(location);
   if (slug !== null) {
-    start(`/v1/orgs/${encodeURIComponent(slug)}/audit-logs?limit=${logPageSize}`, {
-      headers: { accept: "application/json" },
-      credentials: "same-origin",
-    });
+    // Also preloaded (the API's `Link` header on index.html): the preload's shape, no headers.
+    start(firstLogPagePath(slug), { credentials: "same-origin" });
   }
 }
 
 /** The organisation whose first page (default filter) the entry script asks for; else null. */
 export function earlyListOrg(location: Pick<Location, "pathname" | "search">): string | null {
-  const match = /^\/orgs\/([^/]+)(?:\/audit-logs)?\/?$/.exec(location.pathname);
-  const params = new URLSearchParams(location.search);
-  if (!match?.[1] || filterParams.some((name) => params.has(name))) return null;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return null;
-  }
+  return firstLogPageOrg(location.pathname, location.search);
 }
 
 /** The response started early for this GET, once; afterwards (or when stale) undefined. */
