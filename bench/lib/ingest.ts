@@ -12,7 +12,13 @@ import {
   checkpointLag,
   startCoverageSampler,
 } from "./checkpoint-lag.ts";
-import { cpuPerItem, isPostgresProcess, isRedisProcess, startGroupCpu } from "./cpu-accounting.ts";
+import {
+  cpuPerItem,
+  isPostgresProcess,
+  isRedisProcess,
+  startGroupCpu,
+  withoutSampling,
+} from "./cpu-accounting.ts";
 import { eventFactory } from "./data.ts";
 import type { BenchSize } from "./sizes.ts";
 import {
@@ -612,11 +618,13 @@ export async function runIngest(
     });
     await waitForDrain(queue, 600_000);
     log(`latency: ${targetRps} requests/s evenly paced (open loop) for ${size.latencySeconds}s`);
-    const paced = await pacedLoad(
-      `${url}/v1/events`,
-      { method: "POST", headers: request.headers, bodies },
-      targetRps,
-      size.latencySeconds,
+    const paced = await withoutSampling(() =>
+      pacedLoad(
+        `${url}/v1/events`,
+        { method: "POST", headers: request.headers, bodies },
+        targetRps,
+        size.latencySeconds,
+      ),
     );
     await waitForDrain(queue, 600_000);
     const latencyTimeline = await committedTimeline(
@@ -632,11 +640,13 @@ export async function runIngest(
     await worker.stop();
     const aloneSeconds = Math.min(10, size.latencySeconds);
     log(`latency: the same ${targetRps} requests/s for ${aloneSeconds}s with the worker stopped`);
-    const alone = await pacedLoad(
-      `${url}/v1/events`,
-      { method: "POST", headers: request.headers, bodies },
-      targetRps,
-      aloneSeconds,
+    const alone = await withoutSampling(() =>
+      pacedLoad(
+        `${url}/v1/events`,
+        { method: "POST", headers: request.headers, bodies },
+        targetRps,
+        aloneSeconds,
+      ),
     );
     const drainer = await startWorker("ingest-drainer", queues, {
       concurrency: options.workerConcurrency,

@@ -103,14 +103,34 @@ export async function createApiKeyRecord(
   return { key, org };
 }
 
-/** The organisation an active (not revoked) API key writes to, with the key's id; or null. */
+/**
+ * The organisation an active (not revoked) API key writes to, with the key's id; or null. Plain
+ * SQL on the pool: every API process re-checks each key it serves once a second, and Prisma's
+ * query compiler spent about 3.7 ms of CPU on each of these (pg: 0.65 ms), on the event loop the
+ * ingest requests wait for.
+ */
 export async function findOrgByApiKeyHash(db: Database, keyHash: Uint8Array) {
-  const key = await ormOf(db).apiKey.findUnique({
-    where: { keyHash: Buffer.from(keyHash) },
-    include: { organization: true },
-  });
-  if (!key || key.revokedAt) return null;
-  return { keyId: key.id, lastUsedAt: key.lastUsedAt, org: key.organization };
+  const { rows } = await sqlOf(db).query<{
+    key_id: string;
+    last_used_at: Date | null;
+    id: string;
+    slug: string;
+    name: string;
+    plan: string;
+    created_at: Date;
+  }>(
+    `SELECT k.id AS key_id, k.last_used_at, o.id, o.slug, o.name, o.plan, o.created_at
+       FROM api_keys k JOIN organizations o ON o.id = k.org_id
+      WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+    [Buffer.from(keyHash)],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    keyId: row.key_id,
+    lastUsedAt: row.last_used_at,
+    org: { id: row.id, slug: row.slug, name: row.name, plan: row.plan, createdAt: row.created_at },
+  };
 }
 
 /** The organisation's ingestion keys, newest first, revoked ones included; no secrets. */

@@ -33,24 +33,27 @@ export function rateLimitFields(
 }
 
 /**
+ * Opens the window (`SET NX EX`), counts (`INCR`) and says when the window ends (`TTL`), in one
+ * script: the same three commands the limiter always ran, as one command instead of a
+ * MULTI/EXEC pipeline of five, which cost the API about 6% of its CPU on the ingest path.
+ */
+const takeScript = `redis.call('SET', KEYS[1], '0', 'EX', ARGV[1], 'NX')
+local used = redis.call('INCR', KEYS[1])
+return {used, redis.call('TTL', KEYS[1])}`;
+
+/**
  * Fixed-window request counters in Redis, shared by every API process: one round trip per
- * request (`SET NX EX` opens the window, `INCR` counts, `TTL` says when it ends). Partitions are
- * identifiers (a user, a token, an API key's id), never secrets or addresses.
+ * request. Partitions are identifiers (a user, a token, an API key's id), never secrets or
+ * addresses.
  */
 export function createRateLimiter(redis: RedisConnection) {
   return {
     async take(policy: RateLimitPolicy, partition: string): Promise<RateLimitDecision> {
       const key = `auditlog:rate:${policy.name}:${partition}`;
-      const results = await redis
-        .multi()
-        .set(key, "0", "EX", policy.windowSeconds, "NX")
-        .incr(key)
-        .ttl(key)
-        .exec();
-      const [countError, count] = results?.[1] ?? [new Error("rate limit transaction aborted")];
-      if (countError) throw countError;
-      const ttl = Number(results?.[2]?.[1]);
-      const used = Number(count);
+      const [used, ttl] = (await redis.eval(takeScript, 1, key, policy.windowSeconds)) as [
+        number,
+        number,
+      ];
       const resetSeconds = ttl > 0 ? ttl : policy.windowSeconds;
       return {
         allowed: used <= policy.quota,
