@@ -196,8 +196,11 @@ const envSchema = z
       .int()
       .min(1_048_576)
       .default(64 * 1024 * 1024),
-    /** …and read again once older than this (an erasure's rewrite reaches streams after it). */
-    STREAM_SHARED_READ_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    /**
+     * …and read again once older than this: an erasure's rewrite reaches streams at most this
+     * long after it. Streams further apart than this (one lagging) no longer share a read.
+     */
+    STREAM_SHARED_READ_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
     /** How long one webhook delivery may take before it counts as failed (and is retried). */
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   })

@@ -53,7 +53,7 @@ export interface StreamDeliveryConfig {
   scanWindow?: number;
   /**
    * The shared read (see shared-entry-window.ts): seqs per chunk (2,000), the bound on rendered
-   * entries held for all organisations (64 MiB), and a chunk's age before it is read again (10 s).
+   * entries held for all organisations (64 MiB), and a chunk's age before it is read again (60 s).
    */
   sharedReadChunkEntries?: number;
   sharedReadMaxBytes?: number;
@@ -97,7 +97,7 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
   const sharedRead = createSharedEntryWindow({
     chunkEntries: config.sharedReadChunkEntries ?? 2000,
     maxBytes: config.sharedReadMaxBytes ?? 64 * 1024 * 1024,
-    maxAgeMs: config.sharedReadMaxAgeMs ?? 10_000,
+    maxAgeMs: config.sharedReadMaxAgeMs ?? 60_000,
     scanWindow,
   });
   const running = new Map<string, Promise<void>>();
