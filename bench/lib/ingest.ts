@@ -152,6 +152,16 @@ export interface IngestResult {
       /** CPU µs per entry of the streams worker and of this database's PostgreSQL backends. */
       cpuMicrosPerEntry: Record<string, number>;
     };
+    /**
+     * Ten streams of the organisation backfilling the same log together from seq 1 (the shared
+     * read): entries/s per stream, and CPU µs per delivery (an entry to one stream) by process.
+     */
+    backfill10: {
+      entries: number;
+      seconds: number;
+      entriesPerSecond: number;
+      cpuMicrosPerDelivery: Record<string, number>;
+    };
     /** Issue 17's "notifies within 5 s": an alert rule evaluated during the same load. */
     alerts: AlertLatency;
   };
@@ -581,6 +591,27 @@ export async function runIngest(
       log(
         `${label}: one stream backfilled ${formatCount(toSeq)} entries in ${backfillSeconds.toFixed(1)} s: ${formatCount(entriesPerSecond)} entries/s (${batches} batches); CPU µs per entry: ${JSON.stringify(cpuMicrosPerEntry)}`,
       );
+      // Ten streams together from seq 1: with a read per stream PostgreSQL renders every entry
+      // ten times; with the shared read, about once. CPU per delivery (entry × stream).
+      const tenCpu = startGroupCpu({
+        streamsWorker: [streams.worker.pid],
+        postgres: (cmdline) => cmdline.startsWith("postgres:") && cmdline.includes(` ${dbName} `),
+      });
+      const tenBefore = tenCpu.read();
+      const tenIds = await insertBenchStreams(pool, {
+        orgId,
+        count: 10,
+        afterSeq: 0,
+        url: streams.sink.url,
+        secretsKeyFile: loadWorkerEnv({}).SECRETS_KEY_FILE,
+      });
+      const tenSeconds = await waitForStreams(pool, tenIds, toSeq, 600_000);
+      const cpuMicrosPerDelivery = cpuPerItem(tenBefore, tenCpu.read(), toSeq * 10);
+      tenCpu.stop();
+      const tenPerSecond = round(toSeq / tenSeconds, 0);
+      log(
+        `${label}: 10 streams backfilled ${formatCount(toSeq)} entries each in ${tenSeconds.toFixed(1)} s: ${formatCount(tenPerSecond)} entries/s per stream; CPU µs per delivery (entry × stream): ${JSON.stringify(cpuMicrosPerDelivery)}`,
+      );
       await streams.sink.close();
       await pool.query("DELETE FROM log_streams WHERE org_id = $1", [orgId]);
       result.streams = {
@@ -592,6 +623,12 @@ export async function runIngest(
           entriesPerSecond,
           batches,
           cpuMicrosPerEntry,
+        },
+        backfill10: {
+          entries: toSeq,
+          seconds: round(tenSeconds, 2),
+          entriesPerSecond: tenPerSecond,
+          cpuMicrosPerDelivery,
         },
         alerts,
       };

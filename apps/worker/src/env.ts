@@ -187,6 +187,20 @@ const envSchema = z
     STREAM_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
     /** How long one batch's delivery may take before it counts as failed (and is retried). */
     STREAM_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+    /**
+     * The shared read of streams: an organisation's entries, rendered once by PostgreSQL, are
+     * held in this process for all its streams, up to this many bytes for all organisations…
+     */
+    STREAM_SHARED_READ_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1_048_576)
+      .default(64 * 1024 * 1024),
+    /**
+     * …and read again once older than this: an erasure's rewrite reaches streams at most this
+     * long after it. Streams further apart than this (one lagging) no longer share a read.
+     */
+    STREAM_SHARED_READ_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
     /** How long one webhook delivery may take before it counts as failed (and is retried). */
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   })

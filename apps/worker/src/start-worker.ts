@@ -243,6 +243,8 @@ export async function startWorker(
         deliveryTimeoutMs: env.STREAM_DELIVERY_TIMEOUT_MS,
         failingAfterSeconds: env.STREAM_FAILING_AFTER_SECONDS,
         allowLocal: env.WEBHOOK_ALLOW_LOCAL_URLS,
+        sharedReadMaxBytes: env.STREAM_SHARED_READ_MAX_BYTES,
+        sharedReadMaxAgeMs: env.STREAM_SHARED_READ_MAX_AGE_MS,
       },
     });
   }

@@ -4,7 +4,7 @@ import { createOrganization } from "./accounts.ts";
 import { driversOf } from "./database.ts";
 import { insertAuditEntries } from "./entries.ts";
 import { listEntries } from "./entry-queries.ts";
-import { readStreamEntries } from "./stream-delivery.ts";
+import { readStreamEntries, readStreamMatchingSeqs, streamReadStats } from "./stream-delivery.ts";
 import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
 
 // The stream read renders each entry's JSON in PostgreSQL (the worker splices the texts into its
@@ -145,4 +145,36 @@ describe("readStreamEntries", () => {
     });
     expect(read).toEqual({ entries: [], storedAtMs: [], bytes: [], scannedThrough: 10 });
   });
+});
+
+describe("readStreamMatchingSeqs", () => {
+  // The shared read's filter: the seqs a filtered stream's own read would render, with the same
+  // bounds, and nothing rendered.
+  const cases: Array<{ q: string; afterSeq: number; limit: number; scanWindow: number }> = [
+    { q: "type:repo.delete", afterSeq: 0, limit: 100, scanWindow: 1000 },
+    { q: "type:repo.delete", afterSeq: 3, limit: 100, scanWindow: 5 },
+    { q: "type:repo.delete", afterSeq: 0, limit: 2, scanWindow: 1000 },
+    { q: "type:org.audit_log.*", afterSeq: 0, limit: 100, scanWindow: 1000 },
+    { q: "type:org.audit_log.export", afterSeq: 0, limit: 100, scanWindow: 4 },
+    { q: "-type:repo.delete", afterSeq: 4, limit: 3, scanWindow: 1000 },
+    { q: "author:dana", afterSeq: 10, limit: 100, scanWindow: 1000 },
+  ];
+  for (const c of cases) {
+    it(`answers what readStreamEntries selects: ${JSON.stringify(c)}`, async () => {
+      const input = {
+        orgId,
+        query: parsed(c.q),
+        afterSeq: c.afterSeq,
+        limit: c.limit,
+        scanWindow: c.scanWindow,
+      };
+      const rendered = await readStreamEntries(db, input);
+      const before = { ...streamReadStats };
+      const match = await readStreamMatchingSeqs(db, input);
+      expect(match.seqs).toEqual(rendered.entries.map((e) => e.seq));
+      expect(match.scannedThrough).toBe(rendered.scannedThrough);
+      expect(streamReadStats.matchReads).toBe(before.matchReads + 1);
+      expect(streamReadStats.renderedEntries).toBe(before.renderedEntries);
+    });
+  }
 });

@@ -158,35 +158,8 @@ export async function readStreamEntries(
     scanWindow: number;
   },
 ): Promise<StreamRead> {
-  const filter = buildEntryFilter(input.orgId, input.query, { includeHidden: true });
-  const afterSeq = filter.params.add(input.afterSeq);
-  const scanWindow = filter.params.add(input.scanWindow);
-  const limit = filter.params.add(input.limit);
-  // The window's top (the highest committed seq in it) and the matching rows up to it, in one
-  // statement: one snapshot, one round trip. A LEFT JOIN so the bounds come back without rows.
-  const { rows } = await sqlOf(db).query<StreamReadRow>(
-    `WITH start AS (
-       SELECT GREATEST(${afterSeq}::bigint + 1,
-         COALESCE((SELECT retained_from FROM audit_log_heads WHERE org_id = $1), 1)) AS from_seq
-     ), bounds AS (
-       SELECT from_seq,
-         (SELECT seq FROM audit_entries
-          WHERE org_id = $1 AND seq >= from_seq AND seq < from_seq + ${scanWindow}::bigint
-          ORDER BY seq DESC LIMIT 1) AS top
-       FROM start
-     )
-     SELECT b.from_seq::float8 AS from_seq, b.top::float8 AS top, e.*
-     FROM bounds b LEFT JOIN LATERAL (
-       SELECT id, seq::float8 AS seq, ${isoTimeTextSql("occurred_at")} AS occurred_at,
-         ${isoTimeTextSql("received_at")} AS received_at,
-         (extract(epoch FROM stored_at) * 1000)::float8 AS stored_ms,
-         octet_length(r.json) AS bytes, r.json
-       FROM audit_entries, LATERAL (SELECT ${entryJsonSql} AS json) r
-       WHERE ${filter.where} AND seq BETWEEN b.from_seq AND b.top
-       ORDER BY audit_entries.seq LIMIT ${limit}
-     ) e ON true`,
-    filter.params.values,
-  );
+  const rows = await queryStreamWindow<StreamReadRow>(db, input, true);
+  streamReadStats.renderedReads++;
   const top = rows[0]?.top ?? null;
   if (top === null) {
     return { entries: [], storedAtMs: [], bytes: [], scannedThrough: input.afterSeq };
@@ -206,12 +179,93 @@ export async function readStreamEntries(
     storedAtMs.push(row.stored_ms);
     bytes.push(row.bytes);
   }
+  streamReadStats.renderedEntries += entries.length;
   // A full page ends at its last entry (more may match after it); a short one covers the window.
   const scannedThrough =
     entries.length === input.limit
       ? (entries.at(-1) as StreamEntry).seq
       : Math.max(top, input.afterSeq);
   return { entries, storedAtMs, bytes, scannedThrough };
+}
+
+/**
+ * What PostgreSQL did for stream reads in this process: statements that rendered entries'
+ * JSON, the entries rendered, and the seq-only reads of filtered streams. Counted here, where
+ * the statements are sent, so a test sees what a shared read saved without statement logging.
+ */
+export const streamReadStats = { renderedReads: 0, renderedEntries: 0, matchReads: 0 };
+
+/**
+ * The seqs of a stream's next matching entries, as `readStreamEntries` would select them, but
+ * nothing rendered: a filtered stream served from a window of rendered entries shared by its
+ * organisation's streams (the worker's shared read) learns here which of them are its own. The
+ * same bounds, from the same one statement: `scannedThrough` is what this snapshot saw, so a
+ * window filled from a fresher snapshot never lets a stream move over entries this read missed.
+ */
+export async function readStreamMatchingSeqs(
+  db: Database,
+  input: {
+    orgId: string;
+    query: ParsedQuery;
+    afterSeq: number;
+    limit: number;
+    scanWindow: number;
+  },
+): Promise<{ seqs: number[]; scannedThrough: number }> {
+  const rows = await queryStreamWindow<{ top: number | null; seq: number | null }>(
+    db,
+    input,
+    false,
+  );
+  streamReadStats.matchReads++;
+  const top = rows[0]?.top ?? null;
+  if (top === null) return { seqs: [], scannedThrough: input.afterSeq };
+  const seqs: number[] = [];
+  for (const row of rows) if (row.seq !== null) seqs.push(row.seq);
+  const scannedThrough =
+    seqs.length === input.limit ? (seqs.at(-1) as number) : Math.max(top, input.afterSeq);
+  return { seqs, scannedThrough };
+}
+
+/** The window's bounds and its matching rows, rendered or as bare seqs, in one statement. */
+async function queryStreamWindow<Row extends object>(
+  db: Database,
+  input: { orgId: string; query: ParsedQuery; afterSeq: number; limit: number; scanWindow: number },
+  render: boolean,
+): Promise<Row[]> {
+  const filter = buildEntryFilter(input.orgId, input.query, { includeHidden: true });
+  const afterSeq = filter.params.add(input.afterSeq);
+  const scanWindow = filter.params.add(input.scanWindow);
+  const limit = filter.params.add(input.limit);
+  const columns = render
+    ? `id, seq::float8 AS seq, ${isoTimeTextSql("occurred_at")} AS occurred_at,
+         ${isoTimeTextSql("received_at")} AS received_at,
+         (extract(epoch FROM stored_at) * 1000)::float8 AS stored_ms,
+         octet_length(r.json) AS bytes, r.json
+       FROM audit_entries, LATERAL (SELECT ${entryJsonSql} AS json) r`
+    : "seq::float8 AS seq FROM audit_entries";
+  // The window's top (the highest committed seq in it) and the matching rows up to it, in one
+  // statement: one snapshot, one round trip. A LEFT JOIN so the bounds come back without rows.
+  const { rows } = await sqlOf(db).query<Row>(
+    `WITH start AS (
+       SELECT GREATEST(${afterSeq}::bigint + 1,
+         COALESCE((SELECT retained_from FROM audit_log_heads WHERE org_id = $1), 1)) AS from_seq
+     ), bounds AS (
+       SELECT from_seq,
+         (SELECT seq FROM audit_entries
+          WHERE org_id = $1 AND seq >= from_seq AND seq < from_seq + ${scanWindow}::bigint
+          ORDER BY seq DESC LIMIT 1) AS top
+       FROM start
+     )
+     SELECT b.from_seq::float8 AS from_seq, b.top::float8 AS top, e.*
+     FROM bounds b LEFT JOIN LATERAL (
+       SELECT ${columns}
+       WHERE ${filter.where} AND seq BETWEEN b.from_seq AND b.top
+       ORDER BY audit_entries.seq LIMIT ${limit}
+     ) e ON true`,
+    filter.params.values,
+  );
+  return rows;
 }
 
 /**

@@ -7,7 +7,6 @@ import {
   type Database,
   listOrgsWithActiveStreams,
   readLogSize,
-  readStreamEntries,
   recordStreamFailure,
   releaseStreamLease,
   type SecretBox,
@@ -25,6 +24,7 @@ import type { Logger } from "@auditlog/observability";
 import type { RedisConnection } from "@auditlog/redis";
 import type { CreateDestinationSender, DeliveryOutcome } from "@auditlog/streams";
 import { streamRetryDelay } from "./retry-delay.ts";
+import { createSharedEntryWindow } from "./shared-entry-window.ts";
 import type { StreamStateNotifier } from "./stream-notifier.ts";
 
 // Why a plain loop with leases in PostgreSQL, not a BullMQ job per stream: a stream is a
@@ -51,6 +51,13 @@ export interface StreamDeliveryConfig {
   allowLocal: boolean;
   /** Seqs one read examines at most (a rare filter's bounded scan); 50,000 by default. */
   scanWindow?: number;
+  /**
+   * The shared read (see shared-entry-window.ts): seqs per chunk (2,000), the bound on rendered
+   * entries held for all organisations (64 MiB), and a chunk's age before it is read again (60 s).
+   */
+  sharedReadChunkEntries?: number;
+  sharedReadMaxBytes?: number;
+  sharedReadMaxAgeMs?: number;
 }
 
 export interface StreamDeliveryDeps {
@@ -85,6 +92,14 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
   }
   const owner = deps.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const scanWindow = config.scanWindow ?? 50_000;
+  // Streams of one organisation whose cursors lie in the same range share one read and one
+  // rendering of their entries by PostgreSQL, instead of one each.
+  const sharedRead = createSharedEntryWindow({
+    chunkEntries: config.sharedReadChunkEntries ?? 2000,
+    maxBytes: config.sharedReadMaxBytes ?? 64 * 1024 * 1024,
+    maxAgeMs: config.sharedReadMaxAgeMs ?? 60_000,
+    scanWindow,
+  });
   const running = new Map<string, Promise<void>>();
   const closing = new AbortController();
   let closed = false;
@@ -346,12 +361,11 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
       const before = through;
       // The replica while it keeps up: a lagging one only delays entries (seq order is commit
       // order there too), and the cursor lives on the primary, so nothing is sent twice.
-      const read = await readStreamEntries(db.forReads(), {
+      const read = await sharedRead.read(db.forReads(), {
         orgId,
         query,
         afterSeq: through,
         limit: config.batchMaxEntries - entries.length,
-        scanWindow,
       });
       for (let i = 0; i < read.entries.length; i++) {
         const entry = read.entries[i] as StreamEntry;

@@ -1,0 +1,139 @@
+import {
+  createOrganization,
+  insertAuditEntries,
+  readStreamEntries,
+  type StreamRead,
+  streamReadStats,
+} from "@auditlog/db";
+import { driversOf } from "@auditlog/db/drivers";
+import {
+  auditEntryRow,
+  createTestDatabase,
+  prepareTestDatabase,
+  uniqueSlug,
+} from "@auditlog/db/testing";
+import { parseQuery } from "@auditlog/events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSharedEntryWindow } from "./shared-entry-window.ts";
+
+// The shared read must answer each stream what its own read would, up to where it says it
+// accounted for every entry: the same entries (same JSON), none skipped, and progress whenever
+// the log holds more. Chunks of 7 seqs put chunk ends everywhere in a log of 40.
+
+const db = createTestDatabase();
+const pool = driversOf(db).pool;
+let orgId: string;
+
+const parsed = (q: string) => {
+  const result = parseQuery(q);
+  if (!result.ok) throw new Error(result.error.message);
+  return result.query;
+};
+
+const rows = (from: number, count: number) =>
+  Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    return auditEntryRow(orgId, {
+      id: `evt_win_${orgId.slice(-6)}_${String(i).padStart(3, "0")}`,
+      actorId: `user_${i % 4}`,
+      actorName: ["ann", "bob", "cy", "dee"][i % 4] as string,
+      description: `entry ${i} é 😀`,
+      ...(i % 3 === 0 ? { type: "repo.delete" } : {}),
+      ...(i % 11 === 5
+        ? { type: "org.audit_log.export", category: "org", hiddenByDefault: true }
+        : {}),
+    });
+  });
+
+const queries = ["", "type:repo.delete", "-author:bob", "type:org.audit_log.*", "author:dee"];
+
+/** The window's answer against the stream's own read from the same cursor. */
+function expectConsistent(shared: StreamRead, own: StreamRead, afterSeq: number, what: string) {
+  expect(shared.scannedThrough, what).toBeLessThanOrEqual(own.scannedThrough);
+  if (own.scannedThrough > afterSeq) expect(shared.scannedThrough, what).toBeGreaterThan(afterSeq);
+  const upTo = own.entries.filter((e) => e.seq <= shared.scannedThrough);
+  expect(shared.entries, what).toEqual(upTo);
+  expect(shared.bytes, what).toEqual(own.bytes.slice(0, upTo.length));
+  expect(shared.storedAtMs, what).toEqual(own.storedAtMs.slice(0, upTo.length));
+}
+
+async function compareAll(window: ReturnType<typeof createSharedEntryWindow>, top: number) {
+  for (const q of queries) {
+    for (let afterSeq = 0; afterSeq <= top; afterSeq++) {
+      for (const limit of [3, 100]) {
+        const input = { orgId, query: parsed(q), afterSeq, limit };
+        const shared = await window.read(db, input);
+        const own = await readStreamEntries(db, { ...input, scanWindow: 1000 });
+        expectConsistent(shared, own, afterSeq, JSON.stringify({ q, afterSeq, limit }));
+      }
+    }
+  }
+}
+
+beforeAll(async () => {
+  await prepareTestDatabase();
+  const org = await createOrganization(db, {
+    slug: uniqueSlug("shared-window"),
+    name: "Shared window",
+    plan: "enterprise",
+  });
+  orgId = org.id;
+  await insertAuditEntries(db, rows(1, 40));
+});
+
+afterAll(async () => {
+  await pool.query("DELETE FROM organizations WHERE id = $1", [orgId]);
+  await db.close();
+});
+
+describe("the shared entry window", () => {
+  it("answers every cursor, filter and limit as the stream's own read, rendering each entry once", async () => {
+    const window = createSharedEntryWindow({
+      chunkEntries: 7,
+      maxBytes: 64 * 1024 * 1024,
+      maxAgeMs: 600_000,
+      scanWindow: 1000,
+    });
+    const rendered = streamReadStats.renderedEntries;
+    // Own reads render too: count the window's alone by reading it first, for every stream.
+    for (const q of queries) {
+      for (let afterSeq = 0; afterSeq <= 40; afterSeq++) {
+        await window.read(db, { orgId, query: parsed(q), afterSeq, limit: 100 });
+      }
+    }
+    expect(streamReadStats.renderedEntries - rendered).toBe(40);
+    await compareAll(window, 40);
+  });
+
+  it("reads on past a chunk's top when more entries are committed", async () => {
+    const window = createSharedEntryWindow({
+      chunkEntries: 7,
+      maxBytes: 64 * 1024 * 1024,
+      maxAgeMs: 600_000,
+      scanWindow: 1000,
+    });
+    const first = await window.read(db, { orgId, query: parsed(""), afterSeq: 36, limit: 100 });
+    expect(first.entries.map((e) => e.seq)).toEqual([37, 38, 39, 40]);
+    expect(first.scannedThrough).toBe(40);
+    // Seq 41 lies in the same chunk (36…42) as the entries already held.
+    await insertAuditEntries(db, rows(41, 5));
+    await compareAll(window, 45);
+  });
+
+  it("starts at the retained start after a purge, and holds no more than its byte bound", async () => {
+    await pool.query("UPDATE audit_log_heads SET retained_from = 19 WHERE org_id = $1", [orgId]);
+    try {
+      // A bound below one chunk's entries: every read evicts the others, answers stay right.
+      const window = createSharedEntryWindow({
+        chunkEntries: 7,
+        maxBytes: 1000,
+        maxAgeMs: 600_000,
+        scanWindow: 1000,
+      });
+      await compareAll(window, 45);
+      expect(window.held().chunks).toBeLessThanOrEqual(1);
+    } finally {
+      await pool.query("UPDATE audit_log_heads SET retained_from = 1 WHERE org_id = $1", [orgId]);
+    }
+  });
+});

@@ -1,0 +1,257 @@
+import {
+  type Database,
+  readStreamEntries,
+  readStreamMatchingSeqs,
+  type StreamRead,
+} from "@auditlog/db";
+import { emptyQuery, isEmptyQuery, type ParsedQuery, type StreamEntry } from "@auditlog/events";
+
+// Why a shared read: PostgreSQL rendering each entry's JSON is most of a stream's read, and ten
+// streams of one organisation each reading for themselves render every entry ten times, on the
+// database that ingest writes to. Here the streams of this process share one rendering per
+// organisation and seq range: the entries are read once, unfiltered, into aligned chunks of
+// seqs, and every stream takes its batch from them. A filtered stream still asks PostgreSQL
+// which seqs are its own (the query language stays in SQL, one definition), but that read
+// renders nothing. The cursor rules are unchanged: a read tells the caller how far it
+// accounted for every entry (`scannedThrough`), and the caller moves the cursor only after the
+// receiver's answer.
+
+export interface SharedEntryWindowConfig {
+  /** Seqs per chunk; chunks are aligned, so streams at nearby cursors use the same one. */
+  chunkEntries: number;
+  /** Bound on the rendered entries held (JSON bytes plus a per-entry allowance), all orgs. */
+  maxBytes: number;
+  /**
+   * A chunk older than this is read again: an erasure rewrites stored entries, and a chunk must
+   * not serve their old text for longer than a batch in flight would.
+   */
+  maxAgeMs: number;
+  /** Seqs a filtered stream's seq-only read examines at most (as `readStreamEntries`). */
+  scanWindow: number;
+}
+
+/** What a held entry costs besides its JSON text (the object, its id and times). */
+const entryOverheadBytes = 200;
+
+interface Chunk {
+  key: string;
+  /** First and last seq of the chunk's aligned range. */
+  start: number;
+  end: number;
+  /** Every entry with a seq in [start, through] is held (or was purged); start - 1 when none. */
+  through: number;
+  seqs: number[];
+  entries: StreamEntry[];
+  storedAtMs: number[];
+  bytes: number[];
+  heldBytes: number;
+  filledAt: number;
+  usedAt: number;
+  extending: Promise<void> | undefined;
+}
+
+const empty = (scannedThrough: number): StreamRead => ({
+  entries: [],
+  storedAtMs: [],
+  bytes: [],
+  scannedThrough,
+});
+
+/** One per streams process: the organisations' rendered entries, shared by their streams. */
+export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
+  const chunks = new Map<string, Chunk>();
+  let heldBytes = 0;
+  let sweptAt = 0;
+  const all = emptyQuery();
+
+  const drop = (chunk: Chunk) => {
+    if (chunks.get(chunk.key) !== chunk) return;
+    chunks.delete(chunk.key);
+    heldBytes -= chunk.heldBytes;
+  };
+
+  /** Reads the chunk on from what it holds to its end (or the log's current top). */
+  const extend = async (db: Database, orgId: string, chunk: Chunk) => {
+    const after = chunk.through;
+    const room = chunk.end - after;
+    const read = await readStreamEntries(db, {
+      orgId,
+      query: all,
+      afterSeq: after,
+      limit: room,
+      scanWindow: room,
+    });
+    if (chunk.through !== after) return;
+    // A chunk dropped meanwhile (aged, evicted) still answers the callers holding it.
+    const attached = chunks.get(chunk.key) === chunk;
+    let added = 0;
+    for (let i = 0; i < read.entries.length; i++) {
+      const entry = read.entries[i] as StreamEntry;
+      // Past a purge the read starts at the retained start, which may lie beyond this chunk.
+      if (entry.seq > chunk.end) break;
+      chunk.seqs.push(entry.seq);
+      chunk.entries.push(entry);
+      chunk.storedAtMs.push(read.storedAtMs[i] as number);
+      chunk.bytes.push(read.bytes[i] as number);
+      added += (read.bytes[i] as number) + entryOverheadBytes;
+    }
+    chunk.through = Math.min(Math.max(read.scannedThrough, after), chunk.end);
+    chunk.heldBytes += added;
+    if (attached) {
+      heldBytes += added;
+      evict(chunk);
+    }
+  };
+
+  /** Least recently used chunks go first while the bound is exceeded; never `keep`. */
+  const evict = (keep: Chunk) => {
+    if (heldBytes <= config.maxBytes) return;
+    const byUse = [...chunks.values()].sort((a, b) => a.usedAt - b.usedAt);
+    for (const chunk of byUse) {
+      if (heldBytes <= config.maxBytes) break;
+      if (chunk !== keep) drop(chunk);
+    }
+  };
+
+  const sweep = (now: number) => {
+    if (now - sweptAt < 1000) return;
+    sweptAt = now;
+    for (const chunk of chunks.values()) {
+      if (now - chunk.filledAt > config.maxAgeMs && !chunk.extending) drop(chunk);
+    }
+  };
+
+  /**
+   * The chunk holding `seq`, read on (once, shared by every caller waiting meanwhile) when it
+   * does not reach `seq` yet. It may still not reach it: the log holds nothing past it yet.
+   */
+  const cover = async (db: Database, orgId: string, seq: number): Promise<Chunk> => {
+    const now = Date.now();
+    sweep(now);
+    const index = Math.floor((seq - 1) / config.chunkEntries);
+    const key = `${orgId}:${index}`;
+    let chunk = chunks.get(key);
+    if (chunk && now - chunk.filledAt > config.maxAgeMs && !chunk.extending) {
+      drop(chunk);
+      chunk = undefined;
+    }
+    if (!chunk) {
+      const start = index * config.chunkEntries + 1;
+      chunk = {
+        key,
+        start,
+        end: start + config.chunkEntries - 1,
+        through: start - 1,
+        seqs: [],
+        entries: [],
+        storedAtMs: [],
+        bytes: [],
+        heldBytes: 0,
+        filledAt: now,
+        usedAt: now,
+        extending: undefined,
+      };
+      chunks.set(key, chunk);
+    }
+    chunk.usedAt = now;
+    // Twice at most: a caller that joined a read begun before its entries were committed starts
+    // one more, instead of ending its turn on an answer older than its wake-up.
+    for (let round = 0; round < 2 && chunk.through < seq && chunk.through < chunk.end; round++) {
+      const current = chunk;
+      current.extending ??= extend(db, orgId, current).finally(() => {
+        current.extending = undefined;
+      });
+      await current.extending;
+    }
+    return chunk;
+  };
+
+  /** Index of the first held seq greater than `seq`. */
+  const firstAfter = (chunk: Chunk, seq: number) => {
+    let low = 0;
+    let high = chunk.seqs.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((chunk.seqs[mid] as number) <= seq) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
+
+  return {
+    /**
+     * A stream's next entries after `afterSeq`, as `readStreamEntries` answers them: matching,
+     * ascending, at most `limit`, with how far every entry was accounted for. Served from the
+     * organisation's shared chunks; a read may end at a chunk's end (the caller reads on).
+     */
+    async read(
+      db: Database,
+      input: { orgId: string; query: ParsedQuery; afterSeq: number; limit: number },
+    ): Promise<StreamRead> {
+      const { orgId, query, afterSeq, limit } = input;
+      if (isEmptyQuery(query)) {
+        const chunk = await cover(db, orgId, afterSeq + 1);
+        if (chunk.through <= afterSeq) return empty(afterSeq); // caught up
+        const from = firstAfter(chunk, afterSeq);
+        const to = Math.min(from + limit, chunk.seqs.length);
+        const entries = chunk.entries.slice(from, to);
+        return {
+          entries,
+          storedAtMs: chunk.storedAtMs.slice(from, to),
+          bytes: chunk.bytes.slice(from, to),
+          scannedThrough: entries.length === limit ? (chunk.seqs[to - 1] as number) : chunk.through,
+        };
+      }
+      // Which seqs are this stream's: decided by PostgreSQL, nothing rendered.
+      const match = await readStreamMatchingSeqs(db, {
+        orgId,
+        query,
+        afterSeq,
+        limit,
+        scanWindow: config.scanWindow,
+      });
+      const first = match.seqs[0];
+      if (first === undefined) return empty(match.scannedThrough);
+      const chunk = await cover(db, orgId, first);
+      const read: StreamRead = empty(0);
+      for (const seq of match.seqs) {
+        if (seq > chunk.through) break;
+        const at = firstAfter(chunk, seq) - 1;
+        if (chunk.seqs[at] !== seq) {
+          // Not held (purged between the two reads, or a replica behind the other): read it
+          // for this stream alone, as before the shared read.
+          return readStreamEntries(db, {
+            orgId,
+            query,
+            afterSeq,
+            limit,
+            scanWindow: config.scanWindow,
+          });
+        }
+        read.entries.push(chunk.entries[at] as StreamEntry);
+        read.storedAtMs.push(chunk.storedAtMs[at] as number);
+        read.bytes.push(chunk.bytes[at] as number);
+      }
+      if (read.entries.length === 0) {
+        // The chunk does not reach the first match yet (the reads saw different snapshots).
+        return readStreamEntries(db, {
+          orgId,
+          query,
+          afterSeq,
+          limit,
+          scanWindow: config.scanWindow,
+        });
+      }
+      // Every match taken: the seq-only read's bound holds; otherwise up to the last taken.
+      read.scannedThrough =
+        read.entries.length === match.seqs.length
+          ? match.scannedThrough
+          : (read.entries.at(-1) as StreamEntry).seq;
+      return read;
+    },
+    /** Chunks and bytes held (tests, logs). */
+    held: () => ({ chunks: chunks.size, bytes: heldBytes }),
+  };
+}
+
+export type SharedEntryWindow = ReturnType<typeof createSharedEntryWindow>;
