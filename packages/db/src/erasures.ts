@@ -237,6 +237,19 @@ export async function eraseActor(db: Database, input: EraseInput): Promise<Erase
   }
 }
 
+/**
+ * How many erasures the organisation has had: it only grows, and the erasure's rewrite of its
+ * entries commits with its row, so a copy of entries read when this was n is stale once it is
+ * more (the streams' shared read drops such copies).
+ */
+export async function erasureCount(db: Database, orgId: string): Promise<number> {
+  const { rows } = await sqlOf(db).query<{ n: string }>(
+    "SELECT count(*) AS n FROM erasures WHERE org_id = $1",
+    [orgId],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** The organisation's erasures, newest first. */
 export async function listErasures(db: Database, orgId: string, limit = 100): Promise<Erasure[]> {
   const { rows } = await sqlOf(db).query<ErasureRow>(

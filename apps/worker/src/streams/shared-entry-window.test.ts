@@ -92,6 +92,7 @@ describe("the shared entry window", () => {
       chunkEntries: 7,
       maxBytes: 64 * 1024 * 1024,
       maxAgeMs: 600_000,
+      erasureCheckMs: 600_000,
       scanWindow: 1000,
     });
     const rendered = streamReadStats.renderedEntries;
@@ -110,6 +111,7 @@ describe("the shared entry window", () => {
       chunkEntries: 7,
       maxBytes: 64 * 1024 * 1024,
       maxAgeMs: 600_000,
+      erasureCheckMs: 600_000,
       scanWindow: 1000,
     });
     const first = await window.read(db, { orgId, query: parsed(""), afterSeq: 36, limit: 100 });
@@ -128,6 +130,7 @@ describe("the shared entry window", () => {
         chunkEntries: 7,
         maxBytes: 1000,
         maxAgeMs: 600_000,
+        erasureCheckMs: 600_000,
         scanWindow: 1000,
       });
       await compareAll(window, 45);
@@ -135,5 +138,46 @@ describe("the shared entry window", () => {
     } finally {
       await pool.query("UPDATE audit_log_heads SET retained_from = 1 WHERE org_id = $1", [orgId]);
     }
+  });
+
+  it("drops what it holds once the organisation has had an erasure, and serves the erased text", async () => {
+    const window = createSharedEntryWindow({
+      chunkEntries: 7,
+      maxBytes: 64 * 1024 * 1024,
+      maxAgeMs: 600_000,
+      erasureCheckMs: 0,
+      scanWindow: 1000,
+    });
+    const input = { orgId, query: parsed(""), afterSeq: 0, limit: 5 };
+    const before = await window.read(db, input);
+    expect(before.entries[1]?.seq).toBe(2);
+    expect(before.entries[1]?.json).toContain('"name":"cy"');
+    // An erasure as eraseActor commits one: the personal columns rewritten with its row.
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SET LOCAL auditlog.maintenance = 'erase'");
+      await client.query(
+        `UPDATE audit_entries SET actor_name = 'Erased person', commit_salt = NULL,
+           personal_digest = sha256('kept digest') WHERE org_id = $1 AND seq = 2`,
+        [orgId],
+      );
+      await client.query(
+        `INSERT INTO erasures (id, org_id, actor_id, pseudonym, requested_by, status, entries)
+         VALUES ($1, $2, 'user_2', 'Erased person', 'test', 'completed', 1)`,
+        [`era_win_${orgId.slice(-8)}`, orgId],
+      );
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    const after = await window.read(db, input);
+    expect(after.entries[1]?.json).toContain('"name":"Erased person"');
+    expectConsistent(
+      after,
+      await readStreamEntries(db, { ...input, scanWindow: 1000 }),
+      0,
+      "erased",
+    );
   });
 });

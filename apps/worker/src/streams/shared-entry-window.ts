@@ -1,5 +1,6 @@
 import {
   type Database,
+  erasureCount,
   readStreamEntries,
   readStreamMatchingSeqs,
   type StreamRead,
@@ -21,11 +22,14 @@ export interface SharedEntryWindowConfig {
   chunkEntries: number;
   /** Bound on the rendered entries held (JSON bytes plus a per-entry allowance), all orgs. */
   maxBytes: number;
-  /**
-   * A chunk older than this is read again: an erasure rewrites stored entries, and a chunk must
-   * not serve their old text for longer than a batch in flight would.
-   */
+  /** A chunk older than this is read again (memory held by streams that moved on). */
   maxAgeMs: number;
+  /**
+   * How often, at most, the organisation's erasure count is asked for: an erasure rewrites
+   * stored entries, and every chunk read before it is dropped once the count has grown, so an
+   * erased text is sent at most this long (plus a batch in flight) after the erasure.
+   */
+  erasureCheckMs: number;
   /** Seqs a filtered stream's seq-only read examines at most (as `readStreamEntries`). */
   scanWindow: number;
 }
@@ -46,6 +50,8 @@ interface Chunk {
   bytes: number[];
   heldBytes: number;
   filledAt: number;
+  /** The organisation's erasure count when the chunk was begun. */
+  erasures: number;
   usedAt: number;
   extending: Promise<void> | undefined;
 }
@@ -63,6 +69,18 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
   let heldBytes = 0;
   let sweptAt = 0;
   const all = emptyQuery();
+  const erasureCounts = new Map<string, { checkedAt: number; count: Promise<number> }>();
+
+  /** The organisation's erasure count, asked again once `erasureCheckMs` has passed. */
+  const erasuresOf = (db: Database, orgId: string, now: number): Promise<number> => {
+    const known = erasureCounts.get(orgId);
+    if (known && now - known.checkedAt < config.erasureCheckMs) return known.count;
+    const count = erasureCount(db, orgId);
+    erasureCounts.set(orgId, { checkedAt: now, count });
+    // A failed ask is asked again next time, not remembered.
+    count.catch(() => erasureCounts.delete(orgId));
+    return count;
+  };
 
   const drop = (chunk: Chunk) => {
     if (chunks.get(chunk.key) !== chunk) return;
@@ -128,9 +146,17 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
   const cover = async (db: Database, orgId: string, seq: number): Promise<Chunk> => {
     const now = Date.now();
     sweep(now);
+    // Asked before any read of a new chunk: an erasure committing meanwhile leaves the count
+    // that chunk holds behind, so it is dropped at the next ask, never kept.
+    const erasures = await erasuresOf(db, orgId, now);
     const index = Math.floor((seq - 1) / config.chunkEntries);
     const key = `${orgId}:${index}`;
     let chunk = chunks.get(key);
+    if (chunk && chunk.erasures !== erasures) {
+      // Callers already holding it finish with it: what they send left before the erasure's ask.
+      drop(chunk);
+      chunk = undefined;
+    }
     if (chunk && now - chunk.filledAt > config.maxAgeMs && !chunk.extending) {
       drop(chunk);
       chunk = undefined;
@@ -148,6 +174,7 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
         bytes: [],
         heldBytes: 0,
         filledAt: now,
+        erasures,
         usedAt: now,
         extending: undefined,
       };

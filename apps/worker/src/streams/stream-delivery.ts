@@ -98,6 +98,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     chunkEntries: config.sharedReadChunkEntries ?? 2000,
     maxBytes: config.sharedReadMaxBytes ?? 64 * 1024 * 1024,
     maxAgeMs: config.sharedReadMaxAgeMs ?? 60_000,
+    // An erased text may still leave in the batch in flight; a second is of the same order.
+    erasureCheckMs: 1000,
     scanWindow,
   });
   const running = new Map<string, Promise<void>>();
