@@ -12,6 +12,7 @@ export { databaseEnv, readReplicaFromEnv } from "./env.ts";
 export * from "./erasures.ts";
 export * from "./exports.ts";
 export * from "./lag-gauges.ts";
+export * from "./leaf-hashes-after.ts";
 export * from "./log-purge.ts";
 export * from "./log-streams.ts";
 export * from "./log-tree.ts";

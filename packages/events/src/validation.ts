@@ -4,6 +4,8 @@ import { occurredAtProblem } from "./envelope.ts";
 import { type ContentIssue, eventContentIssues } from "./event-content.ts";
 import { compileFastCheck } from "./fast-check.ts";
 
+export { compileFastCheck, type FastCheck } from "./fast-check.ts";
+
 /**
  * `auditEventSchema` compiled into plain checks: `true` for a well-formed event (the common
  * case), which zod would return unchanged; anything else goes through zod itself.

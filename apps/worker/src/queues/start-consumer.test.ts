@@ -116,6 +116,73 @@ describe("startConsumer", () => {
     expect(seen).toEqual(["email to a@example.test", "webhook msg_1 as job notify.webhook"]);
   });
 
+  it("hands a well-formed ingest job's data on as it is, and still refuses every malformed one", async () => {
+    const { queueName, queue, settled } = await ownQueue();
+    const received: { jobId: string | undefined; same: boolean; events: number }[] = [];
+    const malformed: { jobId: string | undefined; paths: string[] }[] = [];
+    opened.push(
+      await startConsumer({
+        queue: "ingest",
+        queueName,
+        connection,
+        concurrency: 1,
+        logger,
+        handlers: {
+          "ingest.batch": async (payload, job) => {
+            // The compiled check took it: the payload is the job's data itself, not zod's copy.
+            received.push({
+              jobId: job.id,
+              same: payload === job.data,
+              events: payload.events.length,
+            });
+            return "stored";
+          },
+        },
+        onMalformed: async (job, issues) => {
+          malformed.push({ jobId: job.id, paths: issues.map((i) => i.path) });
+        },
+      }),
+    );
+    const good = {
+      orgId: "org_1",
+      receivedAt: new Date().toISOString(),
+      catalog: "0123456789abcdef",
+      events: [{ type: "repo.create" }, { anything: true }],
+    };
+    const cases: [string, unknown][] = [
+      ["good", good],
+      ["good-no-catalog", { orgId: "org_1", receivedAt: good.receivedAt, events: [1] }],
+      ["extra-key", { ...good, extra: 1 }],
+      ["no-events", { ...good, events: [] }],
+      ["bad-time", { ...good, receivedAt: "yesterday" }],
+      ["too-many", { ...good, events: Array.from({ length: 1001 }, () => ({})) }],
+    ];
+    const outcomes: Record<string, string> = {};
+    for (const [jobId, data] of cases) {
+      const done = settled(jobId);
+      await queue.add("ingest.batch", data, { jobId, attempts: 1 });
+      outcomes[jobId] = (await done).outcome;
+    }
+    expect(outcomes).toEqual({
+      good: "completed",
+      "good-no-catalog": "completed",
+      "extra-key": "failed",
+      "no-events": "failed",
+      "bad-time": "failed",
+      "too-many": "failed",
+    });
+    expect(received).toEqual([
+      { jobId: "good", same: true, events: 2 },
+      { jobId: "good-no-catalog", same: true, events: 1 },
+    ]);
+    expect(malformed).toEqual([
+      { jobId: "extra-key", paths: [""] },
+      { jobId: "no-events", paths: ["events"] },
+      { jobId: "bad-time", paths: ["receivedAt"] },
+      { jobId: "too-many", paths: ["events"] },
+    ]);
+  });
+
   it("fails a malformed job at once, without retries, after keeping what it can", async () => {
     const { queueName, queue, settled } = await ownQueue();
     const kept: { jobId: string | undefined; paths: string[] }[] = [];

@@ -2,7 +2,7 @@ import {
   batchedLogTileReaders,
   type Database,
   type LogTreeUpdate,
-  readEntriesAfter,
+  readLeafHashesAfter,
   readLogTrees,
   storeLogTrees,
   tryLockLogTrees,
@@ -12,7 +12,6 @@ import {
   appendToTiles,
   checkpointOrigin,
   emptyRoot,
-  entryLeafHash,
   formatCheckpoint,
   type NoteSigner,
   signNote,
@@ -81,7 +80,8 @@ export async function advanceLogTrees(
     }
     if (locked.size === 0) return results;
     const perOrg = Math.max(1, Math.ceil(maxLeaves / locked.size));
-    const entries = await readEntriesAfter(
+    // Leaf hashes straight from COPY lines, as `verify` computes them: no entry objects.
+    const leafHashes = await readLeafHashesAfter(
       client,
       [...locked].map((orgId) => ({ orgId, afterSeq: trees.get(orgId)?.size ?? 0 })),
       perOrg,
@@ -90,22 +90,18 @@ export async function advanceLogTrees(
     const built = await Promise.all(
       [...locked].map(async (orgId): Promise<LogTreeUpdate | undefined> => {
         const current = trees.get(orgId)?.size ?? 0;
-        const run = entries.get(orgId) ?? [];
+        const run = leafHashes.get(orgId) ?? { seqs: [], hashes: [] };
         // Entries commit in seq order, so what is read is a gap-free run from current + 1.
         // A gap means an entry was removed behind the triggers' back: the tree is extended up
         // to it, never past it, and the gap is reported.
-        const gap = run.findIndex((entry, i) => entry.seq !== current + 1 + i);
+        const gap = run.seqs.findIndex((seq, i) => seq !== current + 1 + i);
         const error =
           gap >= 0 ? new Error(`the log of ${orgId} has no entry ${current + 1 + gap}`) : undefined;
-        const leaves = gap >= 0 ? run.slice(0, gap) : run;
+        const leaves = gap >= 0 ? run.hashes.slice(0, gap) : run.hashes;
         if (error) results.set(orgId, { fromSize: current, treeSize: current, error });
         if (leaves.length === 0) return undefined;
         const reader = readers.forOrg(orgId);
-        const { size, tiles } = await appendToTiles(
-          reader,
-          current,
-          leaves.map((entry) => entryLeafHash(orgId, entry)),
-        );
+        const { size, tiles } = await appendToTiles(reader, current, leaves);
         const rootHash = size === 0 ? emptyRoot : await treeHash(overlaid(reader, tiles), size);
         const checkpointNote = signNote(
           formatCheckpoint({
