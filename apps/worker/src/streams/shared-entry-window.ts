@@ -239,6 +239,9 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
       });
       const first = match.seqs[0];
       if (first === undefined) return empty(match.scannedThrough);
+      // The stream's own read, as before the shared read: for what the shared chunk cannot answer.
+      const ownRead = () =>
+        readStreamEntries(db, { orgId, query, afterSeq, limit, scanWindow: config.scanWindow });
       const chunk = await cover(db, orgId, first);
       const read: StreamRead = empty(0);
       for (const seq of match.seqs) {
@@ -247,13 +250,7 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
         if (chunk.seqs[at] !== seq) {
           // Not held (purged between the two reads, or a replica behind the other): read it
           // for this stream alone, as before the shared read.
-          return readStreamEntries(db, {
-            orgId,
-            query,
-            afterSeq,
-            limit,
-            scanWindow: config.scanWindow,
-          });
+          return ownRead();
         }
         read.entries.push(chunk.entries[at] as StreamEntry);
         read.storedAtMs.push(chunk.storedAtMs[at] as number);
@@ -261,13 +258,7 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
       }
       if (read.entries.length === 0) {
         // The chunk does not reach the first match yet (the reads saw different snapshots).
-        return readStreamEntries(db, {
-          orgId,
-          query,
-          afterSeq,
-          limit,
-          scanWindow: config.scanWindow,
-        });
+        return ownRead();
       }
       // Every match taken: the seq-only read's bound holds; otherwise up to the last taken.
       read.scannedThrough =
