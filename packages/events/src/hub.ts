@@ -20,4 +20,5 @@ export const nonHubEventTypes = [
   "org.audit_log.viewer_link.revoke",
   "org.audit_log.viewer_link.use",
   "billing.update_subscription_contract_details",
+  "org.sso_break_glass",
 ] as const;
