@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { alertBodyFromFlags, describeAlertRule } from "./alert-command.ts";
-import { StreamFlagError } from "./stream-command.ts";
+import { CliFlagError } from "./cli-flag-error.ts";
 
 describe("alerts create flags", () => {
   it("makes the API's create body, channels from the flags, defaults as the API's", () => {
@@ -37,7 +37,7 @@ describe("alerts create flags", () => {
       try {
         alertBodyFromFlags(flags);
       } catch (error) {
-        expect(error).toBeInstanceOf(StreamFlagError);
+        expect(error).toBeInstanceOf(CliFlagError);
         return (error as Error).message;
       }
       throw new Error("accepted");

@@ -7,7 +7,7 @@ import {
 } from "../alerts/alert-service.ts";
 import type { ApiActor } from "../audit-log/record-api-action.ts";
 import { ApiError } from "../errors.ts";
-import { StreamFlagError } from "./stream-command.ts";
+import { CliFlagError } from "./cli-flag-error.ts";
 
 export const alertUsage = `  pnpm auditlog alerts create --org <slug> --name <name> --q <query> [--no-console]
       [--notify-email] [--notify-webhook] [--slack-url <url>] [--group-window <seconds>] [--json]
@@ -40,18 +40,18 @@ function flagOf(path: string): string {
 /** An API refusal naming a field, as the flag the operator gave (the same error as `stream`). */
 function asFlagError(error: unknown): never {
   const detail = error instanceof ApiError && error.status === 400 ? error.details?.[0] : undefined;
-  if (detail) throw new StreamFlagError(`${flagOf(detail.path)} ${detail.message}`);
+  if (detail) throw new CliFlagError(`${flagOf(detail.path)} ${detail.message}`);
   throw error;
 }
 
 /** The create body the flags describe, checked by the API's own schema. */
 export function alertBodyFromFlags(flags: AlertFlags): CreateAlertRule {
-  if (!flags.name) throw new StreamFlagError("missing --name");
-  if (!flags.q) throw new StreamFlagError("missing --q (the query new entries must match)");
+  if (!flags.name) throw new CliFlagError("missing --name");
+  if (!flags.q) throw new CliFlagError("missing --q (the query new entries must match)");
   let groupWindowSeconds: number | undefined;
   if (flags["group-window"] !== undefined) {
     if (!/^\d{1,6}$/.test(flags["group-window"])) {
-      throw new StreamFlagError("--group-window must be a whole number of seconds");
+      throw new CliFlagError("--group-window must be a whole number of seconds");
     }
     groupWindowSeconds = Number(flags["group-window"]);
   }
@@ -68,7 +68,7 @@ export function alertBodyFromFlags(flags: AlertFlags): CreateAlertRule {
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new StreamFlagError(
+    throw new CliFlagError(
       `${flagOf(issue?.path.join(".") ?? "")} ${issue?.message ?? "is invalid"}`,
     );
   }
@@ -113,7 +113,7 @@ export async function alertCommand(
     }
     case "delete": {
       const id = input.id;
-      if (!id) throw new StreamFlagError("missing the rule id (alerts delete --org <slug> <id>)");
+      if (!id) throw new CliFlagError("missing the rule id (alerts delete --org <slug> <id>)");
       await deleteOrgAlertRule(services, { org, id, actor, client: {} });
       return {
         json: { org: org.slug, id, deleted: true },
@@ -121,6 +121,6 @@ export async function alertCommand(
       };
     }
     default:
-      throw new StreamFlagError(`unknown command "alerts ${input.action}"`);
+      throw new CliFlagError(`unknown command "alerts ${input.action}"`);
   }
 }

@@ -45,6 +45,7 @@ import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { replicatedQueue } from "../queues/replicated-queue.ts";
 import { alertCommand, alertUsage } from "./alert-command.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
+import { CliFlagError } from "./cli-flag-error.ts";
 import { deadLettersUsage, describeDeadLetters, describeReplay } from "./dead-letters-command.ts";
 import {
   changeRetention,
@@ -53,7 +54,7 @@ import {
   showRetention,
 } from "./retention-command.ts";
 import { refuseSecretInArgv, ssoCommand, ssoUsage } from "./sso-command.ts";
-import { StreamFlagError, streamCommand, streamUsage } from "./stream-command.ts";
+import { streamCommand, streamUsage } from "./stream-command.ts";
 import { verifyCommand } from "./verify-command.ts";
 import { runVerifyExportCommand } from "./verify-export-command.ts";
 
@@ -579,7 +580,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const known =
       error instanceof UsageError ||
-      error instanceof StreamFlagError ||
+      error instanceof CliFlagError ||
       error instanceof ConflictError ||
       error instanceof NotFoundError ||
       error instanceof ApiError;

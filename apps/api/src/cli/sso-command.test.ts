@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CliFlagError } from "./cli-flag-error.ts";
 import {
   describeSso,
   flagOfPath,
@@ -9,7 +10,6 @@ import {
   refuseSecretInArgv,
   ssoBodyFromFlags,
 } from "./sso-command.ts";
-import { StreamFlagError } from "./stream-command.ts";
 
 const secret = "s3cr3t-value-zyx9";
 
@@ -17,7 +17,7 @@ function refusal(action: () => unknown): string {
   try {
     action();
   } catch (error) {
-    expect(error).toBeInstanceOf(StreamFlagError);
+    expect(error).toBeInstanceOf(CliFlagError);
     return (error as Error).message;
   }
   throw new Error("accepted");

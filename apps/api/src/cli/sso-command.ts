@@ -9,7 +9,7 @@ import {
   type SsoServices,
   saveSsoConfig,
 } from "../sso/sso-service.ts";
-import { StreamFlagError } from "./stream-command.ts";
+import { CliFlagError } from "./cli-flag-error.ts";
 
 export const ssoUsage = `  pnpm auditlog sso show --org <slug> [--json]
   pnpm auditlog sso set --org <slug> --issuer <url> --client-id <id>
@@ -39,7 +39,7 @@ type Org = { id: string; slug: string; name: string };
  */
 export function refuseSecretInArgv(argv: readonly string[]): void {
   if (argv.some((arg) => arg === "--client-secret" || arg.startsWith("--client-secret="))) {
-    throw new StreamFlagError(
+    throw new CliFlagError(
       "--client-secret is not accepted: arguments are visible to other users (ps); use --client-secret-file <path> or --client-secret-stdin",
     );
   }
@@ -87,7 +87,7 @@ export function flagOfPath(path: string, flags: SsoFlags): string {
 function asFlagError(flags: SsoFlags) {
   return (error: unknown): never => {
     if (error instanceof ApiError && error.status === 400 && error.details?.length) {
-      throw new StreamFlagError(
+      throw new CliFlagError(
         error.details
           .map((detail) => `${flagOfPath(detail.path, flags)} ${detail.message}`)
           .join("; "),
@@ -106,7 +106,7 @@ function domainsOf(value: string | undefined): string[] {
 function ruleOf(text: string): { value: string; role: string } {
   const at = text.lastIndexOf("=");
   if (at < 0) {
-    throw new StreamFlagError(
+    throw new CliFlagError(
       `--role-rule ${JSON.stringify(text)} must be <claim value>=<role>, e.g. auditlog-admins=admin`,
     );
   }
@@ -120,9 +120,7 @@ export function readClientSecret(
 ): string | undefined {
   const file = flags["client-secret-file"];
   if (file !== undefined && flags["client-secret-stdin"]) {
-    throw new StreamFlagError(
-      "give either --client-secret-file or --client-secret-stdin, not both",
-    );
+    throw new CliFlagError("give either --client-secret-file or --client-secret-stdin, not both");
   }
   let text: string;
   if (file !== undefined) {
@@ -130,7 +128,7 @@ export function readClientSecret(
       text = readFileSync(file, "utf8");
     } catch (error) {
       // The error's code only: never anything the file holds.
-      throw new StreamFlagError(
+      throw new CliFlagError(
         `--client-secret-file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
       );
     }
@@ -141,7 +139,7 @@ export function readClientSecret(
   }
   const secret = text.replace(/\r?\n$/, "");
   if (!secret) {
-    throw new StreamFlagError(
+    throw new CliFlagError(
       `${file !== undefined ? "--client-secret-file" : "--client-secret-stdin"} holds no secret`,
     );
   }
@@ -194,8 +192,8 @@ export function describeSso(slug: string, config: SsoConfig): string {
   ].join("\n");
 }
 
-function notConfigured(slug: string): StreamFlagError {
-  return new StreamFlagError(
+function notConfigured(slug: string): CliFlagError {
+  return new CliFlagError(
     `${slug} has no single sign-on: set it up first with pnpm auditlog sso set --org ${slug} …`,
   );
 }
@@ -252,7 +250,7 @@ export async function ssoCommand(
       let value: boolean;
       if (input.action === "require") {
         if (input.subject !== "on" && input.subject !== "off") {
-          throw new StreamFlagError("sso require takes on or off (sso require --org <slug> on)");
+          throw new CliFlagError("sso require takes on or off (sso require --org <slug> on)");
         }
         field = "requireSso";
         value = input.subject === "on";
@@ -287,6 +285,6 @@ export async function ssoCommand(
       };
     }
     default:
-      throw new StreamFlagError(`unknown command "sso ${input.action}"`);
+      throw new CliFlagError(`unknown command "sso ${input.action}"`);
   }
 }

@@ -14,6 +14,7 @@ import {
   type StreamServices,
   updateStream,
 } from "../streams/stream-service.ts";
+import { CliFlagError } from "./cli-flag-error.ts";
 
 export const streamUsage = `  pnpm auditlog stream create --org <slug> --type https|splunk|datadog|s3 --name <name>
       [--url <url>] [--token <HEC token>] [--api-key <key>] [--site <datadog site>]
@@ -41,9 +42,6 @@ export interface StreamFlags {
   "from-seq"?: string;
 }
 
-/** A mistake in the flags: the CLI prints it as one line and exits 1. */
-export class StreamFlagError extends Error {}
-
 type Org = { id: string; slug: string; name: string };
 
 /** The flag an API field comes from: `destination.apiKey` → `--api-key`, `start.seq` → `--from-seq`. */
@@ -56,18 +54,18 @@ function flagOf(path: string): string {
 /** An API refusal naming a field, as the flag the operator gave. */
 function asFlagError(error: unknown): never {
   const detail = error instanceof ApiError && error.status === 400 ? error.details?.[0] : undefined;
-  if (detail) throw new StreamFlagError(`${flagOf(detail.path)} ${detail.message}`);
+  if (detail) throw new CliFlagError(`${flagOf(detail.path)} ${detail.message}`);
   throw error;
 }
 
 /** The create body the flags describe, checked by the API's own schema. */
 export function streamBodyFromFlags(flags: StreamFlags): CreateStream {
   const type = flags.type;
-  if (!type) throw new StreamFlagError("missing --type");
+  if (!type) throw new CliFlagError("missing --type");
   if (!(streamDestinationTypes as readonly string[]).includes(type)) {
-    throw new StreamFlagError(`--type must be one of ${streamDestinationTypes.join(", ")}`);
+    throw new CliFlagError(`--type must be one of ${streamDestinationTypes.join(", ")}`);
   }
-  if (!flags.name) throw new StreamFlagError("missing --name");
+  if (!flags.name) throw new CliFlagError("missing --name");
   const given = (entries: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
   const destination = given({
@@ -87,7 +85,7 @@ export function streamBodyFromFlags(flags: StreamFlags): CreateStream {
   let start: CreateStream["start"] = "now";
   if (flags["from-seq"] !== undefined) {
     if (!/^\d{1,15}$/.test(flags["from-seq"])) {
-      throw new StreamFlagError("--from-seq must be a whole number (the first entry to send)");
+      throw new CliFlagError("--from-seq must be a whole number (the first entry to send)");
     }
     start = { seq: Number(flags["from-seq"]) };
   }
@@ -102,11 +100,11 @@ export function streamBodyFromFlags(flags: StreamFlags): CreateStream {
     const path = issue?.path.join(".") ?? "";
     // A flag that does not belong to the type (zod names the destination and the key).
     if (issue?.code === "unrecognized_keys") {
-      throw new StreamFlagError(
+      throw new CliFlagError(
         `${issue.keys.map((key) => flagOf(key)).join(", ")} cannot be used with --type ${type}`,
       );
     }
-    throw new StreamFlagError(`${flagOf(path)} ${issue?.message ?? "is invalid"}`);
+    throw new CliFlagError(`${flagOf(path)} ${issue?.message ?? "is invalid"}`);
   }
   return parsed.data;
 }
@@ -130,7 +128,7 @@ export async function streamCommand(
   const common = { org, actor, client: {} };
   const id = () => {
     if (!input.id)
-      throw new StreamFlagError(`missing the stream id (stream ${input.action} --org <slug> <id>)`);
+      throw new CliFlagError(`missing the stream id (stream ${input.action} --org <slug> <id>)`);
     return input.id;
   };
   switch (input.action) {
@@ -171,6 +169,6 @@ export async function streamCommand(
       };
     }
     default:
-      throw new StreamFlagError(`unknown command "stream ${input.action}"`);
+      throw new CliFlagError(`unknown command "stream ${input.action}"`);
   }
 }
