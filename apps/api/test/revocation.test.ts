@@ -1,6 +1,9 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createOrganization, upsertUserMembership } from "@auditlog/db";
@@ -297,17 +300,21 @@ describe("revoking credentials and access", () => {
       const fresh = await signIn(user.email, "a new password");
       expect(fresh.status).toBe(200);
 
+      // A real password from a file, not argv (visible in ps).
+      const passwordFile = join(mkdtempSync(join(tmpdir(), "auditlog-password-")), "pw");
+      writeFileSync(passwordFile, "another new password\n");
       const again = await cli(
         "user",
         "set-password",
         user.email,
-        "--password",
-        "another new password",
+        "--password-file",
+        passwordFile,
         "--revoke-tokens",
       );
       expect(again).toMatchObject({ sessionsEnded: 1, tokensRevoked: 1 });
       expect(await status("/v1/me", asToken(token))).toBe(401);
       expect(await status("/v1/me", asSession(fresh))).toBe(401);
+      expect((await signIn(user.email, "another new password")).status).toBe(200);
     });
 
     it("member remove takes the organisation away at once and records it", {

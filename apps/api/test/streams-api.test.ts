@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createOrganization, type Plan } from "@auditlog/db";
@@ -632,7 +635,10 @@ describe("log streams: /v1/orgs/:org/streams", () => {
       timeout: 600_000,
     }, async () => {
       const { org, token } = await newOrg("str-cli");
-      const [created, badType, noToken, badUrl] = await Promise.all([
+      // The token from a file: as an argument it would be visible to other users (ps).
+      const tokenFile = join(mkdtempSync(join(tmpdir(), "auditlog-stream-cli-")), "hec-token");
+      writeFileSync(tokenFile, `${splunkToken}\n`);
+      const [created, badType, noToken, badUrl, tokenInArgv] = await Promise.all([
         cli(
           "stream",
           "create",
@@ -644,8 +650,8 @@ describe("log streams: /v1/orgs/:org/streams", () => {
           "SOC",
           "--url",
           "https://splunk.example.com:8088",
-          "--token",
-          splunkToken,
+          "--token-file",
+          tokenFile,
           "--q",
           "category:audit_log",
         ),
@@ -674,9 +680,25 @@ describe("log streams: /v1/orgs/:org/streams", () => {
           "--url",
           "http://10.1.2.3/",
         ),
+        cliError(
+          "stream",
+          "create",
+          "--org",
+          org.slug,
+          "--type",
+          "splunk",
+          "--name",
+          "x",
+          "--url",
+          "https://s.example.com",
+          "--token",
+          splunkToken,
+        ),
       ]);
       expect(badType).toContain("--type must be one of https, splunk, datadog, s3");
-      expect(noToken).toContain("--token is required");
+      expect(noToken).toContain("--token-file or --token-stdin is required");
+      expect(tokenInArgv).toContain("--token is not accepted");
+      expect(tokenInArgv).not.toContain(splunkToken);
       expect(badUrl).toContain("--url must use https");
       expect(created).toMatchObject({
         org: org.slug,

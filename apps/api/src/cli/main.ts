@@ -53,15 +53,16 @@ import {
   retentionUsage,
   showRetention,
 } from "./retention-command.ts";
-import { refuseSecretInArgv, ssoCommand, ssoUsage } from "./sso-command.ts";
-import { streamCommand, streamUsage } from "./stream-command.ts";
+import { readSecretFlag, refuseSecretsInArgv } from "./secret-flags.ts";
+import { ssoCommand, ssoUsage } from "./sso-command.ts";
+import { streamCommand, streamSecretFlags, streamUsage } from "./stream-command.ts";
 import { verifyCommand } from "./verify-command.ts";
 import { runVerifyExportCommand } from "./verify-export-command.ts";
 
 const usage = `usage:
   pnpm auditlog org create <slug> --name <name> --plan <free|team|enterprise> [--json]
-  pnpm auditlog user create <email> --password <pw> --org <slug> --role <${roles.join("|")}> [--name <name>] [--json]
-  pnpm auditlog user set-password <email> --password <pw> [--revoke-tokens] [--json]
+  pnpm auditlog user create <email> --password-file <path>|--password-stdin|--password <pw> --org <slug> --role <${roles.join("|")}> [--name <name>] [--json]
+  pnpm auditlog user set-password <email> --password-file <path>|--password-stdin|--password <pw> [--revoke-tokens] [--json]
   pnpm auditlog member set-role --org <slug> --email <email> --role <${roles.join("|")}> [--json]
   pnpm auditlog member remove --org <slug> --email <email> [--json]
   pnpm auditlog key create --org <slug> --name <label> [--json]
@@ -107,9 +108,30 @@ async function findOrg(db: Database, slug: string) {
   return org;
 }
 
-function checkedPassword(value: string | undefined): string {
-  const password = required(value, "password");
-  if (password.length < 8) throw new UsageError("--password must be at least 8 characters");
+/**
+ * `--password <pw>` suits a throwaway local password (the quick start's); a real one comes from
+ * `--password-file` or `--password-stdin`, because argv is visible to other users (ps).
+ */
+function checkedPassword(values: {
+  password?: string;
+  "password-file"?: string;
+  "password-stdin"?: boolean;
+}): string {
+  const fromFileOrStdin = readSecretFlag("password", values);
+  if (fromFileOrStdin !== undefined && values.password !== undefined) {
+    throw new UsageError("give --password or --password-file/--password-stdin, not both");
+  }
+  const password = fromFileOrStdin ?? values.password;
+  if (!password) throw new UsageError("missing --password (or --password-file, --password-stdin)");
+  if (password.length < 8) {
+    const flag =
+      values["password-file"] !== undefined
+        ? "--password-file"
+        : values["password-stdin"]
+          ? "--password-stdin"
+          : "--password";
+    throw new UsageError(`${flag} must be at least 8 characters`);
+  }
   return password;
 }
 
@@ -212,7 +234,9 @@ async function main(argv: string[]) {
   }
   // Offline (no database, no environment but the key file) and with options of its own.
   if (argv[0] === "verify-export") return runVerifyExportCommand(argv.slice(1));
-  if (argv[0] === "sso") refuseSecretInArgv(argv);
+  // Secrets only from files or stdin (argv is visible in ps): refused before anything else runs.
+  if (argv[0] === "sso") refuseSecretsInArgv(argv, ["client-secret"]);
+  if (argv[0] === "stream") refuseSecretsInArgv(argv, streamSecretFlags);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -220,6 +244,8 @@ async function main(argv: string[]) {
       name: { type: "string" },
       plan: { type: "string" },
       password: { type: "string" },
+      "password-file": { type: "string" },
+      "password-stdin": { type: "boolean", default: false },
       org: { type: "string" },
       role: { type: "string" },
       email: { type: "string" },
@@ -232,11 +258,14 @@ async function main(argv: string[]) {
       limit: { type: "string" },
       // stream create
       type: { type: "string" },
-      token: { type: "string" },
-      "api-key": { type: "string" },
+      "token-file": { type: "string" },
+      "token-stdin": { type: "boolean", default: false },
+      "api-key-file": { type: "string" },
+      "api-key-stdin": { type: "boolean", default: false },
       site: { type: "string" },
       "access-key-id": { type: "string" },
-      "secret-access-key": { type: "string" },
+      "secret-access-key-file": { type: "string" },
+      "secret-access-key-stdin": { type: "boolean", default: false },
       bucket: { type: "string" },
       prefix: { type: "string" },
       region: { type: "string" },
@@ -292,7 +321,7 @@ async function main(argv: string[]) {
       }
       case "user create": {
         const email = checked(z.email("invalid email"), required(subject, "email (positional)"));
-        const password = checkedPassword(values.password);
+        const password = checkedPassword(values);
         const { user, org, membership } = await upsertUserMembership(db, {
           email,
           name: values.name ?? email.split("@")[0] ?? email,
@@ -308,7 +337,7 @@ async function main(argv: string[]) {
       }
       case "user set-password": {
         const email = checked(z.email("invalid email"), required(subject, "email (positional)"));
-        const password = checkedPassword(values.password);
+        const password = checkedPassword(values);
         const changed = await setUserPassword(db, {
           email,
           passwordHash: await hash(password),

@@ -1,15 +1,6 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CliFlagError } from "./cli-flag-error.ts";
-import {
-  describeSso,
-  flagOfPath,
-  readClientSecret,
-  refuseSecretInArgv,
-  ssoBodyFromFlags,
-} from "./sso-command.ts";
+import { describeSso, flagOfPath, ssoBodyFromFlags } from "./sso-command.ts";
 
 const secret = "s3cr3t-value-zyx9";
 
@@ -81,37 +72,6 @@ describe("sso set flags", () => {
 });
 
 describe("the client secret", () => {
-  it("is refused as an argument, without repeating it", () => {
-    for (const argv of [
-      ["sso", "set", "--client-secret", secret],
-      ["sso", "set", `--client-secret=${secret}`],
-    ]) {
-      const message = refusal(() => refuseSecretInArgv(argv));
-      expect(message).toMatch(/^--client-secret is not accepted/);
-      expect(message).not.toContain(secret);
-    }
-    expect(() => refuseSecretInArgv(["sso", "set", "--client-secret-file", "/x"])).not.toThrow();
-  });
-
-  it("is read from a file or stdin, without its trailing newline; errors never hold it", () => {
-    const dir = mkdtempSync(join(tmpdir(), "auditlog-sso-cli-"));
-    const file = join(dir, "secret");
-    writeFileSync(file, `${secret}\n`);
-    expect(readClientSecret({ "client-secret-file": file })).toBe(secret);
-    expect(readClientSecret({ "client-secret-stdin": true }, () => `${secret}\r\n`)).toBe(secret);
-    expect(readClientSecret({})).toBeUndefined();
-    expect(refusal(() => readClientSecret({ "client-secret-file": join(dir, "none") }))).toBe(
-      `--client-secret-file ${join(dir, "none")} cannot be read (ENOENT)`,
-    );
-    writeFileSync(file, "\n");
-    expect(refusal(() => readClientSecret({ "client-secret-file": file }))).toBe(
-      "--client-secret-file holds no secret",
-    );
-    expect(
-      refusal(() => readClientSecret({ "client-secret-file": file, "client-secret-stdin": true })),
-    ).toMatch(/^give either/);
-  });
-
   it("is shown by `sso show` only as its hint", () => {
     const text = describeSso("acme", {
       protocol: "oidc",

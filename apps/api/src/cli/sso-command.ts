@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { findOrgSsoConfig } from "@auditlog/db";
 import type { SsoConfig, SsoConfigInput } from "@auditlog/events";
 import type { ApiActor } from "../audit-log/record-api-action.ts";
@@ -10,6 +9,7 @@ import {
   saveSsoConfig,
 } from "../sso/sso-service.ts";
 import { CliFlagError } from "./cli-flag-error.ts";
+import { readSecretFlag, secretFlagHint } from "./secret-flags.ts";
 
 export const ssoUsage = `  pnpm auditlog sso show --org <slug> [--json]
   pnpm auditlog sso set --org <slug> --issuer <url> --client-id <id>
@@ -33,18 +33,6 @@ export interface SsoFlags {
 
 type Org = { id: string; slug: string; name: string };
 
-/**
- * A secret given as an argument is readable by every user of the machine (`ps`, /proc), and
- * stays in shell history: refused before anything else, without repeating it.
- */
-export function refuseSecretInArgv(argv: readonly string[]): void {
-  if (argv.some((arg) => arg === "--client-secret" || arg.startsWith("--client-secret="))) {
-    throw new CliFlagError(
-      "--client-secret is not accepted: arguments are visible to other users (ps); use --client-secret-file <path> or --client-secret-stdin",
-    );
-  }
-}
-
 const ordinal = (index: number) => `the ${index + 1}${["st", "nd", "rd"][index] ?? "th"}`;
 
 /** The flag an API field comes from: `allowedDomains.1` → `--allowed-domains ("b c")`. */
@@ -57,7 +45,7 @@ export function flagOfPath(path: string, flags: SsoFlags): string {
     case "clientId":
       return "--client-id";
     case "clientSecret":
-      return "--client-secret-file or --client-secret-stdin";
+      return secretFlagHint("client-secret");
     case "allowedDomains": {
       const value = domainsOf(flags["allowed-domains"])[at];
       return value === undefined
@@ -111,39 +99,6 @@ function ruleOf(text: string): { value: string; role: string } {
     );
   }
   return { value: text.slice(0, at), role: text.slice(at + 1) };
-}
-
-/** The secret, from the file or stdin named by the flags (a trailing newline dropped). */
-export function readClientSecret(
-  flags: SsoFlags,
-  readStdin: () => string = () => readFileSync(0, "utf8"),
-): string | undefined {
-  const file = flags["client-secret-file"];
-  if (file !== undefined && flags["client-secret-stdin"]) {
-    throw new CliFlagError("give either --client-secret-file or --client-secret-stdin, not both");
-  }
-  let text: string;
-  if (file !== undefined) {
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      // The error's code only: never anything the file holds.
-      throw new CliFlagError(
-        `--client-secret-file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-      );
-    }
-  } else if (flags["client-secret-stdin"]) {
-    text = readStdin();
-  } else {
-    return undefined;
-  }
-  const secret = text.replace(/\r?\n$/, "");
-  if (!secret) {
-    throw new CliFlagError(
-      `${file !== undefined ? "--client-secret-file" : "--client-secret-stdin"} holds no secret`,
-    );
-  }
-  return secret;
 }
 
 /**
@@ -232,7 +187,7 @@ export async function ssoCommand(
       return shown(await stored());
     case "set": {
       const existing = await findOrgSsoConfig(services.db, org.id);
-      const secret = readClientSecret(flags, input.readStdin);
+      const secret = readSecretFlag("client-secret", flags, input.readStdin);
       const body = ssoBodyFromFlags(
         flags,
         { requireSso: existing?.requireSso ?? false, enabled: existing?.enabled ?? true },

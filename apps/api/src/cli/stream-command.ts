@@ -15,10 +15,12 @@ import {
   updateStream,
 } from "../streams/stream-service.ts";
 import { CliFlagError } from "./cli-flag-error.ts";
+import { readSecretFlag, refuseSeveralFromStdin, secretFlagHint } from "./secret-flags.ts";
 
 export const streamUsage = `  pnpm auditlog stream create --org <slug> --type https|splunk|datadog|s3 --name <name>
-      [--url <url>] [--token <HEC token>] [--api-key <key>] [--site <datadog site>]
-      [--access-key-id <id> --secret-access-key <key> --bucket <b> [--prefix <p>] [--region <r>]
+      [--url <url>] [--token-file <path> | --token-stdin] [--api-key-file <path> | --api-key-stdin]
+      [--site <datadog site>] [--access-key-id <id> --bucket <b> [--prefix <p>] [--region <r>]
+       --secret-access-key-file <path> | --secret-access-key-stdin
        [--endpoint <url>] [--force-path-style]] [--q <query>] [--from-seq <n>] [--json]
   pnpm auditlog stream list --org <slug> [--json]
   pnpm auditlog stream show|pause|resume|delete --org <slug> <id> [--json]`;
@@ -28,11 +30,14 @@ export interface StreamFlags {
   type?: string;
   name?: string;
   url?: string;
-  token?: string;
-  "api-key"?: string;
+  "token-file"?: string;
+  "token-stdin"?: boolean;
+  "api-key-file"?: string;
+  "api-key-stdin"?: boolean;
   site?: string;
   "access-key-id"?: string;
-  "secret-access-key"?: string;
+  "secret-access-key-file"?: string;
+  "secret-access-key-stdin"?: boolean;
   bucket?: string;
   prefix?: string;
   region?: string;
@@ -44,11 +49,20 @@ export interface StreamFlags {
 
 type Org = { id: string; slug: string; name: string };
 
-/** The flag an API field comes from: `destination.apiKey` → `--api-key`, `start.seq` → `--from-seq`. */
+/** The destination's secrets: given as files or on stdin, never as arguments (see secret-flags.ts). */
+export const streamSecretFlags = ["token", "api-key", "secret-access-key"] as const;
+
+/**
+ * The flag an API field comes from: `destination.url` → `--url`, `start.seq` → `--from-seq`,
+ * `destination.apiKey` → `--api-key-file or --api-key-stdin`.
+ */
 function flagOf(path: string): string {
   if (path.startsWith("start")) return "--from-seq";
   const field = path.split(".").at(-1) ?? path;
-  return `--${field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+  const name = field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  return (streamSecretFlags as readonly string[]).includes(name)
+    ? secretFlagHint(name)
+    : `--${name}`;
 }
 
 /** An API refusal naming a field, as the flag the operator gave. */
@@ -59,23 +73,26 @@ function asFlagError(error: unknown): never {
 }
 
 /** The create body the flags describe, checked by the API's own schema. */
-export function streamBodyFromFlags(flags: StreamFlags): CreateStream {
+export function streamBodyFromFlags(flags: StreamFlags, readStdin?: () => string): CreateStream {
   const type = flags.type;
   if (!type) throw new CliFlagError("missing --type");
   if (!(streamDestinationTypes as readonly string[]).includes(type)) {
     throw new CliFlagError(`--type must be one of ${streamDestinationTypes.join(", ")}`);
   }
   if (!flags.name) throw new CliFlagError("missing --name");
+  refuseSeveralFromStdin(flags, streamSecretFlags);
+  const secret = (name: (typeof streamSecretFlags)[number]) =>
+    readSecretFlag(name, flags, readStdin);
   const given = (entries: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
   const destination = given({
     type,
     url: flags.url,
-    token: flags.token,
-    apiKey: flags["api-key"],
+    token: secret("token"),
+    apiKey: secret("api-key"),
     site: flags.site,
     accessKeyId: flags["access-key-id"],
-    secretAccessKey: flags["secret-access-key"],
+    secretAccessKey: secret("secret-access-key"),
     bucket: flags.bucket,
     prefix: flags.prefix,
     region: flags.region,
@@ -122,7 +139,15 @@ export function describeStream(stream: LogStream): string {
 /** `stream …`: the same service as the API's routes, recorded with the CLI as the actor. */
 export async function streamCommand(
   services: StreamServices,
-  input: { action: string; org: Org; id?: string; flags: StreamFlags; actor: ApiActor },
+  input: {
+    action: string;
+    org: Org;
+    id?: string;
+    flags: StreamFlags;
+    actor: ApiActor;
+    /** Where `--…-stdin` secrets come from (tests give their own). */
+    readStdin?: () => string;
+  },
 ): Promise<{ json: Record<string, unknown>; text: string }> {
   const { org, actor } = input;
   const common = { org, actor, client: {} };
@@ -133,7 +158,7 @@ export async function streamCommand(
   };
   switch (input.action) {
     case "create": {
-      const body = streamBodyFromFlags(input.flags);
+      const body = streamBodyFromFlags(input.flags, input.readStdin);
       const created = await createStream(services, { ...common, body }).catch(asFlagError);
       const { stream, signingSecret } = created;
       return {
