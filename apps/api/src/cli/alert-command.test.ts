@@ -12,15 +12,18 @@ describe("alerts create flags", () => {
       enabled: true,
     });
     expect(
-      alertBodyFromFlags({
-        name: "SSO",
-        q: "type:org.sso.*",
-        "no-console": true,
-        "notify-email": true,
-        "notify-webhook": true,
-        "slack-url": "https://hooks.slack.com/services/T/B/x",
-        "group-window": "0",
-      }),
+      alertBodyFromFlags(
+        {
+          name: "SSO",
+          q: "type:org.sso.*",
+          "no-console": true,
+          "notify-email": true,
+          "notify-webhook": true,
+          "slack-url-stdin": true,
+          "group-window": "0",
+        },
+        () => "https://hooks.slack.com/services/T/B/x\n",
+      ),
     ).toMatchObject({
       channels: {
         console: false,
@@ -35,7 +38,7 @@ describe("alerts create flags", () => {
   it("names the flag of each mistake", () => {
     const message = (flags: Parameters<typeof alertBodyFromFlags>[0]) => {
       try {
-        alertBodyFromFlags(flags);
+        alertBodyFromFlags(flags, () => `https://hooks.slack.com/${"x".repeat(2000)}`);
       } catch (error) {
         expect(error).toBeInstanceOf(CliFlagError);
         return (error as Error).message;
@@ -47,6 +50,9 @@ describe("alerts create flags", () => {
     expect(message({ name: "x", q: "y", "group-window": "soon" })).toMatch(/^--group-window /);
     expect(message({ name: "x", q: "y", "group-window": "90000" })).toMatch(/^--group-window /);
     expect(message({ name: "x".repeat(101), q: "y" })).toMatch(/^--name /);
+    expect(message({ name: "x", q: "y", "slack-url-stdin": true })).toMatch(
+      /^--slack-url-file or --slack-url-stdin must be at most 2,000 characters$/,
+    );
   });
 
   it("describes a rule with the Slack URL only as its hint", () => {

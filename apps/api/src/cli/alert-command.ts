@@ -8,9 +8,11 @@ import {
 import type { ApiActor } from "../audit-log/record-api-action.ts";
 import { ApiError } from "../errors.ts";
 import { CliFlagError } from "./cli-flag-error.ts";
+import { readSecretFlag, secretFlagHint } from "./secret-flags.ts";
 
 export const alertUsage = `  pnpm auditlog alerts create --org <slug> --name <name> --q <query> [--no-console]
-      [--notify-email] [--notify-webhook] [--slack-url <url>] [--group-window <seconds>] [--json]
+      [--notify-email] [--notify-webhook] [--slack-url-file <path> | --slack-url-stdin]
+      [--group-window <seconds>] [--json]
   pnpm auditlog alerts list --org <slug> [--json]
   pnpm auditlog alerts delete --org <slug> <id> [--json]`;
 
@@ -21,18 +23,23 @@ export interface AlertFlags {
   "no-console"?: boolean;
   "notify-email"?: boolean;
   "notify-webhook"?: boolean;
-  "slack-url"?: string;
+  "slack-url-file"?: string;
+  "slack-url-stdin"?: boolean;
   "group-window"?: string;
 }
 
 type Org = { id: string; slug: string; name: string };
 
-/** The flag an API field comes from: `channels.slackUrl` → `--slack-url`. */
+/** A Slack incoming-webhook URL carries its own credential: a secret flag (see secret-flags.ts). */
+export const alertSecretFlags = ["slack-url"] as const;
+
+/** The flag an API field comes from: `channels.slackUrl` → `--slack-url-file or --slack-url-stdin`. */
 function flagOf(path: string): string {
   if (path === "groupWindowSeconds") return "--group-window";
   if (path === "channels.console") return "--no-console";
   if (path === "channels.email") return "--notify-email";
   if (path === "channels.webhook") return "--notify-webhook";
+  if (path === "channels.slackUrl") return secretFlagHint("slack-url");
   const field = path.split(".").at(-1) ?? path;
   return `--${field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
@@ -45,7 +52,7 @@ function asFlagError(error: unknown): never {
 }
 
 /** The create body the flags describe, checked by the API's own schema. */
-export function alertBodyFromFlags(flags: AlertFlags): CreateAlertRule {
+export function alertBodyFromFlags(flags: AlertFlags, readStdin?: () => string): CreateAlertRule {
   if (!flags.name) throw new CliFlagError("missing --name");
   if (!flags.q) throw new CliFlagError("missing --q (the query new entries must match)");
   let groupWindowSeconds: number | undefined;
@@ -55,6 +62,7 @@ export function alertBodyFromFlags(flags: AlertFlags): CreateAlertRule {
     }
     groupWindowSeconds = Number(flags["group-window"]);
   }
+  const slackUrl = readSecretFlag("slack-url", flags, readStdin);
   const parsed = createAlertRuleSchema.safeParse({
     name: flags.name,
     q: flags.q,
@@ -62,7 +70,7 @@ export function alertBodyFromFlags(flags: AlertFlags): CreateAlertRule {
       console: !flags["no-console"],
       email: flags["notify-email"] === true,
       webhook: flags["notify-webhook"] === true,
-      ...(flags["slack-url"] !== undefined ? { slackUrl: flags["slack-url"] } : {}),
+      ...(slackUrl !== undefined ? { slackUrl } : {}),
     },
     ...(groupWindowSeconds !== undefined ? { groupWindowSeconds } : {}),
   });
@@ -90,12 +98,20 @@ export function describeAlertRule(rule: AlertRule): string {
 /** `alerts …`: the same service as the API's routes, recorded with the CLI as the actor. */
 export async function alertCommand(
   services: AlertServices,
-  input: { action: string; org: Org; id?: string; flags: AlertFlags; actor: ApiActor },
+  input: {
+    action: string;
+    org: Org;
+    id?: string;
+    flags: AlertFlags;
+    actor: ApiActor;
+    /** Where `--slack-url-stdin` reads from (tests give their own). */
+    readStdin?: () => string;
+  },
 ): Promise<{ json: Record<string, unknown>; text: string }> {
   const { org, actor } = input;
   switch (input.action) {
     case "create": {
-      const rule = alertBodyFromFlags(input.flags);
+      const rule = alertBodyFromFlags(input.flags, input.readStdin);
       const created = await createOrgAlertRule(services, {
         org,
         rule,

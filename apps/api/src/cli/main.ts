@@ -43,7 +43,7 @@ import { ApiError } from "../errors.ts";
 import { changeMemberRole, removeMember } from "../members/member-service.ts";
 import { setOrgWebhook } from "../notifications/webhook-config.ts";
 import { replicatedQueue } from "../queues/replicated-queue.ts";
-import { alertCommand, alertUsage } from "./alert-command.ts";
+import { alertCommand, alertSecretFlags, alertUsage } from "./alert-command.ts";
 import { checkpointKeyCommand, checkpointKeyUsage } from "./checkpoint-key-command.ts";
 import { CliFlagError } from "./cli-flag-error.ts";
 import { deadLettersUsage, describeDeadLetters, describeReplay } from "./dead-letters-command.ts";
@@ -237,6 +237,7 @@ async function main(argv: string[]) {
   // Secrets only from files or stdin (argv is visible in ps): refused before anything else runs.
   if (argv[0] === "sso") refuseSecretsInArgv(argv, ["client-secret"]);
   if (argv[0] === "stream") refuseSecretsInArgv(argv, streamSecretFlags);
+  if (argv[0] === "alerts") refuseSecretsInArgv(argv, alertSecretFlags);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -277,7 +278,8 @@ async function main(argv: string[]) {
       "no-console": { type: "boolean", default: false },
       "notify-email": { type: "boolean", default: false },
       "notify-webhook": { type: "boolean", default: false },
-      "slack-url": { type: "string" },
+      "slack-url-file": { type: "string" },
+      "slack-url-stdin": { type: "boolean", default: false },
       "group-window": { type: "string" },
       // sso set (the client secret only from a file or stdin: argv is visible in ps)
       issuer: { type: "string" },
