@@ -2,20 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CliFlagError } from "./cli-flag-error.ts";
 import { readSecretFlag, refuseSecretsInArgv, refuseSeveralFromStdin } from "./secret-flags.ts";
+import { flagRefusal } from "./testing.ts";
 
 const secret = "s3cr3t-value-zyx9";
-
-function refusal(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliFlagError);
-    return (error as Error).message;
-  }
-  throw new Error("accepted");
-}
 
 describe("a secret flag", () => {
   it("is refused as an argument, without repeating it", () => {
@@ -25,7 +15,7 @@ describe("a secret flag", () => {
         ["x", "create", `--${name}`, secret],
         ["x", "create", `--${name}=${secret}`],
       ]) {
-        const message = refusal(() => refuseSecretsInArgv(argv, names));
+        const message = flagRefusal(() => refuseSecretsInArgv(argv, names));
         expect(message).toBe(
           `--${name} is not accepted: arguments are visible to other users (ps); use --${name}-file <path> or --${name}-stdin`,
         );
@@ -45,18 +35,18 @@ describe("a secret flag", () => {
     expect(readSecretFlag("token", { "token-stdin": true }, () => `${secret}\r\n`)).toBe(secret);
     expect(readSecretFlag("token", { "token-stdin": false })).toBeUndefined();
     expect(readSecretFlag("token", { "api-key-file": file })).toBeUndefined();
-    expect(refusal(() => readSecretFlag("token", { "token-file": join(dir, "none") }))).toBe(
+    expect(flagRefusal(() => readSecretFlag("token", { "token-file": join(dir, "none") }))).toBe(
       `--token-file ${join(dir, "none")} cannot be read (ENOENT)`,
     );
     writeFileSync(file, "\n");
-    expect(refusal(() => readSecretFlag("api-key", { "api-key-file": file }))).toBe(
+    expect(flagRefusal(() => readSecretFlag("api-key", { "api-key-file": file }))).toBe(
       "--api-key-file holds no secret",
     );
-    expect(refusal(() => readSecretFlag("api-key", { "api-key-stdin": true }, () => ""))).toBe(
+    expect(flagRefusal(() => readSecretFlag("api-key", { "api-key-stdin": true }, () => ""))).toBe(
       "--api-key-stdin holds no secret",
     );
     expect(
-      refusal(() => readSecretFlag("token", { "token-file": file, "token-stdin": true })),
+      flagRefusal(() => readSecretFlag("token", { "token-file": file, "token-stdin": true })),
     ).toBe("give either --token-file or --token-stdin, not both");
   });
 
@@ -64,7 +54,7 @@ describe("a secret flag", () => {
     const names = ["token", "secret-access-key"];
     expect(() => refuseSeveralFromStdin({ "token-stdin": true }, names)).not.toThrow();
     expect(
-      refusal(() =>
+      flagRefusal(() =>
         refuseSeveralFromStdin({ "token-stdin": true, "secret-access-key-stdin": true }, names),
       ),
     ).toBe(

@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { CliFlagError } from "./cli-flag-error.ts";
 import { describeSso, flagOfPath, ssoBodyFromFlags } from "./sso-command.ts";
+import { flagRefusal } from "./testing.ts";
 
 const secret = "s3cr3t-value-zyx9";
-
-function refusal(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliFlagError);
-    return (error as Error).message;
-  }
-  throw new Error("accepted");
-}
 
 describe("sso set flags", () => {
   it("make the API's PUT body, keeping what has commands of its own", () => {
@@ -53,7 +43,7 @@ describe("sso set flags", () => {
     expect(kept).not.toHaveProperty("roleClaim");
     expect(kept.defaultRole).toBe("read");
     expect(
-      refusal(() => ssoBodyFromFlags({ "role-rule": ["admins"] }, kept as never, undefined)),
+      flagRefusal(() => ssoBodyFromFlags({ "role-rule": ["admins"] }, kept as never, undefined)),
     ).toMatch(/^--role-rule "admins" must be <claim value>=<role>/);
   });
 
