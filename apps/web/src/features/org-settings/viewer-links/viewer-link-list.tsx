@@ -1,7 +1,6 @@
 import type { ViewerLink } from "@auditlog/events";
 import { useState } from "react";
-import { errorMessage } from "../../../api/client.ts";
-import { Modal } from "../../../components/modal.tsx";
+import { ConfirmDialog } from "../../../components/confirm-dialog.tsx";
 import { formatFullTimestamp, formatRelative } from "../../../lib/format-time.ts";
 import { useNow } from "../../../lib/use-now.ts";
 import { useRevokeViewerLink } from "./viewer-link-queries.ts";
@@ -113,34 +112,20 @@ function RevokeDialog({
 }) {
   const revoke = useRevokeViewerLink(orgSlug);
   return (
-    <Modal
+    <ConfirmDialog
       title="Revoke viewer link"
-      onClose={onClose}
-      footer={
+      question={
         <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={revoke.isPending}
-            onClick={() => revoke.mutate(link.id, { onSuccess: onClose })}
-          >
-            {revoke.isPending ? "Revoking…" : "Revoke link"}
-          </button>
+          Revoke <strong>{link.name}</strong>? Whoever holds it, and every page that embeds it, is
+          refused from now on. This cannot be undone: create a new link to share again.
         </>
       }
-    >
-      <p>
-        Revoke <strong>{link.name}</strong>? Whoever holds it, and every page that embeds it, is
-        refused from now on. This cannot be undone: create a new link to share again.
-      </p>
-      {revoke.isError ? (
-        <p className="field-error" role="alert">
-          {errorMessage(revoke.error)}
-        </p>
-      ) : null}
-    </Modal>
+      confirmLabel="Revoke link"
+      pendingLabel="Revoking…"
+      pending={revoke.isPending}
+      error={revoke.error}
+      onConfirm={() => revoke.mutate(link.id, { onSuccess: onClose })}
+      onClose={onClose}
+    />
   );
 }
