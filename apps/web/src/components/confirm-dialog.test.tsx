@@ -50,7 +50,7 @@ describe("ConfirmDialog", () => {
     expect(onConfirm).not.toHaveBeenCalled();
     await user.keyboard("{Escape}");
     expect(onClose).toHaveBeenCalledTimes(2);
-    await user.click(within(dialog).getByRole("button", { name: "Delete stream", exact: true }));
+    await user.click(within(dialog).getByRole("button", { name: "Delete stream" }));
     expect(onConfirm).toHaveBeenCalledTimes(1);
   });
 

@@ -2,6 +2,7 @@ import type { RetentionSettings } from "@auditlog/events";
 import { useId, useState } from "react";
 import { errorMessage } from "../../api/client.ts";
 import { useUpdateRetention } from "./retention-queries.ts";
+import { FieldError } from "./settings-field.tsx";
 
 const maxReason = 500;
 
@@ -85,11 +86,7 @@ export function LegalHoldForm({
             setSaved(null);
           }}
         />
-        {error ? (
-          <span id={errorId} className="field-error" role="alert">
-            {error}
-          </span>
-        ) : null}
+        <FieldError id={errorId} message={error} />
         {saved ? (
           <span className="settings-saved" role="status">
             {saved}

@@ -1,4 +1,5 @@
 import { useId, useState } from "react";
+import { FieldError } from "../settings-field.tsx";
 import { fieldErrors, originsError, parseOrigins } from "./viewer-link-fields.ts";
 import { useSetFrameOrigins } from "./viewer-link-queries.ts";
 
@@ -48,11 +49,7 @@ export function FrameOriginsForm({ orgSlug, origins }: { orgSlug: string; origin
         <span id={`${id}-hint`} className="muted field-hint">
           One a line: scheme, host and port, no path. None: no site may frame the viewer.
         </span>
-        {error ? (
-          <span id={`${id}-error`} className="field-error" role="alert">
-            {error}
-          </span>
-        ) : null}
+        <FieldError id={`${id}-error`} message={error} />
       </div>
       <div className="settings-inline">
         <button type="submit" className="button button-primary" disabled={save.isPending}>
