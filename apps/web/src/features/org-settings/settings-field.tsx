@@ -1,3 +1,5 @@
+import { type ReactNode, useId } from "react";
+
 /**
  * A labelled text input (or, `multiline`, a three-row textarea) of a settings form, with its
  * hint and the refusal of its value tied to it by `aria-describedby`.
@@ -84,4 +86,36 @@ export function FormError({ message }: { message: string | null | undefined }) {
       {message}
     </p>
   ) : null;
+}
+
+/**
+ * A settings form: a card titled `title` (its heading names the form), the browser's own
+ * validation off (each field shows the API's refusal instead), `onSubmit` without a page load.
+ */
+export function SettingsForm({
+  title,
+  className = "settings-card stream-form",
+  onSubmit,
+  children,
+}: {
+  title: string;
+  className?: string;
+  onSubmit: () => void;
+  children: ReactNode;
+}) {
+  const titleId = useId();
+  return (
+    <form
+      className={className}
+      aria-labelledby={titleId}
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSubmit();
+      }}
+    >
+      <h2 id={titleId}>{title}</h2>
+      {children}
+    </form>
+  );
 }

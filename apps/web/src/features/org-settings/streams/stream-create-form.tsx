@@ -5,7 +5,7 @@ import {
 } from "@auditlog/events";
 import { useId, useState } from "react";
 import { ApiRequestError, errorMessage } from "../../../api/client.ts";
-import { FormError, TextField } from "../settings-field.tsx";
+import { FormError, SettingsForm, TextField } from "../settings-field.tsx";
 import { type DestinationField, destinationBody, destinationFields } from "./stream-fields.ts";
 import { destinationLabels } from "./stream-format.ts";
 import { type CreatedStream, useCreateStream } from "./stream-queries.ts";
@@ -39,7 +39,6 @@ export function StreamCreateForm({
   const [q, setQ] = useState("");
   const [fromSeq, setFromSeq] = useState("");
   const create = useCreateStream(orgSlug);
-  const titleId = useId();
   const idPrefix = useId();
   const errors = fieldErrors(create.error);
   const inputId = (field: string) => `${idPrefix}-${field}`;
@@ -63,16 +62,7 @@ export function StreamCreateForm({
   };
 
   return (
-    <form
-      className="settings-card stream-form"
-      aria-labelledby={titleId}
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        submit();
-      }}
-    >
-      <h2 id={titleId}>New stream</h2>
+    <SettingsForm title="New stream" onSubmit={submit}>
       <fieldset className="stream-types">
         <legend>Destination</legend>
         {streamDestinationTypes.map((option) => (
@@ -135,7 +125,7 @@ export function StreamCreateForm({
           {create.isPending ? "Creating…" : "Create stream"}
         </button>
       </div>
-    </form>
+    </SettingsForm>
   );
 }
 

@@ -1,6 +1,6 @@
 import type { CreatedViewerLink } from "@auditlog/events";
 import { useId, useState } from "react";
-import { FieldError, FormError, TextField } from "../settings-field.tsx";
+import { FieldError, FormError, SettingsForm, TextField } from "../settings-field.tsx";
 import { expiresAtIn, expiryChoices, fieldErrors } from "./viewer-link-fields.ts";
 import { useCreateViewerLink } from "./viewer-link-queries.ts";
 
@@ -21,17 +21,13 @@ export function ViewerLinkCreateForm({
   const [q, setQ] = useState("");
   const [days, setDays] = useState<number>(30);
   const create = useCreateViewerLink(orgSlug);
-  const titleId = useId();
   const id = useId();
   const errors = fieldErrors(create.error);
 
   return (
-    <form
-      className="settings-card stream-form"
-      aria-labelledby={titleId}
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
+    <SettingsForm
+      title="New viewer link"
+      onSubmit={() => {
         create.mutate(
           { name: name.trim(), q: q.trim(), expiresAt: expiresAtIn(days, now()) },
           {
@@ -44,7 +40,6 @@ export function ViewerLinkCreateForm({
         );
       }}
     >
-      <h2 id={titleId}>New viewer link</h2>
       <TextField
         id={`${id}-name`}
         label="Name"
@@ -89,6 +84,6 @@ export function ViewerLinkCreateForm({
           {create.isPending ? "Creating…" : "Create viewer link"}
         </button>
       </div>
-    </form>
+    </SettingsForm>
   );
 }
