@@ -1,29 +1,21 @@
-import { randomBytes } from "node:crypto";
-import {
-  createIsolatedTestDatabase,
-  createTestDatabase,
-  createTestPool,
-} from "@auditlog/db/testing";
 import { webhookPayloadSchema } from "@auditlog/events/jobs";
 import { WebhookReceiver } from "@auditlog/streams/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReceiver, startSmtpServer, verifyStandardWebhook } from "./support/receivers.ts";
+import { insertStream, readStream, storedIds } from "./support/stream-fixtures.ts";
 import {
-  checkDeliveries,
-  insertStream,
-  readStream,
-  receivedBatches,
-  storedIds,
-} from "./support/stream-fixtures.ts";
+  ingestSample,
+  quickStreamWorkerEnv,
+  startStreamTestApi,
+  startWebhookReceiver,
+  waitForDeliveries,
+  waitForStored,
+} from "./support/stream-stack.ts";
 import {
-  countEntries,
   createMemberWithToken,
   createOrgWithKey,
   entryRow,
   insertRows,
-  post,
-  sampleEvent,
-  startTestApi,
   startTestWorker,
   waitFor,
 } from "./support/test-stack.ts";
@@ -40,39 +32,24 @@ import {
 const outageMs = Number(process.env.STREAM_TEST_OUTAGE_MS ?? 60_000);
 
 describe("log stream delivery", () => {
-  let stack: Awaited<ReturnType<typeof startTestApi>>;
+  let api: Awaited<ReturnType<typeof startStreamTestApi>>;
+  let stack: typeof api.stack;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let hooks: Awaited<ReturnType<typeof startReceiver>>;
-  let pool: ReturnType<typeof createTestPool>;
-
-  // A database of its own: its engine acts on every stream or rule it finds (see
-  // createIsolatedTestDatabase).
-  let isolated: Awaited<ReturnType<typeof createIsolatedTestDatabase>>;
-  let db: ReturnType<typeof createTestDatabase>;
+  let pool: typeof api.pool;
+  let db: typeof api.db;
 
   beforeAll(async () => {
-    isolated = await createIsolatedTestDatabase("streams");
-    db = createTestDatabase(isolated.url);
-    pool = createTestPool(isolated.url);
-    stack = await startTestApi({
-      DATABASE_URL: isolated.url,
-      USER_RATE_LIMIT: "1000000",
-      INGEST_RATE_LIMIT: "1000000",
-      WEBHOOK_ALLOW_LOCAL_URLS: "true",
-    });
+    api = await startStreamTestApi("streams", { WEBHOOK_ALLOW_LOCAL_URLS: "true" });
+    ({ stack, pool, db } = api);
     smtp = await startSmtpServer();
     hooks = await startReceiver({});
     worker = await startTestWorker(stack, {
+      ...quickStreamWorkerEnv,
       WORKER_ROLES: "ingest,streams,notifications",
-      WEBHOOK_ALLOW_LOCAL_URLS: "true",
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       NOTIFY_RETRY_BASE_MS: "50",
-      STREAM_BATCH_MAX_ENTRIES: "100",
-      STREAM_BATCH_MAX_WAIT_MS: "100",
-      STREAM_POLL_INTERVAL_MS: "200",
-      STREAM_RETRY_BASE_MS: "200",
-      STREAM_RETRY_MAX_MS: "2000",
       STREAM_LEASE_MS: "10000",
       STREAM_DELIVERY_TIMEOUT_MS: "3000",
       STREAM_FAILING_AFTER_SECONDS: "10",
@@ -82,49 +59,20 @@ describe("log stream delivery", () => {
     await worker.stop();
     await smtp.close();
     await hooks.close();
-    await stack.services.ingestQueue.obliterate({ force: true });
-    await stack.services.close();
-    await pool.end();
-    await db?.close();
-    await isolated?.drop();
+    await api?.close();
   });
 
-  /** Posts `count` events (every third a repo.delete), answers the accepted ids. */
-  async function ingest(apiKey: string, count: number, from = 0): Promise<string[]> {
-    const ids: string[] = [];
-    for (let start = 0; start < count; start += 500) {
-      const events = Array.from({ length: Math.min(500, count - start) }, (_, i) => {
-        const n = from + start + i;
-        return sampleEvent(n, n % 3 === 0 ? { type: "repo.delete" } : {});
-      });
-      const response = await post(stack.app, apiKey, { events });
-      expect(response.status).toBe(202);
-      ids.push(...((await response.json()) as { ids: string[] }).ids);
-    }
-    return ids;
-  }
-
-  /** A Standard Webhooks receiver with a fresh signing secret, started. */
-  const receiverFor = () =>
-    new WebhookReceiver(`whsec_${randomBytes(24).toString("base64")}`).start();
+  const ingest = (apiKey: string, count: number, from = 0) =>
+    ingestSample(api, apiKey, count, from);
+  const receiverFor = startWebhookReceiver;
   const refused = (receiver: WebhookReceiver) =>
     receiver.requests.filter((request) => request.status >= 300).length;
 
-  const stored = (orgId: string, count: number) =>
-    waitFor(
-      () => countEntries(orgId, isolated.url),
-      (n) => n >= count,
-      60_000,
-    );
+  const stored = (orgId: string, count: number) => waitForStored(api, orgId, count, 60_000);
 
   /** Waits until the receiver holds every expected id, then checks order and redeliveries. */
   async function delivered(receiver: WebhookReceiver, expected: string[], timeoutMs = 60_000) {
-    await waitFor(
-      async () => checkDeliveries(receivedBatches(receiver.batches), expected),
-      (check) => check.missing.length === 0,
-      timeoutMs,
-    );
-    const check = checkDeliveries(receivedBatches(receiver.batches), expected);
+    const check = await waitForDeliveries(receiver, expected, timeoutMs);
     expect(check.extra).toEqual([]);
     expect(check.missing).toEqual([]);
     // First deliveries come in seq order across batches too (one stream, one lane at a time).
@@ -163,7 +111,7 @@ describe("log stream delivery", () => {
       Array.from({ length: 5 }, () =>
         entryRow(org.id, { type: "org.audit_log.export", category: "org", hiddenByDefault: true }),
       ),
-      isolated.url,
+      api.isolated.url,
     );
     await ingest(apiKey, 500, 1000);
     await stored(org.id, 1505);

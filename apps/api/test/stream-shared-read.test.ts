@@ -1,27 +1,19 @@
-import { randomBytes } from "node:crypto";
 import { streamReadStats } from "@auditlog/db";
-import {
-  createIsolatedTestDatabase,
-  createTestDatabase,
-  createTestPool,
-} from "@auditlog/db/testing";
-import { WebhookReceiver } from "@auditlog/streams/testing";
+import type { WebhookReceiver } from "@auditlog/streams/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { insertStream, readStream, storedIds } from "./support/stream-fixtures.ts";
 import {
-  checkDeliveries,
-  insertStream,
-  readStream,
-  receivedBatches,
-  storedIds,
-} from "./support/stream-fixtures.ts";
+  ingestSample,
+  quickStreamWorkerEnv,
+  startStreamTestApi,
+  startWebhookReceiver,
+  waitForDeliveries,
+  waitForStored,
+} from "./support/stream-stack.ts";
 import {
-  countEntries,
   createOrgWithKey,
   entryRow,
   insertRows,
-  post,
-  sampleEvent,
-  startTestApi,
   startTestWorker,
   waitFor,
 } from "./support/test-stack.ts";
@@ -33,30 +25,13 @@ import {
  * once per stream. The streams backfill from seq 1 while more entries arrive.
  */
 describe("log streams sharing one read per organisation", () => {
-  let stack: Awaited<ReturnType<typeof startTestApi>>;
+  let api: Awaited<ReturnType<typeof startStreamTestApi>>;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
-  let pool: ReturnType<typeof createTestPool>;
-  let isolated: Awaited<ReturnType<typeof createIsolatedTestDatabase>>;
-  let db: ReturnType<typeof createTestDatabase>;
 
   beforeAll(async () => {
-    isolated = await createIsolatedTestDatabase("streams_shared");
-    db = createTestDatabase(isolated.url);
-    pool = createTestPool(isolated.url);
-    stack = await startTestApi({
-      DATABASE_URL: isolated.url,
-      USER_RATE_LIMIT: "1000000",
-      INGEST_RATE_LIMIT: "1000000",
-      WEBHOOK_ALLOW_LOCAL_URLS: "true",
-    });
-    worker = await startTestWorker(stack, {
-      WORKER_ROLES: "ingest,streams",
-      WEBHOOK_ALLOW_LOCAL_URLS: "true",
-      STREAM_BATCH_MAX_ENTRIES: "100",
-      STREAM_BATCH_MAX_WAIT_MS: "100",
-      STREAM_POLL_INTERVAL_MS: "200",
-      STREAM_RETRY_BASE_MS: "200",
-      STREAM_RETRY_MAX_MS: "2000",
+    api = await startStreamTestApi("streams_shared", { WEBHOOK_ALLOW_LOCAL_URLS: "true" });
+    worker = await startTestWorker(api.stack, {
+      ...quickStreamWorkerEnv,
       STREAM_LEASE_MS: "20000",
       STREAM_DELIVERY_TIMEOUT_MS: "5000",
       // Long enough that a loaded machine does not age the chunks out mid-test (a re-read is
@@ -65,35 +40,19 @@ describe("log streams sharing one read per organisation", () => {
     });
   });
   afterAll(async () => {
-    await worker.stop();
-    await stack.services.ingestQueue.obliterate({ force: true });
-    await stack.services.close();
-    await pool.end();
-    await db?.close();
-    await isolated?.drop();
+    await worker?.stop();
+    await api?.close();
   });
 
-  async function ingest(apiKey: string, count: number, from: number) {
-    for (let start = 0; start < count; start += 500) {
-      const events = Array.from({ length: Math.min(500, count - start) }, (_, i) => {
-        const n = from + start + i;
-        return sampleEvent(n, n % 3 === 0 ? { type: "repo.delete" } : {});
-      });
-      const response = await post(stack.app, apiKey, { events });
-      expect(response.status).toBe(202);
-    }
-  }
-  const stored = (orgId: string, count: number) =>
-    waitFor(
-      () => countEntries(orgId, isolated.url),
-      (n) => n >= count,
-      120_000,
-    );
+  const ingest = (apiKey: string, count: number, from: number) =>
+    ingestSample(api, apiKey, count, from);
+  const stored = (orgId: string, count: number) => waitForStored(api, orgId, count, 120_000);
 
   it("delivers exactly each stream's entries to 10 streams while rendering each entry about once", {
     timeout: 300_000,
   }, async () => {
-    const { org, apiKey } = await createOrgWithKey("team", "streams-shared", db);
+    const { org, apiKey } = await createOrgWithKey("team", "streams-shared", api.db);
+    const { pool } = api;
     await ingest(apiKey, 2000, 0);
     await stored(org.id, 2000);
     // The audit log's own (hidden) events: an unfiltered stream delivers them too.
@@ -101,7 +60,7 @@ describe("log streams sharing one read per organisation", () => {
       Array.from({ length: 5 }, () =>
         entryRow(org.id, { type: "org.audit_log.export", category: "org", hiddenByDefault: true }),
       ),
-      isolated.url,
+      api.isolated.url,
     );
     await stored(org.id, 2005);
 
@@ -124,9 +83,7 @@ describe("log streams sharing one read per organisation", () => {
     const streams: Array<{ id: string; receiver: WebhookReceiver; where: string | undefined }> = [];
     const before = { ...streamReadStats };
     for (const spec of specs) {
-      const receiver = await new WebhookReceiver(
-        `whsec_${randomBytes(24).toString("base64")}`,
-      ).start();
+      const receiver = await startWebhookReceiver();
       const id = await insertStream(pool, {
         orgId: org.id,
         destination: { type: "https", url: receiver.origin },
@@ -143,12 +100,7 @@ describe("log streams sharing one read per organisation", () => {
     try {
       for (const stream of streams) {
         const expected = await storedIds(pool, org.id, stream.where);
-        await waitFor(
-          async () => checkDeliveries(receivedBatches(stream.receiver.batches), expected),
-          (check) => check.missing.length === 0,
-          240_000,
-        );
-        const check = checkDeliveries(receivedBatches(stream.receiver.batches), expected);
+        const check = await waitForDeliveries(stream.receiver, expected, 240_000);
         expect(check.extra, stream.where ?? "unfiltered").toEqual([]);
         expect(check.firstOrder, stream.where ?? "unfiltered").toEqual(expected);
         // Each matches something, so no filter passes trivially.

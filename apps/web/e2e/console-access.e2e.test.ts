@@ -1,10 +1,16 @@
-import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
-import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } from "./stack.ts";
+import {
+  e2ePassword,
+  expectNoPageOverflow,
+  openSignedIn,
+  settingsUrl as settingsUrlOf,
+  startSettingsStack,
+  waitForLogRows,
+} from "./settings-console.ts";
+import { postEventsAndWait, repoRoot, type Stack } from "./stack.ts";
 
 /**
  * Who may look (issue 20), in the console, in a real Chromium against the production build.
@@ -18,28 +24,7 @@ import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } f
  */
 
 const artifacts = join(repoRoot, "apps/web/e2e-artifacts/console-access");
-const password = "correct-horse-battery";
-
-async function expectNoPageOverflow(page: Page, label: string) {
-  const { scrollWidth, clientWidth, widest } = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    // What sticks out, to say which element to fix when this fails.
-    const widest = [...document.querySelectorAll("body *")]
-      .filter((element) => element.getBoundingClientRect().right > width + 0.5)
-      .filter(
-        (element) =>
-          !element.parentElement ||
-          element.parentElement.getBoundingClientRect().right <= width + 0.5,
-      )
-      .slice(0, 5)
-      .map((element) => `${element.tagName.toLowerCase()}.${element.className}`);
-    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: width, widest };
-  });
-  expect(
-    scrollWidth,
-    `${label}: page scrollWidth ${scrollWidth} (${widest.join(", ")})`,
-  ).toBeLessThanOrEqual(clientWidth);
-}
+const password = e2ePassword;
 
 const layouts = [
   ["desktop", 1440, 900],
@@ -62,47 +47,30 @@ async function checkLayouts(page: Page, name: string, ready: () => Promise<unkno
 describe("console: who may look", () => {
   let stack: Stack;
   let orgSlug: string;
-  const admin = { email: "", password };
+  let admin: { email: string; password: string };
   const auditor = { email: "", password };
   const writer = { email: "", password };
   const contexts: { context: BrowserContext; dispose: () => Promise<void> }[] = [];
 
-  const open = async (name: string) => {
-    const launched = await launchConsole(`access-${name}`, {
-      viewport: { width: 1440, height: 900 },
-    });
+  /** A Chromium of its own signed in as `user`, closed after the file. */
+  const open = async (name: string, user: { email: string; password: string }) => {
+    const launched = await openSignedIn(`access-${name}`, stack, user, orgSlug);
     contexts.push(launched);
     return launched.page;
   };
-  const settingsUrl = (section: string) => `${stack.baseUrl}/orgs/${orgSlug}/settings/${section}`;
-  const waitForLogRows = (page: Page) =>
-    page.waitForFunction(
-      () => {
-        const table = document.querySelector('[role="table"]');
-        return (
-          table?.getAttribute("aria-busy") === "false" &&
-          Number(table.getAttribute("aria-rowcount")) > 1
-        );
-      },
-      undefined,
-      { timeout: 60_000 },
-    );
+  const settingsUrl = (section: string) => settingsUrlOf(stack, orgSlug, section);
 
   beforeAll(async () => {
-    assertChromiumInstalled();
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    stack = await startStack();
-    const suffix = Date.now().toString(36);
-    orgSlug = `access-${suffix}`;
-    admin.email = `admin-${suffix}@acme.test`;
+    const started = await startSettingsStack({
+      artifacts,
+      slugPrefix: "access",
+      orgName: "Acme Hub",
+      adminName: "Ada Admin",
+    });
+    ({ stack, orgSlug, admin } = started);
+    const { suffix, credentials } = started;
     auditor.email = `auditor-${suffix}@acme.test`;
     writer.email = `writer-${suffix}@acme.test`;
-    const credentials = await createAdminOrg(
-      stack,
-      { slug: orgSlug, name: "Acme Hub" },
-      { ...admin, name: "Ada Admin" },
-    );
     for (const [who, role, name] of [
       [auditor, "auditor", "Audrey Auditor"],
       [writer, "write", "Wes Writer"],
@@ -143,8 +111,7 @@ describe("console: who may look", () => {
   describe("as an auditor", () => {
     let page: Page;
     beforeAll(async () => {
-      page = await open("auditor");
-      await signIn(page, stack.baseUrl, auditor, orgSlug);
+      page = await open("auditor", auditor);
     });
 
     it("reads the log and starts an export", async () => {
@@ -206,8 +173,7 @@ describe("console: who may look", () => {
       page.locator("tr", { has: page.locator("th", { hasText: name }) });
 
     beforeAll(async () => {
-      page = await open("admin");
-      await signIn(page, stack.baseUrl, admin, orgSlug);
+      page = await open("admin", admin);
     });
 
     it("creates a viewer link bound to a filter, its address shown once with the snippet", async () => {
@@ -348,8 +314,7 @@ describe("console: who may look", () => {
       await checkLayouts(page, "members", () => memberRow("Wes Writer").waitFor());
 
       // Before: a write member's sign-in opens no log.
-      const wes = await open("writer");
-      await signIn(wes, stack.baseUrl, writer, orgSlug);
+      const wes = await open("writer", writer);
       await wes.getByText("Your role: write").waitFor({ timeout: 30_000 });
 
       await page.getByLabel("Role of Wes Writer", { exact: true }).selectOption("auditor");

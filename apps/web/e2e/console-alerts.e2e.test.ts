@@ -1,17 +1,9 @@
-import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
-import {
-  type AdminOrg,
-  createAdminOrg,
-  postEventsAndWait,
-  repoRoot,
-  type Stack,
-  startStack,
-} from "./stack.ts";
+import { openSignedIn, settingsUrl, startSettingsStack } from "./settings-console.ts";
+import { type AdminOrg, postEventsAndWait, repoRoot, type Stack } from "./stack.ts";
 
 /**
  * Alert rules in a real Chromium against the real stack (issue 17): an admin opens the alerts
@@ -22,7 +14,6 @@ import {
  */
 
 const artifacts = join(repoRoot, "apps/web/e2e-artifacts/console-alerts");
-const password = "correct-horse-battery";
 
 describe("console: alert rules and their notifications", () => {
   let stack: Stack;
@@ -33,16 +24,13 @@ describe("console: alert rules and their notifications", () => {
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
 
   beforeAll(async () => {
-    assertChromiumInstalled();
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    stack = await startStack();
-    const suffix = Date.now().toString(36);
-    orgSlug = `alerts-${suffix}`;
-    const admin = { email: `admin-${suffix}@acme.test`, password };
-    credentials = await createAdminOrg(stack, { slug: orgSlug, name: "Acme Alerts" }, admin);
-    ({ page, dispose } = await launchConsole("alerts", { viewport: { width: 1440, height: 900 } }));
-    await signIn(page, stack.baseUrl, admin, orgSlug);
+    let admin: { email: string; password: string };
+    ({ stack, orgSlug, admin, credentials } = await startSettingsStack({
+      artifacts,
+      slugPrefix: "alerts",
+      orgName: "Acme Alerts",
+    }));
+    ({ page, dispose } = await openSignedIn("alerts", stack, admin, orgSlug));
   }, 240_000);
 
   afterAll(async () => {
@@ -51,7 +39,7 @@ describe("console: alert rules and their notifications", () => {
   });
 
   it("creates a rule, lights the bell when a matching event arrives, and follows its link to the filtered log", async () => {
-    await page.goto(`${stack.baseUrl}/orgs/${orgSlug}/settings/alerts`);
+    await page.goto(settingsUrl(stack, orgSlug, "alerts"));
     await page.getByRole("heading", { name: "Alert rules" }).waitFor({ timeout: 60_000 });
     await page.getByText("No alert rules yet.").waitFor();
     await expectNoAxeViolations(page, "alerts empty");

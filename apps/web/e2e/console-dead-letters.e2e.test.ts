@@ -1,4 +1,3 @@
-import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createTestPool } from "@auditlog/db/testing";
 import { jobCatalog, producerFor } from "@auditlog/events/jobs";
@@ -6,15 +5,8 @@ import { Queue } from "bullmq";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
-import {
-  type AdminOrg,
-  createAdminOrg,
-  repoRoot,
-  type Stack,
-  startStack,
-  testDatabaseUrl,
-} from "./stack.ts";
+import { openSignedIn, startSettingsStack } from "./settings-console.ts";
+import { type AdminOrg, repoRoot, type Stack, testDatabaseUrl } from "./stack.ts";
 
 /**
  * Issue 18 in a real Chromium against the real stack: an event the worker refused (a job from
@@ -25,7 +17,6 @@ import {
  */
 
 const artifacts = join(repoRoot, "apps/web/e2e-artifacts/console-dead-letters");
-const password = "correct-horse-battery";
 
 describe("console: refused events (dead letters)", () => {
   let stack: Stack;
@@ -45,14 +36,12 @@ describe("console: refused events (dead letters)", () => {
   }
 
   beforeAll(async () => {
-    assertChromiumInstalled();
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    stack = await startStack();
-    const suffix = Date.now().toString(36);
-    orgSlug = `refused-${suffix}`;
-    const admin = { email: `admin-${suffix}@acme.test`, password };
-    credentials = await createAdminOrg(stack, { slug: orgSlug, name: "Acme Robotics" }, admin);
+    let admin: { email: string; password: string };
+    ({ stack, orgSlug, admin, credentials } = await startSettingsStack({
+      artifacts,
+      slugPrefix: "refused",
+      orgName: "Acme Robotics",
+    }));
     const { rows } = await pool.query<{ id: string }>(
       "SELECT id FROM organizations WHERE slug = $1",
       [orgSlug],
@@ -92,10 +81,7 @@ describe("console: refused events (dead letters)", () => {
       await new Promise((resolveWait) => setTimeout(resolveWait, 250));
     }
 
-    ({ page, dispose } = await launchConsole("dead-letters", {
-      viewport: { width: 1440, height: 900 },
-    }));
-    await signIn(page, stack.baseUrl, admin, orgSlug);
+    ({ page, dispose } = await openSignedIn("dead-letters", stack, admin, orgSlug));
   }, 480_000);
 
   afterAll(async () => {

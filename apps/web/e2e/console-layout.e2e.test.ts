@@ -5,6 +5,7 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
 import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
+import { waitForLogRows } from "./settings-console.ts";
 import { createAdminOrg, postEventsAndWait, repoRoot, type Stack, startStack } from "./stack.ts";
 
 /**
@@ -93,18 +94,7 @@ describe("the console's layout at three sizes, in light and dark", () => {
   const shot = (name: string, target: Page = page) =>
     target.screenshot({ path: join(artifacts, `${name}.png`) });
   const logUrl = (search = "") => `${stack.baseUrl}/orgs/${orgSlug}/audit-logs${search}`;
-  const waitForList = (target: Page = page) =>
-    target.waitForFunction(
-      () => {
-        const table = document.querySelector('[role="table"]');
-        return (
-          table?.getAttribute("aria-busy") === "false" &&
-          Number(table.getAttribute("aria-rowcount")) > 1
-        );
-      },
-      undefined,
-      { timeout: 60_000 },
-    );
+  const waitForList = (target: Page = page) => waitForLogRows(target);
 
   /** The page does not scroll sideways. */
   const expectNoPageOverflow = async (label: string) => {

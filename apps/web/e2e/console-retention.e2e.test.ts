@@ -1,17 +1,19 @@
-import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createTestPool } from "@auditlog/db/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
+import {
+  expectNoPageOverflow,
+  openSignedIn,
+  settingsUrl,
+  startSettingsStack,
+} from "./settings-console.ts";
 import {
   type AdminOrg,
-  createAdminOrg,
   postEventsAndWait,
   repoRoot,
   type Stack,
-  startStack,
   testDatabaseUrl,
 } from "./stack.ts";
 
@@ -24,7 +26,6 @@ import {
  */
 
 const artifacts = join(repoRoot, "apps/web/e2e-artifacts/console-retention");
-const password = "correct-horse-battery";
 const viewports = [
   { name: "small-desktop", width: 1024, height: 768 },
   { name: "desktop", width: 1440, height: 900 },
@@ -40,21 +41,10 @@ describe("console: retention and legal hold settings", () => {
   let credentials: AdminOrg;
   const pool = createTestPool(testDatabaseUrl);
 
-  const settingsUrl = () => `${stack.baseUrl}/orgs/${orgSlug}/settings/retention`;
+  const retentionUrl = () => settingsUrl(stack, orgSlug, "retention");
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
   const waitForSettings = () =>
     page.getByRole("region", { name: "Retention and legal hold" }).waitFor({ timeout: 60_000 });
-
-  const expectNoPageOverflow = async (label: string) => {
-    const { scrollWidth, clientWidth } = await page.evaluate(() => ({
-      scrollWidth: document.documentElement.scrollWidth,
-      clientWidth: document.documentElement.clientWidth,
-    }));
-    expect(
-      scrollWidth,
-      `${label}: page scrollWidth ${scrollWidth} > ${clientWidth}`,
-    ).toBeLessThanOrEqual(clientWidth);
-  };
 
   /** The definition text of one fact of the summary ("Retention in force", "Legal hold" …). */
   const fact = (term: string) =>
@@ -63,14 +53,12 @@ describe("console: retention and legal hold settings", () => {
       .locator("dd");
 
   beforeAll(async () => {
-    assertChromiumInstalled();
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    stack = await startStack();
-    const suffix = Date.now().toString(36);
-    orgSlug = `retention-${suffix}`;
-    const admin = { email: `admin-${suffix}@acme.test`, password };
-    credentials = await createAdminOrg(stack, { slug: orgSlug, name: "Acme Robotics" }, admin);
+    let admin: { email: string; password: string };
+    ({ stack, orgSlug, admin, credentials } = await startSettingsStack({
+      artifacts,
+      slugPrefix: "retention",
+      orgName: "Acme Robotics",
+    }));
     // A few entries, so the log has a head whose retained range can start later (as a purge
     // leaves it).
     await postEventsAndWait(
@@ -85,10 +73,7 @@ describe("console: retention and legal hold settings", () => {
         context: { ip: "81.2.69.160", userAgent: "e2e-retention/1.0" },
       })),
     );
-    ({ page, dispose } = await launchConsole("retention", {
-      viewport: { width: 1440, height: 900 },
-    }));
-    await signIn(page, stack.baseUrl, admin, orgSlug);
+    ({ page, dispose } = await openSignedIn("retention", stack, admin, orgSlug));
   }, 240_000);
 
   afterAll(async () => {
@@ -170,7 +155,7 @@ describe("console: retention and legal hold settings", () => {
       [orgSlug],
     );
     expect(rowCount).toBe(1);
-    await page.goto(settingsUrl());
+    await page.goto(retentionUrl());
     await waitForSettings();
     await expect
       .poll(() => fact("Retained log").innerText())
@@ -183,11 +168,11 @@ describe("console: retention and legal hold settings", () => {
       it(`has no axe violation nor sideways scroll at ${viewport.width}×${viewport.height} in the ${theme} theme`, async () => {
         await page.setViewportSize({ width: viewport.width, height: viewport.height });
         await page.emulateMedia({ colorScheme: theme });
-        await page.goto(settingsUrl());
+        await page.goto(retentionUrl());
         await waitForSettings();
         await fact("Retention in force").waitFor();
         expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(theme);
-        await expectNoPageOverflow(name);
+        await expectNoPageOverflow(page, name);
         await expectNoAxeViolations(page, `${name} retention settings`);
         await shot(name);
         if (theme === "light") {
@@ -196,7 +181,7 @@ describe("console: retention and legal hold settings", () => {
           await page.goto(`${stack.baseUrl}/orgs/${orgSlug}/audit-logs`);
           await page.getByRole("link", { name: "Settings: retention and legal hold" }).waitFor();
           await page.locator('[role="table"][aria-busy="false"]').waitFor({ timeout: 60_000 });
-          await expectNoPageOverflow(`${name} log`);
+          await expectNoPageOverflow(page, `${name} log`);
           await expectNoAxeViolations(page, `${name} log with the settings link`);
           await shot(`${name}-log`);
         }

@@ -1,11 +1,15 @@
-import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createTestPool } from "@auditlog/db/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoAxeViolations } from "./axe.ts";
-import { assertChromiumInstalled, launchConsole, signIn } from "./chromium.ts";
-import { createAdminOrg, repoRoot, type Stack, startStack, testDatabaseUrl } from "./stack.ts";
+import {
+  expectNoPageOverflow,
+  openSignedIn,
+  settingsUrl,
+  startSettingsStack,
+} from "./settings-console.ts";
+import { repoRoot, type Stack, testDatabaseUrl } from "./stack.ts";
 
 /**
  * The organisation's log streams in a real Chromium against the real stack: an admin reaches
@@ -16,7 +20,6 @@ import { createAdminOrg, repoRoot, type Stack, startStack, testDatabaseUrl } fro
  */
 
 const artifacts = join(repoRoot, "apps/web/e2e-artifacts/console-streams");
-const password = "correct-horse-battery";
 const hecToken = "e2e-hec-token-7c1d9a2b3f4e";
 // An address literal: the API checks it without a DNS query, and the worker sends nothing here.
 const hecUrl = "https://52.1.2.3:8088";
@@ -28,45 +31,19 @@ describe("console: log streams", () => {
   let orgSlug: string;
   const pool = createTestPool(testDatabaseUrl);
 
-  const streamsUrl = () => `${stack.baseUrl}/orgs/${orgSlug}/settings/streams`;
+  const streamsUrl = () => settingsUrl(stack, orgSlug, "streams");
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`) });
   const section = () => page.getByRole("region", { name: "Log streams" });
   const row = (name: string) => page.locator("tr", { has: page.locator("th", { hasText: name }) });
 
-  const expectNoPageOverflow = async (label: string) => {
-    const { scrollWidth, clientWidth, widest } = await page.evaluate(() => {
-      const width = document.documentElement.clientWidth;
-      // What sticks out, to say which element to fix when this fails.
-      const widest = [...document.querySelectorAll("body *")]
-        .filter((element) => element.getBoundingClientRect().right > width + 0.5)
-        .filter(
-          (element) =>
-            !element.parentElement ||
-            element.parentElement.getBoundingClientRect().right <= width + 0.5,
-        )
-        .slice(0, 5)
-        .map((element) => `${element.tagName.toLowerCase()}.${element.className}`);
-      return { scrollWidth: document.documentElement.scrollWidth, clientWidth: width, widest };
-    });
-    expect(
-      scrollWidth,
-      `${label}: page scrollWidth ${scrollWidth} (${widest.join(", ")})`,
-    ).toBeLessThanOrEqual(clientWidth);
-  };
-
   beforeAll(async () => {
-    assertChromiumInstalled();
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    stack = await startStack();
-    const suffix = Date.now().toString(36);
-    orgSlug = `streams-${suffix}`;
-    const admin = { email: `admin-${suffix}@acme.test`, password };
-    await createAdminOrg(stack, { slug: orgSlug, name: "Acme Robotics" }, admin);
-    ({ page, dispose } = await launchConsole("streams", {
-      viewport: { width: 1440, height: 900 },
+    let admin: { email: string; password: string };
+    ({ stack, orgSlug, admin } = await startSettingsStack({
+      artifacts,
+      slugPrefix: "streams",
+      orgName: "Acme Robotics",
     }));
-    await signIn(page, stack.baseUrl, admin, orgSlug);
+    ({ page, dispose } = await openSignedIn("streams", stack, admin, orgSlug));
   }, 240_000);
 
   afterAll(async () => {
@@ -76,7 +53,7 @@ describe("console: log streams", () => {
   });
 
   it("creates a Splunk stream, lists it with the token's hint only, pauses, resumes and deletes it", async () => {
-    await page.goto(`${stack.baseUrl}/orgs/${orgSlug}/settings/retention`);
+    await page.goto(settingsUrl(stack, orgSlug, "retention"));
     await page
       .getByRole("navigation", { name: "Settings sections" })
       .getByRole("link", { name: "Streams" })
@@ -184,7 +161,7 @@ describe("console: log streams", () => {
       await page.emulateMedia({ colorScheme: theme });
       await page.goto(streamsUrl());
       await row("Our collector").waitFor({ timeout: 60_000 });
-      await expectNoPageOverflow(name);
+      await expectNoPageOverflow(page, name);
       await expectNoAxeViolations(page, `${name} streams`);
       await shot(name);
     });

@@ -1,21 +1,19 @@
 import { newId } from "@auditlog/events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { driversOf } from "./database.ts";
+import { describe, expect, it } from "vitest";
 import {
   type AuditEntryRow,
   insertAuditEntries,
   insertAuditEntriesSettingAsideRefused,
   writeAuditEntries,
 } from "./entries.ts";
-import { purgeOrganisationLog, readLogSize } from "./log-tree.ts";
-import { auditEntryRow, createTestDatabase, prepareTestDatabase } from "./testing.ts";
+import { logTestDatabase } from "./log-test-database.ts";
+import { readLogSize } from "./log-tree.ts";
+import { auditEntryRow, createTestDatabase } from "./testing.ts";
 
 // `seq` as the writes assign it (issue 14): 1, 2, 3 … per organisation, no number spent on a
 // row that is not stored, whatever the path (COPY, INSERT, the refused-row split).
 
-const db = createTestDatabase();
-const pool = driversOf(db).pool;
-const orgIds: string[] = [];
+const { db, pool, orgIds } = logTestDatabase();
 
 function newOrg(): string {
   const orgId = newId("org");
@@ -45,15 +43,6 @@ async function expectLog(orgId: string, ids: string[]): Promise<void> {
   expect(stored.map((r) => r.id)).toEqual(ids);
   expect(await readLogSize(db, orgId)).toBe(ids.length);
 }
-
-beforeAll(async () => {
-  await prepareTestDatabase();
-});
-
-afterAll(async () => {
-  for (const orgId of orgIds) await purgeOrganisationLog(db, orgId);
-  await db.close();
-});
 
 describe.each([
   ["writeAuditEntries", writeAuditEntries],

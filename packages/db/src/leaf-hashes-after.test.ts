@@ -1,33 +1,17 @@
 import { newId } from "@auditlog/events";
 import { entryLeafHash } from "@auditlog/tlog";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { driversOf } from "./database.ts";
+import { describe, expect, it } from "vitest";
 import { writeAuditEntries } from "./entries.ts";
 import { readLeafHashesAfter } from "./leaf-hashes-after.ts";
-import { purgeOrganisationLog, readEntriesAfter } from "./log-tree.ts";
-import {
-  auditEntryRow,
-  bypassingAppendOnly,
-  createTestDatabase,
-  prepareTestDatabase,
-} from "./testing.ts";
+import { logTestDatabase } from "./log-test-database.ts";
+import { readEntriesAfter } from "./log-tree.ts";
+import { auditEntryRow, bypassingAppendOnly } from "./testing.ts";
 
 // The tree builder hashes its new leaves straight from COPY lines (`readLeafHashesAfter`); each
 // must be the hash the entry path gives (`readEntriesAfter`, then `entryLeafHash` of the entry),
 // for every kind of value a row can hold, or the checkpoints would sign a tree `verify` refuses.
 
-const db = createTestDatabase();
-const pool = driversOf(db).pool;
-const orgIds: string[] = [];
-
-beforeAll(async () => {
-  await prepareTestDatabase();
-});
-
-afterAll(async () => {
-  for (const orgId of orgIds) await purgeOrganisationLog(db, orgId);
-  await db.close();
-});
+const { db, pool, orgIds } = logTestDatabase();
 
 /** Rows that differ in every way a leaf can: escapes, non-ASCII, NULLs, empty strings, data. */
 function variedRow(orgId: string, i: number) {

@@ -1,30 +1,14 @@
 import { newId } from "@auditlog/events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { driversOf } from "./database.ts";
+import { describe, expect, it } from "vitest";
 import { writeAuditEntries } from "./entries.ts";
-import { purgeOrganisationLog, readEntriesAfter, readEntriesBySeq } from "./log-tree.ts";
-import {
-  auditEntryRow,
-  bypassingAppendOnly,
-  createTestDatabase,
-  prepareTestDatabase,
-} from "./testing.ts";
+import { logTestDatabase } from "./log-test-database.ts";
+import { readEntriesAfter, readEntriesBySeq } from "./log-tree.ts";
+import { auditEntryRow, bypassingAppendOnly } from "./testing.ts";
 
 // The checkpoint builder reads every organisation's new entries in one statement
 // (`readEntriesAfter`); it must answer what reading them one organisation at a time answers.
 
-const db = createTestDatabase();
-const pool = driversOf(db).pool;
-const orgIds: string[] = [];
-
-beforeAll(async () => {
-  await prepareTestDatabase();
-});
-
-afterAll(async () => {
-  for (const orgId of orgIds) await purgeOrganisationLog(db, orgId);
-  await db.close();
-});
+const { db, pool, orgIds } = logTestDatabase();
 
 describe("readEntriesAfter", () => {
   it("answers each organisation's seq range, as one read per organisation does", async () => {

@@ -1,30 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createOrganization } from "./accounts.ts";
 import { deleteAgedDeadLetters, deleteAgedNotifications } from "./data-ageing.ts";
-import { driversOf } from "./database.ts";
 import { writeAuditEntries } from "./entries.ts";
 import { PurgeRefusedError, purgeAgedEntries, readRetainedFrom } from "./log-purge.ts";
-import { purgeOrganisationLog, readFeed } from "./log-tree.ts";
-import {
-  auditEntryRow,
-  bypassingAppendOnly,
-  createTestDatabase,
-  prepareTestDatabase,
-  uniqueSlug,
-} from "./testing.ts";
+import { logTestDatabase } from "./log-test-database.ts";
+import { readFeed } from "./log-tree.ts";
+import { auditEntryRow, bypassingAppendOnly, uniqueSlug } from "./testing.ts";
 
 // The retention purge's engine (issue 16): what it removes, in which order, and what stops it.
 // Trees are stood in for by their head row (the purge reads only its size).
 
-const db = createTestDatabase();
-const pool = driversOf(db).pool;
-const orgIds: string[] = [];
-
-beforeAll(() => prepareTestDatabase());
-afterAll(async () => {
-  for (const orgId of orgIds) await purgeOrganisationLog(db, orgId);
-  await db.close();
-});
+const { db, pool, orgIds } = logTestDatabase();
 
 async function newOrg(): Promise<string> {
   const org = await createOrganization(db, {

@@ -11,6 +11,8 @@ interface ModalProps {
   actions?: ReactNode;
   footer?: ReactNode;
   className?: string;
+  /** The id of the element that says what the dialog is about (a confirmation's question). */
+  describedBy?: string;
 }
 
 /** A modal dialog: labelled by its title, focus kept inside, Escape or the backdrop closes it. */
@@ -22,6 +24,7 @@ export function Modal({
   actions,
   footer,
   className,
+  describedBy,
 }: ModalProps) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
@@ -40,6 +43,7 @@ export function Modal({
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}
+        aria-describedby={describedBy}
         tabIndex={-1}
         className={`modal modal-${variant} ${className ?? ""}`}
       >

@@ -24,6 +24,17 @@ const db = createTestDatabase();
 const pool = driversOf(db).pool;
 let orgId: string;
 
+/** A window with chunks of 7 seqs, bounds no test reaches unless it overrides them. */
+const testWindow = (overrides: Partial<Parameters<typeof createSharedEntryWindow>[0]> = {}) =>
+  createSharedEntryWindow({
+    chunkEntries: 7,
+    maxBytes: 64 * 1024 * 1024,
+    maxAgeMs: 600_000,
+    erasureCheckMs: 600_000,
+    scanWindow: 1000,
+    ...overrides,
+  });
+
 const parsed = (q: string) => {
   const result = parseQuery(q);
   if (!result.ok) throw new Error(result.error.message);
@@ -88,13 +99,7 @@ afterAll(async () => {
 
 describe("the shared entry window", () => {
   it("answers every cursor, filter and limit as the stream's own read, rendering each entry once", async () => {
-    const window = createSharedEntryWindow({
-      chunkEntries: 7,
-      maxBytes: 64 * 1024 * 1024,
-      maxAgeMs: 600_000,
-      erasureCheckMs: 600_000,
-      scanWindow: 1000,
-    });
+    const window = testWindow();
     const rendered = streamReadStats.renderedEntries;
     // Own reads render too: count the window's alone by reading it first, for every stream.
     for (const q of queries) {
@@ -107,13 +112,7 @@ describe("the shared entry window", () => {
   });
 
   it("reads on past a chunk's top when more entries are committed", async () => {
-    const window = createSharedEntryWindow({
-      chunkEntries: 7,
-      maxBytes: 64 * 1024 * 1024,
-      maxAgeMs: 600_000,
-      erasureCheckMs: 600_000,
-      scanWindow: 1000,
-    });
+    const window = testWindow();
     const first = await window.read(db, { orgId, query: parsed(""), afterSeq: 36, limit: 100 });
     expect(first.entries.map((e) => e.seq)).toEqual([37, 38, 39, 40]);
     expect(first.scannedThrough).toBe(40);
@@ -126,13 +125,7 @@ describe("the shared entry window", () => {
     await pool.query("UPDATE audit_log_heads SET retained_from = 19 WHERE org_id = $1", [orgId]);
     try {
       // A bound below one chunk's entries: every read evicts the others, answers stay right.
-      const window = createSharedEntryWindow({
-        chunkEntries: 7,
-        maxBytes: 1000,
-        maxAgeMs: 600_000,
-        erasureCheckMs: 600_000,
-        scanWindow: 1000,
-      });
+      const window = testWindow({ maxBytes: 1000 });
       await compareAll(window, 45);
       expect(window.held().chunks).toBeLessThanOrEqual(1);
     } finally {
@@ -141,13 +134,7 @@ describe("the shared entry window", () => {
   });
 
   it("drops what it holds once the organisation has had an erasure, and serves the erased text", async () => {
-    const window = createSharedEntryWindow({
-      chunkEntries: 7,
-      maxBytes: 64 * 1024 * 1024,
-      maxAgeMs: 600_000,
-      erasureCheckMs: 0,
-      scanWindow: 1000,
-    });
+    const window = testWindow({ erasureCheckMs: 0 });
     const input = { orgId, query: parsed(""), afterSeq: 0, limit: 5 };
     const before = await window.read(db, input);
     expect(before.entries[1]?.seq).toBe(2);

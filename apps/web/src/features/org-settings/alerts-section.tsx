@@ -11,6 +11,8 @@ import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
 import { alertRulesOptions, useAlertMutations } from "./alert-queries.ts";
 import { SectionLoadError, SectionLoading } from "./section-states.tsx";
+import { FieldError, FormError } from "./settings-field.tsx";
+import { SettingsTable } from "./settings-table.tsx";
 
 /** The most rules an organisation may have (the API answers 409 beyond it). */
 const maxRules = 50;
@@ -71,82 +73,66 @@ export function AlertsSection({
         {rules.length === 0 ? (
           <p className="muted">No alert rules yet.</p>
         ) : (
-          <div className="settings-table-wrap">
-            <table className="settings-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Query</th>
-                  <th scope="col">Channels</th>
-                  <th scope="col">Last fired</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rules.map((rule) => (
-                  <tr key={rule.id}>
-                    <td>
-                      {rule.name}
-                      {rule.enabled ? null : <span className="muted small"> (disabled)</span>}
-                    </td>
-                    <td>
-                      <code>{rule.q}</code>
-                    </td>
-                    <td>{channelsText(rule)}</td>
-                    <td>
-                      {rule.lastFiredAt ? dateTime.format(new Date(rule.lastFiredAt)) : "never"}
-                    </td>
-                    <td className="settings-actions">
-                      {readOnly ? null : (
-                        <>
-                          <button
-                            type="button"
-                            className="button button-small"
-                            onClick={() => setEditing(rule)}
-                            aria-label={`Edit ${rule.name}`}
-                          >
-                            Edit
-                          </button>
-                          <button
-                            type="button"
-                            className="button button-small"
-                            disabled={update.isPending}
-                            onClick={() =>
-                              update.mutate({ id: rule.id, update: { enabled: !rule.enabled } })
-                            }
-                            aria-label={`${rule.enabled ? "Disable" : "Enable"} ${rule.name}`}
-                          >
-                            {rule.enabled ? "Disable" : "Enable"}
-                          </button>
-                          <button
-                            type="button"
-                            className="button button-small"
-                            disabled={remove.isPending}
-                            onClick={() => {
-                              if (window.confirm(`Delete the alert rule "${rule.name}"?`)) {
-                                remove.mutate(rule.id);
-                              }
-                            }}
-                            aria-label={`Delete ${rule.name}`}
-                          >
-                            Delete
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <SettingsTable
+            wrapClassName="settings-table-wrap"
+            className="settings-table"
+            columns={["Name", "Query", "Channels", "Last fired"]}
+            actions
+          >
+            {rules.map((rule) => (
+              <tr key={rule.id}>
+                <td>
+                  {rule.name}
+                  {rule.enabled ? null : <span className="muted small"> (disabled)</span>}
+                </td>
+                <td>
+                  <code>{rule.q}</code>
+                </td>
+                <td>{channelsText(rule)}</td>
+                <td>{rule.lastFiredAt ? dateTime.format(new Date(rule.lastFiredAt)) : "never"}</td>
+                <td className="settings-actions">
+                  {readOnly ? null : (
+                    <>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        onClick={() => setEditing(rule)}
+                        aria-label={`Edit ${rule.name}`}
+                      >
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={update.isPending}
+                        onClick={() =>
+                          update.mutate({ id: rule.id, update: { enabled: !rule.enabled } })
+                        }
+                        aria-label={`${rule.enabled ? "Disable" : "Enable"} ${rule.name}`}
+                      >
+                        {rule.enabled ? "Disable" : "Enable"}
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        disabled={remove.isPending}
+                        onClick={() => {
+                          if (window.confirm(`Delete the alert rule "${rule.name}"?`)) {
+                            remove.mutate(rule.id);
+                          }
+                        }}
+                        aria-label={`Delete ${rule.name}`}
+                      >
+                        Delete
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </SettingsTable>
         )}
-        {actionError ? (
-          <p className="field-error" role="alert">
-            {errorMessage(actionError)}
-          </p>
-        ) : null}
+        <FormError message={actionError ? errorMessage(actionError) : null} />
         {editing === null && !readOnly ? (
           <button
             type="button"
@@ -207,12 +193,7 @@ function AlertRuleForm({
     "aria-describedby": problem(key) ? `${id}-${key}-error` : undefined,
     label,
   });
-  const errorOf = (key: string) =>
-    problem(key) ? (
-      <span id={`${id}-${key}-error`} className="field-error" role="alert">
-        {problem(key)}
-      </span>
-    ) : null;
+  const errorOf = (key: string) => <FieldError id={`${id}-${key}-error`} message={problem(key)} />;
 
   return (
     <form
@@ -357,11 +338,7 @@ function AlertRuleForm({
         />
         {errorOf("groupWindowSeconds")}
       </div>
-      {generalError ? (
-        <p className="field-error" role="alert">
-          {generalError}
-        </p>
-      ) : null}
+      <FormError message={generalError} />
       <div className="settings-inline">
         <button type="submit" className="button button-primary" disabled={mutation.isPending}>
           {mutation.isPending ? "Saving…" : rule ? "Save rule" : "Create rule"}

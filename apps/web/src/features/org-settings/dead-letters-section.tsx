@@ -2,7 +2,7 @@ import type { DeadLetter } from "@auditlog/events";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useId } from "react";
 import type { Organization } from "../../api/api-types.ts";
-import { formatFullTimestamp, formatRelative } from "../../lib/format-time.ts";
+import { RelativeTime } from "../../components/relative-time.tsx";
 import { deadLettersOptions } from "./dead-letter-queries.ts";
 import { SectionLoadError, SectionLoading } from "./section-states.tsx";
 
@@ -84,9 +84,7 @@ function DeadLetterItem({ letter, now }: { letter: DeadLetter; now: number }) {
         <div>
           <dt>Received</dt>
           <dd>
-            <time dateTime={letter.receivedAt} title={formatFullTimestamp(letter.receivedAt)}>
-              {formatRelative(letter.receivedAt, now)}
-            </time>
+            <RelativeTime at={letter.receivedAt} now={now} />
           </dd>
         </div>
         <div>
@@ -95,9 +93,7 @@ function DeadLetterItem({ letter, now }: { letter: DeadLetter; now: number }) {
             {letter.replayedAt ? (
               <code>{letter.replayedEventId}</code>
             ) : (
-              <time dateTime={letter.createdAt} title={formatFullTimestamp(letter.createdAt)}>
-                {formatRelative(letter.createdAt, now)}
-              </time>
+              <RelativeTime at={letter.createdAt} now={now} />
             )}
           </dd>
         </div>

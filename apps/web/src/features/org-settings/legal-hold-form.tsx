@@ -2,6 +2,7 @@ import type { RetentionSettings } from "@auditlog/events";
 import { useId, useState } from "react";
 import { errorMessage } from "../../api/client.ts";
 import { useUpdateRetention } from "./retention-queries.ts";
+import { FieldError, SettingsForm } from "./settings-field.tsx";
 
 const maxReason = 500;
 
@@ -17,19 +18,16 @@ export function LegalHoldForm({
   const [problem, setProblem] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const update = useUpdateRetention(orgSlug);
-  const titleId = useId();
   const reasonId = useId();
   const errorId = useId();
   const placing = !settings.legalHold;
   const error = problem ?? (update.isError ? errorMessage(update.error) : null);
 
   return (
-    <form
+    <SettingsForm
+      title="Legal hold"
       className="settings-card"
-      aria-labelledby={titleId}
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
+      onSubmit={() => {
         const trimmed = reason.trim();
         const found = trimmed
           ? null
@@ -48,7 +46,6 @@ export function LegalHoldForm({
         );
       }}
     >
-      <h2 id={titleId}>Legal hold</h2>
       {settings.legalHold ? (
         <p>
           <strong>On.</strong> Nothing of this organisation is purged, whatever its retention.
@@ -85,11 +82,7 @@ export function LegalHoldForm({
             setSaved(null);
           }}
         />
-        {error ? (
-          <span id={errorId} className="field-error" role="alert">
-            {error}
-          </span>
-        ) : null}
+        <FieldError id={errorId} message={error} />
         {saved ? (
           <span className="settings-saved" role="status">
             {saved}
@@ -105,6 +98,6 @@ export function LegalHoldForm({
           {update.isPending ? "Saving…" : placing ? "Place legal hold" : "Lift legal hold"}
         </button>
       </div>
-    </form>
+    </SettingsForm>
   );
 }

@@ -3,6 +3,7 @@ import { useId, useState } from "react";
 import { errorMessage } from "../../api/client.ts";
 import { useUpdateRetention } from "./retention-queries.ts";
 import { formatDays } from "./retention-summary.tsx";
+import { FieldError } from "./settings-field.tsx";
 
 /** Why a typed value cannot be saved, or null; the same bounds the API applies. */
 export function daysProblem(value: string, bounds: RetentionSettings["bounds"]): string | null {
@@ -82,11 +83,7 @@ export function RetentionForm({
         <span id={hintId} className="muted small">
           From {settings.bounds.minDays} to {formatDays(settings.bounds.maxDays)} on your plan.
         </span>
-        {error ? (
-          <span id={errorId} className="field-error" role="alert">
-            {error}
-          </span>
-        ) : null}
+        <FieldError id={errorId} message={error} />
         {saved ? (
           <span className="settings-saved" role="status">
             {saved}

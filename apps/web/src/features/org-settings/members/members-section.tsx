@@ -2,9 +2,10 @@ import { type Member, type MemberRole, memberRoles } from "@auditlog/events";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Organization } from "../../../api/api-types.ts";
-import { formatFullTimestamp, formatRelative } from "../../../lib/format-time.ts";
+import { RelativeTime } from "../../../components/relative-time.tsx";
 import { useNow } from "../../../lib/use-now.ts";
-import { LoadError } from "../section-states.tsx";
+import { ListCard } from "../section-states.tsx";
+import { SettingsTable } from "../settings-table.tsx";
 import { memberListOptions, roleChangeError, useChangeMemberRole } from "./member-queries.ts";
 
 export const roleLabels: Record<MemberRole, string> = {
@@ -30,29 +31,26 @@ export function MembersSection({ org }: { org: Organization }) {
   const query = useQuery(memberListOptions(org.slug));
   return (
     <section className="settings-section" aria-label="Members">
-      <div className="settings-card">
-        <h2>Members</h2>
-        <p className="muted">
-          Roles:{" "}
-          {memberRoles.map((role, index) => (
-            <span key={role}>
-              {index > 0 ? "; " : ""}
-              <strong>{roleLabels[role]}</strong>, {roleHints[role]}
-            </span>
-          ))}
-          . A change is recorded in the log and applies from the member's next request.
-        </p>
-        {query.isPending ? (
-          <div aria-busy="true" aria-label="Loading members">
-            <span className="skeleton skeleton-text" />
-            <span className="skeleton skeleton-text" />
-          </div>
-        ) : query.isError ? (
-          <LoadError what="the members" error={query.error} onRetry={() => void query.refetch()} />
-        ) : (
-          <MemberTable orgSlug={org.slug} members={query.data} />
-        )}
-      </div>
+      <ListCard
+        title="Members"
+        intro={
+          <>
+            Roles:{" "}
+            {memberRoles.map((role, index) => (
+              <span key={role}>
+                {index > 0 ? "; " : ""}
+                <strong>{roleLabels[role]}</strong>, {roleHints[role]}
+              </span>
+            ))}
+            . A change is recorded in the log and applies from the member's next request.
+          </>
+        }
+        query={query}
+        loadingLabel="Loading members"
+        what="the members"
+      >
+        {(members) => <MemberTable orgSlug={org.slug} members={members} />}
+      </ListCard>
     </section>
   );
 }
@@ -60,35 +58,22 @@ export function MembersSection({ org }: { org: Organization }) {
 function MemberTable({ orgSlug, members }: { orgSlug: string; members: Member[] }) {
   const now = useNow(60_000);
   return (
-    <div className="table-scroll">
-      <table className="stream-table member-table">
-        <thead>
-          <tr>
-            <th scope="col">Member</th>
-            <th scope="col">Role</th>
-            <th scope="col">Joined</th>
-          </tr>
-        </thead>
-        <tbody>
-          {members.map((member) => (
-            <tr key={member.userId} data-member-id={member.userId}>
-              <th scope="row">
-                <span className="stream-name wrap">{member.name}</span>
-                <span className="muted stream-hint wrap">{member.email}</span>
-              </th>
-              <td>
-                <RoleControl orgSlug={orgSlug} member={member} />
-              </td>
-              <td data-label="Joined">
-                <time dateTime={member.joinedAt} title={formatFullTimestamp(member.joinedAt)}>
-                  {formatRelative(member.joinedAt, now)}
-                </time>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <SettingsTable className="stream-table member-table" columns={["Member", "Role", "Joined"]}>
+      {members.map((member) => (
+        <tr key={member.userId} data-member-id={member.userId}>
+          <th scope="row">
+            <span className="stream-name wrap">{member.name}</span>
+            <span className="muted stream-hint wrap">{member.email}</span>
+          </th>
+          <td>
+            <RoleControl orgSlug={orgSlug} member={member} />
+          </td>
+          <td data-label="Joined">
+            <RelativeTime at={member.joinedAt} now={now} />
+          </td>
+        </tr>
+      ))}
+    </SettingsTable>
   );
 }
 

@@ -1,6 +1,5 @@
 import type { LogStream } from "@auditlog/events";
-import { errorMessage } from "../../../api/client.ts";
-import { Modal } from "../../../components/modal.tsx";
+import { ConfirmDialog } from "../../../components/confirm-dialog.tsx";
 import { useDeleteStream } from "./stream-queries.ts";
 
 /** Deleting stops the deliveries for good (a new stream starts over): asked for, and recorded. */
@@ -15,34 +14,20 @@ export function DeleteStreamDialog({
 }) {
   const remove = useDeleteStream(orgSlug);
   return (
-    <Modal
+    <ConfirmDialog
       title="Delete stream"
-      onClose={onClose}
-      footer={
+      question={
         <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={remove.isPending}
-            onClick={() => remove.mutate(stream.id, { onSuccess: onClose })}
-          >
-            {remove.isPending ? "Deleting…" : "Delete stream"}
-          </button>
+          Delete <strong>{stream.name}</strong>? Nothing more is sent to it; what was delivered
+          stays where it is. Pause it instead to stop for a while and resume where it stopped.
         </>
       }
-    >
-      <p>
-        Delete <strong>{stream.name}</strong>? Nothing more is sent to it; what was delivered stays
-        where it is. Pause it instead to stop for a while and resume where it stopped.
-      </p>
-      {remove.isError ? (
-        <p className="field-error" role="alert">
-          {errorMessage(remove.error)}
-        </p>
-      ) : null}
-    </Modal>
+      confirmLabel="Delete stream"
+      pendingLabel="Deleting…"
+      pending={remove.isPending}
+      error={remove.error}
+      onConfirm={() => remove.mutate(stream.id, { onSuccess: onClose })}
+      onClose={onClose}
+    />
   );
 }

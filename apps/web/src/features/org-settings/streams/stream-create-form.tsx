@@ -5,6 +5,7 @@ import {
 } from "@auditlog/events";
 import { useId, useState } from "react";
 import { ApiRequestError, errorMessage } from "../../../api/client.ts";
+import { FormError, SettingsForm, TextField } from "../settings-field.tsx";
 import { type DestinationField, destinationBody, destinationFields } from "./stream-fields.ts";
 import { destinationLabels } from "./stream-format.ts";
 import { type CreatedStream, useCreateStream } from "./stream-queries.ts";
@@ -38,7 +39,6 @@ export function StreamCreateForm({
   const [q, setQ] = useState("");
   const [fromSeq, setFromSeq] = useState("");
   const create = useCreateStream(orgSlug);
-  const titleId = useId();
   const idPrefix = useId();
   const errors = fieldErrors(create.error);
   const inputId = (field: string) => `${idPrefix}-${field}`;
@@ -62,16 +62,7 @@ export function StreamCreateForm({
   };
 
   return (
-    <form
-      className="settings-card stream-form"
-      aria-labelledby={titleId}
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        submit();
-      }}
-    >
-      <h2 id={titleId}>New stream</h2>
+    <SettingsForm title="New stream" onSubmit={submit}>
       <fieldset className="stream-types">
         <legend>Destination</legend>
         {streamDestinationTypes.map((option) => (
@@ -128,17 +119,13 @@ export function StreamCreateForm({
         inputMode="numeric"
         hint="Empty: entries stored from now on. A number: every retained entry from that one."
       />
-      {errors.other ? (
-        <p className="field-error" role="alert">
-          {errors.other}
-        </p>
-      ) : null}
+      <FormError message={errors.other} />
       <div>
         <button type="submit" className="button button-primary" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create stream"}
         </button>
       </div>
-    </form>
+    </SettingsForm>
   );
 }
 
@@ -181,65 +168,5 @@ function DestinationInput({
       placeholder={field.placeholder}
       hint={field.hint}
     />
-  );
-}
-
-function TextField({
-  id,
-  label,
-  value,
-  onChange,
-  error,
-  hint,
-  required,
-  placeholder,
-  type = "text",
-  inputMode,
-}: {
-  id: string;
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  error?: string;
-  hint?: string;
-  required?: boolean;
-  placeholder?: string;
-  type?: "text" | "url" | "password";
-  inputMode?: "numeric";
-}) {
-  const described = [error ? `${id}-error` : null, hint ? `${id}-hint` : null]
-    .filter(Boolean)
-    .join(" ");
-  return (
-    <div className="field">
-      <label htmlFor={id}>
-        {label}
-        {required ? <span className="muted"> (required)</span> : null}
-      </label>
-      <input
-        id={id}
-        className="input"
-        type={type}
-        value={value}
-        required={required}
-        placeholder={placeholder}
-        inputMode={inputMode}
-        autoComplete={type === "password" ? "new-password" : "off"}
-        spellCheck={false}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={described || undefined}
-        onChange={(event) => onChange(event.target.value)}
-      />
-      {hint ? (
-        <span id={`${id}-hint`} className="muted field-hint">
-          {hint}
-        </span>
-      ) : null}
-      {error ? (
-        <span id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </div>
   );
 }

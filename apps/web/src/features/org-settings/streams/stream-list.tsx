@@ -3,6 +3,7 @@ import { useState } from "react";
 import { errorMessage } from "../../../api/client.ts";
 import { formatRelative } from "../../../lib/format-time.ts";
 import { useNow } from "../../../lib/use-now.ts";
+import { SettingsTable } from "../settings-table.tsx";
 import { DeleteStreamDialog } from "./delete-stream-dialog.tsx";
 import { destinationLabels, destinationSummary, formatLag, stateLabels } from "./stream-format.ts";
 import { useUpdateStream } from "./stream-queries.ts";
@@ -28,33 +29,20 @@ export function StreamList({
   }
   return (
     <>
-      <div className="table-scroll">
-        <table className="stream-table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Destination</th>
-              <th scope="col">State</th>
-              <th scope="col">Delivered</th>
-              <th scope="col">Last success</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {streams.map((stream) => (
-              <StreamRow
-                key={stream.id}
-                orgSlug={orgSlug}
-                stream={stream}
-                readOnly={readOnly}
-                onDelete={() => setDeleting(stream)}
-              />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <SettingsTable
+        columns={["Name", "Destination", "State", "Delivered", "Last success"]}
+        actions
+      >
+        {streams.map((stream) => (
+          <StreamRow
+            key={stream.id}
+            orgSlug={orgSlug}
+            stream={stream}
+            readOnly={readOnly}
+            onDelete={() => setDeleting(stream)}
+          />
+        ))}
+      </SettingsTable>
       {deleting ? (
         <DeleteStreamDialog orgSlug={orgSlug} stream={deleting} onClose={() => setDeleting(null)} />
       ) : null}

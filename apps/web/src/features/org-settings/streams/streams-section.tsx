@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Organization } from "../../../api/api-types.ts";
-import { LoadError } from "../section-states.tsx";
+import { ListCard } from "../section-states.tsx";
 import { SigningSecretNotice } from "./signing-secret-notice.tsx";
 import { StreamCreateForm } from "./stream-create-form.tsx";
 import { StreamList } from "./stream-list.tsx";
@@ -24,24 +24,21 @@ export function StreamsSection({
 
   return (
     <section className="settings-section" aria-label="Log streams">
-      <div className="settings-card">
-        <h2>Log streams</h2>
-        <p className="muted">
-          Every entry of this organisation's log, in order and at least once, to your SIEM (Splunk,
-          Datadog, any HTTPS endpoint) or an S3 bucket. Each entry carries its <code>id</code> and{" "}
-          <code>seq</code> so the receiver can drop duplicates.
-        </p>
-        {query.isPending ? (
-          <div aria-busy="true" aria-label="Loading streams">
-            <span className="skeleton skeleton-text" />
-            <span className="skeleton skeleton-text" />
-          </div>
-        ) : query.isError ? (
-          <LoadError what="the streams" error={query.error} onRetry={() => void query.refetch()} />
-        ) : (
-          <StreamList orgSlug={org.slug} streams={query.data} readOnly={readOnly} />
-        )}
-      </div>
+      <ListCard
+        title="Log streams"
+        intro={
+          <>
+            Every entry of this organisation's log, in order and at least once, to your SIEM
+            (Splunk, Datadog, any HTTPS endpoint) or an S3 bucket. Each entry carries its{" "}
+            <code>id</code> and <code>seq</code> so the receiver can drop duplicates.
+          </>
+        }
+        query={query}
+        loadingLabel="Loading streams"
+        what="the streams"
+      >
+        {(streams) => <StreamList orgSlug={org.slug} streams={streams} readOnly={readOnly} />}
+      </ListCard>
       {issued ? (
         <SigningSecretNotice
           name={issued.name}

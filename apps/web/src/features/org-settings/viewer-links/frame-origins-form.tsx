@@ -1,4 +1,5 @@
 import { useId, useState } from "react";
+import { FieldError, SettingsForm } from "../settings-field.tsx";
 import { fieldErrors, originsError, parseOrigins } from "./viewer-link-fields.ts";
 import { useSetFrameOrigins } from "./viewer-link-queries.ts";
 
@@ -10,25 +11,20 @@ export function FrameOriginsForm({ orgSlug, origins }: { orgSlug: string; origin
   const [text, setText] = useState(() => origins.join("\n"));
   const save = useSetFrameOrigins(orgSlug);
   const id = useId();
-  const titleId = useId();
   const sent = parseOrigins(text);
   const errors = fieldErrors(save.error);
   const error = originsError(errors.byField, sent) ?? errors.other ?? undefined;
   const described = [`${id}-hint`, error ? `${id}-error` : null].filter(Boolean).join(" ");
   return (
-    <form
-      className="settings-card stream-form"
-      aria-labelledby={titleId}
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
+    <SettingsForm
+      title="Allowed framing origins"
+      onSubmit={() => {
         save.mutate(
           { frameOrigins: sent },
           { onSuccess: (stored) => setText(stored.frameOrigins.join("\n")) },
         );
       }}
     >
-      <h2 id={titleId}>Allowed framing origins</h2>
       <div className="field">
         <label htmlFor={id}>Origins that may embed the viewer</label>
         <textarea
@@ -48,11 +44,7 @@ export function FrameOriginsForm({ orgSlug, origins }: { orgSlug: string; origin
         <span id={`${id}-hint`} className="muted field-hint">
           One a line: scheme, host and port, no path. None: no site may frame the viewer.
         </span>
-        {error ? (
-          <span id={`${id}-error`} className="field-error" role="alert">
-            {error}
-          </span>
-        ) : null}
+        <FieldError id={`${id}-error`} message={error} />
       </div>
       <div className="settings-inline">
         <button type="submit" className="button button-primary" disabled={save.isPending}>
@@ -64,6 +56,6 @@ export function FrameOriginsForm({ orgSlug, origins }: { orgSlug: string; origin
           </span>
         ) : null}
       </div>
-    </form>
+    </SettingsForm>
   );
 }

@@ -1,5 +1,6 @@
 import type { CreatedViewerLink } from "@auditlog/events";
 import { useId, useState } from "react";
+import { FieldError, FormError, SettingsForm, TextField } from "../settings-field.tsx";
 import { expiresAtIn, expiryChoices, fieldErrors } from "./viewer-link-fields.ts";
 import { useCreateViewerLink } from "./viewer-link-queries.ts";
 
@@ -20,17 +21,13 @@ export function ViewerLinkCreateForm({
   const [q, setQ] = useState("");
   const [days, setDays] = useState<number>(30);
   const create = useCreateViewerLink(orgSlug);
-  const titleId = useId();
   const id = useId();
   const errors = fieldErrors(create.error);
 
   return (
-    <form
-      className="settings-card stream-form"
-      aria-labelledby={titleId}
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
+    <SettingsForm
+      title="New viewer link"
+      onSubmit={() => {
         create.mutate(
           { name: name.trim(), q: q.trim(), expiresAt: expiresAtIn(days, now()) },
           {
@@ -43,8 +40,7 @@ export function ViewerLinkCreateForm({
         );
       }}
     >
-      <h2 id={titleId}>New viewer link</h2>
-      <Field
+      <TextField
         id={`${id}-name`}
         label="Name"
         required
@@ -54,7 +50,7 @@ export function ViewerLinkCreateForm({
         placeholder="bert owners"
         hint="Who the link is for; shown as the viewer's title."
       />
-      <Field
+      <TextField
         id={`${id}-q`}
         label="Filter"
         required
@@ -80,86 +76,14 @@ export function ViewerLinkCreateForm({
             </option>
           ))}
         </select>
-        {errors.byField.expiresAt ? (
-          <span id={`${id}-expiry-error`} className="field-error" role="alert">
-            {errors.byField.expiresAt}
-          </span>
-        ) : null}
+        <FieldError id={`${id}-expiry-error`} message={errors.byField.expiresAt} />
       </div>
-      {errors.other ? (
-        <p className="field-error" role="alert">
-          {errors.other}
-        </p>
-      ) : null}
+      <FormError message={errors.other} />
       <div>
         <button type="submit" className="button button-primary" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create viewer link"}
         </button>
       </div>
-    </form>
-  );
-}
-
-export function Field({
-  id,
-  label,
-  value,
-  onChange,
-  error,
-  hint,
-  required,
-  placeholder,
-  multiline,
-}: {
-  id: string;
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  error?: string;
-  hint?: string;
-  required?: boolean;
-  placeholder?: string;
-  multiline?: boolean;
-}) {
-  const described = [error ? `${id}-error` : null, hint ? `${id}-hint` : null]
-    .filter(Boolean)
-    .join(" ");
-  const common = {
-    id,
-    className: "input",
-    value,
-    required,
-    placeholder,
-    spellCheck: false,
-    "aria-invalid": error ? true : undefined,
-    "aria-describedby": described || undefined,
-  };
-  return (
-    <div className="field">
-      <label htmlFor={id}>
-        {label}
-        {required ? <span className="muted"> (required)</span> : null}
-      </label>
-      {multiline ? (
-        <textarea {...common} rows={3} onChange={(event) => onChange(event.target.value)} />
-      ) : (
-        <input
-          {...common}
-          type="text"
-          autoComplete="off"
-          onChange={(event) => onChange(event.target.value)}
-        />
-      )}
-      {hint ? (
-        <span id={`${id}-hint`} className="muted field-hint">
-          {hint}
-        </span>
-      ) : null}
-      {error ? (
-        <span id={`${id}-error`} className="field-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </div>
+    </SettingsForm>
   );
 }

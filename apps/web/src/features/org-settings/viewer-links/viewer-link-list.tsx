@@ -1,9 +1,9 @@
 import type { ViewerLink } from "@auditlog/events";
 import { useState } from "react";
-import { errorMessage } from "../../../api/client.ts";
-import { Modal } from "../../../components/modal.tsx";
-import { formatFullTimestamp, formatRelative } from "../../../lib/format-time.ts";
+import { ConfirmDialog } from "../../../components/confirm-dialog.tsx";
+import { RelativeTime } from "../../../components/relative-time.tsx";
 import { useNow } from "../../../lib/use-now.ts";
+import { SettingsTable } from "../settings-table.tsx";
 import { useRevokeViewerLink } from "./viewer-link-queries.ts";
 
 const statusLabels: Record<ViewerLink["status"], string> = {
@@ -19,81 +19,57 @@ export function ViewerLinkList({ orgSlug, links }: { orgSlug: string; links: Vie
   if (links.length === 0) return <p className="muted">No viewer link yet: create one below.</p>;
   return (
     <>
-      <div className="table-scroll">
-        <table className="stream-table viewer-link-table">
-          <thead>
-            <tr>
-              <th scope="col">Name and filter</th>
-              <th scope="col">State</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {links.map((link) => (
-              <tr key={link.id} data-viewer-link-id={link.id}>
-                <th scope="row">
-                  <span className="stream-name">{link.name}</span>
-                  <span className="muted stream-query">
-                    <code className="wrap">{link.q}</code>
-                  </span>
-                  <span className="muted stream-hint">Token {link.tokenPrefix}…</span>
-                </th>
-                <td data-label="State">
-                  <span className={`status viewer-link-${link.status}`}>
-                    {statusLabels[link.status]}
-                  </span>
-                  {link.revokedAt ? (
-                    <span className="muted stream-hint">
-                      <time dateTime={link.revokedAt} title={formatFullTimestamp(link.revokedAt)}>
-                        {formatRelative(link.revokedAt, now)}
-                      </time>
-                    </span>
-                  ) : null}
-                </td>
-                <td data-label="Expires">
-                  <time dateTime={link.expiresAt} title={formatFullTimestamp(link.expiresAt)}>
-                    {formatRelative(link.expiresAt, now)}
-                  </time>
-                </td>
-                <td data-label="Created">
-                  <span className="wrap">{link.createdBy.name}</span>
-                  <span className="muted stream-hint">
-                    <time dateTime={link.createdAt} title={formatFullTimestamp(link.createdAt)}>
-                      {formatRelative(link.createdAt, now)}
-                    </time>
-                  </span>
-                </td>
-                <td data-label="Last used">
-                  {link.lastUsedAt ? (
-                    <time dateTime={link.lastUsedAt} title={formatFullTimestamp(link.lastUsedAt)}>
-                      {formatRelative(link.lastUsedAt, now)}
-                    </time>
-                  ) : (
-                    "Never"
-                  )}
-                </td>
-                <td className="stream-actions">
-                  {link.status === "revoked" ? null : (
-                    <button
-                      type="button"
-                      className="button button-small button-danger"
-                      aria-label={`Revoke ${link.name}`}
-                      onClick={() => setRevoking(link)}
-                    >
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <SettingsTable
+        className="stream-table viewer-link-table"
+        columns={["Name and filter", "State", "Expires", "Created", "Last used"]}
+        actions
+      >
+        {links.map((link) => (
+          <tr key={link.id} data-viewer-link-id={link.id}>
+            <th scope="row">
+              <span className="stream-name">{link.name}</span>
+              <span className="muted stream-query">
+                <code className="wrap">{link.q}</code>
+              </span>
+              <span className="muted stream-hint">Token {link.tokenPrefix}…</span>
+            </th>
+            <td data-label="State">
+              <span className={`status viewer-link-${link.status}`}>
+                {statusLabels[link.status]}
+              </span>
+              {link.revokedAt ? (
+                <span className="muted stream-hint">
+                  <RelativeTime at={link.revokedAt} now={now} />
+                </span>
+              ) : null}
+            </td>
+            <td data-label="Expires">
+              <RelativeTime at={link.expiresAt} now={now} />
+            </td>
+            <td data-label="Created">
+              <span className="wrap">{link.createdBy.name}</span>
+              <span className="muted stream-hint">
+                <RelativeTime at={link.createdAt} now={now} />
+              </span>
+            </td>
+            <td data-label="Last used">
+              {link.lastUsedAt ? <RelativeTime at={link.lastUsedAt} now={now} /> : "Never"}
+            </td>
+            <td className="stream-actions">
+              {link.status === "revoked" ? null : (
+                <button
+                  type="button"
+                  className="button button-small button-danger"
+                  aria-label={`Revoke ${link.name}`}
+                  onClick={() => setRevoking(link)}
+                >
+                  Revoke
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </SettingsTable>
       {revoking ? (
         <RevokeDialog orgSlug={orgSlug} link={revoking} onClose={() => setRevoking(null)} />
       ) : null}
@@ -113,34 +89,20 @@ function RevokeDialog({
 }) {
   const revoke = useRevokeViewerLink(orgSlug);
   return (
-    <Modal
+    <ConfirmDialog
       title="Revoke viewer link"
-      onClose={onClose}
-      footer={
+      question={
         <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={revoke.isPending}
-            onClick={() => revoke.mutate(link.id, { onSuccess: onClose })}
-          >
-            {revoke.isPending ? "Revoking…" : "Revoke link"}
-          </button>
+          Revoke <strong>{link.name}</strong>? Whoever holds it, and every page that embeds it, is
+          refused from now on. This cannot be undone: create a new link to share again.
         </>
       }
-    >
-      <p>
-        Revoke <strong>{link.name}</strong>? Whoever holds it, and every page that embeds it, is
-        refused from now on. This cannot be undone: create a new link to share again.
-      </p>
-      {revoke.isError ? (
-        <p className="field-error" role="alert">
-          {errorMessage(revoke.error)}
-        </p>
-      ) : null}
-    </Modal>
+      confirmLabel="Revoke link"
+      pendingLabel="Revoking…"
+      pending={revoke.isPending}
+      error={revoke.error}
+      onConfirm={() => revoke.mutate(link.id, { onSuccess: onClose })}
+      onClose={onClose}
+    />
   );
 }

@@ -2,7 +2,7 @@ import type { CreatedViewerLink } from "@auditlog/events";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Organization } from "../../../api/api-types.ts";
-import { LoadError } from "../section-states.tsx";
+import { ListCard, LoadError } from "../section-states.tsx";
 import { CreatedLinkNotice } from "./created-link-notice.tsx";
 import { FrameOriginsForm } from "./frame-origins-form.tsx";
 import { ViewerLinkCreateForm } from "./viewer-link-create-form.tsx";
@@ -22,28 +22,21 @@ export function ViewerLinksSection({ org }: { org: Organization }) {
 
   return (
     <section className="settings-section" aria-label="Viewer links">
-      <div className="settings-card">
-        <h2>Viewer links</h2>
-        <p className="muted">
-          A read-only link to the part of the log matching a filter, for someone outside the
-          organisation (a repository's owners, say), to open or to embed in your product. Each use
-          is recorded in the log.
-        </p>
-        {links.isPending ? (
-          <div aria-busy="true" aria-label="Loading viewer links">
-            <span className="skeleton skeleton-text" />
-            <span className="skeleton skeleton-text" />
-          </div>
-        ) : links.isError ? (
-          <LoadError
-            what="the viewer links"
-            error={links.error}
-            onRetry={() => void links.refetch()}
-          />
-        ) : (
-          <ViewerLinkList orgSlug={org.slug} links={links.data} />
-        )}
-      </div>
+      <ListCard
+        title="Viewer links"
+        intro={
+          <>
+            A read-only link to the part of the log matching a filter, for someone outside the
+            organisation (a repository's owners, say), to open or to embed in your product. Each use
+            is recorded in the log.
+          </>
+        }
+        query={links}
+        loadingLabel="Loading viewer links"
+        what="the viewer links"
+      >
+        {(data) => <ViewerLinkList orgSlug={org.slug} links={data} />}
+      </ListCard>
       {created ? <CreatedLinkNotice link={created} onDismiss={() => setCreated(null)} /> : null}
       <ViewerLinkCreateForm orgSlug={org.slug} onCreated={setCreated} />
       {embedding.isPending ? (
