@@ -17,6 +17,7 @@ export {
   createHttpsSender,
   type StreamMessage,
   streamMessageBody,
+  streamMessageBytes,
   streamMessageType,
 } from "./https-sender.ts";
 export { createS3Sender, s3ObjectBody, s3ObjectKey } from "./s3-sender.ts";

@@ -6,6 +6,7 @@ import {
   type SenderDeps,
   type StreamBatch,
   streamMessageBody,
+  streamMessageBytes,
 } from "../src/index.ts";
 import { startEchoServer } from "./support/echo-server.ts";
 import { makeEntries, makeStreamEntries, WebhookReceiver } from "./support/index.ts";
@@ -212,6 +213,53 @@ describe("https message body", () => {
           data: { org, streamId: "str_x", entries, ...(test ? { test: true } : {}) },
         }),
       );
+    }
+  });
+});
+
+describe("https message bytes", () => {
+  // A seeded generator (no property-testing dependency here): the same cases on every run.
+  let state = 17;
+  const random = (below: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state % below;
+  };
+  // ASCII, JSON escapes, Latin-1, BMP, astral pairs and lone surrogates (replaced alike).
+  const alphabet = [
+    "a",
+    "Z",
+    "0",
+    " ",
+    '"',
+    "\\",
+    "é",
+    "Î",
+    "☃",
+    "日",
+    "😀",
+    "\ud800",
+    "\udfff",
+    ",",
+  ];
+  const text = (max: number) =>
+    Array.from({ length: random(max) }, () => alphabet[random(alphabet.length)]).join("");
+
+  it("are byte for byte the UTF-8 of the message text, entries shared or not", () => {
+    const shared = makeStreamEntries(40, 1).map((entry) => ({ ...entry, json: text(300) }));
+    for (let round = 0; round < 200; round++) {
+      const from = random(shared.length);
+      const entries = shared.slice(from, from + random(shared.length - from + 1));
+      for (const test of [false, true]) {
+        const message = {
+          streamId: `str_${text(6)}`,
+          org: { id: "org_1", slug: text(8) },
+          entries,
+          ...(test ? { test } : {}),
+        };
+        expect(streamMessageBytes(message).equals(Buffer.from(streamMessageBody(message)))).toBe(
+          true,
+        );
+      }
     }
   });
 });
