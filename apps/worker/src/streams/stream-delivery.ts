@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { performance } from "node:perf_hooks";
 import {
   advanceStreamCursor,
   type ClaimedStream,
@@ -359,8 +360,13 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     let bytes = 0;
     let through = cursor;
     let oldest: number | undefined;
+    // The first read sees every commit before it; a read on sees those before the previous read
+    // (or the wait) began: a read of the organisation's entries begun since by another stream
+    // answers it (the shared read), instead of a statement per stream and poll.
+    let freshAfter: number | undefined;
     for (;;) {
       const before = through;
+      const readAt = performance.now();
       // The replica while it keeps up: a lagging one only delays entries (seq order is commit
       // order there too), and the cursor lives on the primary, so nothing is sent twice.
       const read = await sharedRead.read(db.forReads(), {
@@ -368,6 +374,7 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         query,
         afterSeq: through,
         limit: config.batchMaxEntries - entries.length,
+        ...(freshAfter !== undefined ? { freshAfter } : {}),
       });
       for (let i = 0; i < read.entries.length; i++) {
         const entry = read.entries[i] as StreamEntry;
@@ -392,11 +399,15 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
       // Nothing matched yet: the caller moves the cursor over what was scanned, and reads on.
       if (entries.length === 0) return { entries, through };
       // The read progressed (a scan window's end, or more entries committed): read on at once.
-      if (through > before) continue;
+      if (through > before) {
+        freshAfter = readAt;
+        continue;
+      }
       // Young and small, and the log holds nothing more yet: wait a step for more to join, until
       // the oldest entry has waited the bound.
       const waitMs = (oldest as number) + config.batchMaxWaitMs - Date.now();
       if (waitMs <= 0 || stop.aborted) return { entries, through };
+      freshAfter = performance.now();
       await sleep(Math.min(waitMs, 50), stop);
       if (stop.aborted) return { entries, through };
     }
