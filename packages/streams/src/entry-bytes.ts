@@ -35,7 +35,9 @@ export function spliceEntryBytes(
   let at = body.write(prefix, 0, "utf8");
   for (let i = 0; i < parts.length; i++) {
     if (i > 0) body[at++] = separator;
-    at += (parts[i] as Buffer).copy(body, at);
+    const part = parts[i] as Buffer;
+    body.set(part, at);
+    at += part.length;
   }
   at += body.write(suffix, at, "utf8");
   if (at !== length) throw new Error(`spliced ${at} bytes of ${length}`);

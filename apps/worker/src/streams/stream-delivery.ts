@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import {
-  advanceStreamCursor,
   type ClaimedStream,
   claimDueStreams,
   type Database,
@@ -24,6 +23,7 @@ import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
 import type { RedisConnection } from "@auditlog/redis";
 import type { CreateDestinationSender, DeliveryOutcome } from "@auditlog/streams";
+import { createCursorAdvancer } from "./cursor-advancer.ts";
 import { streamRetryDelay } from "./retry-delay.ts";
 import { createSharedEntryWindow } from "./shared-entry-window.ts";
 import type { StreamStateNotifier } from "./stream-notifier.ts";
@@ -103,6 +103,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     erasureCheckMs: 1000,
     scanWindow,
   });
+  // The cursor moves of this process's streams, those of a moment in one statement.
+  const advanceCursor = createCursorAdvancer(db, owner);
   const running = new Map<string, Promise<void>>();
   const closing = new AbortController();
   let closed = false;
@@ -267,9 +269,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         if (batch === null) return "done"; // caught up
         if (batch.entries.length === 0) {
           // Nothing matched up to `through`: the cursor moves over the non-matching entries.
-          const moved = await advanceStreamCursor(db, {
+          const moved = await advanceCursor({
             streamId: stream.id,
-            owner,
             throughSeq: batch.through,
             delivered: false,
           });
@@ -301,9 +302,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
             "status" in outcome && outcome.status !== null ? ` (${outcome.status})` : "";
           return await fail(`${outcome.kind}${status}: ${outcome.reason}`, outcome);
         }
-        const moved = await advanceStreamCursor(db, {
+        const moved = await advanceCursor({
           streamId: stream.id,
-          owner,
           throughSeq: batch.through,
           delivered: true,
         });
