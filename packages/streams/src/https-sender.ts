@@ -2,7 +2,7 @@ import type { AuditEntry } from "@auditlog/events";
 import { signWebhook } from "@auditlog/events/webhooks";
 import type { DestinationSender, SenderDeps, StreamBatch } from "./destination-sender.ts";
 import type { HttpsDestination } from "./destination-types.ts";
-import { spliceEntryBytes } from "./entry-bytes.ts";
+import { entryBodyPieces } from "./entry-bytes.ts";
 import { sendRequest } from "./http-sender.ts";
 import { redactSecret, shorten, statusOutcome } from "./send-context.ts";
 
@@ -36,13 +36,14 @@ export function streamMessageBody(batch: StreamBatch): string {
 }
 
 /**
- * The same message as UTF-8 bytes, as sent: each entry's bytes encoded once per entry object
- * (`entryJsonBytes`), so streams sharing entries (the worker's shared read) encode each only once,
- * and copied once into the body. Byte for byte `Buffer.from(streamMessageBody(batch))`.
+ * The same message as UTF-8 bytes, as sent, in pieces: each entry's bytes encoded once per entry
+ * object (`entryJsonBytes`), so streams sharing entries (the worker's shared read) encode each
+ * only once, and consecutive entries the shared read encoded together are one slice, not copied.
+ * Joined, byte for byte `Buffer.from(streamMessageBody(batch))`.
  */
-export function streamMessageBytes(batch: StreamBatch): Buffer {
+export function streamMessagePieces(batch: StreamBatch): Buffer[] {
   const { prefix, suffix } = streamMessageFrame(batch);
-  return spliceEntryBytes(prefix, batch.entries, comma, suffix);
+  return entryBodyPieces(prefix, batch.entries, comma, suffix);
 }
 
 const comma = 0x2c;
@@ -89,7 +90,7 @@ export function createHttpsSender(
     async send(batch, options) {
       const now = deps.now?.() ?? new Date();
       // Encoded once: the signature, Content-Length and the socket all take these bytes.
-      const body = streamMessageBytes(batch);
+      const body = streamMessagePieces(batch);
       const id = batchMessageId(batch, now);
       const timestamp = Math.floor(now.getTime() / 1000);
       const headers: Record<string, string> = {

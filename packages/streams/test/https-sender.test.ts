@@ -3,10 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createDestinationSender,
   type DeliveryOutcome,
+  encodeEntryRun,
   type SenderDeps,
   type StreamBatch,
   streamMessageBody,
-  streamMessageBytes,
+  streamMessagePieces,
 } from "../src/index.ts";
 import { startEchoServer } from "./support/echo-server.ts";
 import { makeEntries, makeStreamEntries, WebhookReceiver } from "./support/index.ts";
@@ -244,22 +245,46 @@ describe("https message bytes", () => {
   const text = (max: number) =>
     Array.from({ length: random(max) }, () => alphabet[random(alphabet.length)]).join("");
 
-  it("are byte for byte the UTF-8 of the message text, entries shared or not", () => {
-    const shared = makeStreamEntries(40, 1).map((entry) => ({ ...entry, json: text(300) }));
-    for (let round = 0; round < 200; round++) {
-      const from = random(shared.length);
-      const entries = shared.slice(from, from + random(shared.length - from + 1));
-      for (const test of [false, true]) {
-        const message = {
-          streamId: `str_${text(6)}`,
-          org: { id: "org_1", slug: text(8) },
-          entries,
-          ...(test ? { test } : {}),
-        };
-        expect(streamMessageBytes(message).equals(Buffer.from(streamMessageBody(message)))).toBe(
-          true,
-        );
+  it("are byte for byte the UTF-8 of the message text, entries encoded together or not", () => {
+    const entriesOf = () =>
+      makeStreamEntries(40, 1).map((entry) => ({ ...entry, json: text(300) }));
+    const alone = entriesOf();
+    // As the shared read encodes them: runs read together, in one buffer each.
+    const together = entriesOf();
+    for (let from = 0; from < together.length; from += 13) {
+      const run = together.slice(from, from + 13);
+      encodeEntryRun(
+        run,
+        run.map((entry) => Buffer.byteLength(entry.json)),
+      );
+    }
+    // A wrong count keeps nothing: those entries are encoded on their own when sent.
+    const miscounted = entriesOf();
+    encodeEntryRun(
+      miscounted,
+      miscounted.map((entry) => Buffer.byteLength(entry.json) + 1),
+    );
+    for (const shared of [alone, together, miscounted]) {
+      for (let round = 0; round < 200; round++) {
+        const from = random(shared.length);
+        const picked = shared.slice(from, from + random(shared.length - from + 1));
+        // Now and then a gap: entries not consecutive in their buffer (a filtered stream).
+        const entries = random(4) === 0 ? picked.filter((_, i) => i % 3 !== 1) : picked;
+        for (const test of [false, true]) {
+          const message = {
+            streamId: `str_${text(6)}`,
+            org: { id: "org_1", slug: text(8) },
+            entries,
+            ...(test ? { test } : {}),
+          };
+          const pieces = streamMessagePieces(message);
+          expect(Buffer.concat(pieces).equals(Buffer.from(streamMessageBody(message)))).toBe(true);
+        }
       }
     }
+    // Consecutive entries encoded together go as one slice of their buffer, between the frame's.
+    expect(
+      streamMessagePieces({ streamId: "str_x", org, entries: together.slice(1, 12) }),
+    ).toHaveLength(3);
   });
 });

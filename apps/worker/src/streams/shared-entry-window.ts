@@ -7,6 +7,7 @@ import {
   type StreamRead,
 } from "@auditlog/db";
 import { emptyQuery, isEmptyQuery, type ParsedQuery, type StreamEntry } from "@auditlog/events";
+import { encodeEntryRun } from "@auditlog/streams";
 
 // Why a shared read: PostgreSQL rendering each entry's JSON is most of a stream's read, and ten
 // streams of one organisation each reading for themselves render every entry ten times, on the
@@ -21,7 +22,7 @@ import { emptyQuery, isEmptyQuery, type ParsedQuery, type StreamEntry } from "@a
 export interface SharedEntryWindowConfig {
   /** Seqs per chunk; chunks are aligned, so streams at nearby cursors use the same one. */
   chunkEntries: number;
-  /** Bound on the rendered entries held (JSON bytes plus a per-entry allowance), all orgs. */
+  /** Bound on the rendered entries held (JSON text and bytes, a per-entry allowance), all orgs. */
   maxBytes: number;
   /** A chunk older than this is read again (memory held by streams that moved on). */
   maxAgeMs: number;
@@ -108,6 +109,9 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
     });
     if (chunk.through !== after) return;
     chunk.checkedAt = Math.max(chunk.checkedAt, began);
+    // Encoded for sending once here, for every stream, in one buffer: a batch of consecutive
+    // entries goes out as one slice of it.
+    encodeEntryRun(read.entries, read.bytes);
     // A chunk dropped meanwhile (aged, evicted) still answers the callers holding it.
     const attached = chunks.get(chunk.key) === chunk;
     let added = 0;
@@ -119,7 +123,8 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
       chunk.entries.push(entry);
       chunk.storedAtMs.push(read.storedAtMs[i] as number);
       chunk.bytes.push(read.bytes[i] as number);
-      added += (read.bytes[i] as number) + entryOverheadBytes;
+      // Twice its JSON: the text, and its UTF-8 bytes for sending (`encodeEntryRun`).
+      added += 2 * (read.bytes[i] as number) + entryOverheadBytes;
     }
     chunk.through = Math.min(Math.max(read.scannedThrough, after), chunk.end);
     chunk.heldBytes += added;
