@@ -52,12 +52,15 @@ interface ClaimedRow {
  * and behind their organisation's log. `FOR UPDATE SKIP LOCKED`: workers claiming at the same
  * moment take different streams instead of waiting for each other.
  */
-/** Organisations with a stream that is not paused (the delivery loop's filter on wake-ups). */
-export async function listOrgsWithActiveStreams(db: Database): Promise<string[]> {
-  const { rows } = await sqlOf(db).query<{ org_id: string }>(
-    "SELECT DISTINCT org_id FROM log_streams WHERE NOT paused",
+/**
+ * Organisations with a stream that is not paused, and how many they have (the delivery loop's
+ * filter on wake-ups).
+ */
+export async function countActiveStreamsByOrg(db: Database): Promise<Map<string, number>> {
+  const { rows } = await sqlOf(db).query<{ org_id: string; streams: number }>(
+    "SELECT org_id, count(*)::int AS streams FROM log_streams WHERE NOT paused GROUP BY org_id",
   );
-  return rows.map((row) => row.org_id);
+  return new Map(rows.map((row) => [row.org_id, row.streams]));
 }
 
 export async function claimDueStreams(

@@ -4,8 +4,8 @@ import { performance } from "node:perf_hooks";
 import {
   type ClaimedStream,
   claimDueStreams,
+  countActiveStreamsByOrg,
   type Database,
-  listOrgsWithActiveStreams,
   readLogSize,
   recordStreamFailure,
   releaseStreamLease,
@@ -106,6 +106,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
   // The cursor moves of this process's streams, those of a moment in one statement.
   const advanceCursor = createCursorAdvancer(db, owner);
   const running = new Map<string, Promise<void>>();
+  // Turns running in this process, by organisation (the doorbell's filter below).
+  const runningByOrg = new Map<string, number>();
   const closing = new AbortController();
   let closed = false;
 
@@ -159,12 +161,18 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
           }
           return result;
         })
-        .finally(() => running.delete(stream.id))
+        .finally(() => {
+          running.delete(stream.id);
+          const left = (runningByOrg.get(stream.orgId) ?? 1) - 1;
+          if (left > 0) runningByOrg.set(stream.orgId, left);
+          else runningByOrg.delete(stream.orgId);
+        })
         .then((result) => {
           // More to do (the turn ended on its lease, or another stream waits for a lane).
           if (result === "more" || claimed.length === free) wake();
         });
       running.set(stream.id, turn);
+      runningByOrg.set(stream.orgId, (runningByOrg.get(stream.orgId) ?? 0) + 1);
     }
   };
 
@@ -415,14 +423,17 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
 
   // The doorbell: every stored-entries message wakes a pass (coalesced while one runs).
   await deps.subscriber.subscribe(realtimeChannels.entriesStored);
-  // Organisations with a stream not paused, as of the last poll: a message about any other
-  // (nearly every write, on a busy deployment) costs no claim query. A stream created since is
-  // found by the poll's own pass, one interval later at most.
-  let orgsWithStreams = new Set<string>();
+  // Organisations with a stream not paused, and how many, as of the last poll: a message about
+  // any other (nearly every write, on a busy deployment) costs no claim query; nor does one about
+  // an organisation whose streams all run here already (ten streams following a log at full
+  // ingest rang a claim that found nothing at every commit): a running turn reads on by itself.
+  // A stream created since is found by the poll's own pass, one interval later at most, as is a
+  // stream whose turn ended on the answer just before a message it skipped.
+  let activeStreams = new Map<string, number>();
   const refreshOrgs = () =>
-    listOrgsWithActiveStreams(deps.db).then(
-      (orgIds) => {
-        orgsWithStreams = new Set(orgIds);
+    countActiveStreamsByOrg(deps.db).then(
+      (counts) => {
+        activeStreams = counts;
       },
       (error: Error) => logger.warn("stream orgs not refreshed", { error: error.message }),
     );
@@ -430,7 +441,9 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     if (channel !== realtimeChannels.entriesStored) return;
     const message = entriesStoredMessageSchema.safeParse(safeJson(text));
     // A message we cannot read wakes a pass anyway: the claim decides.
-    if (!message.success || orgsWithStreams.has(message.data.orgId)) wake();
+    if (!message.success) return wake();
+    const { orgId } = message.data;
+    if ((runningByOrg.get(orgId) ?? 0) < (activeStreams.get(orgId) ?? 0)) wake();
   });
   const poll = setInterval(() => {
     void refreshOrgs();
