@@ -4,7 +4,13 @@ import { createOrganization } from "./accounts.ts";
 import { driversOf } from "./database.ts";
 import { insertAuditEntries } from "./entries.ts";
 import { listEntries } from "./entry-queries.ts";
-import { readStreamEntries, readStreamMatchingSeqs, streamReadStats } from "./stream-delivery.ts";
+import {
+  advanceStreamCursor,
+  advanceStreamCursors,
+  readStreamEntries,
+  readStreamMatchingSeqs,
+  streamReadStats,
+} from "./stream-delivery.ts";
 import { auditEntryRow, createTestDatabase, prepareTestDatabase, uniqueSlug } from "./testing.ts";
 
 // The stream read renders each entry's JSON in PostgreSQL (the worker splices the texts into its
@@ -177,4 +183,69 @@ describe("readStreamMatchingSeqs", () => {
       expect(streamReadStats.renderedEntries).toBe(before.renderedEntries);
     });
   }
+});
+
+describe("advanceStreamCursors", () => {
+  it("moves each stream as a move of its own would, only under its owner's live lease", async () => {
+    const failingSince = new Date(Date.UTC(2026, 2, 1));
+    const stream = async (n: number, lease: { owner: string; seconds: number }) => {
+      const id = `str_adv_${orgId.slice(-6)}_${n}`;
+      await pool.query(
+        `INSERT INTO log_streams (id, org_id, name, destination_type, destination, delivered_seq,
+           failing_since, failing_notified_at, consecutive_failures, next_attempt_at, lease_owner,
+           lease_until, created_by)
+         VALUES ($1, $2, $1, 'https', '{}', 3, $3, $3, 4, $3, $4,
+           now() + make_interval(secs => $5), 'test')`,
+        [id, orgId, failingSince, lease.owner, lease.seconds],
+      );
+      return id;
+    };
+    const delivered = await stream(1, { owner: "a", seconds: 60 });
+    const skipped = await stream(2, { owner: "a", seconds: 60 });
+    const otherOwner = await stream(3, { owner: "b", seconds: 60 });
+    const expired = await stream(4, { owner: "a", seconds: -1 });
+    const behind = await stream(5, { owner: "a", seconds: 60 });
+    const moved = await advanceStreamCursors(db, "a", [
+      { streamId: otherOwner, throughSeq: 9, delivered: true },
+      { streamId: delivered, throughSeq: 8, delivered: true },
+      { streamId: expired, throughSeq: 9, delivered: true },
+      { streamId: skipped, throughSeq: 7, delivered: false },
+      { streamId: behind, throughSeq: 2, delivered: true },
+    ]);
+    expect(moved.map((m) => m && { ...m, updatedAt: null })).toEqual([
+      null,
+      { paused: false, updatedAt: null, wasReportedFailing: true, endedFailureSince: failingSince },
+      null,
+      { paused: false, updatedAt: null, wasReportedFailing: false, endedFailureSince: null },
+      { paused: false, updatedAt: null, wasReportedFailing: true, endedFailureSince: failingSince },
+    ]);
+    const { rows } = await pool.query<{
+      id: string;
+      delivered_seq: string;
+      consecutive_failures: number;
+      failing: boolean;
+    }>(
+      `SELECT id, delivered_seq::text, consecutive_failures, failing_since IS NOT NULL AS failing
+       FROM log_streams WHERE org_id = $1 ORDER BY id`,
+      [orgId],
+    );
+    expect(rows).toEqual([
+      { id: delivered, delivered_seq: "8", consecutive_failures: 0, failing: false },
+      { id: skipped, delivered_seq: "7", consecutive_failures: 4, failing: true },
+      { id: otherOwner, delivered_seq: "3", consecutive_failures: 4, failing: true },
+      { id: expired, delivered_seq: "3", consecutive_failures: 4, failing: true },
+      // Never backwards: a cursor already past the move stays where it is.
+      { id: behind, delivered_seq: "3", consecutive_failures: 0, failing: false },
+    ]);
+    // The one-stream form answers as before.
+    expect(
+      await advanceStreamCursor(db, {
+        streamId: otherOwner,
+        owner: "a",
+        throughSeq: 9,
+        delivered: true,
+      }),
+    ).toBeNull();
+    expect(await advanceStreamCursors(db, "a", [])).toEqual([]);
+  });
 });

@@ -52,12 +52,15 @@ interface ClaimedRow {
  * and behind their organisation's log. `FOR UPDATE SKIP LOCKED`: workers claiming at the same
  * moment take different streams instead of waiting for each other.
  */
-/** Organisations with a stream that is not paused (the delivery loop's filter on wake-ups). */
-export async function listOrgsWithActiveStreams(db: Database): Promise<string[]> {
-  const { rows } = await sqlOf(db).query<{ org_id: string }>(
-    "SELECT DISTINCT org_id FROM log_streams WHERE NOT paused",
+/**
+ * Organisations with a stream that is not paused, and how many they have (the delivery loop's
+ * filter on wake-ups).
+ */
+export async function countActiveStreamsByOrg(db: Database): Promise<Map<string, number>> {
+  const { rows } = await sqlOf(db).query<{ org_id: string; streams: number }>(
+    "SELECT org_id, count(*)::int AS streams FROM log_streams WHERE NOT paused GROUP BY org_id",
   );
-  return rows.map((row) => row.org_id);
+  return new Map(rows.map((row) => [row.org_id, row.streams]));
 }
 
 export async function claimDueStreams(
@@ -268,6 +271,15 @@ async function queryStreamWindow<Row extends object>(
   return rows;
 }
 
+/** What became of a stream's cursor move (`advanceStreamCursors`). */
+export interface CursorMoved {
+  paused: boolean;
+  updatedAt: Date;
+  wasReportedFailing: boolean;
+  /** When the failure this delivery ended began (null when the stream was healthy). */
+  endedFailureSince: Date | null;
+}
+
 /**
  * Moves a stream's cursor to `throughSeq` after its receiver accepted a batch (or after a read
  * found nothing matching up to there), only while this worker's lease holds: a worker that
@@ -278,45 +290,68 @@ async function queryStreamWindow<Row extends object>(
 export async function advanceStreamCursor(
   db: Database,
   input: { streamId: string; owner: string; throughSeq: number; delivered: boolean },
-): Promise<{
-  paused: boolean;
-  updatedAt: Date;
-  wasReportedFailing: boolean;
-  /** When the failure this delivery ended began (null when the stream was healthy). */
-  endedFailureSince: Date | null;
-} | null> {
+): Promise<CursorMoved | null> {
+  const [moved] = await advanceStreamCursors(db, input.owner, [input]);
+  return moved ?? null;
+}
+
+/**
+ * `advanceStreamCursor` for several streams of one owner in one statement (one transaction, one
+ * commit instead of one per stream): each move as it would be alone, answered in input order.
+ * A stream appears at most once per call. Rows are locked in id order (two calls never wait on
+ * each other crosswise).
+ */
+export async function advanceStreamCursors(
+  db: Database,
+  owner: string,
+  moves: readonly { streamId: string; throughSeq: number; delivered: boolean }[],
+): Promise<(CursorMoved | null)[]> {
+  if (moves.length === 0) return [];
   const { rows } = await sqlOf(db).query<{
+    id: string;
     paused: boolean;
     updated_at: Date;
     was_notified: boolean;
     ended_since: Date | null;
   }>(
-    `WITH old AS (
-       SELECT id, failing_notified_at, failing_since FROM log_streams
-       WHERE id = $1 AND lease_owner = $2 AND lease_until > now()
-       FOR UPDATE
+    `WITH moves AS (
+       SELECT * FROM unnest($2::text[], $3::bigint[], $4::boolean[]) AS m(id, through_seq, delivered)
+     ), old AS (
+       SELECT s.id, s.failing_notified_at, s.failing_since, m.through_seq, m.delivered
+       FROM log_streams s JOIN moves m ON m.id = s.id
+       WHERE s.lease_owner = $1 AND s.lease_until > now()
+       ORDER BY s.id
+       FOR UPDATE OF s
      )
      UPDATE log_streams s SET
-       delivered_seq = GREATEST(s.delivered_seq, $3::bigint),
-       last_success_at = CASE WHEN $4 THEN now() ELSE s.last_success_at END,
-       failing_since = CASE WHEN $4 THEN NULL ELSE s.failing_since END,
-       failing_notified_at = CASE WHEN $4 THEN NULL ELSE s.failing_notified_at END,
-       consecutive_failures = CASE WHEN $4 THEN 0 ELSE s.consecutive_failures END,
-       next_attempt_at = CASE WHEN $4 THEN NULL ELSE s.next_attempt_at END
+       delivered_seq = GREATEST(s.delivered_seq, old.through_seq),
+       last_success_at = CASE WHEN old.delivered THEN now() ELSE s.last_success_at END,
+       failing_since = CASE WHEN old.delivered THEN NULL ELSE s.failing_since END,
+       failing_notified_at = CASE WHEN old.delivered THEN NULL ELSE s.failing_notified_at END,
+       consecutive_failures = CASE WHEN old.delivered THEN 0 ELSE s.consecutive_failures END,
+       next_attempt_at = CASE WHEN old.delivered THEN NULL ELSE s.next_attempt_at END
      FROM old WHERE s.id = old.id
-     RETURNING s.paused, s.updated_at,
-       CASE WHEN $4 THEN old.failing_since END AS ended_since,
-       ($4 AND old.failing_notified_at IS NOT NULL) AS was_notified`,
-    [input.streamId, input.owner, input.throughSeq, input.delivered],
+     RETURNING s.id, s.paused, s.updated_at,
+       CASE WHEN old.delivered THEN old.failing_since END AS ended_since,
+       (old.delivered AND old.failing_notified_at IS NOT NULL) AS was_notified`,
+    [
+      owner,
+      moves.map((move) => move.streamId),
+      moves.map((move) => move.throughSeq),
+      moves.map((move) => move.delivered),
+    ],
   );
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    paused: row.paused,
-    updatedAt: row.updated_at,
-    wasReportedFailing: row.was_notified,
-    endedFailureSince: row.ended_since,
-  };
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return moves.map((move) => {
+    const row = byId.get(move.streamId);
+    if (!row) return null;
+    return {
+      paused: row.paused,
+      updatedAt: row.updated_at,
+      wasReportedFailing: row.was_notified,
+      endedFailureSince: row.ended_since,
+    };
+  });
 }
 
 /**

@@ -29,7 +29,8 @@ const maxAnswerBytes = 16 * 1024;
 export async function checkedPost(input: {
   url: string;
   headers: Record<string, string | number>;
-  body: Buffer | string;
+  /** Pieces are sent one after the other (one write to the socket), as one body. */
+  body: Buffer | string | readonly Buffer[];
   deps: SenderDeps;
   signal: AbortSignal;
 }): Promise<CheckedPostResult> {
@@ -51,7 +52,7 @@ export async function checkedPost(input: {
         method: "POST",
         headers: {
           host: url.host,
-          "content-length": Buffer.byteLength(input.body),
+          "content-length": bodyLength(input.body),
           "user-agent": "auditlog-streams/1",
           ...input.headers,
         },
@@ -79,6 +80,18 @@ export async function checkedPost(input: {
       },
     );
     req.on("error", reject);
-    req.end(input.body);
+    if (typeof input.body === "string" || Buffer.isBuffer(input.body)) {
+      req.end(input.body);
+    } else {
+      for (const piece of input.body) req.write(piece);
+      req.end();
+    }
   });
+}
+
+function bodyLength(body: Buffer | string | readonly Buffer[]): number {
+  if (typeof body === "string" || Buffer.isBuffer(body)) return Buffer.byteLength(body);
+  let length = 0;
+  for (const piece of body) length += piece.length;
+  return length;
 }

@@ -10,7 +10,7 @@ import { failureOutcome, parseRetryAfter, withDeadline } from "./send-context.ts
 export async function sendRequest(input: {
   url: string;
   headers: Record<string, string | number>;
-  body: Buffer | string;
+  body: Buffer | string | readonly Buffer[];
   deps: SenderDeps;
   secret: string | null;
   signal: AbortSignal | undefined;

@@ -2,6 +2,7 @@ import type { AuditEntry } from "@auditlog/events";
 import { signWebhook } from "@auditlog/events/webhooks";
 import type { DestinationSender, SenderDeps, StreamBatch } from "./destination-sender.ts";
 import type { HttpsDestination } from "./destination-types.ts";
+import { entryBodyPieces } from "./entry-bytes.ts";
 import { sendRequest } from "./http-sender.ts";
 import { redactSecret, shorten, statusOutcome } from "./send-context.ts";
 
@@ -30,14 +31,35 @@ export interface StreamMessage {
  * never parsed nor serialised again here, whatever the batch's size.
  */
 export function streamMessageBody(batch: StreamBatch): string {
+  const { prefix, suffix } = streamMessageFrame(batch);
+  return `${prefix}${batch.entries.map((entry) => entry.json).join(",")}${suffix}`;
+}
+
+/**
+ * The same message as UTF-8 bytes, as sent, in pieces: each entry's bytes encoded once per entry
+ * object (`entryJsonBytes`), so streams sharing entries (the worker's shared read) encode each
+ * only once, and consecutive entries the shared read encoded together are one slice, not copied.
+ * Joined, byte for byte `Buffer.from(streamMessageBody(batch))`.
+ */
+export function streamMessagePieces(batch: StreamBatch): Buffer[] {
+  const { prefix, suffix } = streamMessageFrame(batch);
+  return entryBodyPieces(prefix, batch.entries, comma, suffix);
+}
+
+const comma = 0x2c;
+
+/** The message's text before and after its entries (`…"entries":[` and `]…}}`). */
+function streamMessageFrame(batch: StreamBatch): { prefix: string; suffix: string } {
   const last = batch.entries[batch.entries.length - 1];
   const head = JSON.stringify({
     type: streamMessageType,
     timestamp: last?.receivedAt ?? new Date(0).toISOString(),
   });
   const org = JSON.stringify({ id: batch.org.id, slug: batch.org.slug });
-  const entries = batch.entries.map((entry) => entry.json).join(",");
-  return `${head.slice(0, -1)},"data":{"org":${org},"streamId":${JSON.stringify(batch.streamId)},"entries":[${entries}]${batch.test ? ',"test":true' : ""}}}`;
+  return {
+    prefix: `${head.slice(0, -1)},"data":{"org":${org},"streamId":${JSON.stringify(batch.streamId)},"entries":[`,
+    suffix: `]${batch.test ? ',"test":true' : ""}}}`,
+  };
 }
 
 /**
@@ -68,7 +90,7 @@ export function createHttpsSender(
     async send(batch, options) {
       const now = deps.now?.() ?? new Date();
       // Encoded once: the signature, Content-Length and the socket all take these bytes.
-      const body = Buffer.from(streamMessageBody(batch));
+      const body = streamMessagePieces(batch);
       const id = batchMessageId(batch, now);
       const timestamp = Math.floor(now.getTime() / 1000);
       const headers: Record<string, string> = {

@@ -12,11 +12,13 @@ export type {
   SenderDeps,
   StreamBatch,
 } from "./destination-sender.ts";
+export { encodeEntryRun } from "./entry-bytes.ts";
 export {
   batchMessageId,
   createHttpsSender,
   type StreamMessage,
   streamMessageBody,
+  streamMessagePieces,
   streamMessageType,
 } from "./https-sender.ts";
 export { createS3Sender, s3ObjectBody, s3ObjectKey } from "./s3-sender.ts";

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createDestinationSender,
   type DeliveryOutcome,
+  encodeEntryRun,
   type SenderDeps,
   type StreamBatch,
   streamMessageBody,
+  streamMessagePieces,
 } from "../src/index.ts";
 import { startEchoServer } from "./support/echo-server.ts";
 import { makeEntries, makeStreamEntries, WebhookReceiver } from "./support/index.ts";
@@ -213,5 +215,76 @@ describe("https message body", () => {
         }),
       );
     }
+  });
+});
+
+describe("https message bytes", () => {
+  // A seeded generator (no property-testing dependency here): the same cases on every run.
+  let state = 17;
+  const random = (below: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state % below;
+  };
+  // ASCII, JSON escapes, Latin-1, BMP, astral pairs and lone surrogates (replaced alike).
+  const alphabet = [
+    "a",
+    "Z",
+    "0",
+    " ",
+    '"',
+    "\\",
+    "é",
+    "Î",
+    "☃",
+    "日",
+    "😀",
+    "\ud800",
+    "\udfff",
+    ",",
+  ];
+  const text = (max: number) =>
+    Array.from({ length: random(max) }, () => alphabet[random(alphabet.length)]).join("");
+
+  it("are byte for byte the UTF-8 of the message text, entries encoded together or not", () => {
+    const entriesOf = () =>
+      makeStreamEntries(40, 1).map((entry) => ({ ...entry, json: text(300) }));
+    const alone = entriesOf();
+    // As the shared read encodes them: runs read together, in one buffer each.
+    const together = entriesOf();
+    for (let from = 0; from < together.length; from += 13) {
+      const run = together.slice(from, from + 13);
+      encodeEntryRun(
+        run,
+        run.map((entry) => Buffer.byteLength(entry.json)),
+      );
+    }
+    // A wrong count keeps nothing: those entries are encoded on their own when sent.
+    const miscounted = entriesOf();
+    encodeEntryRun(
+      miscounted,
+      miscounted.map((entry) => Buffer.byteLength(entry.json) + 1),
+    );
+    for (const shared of [alone, together, miscounted]) {
+      for (let round = 0; round < 200; round++) {
+        const from = random(shared.length);
+        const picked = shared.slice(from, from + random(shared.length - from + 1));
+        // Now and then a gap: entries not consecutive in their buffer (a filtered stream).
+        const entries = random(4) === 0 ? picked.filter((_, i) => i % 3 !== 1) : picked;
+        for (const test of [false, true]) {
+          const message = {
+            streamId: `str_${text(6)}`,
+            org: { id: "org_1", slug: text(8) },
+            entries,
+            ...(test ? { test } : {}),
+          };
+          const pieces = streamMessagePieces(message);
+          expect(Buffer.concat(pieces).equals(Buffer.from(streamMessageBody(message)))).toBe(true);
+        }
+      }
+    }
+    // Consecutive entries encoded together go as one slice of their buffer, between the frame's.
+    expect(
+      streamMessagePieces({ streamId: "str_x", org, entries: together.slice(1, 12) }),
+    ).toHaveLength(3);
   });
 });

@@ -121,6 +121,46 @@ describe("the shared entry window", () => {
     await compareAll(window, 45);
   });
 
+  it("answers a poll from a read begun since the poller began to wait, and reads afresh otherwise", async () => {
+    const window = createSharedEntryWindow({
+      chunkEntries: 1000,
+      maxBytes: 64 * 1024 * 1024,
+      maxAgeMs: 600_000,
+      erasureCheckMs: 600_000,
+      scanWindow: 1000,
+    });
+    const top = (await window.read(db, { orgId, query: parsed(""), afterSeq: 0, limit: 1000 }))
+      .scannedThrough;
+    const waitedFrom = performance.now();
+    // Another stream's read of the chunk, begun after this one began to wait: nothing new.
+    const other = await window.read(db, { orgId, query: parsed(""), afterSeq: top, limit: 10 });
+    expect(other.entries).toEqual([]);
+    await insertAuditEntries(db, rows(top + 1, 2));
+    const reads = streamReadStats.renderedReads;
+    // The poll takes that answer without a statement of its own: it sees the new entries later.
+    const poll = { orgId, query: parsed(""), afterSeq: top, limit: 10, freshAfter: waitedFrom };
+    expect(await window.read(db, poll)).toEqual({
+      entries: [],
+      storedAtMs: [],
+      bytes: [],
+      scannedThrough: top,
+    });
+    expect(streamReadStats.renderedReads).toBe(reads);
+    // A read that must see what was committed before it (the default) reads the log again.
+    const fresh = await window.read(db, { orgId, query: parsed(""), afterSeq: top, limit: 10 });
+    expect(fresh.entries.map((e) => e.seq)).toEqual([top + 1, top + 2]);
+    expect(streamReadStats.renderedReads).toBe(reads + 1);
+    // So does a poll that began to wait after the latest read of the chunk.
+    await insertAuditEntries(db, rows(top + 3, 1));
+    const later = await window.read(db, {
+      ...poll,
+      afterSeq: top + 2,
+      freshAfter: performance.now(),
+    });
+    expect(later.entries.map((e) => e.seq)).toEqual([top + 3]);
+    await compareAll(window, top + 3);
+  });
+
   it("starts at the retained start after a purge, and holds no more than its byte bound", async () => {
     await pool.query("UPDATE audit_log_heads SET retained_from = 19 WHERE org_id = $1", [orgId]);
     try {

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import {
   type Database,
   erasureCount,
@@ -6,6 +7,7 @@ import {
   type StreamRead,
 } from "@auditlog/db";
 import { emptyQuery, isEmptyQuery, type ParsedQuery, type StreamEntry } from "@auditlog/events";
+import { encodeEntryRun } from "@auditlog/streams";
 
 // Why a shared read: PostgreSQL rendering each entry's JSON is most of a stream's read, and ten
 // streams of one organisation each reading for themselves render every entry ten times, on the
@@ -20,7 +22,7 @@ import { emptyQuery, isEmptyQuery, type ParsedQuery, type StreamEntry } from "@a
 export interface SharedEntryWindowConfig {
   /** Seqs per chunk; chunks are aligned, so streams at nearby cursors use the same one. */
   chunkEntries: number;
-  /** Bound on the rendered entries held (JSON bytes plus a per-entry allowance), all orgs. */
+  /** Bound on the rendered entries held (JSON text and bytes, a per-entry allowance), all orgs. */
   maxBytes: number;
   /** A chunk older than this is read again (memory held by streams that moved on). */
   maxAgeMs: number;
@@ -54,6 +56,11 @@ interface Chunk {
   erasures: number;
   usedAt: number;
   extending: Promise<void> | undefined;
+  /**
+   * When (`performance.now()`) the latest finished read of the chunk began: the chunk holds
+   * everything committed before then up to its end. -Infinity before its first read.
+   */
+  checkedAt: number;
 }
 
 const empty = (scannedThrough: number): StreamRead => ({
@@ -90,6 +97,7 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
 
   /** Reads the chunk on from what it holds to its end (or the log's current top). */
   const extend = async (db: Database, orgId: string, chunk: Chunk) => {
+    const began = performance.now();
     const after = chunk.through;
     const room = chunk.end - after;
     const read = await readStreamEntries(db, {
@@ -100,6 +108,10 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
       scanWindow: room,
     });
     if (chunk.through !== after) return;
+    chunk.checkedAt = Math.max(chunk.checkedAt, began);
+    // Encoded for sending once here, for every stream, in one buffer: a batch of consecutive
+    // entries goes out as one slice of it.
+    encodeEntryRun(read.entries, read.bytes);
     // A chunk dropped meanwhile (aged, evicted) still answers the callers holding it.
     const attached = chunks.get(chunk.key) === chunk;
     let added = 0;
@@ -111,7 +123,8 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
       chunk.entries.push(entry);
       chunk.storedAtMs.push(read.storedAtMs[i] as number);
       chunk.bytes.push(read.bytes[i] as number);
-      added += (read.bytes[i] as number) + entryOverheadBytes;
+      // Twice its JSON: the text, and its UTF-8 bytes for sending (`encodeEntryRun`).
+      added += 2 * (read.bytes[i] as number) + entryOverheadBytes;
     }
     chunk.through = Math.min(Math.max(read.scannedThrough, after), chunk.end);
     chunk.heldBytes += added;
@@ -141,9 +154,15 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
 
   /**
    * The chunk holding `seq`, read on (once, shared by every caller waiting meanwhile) when it
-   * does not reach `seq` yet. It may still not reach it: the log holds nothing past it yet.
+   * does not reach `seq` yet. It may still not reach it: the log holds nothing past it yet, as
+   * of a read of the chunk that began after `freshAfter` (`performance.now()` time).
    */
-  const cover = async (db: Database, orgId: string, seq: number): Promise<Chunk> => {
+  const cover = async (
+    db: Database,
+    orgId: string,
+    seq: number,
+    freshAfter: number,
+  ): Promise<Chunk> => {
     const now = Date.now();
     sweep(now);
     // Asked before any read of a new chunk: an erasure committing meanwhile leaves the count
@@ -177,13 +196,18 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
         erasures,
         usedAt: now,
         extending: undefined,
+        checkedAt: Number.NEGATIVE_INFINITY,
       };
       chunks.set(key, chunk);
     }
     chunk.usedAt = now;
-    // Twice at most: a caller that joined a read begun before its entries were committed starts
-    // one more, instead of ending its turn on an answer older than its wake-up.
+    // Twice at most: a caller that joined a read begun before `freshAfter` (its entries may have
+    // been committed after that read's snapshot) starts one more, instead of ending its turn on
+    // an answer older than its wake-up. A read that began after `freshAfter` answers it without
+    // a statement of its own: ten streams polling one organisation's log while it grows share
+    // one statement per poll instead of sending ten.
     for (let round = 0; round < 2 && chunk.through < seq && chunk.through < chunk.end; round++) {
+      if (!chunk.extending && chunk.checkedAt > freshAfter) break;
       const current = chunk;
       current.extending ??= extend(db, orgId, current).finally(() => {
         current.extending = undefined;
@@ -213,11 +237,23 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
      */
     async read(
       db: Database,
-      input: { orgId: string; query: ParsedQuery; afterSeq: number; limit: number },
+      input: {
+        orgId: string;
+        query: ParsedQuery;
+        afterSeq: number;
+        limit: number;
+        /**
+         * `performance.now()` of the latest moment whose commits the answer must see (they may
+         * still lie past a chunk's end or a limit); now by default. A stream polling for more
+         * passes when it began to wait: a read of the chunk begun since, by any stream, answers.
+         */
+        freshAfter?: number;
+      },
     ): Promise<StreamRead> {
       const { orgId, query, afterSeq, limit } = input;
+      const freshAfter = input.freshAfter ?? performance.now();
       if (isEmptyQuery(query)) {
-        const chunk = await cover(db, orgId, afterSeq + 1);
+        const chunk = await cover(db, orgId, afterSeq + 1, freshAfter);
         if (chunk.through <= afterSeq) return empty(afterSeq); // caught up
         const from = firstAfter(chunk, afterSeq);
         const to = Math.min(from + limit, chunk.seqs.length);
@@ -242,7 +278,7 @@ export function createSharedEntryWindow(config: SharedEntryWindowConfig) {
       // The stream's own read, as before the shared read: for what the shared chunk cannot answer.
       const ownRead = () =>
         readStreamEntries(db, { orgId, query, afterSeq, limit, scanWindow: config.scanWindow });
-      const chunk = await cover(db, orgId, first);
+      const chunk = await cover(db, orgId, first, freshAfter);
       const read: StreamRead = empty(0);
       for (const seq of match.seqs) {
         if (seq > chunk.through) break;

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { performance } from "node:perf_hooks";
 import {
-  advanceStreamCursor,
   type ClaimedStream,
   claimDueStreams,
+  countActiveStreamsByOrg,
   type Database,
-  listOrgsWithActiveStreams,
   readLogSize,
   recordStreamFailure,
   releaseStreamLease,
@@ -23,6 +23,7 @@ import type { HostLookup } from "@auditlog/events/webhooks";
 import type { Logger } from "@auditlog/observability";
 import type { RedisConnection } from "@auditlog/redis";
 import type { CreateDestinationSender, DeliveryOutcome } from "@auditlog/streams";
+import { createCursorAdvancer } from "./cursor-advancer.ts";
 import { streamRetryDelay } from "./retry-delay.ts";
 import { createSharedEntryWindow } from "./shared-entry-window.ts";
 import type { StreamStateNotifier } from "./stream-notifier.ts";
@@ -102,7 +103,11 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     erasureCheckMs: 1000,
     scanWindow,
   });
+  // The cursor moves of this process's streams, those of a moment in one statement.
+  const advanceCursor = createCursorAdvancer(db, owner);
   const running = new Map<string, Promise<void>>();
+  // Turns running in this process, by organisation (the doorbell's filter below).
+  const runningByOrg = new Map<string, number>();
   const closing = new AbortController();
   let closed = false;
 
@@ -156,12 +161,18 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
           }
           return result;
         })
-        .finally(() => running.delete(stream.id))
+        .finally(() => {
+          running.delete(stream.id);
+          const left = (runningByOrg.get(stream.orgId) ?? 1) - 1;
+          if (left > 0) runningByOrg.set(stream.orgId, left);
+          else runningByOrg.delete(stream.orgId);
+        })
         .then((result) => {
           // More to do (the turn ended on its lease, or another stream waits for a lane).
           if (result === "more" || claimed.length === free) wake();
         });
       running.set(stream.id, turn);
+      runningByOrg.set(stream.orgId, (runningByOrg.get(stream.orgId) ?? 0) + 1);
     }
   };
 
@@ -266,9 +277,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         if (batch === null) return "done"; // caught up
         if (batch.entries.length === 0) {
           // Nothing matched up to `through`: the cursor moves over the non-matching entries.
-          const moved = await advanceStreamCursor(db, {
+          const moved = await advanceCursor({
             streamId: stream.id,
-            owner,
             throughSeq: batch.through,
             delivered: false,
           });
@@ -300,9 +310,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
             "status" in outcome && outcome.status !== null ? ` (${outcome.status})` : "";
           return await fail(`${outcome.kind}${status}: ${outcome.reason}`, outcome);
         }
-        const moved = await advanceStreamCursor(db, {
+        const moved = await advanceCursor({
           streamId: stream.id,
-          owner,
           throughSeq: batch.through,
           delivered: true,
         });
@@ -359,8 +368,13 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     let bytes = 0;
     let through = cursor;
     let oldest: number | undefined;
+    // The first read sees every commit before it; a read on sees those before the previous read
+    // (or the wait) began: a read of the organisation's entries begun since by another stream
+    // answers it (the shared read), instead of a statement per stream and poll.
+    let freshAfter: number | undefined;
     for (;;) {
       const before = through;
+      const readAt = performance.now();
       // The replica while it keeps up: a lagging one only delays entries (seq order is commit
       // order there too), and the cursor lives on the primary, so nothing is sent twice.
       const read = await sharedRead.read(db.forReads(), {
@@ -368,6 +382,7 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
         query,
         afterSeq: through,
         limit: config.batchMaxEntries - entries.length,
+        ...(freshAfter !== undefined ? { freshAfter } : {}),
       });
       for (let i = 0; i < read.entries.length; i++) {
         const entry = read.entries[i] as StreamEntry;
@@ -392,11 +407,15 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
       // Nothing matched yet: the caller moves the cursor over what was scanned, and reads on.
       if (entries.length === 0) return { entries, through };
       // The read progressed (a scan window's end, or more entries committed): read on at once.
-      if (through > before) continue;
+      if (through > before) {
+        freshAfter = readAt;
+        continue;
+      }
       // Young and small, and the log holds nothing more yet: wait a step for more to join, until
       // the oldest entry has waited the bound.
       const waitMs = (oldest as number) + config.batchMaxWaitMs - Date.now();
       if (waitMs <= 0 || stop.aborted) return { entries, through };
+      freshAfter = performance.now();
       await sleep(Math.min(waitMs, 50), stop);
       if (stop.aborted) return { entries, through };
     }
@@ -404,14 +423,17 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
 
   // The doorbell: every stored-entries message wakes a pass (coalesced while one runs).
   await deps.subscriber.subscribe(realtimeChannels.entriesStored);
-  // Organisations with a stream not paused, as of the last poll: a message about any other
-  // (nearly every write, on a busy deployment) costs no claim query. A stream created since is
-  // found by the poll's own pass, one interval later at most.
-  let orgsWithStreams = new Set<string>();
+  // Organisations with a stream not paused, and how many, as of the last poll: a message about
+  // any other (nearly every write, on a busy deployment) costs no claim query; nor does one about
+  // an organisation whose streams all run here already (ten streams following a log at full
+  // ingest rang a claim that found nothing at every commit): a running turn reads on by itself.
+  // A stream created since is found by the poll's own pass, one interval later at most, as is a
+  // stream whose turn ended on the answer just before a message it skipped.
+  let activeStreams = new Map<string, number>();
   const refreshOrgs = () =>
-    listOrgsWithActiveStreams(deps.db).then(
-      (orgIds) => {
-        orgsWithStreams = new Set(orgIds);
+    countActiveStreamsByOrg(deps.db).then(
+      (counts) => {
+        activeStreams = counts;
       },
       (error: Error) => logger.warn("stream orgs not refreshed", { error: error.message }),
     );
@@ -419,7 +441,9 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
     if (channel !== realtimeChannels.entriesStored) return;
     const message = entriesStoredMessageSchema.safeParse(safeJson(text));
     // A message we cannot read wakes a pass anyway: the claim decides.
-    if (!message.success || orgsWithStreams.has(message.data.orgId)) wake();
+    if (!message.success) return wake();
+    const { orgId } = message.data;
+    if ((runningByOrg.get(orgId) ?? 0) < (activeStreams.get(orgId) ?? 0)) wake();
   });
   const poll = setInterval(() => {
     void refreshOrgs();
