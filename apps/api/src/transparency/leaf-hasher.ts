@@ -123,8 +123,15 @@ export async function startLeafHasher(
       thread.worker.postMessage(message(id));
     });
   };
+  // The thread with the fewest requests held (in turn among equals), not strictly in turn: a
+  // thread that fell behind (descheduled, its backend slower) is not given more, so at the end
+  // of a walk neither thread is left with several ranges while the other has none.
   let turn = 0;
-  const nextThread = () => threads[turn++ % threads.length] as (typeof threads)[number];
+  const nextThread = () => {
+    let best = threads[turn++ % threads.length] as (typeof threads)[number];
+    for (const thread of threads) if (thread.held.size < best.held.size) best = thread;
+    return best;
+  };
   return {
     async hash(chunk) {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
