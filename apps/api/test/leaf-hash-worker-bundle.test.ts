@@ -58,6 +58,9 @@ describe("the leaf-hash worker's bundle", () => {
         ]),
       );
       expect(text).not.toMatch(/from "@auditlog\//);
+      // Top-level constants are const again (esbuild writes var), reassigned ones stay var.
+      expect(text).toMatch(/^const COLUMN_COUNT = 27;$/m);
+      expect(text).toMatch(/^var w = 0;$/m);
       const made = statSync(file).mtimeMs;
       await leafHashWorkerBundle(cacheDir);
       expect(statSync(file).mtimeMs).toBe(made);
