@@ -9,11 +9,7 @@ import { prepareLeafHashWorker, startLeafHasher } from "../src/transparency/leaf
 // fallback): the bundle must be remade when a file it was made from changes, reused otherwise,
 // and hash exactly as this thread does.
 
-const cacheDir = join(
-  import.meta.dirname,
-  "../node_modules/.cache/auditlog-test",
-  `${process.pid}`,
-);
+const cacheDir = join(import.meta.dirname, `../node_modules/.cache/auditlog-test-${process.pid}`);
 const HEADER = "// leaf-hash-worker inputs: ";
 
 /** A COPY line of entry `seq` (as in leaf-hash-lines.test.ts). */
