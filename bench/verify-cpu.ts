@@ -6,6 +6,8 @@
  * helpers), of the PostgreSQL backends serving the bench database, and of other work on the
  * machine. A poller in a child process samples /proc every 50 ms, so threads and backends that
  * end with the run are counted up to their last sample (at most 50 ms short).
+ * Before the runs it starts the two hashing threads alone a few times (`startLeafHasher`, one
+ * one-line chunk hashed by each) and prints how long that took and the process's CPU for it.
  * `cd bench && BENCH_DATABASE_URL=… npx tsx verify-cpu.ts [runs]`; see BENCHMARKS.md (issue 14).
  */
 import { spawn } from "node:child_process";
@@ -13,6 +15,7 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { verifyOrganisationLog } from "@auditlog/api/verify-log";
 import { createDatabase } from "@auditlog/db";
+import { startLeafHasher } from "../apps/api/src/transparency/leaf-hasher.ts";
 import { benchDatabaseUrl, benchLogOrigin, benchSigner, findOrg } from "./lib/stack.ts";
 
 const runs = Number(process.argv[2] ?? 3);
@@ -74,6 +77,21 @@ const org = await findOrg(db, "bench-log-1m");
 if (!org) throw new Error("no bench-log-1m: run `pnpm bench --phases log` once first");
 const signer = await benchSigner();
 const tickMicros = 1e6 / 100;
+// The threads' start alone: wall time until both have answered, and the CPU of this process
+// (every thread of it) meanwhile.
+for (let start = 0; start < 3; start++) {
+  const cpu = process.cpuUsage();
+  const began = performance.now();
+  const hasher = await startLeafHasher(org.id, 2);
+  const line = Buffer.from("1\tx\n");
+  await Promise.all([hasher.hash(line), hasher.hash(line)]);
+  const ms = performance.now() - began;
+  const used = process.cpuUsage(cpu);
+  await hasher.close();
+  process.stdout.write(
+    `${JSON.stringify({ threadStart: start, ms: Math.round(ms), cpuMs: Math.round((used.user + used.system) / 1000) })}\n`,
+  );
+}
 const rows: Record<string, string | number>[] = [];
 for (let run = 0; run <= runs; run++) {
   const before = await snap();

@@ -31,7 +31,10 @@ const transferOf = (chunk: HashedChunk): ArrayBuffer[] =>
     (array) => array.buffer as ArrayBuffer,
   );
 
-let reader: Promise<SharedLogSnapshot> | undefined;
+// The thread joins the snapshot as it starts, so its connection is ready when the first range
+// is asked for (a failure to join is answered to that range).
+let reader: Promise<SharedLogSnapshot> | undefined = share ? joinLogSnapshot(share) : undefined;
+reader?.catch(() => {});
 /** Ranges are read one after another: one COPY at a time on the thread's connection. */
 let ranges: Promise<void> = Promise.resolve();
 

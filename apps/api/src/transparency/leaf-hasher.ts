@@ -20,17 +20,36 @@ export interface LeafHasher {
 /** How long closing waits for the threads to end their connections before ending the threads. */
 const CLOSE_WAIT_MS = 2000;
 
-// Under tsx or vitest the worker is TypeScript like the rest of the app: a bootstrap registers
-// tsx's loader first (a worker's own --import does not apply to its entry module on Node 20).
-// The production build (scripts/build-app.ts) compiles it to leaf-hash-worker.js beside the
-// bundle that holds this module, which import.meta.filename names there (import.meta.url names
-// this source file in both cases), and that runs on plain node.
+// The threads run compiled JavaScript. The production build (scripts/build-app.ts) compiles the
+// worker to leaf-hash-worker.js beside the bundle that holds this module, which
+// import.meta.filename names there (import.meta.url names this source file in both cases).
+// Under tsx or vitest the worker is bundled once into the app's node_modules/.cache
+// (leaf-hash-worker-bundle.ts): starting a thread through tsx cost seconds under load. Should
+// that bundle not be made (no esbuild, a read-only checkout), a bootstrap registers tsx's loader
+// in the thread first (a worker's own --import does not apply to its entry module on Node 20).
 const compiled = !import.meta.filename.endsWith(".ts");
 
-function startWorker(workerData: Record<string, unknown>): Worker {
-  if (compiled) {
-    return new Worker(join(import.meta.dirname, "leaf-hash-worker.js"), { workerData });
-  }
+let bundled: Promise<string | undefined> | undefined;
+
+/**
+ * Makes sure the threads' compiled entry is at hand (from source: bundles it, once per process
+ * and only when its sources changed). Called early, so that overlaps the snapshot's opening.
+ */
+export function prepareLeafHashWorker(): Promise<string | undefined> {
+  if (compiled) return Promise.resolve(join(import.meta.dirname, "leaf-hash-worker.js"));
+  bundled ??= (async () => {
+    // A computed specifier: the production bundle must not take esbuild in.
+    const bundler = new URL("./leaf-hash-worker-bundle.ts", import.meta.url).href;
+    const { leafHashWorkerBundle } = (await import(
+      bundler
+    )) as typeof import("./leaf-hash-worker-bundle.ts");
+    return leafHashWorkerBundle();
+  })().catch(() => undefined);
+  return bundled;
+}
+
+function startWorker(file: string | undefined, workerData: Record<string, unknown>): Worker {
+  if (file) return new Worker(file, { workerData });
   const tsxApi = pathToFileURL(
     join(
       dirname(createRequire(import.meta.url).resolve("tsx/package.json")),
@@ -60,19 +79,20 @@ function inlineHasher(orgId: string): LeafHasher {
  * log than starting threads). With `share`, they can also read ranges of a shared snapshot
  * themselves (`hashRange`). A worker that dies fails every request it holds.
  */
-export function startLeafHasher(
+export async function startLeafHasher(
   orgId: string,
   workers: number,
   share?: LogSnapshotShare,
-): LeafHasher {
+): Promise<LeafHasher> {
   if (workers <= 0) return inlineHasher(orgId);
+  const file = await prepareLeafHashWorker();
   let nextId = 0;
   const pending = new Map<
     number,
     { resolve: (answer: HashAnswer) => void; reject: (error: Error) => void }
   >();
   const threads = Array.from({ length: workers }, () => {
-    const worker = startWorker({ orgId, ...(share ? { share } : {}) });
+    const worker = startWorker(file, { orgId, ...(share ? { share } : {}) });
     const held = new Set<number>();
     worker.on("message", (message: HashAnswer) => {
       held.delete(message.id);
@@ -103,8 +123,15 @@ export function startLeafHasher(
       thread.worker.postMessage(message(id));
     });
   };
+  // The thread with the fewest requests held (in turn among equals), not strictly in turn: a
+  // thread that fell behind (descheduled, its backend slower) is not given more, so at the end
+  // of a walk neither thread is left with several ranges while the other has none.
   let turn = 0;
-  const nextThread = () => threads[turn++ % threads.length] as (typeof threads)[number];
+  const nextThread = () => {
+    let best = threads[turn++ % threads.length] as (typeof threads)[number];
+    for (const thread of threads) if (thread.held.size < best.held.size) best = thread;
+    return best;
+  };
   return {
     async hash(chunk) {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);

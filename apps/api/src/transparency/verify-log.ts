@@ -12,7 +12,7 @@ import {
   toBase64,
 } from "@auditlog/tlog";
 import { type HashedChunk, lineChunks } from "./leaf-hash-lines.ts";
-import { type LeafHasher, startLeafHasher } from "./leaf-hasher.ts";
+import { type LeafHasher, prepareLeafHashWorker, startLeafHasher } from "./leaf-hasher.ts";
 
 // `verify` (issue 14): recomputes every leaf of an organisation's log from its stored entries,
 // folds them into the tree, and checks each signed checkpoint against it. What it trusts: the
@@ -268,6 +268,9 @@ export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogV
   ) {
     throw new RangeError("rangeEntries must be a positive multiple of 256");
   }
+  // The threads' compiled entry is made ready (from source: bundled, when its sources changed)
+  // while the snapshot opens.
+  if (input.workers !== 0) prepareLeafHashWorker();
   const snapshot = await openLogSnapshot(db, orgId);
   let hasher: LeafHasher | undefined;
   let closed = false;
@@ -286,7 +289,7 @@ export async function verifyOrganisationLog(input: VerifyLogInput): Promise<LogV
     // shared (`pg_export_snapshot`); else this thread streams them and hands out chunks.
     const share =
       workers > 0 && covered > 0 ? await snapshot.share().catch(() => undefined) : undefined;
-    hasher = startLeafHasher(orgId, workers, share);
+    hasher = await startLeafHasher(orgId, workers, share);
     const maxInFlight = Math.max(2, workers * 3);
     const walked = await walkCoveredEntries({
       db,
