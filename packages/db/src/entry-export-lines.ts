@@ -525,7 +525,8 @@ export function renderEntryExportLines(chunk: Buffer, options: EntryExportLineOp
 /** `renderEntryExportLines` as a stream: COPY chunks of whole lines in, export lines out. */
 export class EntryExportLines extends Transform {
   constructor(private readonly options: EntryExportLineOptions) {
-    super({ highWaterMark: 1024 * 1024 });
+    // A chunk in, a rendered chunk out: anything more only holds memory.
+    super({ writableHighWaterMark: 1, readableHighWaterMark: 64 * 1024 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {

@@ -304,6 +304,9 @@ export async function openEntryJsonStream(
         new CopyOutLines(
           `COPY (SELECT ${entryLeafColumns} FROM audit_entries WHERE ${filter}
             ORDER BY occurred_at DESC, id DESC${limit}) TO STDOUT`,
+          // A socket read or two ahead: gzip, not PostgreSQL, sets the pace, and the worker's
+          // memory stays flat.
+          128 * 1024,
         ) as unknown as pg.Submittable,
       ) as unknown as CopyOutLines;
       const lines = new EntryExportLines({
