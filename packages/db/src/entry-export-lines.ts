@@ -152,6 +152,8 @@ const ends = new Int32Array(COLUMN_COUNT);
 /** Bit i set: field i holds a backslash, a quote or a control byte (the slow copy). */
 let special = 0;
 
+// One scratch buffer for the process: a chunk is rendered synchronously and copied out before
+// anything else runs, so exports built at once never share it mid-chunk.
 let out = Buffer.allocUnsafe(256 * 1024);
 let outView = new DataView(out.buffer, out.byteOffset, out.length);
 let w = 0;
