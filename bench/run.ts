@@ -823,8 +823,8 @@ try {
         },
       );
       for (const [key, name] of [
-        ["postgres", "PostgreSQL (renders each entry's JSON)"],
-        ["worker", "the export worker (lines, gzip, file)"],
+        ["postgres", "PostgreSQL (the bench database's backends: sends each entry's columns)"],
+        ["worker", "the export worker (renders the lines, gzip, file)"],
       ] as const) {
         figures.push({
           section,

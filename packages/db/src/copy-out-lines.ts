@@ -39,8 +39,12 @@ export class CopyOutLines extends Readable {
   #attached = false;
   readonly #onReadable = () => this.#forward();
 
-  constructor(readonly text: string) {
-    super({ highWaterMark: 1024 * 1024 });
+  /** `highWaterMark`: the bytes of rows read ahead of the reader (verify's hashing threads take 1 MiB). */
+  constructor(
+    readonly text: string,
+    highWaterMark = 1024 * 1024,
+  ) {
+    super({ highWaterMark });
   }
 
   /** Called by pg when the query's turn comes on the connection. */
