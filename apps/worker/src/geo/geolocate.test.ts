@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadWorkerEnv } from "../env.ts";
 import { boundedRecordCache, noGeolocation, openGeolocator } from "./geolocate.ts";
+import { ipv4Number } from "./ipv4-tree.ts";
 
 describe("openGeolocator with the bundled DB-IP Lite databases", () => {
   const env = loadWorkerEnv({});
@@ -58,5 +59,43 @@ describe("the geolocation record cache", () => {
     expect(cache.size).toBe(2);
     expect(cache.get(1)).toBeUndefined();
     expect([cache.get(2), cache.get(3)]).toEqual(["b", "c"]);
+  });
+});
+
+describe("the IPv4 tree walk", () => {
+  const env = loadWorkerEnv({});
+  const paths = { ipv4: env.GEOIP_IPV4_DATABASE, ipv6: env.GEOIP_IPV6_DATABASE };
+
+  it("answers what mmdb-lib's lookup does for any IPv4 address, plain or mapped", () => {
+    const reference = openGeolocator(paths, { treeWalk: false });
+    const walked = openGeolocator(paths);
+    // A seeded generator (the same addresses every run): random ones over the whole space,
+    // each /16's first and last (where the table's entries start and end), and the extremes.
+    let seed = 21;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed;
+    };
+    const dotted = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+    const addresses = ["0.0.0.0", "255.255.255.255", "81.2.69.160", "10.1.2.3", "127.0.0.1"];
+    for (let i = 0; i < 20_000; i++) addresses.push(dotted(next()));
+    for (let high = 0; high < 65536; high += 97) {
+      addresses.push(dotted(high * 65536), dotted(high * 65536 + 65535));
+    }
+    let located = 0;
+    for (const address of addresses) {
+      const expected = reference.locate(address);
+      if (expected) located++;
+      expect(walked.locate(address)).toEqual(expected);
+      expect(walked.locate(`::ffff:${address}`)).toEqual(expected);
+    }
+    // Most of the space is somewhere: the comparison is not one of nulls.
+    expect(located).toBeGreaterThan(addresses.length / 2);
+  });
+
+  it("reads addresses as numbers", () => {
+    expect(ipv4Number("0.0.0.0")).toBe(0);
+    expect(ipv4Number("255.255.255.255")).toBe(4294967295);
+    expect(ipv4Number("81.2.69.160")).toBe(((81 * 256 + 2) * 256 + 69) * 256 + 160);
   });
 });

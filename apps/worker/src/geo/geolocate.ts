@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { toMappedIpv4 } from "@auditlog/events/ip";
 import { Reader, type Response } from "mmdb-lib";
+import { ipv4TreeLookup } from "./ipv4-tree.ts";
 
 export interface GeoLocation {
   countryCode: string | null;
@@ -50,27 +51,34 @@ export function boundedRecordCache(maxEntries: number) {
 
 export function openGeolocator(
   paths: { ipv4: string; ipv6: string },
-  options: { cacheEntries?: number } = {},
+  /** `treeWalk: false`: every lookup through mmdb-lib's `get` (the tests' reference). */
+  options: { cacheEntries?: number; treeWalk?: boolean } = {},
 ): Geolocator {
   const cacheEntries = options.cacheEntries ?? 20_000;
-  const open = (path: string) =>
-    path
-      ? new Reader<Response>(
-          readFileSync(path),
-          cacheEntries > 0 ? { cache: boundedRecordCache(cacheEntries) } : {},
-        )
-      : null;
+  const open = (path: string) => {
+    if (!path) return null;
+    const db = readFileSync(path);
+    const reader = new Reader<Response>(
+      db,
+      cacheEntries > 0 ? { cache: boundedRecordCache(cacheEntries) } : {},
+    );
+    return { reader, ipv4Lookup: options.treeWalk === false ? null : ipv4TreeLookup(db, reader) };
+  };
   const ipv4 = open(paths.ipv4);
   const ipv6 = open(paths.ipv6);
   return {
     locate(ip) {
       const mapped = isIPv4(ip) ? ip : toMappedIpv4(ip);
       const address = mapped ?? ip;
-      const reader = mapped ? ipv4 : ipv6;
-      if (!reader) return null;
+      const database = mapped ? ipv4 : ipv6;
+      if (!database) return null;
       let record: CityRecord | null;
       try {
-        record = reader.get(address) as CityRecord | null;
+        record = (
+          mapped && database.ipv4Lookup
+            ? database.ipv4Lookup(address)
+            : database.reader.get(address)
+        ) as CityRecord | null;
       } catch {
         return null;
       }
