@@ -2,7 +2,7 @@
  * The ingest worker's per-event work before the database, in one process (issue 21, part 1):
  * a job's events built into entries (`buildEntries`: anonymised, geolocated with the bundled
  * databases, described) and the COPY bytes of the entries, before and after, interleaved (the
- * best of 12 rounds each), so a loaded machine slows both alike. Before: mmdb-lib's lookup for
+ * best of 12 rounds each, the order swapped every round), so a loaded machine slows both alike. Before: mmdb-lib's lookup for
  * every address, `Buffer.from(toCopyText(…))`; after: the IPv4 tree walk, `toCopyBytes`.
  * `cd bench && npx tsx worker-build-cpu.ts`; see BENCHMARKS.md (issue 21).
  */
@@ -42,7 +42,9 @@ const note = (name: string, micros: number) => {
   best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, micros / events);
 };
 for (let round = 0; round < 12; round++) {
-  for (const variant of ["before", "after"] as const) {
+  for (const variant of round % 2 === 0
+    ? (["before", "after"] as const)
+    : (["after", "before"] as const)) {
     let t = cpu();
     const built = jobs.map((job, i) => buildEntries(job, geolocators[variant], `job:${i}`));
     note(`buildEntries, ${variant}`, cpu() - t);

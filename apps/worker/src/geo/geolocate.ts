@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
-import { toMappedIpv4 } from "@auditlog/events/ip";
+import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { Reader, type Response } from "mmdb-lib";
-import { ipv4TreeLookup } from "./ipv4-tree.ts";
+import { treeLookup } from "./mmdb-tree.ts";
 
 export interface GeoLocation {
   countryCode: string | null;
@@ -62,23 +62,38 @@ export function openGeolocator(
       db,
       cacheEntries > 0 ? { cache: boundedRecordCache(cacheEntries) } : {},
     );
-    return { reader, ipv4Lookup: options.treeWalk === false ? null : ipv4TreeLookup(db, reader) };
+    return { reader, walk: options.treeWalk === false ? null : treeLookup(db, reader) };
   };
   const ipv4 = open(paths.ipv4);
   const ipv6 = open(paths.ipv6);
   return {
     locate(ip) {
-      const mapped = isIPv4(ip) ? ip : toMappedIpv4(ip);
-      const address = mapped ?? ip;
-      const database = mapped ? ipv4 : ipv6;
-      if (!database) return null;
+      // What is looked up where: an IPv4 address (or the one an IPv4-mapped address carries)
+      // in the IPv4 database, anything else in the IPv6 one (mmdb-lib refuses what is no address).
       let record: CityRecord | null;
       try {
-        record = (
-          mapped && database.ipv4Lookup
-            ? database.ipv4Lookup(address)
-            : database.reader.get(address)
-        ) as CityRecord | null;
+        if (isIPv4(ip)) {
+          if (!ipv4) return null;
+          record = (ipv4.walk ? ipv4.walk.ipv4(ip) : ipv4.reader.get(ip)) as CityRecord | null;
+        } else {
+          const parsed = parseIp(ip);
+          const octets = parsed?.family === 6 ? mappedIpv4Octets(parsed) : null;
+          if (octets) {
+            if (!ipv4) return null;
+            const mapped = octets.join(".");
+            record = (
+              ipv4.walk ? ipv4.walk.ipv4(mapped) : ipv4.reader.get(mapped)
+            ) as CityRecord | null;
+          } else {
+            if (!ipv6) return null;
+            // A zone (`%eth0`) is read by mmdb-lib's own parse, whatever it makes of it.
+            record = (
+              ipv6.walk && parsed?.family === 6 && parsed.zone === undefined
+                ? ipv6.walk.ipv6(parsed.groups)
+                : ipv6.reader.get(ip)
+            ) as CityRecord | null;
+          }
+        }
       } catch {
         return null;
       }
