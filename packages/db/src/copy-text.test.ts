@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AuditEntryRow, auditEntryCopyColumns, toCopyText } from "./entries.ts";
+import { type AuditEntryRow, auditEntryCopyColumns, toCopyBytes, toCopyText } from "./entries.ts";
 
 // `toCopyText` writes each row's fields out by hand: each must land under its own column of
 // `auditEntryCopyColumns` (the COPY statement's list), escaped as COPY's text format wants.
@@ -71,6 +72,69 @@ describe("toCopyText", () => {
     const second = { ...distinctRow(), hiddenByDefault: false, data: {} };
     expect(toCopyText([distinctRow(), second]).split("\n")[1]?.split("\t")).toEqual(
       Object.values({ ...expected, hidden_by_default: "f", data: "{}" }),
+    );
+  });
+});
+
+describe("toCopyBytes", () => {
+  // What the worker sends COPY: exactly `toCopyText`'s text as UTF-8, for any values, the four
+  // escaped characters, non-ASCII, astral characters and lone surrogates among them.
+  const text = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 12 }),
+    fc.string({
+      unit: fc.constantFrom("\\", "\n", "\r", "\t", "é", "漢", "😀", "\ud800", "a"),
+      maxLength: 8,
+    }),
+  );
+  const optional = fc.option(text, { nil: null });
+  const row: fc.Arbitrary<AuditEntryRow> = fc.record({
+    orgId: text,
+    id: text,
+    type: text,
+    category: text,
+    hiddenByDefault: fc.boolean(),
+    occurredAt: fc.date({ noInvalidDate: true }),
+    receivedAt: fc.date({ noInvalidDate: true }),
+    actorType: fc.constantFrom("user", "token", "system"),
+    actorId: text,
+    actorName: text,
+    actorAvatarUrl: optional,
+    actorTokenRole: optional,
+    actorTokenLast4: optional,
+    targetType: optional,
+    targetId: optional,
+    targetName: optional,
+    description: text,
+    ip: optional,
+    countryCode: optional,
+    region: optional,
+    city: optional,
+    userAgent: optional,
+    oauthClientId: optional,
+    oauthName: optional,
+    data: fc.jsonValue(),
+  });
+
+  it("is toCopyText's text as UTF-8, with and without seqs", () => {
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 40 }), (rows) => {
+        const seqs = rows.map((_, i) => i * 7 + 1);
+        expect(toCopyBytes(rows, seqs).equals(Buffer.from(toCopyText(rows, seqs)))).toBe(true);
+        expect(toCopyBytes(rows).equals(Buffer.from(toCopyText(rows)))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("grows its buffer past the first guess", () => {
+    const long = {
+      ...distinctRow(),
+      description: "漢".repeat(5000),
+      data: { s: "x".repeat(9000) },
+    };
+    const rows = [long, distinctRow(), long];
+    expect(toCopyBytes(rows, [1, 2, 3]).equals(Buffer.from(toCopyText(rows, [1, 2, 3])))).toBe(
+      true,
     );
   });
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { isIPv4 } from "node:net";
-import { toMappedIpv4 } from "@auditlog/events/ip";
+import { mappedIpv4Octets, parseIp } from "@auditlog/events/ip";
 import { Reader, type Response } from "mmdb-lib";
+import { treeLookup } from "./mmdb-tree.ts";
 
 export interface GeoLocation {
   countryCode: string | null;
@@ -50,27 +51,49 @@ export function boundedRecordCache(maxEntries: number) {
 
 export function openGeolocator(
   paths: { ipv4: string; ipv6: string },
-  options: { cacheEntries?: number } = {},
+  /** `treeWalk: false`: every lookup through mmdb-lib's `get` (the tests' reference). */
+  options: { cacheEntries?: number; treeWalk?: boolean } = {},
 ): Geolocator {
   const cacheEntries = options.cacheEntries ?? 20_000;
-  const open = (path: string) =>
-    path
-      ? new Reader<Response>(
-          readFileSync(path),
-          cacheEntries > 0 ? { cache: boundedRecordCache(cacheEntries) } : {},
-        )
-      : null;
+  const open = (path: string) => {
+    if (!path) return null;
+    const db = readFileSync(path);
+    const reader = new Reader<Response>(
+      db,
+      cacheEntries > 0 ? { cache: boundedRecordCache(cacheEntries) } : {},
+    );
+    return { reader, walk: options.treeWalk === false ? null : treeLookup(db, reader) };
+  };
   const ipv4 = open(paths.ipv4);
   const ipv6 = open(paths.ipv6);
   return {
     locate(ip) {
-      const mapped = isIPv4(ip) ? ip : toMappedIpv4(ip);
-      const address = mapped ?? ip;
-      const reader = mapped ? ipv4 : ipv6;
-      if (!reader) return null;
+      // What is looked up where: an IPv4 address (or the one an IPv4-mapped address carries)
+      // in the IPv4 database, anything else in the IPv6 one (mmdb-lib refuses what is no address).
       let record: CityRecord | null;
       try {
-        record = reader.get(address) as CityRecord | null;
+        if (isIPv4(ip)) {
+          if (!ipv4) return null;
+          record = (ipv4.walk ? ipv4.walk.ipv4(ip) : ipv4.reader.get(ip)) as CityRecord | null;
+        } else {
+          const parsed = parseIp(ip);
+          const octets = parsed?.family === 6 ? mappedIpv4Octets(parsed) : null;
+          if (octets) {
+            if (!ipv4) return null;
+            const mapped = octets.join(".");
+            record = (
+              ipv4.walk ? ipv4.walk.ipv4(mapped) : ipv4.reader.get(mapped)
+            ) as CityRecord | null;
+          } else {
+            if (!ipv6) return null;
+            // A zone (`%eth0`) is read by mmdb-lib's own parse, whatever it makes of it.
+            record = (
+              ipv6.walk && parsed?.family === 6 && parsed.zone === undefined
+                ? ipv6.walk.ipv6(parsed.groups)
+                : ipv6.reader.get(ip)
+            ) as CityRecord | null;
+          }
+        }
       } catch {
         return null;
       }
