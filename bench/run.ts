@@ -4,10 +4,12 @@
  *
  *   --size quick|full          quick: smoke run (< 3 min); full: the sizes the targets are set for
  *   --phases a,b               any of baselines, ingest, query, export, hub-export, log, lifecycle,
- *                              streams (default: all)
+ *                              streams, query-load (default: all)
  *   --worker-concurrency N     WORKER_CONCURRENCY of the ingest and export workers (default: the product's)
  *   --lifecycle-events N       events/s ingested during the lifecycle phase (default: half of
  *                              the ingest phase's committed rate, else half of 15,100)
+ *   --query-load-events N      events/s ingested during the query-load phase's second half
+ *                              (default: as --lifecycle-events)
  *   --telemetry on|off         request logs (info) and /metrics in the API and workers (default on);
  *                              off measures what they cost
  *   --profile                  CPU-profile the API and the workers (node --cpu-prof) into
@@ -50,6 +52,7 @@ import {
 } from "./lib/log.ts";
 import { rowPool } from "./lib/pool.ts";
 import { type QueryResult, runQueries } from "./lib/query.ts";
+import { type QueryLoadResult, runQueryLoad } from "./lib/query-load.ts";
 import {
   type Figure,
   formatValue,
@@ -84,6 +87,7 @@ const allPhases = [
   "log",
   "lifecycle",
   "streams",
+  "query-load",
 ] as const;
 type Phase = (typeof allPhases)[number];
 
@@ -98,6 +102,7 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: false },
     telemetry: { type: "string", default: "on" },
     "lifecycle-events": { type: "string" },
+    "query-load-events": { type: "string" },
   },
 });
 const size = sizes[values.size as keyof typeof sizes];
@@ -209,6 +214,7 @@ const details: {
   textWord?: { word: string; shareOfPool: number };
   profiles?: Record<string, string>;
   lifecycle?: LifecycleResult;
+  queryLoad?: QueryLoadResult;
 } = { treesCaughtUp };
 
 if (phases.has("baselines")) {
@@ -1001,6 +1007,87 @@ if (phases.has("lifecycle")) {
     "Time partitioning instead: detach + drop a partition of the same rows",
     lc.timePartition.detachDropMs,
     "ms",
+  );
+  closeHttpAgent();
+}
+
+if (phases.has("query-load")) {
+  log(
+    "phase: query-load (single-filter queries of 1,000,000 entries, then under half-load ingest)",
+  );
+  markLoad("query-load");
+  // Half of what this run's ingest committed; without an ingest phase, half of the 15,100 events/s
+  // of the latest full run (BENCHMARKS.md), as the lifecycle phase.
+  const eventsPerSecond = values["query-load-events"]
+    ? Number(values["query-load-events"])
+    : Math.round((details.ingest?.committedPerSecond ?? 15_100) / 2);
+  details.queryLoad = await runQueryLoad(size, {
+    eventsPerSecond,
+    workerConcurrency,
+    logDataset: details.logDataset,
+  });
+  const ql = details.queryLoad;
+  const section = `Query under ingest (issue 21): organisation of ${formatCount(ql.orgEntries)} entries, limit 50, ${size.queryCalls} calls each, with no other load, then while ${formatCount(ql.eventsPerSecond)} events/s are ingested into it`;
+  for (const c of ql.cases) {
+    const target = `≤ ${c.targetMs} ms`;
+    for (const [condition, timing] of [
+      ["no other load", c.quiet],
+      ["during ingest", c.loaded],
+    ] as const) {
+      figures.push(
+        {
+          section,
+          figure: `${c.name}, ${condition}: p50`,
+          value: timing.p50,
+          unit: "ms",
+          target: null,
+          pass: null,
+        },
+        {
+          section,
+          figure: `${c.name}, ${condition}: p95`,
+          value: timing.p95,
+          unit: "ms",
+          target,
+          pass: timing.p95 <= c.targetMs,
+        },
+      );
+    }
+    figures.push({
+      section,
+      figure: `  ${c.name}: its SQL alone during ingest, p95 (no HTTP, no auth)`,
+      value: c.loaded.sqlP95,
+      unit: "ms",
+      target: null,
+      pass: null,
+    });
+  }
+  const ingest = ql.ingest;
+  figures.push(
+    {
+      section,
+      figure: `Committed into the organisation while the loaded queries ran (${ingest.seconds} s; ${formatCount(ql.eventsPerSecond)} events/s sent, evenly paced)`,
+      value: ingest.committedPerSecond,
+      unit: "events/s",
+      target: null,
+      pass: null,
+    },
+    {
+      section,
+      figure: `  ingest p99 (POST of ${ql.batchSize} events, ${formatCount(ingest.requests)} requests, ${ingest.errors} failed; ${formatCount(ingest.backlogAtEnd)} jobs queued at the end)`,
+      value: ingest.p99Ms,
+      unit: "ms",
+      target: null,
+      pass: null,
+    },
+    {
+      section,
+      figure: `  1-minute load average as the loaded queries started (${ql.loadAverage.quiet} before the unloaded ones)`,
+      value: ql.loadAverage.loaded,
+      unit: "",
+      target: null,
+      pass: null,
+    },
   );
   closeHttpAgent();
 }

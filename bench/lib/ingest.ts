@@ -191,9 +191,12 @@ async function postgresCounters(pool: pg.Pool): Promise<Record<string, number>> 
   return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
 }
 
-/** Bodies of 100 realistic events each, prepared up front so the client spends no time on them. */
-export function prepareBodies(count: number, batchSize: number): string[] {
-  const factory = eventFactory(4242);
+/**
+ * Bodies of 100 realistic events each, prepared up front so the client spends no time on them.
+ * `seed` 42 draws from the seeded datasets' population (bench/lib/pool.ts): the same actors.
+ */
+export function prepareBodies(count: number, batchSize: number, seed = 4242): string[] {
+  const factory = eventFactory(seed);
   // The audit log's own types are the API's to record: an ingestion key posting one gets 403.
   const postable = () => {
     for (;;) {

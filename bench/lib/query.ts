@@ -25,10 +25,10 @@ export interface QueryCaseResult {
   explain: string;
 }
 
-type Statement = { sql: string; params: unknown[] };
+export type Statement = { sql: string; params: unknown[] };
 
 /** Times the statements in turn, as one call of listEntries sends them. */
-async function timeSql(pool: pg.Pool, statements: Statement[], calls: number) {
+export async function timeSql(pool: pg.Pool, statements: Statement[], calls: number) {
   const samples: number[] = [];
   for (let i = 0; i < calls; i++) {
     const started = performance.now();
@@ -48,7 +48,7 @@ export interface QueryResult {
  * The statements listEntries runs for a query, recorded as they run: a free-text search sends a
  * second statement only when its first cannot fill the page.
  */
-async function capturedSql(
+export async function capturedSql(
   orgId: string,
   query: ParsedQuery,
   limit: number,
@@ -80,7 +80,7 @@ async function capturedSql(
   return statements;
 }
 
-async function explainAll(pool: pg.Pool, statements: Statement[]): Promise<string> {
+export async function explainAll(pool: pg.Pool, statements: Statement[]): Promise<string> {
   const plans: string[] = [];
   for (const { sql, params } of statements) {
     const explain = await pool.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
@@ -95,7 +95,7 @@ function parsed(field: keyof ParsedQuery, values: string[]): ParsedQuery {
   return result.query;
 }
 
-async function timeCalls(
+export async function timeCalls(
   url: string,
   token: string,
   warmup: number,
@@ -116,6 +116,66 @@ async function timeCalls(
   return samples;
 }
 
+export interface SingleFilter {
+  name: string;
+  /** Its query-string parameters (besides limit). */
+  params: Record<string, string>;
+  query: ParsedQuery;
+  /** SQL condition ($2 = value) counting the entries it matches; null for no filter. */
+  where: string | null;
+  value: string;
+}
+
+/**
+ * The page the console opens and the representative single filters: a common type (≈ 9% of
+ * entries), an active actor (rank 10 of 2,000, ≈ 1%), and a word found in ≈ 1% of descriptions.
+ */
+export function singleFilters(): SingleFilter[] {
+  const { factory, textWord } = rowPool();
+  const type = "repo.create";
+  const actor = factory.actors[9]?.name as string;
+  return [
+    { name: "first page", params: {}, query: emptyQuery(), where: null, value: "" },
+    {
+      name: `type filter (${type})`,
+      params: { type },
+      query: parsed("types", [type]),
+      where: "type = $2",
+      value: type,
+    },
+    {
+      name: `actor filter (${actor})`,
+      params: { actor },
+      query: parsed("authors", [actor]),
+      where: "(actor_name = $2 OR actor_id = $2)",
+      value: actor,
+    },
+    {
+      name: `free text (text=${textWord})`,
+      params: { text: textWord },
+      query: parsed("text", [textWord]),
+      where:
+        "(description ILIKE $2 OR actor_name ILIKE $2 OR target_name ILIKE $2 OR type ILIKE $2)",
+      value: `%${textWord}%`,
+    },
+  ];
+}
+
+/** Follows nextCursor (limit 200) from the newest entry to `depth` entries; answers the cursor there. */
+export async function followCursor(base: string, token: string, depth: number): Promise<string> {
+  log(`query: following nextCursor to depth ${depth}`);
+  let cursor: string | null = null;
+  for (let at = 0; at < depth; at += 200) {
+    const url = `${base}?${new URLSearchParams({ limit: "200", ...(cursor ? { cursor } : {}) })}`;
+    const answer = await httpRequest(url, { headers: { authorization: `Bearer ${token}` } });
+    if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status}`);
+    cursor = (JSON.parse(answer.body) as { nextCursor: string | null }).nextCursor;
+    if (!cursor) throw new Error(`the log ended before depth ${depth}`);
+  }
+  if (!cursor) throw new Error("depth must be at least 1");
+  return cursor;
+}
+
 export async function runQueries(
   size: BenchSize,
   port: number,
@@ -125,13 +185,7 @@ export async function runQueries(
   const { pool } = driversOf(db);
   try {
     const token = await createAdminToken(db, big.slug);
-    const { factory, textWord } = rowPool();
-    // Representative filters: a common type (≈ 9% of entries), an active actor (rank 10 of
-    // 2,000, ≈ 1%), and a word found in ≈ 1% of descriptions.
-    const type = "repo.create";
-    const actor = factory.actors[9]?.name as string;
     const base = `http://127.0.0.1:${port}/v1/orgs/${big.slug}/audit-logs`;
-
     const count = async (where: string, value: string) => {
       const { rows } = await pool.query<{ n: string }>(
         `SELECT count(*) AS n FROM audit_entries WHERE org_id = $1 AND ${where}`,
@@ -139,37 +193,10 @@ export async function runQueries(
       );
       return Number(rows[0]?.n);
     };
-    const likePattern = `%${textWord}%`;
-    const cases: {
-      name: string;
-      params: Record<string, string>;
-      query: ParsedQuery;
-      matching: () => Promise<number | null>;
-    }[] = [
-      { name: "first page", params: {}, query: emptyQuery(), matching: async () => null },
-      {
-        name: `type filter (${type})`,
-        params: { type },
-        query: parsed("types", [type]),
-        matching: () => count("type = $2", type),
-      },
-      {
-        name: `actor filter (${actor})`,
-        params: { actor },
-        query: parsed("authors", [actor]),
-        matching: () => count("(actor_name = $2 OR actor_id = $2)", actor),
-      },
-      {
-        name: `free text (text=${textWord})`,
-        params: { text: textWord },
-        query: parsed("text", [textWord]),
-        matching: () =>
-          count(
-            "(description ILIKE $2 OR actor_name ILIKE $2 OR target_name ILIKE $2 OR type ILIKE $2)",
-            likePattern,
-          ),
-      },
-    ];
+    const cases = singleFilters().map((filter) => ({
+      ...filter,
+      matching: async () => (filter.where ? count(filter.where, filter.value) : null),
+    }));
 
     const results: QueryCaseResult[] = [];
     for (const c of cases) {
@@ -196,19 +223,11 @@ export async function runQueries(
     }
 
     // Deep page: follow nextCursor (limit 200) to `deepCursorDepth` entries, then time the page there.
-    log(`query: following nextCursor to depth ${size.deepCursorDepth}`);
-    let cursor: string | null = null;
-    for (let depth = 0; depth < size.deepCursorDepth; depth += 200) {
-      const url = `${base}?${new URLSearchParams({ limit: "200", ...(cursor ? { cursor } : {}) })}`;
-      const answer = await httpRequest(url, { headers: { authorization: `Bearer ${token}` } });
-      if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status}`);
-      cursor = (JSON.parse(answer.body) as { nextCursor: string | null }).nextCursor;
-      if (!cursor) throw new Error(`the log ended before depth ${size.deepCursorDepth}`);
-    }
-    const deepUrl = `${base}?${new URLSearchParams({ limit: "50", cursor: cursor as string })}`;
+    const cursor = await followCursor(base, token, size.deepCursorDepth);
+    const deepUrl = `${base}?${new URLSearchParams({ limit: "50", cursor })}`;
     log(`query: page at depth ${size.deepCursorDepth}: ${size.queryCalls} calls`);
     const deepSamples = await timeCalls(deepUrl, token, size.queryWarmupCalls, size.queryCalls);
-    const statements = await capturedSql(big.id, emptyQuery(), 50, decodeCursor(cursor as string));
+    const statements = await capturedSql(big.id, emptyQuery(), 50, decodeCursor(cursor));
     const explain = await explainAll(pool, statements);
     const sqlTimes = await timeSql(pool, statements, size.queryCalls);
     results.push({

@@ -69,11 +69,24 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** One HTTP request on a keep-alive connection (loopback only). */
-export function httpRequest(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<HttpAnswer> {
+type RequestOptions = { method?: string; headers?: Record<string, string>; body?: string };
+
+/**
+ * One HTTP request on a keep-alive connection (loopback only). A GET whose reused socket the
+ * server had just closed (its keep-alive timeout, while this loaded process had not yet seen the
+ * close) is sent once more on a new connection: otherwise one stale socket ends a whole run.
+ */
+export async function httpRequest(url: string, options: RequestOptions = {}): Promise<HttpAnswer> {
+  try {
+    return await requestOnce(url, options);
+  } catch (error) {
+    const reset = (error as NodeJS.ErrnoException).code === "ECONNRESET";
+    if (!reset || (options.method ?? "GET") !== "GET") throw error;
+    return requestOnce(url, options);
+  }
+}
+
+function requestOnce(url: string, options: RequestOptions): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,
