@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRateLimiter } from "../src/http/rate-limit.ts";
+import { startPrivateRedis } from "./support/private-redis.ts";
 
 const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const partition = `test-${process.pid}-${Date.now()}`;
@@ -31,6 +32,24 @@ describe("createRateLimiter", () => {
     const ttl = await redis.ttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(30);
+  });
+
+  it("still counts once Redis has forgotten the script (a restart, SCRIPT FLUSH)", async () => {
+    // A Redis of the test's own: flushing the shared one's scripts would touch other tests.
+    const server = await startPrivateRedis();
+    const own = new Redis(server.url);
+    try {
+      const limiter = createRateLimiter(own);
+      expect((await limiter.take(policy, partition)).remaining).toBe(1);
+      await own.script("FLUSH");
+      expect((await limiter.take(policy, partition)).remaining).toBe(0);
+      expect(await own.get(key)).toBe("2");
+      // By its hash, once the script is known: not its text with every request.
+      expect(await own.info("commandstats")).toMatch(/cmdstat_evalsha:calls=[1-9]/);
+    } finally {
+      own.disconnect();
+      await server.destroy();
+    }
   });
 
   it("starts a new window once the previous one has expired", async () => {

@@ -41,19 +41,23 @@ const takeScript = `redis.call('SET', KEYS[1], '0', 'EX', ARGV[1], 'NX')
 local used = redis.call('INCR', KEYS[1])
 return {used, redis.call('TTL', KEYS[1])}`;
 
+const takeCommand = "auditlogRateLimitTake";
+type TakeCommand = (key: string, windowSeconds: number) => Promise<[number, number]>;
+
 /**
  * Fixed-window request counters in Redis, shared by every API process: one round trip per
  * request. Partitions are identifiers (a user, a token, an API key's id), never secrets or
  * addresses.
  */
 export function createRateLimiter(redis: RedisConnection) {
+  // EVALSHA (ioredis sends the script itself once per connection, and again on NOSCRIPT after a
+  // Redis restart): not the script's text with every request for Redis to hash each time.
+  redis.defineCommand(takeCommand, { numberOfKeys: 1, lua: takeScript });
+  const run = (redis as unknown as Record<string, TakeCommand>)[takeCommand] as TakeCommand;
   return {
     async take(policy: RateLimitPolicy, partition: string): Promise<RateLimitDecision> {
       const key = `auditlog:rate:${policy.name}:${partition}`;
-      const [used, ttl] = (await redis.eval(takeScript, 1, key, policy.windowSeconds)) as [
-        number,
-        number,
-      ];
+      const [used, ttl] = await run.call(redis, key, policy.windowSeconds);
       const resetSeconds = ttl > 0 ? ttl : policy.windowSeconds;
       return {
         allowed: used <= policy.quota,
