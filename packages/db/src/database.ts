@@ -6,6 +6,7 @@ import {
   type ReadReplicaStatus,
   ReplicaLagMonitor,
 } from "./read-replica.ts";
+import { postgresStartupOptions } from "./session-settings.ts";
 
 export interface DatabaseOptions {
   url: string;
@@ -70,6 +71,7 @@ class PostgresDatabase implements Database {
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
+      options: postgresStartupOptions,
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       ...(options.applicationName ? { application_name: options.applicationName } : {}),
     });
@@ -120,6 +122,7 @@ class PostgresDatabase implements Database {
       adapter: new PrismaPg({
         connectionString: this.options.url,
         max: this.options.ormPoolSize ?? 5,
+        options: postgresStartupOptions,
         ...(this.options.statementTimeoutMs
           ? { statement_timeout: this.options.statementTimeoutMs }
           : {}),

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import pg from "pg";
 import { CopyOutLines } from "./copy-out-lines.ts";
 import { entryLeafColumns } from "./entry-leaf-lines.ts";
+import { postgresStartupOptions } from "./session-settings.ts";
 
 // `verify`'s entry reads (issue 14), usable from a hashing thread: this module loads the pg
 // driver and nothing else of the package (no Prisma). A verify's snapshot (`openLogSnapshot`) is
@@ -57,6 +58,7 @@ export interface SharedLogSnapshot {
 export async function joinLogSnapshot(share: LogSnapshotShare): Promise<SharedLogSnapshot> {
   const client = new pg.Client({
     connectionString: share.connectionString,
+    options: postgresStartupOptions,
     ...(share.statementTimeout ? { statement_timeout: share.statementTimeout } : {}),
   });
   // An error event without a listener would end the thread; the stream reading fails anyway.
