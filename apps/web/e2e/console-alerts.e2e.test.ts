@@ -9,7 +9,8 @@ import { type AdminOrg, postEventsAndWait, repoRoot, type Stack } from "./stack.
  * Alert rules in a real Chromium against the real stack (issue 17): an admin opens the alerts
  * settings, a malformed query is refused in the page as the search box refuses it, a rule is
  * created; an event that matches is ingested, the bell lights up with the alert, and its link
- * opens the log filtered by the rule's query. No axe violation on the page or the bell.
+ * opens the log filtered by the rule's query; deleting the rule asks first (Cancel keeps it). No
+ * axe violation on the page, the bell or the dialog.
  * Screenshots: apps/web/e2e-artifacts/console-alerts/.
  */
 
@@ -92,5 +93,26 @@ describe("console: alert rules and their notifications", () => {
     );
     await page.getByText("acme/alerted").first().waitFor({ timeout: 30_000 });
     await shot("filtered-log");
+  });
+
+  it("asks before deleting a rule: Cancel keeps it, the dialog's button deletes it", async () => {
+    await page.goto(settingsUrl(stack, orgSlug, "alerts"));
+    const row = page.getByRole("row", { name: /New repositories/ });
+    await row.waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: "Delete New repositories" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete alert rule" });
+    await dialog.waitFor();
+    expect(await dialog.innerText()).toContain("New repositories");
+    await expectNoAxeViolations(page, "delete alert rule confirmation");
+    await shot("alert-delete-dialog");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(await row.count()).toBe(1);
+
+    await page.getByRole("button", { name: "Delete New repositories" }).click();
+    await dialog.getByRole("button", { name: "Delete rule", exact: true }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByText("No alert rules yet.").waitFor();
+    expect(await row.count()).toBe(0);
   });
 });

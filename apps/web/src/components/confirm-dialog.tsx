@@ -3,7 +3,7 @@ import { errorMessage } from "../api/client.ts";
 import { Modal } from "./modal.tsx";
 
 /**
- * Asks before something that cannot be taken back (deleting a stream, revoking a viewer link):
+ * Asks before something that cannot be taken back (deleting a stream or an alert rule, revoking a viewer link):
  * a modal dialog (focus kept inside, Escape closes it) titled `title`, described by `question`,
  * with Cancel and a danger button that runs `onConfirm`; the refusal, if any, is shown under the
  * question so the dialog stays open and the user can cancel or try again.

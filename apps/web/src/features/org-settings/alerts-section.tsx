@@ -9,6 +9,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import type { Organization } from "../../api/api-types.ts";
 import { ApiRequestError, errorMessage } from "../../api/client.ts";
+import { ConfirmDialog } from "../../components/confirm-dialog.tsx";
 import { alertRulesOptions, useAlertMutations } from "./alert-queries.ts";
 import { SectionLoadError, SectionLoading } from "./section-states.tsx";
 import { FieldError, FormError } from "./settings-field.tsx";
@@ -47,6 +48,7 @@ export function AlertsSection({
   const query = useQuery(alertRulesOptions(org.slug));
   const { update, remove } = useAlertMutations(org.slug);
   const [editing, setEditing] = useState<AlertRule | "new" | null>(null);
+  const [deleting, setDeleting] = useState<AlertRule | null>(null);
   const headingId = useId();
 
   if (query.isPending) return <SectionLoading label="Loading alert rules" />;
@@ -60,7 +62,8 @@ export function AlertsSection({
     );
   }
   const rules = query.data;
-  const actionError = update.error ?? remove.error;
+  // The delete's refusal is shown in its dialog, which stays open.
+  const actionError = update.error;
   return (
     <section className="settings-section" aria-labelledby={headingId}>
       <div className="settings-card">
@@ -115,11 +118,9 @@ export function AlertsSection({
                       <button
                         type="button"
                         className="button button-small"
-                        disabled={remove.isPending}
                         onClick={() => {
-                          if (window.confirm(`Delete the alert rule "${rule.name}"?`)) {
-                            remove.mutate(rule.id);
-                          }
+                          remove.reset();
+                          setDeleting(rule);
                         }}
                         aria-label={`Delete ${rule.name}`}
                       >
@@ -144,6 +145,23 @@ export function AlertsSection({
           </button>
         ) : null}
       </div>
+      {deleting !== null && !readOnly ? (
+        <ConfirmDialog
+          title="Delete alert rule"
+          question={
+            <>
+              Delete <strong>{deleting.name}</strong>? Its matches stop notifying anyone; the
+              entries themselves stay in the log. Disable it instead to stop for a while.
+            </>
+          }
+          confirmLabel="Delete rule"
+          pendingLabel="Deleting…"
+          pending={remove.isPending}
+          error={remove.error}
+          onConfirm={() => remove.mutate(deleting.id, { onSuccess: () => setDeleting(null) })}
+          onClose={() => setDeleting(null)}
+        />
+      ) : null}
       {editing !== null && !readOnly ? (
         <AlertRuleForm
           key={editing === "new" ? "new" : editing.id}
