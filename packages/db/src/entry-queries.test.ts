@@ -85,6 +85,46 @@ function expected(match: (row: AuditEntryRow) => boolean): string[] {
 const holds = (text: string | null, term: string) =>
   (text ?? "").toLowerCase().includes(term.toLowerCase());
 
+/** The first statement `run` sends through the pool, recorded as it runs, and what it returned. */
+async function firstStatementOf<T>(
+  run: () => Promise<T>,
+): Promise<{ statement: { sql: string; params: unknown[] }; result: T }> {
+  const sent: { sql: string; params: unknown[] }[] = [];
+  const send = pool.query.bind(pool) as (sql: string, params: unknown[]) => Promise<unknown>;
+  Object.assign(pool, {
+    query: (sql: string, params: unknown[]) => {
+      sent.push({ sql, params });
+      return send(sql, params);
+    },
+  });
+  let result: T;
+  try {
+    result = await run();
+  } finally {
+    delete (pool as unknown as { query?: unknown }).query;
+  }
+  const statement = sent[0];
+  if (!statement) throw new Error("nothing was sent");
+  return { statement, result };
+}
+
+/** The statement's plan as JSON text, planned with each of `disabled` (enable_…) off. */
+async function planOf(statement: { sql: string; params: unknown[] }, disabled: string[]) {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    for (const setting of disabled) await client.query(`SET LOCAL ${setting} = off`);
+    const { rows: plans } = await client.query(
+      `EXPLAIN (FORMAT JSON) ${statement.sql}`,
+      statement.params,
+    );
+    return JSON.stringify(plans[0]);
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
+}
+
 describe("free-text search (newest entries first, then the planner's own plan)", () => {
   const deployMatches = () =>
     expected(
@@ -129,50 +169,18 @@ describe("free-text search (newest entries first, then the planner's own plan)",
 
 describe("a one-type filter", () => {
   it("is an equality PostgreSQL answers by walking the type index newest first, with no sort", async () => {
-    // What listEntries sends, recorded as it runs.
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const send = pool.query.bind(pool) as (sql: string, params: unknown[]) => Promise<unknown>;
-    Object.assign(pool, {
-      query: (sql: string, params: unknown[]) => {
-        sent.push({ sql, params });
-        return send(sql, params);
-      },
-    });
-    let ids: string[];
-    try {
-      const page = await listEntries(db, {
-        orgId,
-        query: parseQueryOrThrow("type:repo.create"),
-        limit: 5,
-      });
-      ids = page.entries.map((entry) => entry.id);
-    } finally {
-      delete (pool as unknown as { query?: unknown }).query;
-    }
+    const { statement, result: page } = await firstStatementOf(() =>
+      listEntries(db, { orgId, query: parseQueryOrThrow("type:repo.create"), limit: 5 }),
+    );
+    const ids = page.entries.map((entry) => entry.id);
     expect(ids).toEqual(expected((row) => row.type === "repo.create").slice(0, 5));
-    const statement = sent[0];
-    if (!statement) throw new Error("listEntries sent nothing");
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      // Index walks only, and no sorting unless nothing else can answer: which index, and
-      // whether it still needs a sort, is the question. With `type = ANY($2)` of one type the
-      // type index gives no order, and a type absent from an organisation's newest entries was
-      // found by walking past all of them (BENCHMARKS.md, issue 21 part 5).
-      for (const setting of ["enable_seqscan", "enable_bitmapscan", "enable_sort"]) {
-        await client.query(`SET LOCAL ${setting} = off`);
-      }
-      const { rows: plans } = await client.query(
-        `EXPLAIN (FORMAT JSON) ${statement.sql}`,
-        statement.params,
-      );
-      const plan = JSON.stringify(plans[0]);
-      expect(plan).not.toContain('"Node Type":"Sort"');
-      expect(plan).toMatch(/"Index Cond":"[^"]*\(type = /);
-    } finally {
-      await client.query("ROLLBACK");
-      client.release();
-    }
+    // Index walks only, and no sorting unless nothing else can answer: which index, and
+    // whether it still needs a sort, is the question. With `type = ANY($2)` of one type the
+    // type index gives no order, and a type absent from an organisation's newest entries was
+    // found by walking past all of them (BENCHMARKS.md, issue 21 part 5).
+    const plan = await planOf(statement, ["enable_seqscan", "enable_bitmapscan", "enable_sort"]);
+    expect(plan).not.toContain('"Node Type":"Sort"');
+    expect(plan).toMatch(/"Index Cond":"[^"]*\(type = /);
   });
 });
 
@@ -271,46 +279,20 @@ describe("an author filter, read as ordered walks of the actor indexes", () => {
   });
 
   it("walks each author value's name and id index in order, never the whole organisation", async () => {
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const send = pool.query.bind(pool) as (sql: string, params: unknown[]) => Promise<unknown>;
-    Object.assign(pool, {
-      query: (sql: string, params: unknown[]) => {
-        sent.push({ sql, params });
-        return send(sql, params);
-      },
-    });
-    try {
-      await listEntries(db, {
+    const { statement } = await firstStatementOf(() =>
+      listEntries(db, {
         orgId: authorOrgId,
         query: parseQueryOrThrow("author:bob author:carol"),
         limit: 5,
-      });
-    } finally {
-      delete (pool as unknown as { query?: unknown }).query;
-    }
-    const statement = sent[0];
-    if (!statement) throw new Error("listEntries sent nothing");
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      // Nothing but index walks can answer; the only sort allowed is the merge of the walks'
-      // pages (at most 4 × 6 rows here).
-      for (const setting of ["enable_seqscan", "enable_bitmapscan"]) {
-        await client.query(`SET LOCAL ${setting} = off`);
-      }
-      const { rows: plans } = await client.query(
-        `EXPLAIN (FORMAT JSON) ${statement.sql}`,
-        statement.params,
-      );
-      const plan = JSON.stringify(plans[0]);
-      const conds = [...plan.matchAll(/"Index Cond":"([^"]*)"/g)].map((m) => m[1] ?? "");
-      expect(conds.filter((c) => c.includes("(actor_name = ")).length).toBe(2);
-      expect(conds.filter((c) => c.includes("(actor_id = ")).length).toBe(2);
-      expect(plan).not.toContain("ANY");
-    } finally {
-      await client.query("ROLLBACK");
-      client.release();
-    }
+      }),
+    );
+    // Nothing but index walks can answer; the only sort allowed is the merge of the walks'
+    // pages (at most 4 × 6 rows here).
+    const plan = await planOf(statement, ["enable_seqscan", "enable_bitmapscan"]);
+    const conds = [...plan.matchAll(/"Index Cond":"([^"]*)"/g)].map((m) => m[1] ?? "");
+    expect(conds.filter((c) => c.includes("(actor_name = ")).length).toBe(2);
+    expect(conds.filter((c) => c.includes("(actor_id = ")).length).toBe(2);
+    expect(plan).not.toContain("ANY");
   });
 });
 
