@@ -183,17 +183,58 @@ export async function findOrgMember(db: Database, input: { orgId: string; userId
 }
 
 /** The organisation's members with their role, oldest membership first (for its admins). */
-export async function listOrgMembers(db: Database, orgId: string) {
-  const memberships = await ormOf(db).membership.findMany({
-    where: { orgId },
-    include: { user: { select: { id: true, email: true, name: true } } },
-    orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
-  });
-  return memberships.map((membership) => ({
-    role: membership.role,
-    createdAt: membership.createdAt,
-    user: membership.user,
-  }));
+/** Where a page of members ends: the membership's exact start (PostgreSQL's text) and user id. */
+export interface MemberCursor {
+  time: string;
+  id: string;
+}
+
+/**
+ * A page of the organisation's members, oldest membership first (ties by user id), by keyset:
+ * `after` is the previous page's `next`. An organisation fed by SSO can have thousands.
+ */
+export async function listOrgMembers(
+  db: Database,
+  orgId: string,
+  page: { limit: number; after?: MemberCursor | null },
+): Promise<{
+  members: {
+    role: string;
+    createdAt: Date;
+    user: { id: string; email: string; name: string };
+  }[];
+  next: MemberCursor | null;
+}> {
+  const params: unknown[] = [orgId, page.limit + 1];
+  let keyset = "";
+  if (page.after) {
+    params.push(page.after.time, page.after.id);
+    keyset = " AND (m.created_at, m.user_id) > ($3::timestamptz, $4)";
+  }
+  const { rows } = await sqlOf(db).query<{
+    role: string;
+    created_at: Date;
+    cursor_time: string;
+    user_id: string;
+    email: string;
+    name: string;
+  }>(
+    `SELECT m.role, m.created_at, m.created_at::text AS cursor_time, m.user_id, u.email, u.name
+     FROM memberships m JOIN users u ON u.id = m.user_id
+     WHERE m.org_id = $1${keyset}
+     ORDER BY m.created_at, m.user_id LIMIT $2`,
+    params,
+  );
+  const members = rows.slice(0, page.limit);
+  const last = members.at(-1);
+  return {
+    members: members.map((row) => ({
+      role: row.role,
+      createdAt: row.created_at,
+      user: { id: row.user_id, email: row.email, name: row.name },
+    })),
+    next: rows.length > page.limit && last ? { time: last.cursor_time, id: last.user_id } : null,
+  };
 }
 
 export type MembershipRemoval =

@@ -19,4 +19,8 @@ export const memberSchema = z.object({
 });
 export type Member = z.infer<typeof memberSchema>;
 
-export const memberListSchema = z.object({ members: z.array(memberSchema) });
+/** A page of members, oldest membership first; `nextCursor` is null on the last page. */
+export const memberListSchema = z.object({
+  members: z.array(memberSchema),
+  nextCursor: z.string().nullable(),
+});

@@ -1,4 +1,4 @@
-import { listOrgMembers } from "@auditlog/db";
+import { decodeCursor, encodeCursor, listOrgMembers } from "@auditlog/db";
 import {
   type Member,
   memberListSchema,
@@ -11,11 +11,24 @@ import type { AppEnv } from "../app-env.ts";
 import { requestActor, requestClient } from "../audit-log/record-api-action.ts";
 import { requireOrgRole } from "../auth/require-org-role.ts";
 import { userAuth } from "../auth/user-auth.ts";
+import { ApiError } from "../errors.ts";
 import { limitBody } from "../http/body-limit.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { readLimit } from "../http/query-params.ts";
 import { limitUserRequests } from "../http/rate-limit.ts";
-import { documented, json, orgParam, pathParam } from "../openapi/describe.ts";
+import {
+  documented,
+  json,
+  limitParam,
+  orgParam,
+  pathParam,
+  queryParam,
+} from "../openapi/describe.ts";
 import { changeMemberRole, removeMember } from "./member-service.ts";
+
+/** Members a page by default, and at most (an organisation fed by SSO can have thousands). */
+const defaultMemberPage = 100;
+const maxMemberPage = 500;
 
 /** `/v1/orgs/:org/members`: the organisation's members, for its admins. */
 export const memberRoutes = new Hono<AppEnv>()
@@ -27,14 +40,28 @@ export const memberRoutes = new Hono<AppEnv>()
       tag: "Members",
       summary: "The organisation's members and their roles",
       description:
-        "Oldest membership first. Admin only: who holds which role is the admins' to see.",
+        "Oldest membership first, a page at a time. Admin only: who holds which role is the admins' to see.",
       auth: "orgAdmin",
-      parameters: [orgParam],
-      responses: { 200: json(memberListSchema, "Its members") },
+      parameters: [
+        orgParam,
+        limitParam(defaultMemberPage, maxMemberPage),
+        queryParam("cursor", "`nextCursor` of the previous page"),
+      ],
+      responses: {
+        200: json(memberListSchema, "A page of members; `nextCursor` is null on the last"),
+      },
     }),
     async (c) => {
-      const records = await listOrgMembers(c.var.services.db, c.var.org.id);
-      const members: Member[] = records.map((record) => ({
+      const limit = readLimit(c, defaultMemberPage, maxMemberPage);
+      const cursorText = c.req.query("cursor");
+      const after = cursorText ? decodeCursor(cursorText) : null;
+      if (cursorText && !after) {
+        throw new ApiError("bad_request", "invalid cursor", [
+          { path: "cursor", message: "not a cursor returned by this API" },
+        ]);
+      }
+      const page = await listOrgMembers(c.var.services.db, c.var.org.id, { limit, after });
+      const members: Member[] = page.members.map((record) => ({
         userId: record.user.id,
         email: record.user.email,
         name: record.user.name,
@@ -42,7 +69,7 @@ export const memberRoutes = new Hono<AppEnv>()
         role: record.role as Member["role"],
         joinedAt: record.createdAt.toISOString(),
       }));
-      return c.json({ members });
+      return c.json({ members, nextCursor: page.next ? encodeCursor(page.next) : null });
     },
   )
   /** Changes a member's role (`auditor`, say); 409 for the last admin. */

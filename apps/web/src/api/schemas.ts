@@ -65,4 +65,5 @@ export const memberListSchema = z.object({
       joinedAt: z.iso.datetime(),
     }),
   ),
+  nextCursor: z.string().nullable(),
 });

@@ -1,5 +1,5 @@
 import type { Member, MemberRole } from "@auditlog/events";
-import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
+import { infiniteQueryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { ApiRequestError, apiRequest, errorMessage } from "../../../api/client.ts";
 
 const membersPath = (orgSlug: string) => `/v1/orgs/${encodeURIComponent(orgSlug)}/members`;
@@ -9,14 +9,22 @@ export const memberKeys = {
   list: (orgSlug: string) => [...memberKeys.all(orgSlug), "list"] as const,
 };
 
-/** The organisation's members and their roles (admins only: the API refuses anyone else). */
+/**
+ * The organisation's members and their roles (admins only: the API refuses anyone else), oldest
+ * membership first, a page of 100 at a time.
+ */
 export function memberListOptions(orgSlug: string) {
-  return queryOptions({
+  return infiniteQueryOptions({
     queryKey: memberKeys.list(orgSlug),
-    queryFn: ({ signal }) =>
-      apiRequest(membersPath(orgSlug), { schema: (schemas) => schemas.memberListSchema, signal }),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      apiRequest(
+        `${membersPath(orgSlug)}${pageParam ? `?cursor=${encodeURIComponent(pageParam)}` : ""}`,
+        { schema: (schemas) => schemas.memberListSchema, signal },
+      ),
+    getNextPageParam: (last) => last.nextCursor,
     // The API answers only the roles of the list (schemas.ts says why it is not checked here).
-    select: (data) => data.members as Member[],
+    select: (data) => data.pages.flatMap((page) => page.members) as Member[],
   });
 }
 

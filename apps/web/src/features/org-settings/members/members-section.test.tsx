@@ -25,7 +25,7 @@ function api() {
   return mockFetch((request) => {
     const path = request.url.pathname;
     if (path === "/v1/orgs/acme/members" && request.method === "GET") {
-      return { body: { members: [...members.values()] } };
+      return { body: { members: [...members.values()], nextCursor: null } };
     }
     const match = /^\/v1\/orgs\/acme\/members\/(usr_\w+)$/.exec(path);
     const member = match?.[1] ? members.get(match[1]) : undefined;
@@ -74,6 +74,32 @@ describe("Settings › Members", () => {
     expect((within(await row("Ada")).getByRole("combobox") as HTMLSelectElement).value).toBe(
       "admin",
     );
+  });
+
+  it("shows 100 members at first and the next ones on asking, each once", async () => {
+    const many = Array.from({ length: 130 }, (_, i) => ({
+      ...bob,
+      userId: `usr_m${String(i).padStart(3, "0")}`,
+      email: `m${i}@acme.test`,
+      name: `Member ${String(i).padStart(3, "0")}`,
+    }));
+    const requests = mockFetch((request) => {
+      if (request.url.pathname !== "/v1/orgs/acme/members") return undefined;
+      const after = request.url.searchParams.get("cursor");
+      const start = after ? Number(after) : 0;
+      const page = many.slice(start, start + 100);
+      const next = start + 100 < many.length ? String(start + 100) : null;
+      return { body: { members: page, nextCursor: next } };
+    });
+    const user = userEvent.setup();
+    renderWithQueryClient(<MembersSection org={testOrg} />);
+    await screen.findByText("Member 099");
+    expect(screen.queryByText("Member 100")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Show more members" }));
+    await screen.findByText("Member 129");
+    expect(screen.getAllByRole("row").length - 1).toBe(130);
+    expect(screen.queryByRole("button", { name: "Show more members" })).toBeNull();
+    expect(requests.map((r) => r.url.searchParams.get("cursor"))).toEqual([null, "100"]);
   });
 
   it("changes a role with the select and its button, and shows the new role", async () => {

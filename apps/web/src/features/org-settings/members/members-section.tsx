@@ -1,5 +1,5 @@
 import { type Member, type MemberRole, memberRoles } from "@auditlog/events";
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Organization } from "../../../api/api-types.ts";
 import { RelativeTime } from "../../../components/relative-time.tsx";
@@ -28,7 +28,7 @@ const roleHints: Record<MemberRole, string> = {
  * takes effect on the member's next request.
  */
 export function MembersSection({ org }: { org: Organization }) {
-  const query = useQuery(memberListOptions(org.slug));
+  const query = useInfiniteQuery(memberListOptions(org.slug));
   return (
     <section className="settings-section" aria-label="Members">
       <ListCard
@@ -49,7 +49,21 @@ export function MembersSection({ org }: { org: Organization }) {
         loadingLabel="Loading members"
         what="the members"
       >
-        {(members) => <MemberTable orgSlug={org.slug} members={members} />}
+        {(members) => (
+          <>
+            <MemberTable orgSlug={org.slug} members={members} />
+            {query.hasNextPage ? (
+              <button
+                type="button"
+                className="button"
+                disabled={query.isFetchingNextPage}
+                onClick={() => void query.fetchNextPage()}
+              >
+                {query.isFetchingNextPage ? "Loading…" : "Show more members"}
+              </button>
+            ) : null}
+          </>
+        )}
       </ListCard>
     </section>
   );
