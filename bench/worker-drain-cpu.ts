@@ -1,12 +1,13 @@
 /**
  * The ingest worker's whole CPU per event on real Redis and PostgreSQL, for before/after pairs
  * on a shared machine (issue 21, part 1): a worker (every role but streams, as in `pnpm bench`)
- * is started from each given checkout in turn, idles, then drains 300 jobs of 100 events (the
- * API's job shape, stamped with the catalog fingerprint) into an organisation of its own, and
- * its CPU (from /proc, startup left out) until the checkpoints cover every entry is divided by
+ * is started from each given checkout in turn, idles, then drains 30,000 events in jobs of 100
+ * (the API's job shape, stamped with the catalog fingerprint; `EVENTS_PER_JOB=500` prices the
+ * per-job work) into an organisation of its own, and its CPU (from /proc, startup left out)
+ * until the checkpoints cover every entry is divided by
  * the events: jobs, entries, COPY, leaf hashing, garbage collection and all. Rounds alternate
  * the checkouts, so load swings hit each alike.
- * `cd bench && BENCH_DATABASE_URL=… npx tsx worker-drain-cpu.ts <checkout>[|node options] …`
+ * `cd bench && BENCH_DATABASE_URL=… [EVENTS_PER_JOB=100] npx tsx worker-drain-cpu.ts <checkout>[|node options] …`
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -19,10 +20,16 @@ import pg from "pg";
 import { prepareBodies } from "./lib/ingest.ts";
 import { benchCheckpointKeyFile, benchDatabaseUrl, benchLogOrigin, redisUrl } from "./lib/stack.ts";
 
-const JOBS = 300;
+// Events per job: 100 is what the API writes (one request's batch); other sizes price the
+// per-job work (BullMQ's fetch and finish, the job's own steps) against the per-event work.
+const PER_JOB = Number(process.env.EVENTS_PER_JOB ?? 100);
+if (!Number.isInteger(PER_JOB) || PER_JOB < 1 || 30_000 % PER_JOB !== 0) {
+  throw new Error("EVENTS_PER_JOB must divide 30,000");
+}
+const JOBS = 30_000 / PER_JOB;
 const roots = process.argv.slice(2);
 const rounds = Number(process.env.ROUNDS ?? 3);
-const bodies = prepareBodies(JOBS, 100);
+const bodies = prepareBodies(JOBS, PER_JOB);
 const pool = new pg.Pool({ connectionString: benchDatabaseUrl, max: 2 });
 
 function cpuUs(pid: number): number {
@@ -76,7 +83,7 @@ async function drain(variant: string): Promise<number> {
         };
       }),
     );
-    const events = JOBS * 100;
+    const events = JOBS * PER_JOB;
     for (;;) {
       const { rows } = await pool.query<{ size: number }>(
         "SELECT size::float8 AS size FROM audit_log_trees WHERE org_id = $1",
