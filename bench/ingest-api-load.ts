@@ -29,7 +29,15 @@ import {
   stackQueues,
   startApi,
 } from "./lib/stack.ts";
-import { httpRequest, log, pacedLoad, percentile, round, sleep } from "./lib/util.ts";
+import {
+  httpRequest,
+  log,
+  pacedLoad,
+  percentile,
+  readProcessMemory,
+  round,
+  sleep,
+} from "./lib/util.ts";
 
 const { values } = parseArgs({
   options: {
@@ -169,6 +177,7 @@ try {
   await closedLoop(300, 4);
   await sleep(500);
   const requests = Number(values.requests);
+  const runtimeBefore = await scrapeRuntime();
   const cpuBefore = cpuSeconds(api.pid);
   const started = performance.now();
   const refused = await closedLoop(requests, Number(values.concurrency));
@@ -179,6 +188,10 @@ try {
   const events = (requests - refused) * batchSize;
   log(
     `closed loop: ${requests} requests (${refused} refused), ${round(events / seconds, 0)} events/s; API CPU ${round(((user + system) * 1e6) / events, 2)} µs per accepted event (user ${round((user * 1e6) / events, 2)}, kernel ${round((system * 1e6) / events, 2)})`,
+  );
+  const memory = readProcessMemory(api.pid);
+  log(
+    `  during it, GC ${gcDelta(runtimeBefore, await scrapeRuntime())}; the API's RSS ${round(memory?.rssMb ?? Number.NaN, 0)} MB, peak ${round(memory?.hwmMb ?? Number.NaN, 0)} MB`,
   );
   await sleep(1000);
   const before = await scrapeRuntime();
