@@ -40,14 +40,21 @@ import { summarizeProfile } from "./summarize-profile.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { profile: { type: "boolean", default: false } },
+  options: {
+    profile: { type: "boolean", default: false },
+    // The tail's write rate and commit size: the bench's full-rate ingest commits ~10,000
+    // entries/s in commits of a few hundred (many small batches, streams caught up at once).
+    rate: { type: "string", default: "500" },
+    commit: { type: "string", default: "100" },
+    entries: { type: "string", default: "15000" },
+  },
 });
 const mode = positionals[0] ?? "both";
 const STREAMS = 10;
 const BACKFILL_ENTRIES = 30_000;
-const TAIL_ENTRIES = 15_000;
-const TAIL_COMMIT = 100;
-const TAIL_RATE = 500;
+const TAIL_ENTRIES = Number(values.entries);
+const TAIL_COMMIT = Number(values.commit);
+const TAIL_RATE = Number(values.rate);
 
 const db = createDatabase({ url: benchDatabaseUrl });
 const pool = driversOf(db).pool;

@@ -433,6 +433,8 @@ export async function runIngest(
       api: [api.pid],
       redis: isRedisProcess,
       load: [process.pid],
+      // The streams phase: the ten streams' own process too (it shares the two cores).
+      ...(streams ? { streamsWorker: [streams.worker.pid] } : {}),
     });
     sampler = startCoverageSampler(pool, orgIds, options.lagSampleMs);
     const loadStartedAt = Date.now();

@@ -378,6 +378,11 @@ function splitFields(line: Buffer, start: number, end: number): boolean {
   return field === COLUMN_COUNT - 1;
 }
 
+// Where the last line's id and times were written (`renderEntryJsonRun` reads them back).
+let idEnd = 0;
+const timeStarts = new Int32Array(2);
+const timeEnds = new Int32Array(2);
+
 /** Writes one line's value, as the SQL's COPY would (without its newline). */
 function renderLine(line: Buffer, start: number, end: number, options: EntryExportLineOptions) {
   if (!splitFields(line, start, end)) {
@@ -391,6 +396,7 @@ function renderLine(line: Buffer, start: number, end: number, options: EntryExpo
   const lineStart = w;
   put(K.id);
   putJson(line, Col.id);
+  idEnd = w;
   put(K.type);
   putJson(line, Col.type);
   put(K.category);
@@ -398,9 +404,13 @@ function renderLine(line: Buffer, start: number, end: number, options: EntryExpo
   put(K.description);
   putJson(line, Col.description);
   put(K.occurredAt);
+  timeStarts[0] = w;
   putTime(line, Col.occurredAt);
+  timeEnds[0] = w;
   put(K.receivedAt);
+  timeStarts[1] = w;
   putTime(line, Col.receivedAt);
+  timeEnds[1] = w;
   put(K.hidden);
   const hidden = line[starts[Col.hidden] as number];
   put(isNull(line, Col.hidden) ? K.null : hidden === 0x74 ? K.true : K.false);
@@ -541,4 +551,89 @@ export class EntryExportLines extends Transform {
     }
     callback(null, rendered);
   }
+}
+
+/**
+ * Entries rendered for log streams (issue 17): each one's JSON as `entryJsonSql` renders it (no
+ * line digest), one after the other with a comma after each, in one buffer of its own; and what
+ * a stream needs besides, read from the same line.
+ */
+export interface EntryJsonRun {
+  /** Every entry's JSON followed by a comma; its own memory (never a pooled slab's). */
+  bytes: Buffer;
+  /** Entry i's JSON is `bytes[starts[i], ends[i])`. */
+  starts: number[];
+  ends: number[];
+  seqs: number[];
+  ids: string[];
+  /** ISO 8601 UTC with milliseconds, as `isoTimeTextSql` writes them (null for ±infinity). */
+  occurredAt: (string | null)[];
+  receivedAt: (string | null)[];
+  /** The line's leading fields (before `entryLeafColumns`), as text. */
+  leading: string[][];
+}
+
+const TIME_NULL = 0x6e; // `null` instead of a quoted time
+
+/**
+ * Renders COPY text lines of `leadingFields` plain fields (no escapes, no NULLs) followed by
+ * `entryLeafColumns`, as `renderEntryExportLines` would render the columns (the same bytes as
+ * `entryJsonSql`), into one run (`EntryJsonRun`). Chunks hold whole lines, in order. A line
+ * whose rendering is NULL (no seq, or neither salt nor digest) is refused: a stored entry has both.
+ */
+export function renderEntryJsonRun(chunks: readonly Buffer[], leadingFields: number): EntryJsonRun {
+  const options: EntryExportLineOptions = { lineEnd: ",", lineDigest: false };
+  const run: EntryJsonRun = {
+    bytes: Buffer.alloc(0),
+    starts: [],
+    ends: [],
+    seqs: [],
+    ids: [],
+    occurredAt: [],
+    receivedAt: [],
+    leading: [],
+  };
+  w = 0;
+  for (const chunk of chunks) {
+    let start = 0;
+    while (start < chunk.length) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end === -1) throw new TypeError("an entry line without its newline");
+      const lead: string[] = [];
+      let from = start;
+      for (let f = 0; f < leadingFields; f++) {
+        const tab = chunk.indexOf(TAB, from);
+        if (tab === -1 || tab > end)
+          throw new TypeError("an entry line without its leading fields");
+        lead.push(chunk.toString("latin1", from, tab));
+        from = tab + 1;
+      }
+      const jsonStart = w;
+      renderLine(chunk, from, end, options);
+      if (w === jsonStart) throw new TypeError("a stored entry without its seq or commitment");
+      run.starts.push(jsonStart);
+      run.ends.push(w - 1);
+      run.leading.push(lead);
+      run.seqs.push(
+        Number(chunk.toString("latin1", starts[Col.seq] as number, ends[Col.seq] as number)),
+      );
+      // `{"id":"…"`: the id's JSON string, plain text unless it needed escapes.
+      run.ids.push(
+        (special & (1 << Col.id)) === 0
+          ? out.toString("utf8", jsonStart + 7, idEnd - 1)
+          : (JSON.parse(out.toString("utf8", jsonStart + 6, idEnd)) as string),
+      );
+      for (let t = 0; t < 2; t++) {
+        const s = timeStarts[t] as number;
+        const text =
+          out[s] === TIME_NULL ? null : out.toString("latin1", s + 1, (timeEnds[t] as number) - 1);
+        (t === 0 ? run.occurredAt : run.receivedAt).push(text);
+      }
+      start = end + 1;
+    }
+  }
+  // Its own memory: a batch of consecutive entries goes out as one slice of it.
+  run.bytes = Buffer.allocUnsafeSlow(w);
+  out.copy(run.bytes, 0, 0, w);
+  return run;
 }

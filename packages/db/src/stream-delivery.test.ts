@@ -8,6 +8,7 @@ import {
   advanceStreamCursor,
   advanceStreamCursors,
   readStreamEntries,
+  readStreamEntryRun,
   readStreamMatchingSeqs,
   streamReadStats,
 } from "./stream-delivery.ts";
@@ -150,6 +151,90 @@ describe("readStreamEntries", () => {
       scanWindow: 1000,
     });
     expect(read).toEqual({ entries: [], storedAtMs: [], bytes: [], scannedThrough: 10 });
+  });
+});
+
+describe("readStreamEntryRun", () => {
+  // The shared read's chunks, rendered by the worker from COPY text: every field of the answer as
+  // `readStreamEntries` with no filter gives it (the JSON byte for byte), and each entry's bytes
+  // are its JSON's UTF-8, one comma after each, in one buffer.
+  let awkwardOrg: string;
+  beforeAll(async () => {
+    const org = await createOrganization(db, {
+      slug: uniqueSlug("stream-run"),
+      name: "Stream run",
+      plan: "enterprise",
+    });
+    awkwardOrg = org.id;
+    await insertAuditEntries(
+      db,
+      Array.from({ length: 12 }, (_, i) =>
+        auditEntryRow(awkwardOrg, {
+          id: `evt_run_${String(i + 1).padStart(2, "0")}`,
+          description: ["tab\there", 'ctl \u0001\u001f \\ "q"', "é 中文 😀\r\n", ""][i % 4],
+          ...(i % 5 === 1 ? { type: "org.audit_log.export", hiddenByDefault: true } : {}),
+          ...(i % 3 === 0
+            ? {
+                targetType: "repo",
+                targetId: `repo_${i}`,
+                targetName: "a\\b",
+                city: i % 2 ? "Paris" : "",
+                region: "Île",
+                countryCode: i % 2 ? "FR" : null,
+                oauthClientId: "oauth_1",
+                oauthName: 'CI "bot"',
+                ip: "192.0.2.1",
+              }
+            : {}),
+          data: { s: 'x\u0002y\\z"', n: [1e100, -0, 12345678901234567890], o: { b: i } },
+        }),
+      ),
+    );
+  });
+  afterAll(async () => {
+    await pool.query("DELETE FROM organizations WHERE id = $1", [awkwardOrg]);
+  });
+
+  for (const c of [
+    { afterSeq: 0, limit: 100, scanWindow: 100 },
+    { afterSeq: 0, limit: 5, scanWindow: 100 },
+    { afterSeq: 4, limit: 100, scanWindow: 3 },
+    { afterSeq: 7, limit: 2, scanWindow: 2 },
+    { afterSeq: 12, limit: 100, scanWindow: 100 },
+    { afterSeq: 11, limit: 100, scanWindow: 100 },
+  ]) {
+    it(`answers what readStreamEntries answers unfiltered: ${JSON.stringify(c)}`, async () => {
+      for (const org of [orgId, awkwardOrg]) {
+        const input = { orgId: org, ...c };
+        const own = await readStreamEntries(db, { ...input, query: parsed("") });
+        const { run, ...read } = await readStreamEntryRun(db, input);
+        expect(read).toEqual(own);
+        read.entries.forEach((entry, i) => {
+          const bytes = run.bytes.subarray(run.starts[i], run.ends[i]);
+          expect(bytes.equals(Buffer.from(entry.json, "utf8"))).toBe(true);
+          expect(run.bytes[run.ends[i] as number]).toBe(0x2c);
+          if (i > 0) expect(run.starts[i]).toBe((run.ends[i - 1] as number) + 1);
+        });
+      }
+    });
+  }
+
+  it("starts at the retained start after a purge", async () => {
+    await pool.query("UPDATE audit_log_heads SET retained_from = 6 WHERE org_id = $1", [
+      awkwardOrg,
+    ]);
+    try {
+      for (const afterSeq of [0, 5, 6]) {
+        const input = { orgId: awkwardOrg, afterSeq, limit: 100, scanWindow: 4 };
+        const own = await readStreamEntries(db, { ...input, query: parsed("") });
+        const { run: _run, ...read } = await readStreamEntryRun(db, input);
+        expect(read).toEqual(own);
+      }
+    } finally {
+      await pool.query("UPDATE audit_log_heads SET retained_from = 1 WHERE org_id = $1", [
+        awkwardOrg,
+      ]);
+    }
   });
 });
 

@@ -48,6 +48,25 @@ export function encodeEntryRun(entries: readonly StreamEntry[], sizes: readonly 
   }
 }
 
+/**
+ * Entries whose JSON was rendered together into `bytes` (`readStreamEntryRun`), each followed by
+ * a comma, in a buffer of their own: taken as their encoded bytes, as `encodeEntryRun` would
+ * have made them, without decoding or encoding anything.
+ */
+export function adoptEntryRun(
+  entries: readonly StreamEntry[],
+  run: { bytes: Buffer; starts: readonly number[]; ends: readonly number[] },
+): void {
+  if (entries.length === 0 || run.starts.length !== entries.length) return;
+  commaJoined.add(run.bytes.buffer);
+  for (let i = 0; i < entries.length; i++) {
+    encoded.set(
+      entries[i] as StreamEntry,
+      run.bytes.subarray(run.starts[i] as number, run.ends[i] as number),
+    );
+  }
+}
+
 /** More pieces than this (entries not encoded together) are copied into one buffer instead. */
 const maxPieces = 16;
 

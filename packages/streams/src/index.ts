@@ -12,7 +12,7 @@ export type {
   SenderDeps,
   StreamBatch,
 } from "./destination-sender.ts";
-export { encodeEntryRun } from "./entry-bytes.ts";
+export { adoptEntryRun, encodeEntryRun } from "./entry-bytes.ts";
 export {
   batchMessageId,
   createHttpsSender,
