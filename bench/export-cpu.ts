@@ -10,7 +10,7 @@
  * `cd bench && BENCH_DATABASE_URL=… npx tsx export-cpu.ts [org-slug] [ndjson|json] [pairs]`.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -22,6 +22,8 @@ import { benchDatabaseUrl, findOrg } from "./lib/stack.ts";
 const slug = process.argv[2] ?? "bench-quick-huge";
 const format = (process.argv[3] ?? "ndjson") as "ndjson" | "json";
 const pairs = Number(process.argv[4] ?? 2);
+/** Which renderers to alternate (`writeExportFile`'s `renderer`): `node` alone for pairs of branches. */
+const renderers = (process.argv[5] ?? "postgres,node").split(",") as ("postgres" | "node")[];
 const databaseName = new URL(benchDatabaseUrl).pathname.slice(1);
 
 // Cumulative CPU ticks of every backend of the database (the last value seen of each, so one
@@ -81,6 +83,19 @@ const mainTicks = () => {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(f[11]) + Number(f[12]);
 };
+/** CPU ticks of each of this process's threads, by id and name (gzip runs on libuv's pool). */
+const threadTicks = () => {
+  const ticks = new Map<string, { name: string; ticks: number }>();
+  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${process.pid}/task/${task}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      ticks.set(task, { name, ticks: Number(f[11]) + Number(f[12]) });
+    } catch {}
+  }
+  return ticks;
+};
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 let peakRssMb = process.memoryUsage().rss / 2 ** 20;
 const rssTimer = setInterval(() => {
@@ -90,11 +105,12 @@ const digests = new Map<string, string>();
 try {
   // A warm-up of each, then the pairs.
   for (let run = 0; run <= pairs; run++) {
-    for (const renderer of ["postgres", "node"] as const) {
+    for (const renderer of renderers) {
       const rssBefore = peakRssMb;
       const before = await snap();
       const cpuBefore = process.cpuUsage();
       const mainBefore = mainTicks();
+      const threadsBefore = threadTicks();
       const started = performance.now();
       const file = await writeExportFile(
         {
@@ -115,6 +131,12 @@ try {
       const seconds = (performance.now() - started) / 1000;
       const cpu = process.cpuUsage(cpuBefore);
       const main = (mainTicks() - mainBefore) * tickMicros;
+      // The busiest threads but the main one: "node" is a worker_thread, "libuv-worker" gzip.
+      const threads: string[] = [];
+      for (const [task, { name, ticks }] of threadTicks()) {
+        const spent = ticks - (threadsBefore.get(task)?.ticks ?? 0);
+        if (task !== String(process.pid) && spent > 0) threads.push(`${name}:${spent}`);
+      }
       const after = await snap();
       const oldBackends = new Map(before.backends);
       let postgres = 0;
@@ -136,6 +158,11 @@ try {
           postgresUs: per(postgres * tickMicros),
           exporterUs: per(self),
           mainThreadUs: per(main),
+          otherThreadsUs: threads
+            .map((t) => t.split(":"))
+            .filter(([, spent]) => Number(spent) * tickMicros >= entries * 0.2)
+            .map(([name, spent]) => `${name} ${per(Number(spent) * tickMicros)}`)
+            .join(", "),
           allUs: per(postgres * tickMicros + self),
           peakRssMb: Math.round(peakRssMb),
           peakRssGrowthMb: Math.round(peakRssMb - rssBefore),
@@ -146,7 +173,7 @@ try {
       );
       await storage.delete(`${renderer}-${run}.${format}.gz`);
     }
-    if (digests.get("postgres") !== digests.get("node")) {
+    if (new Set(digests.values()).size !== 1) {
       throw new Error("the two renderers wrote different files");
     }
   }

@@ -80,6 +80,26 @@ describe("EntryLines", () => {
     expect(reports.every((count) => count >= 10 && count <= 25)).toBe(true);
   });
 
+  it("passes a JSON array's chunks on whole: one write to gzip per chunk, not two", async () => {
+    // Each chunk pushed is a gzip write, i.e. a round trip to libuv's pool: the two bytes that
+    // may be the final `,\n` must not go on their own after every chunk.
+    const lines = new EntryLines({ format: "json" });
+    const pushed: Buffer[] = [];
+    lines.on("data", (chunk: Buffer) => pushed.push(chunk));
+    const ended = new Promise((resolve) => lines.on("end", resolve));
+    const chunks = entries.map((entry) => Buffer.from(`${JSON.stringify(entry)},\n`));
+    for (const chunk of chunks) lines.write(chunk);
+    lines.end();
+    await ended;
+    // `[\n`, the chunks (the last without its comma), `\n]\n`.
+    expect(pushed.map((chunk) => chunk.toString("utf8"))).toEqual([
+      "[\n",
+      ...chunks.slice(0, -1).map((chunk) => chunk.toString("utf8")),
+      `${JSON.stringify(entries.at(-1))}`,
+      "\n]\n",
+    ]);
+  });
+
   it("refuses JSON lines whose last entry has no comma, rather than write a broken array", async () => {
     await expect(run([ndjson], { format: "json" })).rejects.toThrow(/comma/);
   });

@@ -19,8 +19,8 @@ export interface EntryLinesOptions {
 /**
  * Turns the entry lines PostgreSQL's COPY writes into the export file's bytes, counting entries
  * as they pass. Chunks are passed on as they are (a line may be split across chunks): only
- * newlines are counted and, for a JSON array, the last two bytes of each chunk are held back
- * until the next one shows whether they end the last entry.
+ * newlines are counted and, for a JSON array, each chunk is held back until the next one shows
+ * that it does not end with the last entry's comma.
  */
 export class EntryLines extends Transform {
   rowsWritten = 0;
@@ -30,8 +30,13 @@ export class EntryLines extends Transform {
   private readonly shouldStop: EntryLinesOptions["shouldStop"];
   private nextProgress: number;
   private started = false;
-  /** JSON only: the stream's last bytes so far, held back because they may be the final `,\n`. */
-  private tail: Buffer = Buffer.alloc(0);
+  /**
+   * JSON only: the last chunk so far (at least two bytes once there is one), held back whole
+   * because it may end with the final `,\n`. Holding back only its last two bytes pushed them
+   * on their own: a gzip write, i.e. a round trip to libuv's pool, for two bytes per chunk,
+   * which made the JSON array ~18% slower than NDJSON.
+   */
+  private held: Buffer | undefined;
 
   constructor(options: EntryLinesOptions) {
     super();
@@ -52,7 +57,7 @@ export class EntryLines extends Transform {
     if (this.format === "ndjson") {
       this.push(chunk);
     } else {
-      this.pushHoldingBackTail(chunk);
+      this.pushHoldingBack(chunk);
     }
     if (this.onProgress && this.rowsWritten >= this.nextProgress) {
       this.nextProgress = this.rowsWritten + this.progressEvery;
@@ -65,12 +70,19 @@ export class EntryLines extends Transform {
   override _flush(callback: TransformCallback) {
     if (this.format === "json") {
       if (!this.started) this.push(Buffer.from("[\n"));
-      if (this.tail.length > 0) {
+      const held = this.held;
+      if (held !== undefined) {
         // The last entry's `,\n`: a valid array ends without the comma.
-        if (this.tail.toString("latin1") !== ",\n") {
+        if (
+          held.length < 2 ||
+          held[held.length - 2] !== 0x2c ||
+          held[held.length - 1] !== newline
+        ) {
           callback(new Error("the last entry line does not end with a comma and a newline"));
           return;
         }
+        this.held = undefined;
+        this.push(held.subarray(0, held.length - 2));
         this.push(Buffer.from("\n]\n"));
       } else {
         this.push(Buffer.from("]\n"));
@@ -79,22 +91,21 @@ export class EntryLines extends Transform {
     callback();
   }
 
-  private pushHoldingBackTail(chunk: Buffer) {
+  private pushHoldingBack(chunk: Buffer) {
     if (chunk.length === 0) return;
     if (!this.started) {
       this.started = true;
       this.push(Buffer.from("[\n"));
     }
-    if (chunk.length < 2) {
-      const data = Buffer.concat([this.tail, chunk]);
-      if (data.length > 2) this.push(data.subarray(0, data.length - 2));
-      this.tail = data.subarray(Math.max(0, data.length - 2));
-      return;
+    if (this.held === undefined) {
+      this.held = chunk;
+    } else if (chunk.length < 2 || this.held.length < 2) {
+      // Rare (the COPY's chunks are whole lines): keeps the final `,\n` in one held chunk.
+      this.held = Buffer.concat([this.held, chunk]);
+    } else {
+      this.push(this.held);
+      this.held = chunk;
     }
-    if (this.tail.length > 0) this.push(this.tail);
-    this.push(chunk.subarray(0, chunk.length - 2));
-    // A copy, so the two held bytes do not keep the whole chunk alive.
-    this.tail = Buffer.from(chunk.subarray(chunk.length - 2));
   }
 }
 
