@@ -1,6 +1,7 @@
 import { type MemberRole, memberRoles, newId } from "@auditlog/events";
 import type { PoolClient } from "pg";
 import { type Database, ormOf, sqlOf } from "./database.ts";
+import type { EntryCursor } from "./entry-queries.ts";
 
 export const plans = ["free", "team", "enterprise"] as const;
 export type Plan = (typeof plans)[number];
@@ -183,11 +184,12 @@ export async function findOrgMember(db: Database, input: { orgId: string; userId
 }
 
 /** The organisation's members with their role, oldest membership first (for its admins). */
-/** Where a page of members ends: the membership's exact start (PostgreSQL's text) and user id. */
-export interface MemberCursor {
-  time: string;
-  id: string;
-}
+/**
+ * Where a page of members ends: the membership's exact start (PostgreSQL's text) and the user id,
+ * the same keyset shape as the log's pages, so the API encodes and checks it with the same
+ * `encodeCursor` / `decodeCursor`.
+ */
+export type MemberCursor = EntryCursor;
 
 /**
  * A page of the organisation's members, oldest membership first (ties by user id), by keyset:
