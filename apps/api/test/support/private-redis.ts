@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,6 +59,8 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}) {
     ? ["--appendonly", "yes", "--appendfsync", "everysec"]
     : ["--appendonly", "no"];
   const configFile = join(dir, "redis.conf");
+  // Its own log, which a failing fault test quotes (an AOF write held back on a slow disk …).
+  const logFile = join(dir, "redis.log");
   if (options.configFile) writeFileSync(configFile, "");
   let child: ChildProcess | null = null;
 
@@ -75,6 +77,8 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}) {
         dir,
         "--save",
         "",
+        "--logfile",
+        logFile,
         ...persistence,
         ...(options.args ?? []),
       ],
@@ -115,6 +119,14 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}) {
     port,
     dir,
     configFile,
+    /** The server's log so far, across restarts (empty when it wrote none). */
+    log(): string {
+      try {
+        return readFileSync(logFile, "utf8");
+      } catch {
+        return "";
+      }
+    },
     start,
     kill,
     freeze,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,7 +78,8 @@ export async function startStack(options: StackOptions = {}) {
     EXPORT_QUEUE: `client-test-${suffix}-exports`,
     NOTIFY_QUEUE: `client-test-${suffix}-notify`,
     EXPORT_STORAGE_DIR: exportDir,
-    LOG_LEVEL: "error",
+    // Warnings too (a job that failed, an outage): a failure's message quotes the last lines.
+    LOG_LEVEL: "warn",
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   };
 
@@ -191,11 +192,68 @@ export async function startStack(options: StackOptions = {}) {
     return rows.map((row) => row.id);
   }
 
-  /** Waits until `expected` rows are stored (throws at the deadline), and answers their ids. */
-  async function waitForStored(expected: number, timeoutMs = 120_000): Promise<string[]> {
-    return waitFor(storedIds, (ids) => ids.length >= expected, timeoutMs).catch((error: Error) => {
+  /**
+   * Where the ingest queue's jobs are (BullMQ's keys, read with redis-cli so the test needs no
+   * queue library): what a "not stored" failure needs to say whether the events wait in Redis,
+   * failed there, or are not there at all.
+   */
+  async function ingestQueueState(): Promise<string> {
+    const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+    const queue = `bull:${shared.INGEST_QUEUE}`;
+    const cli = (...args: string[]) =>
+      new Promise<string>((resolve) =>
+        execFile("redis-cli", ["-u", redisUrl, ...args], { timeout: 5000 }, (error, stdout) =>
+          resolve(error ? `(${error.message.split("\n")[0]})` : stdout.trim()),
+        ),
+      );
+    const [wait, active, delayed, failed, prioritized, keys, failedIds] = await Promise.all([
+      cli("LLEN", `${queue}:wait`),
+      cli("LLEN", `${queue}:active`),
+      cli("ZCARD", `${queue}:delayed`),
+      cli("ZCARD", `${queue}:failed`),
+      cli("ZCARD", `${queue}:prioritized`),
+      cli("--scan", "--pattern", `${queue}:*`),
+      cli("ZRANGE", `${queue}:failed`, "0", "1"),
+    ]);
+    const jobs = keys.split("\n").filter((key) => /:\d+$/.test(key)).length;
+    const reasons = await Promise.all(
+      failedIds
+        .split("\n")
+        .filter(Boolean)
+        .map((id) => cli("HGET", `${queue}:${id}`, "failedReason")),
+    );
+    return JSON.stringify({ wait, active, delayed, failed, prioritized, jobs, reasons });
+  }
+
+  /** The worker process: running, or how it ended. */
+  function workerState(): string {
+    if (!worker) return "stopped by the test";
+    if (worker.exitCode !== null) return `exited with code ${worker.exitCode}`;
+    if (worker.signalCode !== null) return `killed by ${worker.signalCode}`;
+    return "running";
+  }
+
+  /**
+   * Waits until `expected` rows are stored, and answers their ids. At the deadline it throws,
+   * saying on the first line (the one CI's summary repeats) how many were stored, whether the
+   * worker still runs and where the ingest queue's jobs are; then the processes' last log lines.
+   */
+  async function waitForStored(
+    expected: number,
+    options: { timeoutMs?: number; context?: () => string } = {},
+  ): Promise<string[]> {
+    const { timeoutMs = 120_000, context } = options;
+    let stored = 0;
+    return waitFor(
+      storedIds,
+      (ids) => {
+        stored = ids.length;
+        return ids.length >= expected;
+      },
+      timeoutMs,
+    ).catch(async () => {
       throw new Error(
-        `${error.message}\nAPI log:\n${logs.api.slice(-20).join("\n")}\nworker log:\n${logs.worker.slice(-20).join("\n")}`,
+        `stored ${stored} of ${expected} entries within ${timeoutMs} ms; worker ${workerState()}; ingest queue ${await ingestQueueState()}${context ? `; ${context()}` : ""}\nAPI log:\n${logs.api.slice(-20).join("\n")}\nworker log:\n${logs.worker.slice(-20).join("\n")}`,
       );
     });
   }
