@@ -51,10 +51,13 @@ describe("AuditLogClient through 429 and 503 storms", () => {
     );
     const flushed = client.flush();
     // No worker: one job fills the queue and every other batch is answered 429.
+    // The whole stats as the probe: a failure shows which answers came instead of 429s.
     await waitFor(
-      () => client.stats().responses["429"] ?? 0,
-      (count) => count >= 12,
-    );
+      () => client.stats(),
+      (stats) => (stats.responses["429"] ?? 0) >= 12,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; API log: ${stack.logs.api.slice(-5).join(" | ")}`);
+    });
     stack.worker.start();
     await flushed;
     const stats = await client.close();
@@ -85,7 +88,13 @@ describe("AuditLogClient through 429 and 503 storms", () => {
   });
 
   it("waits out a 503 storm (the API's Redis killed and restarted) and stores every event once", async () => {
-    const redis = await startPrivateRedis({ appendOnly: true });
+    // `appendfsync always`: with `everysec`, Redis answers writes it holds back while an fsync
+    // runs, and a kill then loses them (README: Redis settings); on a busy CI disk that is a
+    // real chance, and this test is about the client riding out the outage, not about the disk.
+    const redis = await startPrivateRedis({
+      appendOnly: true,
+      args: ["--appendfsync", "always"],
+    });
     cleanups.push(() => redis.destroy());
     const stack: Stack = await startStack({
       redisUrl: redis.url,
@@ -113,13 +122,13 @@ describe("AuditLogClient through 429 and 503 storms", () => {
       }
     })();
     await waitFor(
-      () => client.stats().acknowledged,
-      (count) => count >= 300,
+      () => client.stats(),
+      (stats) => stats.acknowledged >= 300,
     );
     await redis.kill();
     await waitFor(
-      () => client.stats().responses["503"] ?? 0,
-      (count) => count >= 5,
+      () => client.stats(),
+      (stats) => (stats.responses["503"] ?? 0) >= 5,
     );
     await redis.start();
     producing = false;
