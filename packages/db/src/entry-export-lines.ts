@@ -383,14 +383,24 @@ let idEnd = 0;
 const timeStarts = new Int32Array(2);
 const timeEnds = new Int32Array(2);
 
+// The seq of the last line rendered; 0 when it rendered nothing (no seq: a NULL line).
+let lineSeq = 0;
+
 /** Writes one line's value, as the SQL's COPY would (without its newline). */
 function renderLine(line: Buffer, start: number, end: number, options: EntryExportLineOptions) {
   if (!splitFields(line, start, end)) {
     throw new TypeError("an entry line without the export's columns");
   }
+  lineSeq = 0;
   const personal = !isNull(line, Col.personal);
   // The whole concatenation is NULL: COPY writes nothing before the newline.
   if (isNull(line, Col.seq) || (!personal && isNull(line, Col.salt))) return;
+  // A bigint's digits (never negative: seq starts at 1), read without a string.
+  let seq = 0;
+  for (let k = starts[Col.seq] as number; k < (ends[Col.seq] as number); k++) {
+    seq = seq * 10 + (line[k] as number) - 48;
+  }
+  lineSeq = seq;
   // Every byte may become six (`\u00xx`), the location's three fields are written twice.
   ensure(12 * (end - start) + 1024);
   const lineStart = w;
@@ -520,13 +530,22 @@ function quoteForCsv(valueStart: number): void {
  * newline) as the SQL rendering's COPY writes them: `{…}` (with `lineEnd` and `lineDigest`) and a
  * newline each. `chunk` must be what PostgreSQL sent (valid UTF-8): text is copied as it is.
  */
-export function renderEntryExportLines(chunk: Buffer, options: EntryExportLineOptions): Buffer {
+export function renderEntryExportLines(
+  chunk: Buffer,
+  options: EntryExportLineOptions,
+  seqs?: SeqRange,
+): Buffer {
   w = 0;
   let start = 0;
   while (start < chunk.length) {
     const end = chunk.indexOf(NEWLINE, start);
     if (end === -1) throw new TypeError("an entry line without its newline");
     renderLine(chunk, start, end, options);
+    if (seqs && lineSeq > 0) {
+      seqs.lines++;
+      if (lineSeq < seqs.first) seqs.first = lineSeq;
+      if (lineSeq > seqs.last) seqs.last = lineSeq;
+    }
     ensure(1);
     out[w++] = NEWLINE;
     start = end + 1;
@@ -534,8 +553,21 @@ export function renderEntryExportLines(chunk: Buffer, options: EntryExportLineOp
   return Buffer.from(out.subarray(0, w));
 }
 
+/**
+ * The entries rendered so far: how many, and their lowest and highest seq (Infinity and 0 while
+ * there are none). What an export's manifest says of its file, without counting it again.
+ */
+export interface SeqRange {
+  lines: number;
+  first: number;
+  last: number;
+}
+
 /** `renderEntryExportLines` as a stream: COPY chunks of whole lines in, export lines out. */
 export class EntryExportLines extends Transform {
+  /** The entries rendered so far (complete once the stream has ended). */
+  readonly seqs: SeqRange = { lines: 0, first: Number.POSITIVE_INFINITY, last: 0 };
+
   constructor(private readonly options: EntryExportLineOptions) {
     // A chunk in, a rendered chunk out: anything more only holds memory.
     super({ writableHighWaterMark: 1, readableHighWaterMark: 64 * 1024 });
@@ -544,7 +576,7 @@ export class EntryExportLines extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
     let rendered: Buffer;
     try {
-      rendered = renderEntryExportLines(chunk, this.options);
+      rendered = renderEntryExportLines(chunk, this.options, this.seqs);
     } catch (error) {
       callback(error as Error);
       return;
@@ -614,9 +646,7 @@ export function renderEntryJsonRun(chunks: readonly Buffer[], leadingFields: num
       run.starts.push(jsonStart);
       run.ends.push(w - 1);
       run.leading.push(lead);
-      run.seqs.push(
-        Number(chunk.toString("latin1", starts[Col.seq] as number, ends[Col.seq] as number)),
-      );
+      run.seqs.push(lineSeq);
       // `{"id":"…"`: the id's JSON string, plain text unless it needed escapes.
       run.ids.push(
         (special & (1 << Col.id)) === 0

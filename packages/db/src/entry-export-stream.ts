@@ -4,7 +4,7 @@ import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { CopyOutLines } from "./copy-out-lines.ts";
 import { type Database, sqlOf } from "./database.ts";
-import { EntryExportLines } from "./entry-export-lines.ts";
+import { EntryExportLines, type SeqRange } from "./entry-export-lines.ts";
 import { entryLeafColumns } from "./entry-leaf-lines.ts";
 import { setEntryLineSession } from "./entry-line-reader.ts";
 import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
@@ -223,6 +223,11 @@ export interface EntryJsonStream {
    * it may still be in the middle of the COPY.
    */
   release(failed: boolean): Promise<void>;
+  /**
+   * With `renderer: "node"`: the entries the stream has given so far, with their lowest and
+   * highest seq (complete once it has ended). PostgreSQL's rendering does not count them.
+   */
+  seqs?: SeqRange;
 }
 
 /**
@@ -316,7 +321,7 @@ export async function openEntryJsonStream(
       // Either side failing, or the reader giving up, destroys both: release(true) then
       // closes the connection in the middle of its COPY.
       pipeline(copy, lines, () => {});
-      return { stream: lines, release };
+      return { stream: lines, release, seqs: lines.seqs };
     }
     const select = entryLinesSelectSql(input);
     const stream = client.query(
@@ -331,3 +336,4 @@ export async function openEntryJsonStream(
     throw error;
   }
 }
+export type { SeqRange } from "./entry-export-lines.ts";

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { text } from "node:stream/consumers";
 import { gunzipSync } from "node:zlib";
-import { createOrganization, insertAuditEntries, openEntryJsonStream } from "@auditlog/db";
+import {
+  createOrganization,
+  insertAuditEntries,
+  openEntryJsonStream,
+  summariseMatchingEntries,
+} from "@auditlog/db";
 import {
   auditEntryRow,
   createTestDatabase,
@@ -105,5 +110,71 @@ describe("writeExportFile", () => {
       }
     }
     expect(JSON.parse(expected.json)).toHaveLength(ENTRIES);
+  });
+
+  it("states the entries' count and lowest and highest seq, as counting the selection does", async () => {
+    // Times out of seq order, so the file's first and last lines are not its seq extremes; a
+    // filter that leaves the lowest seqs out.
+    const org = await createOrganization(db, {
+      slug: uniqueSlug("export-seqs"),
+      name: "Export seqs",
+      plan: "enterprise",
+    });
+    const start = Date.UTC(2026, 3, 1);
+    await insertAuditEntries(
+      db,
+      Array.from({ length: 40 }, (_, i) =>
+        auditEntryRow(org.id, {
+          type: i < 7 || i % 9 === 0 ? "repo.delete" : "repo.create",
+          occurredAt: new Date(start + ((i * 17) % 40) * 60_000),
+        }),
+      ),
+    );
+    const cases = [
+      { q: "type:repo.create", maxSeq: 40 },
+      { q: "type:repo.create", maxSeq: 30 },
+      { q: "type:repo.delete", maxSeq: 5 },
+      { q: "type:org.change_role", maxSeq: 40 },
+    ];
+    for (const { q, maxSeq } of cases) {
+      const parsed = parseQuery(q);
+      if (!parsed.ok) throw new Error(`query ${q}`);
+      const options = { includeHidden: true, maxSeq };
+      const expected = await summariseMatchingEntries(db, {
+        orgId: org.id,
+        query: parsed.query,
+        options,
+      });
+      for (const format of ["json", "ndjson", "csv"] as const) {
+        const file = await writeExportFile(
+          { orgId: org.id, query: parsed.query, options, format },
+          {
+            db,
+            storage,
+            key: `seqs-${format}.gz`,
+            onProgress: async () => {},
+            shouldStop: () => null,
+          },
+        );
+        expect(
+          { count: file.rowsWritten, firstSeq: file.seqs?.first, lastSeq: file.seqs?.last },
+          `${q} ≤ ${maxSeq} as ${format}`,
+        ).toEqual(expected);
+      }
+    }
+    // PostgreSQL's rendering is not seen line by line: no figures, the build counts instead.
+    const file = await writeExportFile(
+      { orgId: org.id, query, options: { includeHidden: true }, format: "ndjson" },
+      {
+        db,
+        storage,
+        key: "seqs-postgres.gz",
+        onProgress: async () => {},
+        shouldStop: () => null,
+        renderer: "postgres",
+      },
+    );
+    expect(file.rowsWritten).toBe(40);
+    expect(file.seqs).toBeUndefined();
   });
 });

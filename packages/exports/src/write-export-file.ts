@@ -65,6 +65,25 @@ export interface WrittenExportFile {
   fileSize: number;
   /** SHA-256 of the stored (gzip) bytes, lowercase hex. */
   sha256: string;
+  /**
+   * The lowest and highest seq of the entries written (null and null for none), as the file's
+   * manifest states them; absent when the writer did not see them (PostgreSQL's rendering).
+   */
+  seqs?: { first: number | null; last: number | null };
+}
+
+/** Counts entries and their lowest and highest seq, as a writer sees them. */
+function seqRange() {
+  return { lines: 0, first: Number.POSITIVE_INFINITY, last: 0 };
+}
+type Seqs = ReturnType<typeof seqRange>;
+
+function writtenSeqs(seqs: Seqs, rowsWritten: number): WrittenExportFile["seqs"] {
+  // Every line the file holds must be an entry the renderer saw with its seq.
+  if (seqs.lines !== rowsWritten) {
+    throw new Error(`the file holds ${rowsWritten} entries but ${seqs.lines} were rendered`);
+  }
+  return seqs.lines === 0 ? { first: null, last: null } : { first: seqs.first, last: seqs.last };
 }
 
 /**
@@ -83,13 +102,18 @@ export async function writeExportFile(
   const written = pipeline(hashing, upload.stream);
   written.catch(() => {});
   try {
-    const rowsWritten =
+    const { rowsWritten, seqs } =
       source.format === "csv"
         ? await writeCsv(source, hashing, options)
         : await writeJsonLines(source, source.format, hashing, options);
     await written;
     const { size } = await upload.commit();
-    return { rowsWritten, fileSize: size, sha256: hashing.hash.digest("hex") };
+    return {
+      rowsWritten,
+      fileSize: size,
+      sha256: hashing.hash.digest("hex"),
+      ...(seqs ? { seqs: writtenSeqs(seqs, rowsWritten) } : {}),
+    };
   } catch (error) {
     hashing.destroy();
     await upload.abort().catch(() => {});
@@ -108,7 +132,7 @@ async function writeJsonLines(
   format: "json" | "ndjson",
   destination: Writable,
   options: WriteExportFileOptions,
-): Promise<number> {
+): Promise<{ rowsWritten: number; seqs: Seqs | undefined }> {
   const lines = new EntryLines({
     format,
     progressEvery: options.progressEvery ?? defaultProgressEvery,
@@ -130,7 +154,7 @@ async function writeJsonLines(
   } finally {
     await entries.release(failed);
   }
-  return lines.rowsWritten;
+  return { rowsWritten: lines.rowsWritten, seqs: entries.seqs };
 }
 
 /** CSV: keyset pages of rows (all read from one snapshot), one line per entry. */
@@ -138,10 +162,11 @@ async function writeCsv(
   source: ExportFileSource,
   destination: Writable,
   options: WriteExportFileOptions,
-): Promise<number> {
+): Promise<{ rowsWritten: number; seqs: Seqs }> {
   const serializer = serializerFor("csv");
   const progressEvery = options.progressEvery ?? defaultProgressEvery;
   let rowsWritten = 0;
+  const seqs = seqRange();
   async function* chunks(): AsyncGenerator<Buffer> {
     yield Buffer.from(serializer.start, "utf8");
     let nextProgress = progressEvery;
@@ -157,7 +182,12 @@ async function writeCsv(
       const stop = options.shouldStop();
       if (stop) throw stop;
       let text = "";
-      for (const row of rows) text += serializer.row(toAuditEntry(row), rowsWritten++);
+      for (const row of rows) {
+        text += serializer.row(toAuditEntry(row), rowsWritten++);
+        seqs.lines++;
+        if (row.seq < seqs.first) seqs.first = row.seq;
+        if (row.seq > seqs.last) seqs.last = row.seq;
+      }
       yield Buffer.from(text, "utf8");
       if (rowsWritten >= nextProgress) {
         nextProgress = rowsWritten + progressEvery;
@@ -172,5 +202,5 @@ async function writeCsv(
     createGzip({ level: gzipLevel }),
     destination,
   );
-  return rowsWritten;
+  return { rowsWritten, seqs };
 }
