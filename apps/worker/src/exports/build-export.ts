@@ -252,9 +252,9 @@ async function buildFile(
  * changes but for the retention purge, which removes an organisation's oldest entries: the file
  * read one snapshot, so it is still what matches unless a purge has since passed its lowest seq.
  * The writer saw every entry's seq, so that takes one read of where the retained entries begin,
- * instead of counting the selection again after the file (a second pass over every entry: about
- * 3% of a 1,000,000-entry build). Without the writer's figures (PostgreSQL rendered the lines),
- * the selection is counted as before.
+ * instead of counting the selection again after the file (a second pass over every entry, while
+ * nothing else runs: 145–220 ms of a 7–9 s build at 1,000,000 entries, 600 ms at 5,000,000).
+ * Without the writer's figures (PostgreSQL rendered the lines), the selection is counted.
  */
 export async function summariseWrittenEntries(
   primary: Database,
