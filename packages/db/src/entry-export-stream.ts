@@ -5,6 +5,9 @@ import { to as copyTo } from "pg-copy-streams";
 import { CopyOutLines } from "./copy-out-lines.ts";
 import { type Database, sqlOf } from "./database.ts";
 import { EntryExportLines, type SeqRange } from "./entry-export-lines.ts";
+
+export type { SeqRange } from "./entry-export-lines.ts";
+
 import { entryLeafColumns } from "./entry-leaf-lines.ts";
 import { setEntryLineSession } from "./entry-line-reader.ts";
 import { buildEntryFilter, type EntryQueryOptions } from "./entry-queries.ts";
@@ -336,4 +339,3 @@ export async function openEntryJsonStream(
     throw error;
   }
 }
-export type { SeqRange } from "./entry-export-lines.ts";

@@ -6,6 +6,7 @@ import {
   type Database,
   type EntryQueryOptions,
   openEntryJsonStream,
+  type SeqRange,
   streamEntries,
   toAuditEntry,
 } from "@auditlog/db";
@@ -72,13 +73,7 @@ export interface WrittenExportFile {
   seqs?: { first: number | null; last: number | null };
 }
 
-/** Counts entries and their lowest and highest seq, as a writer sees them. */
-function seqRange() {
-  return { lines: 0, first: Number.POSITIVE_INFINITY, last: 0 };
-}
-type Seqs = ReturnType<typeof seqRange>;
-
-function writtenSeqs(seqs: Seqs, rowsWritten: number): WrittenExportFile["seqs"] {
+function writtenSeqs(seqs: SeqRange, rowsWritten: number): WrittenExportFile["seqs"] {
   // Every line the file holds must be an entry the renderer saw with its seq.
   if (seqs.lines !== rowsWritten) {
     throw new Error(`the file holds ${rowsWritten} entries but ${seqs.lines} were rendered`);
@@ -107,13 +102,10 @@ export async function writeExportFile(
         ? await writeCsv(source, hashing, options)
         : await writeJsonLines(source, source.format, hashing, options);
     await written;
+    // Checked before the commit: a file whose lines were miscounted is never visible.
+    const range = seqs ? { seqs: writtenSeqs(seqs, rowsWritten) } : {};
     const { size } = await upload.commit();
-    return {
-      rowsWritten,
-      fileSize: size,
-      sha256: hashing.hash.digest("hex"),
-      ...(seqs ? { seqs: writtenSeqs(seqs, rowsWritten) } : {}),
-    };
+    return { rowsWritten, fileSize: size, sha256: hashing.hash.digest("hex"), ...range };
   } catch (error) {
     hashing.destroy();
     await upload.abort().catch(() => {});
@@ -132,7 +124,7 @@ async function writeJsonLines(
   format: "json" | "ndjson",
   destination: Writable,
   options: WriteExportFileOptions,
-): Promise<{ rowsWritten: number; seqs: Seqs | undefined }> {
+): Promise<{ rowsWritten: number; seqs: SeqRange | undefined }> {
   const lines = new EntryLines({
     format,
     progressEvery: options.progressEvery ?? defaultProgressEvery,
@@ -162,11 +154,11 @@ async function writeCsv(
   source: ExportFileSource,
   destination: Writable,
   options: WriteExportFileOptions,
-): Promise<{ rowsWritten: number; seqs: Seqs }> {
+): Promise<{ rowsWritten: number; seqs: SeqRange }> {
   const serializer = serializerFor("csv");
   const progressEvery = options.progressEvery ?? defaultProgressEvery;
   let rowsWritten = 0;
-  const seqs = seqRange();
+  const seqs: SeqRange = { lines: 0, first: Number.POSITIVE_INFINITY, last: 0 };
   async function* chunks(): AsyncGenerator<Buffer> {
     yield Buffer.from(serializer.start, "utf8");
     let nextProgress = progressEvery;
