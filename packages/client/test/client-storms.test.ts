@@ -137,8 +137,8 @@ describe("AuditLogClient through 429 and 503 storms", () => {
     const stats = await client.close();
     console.log("[client 503 storm] client", JSON.stringify(stats));
     const stored = await stack.waitForStored(ids.length, {
-      // Redis holds an append-only write back while an fsync runs, answering all the same: a
-      // kill then loses what it held (README: Redis settings). Its log says whether it did.
+      // What the server logged about its append-only file across the kill and the restart (a
+      // failed write or fsync, what it loaded): where the events went if not to the worker.
       context: () =>
         `the private Redis's log on its append-only file: ${JSON.stringify(
           redis
