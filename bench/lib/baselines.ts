@@ -8,6 +8,7 @@ import {
   auditEntryCopyColumns,
   createDatabase,
   entryJsonSql,
+  type FollowedWrite,
   insertAuditEntries,
   toCopyText,
   writeAuditEntries,
@@ -268,17 +269,40 @@ export async function writeBaseline(
     log(
       `${writer} baseline: ${formatCount(rows)} rows in ${batchSize}-row batches on ${connections} connections`,
     );
-    const write = writer === "copy" ? writeAuditEntries : insertAuditEntries;
     let next = 0;
     const started = performance.now();
-    await Promise.all(
-      Array.from({ length: connections }, async () => {
-        while (next < batches.length) {
-          const batch = batches[next++] as AuditEntryRow[];
-          await write(db, batch);
-        }
-      }),
-    );
+    if (writer === "copy") {
+      // As the worker's batcher writes one organisation: the batches in pairs on the two
+      // connections, the second following the first (it sends its rows while the first holds
+      // the log counter; nothing may follow a follower).
+      while (next < batches.length) {
+        const pair = batches.slice(next, next + 2);
+        next += pair.length;
+        let firstStarted: (first: FollowedWrite) => void = () => {};
+        const first = new Promise<FollowedWrite>((resolve) => {
+          firstStarted = resolve;
+        });
+        await Promise.all(
+          pair.map(async (batch, i) =>
+            i === 0
+              ? writeAuditEntries(db, batch, {
+                  onCounters: ({ sizes, lock }) =>
+                    firstStarted({ size: sizes.get(org.id) as number, lock }),
+                })
+              : writeAuditEntries(db, batch, { following: new Map([[org.id, await first]]) }),
+          ),
+        );
+      }
+    } else {
+      await Promise.all(
+        Array.from({ length: connections }, async () => {
+          while (next < batches.length) {
+            const batch = batches[next++] as AuditEntryRow[];
+            await insertAuditEntries(db, batch);
+          }
+        }),
+      );
+    }
     const seconds = (performance.now() - started) / 1000;
     return { rows, batchSize, connections, seconds, rowsPerSecond: rows / seconds };
   } finally {

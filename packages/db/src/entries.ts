@@ -115,33 +115,108 @@ function countByOrg(rows: readonly AuditEntryRow[]): Map<string, number> {
 
 /**
  * Grows the counters of the organisations of `rows` by their numbers of rows and answers each
- * row's `seq`, in the rows' order. Inside the caller's transaction.
+ * row's `seq`, in the rows' order, and each organisation's counter after this write. Inside the
+ * caller's transaction. An organisation in `following` is not locked here: its rows take the
+ * seqs after the size given there, which `confirmFollowedCounters` checks before the commit.
  */
-async function takeSeqs(client: pg.PoolClient, rows: readonly AuditEntryRow[]): Promise<number[]> {
+async function takeSeqs(
+  client: pg.PoolClient,
+  rows: readonly AuditEntryRow[],
+  following?: ReadonlyMap<string, FollowedWrite>,
+): Promise<{ seqs: number[]; sizes: Map<string, number> }> {
   const counts = countByOrg(rows);
-  const orgIds = [...counts.keys()];
-  const { rows: heads } = await client.query<{ org_id: string; size: number }>(takeLogCountersSql, [
-    orgIds,
-    orgIds.map((id) => counts.get(id)),
-  ]);
+  const sizes = new Map<string, number>();
+  const locked: string[] = [];
+  for (const [orgId, count] of counts) {
+    const followed = following?.get(orgId);
+    if (followed === undefined) locked.push(orgId);
+    else sizes.set(orgId, followed.size + count);
+  }
+  if (locked.length > 0) {
+    const { rows: heads } = await client.query<{ org_id: string; size: number }>(
+      takeLogCountersSql,
+      [locked, locked.map((id) => counts.get(id))],
+    );
+    for (const head of heads) sizes.set(head.org_id, head.size);
+  }
   // The next seq of each organisation: the first of the range this write took.
   const next = new Map<string, number>();
-  for (const head of heads) next.set(head.org_id, head.size - (counts.get(head.org_id) ?? 0) + 1);
-  return rows.map((row) => {
+  for (const [orgId, size] of sizes) next.set(orgId, size - (counts.get(orgId) ?? 0) + 1);
+  const seqs = rows.map((row) => {
     const seq = next.get(row.orgId) as number;
     next.set(row.orgId, seq + 1);
     return seq;
   });
+  return { seqs, sizes };
+}
+
+/**
+ * Every write that takes counters holds a transaction-scoped advisory lock of its own (this
+ * class, a number drawn per write) from its first statement: a write following it waits on
+ * that lock for its end, in PostgreSQL, where a deadlock is seen and broken.
+ */
+export const writeLockClass = 0x41_55_44_57; // "AUDW"
+let lastWriteLock = Math.floor(Math.random() * 0x7fff_ffff);
+function nextWriteLock(): number {
+  lastWriteLock = lastWriteLock >= 0x7fff_ffff ? 1 : lastWriteLock + 1;
+  return lastWriteLock;
+}
+
+/**
+ * The counters a write followed, grown by its rows, once the followed writes ended. Another
+ * writer may hold a counter by then (another process took the seqs after the followed write):
+ * it would wait for this write's rows, as this write for its lock, so this write gives up at
+ * once (NOWAIT) instead of deadlocking. The counter must then stand where this write expected
+ * (`expected + n` after the update): if the followed write rolled back, or another writer took
+ * the seqs, it does not, and the write is refused.
+ */
+const growFollowedCountersSql = `
+  UPDATE audit_log_heads AS head SET size = head.size + t.n
+  FROM unnest($1::text[], $2::bigint[]) AS t (org_id, n)
+  WHERE head.org_id = t.org_id
+    AND head.org_id IN (
+      SELECT org_id FROM audit_log_heads WHERE org_id = ANY($1::text[]) FOR UPDATE NOWAIT)
+  RETURNING head.org_id, head.size::float8 AS size`;
+
+/** A write's followed counters no longer stood where it expected: it stored nothing. */
+export class FollowedSeqsTakenError extends Error {
+  constructor() {
+    super("the log counter moved past the write this batch followed; written again in turn");
+  }
+}
+
+async function confirmFollowedCounters(
+  client: pg.PoolClient,
+  rows: readonly AuditEntryRow[],
+  following: ReadonlyMap<string, FollowedWrite>,
+): Promise<void> {
+  const counts = countByOrg(rows);
+  const followed = [...counts.keys()].filter((orgId) => following.has(orgId));
+  if (followed.length === 0) return;
+  const locks = [...new Set(followed.map((orgId) => following.get(orgId)?.lock as number))];
+  await client.query(
+    "SELECT pg_advisory_xact_lock_shared($1, lock) FROM unnest($2::int[]) AS lock",
+    [writeLockClass, locks],
+  );
+  const { rows: heads } = await client.query<{ org_id: string; size: number }>(
+    growFollowedCountersSql,
+    [followed, followed.map((orgId) => counts.get(orgId))],
+  );
+  const stands = (head: { org_id: string; size: number }) =>
+    head.size ===
+    (following.get(head.org_id)?.size as number) + (counts.get(head.org_id) as number);
+  if (heads.length !== followed.length || !heads.every(stands)) throw new FollowedSeqsTakenError();
 }
 
 /** Runs `work` in a transaction on a client of its own; rolls back when it throws. */
 async function inTransaction<T>(
   db: Database,
   work: (client: pg.PoolClient) => Promise<T>,
+  begin = "BEGIN",
 ): Promise<T> {
   const client = await sqlOf(db).connect();
   try {
-    await client.query("BEGIN");
+    await client.query(begin);
     const result = await work(client);
     await client.query("COMMIT");
     client.release();
@@ -149,7 +224,7 @@ async function inTransaction<T>(
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     // A server error leaves the connection usable once rolled back; anything else does not.
-    if (typeof code === "string") {
+    if (typeof code === "string" || error instanceof FollowedSeqsTakenError) {
       await client.query("ROLLBACK").then(
         () => client.release(),
         (rollbackError: Error) => client.release(rollbackError),
@@ -187,7 +262,7 @@ export async function insertAuditEntries(
       return true;
     });
     if (fresh.length === 0) return 0;
-    const seqs = await takeSeqs(client, fresh);
+    const { seqs } = await takeSeqs(client, fresh);
     const params = [...columns.map(([, , get]) => fresh.map((row) => get(row))), seqs];
     await client.query(insertEntriesSql, params);
     return fresh.length;
@@ -325,6 +400,35 @@ export function toCopyBytes(rows: readonly AuditEntryRow[], seqs?: readonly numb
   return buffer.subarray(0, offset);
 }
 
+/** A write of this process under way, as a later write follows it (see `WriteOrder`). */
+export interface FollowedWrite {
+  /** The organisation's counter once that write commits. */
+  size: number;
+  /** That write's advisory lock (`WrittenCounters.lock`). */
+  lock: number;
+}
+
+/** What a write tells of itself once it has its seqs, before it sends its rows. */
+export interface WrittenCounters {
+  /** Each organisation's counter after this write. */
+  sizes: ReadonlyMap<string, number>;
+  /** The advisory lock this write holds until it ends. */
+  lock: number;
+}
+
+/** How a write fits with the writes of its process still under way (see `writeAuditEntries`). */
+export interface WriteOrder {
+  /**
+   * Per organisation, an earlier write of this process, not yet committed: this write's rows
+   * of it take the seqs after that write's, without queuing on the counter's lock. That write
+   * must have taken the counter itself (it holds the counter's lock from its start to its
+   * commit), never followed another: a write that follows locks the counter only at its end.
+   */
+  following?: ReadonlyMap<string, FollowedWrite>;
+  /** Told this write's counters and lock once known (before its rows are sent). */
+  onCounters?: (counters: WrittenCounters) => void;
+}
+
 /**
  * The worker's write: the batch streamed with COPY, which costs PostgreSQL about a third less
  * per row than `INSERT … SELECT unnest(…)` (no array parsing, heap pages filled several rows at
@@ -333,22 +437,45 @@ export function toCopyBytes(rows: readonly AuditEntryRow[], seqs?: readonly numb
  * stored (a redelivered job, a client retry) fails as a whole with a unique violation, nothing
  * of it is written and no `seq` is spent; it is then written again with `insertAuditEntries`,
  * which skips the stored ones. Returns how many rows were new.
+ *
+ * The counter's lock lasts until the commit, so two writes of one organisation used to run one
+ * after the other: half of what PostgreSQL writes on two connections (issue 14's design note).
+ * With `order.following`, a write takes the seqs after a write of its process still under way,
+ * sends its rows meanwhile, and only then waits for that write's commit, checking the counter
+ * stands where expected (`confirmFollowedCounters`): the log stays gap-free and in commit order.
+ * When it does not (the followed write failed, another process wrote in between), nothing of
+ * this write is kept and it is written again taking the counters in turn.
  */
 export async function writeAuditEntries(
   db: Database,
   rows: readonly AuditEntryRow[],
+  order: WriteOrder = {},
 ): Promise<number> {
   if (rows.length === 0) return 0;
+  const { following } = order;
+  const follows = following !== undefined && rows.some((row) => following.has(row.orgId));
+  const lock = nextWriteLock();
   try {
-    return await inTransaction(db, async (client) => {
-      const seqs = await takeSeqs(client, rows);
-      await pipeline(
-        Readable.from([toCopyBytes(rows, seqs)]),
-        client.query(copyFrom(copyEntriesSql)),
-      );
-      return rows.length;
-    });
+    return await inTransaction(
+      db,
+      async (client) => {
+        const { seqs, sizes } = await takeSeqs(client, rows, following);
+        order.onCounters?.({ sizes, lock });
+        await pipeline(
+          Readable.from([toCopyBytes(rows, seqs)]),
+          client.query(copyFrom(copyEntriesSql)),
+        );
+        if (follows) await confirmFollowedCounters(client, rows, following);
+        return rows.length;
+      },
+      // One round trip: the lock is this process's own number, written in.
+      `BEGIN; SELECT pg_advisory_xact_lock(${writeLockClass}, ${lock})`,
+    );
   } catch (error) {
+    // The followed write failed, or another writer took those seqs first (the counter moved or
+    // is held, a unique violation on seq): written again the ordinary way,
+    // which also decides every other failure (a stored entry, a refused value, an outage).
+    if (follows) return writeAuditEntries(db, rows);
     if ((error as { code?: unknown }).code !== "23505") throw error;
   }
   return insertAuditEntries(db, rows);

@@ -1,10 +1,17 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { newId } from "@auditlog/events";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { describe, expect, it } from "vitest";
 import {
   type AuditEntryRow,
+  auditEntryCopyColumns,
   insertAuditEntries,
   insertAuditEntriesSettingAsideRefused,
+  toCopyText,
   writeAuditEntries,
+  writeLockClass,
 } from "./entries.ts";
 import { logTestDatabase } from "./log-test-database.ts";
 import { readLogSize } from "./log-tree.ts";
@@ -186,5 +193,190 @@ describe("seq with two concurrent writers of one organisation", () => {
       holder.release();
       for (const writer of writers) await writer.close();
     }
+  });
+});
+
+describe("a write following an uncommitted write of the same organisation", () => {
+  /**
+   * An open transaction that took the organisation's next `count` seqs, as a write of the
+   * worker does (the counter's row lock is held until it ends); `store` sends its rows.
+   */
+  async function openWrite(orgId: string, count: number) {
+    const client = await pool.connect();
+    const lock = 1 + Math.floor(Math.random() * 1_000_000);
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1, $2)", [writeLockClass, lock]);
+    const { rows: head } = await client.query<{ size: number }>(
+      "UPDATE audit_log_heads SET size = size + $2 WHERE org_id = $1 RETURNING size::int AS size",
+      [orgId, count],
+    );
+    const size = head[0]?.size as number;
+    const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]
+      ?.pid as number;
+    return {
+      client,
+      pid,
+      size,
+      lock,
+      async store(batch: AuditEntryRow[]) {
+        const first = size - count + 1;
+        await pipeline(
+          Readable.from([
+            toCopyText(
+              batch,
+              batch.map((_, i) => first + i),
+            ),
+          ]),
+          client.query(
+            copyFrom(`COPY audit_entries (${auditEntryCopyColumns.join(", ")}, seq) FROM STDIN`),
+          ),
+        );
+      },
+    };
+  }
+
+  /** What the backends waiting on `pid` are running (their statements' first words). */
+  async function waitingOn(pid: number): Promise<string[]> {
+    const { rows: waiting } = await pool.query<{ query: string }>(
+      "SELECT query FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+      [pid],
+    );
+    return waiting.map((r) => r.query.trim().split(/\s+/).slice(0, 2).join(" "));
+  }
+
+  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  function settledYet(promise: Promise<unknown>): Promise<boolean> {
+    let settled = false;
+    promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    return new Promise((resolve) => setImmediate(() => resolve(settled)));
+  }
+
+  it("sends its rows while the followed write is open, commits after it, and the log stays gap-free", async () => {
+    const orgId = newOrg();
+    const before = rows(orgId, "a", 2);
+    await writeAuditEntries(db, before);
+    const open = await openWrite(orgId, 3);
+    const held = rows(orgId, "held", 3);
+    const follower = rows(orgId, "f", 4);
+    let client: pg.PoolClient | undefined = open.client;
+    try {
+      const following = writeAuditEntries(db, follower, {
+        following: new Map([[orgId, { size: open.size, lock: open.lock }]]),
+      });
+      // Its COPY is done: it waits for the open write to end with the statement after it.
+      await until("the follower waiting for the open write", async () =>
+        (await waitingOn(open.pid)).some((q) => q.includes("pg_advisory_xact_lock_shared")),
+      );
+      expect(await settledYet(following)).toBe(false);
+      await open.store(held);
+      await client.query("COMMIT");
+      client.release();
+      client = undefined;
+      expect(await following).toBe(4);
+    } finally {
+      client?.release();
+    }
+    await expectLog(
+      orgId,
+      [...before, ...held, ...follower].map((r) => r.id),
+    );
+  });
+
+  it("is written again in turn when the followed write rolls back: no seq is left unused", async () => {
+    const orgId = newOrg();
+    const before = rows(orgId, "a", 2);
+    await writeAuditEntries(db, before);
+    const open = await openWrite(orgId, 3);
+    const follower = rows(orgId, "f", 4);
+    let client: pg.PoolClient | undefined = open.client;
+    try {
+      const following = writeAuditEntries(db, follower, {
+        following: new Map([[orgId, { size: open.size, lock: open.lock }]]),
+      });
+      await until("the follower waiting for the open write", async () =>
+        (await waitingOn(open.pid)).some((q) => q.includes("pg_advisory_xact_lock_shared")),
+      );
+      await client.query("ROLLBACK");
+      client.release();
+      client = undefined;
+      expect(await following).toBe(4);
+    } finally {
+      client?.release();
+    }
+    await expectLog(
+      orgId,
+      [...before, ...follower].map((r) => r.id),
+    );
+  });
+
+  it("is written again in turn when another writer took the seqs it expected", async () => {
+    const orgId = newOrg();
+    const before = rows(orgId, "a", 2);
+    await writeAuditEntries(db, before);
+    // Followed as if a write of 3 were under way, but another writer stored 5 meanwhile.
+    const other = rows(orgId, "other", 5);
+    await writeAuditEntries(db, other);
+    const follower = rows(orgId, "f", 4);
+    const told: number[] = [];
+    expect(
+      await writeAuditEntries(db, follower, {
+        following: new Map([[orgId, { size: 5, lock: 1 }]]),
+        onCounters: ({ sizes }) => told.push(sizes.get(orgId) as number),
+      }),
+    ).toBe(4);
+    // It was told the counter it expected to leave, before it knew that was taken.
+    expect(told).toEqual([9]);
+    await expectLog(
+      orgId,
+      [...before, ...other, ...follower].map((r) => r.id),
+    );
+  });
+
+  it("gives up at once when another writer holds the counter after the followed write, and is written after it", async () => {
+    const orgId = newOrg();
+    const before = rows(orgId, "a", 2);
+    await writeAuditEntries(db, before);
+    // The followed write commits; then another writer (another process) takes the counter and
+    // holds it, its rows not sent yet.
+    const followed = await openWrite(orgId, 3);
+    const held = rows(orgId, "held", 3);
+    await followed.store(held);
+    await followed.client.query("COMMIT");
+    followed.client.release();
+    const other = await openWrite(orgId, 5);
+    const others = rows(orgId, "other", 5);
+    const follower = rows(orgId, "f", 4);
+    let client: pg.PoolClient | undefined = other.client;
+    try {
+      const following = writeAuditEntries(db, follower, {
+        following: new Map([[orgId, { size: followed.size, lock: followed.lock }]]),
+      });
+      // Having found the counter held, it rolled its rows back and queues for the counter.
+      await until("the follower queuing for the counter the ordinary way", async () =>
+        (await waitingOn(other.pid)).some((q) => q.startsWith("INSERT INTO")),
+      );
+      // The other writer's rows take the seqs the follower had taken: nothing blocks them.
+      await other.store(others);
+      await client.query("COMMIT");
+      client.release();
+      client = undefined;
+      expect(await following).toBe(4);
+    } finally {
+      client?.release();
+    }
+    await expectLog(
+      orgId,
+      [...before, ...held, ...others, ...follower].map((r) => r.id),
+    );
   });
 });

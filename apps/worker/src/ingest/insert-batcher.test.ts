@@ -8,6 +8,7 @@ import { createInsertBatcher } from "./insert-batcher.ts";
 const db = createTestDatabase();
 const { pool } = driversOf(db);
 const orgId = newId("org");
+const otherOrgIds: string[] = [];
 
 function row(id: string, overrides: Partial<AuditEntryRow> = {}): AuditEntryRow {
   return auditEntryRow(orgId, { id, ...overrides });
@@ -24,7 +25,7 @@ async function storedIds(): Promise<string[]> {
 describe("createInsertBatcher (group commit of ingest jobs)", () => {
   beforeAll(() => prepareTestDatabase());
   afterAll(async () => {
-    await purgeOrganisationLog(db, orgId);
+    for (const id of [orgId, ...otherOrgIds]) await purgeOrganisationLog(db, id);
     await db.close();
   });
 
@@ -111,6 +112,47 @@ describe("createInsertBatcher (group commit of ingest jobs)", () => {
       expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     } finally {
       await unreachable.close();
+    }
+  });
+
+  it("keeps one organisation's log gap-free and each job's rows together while its writes overlap, also when one of them fails", async () => {
+    // Two writes at a time of one organisation, the second following the first (issue 14's
+    // counter no longer makes them queue): jobs 0 and 1, 2 and 3, … A refused row fails the
+    // first write of a pair (job 8) after it announced the counter it would leave, so the
+    // write following it must not keep the seqs it took after that counter; another fails a
+    // following write (job 13).
+    const org = newId("org");
+    otherOrgIds.push(org);
+    const batcher = createInsertBatcher(db, { maxRows: 50, maxConcurrentWrites: 2 });
+    const jobs = Array.from({ length: 24 }, (_, job) =>
+      Array.from({ length: 50 }, (_, i) =>
+        auditEntryRow(org, {
+          id: `chain-${String(job).padStart(2, "0")}-${String(i).padStart(2, "0")}`,
+          ...((job === 8 || job === 13) && i === 20 ? { actorName: "a\u0000" } : {}),
+        }),
+      ),
+    );
+    const refusedIds = ["chain-08-20", "chain-13-20"];
+    const results = await Promise.all(jobs.map((rows) => batcher.insert(rows)));
+    expect(results.map((refused, job) => [job, refused.map((r) => r.row.id)])).toEqual(
+      jobs.map((_, job) => [
+        job,
+        refusedIds.filter((id) => id.startsWith(`chain-${String(job).padStart(2, "0")}-`)),
+      ]),
+    );
+    const { rows: stored } = await pool.query<{ seq: number; id: string }>(
+      "SELECT seq::int AS seq, id FROM audit_entries WHERE org_id = $1 ORDER BY seq",
+      [org],
+    );
+    const expected = jobs.flat().filter((row) => !refusedIds.includes(row.id));
+    expect(stored.map((r) => r.seq)).toEqual(expected.map((_, i) => i + 1));
+    expect(new Set(stored.map((r) => r.id))).toEqual(new Set(expected.map((row) => row.id)));
+    // Every job's rows hold one run of seqs, in their order; but the refused rows' jobs, whose
+    // rows are stored in parts around them while the next writes go on.
+    const seqOf = new Map(stored.map((r) => [r.id, r.seq]));
+    for (const job of jobs.filter((_, i) => i !== 8 && i !== 13)) {
+      const seqs = job.map((row) => seqOf.get(row.id));
+      expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] as number) + i));
     }
   });
 });
