@@ -173,9 +173,16 @@ describe("worker stopped with SIGTERM while jobs are in flight", () => {
       const started = loggedMessage(worker, "worker priority");
       const stopping = loggedMessage(worker, "worker stopping");
 
-      // Both first jobs are running: each one's write is waiting on the test's transaction.
-      expect(await waitFor(blockedWrites, (n) => n === 2, 60_000)).toBe(2);
-      expect(await stack.services.ingestQueue.getJobCounts("active")).toEqual({ active: 2 });
+      // Both first jobs are running: the first one's write waits on the test's transaction, the
+      // second's waits in the worker to follow it (it takes the seqs after the first one's).
+      const inFlight = async () => ({
+        blockedWrites: await blockedWrites(),
+        activeJobs: (await stack.services.ingestQueue.getJobCounts("active")).active,
+      });
+      const bothRunning = { blockedWrites: 1, activeJobs: 2 };
+      expect(
+        await waitFor(inFlight, (now) => now.blockedWrites === 1 && now.activeJobs === 2, 60_000),
+      ).toEqual(bothRunning);
       // main.ts installs its signal handlers right after this line: before it, SIGTERM would
       // simply kill the process.
       await started;
@@ -194,12 +201,11 @@ describe("worker stopped with SIGTERM while jobs are in flight", () => {
       ]);
       // The worker began its graceful stop instead of exiting with its jobs unfinished…
       expect(first).toBe("stopping");
-      // …and is still draining a while later, its two writes still waiting, not cut off: its
-      // jobs cannot finish before the test lets them, so nothing but giving up could end it.
+      // …and is still draining a while later, its two jobs still waiting, not cut off: they
+      // cannot finish before the test lets them, so nothing but giving up could end it.
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000))]);
       expect(worker.exitCode).toBeNull();
-      expect(await blockedWrites()).toBe(2);
-      expect(await stack.services.ingestQueue.getJobCounts("active")).toEqual({ active: 2 });
+      expect(await inFlight()).toEqual(bothRunning);
 
       await holder.query("ROLLBACK");
       holder.release();

@@ -261,31 +261,50 @@ describe("a write following an uncommitted write of the same organisation", () =
     return new Promise((resolve) => setImmediate(() => resolve(settled)));
   }
 
-  it("sends its rows while the followed write is open, commits after it, and the log stays gap-free", async () => {
-    const orgId = newOrg();
+  /**
+   * Two stored entries, then an open write of 3 (its rows not sent) and a write of 4 following
+   * it, seen waiting for it with its rows sent. `end` commits the open write (with `held` as its
+   * rows) or rolls it back, and answers what the follower stored.
+   */
+  async function followAnOpenWrite(orgId: string) {
     const before = rows(orgId, "a", 2);
     await writeAuditEntries(db, before);
     const open = await openWrite(orgId, 3);
     const held = rows(orgId, "held", 3);
     const follower = rows(orgId, "f", 4);
-    let client: pg.PoolClient | undefined = open.client;
+    const following = writeAuditEntries(db, follower, {
+      following: new Map([[orgId, { size: open.size, lock: open.lock }]]),
+    });
     try {
-      const following = writeAuditEntries(db, follower, {
-        following: new Map([[orgId, { size: open.size, lock: open.lock }]]),
-      });
       // Its COPY is done: it waits for the open write to end with the statement after it.
       await until("the follower waiting for the open write", async () =>
         (await waitingOn(open.pid)).some((q) => q.includes("pg_advisory_xact_lock_shared")),
       );
       expect(await settledYet(following)).toBe(false);
-      await open.store(held);
-      await client.query("COMMIT");
-      client.release();
-      client = undefined;
-      expect(await following).toBe(4);
-    } finally {
-      client?.release();
+    } catch (error) {
+      open.client.release();
+      throw error;
     }
+    return {
+      before,
+      held,
+      follower,
+      async end(commit: boolean): Promise<number> {
+        try {
+          if (commit) await open.store(held);
+          await open.client.query(commit ? "COMMIT" : "ROLLBACK");
+        } finally {
+          open.client.release();
+        }
+        return following;
+      },
+    };
+  }
+
+  it("sends its rows while the followed write is open, commits after it, and the log stays gap-free", async () => {
+    const orgId = newOrg();
+    const { before, held, follower, end } = await followAnOpenWrite(orgId);
+    expect(await end(true)).toBe(4);
     await expectLog(
       orgId,
       [...before, ...held, ...follower].map((r) => r.id),
@@ -294,25 +313,8 @@ describe("a write following an uncommitted write of the same organisation", () =
 
   it("is written again in turn when the followed write rolls back: no seq is left unused", async () => {
     const orgId = newOrg();
-    const before = rows(orgId, "a", 2);
-    await writeAuditEntries(db, before);
-    const open = await openWrite(orgId, 3);
-    const follower = rows(orgId, "f", 4);
-    let client: pg.PoolClient | undefined = open.client;
-    try {
-      const following = writeAuditEntries(db, follower, {
-        following: new Map([[orgId, { size: open.size, lock: open.lock }]]),
-      });
-      await until("the follower waiting for the open write", async () =>
-        (await waitingOn(open.pid)).some((q) => q.includes("pg_advisory_xact_lock_shared")),
-      );
-      await client.query("ROLLBACK");
-      client.release();
-      client = undefined;
-      expect(await following).toBe(4);
-    } finally {
-      client?.release();
-    }
+    const { before, follower, end } = await followAnOpenWrite(orgId);
+    expect(await end(false)).toBe(4);
     await expectLog(
       orgId,
       [...before, ...follower].map((r) => r.id),
