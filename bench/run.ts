@@ -297,7 +297,7 @@ if (phases.has("ingest")) {
   log(`phase: ingest spread over ${formatCount(size.spreadOrgs)} organisations`);
   details.ingestSpread = await runIngest(size, {
     workerConcurrency,
-    profile: false,
+    profile: values.profile,
     avoidPartitions: await seededPartitions(),
     orgs: size.spreadOrgs,
     lagSampleMs: 250,
@@ -305,7 +305,12 @@ if (phases.has("ingest")) {
   const spread = details.ingestSpread;
   if (values.profile) {
     details.profiles = {};
-    for (const name of ["ingest-api", "ingest-worker"]) {
+    for (const name of [
+      "ingest-api",
+      "ingest-worker",
+      "ingest-spread-api",
+      "ingest-spread-worker",
+    ]) {
       const dir = cpuProfileDir(name);
       if (!existsSync(dir)) continue;
       details.profiles[name] = summarizeProfile(dir, 30);

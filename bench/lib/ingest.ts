@@ -320,12 +320,18 @@ export async function runIngest(
     log(
       `ingest: starting API on 127.0.0.1:${port} and a worker (concurrency ${options.workerConcurrency})`,
     );
-    const api = await startApi(port, queues, options.profile ? cpuProfileArgs("ingest-api") : []);
+    // The spread run's profiles are kept apart from the one-organisation run's, to compare them.
+    const profileName = options.orgs === 1 ? "ingest" : "ingest-spread";
+    const api = await startApi(
+      port,
+      queues,
+      options.profile ? cpuProfileArgs(`${profileName}-api`) : [],
+    );
     processes.push(api);
     const workerMetricsPort = await freePort();
     const worker = await startWorker("ingest-worker", queues, {
       concurrency: options.workerConcurrency,
-      nodeArgs: options.profile ? cpuProfileArgs("ingest-worker") : [],
+      nodeArgs: options.profile ? cpuProfileArgs(`${profileName}-worker`) : [],
       metricsPort: workerMetricsPort,
       // Every role but streams: the streams run delivers from a worker of its own.
       roles: workerRoles.filter((role) => role !== "streams"),
