@@ -223,6 +223,7 @@ export function createServices(env: ApiEnv, options: { lookupHost?: HostLookup }
     checkpointKeys,
     secrets,
     async close() {
+      apiKeys.close();
       checkpointKeys.close();
       realtime.close();
       // The connection ends before the queues close, and they are given the time to see it: a

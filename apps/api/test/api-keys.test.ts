@@ -154,6 +154,58 @@ describe("ingestion keys: /v1/orgs/:org/keys", () => {
     ]);
   });
 
+  it("keys in use are re-checked together in the background, not looked up per request", async () => {
+    // A fresh API process: its key cache is empty, so every lookup it makes is counted here.
+    const services = createServices(stack.env);
+    const second = createApp(services);
+    try {
+      const keys = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => createKey(`in-turn-${i}`)),
+      );
+      const rounds = 4;
+      for (let round = 0; round < rounds; round++) {
+        for (const [i, key] of keys.entries()) {
+          expect((await post(second, key.key, sampleEvent(100 + round * 100 + i))).status).toBe(
+            202,
+          );
+        }
+        // Longer than a confirmation lasts (revalidateMs, 1 s): each key comes back after its
+        // own confirmation would have lapsed, as with many organisations sending in turn.
+        if (round < rounds - 1) await new Promise((resolve) => setTimeout(resolve, 1_300));
+      }
+      const counts = services.apiKeys.counts();
+      // Looked up per request, that would be one lookup per key per round (96). The first use of
+      // each key is looked up; a round delayed on a loaded machine may let a few lapse.
+      expect(counts.lookups).toBeGreaterThanOrEqual(keys.length);
+      expect(counts.lookups).toBeLessThan(keys.length + 12);
+      expect(counts.rechecked).toBeGreaterThanOrEqual(keys.length * (rounds - 1));
+      // last_used_at is still written for keys used this way.
+      const listed = (await (
+        await call(stack.app, `/v1/orgs/${org.slug}/keys`, admin.token)
+      ).json()) as { keys: PublicKey[] };
+      for (const key of keys) {
+        expect(listed.keys.find((k) => k.id === key.id)?.lastUsedAt).not.toBeNull();
+      }
+      // A key revoked meanwhile is dropped by the next round: refused within 2 s, as before.
+      const revoked = keys[5] as (typeof keys)[number];
+      expect(
+        (
+          await call(stack.app, `/v1/orgs/${org.slug}/keys/${revoked.id}`, admin.token, {
+            method: "DELETE",
+          })
+        ).status,
+      ).toBe(200);
+      const status = await waitFor(
+        async () => (await post(second, revoked.key, sampleEvent(999))).status,
+        (code) => code === 401,
+        4_000,
+      );
+      expect(status).toBe(401);
+    } finally {
+      await services.close();
+    }
+  });
+
   it("a key revoked through one API process is refused by another within 2 seconds", async () => {
     // A second API process on the same database: its own key cache, warmed before the revocation.
     const services = createServices(stack.env);

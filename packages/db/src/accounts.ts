@@ -134,6 +134,32 @@ export async function findOrgByApiKeyHash(db: Database, keyHash: Uint8Array) {
   };
 }
 
+/**
+ * `findOrgByApiKeyHash` for many keys in one statement (an API process re-checking the keys in
+ * use together): the organisation of each key that exists and is not revoked, by the key's
+ * SHA-256 in base64. A key absent from the answer is unknown or revoked.
+ */
+export async function findOrgsByApiKeyHashes(db: Database, keyHashes: readonly Uint8Array[]) {
+  const { rows } = await sqlOf(db).query<{
+    key_hash: Buffer;
+    key_id: string;
+    id: string;
+    slug: string;
+    plan: string;
+  }>(
+    `SELECT k.key_hash, k.id AS key_id, o.id, o.slug, o.plan
+       FROM api_keys k JOIN organizations o ON o.id = k.org_id
+      WHERE k.key_hash = ANY($1::bytea[]) AND k.revoked_at IS NULL`,
+    [keyHashes.map((hash) => Buffer.from(hash))],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.key_hash.toString("base64"),
+      { keyId: row.key_id, org: { id: row.id, slug: row.slug, plan: row.plan } },
+    ]),
+  );
+}
+
 /** The organisation's ingestion keys, newest first, revoked ones included; no secrets. */
 export async function listApiKeys(db: Database, orgId: string) {
   return ormOf(db).apiKey.findMany({
@@ -164,14 +190,26 @@ export async function touchApiKey(
   db: Database,
   input: { id: string; usedAt: Date; staleBefore: Date },
 ): Promise<boolean> {
-  const { count } = await ormOf(db).apiKey.updateMany({
-    where: {
-      id: input.id,
-      OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: input.staleBefore } }],
-    },
-    data: { lastUsedAt: input.usedAt },
-  });
-  return count > 0;
+  return (
+    (await touchApiKeys(db, {
+      ids: [input.id],
+      usedAt: input.usedAt,
+      staleBefore: input.staleBefore,
+    })) > 0
+  );
+}
+
+/** `touchApiKey` for many keys used by then, in one statement; how many were written. */
+export async function touchApiKeys(
+  db: Database,
+  input: { ids: readonly string[]; usedAt: Date; staleBefore: Date },
+): Promise<number> {
+  const { rowCount } = await sqlOf(db).query(
+    `UPDATE api_keys SET last_used_at = $2
+      WHERE id = ANY($1::text[]) AND (last_used_at IS NULL OR last_used_at < $3)`,
+    [input.ids, input.usedAt, input.staleBefore],
+  );
+  return rowCount ?? 0;
 }
 
 /** A member of an organisation, with their role; null when the user is not one. */

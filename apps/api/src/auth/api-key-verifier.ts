@@ -1,4 +1,10 @@
-import { type Database, findOrgByApiKeyHash, isServiceOutage, touchApiKey } from "@auditlog/db";
+import {
+  type Database,
+  findOrgByApiKeyHash,
+  findOrgsByApiKeyHashes,
+  isServiceOutage,
+  touchApiKeys,
+} from "@auditlog/db";
 import {
   BoundedMap,
   DeadlineExceeded,
@@ -31,16 +37,26 @@ export interface ApiKeyVerifierOptions {
   negativeTtlMs: number;
   /** How often `api_keys.last_used_at` is written per key. */
   touchIntervalMs: number;
+  /**
+   * Keys used within this long are re-checked together in the background, every half
+   * `revalidateMs`, so their requests never wait for a lookup of their own. Default 30 s.
+   */
+  activeMs?: number;
 }
 
 interface KnownKey {
   keyId: string;
   org: IngestOrg;
+  /** The key itself (its SHA-256), for the background re-check. */
+  hash: Buffer;
   /**
    * When the key must be looked up again: `revalidateMs` after the start (the conservative end)
    * of the lookup that confirmed it, or after a re-check PostgreSQL could not answer.
    */
   nextCheckAt: number;
+  /** The last request of this process that used the key. */
+  usedAt: number;
+  /** When `last_used_at` was last written (or found written) for the key; null: never. */
   lastUsedAt: number | null;
 }
 
@@ -48,19 +64,50 @@ export type ApiKeyVerdict =
   | { valid: true; org: IngestOrg; keyId: string }
   | { valid: false; cached: boolean };
 
+/** Keys re-checked in one statement. */
+const recheckBatch = 1000;
+
 /**
  * Ingestion is the hot path, and must ride out a PostgreSQL outage of any length: keys are kept
  * in memory per process and served from there (stale-if-error) when a re-check fails because
- * PostgreSQL is unreachable or does not answer in time. A known key is re-checked at most every
- * `revalidateMs`, so a revoked key stops working everywhere within about a second.
+ * PostgreSQL is unreachable or does not answer in time. A known key is confirmed at most
+ * `revalidateMs` before it is used, so a revoked key stops working everywhere within about a
+ * second.
+ *
+ * The keys in use are confirmed together, in the background: every half `revalidateMs`, one
+ * statement re-checks every key used within `activeMs` whose confirmation would lapse before
+ * the next round. With a thousand organisations sending in turn, each key comes back every few
+ * seconds, after its confirmation lapsed: looked up on the request path, that was a query (and a
+ * wait) per request. A key whose confirmation lapsed anyway (idle, or PostgreSQL did not answer
+ * the round) is looked up by its request, as before.
  */
 export function createApiKeyVerifier(db: Database, options: ApiKeyVerifierOptions) {
+  const activeMs = options.activeMs ?? 30_000;
+  const roundMs = Math.max(1, Math.floor(options.revalidateMs / 2));
   const known = new BoundedMap<KnownKey>(10_000);
   const unknown = new NegativeCache(options.negativeTtlMs);
   const lookups = new LookupCoalescer<KnownKey | null>();
+  const counts = { lookups: 0, rechecked: 0, rounds: 0 };
+  let round: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  function touchIfStale(entries: readonly KnownKey[], now: number): void {
+    const stale = entries.filter(
+      (entry) => entry.lastUsedAt === null || entry.lastUsedAt < now - options.touchIntervalMs,
+    );
+    if (stale.length === 0) return;
+    for (const entry of stale) entry.lastUsedAt = now;
+    // Bookkeeping only: a failed write must not fail a request or a round.
+    touchApiKeys(db, {
+      ids: stale.map((entry) => entry.keyId),
+      usedAt: new Date(now),
+      staleBefore: new Date(now - options.touchIntervalMs),
+    }).catch(() => {});
+  }
 
   async function lookup(id: string, hash: Buffer): Promise<KnownKey | null> {
     const startedAt = Date.now();
+    counts.lookups++;
     const found = await findOrgByApiKeyHash(db, hash);
     if (!found) {
       known.delete(id);
@@ -70,20 +117,77 @@ export function createApiKeyVerifier(db: Database, options: ApiKeyVerifierOption
     const entry: KnownKey = {
       keyId: found.keyId,
       org: { id: found.org.id, slug: found.org.slug, plan: found.org.plan },
+      hash,
       nextCheckAt: startedAt + options.revalidateMs,
+      usedAt: startedAt,
       lastUsedAt: found.lastUsedAt?.getTime() ?? null,
     };
     known.set(id, entry);
-    if (entry.lastUsedAt === null || entry.lastUsedAt < startedAt - options.touchIntervalMs) {
-      entry.lastUsedAt = startedAt;
-      // Bookkeeping only: a failed write must not fail the request.
-      touchApiKey(db, {
-        id: entry.keyId,
-        usedAt: new Date(startedAt),
-        staleBefore: new Date(startedAt - options.touchIntervalMs),
-      }).catch(() => {});
-    }
+    touchIfStale([entry], startedAt);
+    scheduleRound();
     return entry;
+  }
+
+  /** Re-checks the keys in use whose confirmation lapses before the next round. */
+  async function recheckKeysInUse(): Promise<void> {
+    const now = Date.now();
+    const due: [string, KnownKey][] = [];
+    for (const [id, entry] of known.entries()) {
+      if (entry.usedAt >= now - activeMs && entry.nextCheckAt <= now + roundMs * 2) {
+        due.push([id, entry]);
+      }
+    }
+    for (let start = 0; start < due.length && !closed; start += recheckBatch) {
+      const batch = due.slice(start, start + recheckBatch);
+      const startedAt = Date.now();
+      const found = await findOrgsByApiKeyHashes(
+        db,
+        batch.map(([, entry]) => entry.hash),
+      );
+      const confirmed: KnownKey[] = [];
+      for (const [id, entry] of batch) {
+        // A request's own lookup may have replaced the entry meanwhile: it is as fresh.
+        if (known.get(id) !== entry) continue;
+        const current = found.get(id);
+        if (!current) {
+          known.delete(id);
+          unknown.add(id);
+          continue;
+        }
+        entry.keyId = current.keyId;
+        entry.org = current.org;
+        entry.nextCheckAt = startedAt + options.revalidateMs;
+        confirmed.push(entry);
+      }
+      counts.rechecked += batch.length;
+      touchIfStale(
+        confirmed.filter((entry) => entry.usedAt >= startedAt - options.touchIntervalMs),
+        startedAt,
+      );
+    }
+    counts.rounds++;
+  }
+
+  /** Starts the rounds (once a key is in use); they stop when no key has been used for `activeMs`. */
+  function scheduleRound(): void {
+    if (round || closed) return;
+    round = setTimeout(async () => {
+      try {
+        // An outage: the keys' own requests look them up (stale-if-error) until it is over.
+        await recheckKeysInUse().catch(() => {});
+      } finally {
+        round = undefined;
+        const now = Date.now();
+        for (const [, entry] of known.entries()) {
+          if (entry.usedAt >= now - activeMs) {
+            scheduleRound();
+            break;
+          }
+        }
+      }
+    }, roundMs);
+    // Never what keeps a process alive.
+    round.unref();
   }
 
   return {
@@ -102,6 +206,8 @@ export function createApiKeyVerifier(db: Database, options: ApiKeyVerifierOption
       const now = Date.now();
       const cached = known.get(id);
       if (cached && now < cached.nextCheckAt) {
+        cached.usedAt = now;
+        scheduleRound();
         return { valid: true, org: cached.org, keyId: cached.keyId };
       }
       if (!cached && unknown.has(id, now)) return { valid: false, cached: true };
@@ -119,12 +225,23 @@ export function createApiKeyVerifier(db: Database, options: ApiKeyVerifierOption
           // Stale-if-error: the last answer PostgreSQL gave stands until it can answer again;
           // retried once per interval, so an outage does not slow every request down.
           cached.nextCheckAt = Date.now() + options.revalidateMs;
+          cached.usedAt = Date.now();
           return { valid: true, org: cached.org, keyId: cached.keyId };
         }
         throw error;
       } finally {
         done?.();
       }
+    },
+    /** Lookups made for a request, keys re-checked in the background, and rounds run. */
+    counts(): Readonly<typeof counts> {
+      return { ...counts };
+    },
+    /** Stops the background re-checks (the process is closing its database). */
+    close(): void {
+      closed = true;
+      if (round) clearTimeout(round);
+      round = undefined;
     },
   };
 }

@@ -26,6 +26,10 @@ export class BoundedMap<V> {
     this.#entries.delete(key);
   }
 
+  entries(): IterableIterator<[string, V]> {
+    return this.#entries.entries();
+  }
+
   deleteWhere(matches: (value: V) => boolean): void {
     for (const [key, value] of this.#entries) if (matches(value)) this.#entries.delete(key);
   }
