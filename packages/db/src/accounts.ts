@@ -185,29 +185,20 @@ export async function revokeApiKey(db: Database, input: { orgId: string; id: str
   });
 }
 
-/** Sets `last_used_at`, unless another process already did since `staleBefore`. */
-export async function touchApiKey(
-  db: Database,
-  input: { id: string; usedAt: Date; staleBefore: Date },
-): Promise<boolean> {
-  return (
-    (await touchApiKeys(db, {
-      ids: [input.id],
-      usedAt: input.usedAt,
-      staleBefore: input.staleBefore,
-    })) > 0
-  );
-}
-
-/** `touchApiKey` for many keys used by then, in one statement; how many were written. */
+/**
+ * Sets `last_used_at` of many keys in one statement, each to its own `usedAt`, unless it already
+ * stands within `staleMs` of it (another process wrote it since). How many were written.
+ */
 export async function touchApiKeys(
   db: Database,
-  input: { ids: readonly string[]; usedAt: Date; staleBefore: Date },
+  input: { keys: readonly { id: string; usedAt: Date }[]; staleMs: number },
 ): Promise<number> {
   const { rowCount } = await sqlOf(db).query(
-    `UPDATE api_keys SET last_used_at = $2
-      WHERE id = ANY($1::text[]) AND (last_used_at IS NULL OR last_used_at < $3)`,
-    [input.ids, input.usedAt, input.staleBefore],
+    `UPDATE api_keys k SET last_used_at = u.used_at
+       FROM unnest($1::text[], $2::timestamptz[]) AS u (id, used_at)
+      WHERE k.id = u.id
+        AND (k.last_used_at IS NULL OR k.last_used_at < u.used_at - $3 * interval '1 millisecond')`,
+    [input.keys.map((key) => key.id), input.keys.map((key) => key.usedAt), input.staleMs],
   );
   return rowCount ?? 0;
 }

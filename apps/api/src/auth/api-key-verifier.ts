@@ -91,17 +91,18 @@ export function createApiKeyVerifier(db: Database, options: ApiKeyVerifierOption
   let round: NodeJS.Timeout | undefined;
   let closed = false;
 
-  function touchIfStale(entries: readonly KnownKey[], now: number): void {
+  /** Writes `last_used_at` for the keys whose stored value is older than their last use allows. */
+  function touchIfStale(entries: readonly KnownKey[]): void {
     const stale = entries.filter(
-      (entry) => entry.lastUsedAt === null || entry.lastUsedAt < now - options.touchIntervalMs,
+      (entry) =>
+        entry.lastUsedAt === null || entry.lastUsedAt < entry.usedAt - options.touchIntervalMs,
     );
     if (stale.length === 0) return;
-    for (const entry of stale) entry.lastUsedAt = now;
+    for (const entry of stale) entry.lastUsedAt = entry.usedAt;
     // Bookkeeping only: a failed write must not fail a request or a round.
     touchApiKeys(db, {
-      ids: stale.map((entry) => entry.keyId),
-      usedAt: new Date(now),
-      staleBefore: new Date(now - options.touchIntervalMs),
+      keys: stale.map((entry) => ({ id: entry.keyId, usedAt: new Date(entry.usedAt) })),
+      staleMs: options.touchIntervalMs,
     }).catch(() => {});
   }
 
@@ -123,7 +124,7 @@ export function createApiKeyVerifier(db: Database, options: ApiKeyVerifierOption
       lastUsedAt: found.lastUsedAt?.getTime() ?? null,
     };
     known.set(id, entry);
-    touchIfStale([entry], startedAt);
+    touchIfStale([entry]);
     scheduleRound();
     return entry;
   }
@@ -160,10 +161,7 @@ export function createApiKeyVerifier(db: Database, options: ApiKeyVerifierOption
         confirmed.push(entry);
       }
       counts.rechecked += batch.length;
-      touchIfStale(
-        confirmed.filter((entry) => entry.usedAt >= startedAt - options.touchIntervalMs),
-        startedAt,
-      );
+      touchIfStale(confirmed);
     }
     counts.rounds++;
   }
