@@ -1,4 +1,5 @@
 import type { StreamEntry } from "@auditlog/events";
+import { createSenderConnections } from "./checked-post.ts";
 import type { DestinationSender, SenderDeps } from "./destination-sender.ts";
 import type { DatadogDestination } from "./destination-types.ts";
 import { chunkBySize, sendParts, sendRequest } from "./http-sender.ts";
@@ -55,7 +56,9 @@ export function createDatadogSender(
   deps: SenderDeps,
 ): DestinationSender {
   const url = datadogIntakeUrl(destination);
+  const connections = createSenderConnections();
   return {
+    close: connections.close,
     async send(batch, options) {
       if (!secret)
         return { kind: "rejected", reason: "no Datadog API key configured", status: null };
@@ -76,6 +79,7 @@ export function createDatadogSender(
           deps,
           secret,
           signal: options?.signal,
+          connections,
           interpret: (response, retryAfterMs) =>
             statusOutcome({
               status: response.status,

@@ -35,6 +35,11 @@ export type DeliveryOutcome =
 
 export interface DestinationSender {
   send(batch: StreamBatch, options?: { signal?: AbortSignal }): Promise<DeliveryOutcome>;
+  /**
+   * Ends the connections the sender kept open between its batches (a stream's turn is over).
+   * Sending after it opens new ones.
+   */
+  close?(): void;
 }
 
 export interface SenderDeps {

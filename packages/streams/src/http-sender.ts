@@ -1,4 +1,4 @@
-import { type CheckedResponse, checkedPost } from "./checked-post.ts";
+import { type CheckedResponse, checkedPost, type SenderConnections } from "./checked-post.ts";
 import type { DeliveryOutcome, SenderDeps } from "./destination-sender.ts";
 import { failureOutcome, parseRetryAfter, withDeadline } from "./send-context.ts";
 
@@ -14,6 +14,8 @@ export async function sendRequest(input: {
   deps: SenderDeps;
   secret: string | null;
   signal: AbortSignal | undefined;
+  /** The sender's kept connections (none: a connection for this request alone). */
+  connections?: SenderConnections;
   interpret: (response: CheckedResponse, retryAfterMs: number | undefined) => DeliveryOutcome;
 }): Promise<DeliveryOutcome> {
   try {

@@ -1,5 +1,6 @@
 import type { AuditEntry } from "@auditlog/events";
 import { signWebhook } from "@auditlog/events/webhooks";
+import { createSenderConnections } from "./checked-post.ts";
 import type { DestinationSender, SenderDeps, StreamBatch } from "./destination-sender.ts";
 import type { HttpsDestination } from "./destination-types.ts";
 import { entryBodyPieces } from "./entry-bytes.ts";
@@ -86,7 +87,9 @@ export function createHttpsSender(
   secret: string | null,
   deps: SenderDeps,
 ): DestinationSender {
+  const connections = createSenderConnections();
   return {
+    close: connections.close,
     async send(batch, options) {
       const now = deps.now?.() ?? new Date();
       // Encoded once: the signature, Content-Length and the socket all take these bytes.
@@ -117,6 +120,7 @@ export function createHttpsSender(
         deps,
         secret,
         signal: options?.signal,
+        connections,
         interpret: (response, retryAfterMs) =>
           statusOutcome({
             status: response.status,

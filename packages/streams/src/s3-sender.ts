@@ -187,6 +187,8 @@ export function createS3Sender(
     }),
   });
   return {
+    // The client's agents keep their connections between batches; the turn's end closes them.
+    close: () => client.destroy(),
     async send(batch, options) {
       if (!secret)
         return { kind: "rejected", reason: "no secret access key configured", status: null };

@@ -1,4 +1,5 @@
 import type { StreamEntry } from "@auditlog/events";
+import { createSenderConnections } from "./checked-post.ts";
 import type { DeliveryOutcome, DestinationSender, SenderDeps } from "./destination-sender.ts";
 import type { SplunkDestination } from "./destination-types.ts";
 import { chunkBySize, sendParts, sendRequest } from "./http-sender.ts";
@@ -76,7 +77,9 @@ export function createSplunkSender(
   deps: SenderDeps,
 ): DestinationSender {
   const url = splunkEventUrl(destination.url);
+  const connections = createSenderConnections();
   return {
+    close: connections.close,
     async send(batch, options) {
       if (!secret) return { kind: "rejected", reason: "no HEC token configured", status: null };
       const fields = splunkEventFields(destination, batch.org, batch.test === true);
@@ -98,6 +101,7 @@ export function createSplunkSender(
           deps,
           secret,
           signal: options?.signal,
+          connections,
           interpret: (response, retryAfterMs): DeliveryOutcome => {
             const answer = readHecAnswer(response.body);
             const detail = answer

@@ -454,12 +454,14 @@ export async function testStream(
     timeoutMs: testSendTimeoutMs,
   });
   const now = new Date();
-  const outcome = await sender.send({
-    streamId: stored.id,
-    org: { id: input.org.id, slug: input.org.slug },
-    entries: [streamEntryOf(testEntry(input.org, now))],
-    test: true,
-  });
+  const outcome = await sender
+    .send({
+      streamId: stored.id,
+      org: { id: input.org.id, slug: input.org.slug },
+      entries: [streamEntryOf(testEntry(input.org, now))],
+      test: true,
+    })
+    .finally(() => sender.close?.());
   if (outcome.kind === "delivered") {
     return { ok: true, status: outcome.status, message: "the receiver accepted the test message" };
   }

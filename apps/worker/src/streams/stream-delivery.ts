@@ -344,6 +344,8 @@ export async function startStreamDelivery(deps: StreamDeliveryDeps) {
       // lease is given back.
       turnEnd.abort();
       await ahead?.catch(() => null);
+      // The receiver's connection, kept between this turn's batches, is not kept past it.
+      sender.close?.();
     }
   };
 
