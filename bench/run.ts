@@ -528,7 +528,7 @@ if (phases.has("streams")) {
   markLoad("streams");
   details.ingestWithStreams = await runIngest(size, {
     workerConcurrency,
-    profile: false,
+    profile: values.profile,
     avoidPartitions: await seededPartitions(),
     orgs: 1,
     lagSampleMs: 250,
@@ -536,11 +536,14 @@ if (phases.has("streams")) {
     profileStreams: values.profile,
   });
   const run = details.ingestWithStreams;
-  const streamsProfile = cpuProfileDir("streams-worker");
-  if (values.profile && existsSync(streamsProfile)) {
+  if (values.profile) {
     details.profiles ??= {};
-    details.profiles["streams-worker"] = summarizeProfile(streamsProfile, 30);
-    process.stderr.write(`\n${details.profiles["streams-worker"]}\n\n`);
+    for (const name of ["ingest-streams-api", "ingest-streams-worker", "streams-worker"]) {
+      const dir = cpuProfileDir(name);
+      if (!existsSync(dir)) continue;
+      details.profiles[name] = summarizeProfile(dir, 30);
+      process.stderr.write(`\n${details.profiles[name]}\n\n`);
+    }
   }
   const streams = run.streams;
   if (!streams) throw new Error("the streams run measured no stream");

@@ -320,8 +320,13 @@ export async function runIngest(
     log(
       `ingest: starting API on 127.0.0.1:${port} and a worker (concurrency ${options.workerConcurrency})`,
     );
-    // The spread run's profiles are kept apart from the one-organisation run's, to compare them.
-    const profileName = options.orgs === 1 ? "ingest" : "ingest-spread";
+    // The spread and streams runs' profiles are kept apart from the one-organisation run's, to
+    // compare them.
+    const profileName = options.streams
+      ? "ingest-streams"
+      : options.orgs === 1
+        ? "ingest"
+        : "ingest-spread";
     const api = await startApi(
       port,
       queues,
