@@ -1,6 +1,10 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { checkedLookup, resolveWebhookTarget, systemHostLookup } from "@auditlog/events/webhooks";
+import {
+  checkedPostOptions,
+  resolveWebhookTarget,
+  systemHostLookup,
+} from "@auditlog/events/webhooks";
 import type { SenderDeps } from "./destination-sender.ts";
 
 export interface CheckedResponse {
@@ -75,27 +79,20 @@ export async function checkedPost(input: {
   );
   if (target.kind === "refused") return { kind: "refused", reason: target.message };
   if (target.kind === "unresolved") return { kind: "unresolved", reason: target.message };
-  const { url, host, addresses } = target;
-  const secure = url.protocol === "https:";
+  const secure = target.url.protocol === "https:";
   const request = secure ? httpsRequest : httpRequest;
   const send = (agent: HttpAgent | false) =>
     new Promise<CheckedResponse>((resolve, reject) => {
       const req = request(
-        {
-          host,
-          port: url.port || undefined,
-          path: `${url.pathname}${url.search}`,
-          method: "POST",
+        checkedPostOptions(target, {
           headers: {
-            host: url.host,
             "content-length": bodyLength(input.body),
             "user-agent": "auditlog-streams/1",
             ...input.headers,
           },
-          lookup: checkedLookup(addresses) as never,
           agent,
           signal: input.signal,
-        },
+        }),
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;

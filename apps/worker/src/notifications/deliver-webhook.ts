@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { NotifyWebhookJob } from "@auditlog/events/jobs";
 import {
-  checkedLookup,
+  checkedPostOptions,
   type HostLookup,
   type ResolvedAddress,
   resolveWebhookTarget,
@@ -98,9 +98,7 @@ export async function postCheckedJson(input: {
     const { body, headers } = input.body();
     const status = await Promise.race([
       post(
-        target.url,
-        target.host,
-        target.addresses,
+        target,
         body,
         { ...headers, "user-agent": input.userAgent ?? "auditlog-webhooks/1" },
         abort.signal,
@@ -125,32 +123,24 @@ export async function postCheckedJson(input: {
 
 /** Sends the POST to one of `addresses`; answers the status (the body is not read). */
 function post(
-  url: URL,
-  host: string,
-  addresses: ResolvedAddress[],
+  target: { url: URL; host: string; addresses: readonly ResolvedAddress[] },
   body: string,
   headers: Record<string, string>,
   signal: AbortSignal,
 ): Promise<number> {
-  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+  const request = target.url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise<number>((resolve, reject) => {
     const req = request(
-      {
-        host,
-        port: url.port || undefined,
-        path: `${url.pathname}${url.search}`,
-        method: "POST",
+      // A connection of its own: a pooled one could have been opened under another answer.
+      checkedPostOptions(target, {
         headers: {
-          host: url.host,
           "content-type": "application/json",
           "content-length": Buffer.byteLength(body),
           ...headers,
         },
-        lookup: checkedLookup(addresses) as never,
-        // A connection of its own: a pooled one could have been opened under another answer.
         agent: false,
         signal,
-      },
+      }),
       (res: IncomingMessage) => {
         // Only the status matters; do not let a large or slow body hold the connection.
         res.destroy();

@@ -1,4 +1,5 @@
 import type { LookupAddress, LookupOptions } from "node:dns";
+import type { Agent, OutgoingHttpHeaders, RequestOptions } from "node:http";
 import type { ResolvedAddress } from "./webhook-target.ts";
 
 type LookupCallback = (
@@ -33,5 +34,28 @@ export function checkedLookup(addresses: readonly ResolvedAddress[]) {
       return;
     }
     callback(null, first.address, first.family);
+  };
+}
+
+/**
+ * The options of a POST to `url` that connects only to `addresses` (checked), the URL's name kept
+ * for Host and TLS. `agent: false` is a connection of its own (a pooled one could have been
+ * opened under another answer); an agent of the caller's own keeps connections it opened itself
+ * this way. Shared by webhook deliveries (worker) and log streams.
+ */
+export function checkedPostOptions(
+  target: { url: URL; host: string; addresses: readonly ResolvedAddress[] },
+  request: { headers: OutgoingHttpHeaders; agent: Agent | false; signal: AbortSignal },
+): RequestOptions {
+  const { url } = target;
+  return {
+    host: target.host,
+    port: url.port || undefined,
+    path: `${url.pathname}${url.search}`,
+    method: "POST",
+    headers: { host: url.host, ...request.headers },
+    lookup: checkedLookup(target.addresses) as never,
+    agent: request.agent,
+    signal: request.signal,
   };
 }

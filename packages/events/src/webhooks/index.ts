@@ -1,4 +1,4 @@
-export { checkedLookup } from "./checked-lookup.ts";
+export { checkedLookup, checkedPostOptions } from "./checked-lookup.ts";
 export { signWebhook, webhookSecretBytes, webhookSecretPrefix } from "./webhook-signature.ts";
 export {
   type HostLookup,
