@@ -26,21 +26,42 @@ interface ProcInfo {
   cmdline: string;
 }
 
+/**
+ * Each process's command line as first read, by pid and start time (a reused pid starts later).
+ * The meters read every process twice a second while they measure, in the bench's own process,
+ * which counts as the load generator's CPU: reading each command line once halves those reads.
+ * A PostgreSQL backend just forked still shows the postmaster's command line (its database
+ * comes with its title, which the meters match on): such a line is read again each time.
+ */
+const cmdlines = new Map<number, { startTicks: string; cmdline: string }>();
+const postmasterLine = /\/postgres\s/;
+
 export function readProcesses(): Map<number, ProcInfo> {
   const processes = new Map<number, ProcInfo>();
+  const live = new Set<number>();
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+    const first = entry.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    const pid = Number(entry);
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const ppid = Number(fields[1]);
       const cpu = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
-      processes.set(Number(entry), { ppid, cpuSeconds: cpu, cmdline });
+      const startTicks = fields[19] as string;
+      let cmdline =
+        cmdlines.get(pid)?.startTicks === startTicks ? cmdlines.get(pid)?.cmdline : undefined;
+      if (cmdline === undefined) {
+        cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+        if (!postmasterLine.test(cmdline)) cmdlines.set(pid, { startTicks, cmdline });
+      }
+      live.add(pid);
+      processes.set(pid, { ppid, cpuSeconds: cpu, cmdline });
     } catch {
       // gone meanwhile
     }
   }
+  for (const pid of cmdlines.keys()) if (!live.has(pid)) cmdlines.delete(pid);
   return processes;
 }
 
