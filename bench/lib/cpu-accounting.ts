@@ -49,8 +49,8 @@ export function readProcesses(): Map<number, ProcInfo> {
       const ppid = Number(fields[1]);
       const cpu = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
       const startTicks = fields[19] as string;
-      let cmdline =
-        cmdlines.get(pid)?.startTicks === startTicks ? cmdlines.get(pid)?.cmdline : undefined;
+      const known = cmdlines.get(pid);
+      let cmdline = known?.startTicks === startTicks ? known.cmdline : undefined;
       if (cmdline === undefined) {
         cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
         if (!postmasterLine.test(cmdline)) cmdlines.set(pid, { startTicks, cmdline });
