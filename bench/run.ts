@@ -16,7 +16,7 @@
  *                              bench/results/profiles and print a summary of each
  *
  * Progress goes to stderr; stdout gets the result table. Results are written to
- * bench/results/<time>-<size>.json and latest-<size>.json; a full run of every phase also
+ * bench/results/<time>-<size>.json, and to latest-<size>.json when every phase ran; a full run also
  * refreshes the generated section of BENCHMARKS.md.
  */
 import { existsSync, rmSync } from "node:fs";
@@ -1120,7 +1120,8 @@ const result = {
   figures: figures.map((f) => ({ ...f, display: formatValue(f) })),
   details,
 };
-const file = writeResults(size.name, result);
+const everyPhase = allPhases.every((p) => phases.has(p));
+const file = writeResults(size.name, result, everyPhase);
 const table = textTable(figures);
 const loadNote = `Other work on the machine (CPU not used by the bench's processes or its PostgreSQL backends), in average cores of ${machineInfo.cpus}: ${load
   .filter((l) => l.phase !== "setup")
@@ -1137,7 +1138,7 @@ const loadNote = `Other work on the machine (CPU not used by the bench's process
 process.stdout.write(`\n${table}\n\n${loadNote}\n\n`);
 log(`results: ${file} (${minutes} min)`);
 
-if (size.name === "full" && allPhases.every((p) => phases.has(p))) {
+if (size.name === "full" && everyPhase) {
   updateBenchmarksMd(
     [
       `Latest full run: ${startedAt.toISOString()} (${minutes} min) on ${machineInfo.cpus} × ${machineInfo.cpuModel}, ${machineInfo.memoryGb} GiB, Node ${machineInfo.node}, PostgreSQL ${machineInfo.postgres}, Redis ${machineInfo.redis}; worker concurrency ${workerConcurrency}. Raw figures: \`bench/results/latest-full.json\`.`,

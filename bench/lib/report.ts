@@ -74,13 +74,18 @@ export function markdownTable(figures: Figure[]): string {
   return out.join("\n");
 }
 
-export function writeResults(size: string, result: unknown): string {
+/**
+ * Writes the run's figures to a file of its own and, for a run of every phase, to
+ * `latest-<size>.json` too: BENCHMARKS.md's "Latest full run" names that file, so a run of a
+ * few phases must not replace it.
+ */
+export function writeResults(size: string, result: unknown, everyPhase: boolean): string {
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const file = path.join(resultsDir, `${stamp}-${size}.json`);
   const text = `${JSON.stringify(result, null, 2)}\n`;
   writeFileSync(file, text);
-  writeFileSync(path.join(resultsDir, `latest-${size}.json`), text);
+  if (everyPhase) writeFileSync(path.join(resultsDir, `latest-${size}.json`), text);
   return file;
 }
 
