@@ -1,5 +1,5 @@
 import { newId } from "@auditlog/events";
-import { type Database, ormOf } from "./database.ts";
+import { type Database, ormOf, sqlOf } from "./database.ts";
 
 /**
  * Data access for signing in: users by email, console sessions, personal access tokens and the
@@ -39,19 +39,46 @@ export async function createSession(
   });
 }
 
+// The three lookups every signed-in request makes (its session or token, then its membership)
+// are plain SQL on the pool, one statement each: through Prisma's query compiler they cost the
+// API 0.7–1.1 ms of CPU each (measured in-process, 1,000 calls), more than the page of entries
+// the request was for (0.57 ms), on the event loop every other request waits for.
+
 /** The unexpired session whose cookie hashes to `tokenHash`, with its user; or null. */
 export async function findActiveSessionByTokenHash(
   db: Database,
   tokenHash: Uint8Array,
   now: Date = new Date(),
 ) {
-  const session = await ormOf(db).session.findUnique({
-    where: { tokenHash: Buffer.from(tokenHash) },
-    include: { user: { select: publicUserSelect } },
-  });
-  if (!session || session.expiresAt <= now) return null;
-  const { user, ...rest } = session;
-  return { session: rest, user: user as PublicUser };
+  const { rows } = await sqlOf(db).query<{
+    id: string;
+    user_id: string;
+    csrf_token: string;
+    created_at: Date;
+    expires_at: Date;
+    last_seen_at: Date;
+    email: string;
+    name: string;
+  }>(
+    `SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at,
+            u.email, u.name
+       FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.token_hash = $1`,
+    [Buffer.from(tokenHash)],
+  );
+  const row = rows[0];
+  if (!row || row.expires_at <= now) return null;
+  return {
+    session: {
+      id: row.id,
+      userId: row.user_id,
+      csrfToken: row.csrf_token,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      lastSeenAt: row.last_seen_at,
+    },
+    user: { id: row.user_id, email: row.email, name: row.name } satisfies PublicUser,
+  };
 }
 
 /**
@@ -139,13 +166,39 @@ export async function findActivePersonalAccessTokenByHash(
   tokenHash: Uint8Array,
   now: Date = new Date(),
 ) {
-  const found = await ormOf(db).personalAccessToken.findUnique({
-    where: { tokenHash: Buffer.from(tokenHash) },
-    select: { ...personalAccessTokenSelect, user: { select: publicUserSelect } },
-  });
-  if (!found || found.revokedAt || (found.expiresAt && found.expiresAt <= now)) return null;
-  const { user, ...token } = found;
-  return { token, user: user as PublicUser };
+  const { rows } = await sqlOf(db).query<{
+    id: string;
+    user_id: string;
+    name: string;
+    prefix: string;
+    created_at: Date;
+    last_used_at: Date | null;
+    expires_at: Date | null;
+    revoked_at: Date | null;
+    user_email: string;
+    user_name: string;
+  }>(
+    `SELECT t.id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at, t.expires_at,
+            t.revoked_at, u.email AS user_email, u.name AS user_name
+       FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
+      WHERE t.token_hash = $1`,
+    [Buffer.from(tokenHash)],
+  );
+  const row = rows[0];
+  if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now)) return null;
+  return {
+    token: {
+      id: row.id,
+      userId: row.user_id,
+      name: row.name,
+      prefix: row.prefix,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+    },
+    user: { id: row.user_id, email: row.user_email, name: row.user_name } satisfies PublicUser,
+  };
 }
 
 /** Sets `last_used_at`, unless another request already did since `staleBefore`. */
@@ -216,16 +269,21 @@ export async function listUserMemberships(db: Database, userId: string) {
  * exist OR the user is not a member — callers must not be able to tell the two apart.
  */
 export async function findOrgMembership(db: Database, orgSlug: string, userId: string) {
-  const org = await ormOf(db).organization.findUnique({
-    where: { slug: orgSlug },
-    include: { memberships: { where: { userId }, select: { role: true } } },
-  });
-  const membership = org?.memberships[0];
-  if (!org || !membership) return null;
-  return {
-    org: { id: org.id, slug: org.slug, name: org.name, plan: org.plan },
-    role: membership.role,
-  };
+  const { rows } = await sqlOf(db).query<{
+    id: string;
+    slug: string;
+    name: string;
+    plan: string;
+    role: string;
+  }>(
+    `SELECT o.id, o.slug, o.name, o.plan, m.role
+       FROM organizations o JOIN memberships m ON m.org_id = o.id
+      WHERE o.slug = $1 AND m.user_id = $2`,
+    [orgSlug, userId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { org: { id: row.id, slug: row.slug, name: row.name, plan: row.plan }, role: row.role };
 }
 
 /**
