@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOrganization, upsertUserMembership } from "./accounts.ts";
+import { createOrganization, type Role, upsertUserMembership } from "./accounts.ts";
 import { createDatabase, type Database, driversOf } from "./database.ts";
 import {
   createPersonalAccessToken,
@@ -28,22 +28,18 @@ describe("the lookups of a signed-in request", () => {
     db = createDatabase({ url: testDatabaseUrl, poolSize: 2, ormPoolSize: 1 });
     await createOrganization(db, { slug, name: "Lookups & Co", plan: "enterprise" });
     await createOrganization(db, { slug: otherSlug, name: "Other", plan: "team" });
-    const member = await upsertUserMembership(db, {
-      email: `member-${suffix}@example.test`,
-      name: "Zoë Member",
-      passwordHash: "!",
-      orgSlug: slug,
-      role: "auditor",
-    });
-    userId = member.user.id;
-    const stranger = await upsertUserMembership(db, {
-      email: `stranger-${suffix}@example.test`,
-      name: "Stranger",
-      passwordHash: "!",
-      orgSlug: otherSlug,
-      role: "admin",
-    });
-    strangerId = stranger.user.id;
+    const addMember = async (who: string, name: string, orgSlug: string, role: Role) =>
+      (
+        await upsertUserMembership(db, {
+          email: `${who}-${suffix}@example.test`,
+          name,
+          passwordHash: "!",
+          orgSlug,
+          role,
+        })
+      ).user.id;
+    userId = await addMember("member", "Zoë Member", slug, "auditor");
+    strangerId = await addMember("stranger", "Stranger", otherSlug, "admin");
   });
   afterAll(() => db.close());
 
