@@ -70,8 +70,8 @@ export interface EntryExportLineOptions {
 
 /**
  * A constant text as the little-endian 32-bit words `put` writes (the last one padded): element
- * 0 is its length in bytes. A word at a time, as `entry-leaf-bytes` does: a byte loop over the
- * line's thirty-odd constants was a tenth of the rendering.
+ * 0 is its length in bytes. A word at a time: a byte loop over the line's thirty-odd constants
+ * was a tenth of the rendering.
  */
 function words(text: string): Int32Array {
   const bytes = Buffer.from(text, "latin1");

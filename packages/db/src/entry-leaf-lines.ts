@@ -221,7 +221,7 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
   return hash("sha256", input.subarray(0, leafBytes), "buffer");
 }
 
-export { entryLineLeafHashInto } from "./entry-leaf-bytes.ts";
+export { entryLineLeafHashInto, entryLinesLeafHashesInto } from "./entry-leaf-wasm.ts";
 
 /**
  * The leaf hash of an erased entry's line (its last column, the kept personal digest, is not

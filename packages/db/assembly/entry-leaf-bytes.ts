@@ -1,0 +1,672 @@
+// AssemblyScript, compiled to WebAssembly by `pnpm --filter @auditlog/db wasm:build` into
+// src/entry-leaf-bytes-wasm.ts (a test holds that file to this source). `verify`'s and the tree
+// builder's byte path (issue 14): for each COPY text line of a chunk (the layout of
+// `entryLeafColumns`), the two inputs of its leaf's SHA-256s: salt ‖ canonical JSON of the
+// personal object, and 0x00 ‖ canonical JSON of the leaf object with 44 bytes left for the
+// personal digest's base64, which the caller hashes and fills in (SHA-256 stays in OpenSSL:
+// WebAssembly has no SHA instructions, and OpenSSL uses the CPU's). It takes the lines the
+// JavaScript byte path took: valid UTF-8 (the caller checks) with no COPY escape other than
+// `\N`, no control character, no backslash inside `data`, only integers in `data`, plain ASCII
+// keys in `data`. Any other line is marked not taken and the caller hashes it with the string
+// path (`entryLineLeafHash`), which either gives its leaf or refuses it: this code never refuses
+// a line itself.
+//
+// Why WebAssembly: the same rules in JavaScript cost the hashing threads ~4 µs a line (most of
+// verify's CPU, BENCHMARKS.md); here the pass takes under 1 µs. And why not native code: the
+// lines come from the database whose rows `verify` must not trust, and WebAssembly cannot
+// touch memory outside its own, whatever a row holds.
+
+const COLUMNS: i32 = 27;
+const TAB: u32 = 9;
+const NEWLINE: u32 = 10;
+const QUOTE: u32 = 0x22;
+const BACKSLASH: u32 = 0x5c;
+const DIGIT_0: u32 = 0x30;
+
+/** Field i is bytes starts[i] … ends[i] (exclusive). */
+const starts = memory.data(COLUMNS * 4);
+const ends = memory.data(COLUMNS * 4);
+/** Bit i set: field i holds a quote (written escaped). */
+let quoted: u32 = 0;
+/** The write cursor. */
+let w: usize = 0;
+/** The constant texts: (offset, length) pairs, in the caller's order (`LITERALS` there). */
+let literals: usize = 0;
+/** Members of the objects being written: key start, key end, value start. */
+let memberTop: usize = 0;
+let memberEnd: usize = 0;
+/** The value being read in `data`. */
+let cur: usize = 0;
+let limit: usize = 0;
+
+// The constant texts, by their place in the caller's list.
+const PERSONAL_START = 0;
+const ACTOR_NAME = 1;
+const CITY = 2;
+const COUNTRY_CODE = 3;
+const DATA = 4;
+const DESCRIPTION = 5;
+const IP = 6;
+const OAUTH_NAME = 7;
+const REGION = 8;
+const TARGET_NAME = 9;
+const USER_AGENT = 10;
+const LEAF_START = 11;
+const TOKEN_LAST4 = 12;
+const TOKEN_ROLE = 13;
+const ACTOR_TYPE = 14;
+const CATEGORY = 15;
+const HIDDEN_TRUE = 16;
+const HIDDEN_FALSE = 17;
+const OAUTH_CLIENT_ID = 18;
+const OCCURRED_AT = 19;
+const ORG = 20;
+const PERSONAL = 21;
+const RECEIVED_AT = 22;
+const TARGET = 23;
+const TARGET_ID = 24;
+const TARGET_TYPE = 25;
+const TYPE = 26;
+const END = 27;
+const NULL = 28;
+const EMPTY_OBJECT = 29;
+const ORG_JSON = 30;
+
+/** Where the caller may put its own data: past this module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+function fieldStart(i: i32): usize {
+  return <usize>load<u32>(starts + ((<usize>i) << 2));
+}
+
+function fieldEnd(i: i32): usize {
+  return <usize>load<u32>(ends + ((<usize>i) << 2));
+}
+
+/** n bytes, 8 at a time: reads and writes up to 7 bytes past (the caller keeps room for it). */
+function copyBytes(to: usize, from: usize, n: usize): void {
+  for (let k: usize = 0; k < n; k += 8) store<u64>(to + k, load<u64>(from + k));
+}
+
+function put(i: i32): void {
+  const entry = literals + ((<usize>i) << 3);
+  const n = <usize>load<u32>(entry, 4);
+  copyBytes(w, <usize>load<u32>(entry), n);
+  w += n;
+}
+
+function isNull(i: i32): bool {
+  const s = fieldStart(i);
+  return fieldEnd(i) == s + 2 && <u32>load<u8>(s) == BACKSLASH;
+}
+
+function isEmpty(i: i32): bool {
+  return fieldEnd(i) == fieldStart(i) || isNull(i);
+}
+
+/** A field as a JSON string (its only character needing an escape here is the quote). */
+function putString(i: i32): void {
+  const s = fieldStart(i);
+  const e = fieldEnd(i);
+  let p = w;
+  store<u8>(p++, QUOTE);
+  if (quoted & (1 << i)) {
+    for (let k = s; k < e; k++) {
+      const b = <u32>load<u8>(k);
+      if (b == QUOTE) store<u8>(p++, BACKSLASH);
+      store<u8>(p++, b);
+    }
+  } else {
+    copyBytes(p, s, e - s);
+    p += e - s;
+  }
+  store<u8>(p++, QUOTE);
+  w = p;
+}
+
+function putNullable(i: i32): void {
+  if (isNull(i)) put(NULL);
+  else putString(i);
+}
+
+function isDigit(b: u32): bool {
+  return b - DIGIT_0 <= 9;
+}
+
+/**
+ * A timestamptz's text (`YYYY-MM-DD HH:MM:SS[.f…]+00`, year 1000 or later) as the ISO text
+ * without its final "Z"; false for any other text. The milliseconds are the pg driver's
+ * `trunc(1000 * parseFloat(".f…"))`: `f / 10^digits` in doubles is the same number.
+ */
+function putTime(i: i32): bool {
+  const s = fieldStart(i);
+  const e = fieldEnd(i);
+  const length = e - s;
+  if (length < 22 || length > 29) return false;
+  if (
+    <u32>load<u8>(s) == DIGIT_0 ||
+    <u32>load<u8>(e - 3) != 0x2b ||
+    <u32>load<u8>(e - 2) != DIGIT_0 ||
+    <u32>load<u8>(e - 1) != DIGIT_0
+  )
+    return false;
+  for (let k: usize = 0; k < 19; k++) {
+    const b = <u32>load<u8>(s + k);
+    const expected: u32 = k == 4 || k == 7 ? 0x2d : k == 10 ? 0x20 : k == 13 || k == 16 ? 0x3a : 0;
+    if (expected == 0 ? !isDigit(b) : b != expected) return false;
+  }
+  let ms: u32 = 0;
+  if (length > 22) {
+    if (<u32>load<u8>(s + 19) != 0x2e || length == 23) return false;
+    let fraction: f64 = 0;
+    let scale: f64 = 1;
+    for (let k = s + 20; k < e - 3; k++) {
+      const b = <u32>load<u8>(k);
+      if (!isDigit(b)) return false;
+      fraction = fraction * 10 + <f64>(b - DIGIT_0);
+      scale *= 10;
+    }
+    ms = <u32>Math.trunc(1000 * (fraction / scale));
+  }
+  const p = w;
+  copyBytes(p, s, 19);
+  store<u8>(p + 10, 0x54);
+  store<u8>(p + 19, 0x2e);
+  store<u8>(p + 20, DIGIT_0 + ms / 100);
+  store<u8>(p + 21, DIGIT_0 + ((ms / 10) % 10));
+  store<u8>(p + 22, DIGIT_0 + (ms % 10));
+  w = p + 23;
+  return true;
+}
+
+// ---- data: jsonb's text to RFC 8785 ----
+
+function skipSpaces(): void {
+  while (cur < limit && <u32>load<u8>(cur) == 0x20) cur++;
+}
+
+/** Past the string starting at `cur` (a quote); false if it holds a byte it cannot copy. */
+function skipString(): bool {
+  let k = cur + 1;
+  while (k < limit) {
+    const b = <u32>load<u8>(k++);
+    if (b == QUOTE) {
+      cur = k;
+      return true;
+    }
+    if (b < 0x20 || b == BACKSLASH) return false;
+  }
+  return false;
+}
+
+/** Whether the bytes at `cur` are `text` (4 or 5 ASCII bytes in `word`, little-endian). */
+function skipLiteral(word: u64, length: usize): bool {
+  for (let k: usize = 0; k < length; k++) {
+    if (<u64>load<u8>(cur + k) != ((word >> (k * 8)) & 0xff)) return false;
+  }
+  cur += length;
+  return true;
+}
+
+/** Past one value, checking it as `putValue` would; false when it cannot be copied. */
+function skipValue(depth: i32): bool {
+  skipSpaces();
+  if (cur >= limit) return false;
+  const b = <u32>load<u8>(cur);
+  if (b == QUOTE) return skipString();
+  if (b == 0x7b || b == 0x5b) {
+    if (depth > 64) return false;
+    const close: u32 = b == 0x7b ? 0x7d : 0x5d;
+    cur++;
+    skipSpaces();
+    if (<u32>load<u8>(cur) == close) {
+      cur++;
+      return true;
+    }
+    for (;;) {
+      if (b == 0x7b) {
+        skipSpaces();
+        if (<u32>load<u8>(cur) != QUOTE || !skipString()) return false;
+        skipSpaces();
+        if (<u32>load<u8>(cur++) != 0x3a) return false;
+      }
+      if (!skipValue(depth + 1)) return false;
+      skipSpaces();
+      const next = <u32>load<u8>(cur++);
+      if (next == close) return true;
+      if (next != 0x2c) return false;
+    }
+  }
+  if (b == 0x2d || isDigit(b)) {
+    // Integers of up to 15 digits only: the same text as Number#toString. "-0" is not.
+    const first = cur;
+    if (b == 0x2d) cur++;
+    if (<u32>load<u8>(cur) == DIGIT_0) {
+      if (b == 0x2d) return false;
+      cur++;
+    } else {
+      const digitsFrom = cur;
+      while (cur < limit && isDigit(<u32>load<u8>(cur))) cur++;
+      if (cur == digitsFrom || cur - digitsFrom > 15) return false;
+    }
+    if (cur == first) return false;
+    if (cur == limit) return true;
+    const after = <u32>load<u8>(cur);
+    return after == 0x2c || after == 0x7d || after == 0x5d || after == 0x20;
+  }
+  if (b == 0x74) return skipLiteral(0x65757274, 4); // true
+  if (b == 0x66) return skipLiteral(0x65736c6166, 5); // false
+  if (b == 0x6e) return skipLiteral(0x6c6c756e, 4); // null
+  return false;
+}
+
+/** Compares two keys' bytes (ASCII: the same order as UTF-16 code units). */
+function compareKeys(aStart: usize, aEnd: usize, bStart: usize, bEnd: usize): i32 {
+  const aLength = aEnd - aStart;
+  const bLength = bEnd - bStart;
+  const n = aLength < bLength ? aLength : bLength;
+  for (let k: usize = 0; k < n; k++) {
+    const d = <i32>load<u8>(aStart + k) - <i32>load<u8>(bStart + k);
+    if (d != 0) return d;
+  }
+  return <i32>aLength - <i32>bLength;
+}
+
+/** Writes the value at `cur` canonically, moving `cur` past it; false: not on this path. */
+function putValue(depth: i32): bool {
+  skipSpaces();
+  const b = <u32>load<u8>(cur);
+  if (b == 0x7b) return putObject(depth);
+  if (b == 0x5b) {
+    cur++;
+    store<u8>(w++, 0x5b);
+    skipSpaces();
+    if (<u32>load<u8>(cur) == 0x5d) {
+      cur++;
+      store<u8>(w++, 0x5d);
+      return true;
+    }
+    for (;;) {
+      if (!putValue(depth + 1)) return false;
+      skipSpaces();
+      const next = <u32>load<u8>(cur++);
+      if (next == 0x5d) {
+        store<u8>(w++, 0x5d);
+        return true;
+      }
+      if (next != 0x2c) return false;
+      store<u8>(w++, 0x2c);
+    }
+  }
+  const from = cur;
+  if (!skipValue(depth)) return false;
+  copyBytes(w, from, cur - from);
+  w += cur - from;
+  return true;
+}
+
+function putObject(depth: i32): bool {
+  if (depth > 64) return false;
+  cur++;
+  const members = memberTop;
+  let count: usize = 0;
+  skipSpaces();
+  if (<u32>load<u8>(cur) == 0x7d) {
+    cur++;
+  } else {
+    for (;;) {
+      skipSpaces();
+      if (<u32>load<u8>(cur) != QUOTE) return false;
+      const keyStart = cur + 1;
+      cur++;
+      while (cur < limit && <u32>load<u8>(cur) != QUOTE) {
+        const k = <u32>load<u8>(cur);
+        if (k < 0x20 || k >= 0x80 || k == BACKSLASH) return false;
+        cur++;
+      }
+      if (cur >= limit) return false;
+      const keyEnd = cur++;
+      skipSpaces();
+      if (<u32>load<u8>(cur++) != 0x3a) return false;
+      skipSpaces();
+      const valueStart = cur;
+      if (!skipValue(depth + 1)) return false;
+      if (members + 12 * (count + 1) > memberEnd) return false;
+      // Insertion by key: jsonb's members come nearly sorted.
+      let at = count;
+      while (at > 0) {
+        const previous = members + 12 * (at - 1);
+        const c = compareKeys(
+          <usize>load<u32>(previous),
+          <usize>load<u32>(previous, 4),
+          keyStart,
+          keyEnd,
+        );
+        if (c == 0) return false; // a repeated key: JSON.parse keeps the last one
+        if (c < 0) break;
+        at--;
+      }
+      if (at < count) memory.copy(members + 12 * (at + 1), members + 12 * at, 12 * (count - at));
+      const slot = members + 12 * at;
+      store<u32>(slot, <u32>keyStart);
+      store<u32>(slot, <u32>keyEnd, 4);
+      store<u32>(slot, <u32>valueStart, 8);
+      count++;
+      skipSpaces();
+      const next = <u32>load<u8>(cur++);
+      if (next == 0x7d) break;
+      if (next != 0x2c) return false;
+    }
+  }
+  const end = cur;
+  memberTop = members + 12 * count;
+  store<u8>(w++, 0x7b);
+  for (let m: usize = 0; m < count; m++) {
+    const slot = members + 12 * m;
+    const keyStart = <usize>load<u32>(slot);
+    const keyEnd = <usize>load<u32>(slot, 4);
+    if (m > 0) store<u8>(w++, 0x2c);
+    store<u8>(w++, QUOTE);
+    copyBytes(w, keyStart, keyEnd - keyStart);
+    w += keyEnd - keyStart;
+    store<u8>(w++, QUOTE);
+    store<u8>(w++, 0x3a);
+    cur = <usize>load<u32>(slot, 8);
+    if (!putValue(depth + 1)) {
+      memberTop = members;
+      return false;
+    }
+  }
+  store<u8>(w++, 0x7d);
+  memberTop = members;
+  cur = end;
+  return true;
+}
+
+/** `data`'s canonical text; false when the field is not for this path. */
+function putData(i: i32, membersStart: usize): bool {
+  if (isNull(i)) {
+    put(EMPTY_OBJECT);
+    return true;
+  }
+  cur = fieldStart(i);
+  limit = fieldEnd(i);
+  memberTop = membersStart;
+  if (<u32>load<u8>(cur) != 0x7b) return false;
+  if (!putObject(0)) return false;
+  skipSpaces();
+  return cur == limit;
+}
+
+// ---- the salt ----
+
+/** A base64 character's value, or -1. */
+function base64Value(c: u32): i32 {
+  if (c - 0x41 < 26) return <i32>(c - 0x41);
+  if (c - 0x61 < 26) return <i32>(c - 0x61 + 26);
+  if (c - 0x30 < 10) return <i32>(c - 0x30 + 52);
+  if (c == 0x2b) return 62;
+  if (c == 0x2f) return 63;
+  return -1;
+}
+
+/** Decodes the canonical base64 of 16 bytes at `w`. */
+function putSalt(i: i32): bool {
+  const s = fieldStart(i);
+  if (fieldEnd(i) - s != 24 || <u32>load<u8>(s + 22) != 0x3d || <u32>load<u8>(s + 23) != 0x3d) {
+    return false;
+  }
+  let o = w;
+  for (let k: usize = 0; k < 21; k += 4) {
+    const a = base64Value(load<u8>(s + k));
+    const b = base64Value(load<u8>(s + k + 1));
+    if (k == 20) {
+      // The last two characters carry one byte: the second's low four bits must be zero.
+      if (a < 0 || b < 0 || (b & 15) != 0) return false;
+      store<u8>(o++, (a << 2) | (b >> 4));
+      break;
+    }
+    const c = base64Value(load<u8>(s + k + 2));
+    const d = base64Value(load<u8>(s + k + 3));
+    if (a < 0 || b < 0 || c < 0 || d < 0) return false;
+    store<u8>(o++, (a << 2) | (b >> 4));
+    store<u8>(o++, ((b & 15) << 4) | (c >> 2));
+    store<u8>(o++, ((c & 3) << 6) | d);
+  }
+  w = o;
+  return true;
+}
+
+// ---- a line ----
+
+/**
+ * Splits the line at `start` into fields, noting quotes, and returns where it ends (its newline,
+ * or `inputEnd`). `lineTaken` is false when the line is not for this path: a COPY escape other
+ * than a whole-field `\N`, a control character, not 27 fields.
+ */
+let lineTaken = false;
+function splitLine(start: usize, inputEnd: usize): usize {
+  let field = 0;
+  let taken = true;
+  quoted = 0;
+  store<u32>(starts, <u32>start);
+  const controlBelow = i8x16.splat(0x20);
+  const quote = i8x16.splat(<i8>QUOTE);
+  const backslash = i8x16.splat(<i8>BACKSLASH);
+  for (let k = start; k < inputEnd; k += 16) {
+    const x = v128.load(k);
+    let mask = i8x16.bitmask(
+      v128.or(v128.or(i8x16.lt_u(x, controlBelow), i8x16.eq(x, quote)), i8x16.eq(x, backslash)),
+    );
+    if (inputEnd - k < 16) mask &= (1 << (<i32>(inputEnd - k))) - 1;
+    while (mask != 0) {
+      const at = k + <usize>ctz(mask);
+      mask &= mask - 1;
+      const b = <u32>load<u8>(at);
+      if (b == NEWLINE) {
+        lineTaken = taken && field == COLUMNS - 1;
+        if (field < COLUMNS) store<u32>(ends + ((<usize>field) << 2), <u32>at);
+        return at;
+      }
+      if (!taken) continue;
+      if (b == TAB) {
+        store<u32>(ends + ((<usize>field) << 2), <u32>at);
+        if (++field == COLUMNS) taken = false;
+        else store<u32>(starts + ((<usize>field) << 2), <u32>(at + 1));
+      } else if (b == QUOTE) {
+        quoted |= 1 << field;
+      } else if (b == BACKSLASH) {
+        // Only `\N`, a whole field.
+        const after = at + 2;
+        if (
+          at != fieldStart(field) ||
+          at + 1 >= inputEnd ||
+          <u32>load<u8>(at + 1) != 0x4e ||
+          (after < inputEnd && <u32>load<u8>(after) != TAB && <u32>load<u8>(after) != NEWLINE)
+        )
+          taken = false;
+      } else {
+        taken = false;
+      }
+    }
+  }
+  lineTaken = taken && field == COLUMNS - 1;
+  if (field < COLUMNS) store<u32>(ends + ((<usize>field) << 2), <u32>inputEnd);
+  return inputEnd;
+}
+
+/** Fields that must not be NULL (id, type, category, description, actor type, id and name). */
+function requiredPresent(): bool {
+  return !(
+    isNull(1) ||
+    isNull(2) ||
+    isNull(3) ||
+    isNull(4) ||
+    isNull(8) ||
+    isNull(9) ||
+    isNull(10)
+  );
+}
+
+/**
+ * Writes the line's two inputs at `w`; per line 8 u32 at `meta`: start, end, taken (1 or 0),
+ * personal input offset and length, leaf input offset and length, where the digest goes.
+ */
+function writeLine(members: usize): bool {
+  if (!isNull(26)) return false;
+  if (!requiredPresent()) return false;
+  const hiddenAt = fieldStart(5);
+  if (fieldEnd(5) != hiddenAt + 1) return false;
+  const hiddenByte = <u32>load<u8>(hiddenAt);
+  if (hiddenByte != 0x74 && hiddenByte != 0x66) return false;
+  const hasTarget = !isEmpty(14) && !isEmpty(15);
+  const hasLocation = !isEmpty(18) || !isEmpty(19) || !isEmpty(20);
+  const hasOauth = !isEmpty(22);
+
+  if (!putSalt(25)) return false;
+  put(PERSONAL_START);
+  putNullable(11);
+  put(ACTOR_NAME);
+  putString(10);
+  put(CITY);
+  if (hasLocation) putNullable(20);
+  else put(NULL);
+  put(COUNTRY_CODE);
+  if (hasLocation) putNullable(18);
+  else put(NULL);
+  put(DATA);
+  if (!putData(24, members)) return false;
+  put(DESCRIPTION);
+  putString(4);
+  put(IP);
+  putNullable(17);
+  put(OAUTH_NAME);
+  if (hasOauth) putNullable(23);
+  else put(NULL);
+  put(REGION);
+  if (hasLocation) putNullable(19);
+  else put(NULL);
+  put(TARGET_NAME);
+  if (hasTarget) putNullable(16);
+  else put(NULL);
+  put(USER_AGENT);
+  putNullable(21);
+  store<u8>(w++, 0x7d);
+  return true;
+}
+
+let personalEnd: usize = 0;
+let digestAt: usize = 0;
+
+function writeLeaf(): bool {
+  put(LEAF_START);
+  putString(9);
+  put(TOKEN_LAST4);
+  putNullable(13);
+  put(TOKEN_ROLE);
+  putNullable(12);
+  put(ACTOR_TYPE);
+  putString(8);
+  put(CATEGORY);
+  putString(3);
+  put(<u32>load<u8>(fieldStart(5)) == 0x74 ? HIDDEN_TRUE : HIDDEN_FALSE);
+  putString(1);
+  put(OAUTH_CLIENT_ID);
+  if (!isEmpty(22)) putString(22);
+  else put(NULL);
+  put(OCCURRED_AT);
+  if (!putTime(6)) return false;
+  put(ORG);
+  put(ORG_JSON);
+  put(PERSONAL);
+  digestAt = w;
+  w += 44;
+  put(RECEIVED_AT);
+  if (!putTime(7)) return false;
+  put(TARGET);
+  if (!isEmpty(14) && !isEmpty(15)) {
+    put(TARGET_ID);
+    putString(15);
+    put(TARGET_TYPE);
+    putString(14);
+    store<u8>(w++, 0x7d);
+  } else {
+    put(NULL);
+  }
+  put(TYPE);
+  putString(2);
+  put(END);
+  return true;
+}
+
+/**
+ * Every line of `input … inputEnd` (each ending with a newline, the last one may not): its seq
+ * (f64, NaN when it does not start with digits and a tab) at `seqs`, 8 u32 at `meta` (start,
+ * end, taken, personal input offset and length, leaf input offset and length, digest offset),
+ * the inputs written from `out`. The caller gives each line `room` bytes of `out` beyond twice
+ * its length (fields at most double when escaped) and `members` 12 bytes a key. Returns the
+ * number of lines, or -1 when there are more than `maxLines`.
+ */
+export function writeInputs(
+  input: usize,
+  inputEnd: usize,
+  literalTable: usize,
+  seqs: usize,
+  meta: usize,
+  out: usize,
+  members: usize,
+  membersEnd: usize,
+  maxLines: i32,
+): i32 {
+  literals = literalTable;
+  memberEnd = membersEnd;
+  w = out;
+  let line: i32 = 0;
+  let start = input;
+  while (start < inputEnd) {
+    // More lines than the caller made room for: it is told, and takes none of them.
+    if (line == maxLines) return -1;
+    // The seq is read apart from the rest, so a row whose other fields cannot be parsed still
+    // has its place.
+    let seq: f64 = 0;
+    let k = start;
+    for (; k < inputEnd; k++) {
+      const b = <u32>load<u8>(k);
+      if (b == TAB || b == NEWLINE) break;
+      if (!isDigit(b)) {
+        seq = NaN;
+        break;
+      }
+      seq = seq * 10 + <f64>(b - DIGIT_0);
+    }
+    if (k == start) seq = NaN;
+    store<f64>(seqs + ((<usize>line) << 3), seq);
+    const end = splitLine(start, inputEnd);
+    const m = meta + ((<usize>line) << 5);
+    store<u32>(m, <u32>(start - input));
+    store<u32>(m, <u32>(end - input), 4);
+    let taken = lineTaken;
+    const lineOut = w;
+    if (taken) {
+      taken = writeLine(members);
+      personalEnd = w;
+      if (taken) taken = writeLeaf();
+    }
+    if (taken) {
+      store<u32>(m, 1, 8);
+      store<u32>(m, <u32>lineOut, 12);
+      store<u32>(m, <u32>(personalEnd - lineOut), 16);
+      store<u32>(m, <u32>personalEnd, 20);
+      store<u32>(m, <u32>(w - personalEnd), 24);
+      store<u32>(m, <u32>digestAt, 28);
+    } else {
+      store<u32>(m, 0, 8);
+      w = lineOut;
+    }
+    line++;
+    start = end + 1;
+  }
+  return line;
+}
