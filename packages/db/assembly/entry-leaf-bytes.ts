@@ -97,7 +97,13 @@ function put(i: i32): void {
   w += n;
 }
 
+/** Whether the row being written is a binary COPY row (else a text COPY line). */
+let binaryRow = false;
+/** A binary row's NULL fields, bit i for field i (a text line writes NULL as `\N`). */
+let nulls: u32 = 0;
+
 function isNull(i: i32): bool {
+  if (binaryRow) return (nulls & (1 << i)) != 0;
   const s = fieldStart(i);
   return fieldEnd(i) == s + 2 && <u32>load<u8>(s) == BACKSLASH;
 }
@@ -141,6 +147,7 @@ function isDigit(b: u32): bool {
  * `trunc(1000 * parseFloat(".f…"))`: `f / 10^digits` in doubles is the same number.
  */
 function putTime(i: i32): bool {
+  if (binaryRow) return putBinaryTime(i);
   const s = fieldStart(i);
   const e = fieldEnd(i);
   const length = e - s;
@@ -179,6 +186,69 @@ function putTime(i: i32): bool {
   store<u8>(p + 22, DIGIT_0 + (ms % 10));
   w = p + 23;
   return true;
+}
+
+const MICROSECONDS_A_DAY: i64 = 86_400_000_000;
+/** Days from 0000-03-01 to 2000-01-01, PostgreSQL's epoch of binary times. */
+const POSTGRES_EPOCH_DAYS: i64 = 10_957 + 719_468;
+
+/**
+ * A binary timestamptz (microseconds since 2000-01-01 UTC) as `putTime` writes its text: the
+ * same ISO text for years 1000 to 9999 (false for any other), and the same milliseconds: the
+ * text's fraction f of d digits is this fraction / 10^(6 − d), so f / 10^d and this / 10^6 are
+ * one number, rounded alike to a double.
+ */
+function putBinaryTime(i: i32): bool {
+  const s = fieldStart(i);
+  if (fieldEnd(i) - s != 8) return false;
+  const time = <i64>bswap<u64>(load<u64>(s));
+  let days = time / MICROSECONDS_A_DAY;
+  let rest = time % MICROSECONDS_A_DAY;
+  if (rest < 0) {
+    rest += MICROSECONDS_A_DAY;
+    days -= 1;
+  }
+  // The proleptic Gregorian date of a day number (H. Hinnant's civil_from_days).
+  const z = days + POSTGRES_EPOCH_DAYS;
+  const era = (z >= 0 ? z : z - 146_096) / 146_097;
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
+  const dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+  const shifted = (5 * dayOfYear + 2) / 153;
+  const day = <u32>(dayOfYear - (153 * shifted + 2) / 5 + 1);
+  const month = <u32>(shifted < 10 ? shifted + 3 : shifted - 9);
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 1000 || year > 9999) return false;
+  const seconds = <u32>(rest / 1_000_000);
+  const fraction = rest % 1_000_000;
+  const ms: u32 = fraction == 0 ? 0 : <u32>Math.trunc(1000 * (<f64>fraction / 1_000_000));
+  const p = w;
+  const y = <u32>year;
+  store<u8>(p, DIGIT_0 + y / 1000);
+  store<u8>(p + 1, DIGIT_0 + ((y / 100) % 10));
+  store<u8>(p + 2, DIGIT_0 + ((y / 10) % 10));
+  store<u8>(p + 3, DIGIT_0 + (y % 10));
+  store<u8>(p + 4, 0x2d);
+  putTwoDigits(p + 5, month);
+  store<u8>(p + 7, 0x2d);
+  putTwoDigits(p + 8, day);
+  store<u8>(p + 10, 0x54);
+  putTwoDigits(p + 11, seconds / 3600);
+  store<u8>(p + 13, 0x3a);
+  putTwoDigits(p + 14, (seconds / 60) % 60);
+  store<u8>(p + 16, 0x3a);
+  putTwoDigits(p + 17, seconds % 60);
+  store<u8>(p + 19, 0x2e);
+  store<u8>(p + 20, DIGIT_0 + ms / 100);
+  store<u8>(p + 21, DIGIT_0 + ((ms / 10) % 10));
+  store<u8>(p + 22, DIGIT_0 + (ms % 10));
+  w = p + 23;
+  return true;
+}
+
+function putTwoDigits(at: usize, value: u32): void {
+  store<u8>(at, DIGIT_0 + value / 10);
+  store<u8>(at + 1, DIGIT_0 + (value % 10));
 }
 
 // ---- data: jsonb's text to RFC 8785 ----
@@ -412,9 +482,15 @@ function base64Value(c: u32): i32 {
   return -1;
 }
 
-/** Decodes the canonical base64 of 16 bytes at `w`. */
+/** Decodes the canonical base64 of 16 bytes at `w` (a binary row's salt is the 16 bytes). */
 function putSalt(i: i32): bool {
   const s = fieldStart(i);
+  if (binaryRow) {
+    if (fieldEnd(i) - s != 16 || isNull(i)) return false;
+    copyBytes(w, s, 16);
+    w += 16;
+    return true;
+  }
   if (fieldEnd(i) - s != 24 || <u32>load<u8>(s + 22) != 0x3d || <u32>load<u8>(s + 23) != 0x3d) {
     return false;
   }
@@ -518,9 +594,11 @@ function writeLine(members: usize): bool {
   if (!isNull(26)) return false;
   if (!requiredPresent()) return false;
   const hiddenAt = fieldStart(5);
-  if (fieldEnd(5) != hiddenAt + 1) return false;
+  if (fieldEnd(5) != hiddenAt + 1 || isNull(5)) return false;
   const hiddenByte = <u32>load<u8>(hiddenAt);
-  if (hiddenByte != 0x74 && hiddenByte != 0x66) return false;
+  // Text "t" or "f"; binary 1 or 0.
+  if (binaryRow ? hiddenByte > 1 : hiddenByte != 0x74 && hiddenByte != 0x66) return false;
+  hidden = hiddenByte == 0x74 || hiddenByte == 1;
   const hasTarget = !isEmpty(14) && !isEmpty(15);
   const hasLocation = !isEmpty(18) || !isEmpty(19) || !isEmpty(20);
   const hasOauth = !isEmpty(22);
@@ -559,6 +637,7 @@ function writeLine(members: usize): bool {
 
 let personalEnd: usize = 0;
 let digestAt: usize = 0;
+let hidden = false;
 
 function writeLeaf(): bool {
   put(LEAF_START);
@@ -571,7 +650,7 @@ function writeLeaf(): bool {
   putString(8);
   put(CATEGORY);
   putString(3);
-  put(<u32>load<u8>(fieldStart(5)) == 0x74 ? HIDDEN_TRUE : HIDDEN_FALSE);
+  put(hidden ? HIDDEN_TRUE : HIDDEN_FALSE);
   putString(1);
   put(OAUTH_CLIENT_ID);
   if (!isEmpty(22)) putString(22);
@@ -620,6 +699,7 @@ export function writeInputs(
   membersEnd: usize,
   maxLines: i32,
 ): i32 {
+  binaryRow = false;
   literals = literalTable;
   memberEnd = membersEnd;
   w = out;
@@ -644,29 +724,235 @@ export function writeInputs(
     if (k == start) seq = NaN;
     store<f64>(seqs + ((<usize>line) << 3), seq);
     const end = splitLine(start, inputEnd);
-    const m = meta + ((<usize>line) << 5);
-    store<u32>(m, <u32>(start - input));
-    store<u32>(m, <u32>(end - input), 4);
-    let taken = lineTaken;
-    const lineOut = w;
-    if (taken) {
-      taken = writeLine(members);
-      personalEnd = w;
-      if (taken) taken = writeLeaf();
-    }
-    if (taken) {
-      store<u32>(m, 1, 8);
-      store<u32>(m, <u32>lineOut, 12);
-      store<u32>(m, <u32>(personalEnd - lineOut), 16);
-      store<u32>(m, <u32>personalEnd, 20);
-      store<u32>(m, <u32>(w - personalEnd), 24);
-      store<u32>(m, <u32>digestAt, 28);
-    } else {
-      store<u32>(m, 0, 8);
-      w = lineOut;
-    }
+    writeRow(meta + ((<usize>line) << 5), start - input, end - input, members);
     line++;
     start = end + 1;
   }
   return line;
+}
+
+/** The two inputs of the row just split, and its 8 u32 of `meta` at `m`. */
+function writeRow(m: usize, start: usize, end: usize, members: usize): void {
+  store<u32>(m, <u32>start);
+  store<u32>(m, <u32>end, 4);
+  let taken = lineTaken;
+  const lineOut = w;
+  if (taken) {
+    taken = writeLine(members);
+    personalEnd = w;
+    if (taken) taken = writeLeaf();
+  }
+  if (taken) {
+    store<u32>(m, 1, 8);
+    store<u32>(m, <u32>lineOut, 12);
+    store<u32>(m, <u32>(personalEnd - lineOut), 16);
+    store<u32>(m, <u32>personalEnd, 20);
+    store<u32>(m, <u32>(w - personalEnd), 24);
+    store<u32>(m, <u32>digestAt, 28);
+  } else {
+    store<u32>(m, 0, 8);
+    w = lineOut;
+  }
+}
+
+// ---- binary COPY rows ----
+
+/** Fields of a binary row written as JSON strings: 1–4 and 8–23 (`entryLeafBinaryColumns`). */
+const STRING_FIELDS: u32 = 0xffff1e;
+const DATA_FIELD = 24;
+const TILE_WIDTH: i64 = 256;
+
+/** Whether `s … e` is well-formed UTF-8 (what Buffer's isUtf8 accepts). */
+function isUtf8(s: usize, e: usize): bool {
+  let k = s;
+  while (k < e) {
+    const b0 = <u32>load<u8>(k);
+    if (b0 < 0x80) {
+      k++;
+      continue;
+    }
+    let size: usize = 0;
+    let low: u32 = 0x80;
+    let high: u32 = 0xbf;
+    if (b0 >= 0xc2 && b0 <= 0xdf) size = 2;
+    else if (b0 >= 0xe0 && b0 <= 0xef) {
+      size = 3;
+      if (b0 == 0xe0) low = 0xa0;
+      if (b0 == 0xed) high = 0x9f;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      size = 4;
+      if (b0 == 0xf0) low = 0x90;
+      if (b0 == 0xf4) high = 0x8f;
+    } else return false;
+    if (e - k < size) return false;
+    const b1 = <u32>load<u8>(k + 1);
+    if (b1 < low || b1 > high) return false;
+    for (let c: usize = 2; c < size; c++) {
+      if ((<u32>load<u8>(k + c) & 0xc0) != 0x80) return false;
+    }
+    k += size;
+  }
+  return true;
+}
+
+/**
+ * A binary row's text field: valid UTF-8, and as a JSON string (`json`) no control character
+ * or backslash, a quote noted in `quoted`; false when the row is not for this path.
+ */
+function scanText(i: i32, json: bool): bool {
+  const s = fieldStart(i);
+  const e = fieldEnd(i);
+  const controlBelow = i8x16.splat(0x20);
+  const quote = i8x16.splat(<i8>QUOTE);
+  const backslash = i8x16.splat(<i8>BACKSLASH);
+  let wide = false;
+  for (let k = s; k < e; k += 16) {
+    const x = v128.load(k);
+    let special = i8x16.bitmask(
+      v128.or(v128.or(i8x16.lt_u(x, controlBelow), i8x16.eq(x, quote)), i8x16.eq(x, backslash)),
+    );
+    let high = i8x16.bitmask(x);
+    if (e - k < 16) {
+      const keep = (1 << (<i32>(e - k))) - 1;
+      special &= keep;
+      high &= keep;
+    }
+    if (high != 0) wide = true;
+    if (!json) continue;
+    while (special != 0) {
+      const at = k + <usize>ctz(special);
+      special &= special - 1;
+      if (<u32>load<u8>(at) != QUOTE) return false;
+      quoted |= 1 << i;
+    }
+  }
+  return !wide || isUtf8(s, e);
+}
+
+let rowEnd: usize = 0;
+
+/**
+ * Splits the binary COPY row at `start` (a field count, then each field's length and bytes; −1
+ * for NULL): 1 when split (it ends at `rowEnd`), 0 when it is not whole in the input, −1 at
+ * the trailer. `lineTaken` is false when the row is not for this path.
+ */
+function splitRow(start: usize, inputEnd: usize): i32 {
+  if (inputEnd - start < 2) return 0;
+  const count = <i32>(<i16>bswap<u16>(load<u16>(start)));
+  if (count == -1) return -1;
+  let p = start + 2;
+  nulls = 0;
+  quoted = 0;
+  let taken = count == COLUMNS;
+  for (let f = 0; f < count; f++) {
+    if (inputEnd - p < 4) return 0;
+    const length = <i32>bswap<u32>(load<u32>(p));
+    p += 4;
+    if (length < 0) {
+      if (f < COLUMNS) {
+        store<u32>(starts + ((<usize>f) << 2), <u32>p);
+        store<u32>(ends + ((<usize>f) << 2), <u32>p);
+        nulls |= 1 << f;
+      }
+      continue;
+    }
+    if (<usize>length > inputEnd - p) return 0;
+    if (f < COLUMNS) {
+      store<u32>(starts + ((<usize>f) << 2), <u32>p);
+      store<u32>(ends + ((<usize>f) << 2), <u32>(p + length));
+    }
+    p += length;
+  }
+  rowEnd = p;
+  if (taken) {
+    for (let f = 1; f < DATA_FIELD && taken; f++) {
+      if ((STRING_FIELDS >> f) & 1 && !isNull(f)) taken = scanText(f, true);
+    }
+  }
+  if (taken && !isNull(DATA_FIELD)) {
+    // jsonb's binary form: a version byte (1), then its text.
+    const s = fieldStart(DATA_FIELD);
+    if (fieldEnd(DATA_FIELD) == s || <u32>load<u8>(s) != 1) taken = false;
+    else {
+      store<u32>(starts + ((<usize>DATA_FIELD) << 2), <u32>(s + 1));
+      taken = scanText(DATA_FIELD, false);
+    }
+  }
+  lineTaken = taken;
+  return 1;
+}
+
+/** The seq of the row at `start` when it is whole enough to read, else −1. */
+function rowSeq(start: usize, inputEnd: usize): i64 {
+  if (inputEnd - start < 14) return -1;
+  if (<i32>(<i16>bswap<u16>(load<u16>(start))) != COLUMNS) return -1;
+  if (<i32>bswap<u32>(load<u32>(start + 2)) != 8) return -1;
+  return <i64>bswap<u64>(load<u64>(start + 6));
+}
+
+let consumed: usize = 0;
+let trailer = false;
+
+/** How many bytes of its input the last `writeBinaryInputs` used. */
+export function consumedBytes(): usize {
+  return consumed;
+}
+
+/** Whether the last `writeBinaryInputs` reached the COPY's trailer. */
+export function reachedTrailer(): bool {
+  return trailer;
+}
+
+/**
+ * `writeInputs` for binary COPY rows (`entryLeafBinaryColumns`, the header already skipped):
+ * the rows whole in `input … inputEnd`, up to `maxRows`, and once `stopAfter` bytes are used,
+ * only up to the next row that starts a tile (seq − 1 a multiple of 256) or 256 rows more, so
+ * a chunk holds whole tiles. A row's seq is its first field. Returns the number of rows;
+ * `consumedBytes` and `reachedTrailer` tell where it stopped.
+ */
+export function writeBinaryInputs(
+  input: usize,
+  inputEnd: usize,
+  literalTable: usize,
+  seqs: usize,
+  meta: usize,
+  out: usize,
+  members: usize,
+  membersEnd: usize,
+  maxRows: i32,
+  stopAfter: usize,
+): i32 {
+  literals = literalTable;
+  memberEnd = membersEnd;
+  w = out;
+  binaryRow = true;
+  trailer = false;
+  let row: i32 = 0;
+  let start = input;
+  let past = 0;
+  while (row < maxRows) {
+    if (start - input >= stopAfter) {
+      if (past == TILE_WIDTH) break;
+      const next = rowSeq(start, inputEnd);
+      if (next > 0 && (next - 1) % TILE_WIDTH == 0) break;
+      past++;
+    }
+    const split = splitRow(start, inputEnd);
+    if (split == 0) break;
+    if (split == -1) {
+      trailer = true;
+      start += 2;
+      break;
+    }
+    const seqAt = fieldStart(0);
+    const seq: f64 =
+      isNull(0) || fieldEnd(0) - seqAt != 8 ? NaN : <f64>(<i64>bswap<u64>(load<u64>(seqAt)));
+    store<f64>(seqs + ((<usize>row) << 3), seq);
+    writeRow(meta + ((<usize>row) << 5), start - input, rowEnd - input, members);
+    row++;
+    start = rowEnd;
+  }
+  consumed = start - input;
+  binaryRow = false;
+  return row;
 }

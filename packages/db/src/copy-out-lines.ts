@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 
-// A `COPY … TO STDOUT` (text format) read as a byte stream of its lines, for `verify`'s entry
-// reads (issue 14). pg-copy-streams does the same job, but cuts every row into a Buffer of its
+// A `COPY … TO STDOUT` read as a byte stream of its data: the lines of a text COPY, or the
+// header, rows and trailer of a binary one, for `verify`'s entry reads (issue 14). pg-copy-streams does the same job, but cuts every row into a Buffer of its
 // own and then concatenates them again: at 1,000,000 rows that was about a microsecond per row
 // on the hashing threads (copies, Buffer objects, garbage collection). Here the rows of each
 // socket read are moved together in place (one native copy per row) and pushed as one Buffer.

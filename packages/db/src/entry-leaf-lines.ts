@@ -29,6 +29,117 @@ export const entryLeafColumns = `seq, id, type, category, description, hidden_by
 // Column 27 (index 26): the personal digest an erased entry keeps (issue 16), else NULL.
 const COLUMN_COUNT = 27;
 
+/**
+ * The same columns for a binary COPY (`copyEntryRows`): the salt and the kept digest as their
+ * bytes. PostgreSQL then writes no text for the times, the salt and the digest, and escapes
+ * nothing: about a third of its CPU for a text COPY of these rows (BENCHMARKS.md).
+ */
+export const entryLeafBinaryColumns = entryLeafColumns
+  .replace("encode(commit_salt, 'base64')", "commit_salt")
+  .replace("encode(personal_digest, 'base64')", "personal_digest");
+
+const COPY_SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
+
+/**
+ * The length of a binary COPY's header at the start of `bytes` (signature, flags, extension),
+ * undefined while `bytes` does not hold all of it; throws when it is not one.
+ */
+export function binaryCopyHeaderLength(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 19) return undefined;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!buffer.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error("not a binary COPY");
+  const length = 19 + buffer.readUInt32BE(15);
+  return bytes.length < length ? undefined : length;
+}
+
+/** A text field as COPY's text format writes it: the escapes `unescapeField` reads. */
+function copyEscape(text: string): string {
+  return text.replace(/[\\\n\r\t]/g, (c) =>
+    c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t",
+  );
+}
+
+/** A timestamptz's text as PostgreSQL writes it (TimeZone UTC, DateStyle ISO). */
+function timestampText(time: bigint): string {
+  if (time === 0x7fffffffffffffffn) return "infinity";
+  if (time === -0x8000000000000000n) return "-infinity";
+  const day = 86_400_000_000n;
+  let days = time / day;
+  let rest = time % day;
+  if (rest < 0n) {
+    rest += day;
+    days -= 1n;
+  }
+  // The proleptic Gregorian date (H. Hinnant's civil_from_days), as PostgreSQL's j2date.
+  const z = Number(days) + 10_957 + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra -
+      Math.floor(dayOfEra / 1_460) +
+      Math.floor(dayOfEra / 36_524) -
+      Math.floor(dayOfEra / 146_096)) /
+      365,
+  );
+  const dayOfYear =
+    dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shifted = Math.floor((5 * dayOfYear + 2) / 153);
+  const date = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
+  const month = shifted < 10 ? shifted + 3 : shifted - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const seconds = Number(rest / 1_000_000n);
+  const fraction = Number(rest % 1_000_000n);
+  const two = (n: number) => String(n).padStart(2, "0");
+  let text =
+    `${String(year > 0 ? year : 1 - year).padStart(4, "0")}-${two(month)}-${two(date)} ` +
+    `${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}`;
+  if (fraction > 0) text += `.${String(fraction).padStart(6, "0").replace(/0+$/, "")}`;
+  return `${text}+00${year > 0 ? "" : " BC"}`;
+}
+
+/** `encode(bytes, 'base64')`: PostgreSQL breaks its base64 with a newline every 76 characters. */
+function postgresBase64(bytes: Buffer): string {
+  const text = bytes.toString("base64");
+  const whole = 4 * Math.floor(bytes.length / 3);
+  let out = "";
+  for (let at = 0; at < whole; at += 76) {
+    const piece = text.slice(at, Math.min(at + 76, whole));
+    out += piece.length === 76 ? `${piece}\n` : piece;
+  }
+  return out + text.slice(whole);
+}
+
+/**
+ * A binary COPY row of `entryLeafBinaryColumns` (`row[start … end)`) as the text COPY line of
+ * `entryLeafColumns` PostgreSQL would have written for it, for `entryLineLeafHash`: the rows
+ * the byte path does not take (escapes, an erased entry, a float in `data` …) are few.
+ */
+export function entryRowCopyLine(row: Uint8Array, start: number, end: number): string {
+  const bytes = Buffer.from(row.buffer, row.byteOffset + start, end - start);
+  const count = bytes.readInt16BE(0);
+  const fields: string[] = [];
+  let at = 2;
+  for (let i = 0; i < count; i++) {
+    const length = bytes.readInt32BE(at);
+    at += 4;
+    if (length < 0) {
+      fields.push("\\N");
+      continue;
+    }
+    const value = bytes.subarray(at, at + length);
+    at += length;
+    if (i === 0 && length === 8) fields.push(value.readBigInt64BE(0).toString());
+    else if (i === 5 && length === 1) fields.push(value[0] ? "t" : "f");
+    else if ((i === 6 || i === 7) && length === 8)
+      fields.push(timestampText(value.readBigInt64BE(0)));
+    // jsonb: a version byte (1), then its text; any other version is nothing a leaf can hold.
+    else if (i === 24) fields.push(value[0] === 1 ? copyEscape(value.toString("utf8", 1)) : "{");
+    else if (i === 25 || i === 26) fields.push(copyEscape(postgresBase64(value)));
+    else fields.push(copyEscape(value.toString("utf8")));
+  }
+  return fields.join("\t");
+}
+
 /** COPY text format: `\N` is NULL, and a backslash escapes itself and control characters. */
 function unescapeField(field: string): string | null {
   if (field === "\\N") return null;
@@ -221,7 +332,13 @@ export function entryLineLeafHash(orgId: string, line: string): Buffer {
   return hash("sha256", input.subarray(0, leafBytes), "buffer");
 }
 
-export { entryLineLeafHashInto, entryLinesLeafHashesInto } from "./entry-leaf-wasm.ts";
+export {
+  entryLeafBytesAvailable,
+  entryLineLeafHashInto,
+  entryLinesLeafHashesInto,
+  entryRowsLeafHashes,
+  type HashedRows,
+} from "./entry-leaf-wasm.ts";
 
 /**
  * The leaf hash of an erased entry's line (its last column, the kept personal digest, is not

@@ -69,6 +69,33 @@ interface Exports {
     membersEnd: number,
     maxLines: number,
   ): number;
+  writeBinaryInputs(
+    input: number,
+    inputEnd: number,
+    literalTable: number,
+    seqs: number,
+    meta: number,
+    out: number,
+    members: number,
+    membersEnd: number,
+    maxRows: number,
+    stopAfter: number,
+  ): number;
+  consumedBytes(): number;
+  reachedTrailer(): number;
+}
+
+/** A chunk of binary COPY rows, hashed: see `entryRowsLeafHashes`. */
+export interface HashedRows {
+  count: number;
+  seqs: Float64Array;
+  hashes: Uint8Array;
+  /** (index, start, end) of each row the byte path did not take, its bytes in the chunk. */
+  notTaken: number[];
+  /** Bytes of the chunk the rows took (the rest: a row not whole yet, or past the cut). */
+  consumed: number;
+  /** Whether the COPY's trailer was reached. */
+  trailer: boolean;
 }
 
 /** Bytes the module may read or write past a region's end (its 8- and 16-byte loads and stores). */
@@ -169,6 +196,66 @@ class EntryLeafBytes {
     // The module copies text as it is: right only for valid UTF-8 (PostgreSQL sends nothing
     // else; a chunk that is not goes the string way).
     const utf8 = isUtf8(bytes.subarray(inputAt, inputAt + length));
+    return this.#hashInputs(metaAt, count, utf8, start, hashes, hashesAt);
+  }
+
+  /**
+   * Leaf hashes of the binary COPY rows (`entryLeafBinaryColumns`, past the COPY's header) whole
+   * in `chunk`; once `stopAfter` bytes are taken, only up to the next row that starts a tile.
+   */
+  hashRows(orgId: string, chunk: Uint8Array, stopAfter: number): HashedRows {
+    this.#useOrganisation(orgId);
+    const length = chunk.length;
+    // A row of the 27 columns takes at least 110 bytes (all NULL); fewer rows may be taken than
+    // a chunk holds (then `consumed` says so).
+    const maxRows = Math.ceil(length / 110) + 1;
+    const seqsAt = this.#regionsAt;
+    const metaAt = seqsAt + 8 * maxRows;
+    const inputAt = metaAt + 4 * META_WORDS * maxRows;
+    const membersAt = (inputAt + length + SLACK + 15) & ~15;
+    const membersEnd = membersAt + 4 * length + 64;
+    const outAt = membersEnd + SLACK;
+    this.#ensure(outAt + 2 * length + maxRows * (LINE_ROOM + 3 * (orgId.length + 2)) + SLACK);
+    const bytes = this.#bytes;
+    bytes.set(chunk, inputAt);
+    const exports = this.#exports;
+    const count = exports.writeBinaryInputs(
+      inputAt,
+      inputAt + length,
+      this.#literalTable,
+      seqsAt,
+      metaAt,
+      outAt,
+      membersAt,
+      membersEnd,
+      maxRows,
+      stopAfter,
+    );
+    const seqs = new Float64Array(count);
+    seqs.set(new Float64Array(bytes.buffer, seqsAt, count));
+    const hashes = new Uint8Array(32 * count);
+    // Text fields are checked as UTF-8 by the module itself (the rest of a row is binary).
+    const notTaken = this.#hashInputs(metaAt, count, true, 0, hashes, 0);
+    return {
+      count,
+      seqs,
+      hashes,
+      notTaken,
+      consumed: exports.consumedBytes(),
+      trailer: exports.reachedTrailer() !== 0,
+    };
+  }
+
+  /** SHA-256 of the inputs the module wrote for `count` rows (`meta` at `metaAt`). */
+  #hashInputs(
+    metaAt: number,
+    count: number,
+    utf8: boolean,
+    start: number,
+    hashes: Uint8Array,
+    hashesAt: number,
+  ): number[] {
+    const bytes = this.#bytes;
     const words = this.#words;
     const notTaken: number[] = [];
     for (let i = 0, m = metaAt / 4; i < count; i++, m += META_WORDS) {
@@ -243,6 +330,26 @@ export function entryLinesLeafHashesInto(
     start = end + 1;
   }
   return all;
+}
+
+/** Whether this thread runs the byte path (WebAssembly; not, for one, under `--jitless`). */
+export function entryLeafBytesAvailable(): boolean {
+  return entryLeafBytes() !== null;
+}
+
+/**
+ * Leaf hashes of the binary COPY rows whole in `chunk` (`copyEntryRows`, past the COPY's
+ * header), cut once `stopAfter` bytes are taken before the next row that starts a tile. Hash
+ * each row it hands back with `entryLineLeafHash(orgId, entryRowCopyLine(…))`.
+ */
+export function entryRowsLeafHashes(
+  orgId: string,
+  chunk: Uint8Array,
+  stopAfter: number,
+): HashedRows {
+  const bytes = entryLeafBytes();
+  if (!bytes) throw new Error("WebAssembly is not available: read entries as text");
+  return bytes.hashRows(orgId, chunk, stopAfter);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import pg from "pg";
 import { CopyOutLines } from "./copy-out-lines.ts";
-import { entryLeafColumns } from "./entry-leaf-lines.ts";
+import { entryLeafBinaryColumns, entryLeafColumns } from "./entry-leaf-lines.ts";
 import { postgresStartupOptions } from "./session-settings.ts";
 
 // `verify`'s entry reads (issue 14), usable from a hashing thread: this module loads the pg
@@ -48,9 +48,31 @@ export function copyEntryLines(
   return client.query(copy as unknown as pg.Submittable) as unknown as CopyOutLines;
 }
 
-/** A connection inside a shared verify snapshot; one `entryLines` stream at a time. */
+/**
+ * The same entries as a binary COPY of `entryLeafBinaryColumns` (header, rows, trailer): what
+ * `verify`'s hashing threads read, PostgreSQL's cheaper way to send them (`entryRowsLeafHashes`).
+ */
+export function copyEntryRows(
+  client: pg.ClientBase,
+  orgId: string,
+  fromSeq: number,
+  toSeq: number,
+): Readable {
+  if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq)) {
+    throw new RangeError("seq bounds must be integers");
+  }
+  const copy = new CopyOutLines(
+    `COPY (SELECT ${entryLeafBinaryColumns} FROM audit_entries
+      WHERE org_id = ${client.escapeLiteral(orgId)} AND seq BETWEEN ${fromSeq} AND ${toSeq}
+      ORDER BY seq) TO STDOUT (FORMAT binary)`,
+  );
+  return client.query(copy as unknown as pg.Submittable) as unknown as CopyOutLines;
+}
+
+/** A connection inside a shared verify snapshot; one `entryLines` or `entryRows` stream at a time. */
 export interface SharedLogSnapshot {
   entryLines(orgId: string, fromSeq: number, toSeq: number): Readable;
+  entryRows(orgId: string, fromSeq: number, toSeq: number): Readable;
   close(): Promise<void>;
 }
 
@@ -74,6 +96,7 @@ export async function joinLogSnapshot(share: LogSnapshotShare): Promise<SharedLo
   }
   return {
     entryLines: (orgId, fromSeq, toSeq) => copyEntryLines(client, orgId, fromSeq, toSeq),
+    entryRows: (orgId, fromSeq, toSeq) => copyEntryRows(client, orgId, fromSeq, toSeq),
     // Read-only: ending the connection ends the transaction; nothing to commit.
     close: () => client.end(),
   };

@@ -1,6 +1,12 @@
 import { hash } from "node:crypto";
 import type { Readable } from "node:stream";
-import { entryLineLeafHash, entryLinesLeafHashesInto } from "@auditlog/db/entry-lines";
+import {
+  binaryCopyHeaderLength,
+  entryLineLeafHash,
+  entryLinesLeafHashesInto,
+  entryRowCopyLine,
+  entryRowsLeafHashes,
+} from "@auditlog/db/entry-lines";
 
 /** Leaf hashes of a chunk of entry lines: what a hashing worker answers for one chunk. */
 export interface HashedChunk {
@@ -141,4 +147,65 @@ export async function* lineChunks(stream: Readable): AsyncGenerator<Buffer> {
     if (cut > 0) yield all.subarray(0, cut);
   }
   if (pieceBytes > 0) yield Buffer.concat(pieces);
+}
+
+/**
+ * A binary COPY of entry rows (`copyEntryRows`), hashed in chunks of about 256 KiB cut before a
+ * tile's first entry, as `lineChunks` and `hashEntryLines` do for text lines. The byte path
+ * takes the rows it can; each other row goes the string way, as the text line PostgreSQL would
+ * have written for it.
+ */
+export async function* hashEntryRows(orgId: string, stream: Readable): AsyncGenerator<HashedChunk> {
+  let pending: Buffer = Buffer.alloc(0);
+  let headerSkipped = false;
+  let trailer = false;
+  const take = (final: boolean): HashedChunk[] => {
+    const chunks: HashedChunk[] = [];
+    for (;;) {
+      if (!headerSkipped) {
+        const header = binaryCopyHeaderLength(pending);
+        if (header === undefined) return chunks;
+        pending = pending.subarray(header);
+        headerSkipped = true;
+      }
+      if (trailer || (!final && pending.length < CHUNK_BYTES)) return chunks;
+      const rows = entryRowsLeafHashes(orgId, pending, CHUNK_BYTES);
+      trailer = rows.trailer;
+      const bad = new Uint8Array(rows.count);
+      for (let n = 0; n < rows.notTaken.length; n += 3) {
+        const i = rows.notTaken[n] as number;
+        const line = entryRowCopyLine(
+          pending,
+          rows.notTaken[n + 1] as number,
+          rows.notTaken[n + 2] as number,
+        );
+        try {
+          rows.hashes.set(entryLineLeafHash(orgId, line), i * 32);
+        } catch {
+          bad[i] = 1;
+        }
+      }
+      const { count, seqs, hashes } = rows;
+      if (count > 0)
+        chunks.push({ count, seqs, hashes, bad, ...tileRootsOf(count, seqs, hashes, bad) });
+      pending = pending.subarray(rows.consumed);
+      // Nothing taken: the next row is not whole yet (more bytes to come), or the end.
+      if (count === 0 && !rows.trailer) return chunks;
+    }
+  };
+  let pieces: Buffer[] = [];
+  let pieceBytes = 0;
+  const join = () => (pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces));
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    pieces.push(piece);
+    pieceBytes += piece.length;
+    if (pieceBytes < CHUNK_BYTES) continue;
+    pending = join();
+    yield* take(false);
+    pieces = pending.length > 0 ? [pending] : [];
+    pieceBytes = pending.length;
+  }
+  pending = pieces.length > 0 ? join() : Buffer.alloc(0);
+  yield* take(true);
+  if (!trailer || pending.length > 0) throw new Error("the entries' binary COPY ended mid-row");
 }

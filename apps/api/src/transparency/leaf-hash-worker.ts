@@ -4,7 +4,8 @@ import {
   type LogSnapshotShare,
   type SharedLogSnapshot,
 } from "@auditlog/db/entry-line-reader";
-import { type HashedChunk, hashEntryLines, lineChunks } from "./leaf-hash-lines.ts";
+import { entryLeafBytesAvailable } from "@auditlog/db/entry-lines";
+import { type HashedChunk, hashEntryLines, hashEntryRows, lineChunks } from "./leaf-hash-lines.ts";
 
 // A worker thread of `verify`: hashes COPY lines into leaf hashes. Hashing is most of verify's
 // cost (RFC 8785 JSON and two SHA-256 per entry), so it runs beside the main thread, which only
@@ -41,8 +42,14 @@ let ranges: Promise<void> = Promise.resolve();
 async function hashRange(from: number, to: number): Promise<HashedChunk[]> {
   if (!share) throw new Error("this hashing thread has no snapshot to read ranges from");
   reader ??= joinLogSnapshot(share);
-  const stream = (await reader).entryLines(orgId, from, to);
   const chunks: HashedChunk[] = [];
+  // As binary rows where the byte path runs: PostgreSQL sends them for about a third less CPU.
+  if (entryLeafBytesAvailable()) {
+    const stream = (await reader).entryRows(orgId, from, to);
+    for await (const chunk of hashEntryRows(orgId, stream)) chunks.push(chunk);
+    return chunks;
+  }
+  const stream = (await reader).entryLines(orgId, from, to);
   for await (const bytes of lineChunks(stream)) chunks.push(hashEntryLines(orgId, bytes));
   return chunks;
 }
