@@ -904,11 +904,53 @@ export function reachedTrailer(): bool {
 }
 
 /**
+ * Where a chunk of `writeBinaryInputs` ends: the end of its last whole row (the trailer
+ * included), or, unless `final`, rather the start of its last row that starts a tile (seq − 1 a
+ * multiple of 256) after its first, so the chunk holds whole tiles and the rest comes again with
+ * the next bytes, as `lineChunks` cuts text lines. Only the rows' lengths are read here.
+ */
+function chunkEnd(input: usize, inputEnd: usize, maxRows: i32, final: bool): usize {
+  let at = input;
+  let whole = input;
+  let tileStart: usize = 0;
+  for (let rows = 0; rows < maxRows && inputEnd - at >= 2; rows++) {
+    const count = <i32>(<i16>bswap<u16>(load<u16>(at)));
+    if (count == -1) {
+      whole = at + 2;
+      break;
+    }
+    if (at > input) {
+      const seq = rowSeq(at, inputEnd);
+      if (seq > 0 && (seq - 1) % TILE_WIDTH == 0) tileStart = at;
+    }
+    let p = at + 2;
+    let complete = true;
+    for (let f = 0; f < count; f++) {
+      if (inputEnd - p < 4) {
+        complete = false;
+        break;
+      }
+      const length = <i32>bswap<u32>(load<u32>(p));
+      p += 4;
+      if (length < 0) continue;
+      if (<usize>length > inputEnd - p) {
+        complete = false;
+        break;
+      }
+      p += length;
+    }
+    if (!complete) break;
+    at = p;
+    whole = p;
+  }
+  return final || tileStart == 0 ? whole : tileStart;
+}
+
+/**
  * `writeInputs` for binary COPY rows (`entryLeafBinaryColumns`, the header already skipped):
- * the rows whole in `input … inputEnd`, up to `maxRows`, and once `stopAfter` bytes are used,
- * only up to the next row that starts a tile (seq − 1 a multiple of 256) or 256 rows more, so
- * a chunk holds whole tiles. A row's seq is its first field. Returns the number of rows;
- * `consumedBytes` and `reachedTrailer` tell where it stopped.
+ * the rows whole in `input … inputEnd`, up to `maxRows`, cut as `chunkEnd` says unless
+ * `final`. A row's seq is its first field. Returns the number of rows; `consumedBytes` and
+ * `reachedTrailer` tell where it stopped.
  */
 export function writeBinaryInputs(
   input: usize,
@@ -920,7 +962,7 @@ export function writeBinaryInputs(
   members: usize,
   membersEnd: usize,
   maxRows: i32,
-  stopAfter: usize,
+  final: bool,
 ): i32 {
   literals = literalTable;
   memberEnd = membersEnd;
@@ -929,15 +971,9 @@ export function writeBinaryInputs(
   trailer = false;
   let row: i32 = 0;
   let start = input;
-  let past = 0;
-  while (row < maxRows) {
-    if (start - input >= stopAfter) {
-      if (past == TILE_WIDTH) break;
-      const next = rowSeq(start, inputEnd);
-      if (next > 0 && (next - 1) % TILE_WIDTH == 0) break;
-      past++;
-    }
-    const split = splitRow(start, inputEnd);
+  const end = chunkEnd(input, inputEnd, maxRows, final);
+  while (start < end) {
+    const split = splitRow(start, end);
     if (split == 0) break;
     if (split == -1) {
       trailer = true;

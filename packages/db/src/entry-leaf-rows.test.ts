@@ -266,7 +266,7 @@ describe("entryRowsLeafHashes and entryRowCopyLine", () => {
             expect(header).toBe(19);
             const body = binary.subarray(header);
             // In one call, then in pieces cut anywhere with small chunks: the same rows.
-            const whole = entryRowsLeafHashes(ORG, body, body.length);
+            const whole = entryRowsLeafHashes(ORG, body, true);
             expect(whole.trailer).toBe(true);
             expect(whole.consumed).toBe(body.length);
             expect(whole.count).toBe(rows.length);
@@ -313,7 +313,11 @@ describe("entryRowsLeafHashes and entryRowCopyLine", () => {
             const seqs: number[] = [];
             for (let calls = 0; given < rows.length || pending < body.length; calls++) {
               expect(calls).toBeLessThan(100_000);
-              const piece = entryRowsLeafHashes(ORG, body.subarray(pending, end), 300);
+              const piece = entryRowsLeafHashes(
+                ORG,
+                body.subarray(pending, end),
+                end === body.length,
+              );
               for (let i = 0; i < piece.count; i++) {
                 seqs.push(piece.seqs[i] as number);
                 if (!handedBack.has(given + i)) {
@@ -338,5 +342,45 @@ describe("entryRowsLeafHashes and entryRowCopyLine", () => {
     console.log(`binary rows: ${taken} taken by the byte path, ${converted} as text lines`);
     expect(taken).toBeGreaterThan(200);
     expect(converted).toBeGreaterThan(100);
+  });
+
+  it("cuts a chunk before its last row that starts a tile, unless it is the COPY's last", async () => {
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      await setEntryLineSession(client);
+      await client.query(
+        "CREATE TEMP TABLE audit_entries (LIKE public.audit_entries) ON COMMIT DROP",
+      );
+      await client.query(
+        `INSERT INTO audit_entries (org_id, seq, id, type, category, description,
+           hidden_by_default, occurred_at, received_at, actor_type, actor_id, actor_name, data,
+           commit_salt, stored_at)
+         SELECT $1, n, 'evt_' || n, 'repo.create', 'content', 'made ' || n, false,
+           timestamptz '2026-01-02 03:04:05+00' + n * interval '1 ms', now(), 'user', 'u1',
+           'name', '{"n": 1}', '\\x00112233445566778899aabbccddeeff'::bytea, now()
+         FROM generate_series(1, 1000) AS n`,
+        [ORG],
+      );
+      const binary = await readAll(copyEntryRows(client, ORG, 1, 1000));
+      const body = binary.subarray(binaryCopyHeaderLength(binary) as number);
+      const first = entryRowsLeafHashes(ORG, body, false);
+      // Seqs 1 … 768: three whole tiles; 769 starts the fourth, which comes with the next bytes.
+      expect(first.count).toBe(768);
+      expect(first.trailer).toBe(false);
+      expect(first.notTaken).toEqual([]);
+      const rest = entryRowsLeafHashes(ORG, body.subarray(first.consumed), false);
+      // No tile starts after this chunk's first row: every whole row, and the trailer.
+      expect(rest.count).toBe(232);
+      expect(rest.trailer).toBe(true);
+      expect(first.consumed + rest.consumed).toBe(body.length);
+      expect([...first.seqs, ...rest.seqs]).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+      const all = entryRowsLeafHashes(ORG, body, true);
+      expect(all.count).toBe(1000);
+      expect(Buffer.concat([first.hashes, rest.hashes])).toEqual(Buffer.from(all.hashes));
+    } finally {
+      await client.query("ROLLBACK");
+      client.release();
+    }
   });
 });

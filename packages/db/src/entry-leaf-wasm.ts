@@ -79,7 +79,7 @@ interface Exports {
     members: number,
     membersEnd: number,
     maxRows: number,
-    stopAfter: number,
+    final: boolean,
   ): number;
   consumedBytes(): number;
   reachedTrailer(): number;
@@ -201,9 +201,9 @@ class EntryLeafBytes {
 
   /**
    * Leaf hashes of the binary COPY rows (`entryLeafBinaryColumns`, past the COPY's header) whole
-   * in `chunk`; once `stopAfter` bytes are taken, only up to the next row that starts a tile.
+   * in `chunk`; unless `final`, only up to its last row that starts a tile.
    */
-  hashRows(orgId: string, chunk: Uint8Array, stopAfter: number): HashedRows {
+  hashRows(orgId: string, chunk: Uint8Array, final: boolean): HashedRows {
     this.#useOrganisation(orgId);
     const length = chunk.length;
     // A row of the 27 columns takes at least 110 bytes (all NULL); fewer rows may be taken than
@@ -229,7 +229,7 @@ class EntryLeafBytes {
       membersAt,
       membersEnd,
       maxRows,
-      stopAfter,
+      final,
     );
     const seqs = new Float64Array(count);
     seqs.set(new Float64Array(bytes.buffer, seqsAt, count));
@@ -339,17 +339,14 @@ export function entryLeafBytesAvailable(): boolean {
 
 /**
  * Leaf hashes of the binary COPY rows whole in `chunk` (`copyEntryRows`, past the COPY's
- * header), cut once `stopAfter` bytes are taken before the next row that starts a tile. Hash
+ * header); unless `final` (the COPY's last bytes), only up to its last row that starts a tile
+ * after its first, so that a chunk holds whole tiles (the caller passes the rest again). Hash
  * each row it hands back with `entryLineLeafHash(orgId, entryRowCopyLine(…))`.
  */
-export function entryRowsLeafHashes(
-  orgId: string,
-  chunk: Uint8Array,
-  stopAfter: number,
-): HashedRows {
+export function entryRowsLeafHashes(orgId: string, chunk: Uint8Array, final: boolean): HashedRows {
   const bytes = entryLeafBytes();
   if (!bytes) throw new Error("WebAssembly is not available: read entries as text");
-  return bytes.hashRows(orgId, chunk, stopAfter);
+  return bytes.hashRows(orgId, chunk, final);
 }
 
 /**

@@ -169,7 +169,7 @@ export async function* hashEntryRows(orgId: string, stream: Readable): AsyncGene
         headerSkipped = true;
       }
       if (trailer || (!final && pending.length < CHUNK_BYTES)) return chunks;
-      const rows = entryRowsLeafHashes(orgId, pending, CHUNK_BYTES);
+      const rows = entryRowsLeafHashes(orgId, pending, final);
       trailer = rows.trailer;
       const bad = new Uint8Array(rows.count);
       for (let n = 0; n < rows.notTaken.length; n += 3) {
