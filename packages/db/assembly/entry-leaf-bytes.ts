@@ -699,10 +699,7 @@ export function writeInputs(
   membersEnd: usize,
   maxLines: i32,
 ): i32 {
-  binaryRow = false;
-  literals = literalTable;
-  memberEnd = membersEnd;
-  w = out;
+  begin(literalTable, membersEnd, out, false);
   let line: i32 = 0;
   let start = input;
   while (start < inputEnd) {
@@ -729,6 +726,14 @@ export function writeInputs(
     start = end + 1;
   }
   return line;
+}
+
+/** A call's settings: the constant texts, the room for `data`'s members, the output, the format. */
+function begin(literalTable: usize, membersEnd: usize, out: usize, binary: bool): void {
+  literals = literalTable;
+  memberEnd = membersEnd;
+  w = out;
+  binaryRow = binary;
 }
 
 /** The two inputs of the row just split, and its 8 u32 of `meta` at `m`. */
@@ -964,10 +969,7 @@ export function writeBinaryInputs(
   maxRows: i32,
   final: bool,
 ): i32 {
-  literals = literalTable;
-  memberEnd = membersEnd;
-  w = out;
-  binaryRow = true;
+  begin(literalTable, membersEnd, out, true);
   trailer = false;
   let row: i32 = 0;
   let start = input;

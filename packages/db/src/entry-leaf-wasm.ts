@@ -152,6 +152,25 @@ class EntryLeafBytes {
   }
 
   /**
+   * Lays out the module's memory for `input` (copied in) and up to `rows` lines or rows: seqs,
+   * meta, the input, the members of `data`'s objects, the output.
+   */
+  #regions(orgId: string, input: Uint8Array, rows: number) {
+    this.#useOrganisation(orgId);
+    const length = input.length;
+    const seqsAt = this.#regionsAt;
+    const metaAt = seqsAt + 8 * rows;
+    const inputAt = metaAt + 4 * META_WORDS * rows;
+    const membersAt = (inputAt + length + SLACK + 15) & ~15;
+    // Twelve bytes a key in `data`, at most one key per three bytes of a line.
+    const membersEnd = membersAt + 4 * length + 64;
+    const outAt = membersEnd + SLACK;
+    this.#ensure(outAt + 2 * length + rows * (LINE_ROOM + 3 * (orgId.length + 2)) + SLACK);
+    this.#bytes.set(input, inputAt);
+    return { seqsAt, metaAt, inputAt, membersAt, membersEnd, outAt };
+  }
+
+  /**
    * Leaf hashes of `count` lines in `chunk[start … end)` (each ending with a newline, the last
    * may not) into `hashes` from `hashesAt`, and their seqs (NaN where a line does not start
    * with digits and a tab) into `seqs` from `seqsAt` when given. Returns, for each line the
@@ -168,18 +187,13 @@ class EntryLeafBytes {
     hashesAt: number,
     seqs: Float64Array | undefined,
   ): number[] | null {
-    this.#useOrganisation(orgId);
+    const { seqsAt, metaAt, inputAt, membersAt, membersEnd, outAt } = this.#regions(
+      orgId,
+      chunk.subarray(start, end),
+      count,
+    );
     const length = end - start;
-    const seqsAt = this.#regionsAt;
-    const metaAt = seqsAt + 8 * count;
-    const inputAt = metaAt + 4 * META_WORDS * count;
-    const membersAt = (inputAt + length + SLACK + 15) & ~15;
-    // Twelve bytes a key in `data`, at most one key per three bytes of a line.
-    const membersEnd = membersAt + 4 * length + 64;
-    const outAt = membersEnd + SLACK;
-    this.#ensure(outAt + 2 * length + count * (LINE_ROOM + 3 * (orgId.length + 2)) + SLACK);
     const bytes = this.#bytes;
-    bytes.set(chunk.subarray(start, end), inputAt);
     const lines = this.#exports.writeInputs(
       inputAt,
       inputAt + length,
@@ -204,20 +218,16 @@ class EntryLeafBytes {
    * in `chunk`; unless `final`, only up to its last row that starts a tile.
    */
   hashRows(orgId: string, chunk: Uint8Array, final: boolean): HashedRows {
-    this.#useOrganisation(orgId);
     const length = chunk.length;
     // A row of the 27 columns takes at least 110 bytes (all NULL); fewer rows may be taken than
     // a chunk holds (then `consumed` says so).
     const maxRows = Math.ceil(length / 110) + 1;
-    const seqsAt = this.#regionsAt;
-    const metaAt = seqsAt + 8 * maxRows;
-    const inputAt = metaAt + 4 * META_WORDS * maxRows;
-    const membersAt = (inputAt + length + SLACK + 15) & ~15;
-    const membersEnd = membersAt + 4 * length + 64;
-    const outAt = membersEnd + SLACK;
-    this.#ensure(outAt + 2 * length + maxRows * (LINE_ROOM + 3 * (orgId.length + 2)) + SLACK);
+    const { seqsAt, metaAt, inputAt, membersAt, membersEnd, outAt } = this.#regions(
+      orgId,
+      chunk,
+      maxRows,
+    );
     const bytes = this.#bytes;
-    bytes.set(chunk, inputAt);
     const exports = this.#exports;
     const count = exports.writeBinaryInputs(
       inputAt,

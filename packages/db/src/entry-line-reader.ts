@@ -37,15 +37,7 @@ export function copyEntryLines(
   fromSeq: number,
   toSeq: number,
 ): Readable {
-  if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq)) {
-    throw new RangeError("seq bounds must be integers");
-  }
-  const copy = new CopyOutLines(
-    `COPY (SELECT ${entryLeafColumns} FROM audit_entries
-      WHERE org_id = ${client.escapeLiteral(orgId)} AND seq BETWEEN ${fromSeq} AND ${toSeq}
-      ORDER BY seq) TO STDOUT`,
-  );
-  return client.query(copy as unknown as pg.Submittable) as unknown as CopyOutLines;
+  return copyEntries(client, orgId, fromSeq, toSeq, "text");
 }
 
 /**
@@ -58,13 +50,24 @@ export function copyEntryRows(
   fromSeq: number,
   toSeq: number,
 ): Readable {
+  return copyEntries(client, orgId, fromSeq, toSeq, "binary");
+}
+
+function copyEntries(
+  client: pg.ClientBase,
+  orgId: string,
+  fromSeq: number,
+  toSeq: number,
+  format: "text" | "binary",
+): Readable {
   if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq)) {
     throw new RangeError("seq bounds must be integers");
   }
+  const columns = format === "text" ? entryLeafColumns : entryLeafBinaryColumns;
   const copy = new CopyOutLines(
-    `COPY (SELECT ${entryLeafBinaryColumns} FROM audit_entries
+    `COPY (SELECT ${columns} FROM audit_entries
       WHERE org_id = ${client.escapeLiteral(orgId)} AND seq BETWEEN ${fromSeq} AND ${toSeq}
-      ORDER BY seq) TO STDOUT (FORMAT binary)`,
+      ORDER BY seq) TO STDOUT${format === "binary" ? " (FORMAT binary)" : ""}`,
   );
   return client.query(copy as unknown as pg.Submittable) as unknown as CopyOutLines;
 }
