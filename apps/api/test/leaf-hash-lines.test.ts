@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { entryLineLeafHash } from "@auditlog/db/entry-lines";
 import { describe, expect, it } from "vitest";
-import { hashEntryLines } from "../src/transparency/leaf-hash-lines.ts";
+import { hashEntryLines, hashEntryRows } from "../src/transparency/leaf-hash-lines.ts";
 
 // The hashing threads' answer for a chunk: a leaf hash per line (the byte path, else the string
 // path) and the root of every whole tile, which verify folds in one step. The roots are checked
@@ -78,5 +79,32 @@ describe("hashEntryLines", () => {
     expect([...all.tileLines]).toEqual([256]);
     const cut = hashEntryLines(org, Buffer.from(`${lines.slice(261).join("\n")}\n`));
     expect([...cut.tileLines]).toEqual([]);
+  });
+});
+
+describe("hashEntryRows", () => {
+  const header = Buffer.concat([
+    Buffer.from("PGCOPY\n\xff\r\n\0", "latin1"),
+    Buffer.alloc(8), // flags, header extension length
+  ]);
+  const trailer = Buffer.from([0xff, 0xff]);
+  const hashAll = async (pieces: Buffer[]) => {
+    const chunks = [];
+    for await (const chunk of hashEntryRows(org, Readable.from(pieces))) chunks.push(chunk);
+    return chunks;
+  };
+
+  it("reads a header split across pieces and an empty COPY's trailer", async () => {
+    expect(await hashAll([header.subarray(0, 5), header.subarray(5), trailer])).toEqual([]);
+  });
+
+  it("fails a stream that is no binary COPY, or that ends before its trailer or mid-row", async () => {
+    await expect(hashAll([Buffer.from("1\tevt_1\trepo.create\n")])).rejects.toThrow(
+      "not a binary COPY",
+    );
+    await expect(hashAll([header])).rejects.toThrow("ended mid-row");
+    // A row of 27 fields whose first field's length says 8 bytes, and only 3 follow.
+    const cut = Buffer.from([0, 27, 0, 0, 0, 8, 0, 0, 1]);
+    await expect(hashAll([header, cut])).rejects.toThrow("ended mid-row");
   });
 });

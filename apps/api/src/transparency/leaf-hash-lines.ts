@@ -92,18 +92,38 @@ export function hashEntryLines(orgId: string, bytes: Uint8Array): HashedChunk {
   // The seq is read apart from the rest, so a row whose other fields cannot be parsed still has
   // its place.
   const notTaken = entryLinesLeafHashesInto(orgId, buffer, count, hashes, seqs);
+  hashHandedBack(orgId, notTaken, (start, end) => buffer.toString("utf8", start, end), {
+    seqs,
+    hashes,
+    bad,
+  });
+  return { count, seqs, hashes, bad, ...tileRootsOf(count, seqs, hashes, bad) };
+}
+
+/**
+ * The lines the byte path handed back ((index, start, end) triples), through the string path:
+ * each gets its leaf hash, or is marked `bad` (no leaf can be written from it); a seq the byte
+ * path could not read is taken from the line's text.
+ */
+function hashHandedBack(
+  orgId: string,
+  notTaken: number[],
+  lineOf: (start: number, end: number) => string,
+  into: { seqs: Float64Array; hashes: Uint8Array; bad: Uint8Array },
+): void {
   for (let n = 0; n < notTaken.length; n += 3) {
     const i = notTaken[n] as number;
-    const line = buffer.toString("utf8", notTaken[n + 1], notTaken[n + 2]);
-    if (Number.isNaN(seqs[i] as number)) seqs[i] = Number(line.slice(0, line.indexOf("\t")));
+    const line = lineOf(notTaken[n + 1] as number, notTaken[n + 2] as number);
+    if (Number.isNaN(into.seqs[i] as number)) {
+      into.seqs[i] = Number(line.slice(0, line.indexOf("\t")));
+    }
     try {
-      hashes.set(entryLineLeafHash(orgId, line), i * 32);
+      into.hashes.set(entryLineLeafHash(orgId, line), i * 32);
     } catch {
-      hashes.fill(0, i * 32, i * 32 + 32);
-      bad[i] = 1;
+      into.hashes.fill(0, i * 32, i * 32 + 32);
+      into.bad[i] = 1;
     }
   }
-  return { count, seqs, hashes, bad, ...tileRootsOf(count, seqs, hashes, bad) };
 }
 
 const CHUNK_BYTES = 256 * 1024;
@@ -171,21 +191,14 @@ export async function* hashEntryRows(orgId: string, stream: Readable): AsyncGene
       if (trailer || (!final && pending.length < CHUNK_BYTES)) return chunks;
       const rows = entryRowsLeafHashes(orgId, pending, final);
       trailer = rows.trailer;
-      const bad = new Uint8Array(rows.count);
-      for (let n = 0; n < rows.notTaken.length; n += 3) {
-        const i = rows.notTaken[n] as number;
-        const line = entryRowCopyLine(
-          pending,
-          rows.notTaken[n + 1] as number,
-          rows.notTaken[n + 2] as number,
-        );
-        try {
-          rows.hashes.set(entryLineLeafHash(orgId, line), i * 32);
-        } catch {
-          bad[i] = 1;
-        }
-      }
       const { count, seqs, hashes } = rows;
+      const bad = new Uint8Array(count);
+      const rowBytes = pending;
+      hashHandedBack(orgId, rows.notTaken, (start, end) => entryRowCopyLine(rowBytes, start, end), {
+        seqs,
+        hashes,
+        bad,
+      });
       if (count > 0)
         chunks.push({ count, seqs, hashes, bad, ...tileRootsOf(count, seqs, hashes, bad) });
       pending = pending.subarray(rows.consumed);
