@@ -9,6 +9,7 @@
  * Before the runs it starts the two hashing threads alone a few times (`startLeafHasher`, one
  * one-line chunk hashed by each) and prints how long that took and the process's CPU for it.
  * `cd bench && BENCH_DATABASE_URL=… npx tsx verify-cpu.ts [runs]`; see BENCHMARKS.md (issue 14).
+ * `VERIFY_WORKERS=N` sets the number of hashing threads (verify's own choice otherwise: two).
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { startLeafHasher } from "../apps/api/src/transparency/leaf-hasher.ts";
 import { benchDatabaseUrl, benchLogOrigin, benchSigner, findOrg } from "./lib/stack.ts";
 
 const runs = Number(process.argv[2] ?? 3);
+const workers = process.env.VERIFY_WORKERS;
 const databaseName = new URL(benchDatabaseUrl).pathname.slice(1);
 
 // The poller: cumulative CPU ticks of every task of `pid` and of every backend of the database,
@@ -101,6 +103,7 @@ for (let run = 0; run <= runs; run++) {
     orgId: org.id,
     verifiers: [signer.verifierKey],
     logOrigin: benchLogOrigin,
+    workers: workers === undefined ? undefined : Number(workers),
   });
   const seconds = (performance.now() - started) / 1000;
   const after = await snap();
@@ -133,7 +136,10 @@ for (let run = 0; run <= runs; run++) {
     entriesPerSecond: Math.round(entries / seconds),
     postgres: per(postgres),
     main: per(main),
-    hashingThreads: started_.slice(0, 2).map(per).join(" + "),
+    hashingThreads: started_
+      .slice(0, Number(workers ?? 2))
+      .map(per)
+      .join(" + "),
     threadsStarted: per(started_.reduce((s, t) => s + t, 0)),
     otherThreads: per(others),
     otherThreadsByTid: detail.join(" "),
