@@ -116,9 +116,17 @@ for (let settled = 0, last = cpuSecondsOf(worker.pid), waited = 0; settled < 2 &
   last = now;
 }
 
-const report = (label: string, deliveries: number, cpu: Record<string, number>) => {
+/** Batches the sink has received since the run began: counted from `since`. */
+const batchesSince = async (since: number) => (await sink.collect()).deliveries.length - since;
+let batchesBefore = 0;
+
+const report = (
+  label: string,
+  deliveries: number,
+  batches: number,
+  cpu: Record<string, number>,
+) => {
   const per = (seconds: number) => ((seconds / deliveries) * 1e6).toFixed(2);
-  const batches = sink.deliveries.length;
   console.log(
     `${label}: ${deliveries} deliveries in ${batches} batches; CPU µs per delivery: streams worker ${per(cpu.worker ?? 0)}, PostgreSQL ${per(cpu.postgres ?? 0)} (load ${load()})`,
   );
@@ -129,7 +137,7 @@ try {
     const org = await findOrg(db, "bench-quick-huge");
     if (!org) throw new Error("bench-quick-huge not seeded");
     const size = await readLogSize(db, org.id);
-    sink.deliveries.length = 0;
+    batchesBefore = await batchesSince(0);
     await countFrom();
     const cpu = startGroupCpu({
       worker: [worker.pid],
@@ -146,11 +154,12 @@ try {
     await waitForStreams(pool, ids, size, 600_000);
     const after = cpu.read();
     cpu.stop();
-    report("backfill", BACKFILL_ENTRIES * STREAMS, {
+    const backfillBatches = await batchesSince(batchesBefore);
+    report("backfill", BACKFILL_ENTRIES * STREAMS, backfillBatches, {
       worker: (after.worker ?? 0) - (before.worker ?? 0),
       postgres: (after.postgres ?? 0) - (before.postgres ?? 0),
     });
-    await countTo("backfill", sink.deliveries.length);
+    await countTo("backfill", backfillBatches);
     await pool.query("DELETE FROM log_streams WHERE id = ANY($1::text[])", [ids]);
   }
 
@@ -165,7 +174,7 @@ try {
       url: sink.url,
       secretsKeyFile,
     });
-    sink.deliveries.length = 0;
+    batchesBefore = await batchesSince(0);
     const factory = eventFactory(17);
     const rowsOf = (count: number): AuditEntryRow[] => {
       const receivedAt = new Date();
@@ -220,12 +229,13 @@ try {
     console.log(
       `tail: ${TAIL_ENTRIES} entries written at ${Math.round(TAIL_ENTRIES / seconds)}/s in commits of ${TAIL_COMMIT}`,
     );
-    report("tail", (toSeq - fromSeq) * STREAMS, {
+    const tailBatches = await batchesSince(batchesBefore);
+    report("tail", (toSeq - fromSeq) * STREAMS, tailBatches, {
       worker: (after.worker ?? 0) - (before.worker ?? 0),
       postgres: pgAll - pgWriter,
     });
     // The writer: a transaction for each write and one for the log's size after it.
-    await countTo("tail", sink.deliveries.length, (TAIL_ENTRIES / TAIL_COMMIT) * 2);
+    await countTo("tail", tailBatches, (TAIL_ENTRIES / TAIL_COMMIT) * 2);
     await pool.query("DELETE FROM log_streams WHERE id = ANY($1::text[])", [ids]);
   }
 } finally {

@@ -560,7 +560,7 @@ export async function runIngest(
         streamIds: streams.ids,
         fromSeq: streams.fromSeq,
         toSeq,
-        deliveries: streams.sink.deliveries,
+        deliveries: (await streams.sink.collect()).deliveries,
       });
       // Every match told: the rule evaluated up to the log's end and no webhook left queued.
       const notifyQueue = new Queue(queues.notify, { connection });
@@ -583,7 +583,7 @@ export async function runIngest(
       const alerts = await alertLatency(pool, {
         orgId,
         query: streams.alertQuery,
-        alerts: streams.sink.alerts,
+        alerts: (await streams.sink.collect()).alerts,
       });
       // One stream alone, from seq 1: the whole log as a backfill, with the CPU it costs.
       const dbName = new URL(benchDatabaseUrl).pathname.slice(1);
@@ -602,7 +602,9 @@ export async function runIngest(
       const backfillSeconds = await waitForStreams(pool, [backfillId as string], toSeq, 600_000);
       const cpuMicrosPerEntry = cpuPerItem(cpuBefore, backfillCpu.read(), toSeq);
       backfillCpu.stop();
-      const batches = streams.sink.deliveries.filter((d) => d.streamId === backfillId).length;
+      const batches = (await streams.sink.collect()).deliveries.filter(
+        (d) => d.streamId === backfillId,
+      ).length;
       const entriesPerSecond = round(toSeq / backfillSeconds, 0);
       log(
         `${label}: one stream backfilled ${formatCount(toSeq)} entries in ${backfillSeconds.toFixed(1)} s: ${formatCount(entriesPerSecond)} entries/s (${batches} batches); CPU µs per entry: ${JSON.stringify(cpuMicrosPerEntry)}`,

@@ -1,150 +1,98 @@
-import { createServer, type Server } from "node:http";
-import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { loadSecretBox } from "@auditlog/db";
 import { newId } from "@auditlog/events";
 import type pg from "pg";
 import { log, round, sleep } from "./util.ts";
+
+/** A batch the sink took: its stream, its first and last seq (from `webhook-id`), its arrival. */
+export interface SinkDelivery {
+  streamId: string;
+  first: number;
+  last: number;
+  at: number;
+}
+
+/** What the bench asks of the sink's thread, and its answers. */
+export type SinkRequest = { type: "collect" } | { type: "close" };
+export type SinkReply =
+  | { type: "ready"; batchPort: number; alertsPort: number }
+  | { type: "collected"; deliveries: SinkDelivery[]; alerts: AlertMessage[] }
+  | { type: "closed" };
+
+const tsxApi = pathToFileURL(
+  join(
+    dirname(createRequire(import.meta.url).resolve("tsx/package.json")),
+    "dist/esm/api/index.mjs",
+  ),
+).href;
+const tsxBootstrap = `
+const { workerData } = require("node:worker_threads");
+import(workerData.tsxApi)
+  .then(({ register }) => { register(); return import(workerData.entry); })
+  .catch((error) => { console.error(error); process.exit(1); });
+`;
 
 /**
  * The streams phase's receiver: a fast https-stream sink on 127.0.0.1. It reads each message's
  * `webhook-id` (`<streamId>_<firstSeq>-<lastSeq>`, the https sender's batch id) and the time it
  * arrived, skips the body unparsed and answers 204: the bench measures the delivery loop, not
  * a receiver's JSON parsing on the same two cores. The streams' messages go to a bare HTTP/1.1
- * reader on a socket server (`startBatchSink`): Node's HTTP server cost the bench's process
- * 1.5 µs of CPU per KiB received, this reader 0.5–0.8, and ten streams receive ~10 KiB per
- * committed event on the cores the stack runs on. On `/alerts` (another port) Node's HTTP server
- * is the organisation's webhook: each `alert.fired` message (small) is parsed for the seq of the
- * entry it tells about.
+ * reader on a socket server: Node's HTTP server cost the bench's process 1.5 µs of CPU per KiB
+ * received, this reader 0.5–0.8, and ten streams receive ~10 KiB per committed event on the
+ * cores the stack runs on. On `/alerts` (another port) Node's HTTP server is the organisation's
+ * webhook: each `alert.fired` message (small) is parsed for the seq of the entry it tells about.
+ * Both run on a thread of this process (`stream-sink-thread.ts` says why); `collect` answers
+ * what they received so far.
  */
 export async function startStreamSink() {
-  const deliveries: { streamId: string; first: number; last: number; at: number }[] = [];
-  const alerts: AlertMessage[] = [];
-  const batches = await startBatchSink((id) => {
-    const match = /^(.+)_(\d+)-(\d+)$/.exec(id);
-    if (!match) return false;
-    deliveries.push({
-      streamId: match[1] as string,
-      first: Number(match[2]),
-      last: Number(match[3]),
-      at: Date.now(),
-    });
-    return true;
+  const thread = new Worker(tsxBootstrap, {
+    eval: true,
+    workerData: { tsxApi, entry: new URL("./stream-sink-thread.ts", import.meta.url).href },
   });
-  const server: Server = createServer((req, res) => {
-    if (req.url !== "/alerts") {
-      req.resume();
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const at = Date.now();
-      try {
-        const message = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-          type?: string;
-          data?: { matched?: number; grouped?: boolean; entry?: { seq?: number } | null };
-        };
-        alerts.push({
-          seq: message.data?.entry?.seq ?? null,
-          matched: message.data?.matched ?? 0,
-          grouped: message.data?.grouped === true,
-          at,
-        });
-        res.writeHead(204).end();
-      } catch {
-        res.writeHead(400).end();
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${batches.port}/audit`,
-    alertsUrl: `http://127.0.0.1:${port}/alerts`,
-    deliveries,
-    alerts,
-    close: async () => {
-      await batches.close();
-      await new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
+  const waiting: { resolve: (reply: SinkReply) => void; reject: (error: Error) => void }[] = [];
+  let failed: Error | undefined;
+  const fail = (error: Error) => {
+    failed ??= error;
+    for (const wait of waiting.splice(0)) wait.reject(error);
+  };
+  thread.on("message", (reply: SinkReply) => waiting.shift()?.resolve(reply));
+  thread.on("error", fail);
+  thread.on("exit", (code) =>
+    fail(new Error(`the stream sink's thread ended (exit code ${code})`)),
+  );
+  const nextReply = <T extends SinkReply["type"]>(type: T) =>
+    new Promise<Extract<SinkReply, { type: T }>>((resolve, reject) => {
+      if (failed) return reject(failed);
+      waiting.push({
+        resolve: (reply) =>
+          reply.type === type
+            ? resolve(reply as Extract<SinkReply, { type: T }>)
+            : reject(new Error(`the stream sink answered ${reply.type}, not ${type}`)),
+        reject,
       });
+    });
+  const ask = <T extends SinkReply["type"]>(request: SinkRequest, type: T) => {
+    const reply = nextReply(type);
+    thread.postMessage(request);
+    return reply;
+  };
+  const ready = await nextReply("ready");
+  return {
+    url: `http://127.0.0.1:${ready.batchPort}/audit`,
+    alertsUrl: `http://127.0.0.1:${ready.alertsPort}/alerts`,
+    /** The batches and alert messages received so far. */
+    collect: async () => {
+      const { deliveries, alerts } = await ask({ type: "collect" }, "collected");
+      return { deliveries, alerts };
+    },
+    close: async () => {
+      await ask({ type: "close" }, "closed");
+      await thread.terminate();
     },
   };
-}
-
-const noContent = Buffer.from("HTTP/1.1 204 No Content\r\n\r\n");
-const badRequest = Buffer.from(
-  "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-);
-
-/**
- * A bare HTTP/1.1 POST reader: per request, the head (up to the blank line) is read for
- * `content-length` and `webhook-id`, that many body bytes are skipped, and 204 is answered when
- * `accept(webhookId)` takes the message (400, and the connection closed, otherwise or without a
- * length: the senders always send one). Connections are kept between requests.
- */
-async function startBatchSink(accept: (webhookId: string) => boolean) {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    let head = "";
-    let bodyLeft = -1;
-    let ok = true;
-    socket.on("data", (chunk: Buffer) => {
-      let at = 0;
-      while (at < chunk.length) {
-        if (bodyLeft < 0) {
-          const end = chunk.indexOf("\r\n\r\n", at, "latin1");
-          if (end < 0 || head.length > 0) {
-            // A head split across reads: gathered as text until its blank line.
-            head += chunk.toString("latin1", at);
-            const blank = head.indexOf("\r\n\r\n");
-            if (blank < 0) return;
-            at = chunk.length - (head.length - blank - 4);
-            ({ bodyLeft, ok } = readHead(head.slice(0, blank), accept));
-            head = "";
-          } else {
-            ({ bodyLeft, ok } = readHead(chunk.toString("latin1", at, end), accept));
-            at = end + 4;
-          }
-          if (!ok || bodyLeft < 0) {
-            socket.end(badRequest);
-            return;
-          }
-        }
-        const take = Math.min(bodyLeft, chunk.length - at);
-        bodyLeft -= take;
-        at += take;
-        if (bodyLeft === 0) {
-          bodyLeft = -1;
-          socket.write(noContent);
-        }
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function readHead(
-  head: string,
-  accept: (webhookId: string) => boolean,
-): { bodyLeft: number; ok: boolean } {
-  const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-  const id = /\r\nwebhook-id:[ \t]*([^\r]*)/i.exec(head);
-  if (!length) return { bodyLeft: -1, ok: false };
-  return { bodyLeft: Number(length[1]), ok: accept((id?.[1] ?? "").trim()) };
 }
 
 export interface AlertMessage {
@@ -317,7 +265,7 @@ export async function streamLag(
     streamIds: string[];
     fromSeq: number;
     toSeq: number;
-    deliveries: { streamId: string; first: number; last: number; at: number }[];
+    deliveries: SinkDelivery[];
   },
 ): Promise<StreamLag> {
   const { rows } = await pool.query<{ seq: number; t: number }>(
