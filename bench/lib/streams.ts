@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { loadSecretBox } from "@auditlog/db";
+import { destinationSettingsJson, loadSecretBox } from "@auditlog/db";
 import { newId } from "@auditlog/events";
 import type pg from "pg";
 import { log, round, sleep } from "./util.ts";
@@ -201,7 +201,7 @@ export async function insertBenchStreams(
         id,
         input.orgId,
         `bench ${i + 1}`,
-        JSON.stringify({ type: "https", url: input.url }),
+        destinationSettingsJson({ type: "https", url: input.url }),
         box.seal(secret),
         secret.slice(-4),
         input.afterSeq,

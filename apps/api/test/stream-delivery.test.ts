@@ -140,6 +140,60 @@ describe("log stream delivery", () => {
     await Promise.all([all.stop(), deletes.stop(), hidden.stop()]);
   });
 
+  it("delivers a stream made through the API, and to its new URL once a PATCH changes it", {
+    timeout: 120_000,
+  }, async () => {
+    // The other tests store their streams' rows directly; this one takes the admin's own path,
+    // so the worker reads exactly what the API wrote (the type in its column, the secret sealed).
+    const { org, apiKey } = await createOrgWithKey("team", "streams-api-made", db);
+    const admin = await createMemberWithToken(org.slug, "admin", db);
+    const first = await receiverFor();
+    const second = await receiverFor();
+    const call = async (method: "POST" | "PATCH", path: string, body: unknown) => {
+      const response = await stack.app.request(`/v1/orgs/${org.slug}/streams${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin.token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as { id: string } };
+    };
+    const created = await call("POST", "", {
+      name: "made by the API",
+      destination: { type: "https", url: first.origin, signingSecret: first.secret },
+      start: "now",
+    });
+    expect(created.status).toBe(201);
+    const streamId = created.body.id;
+    // The creation is recorded in the log (hidden, entry 1) with the stream: "now" takes it in.
+    await ingest(apiKey, 300);
+    await stored(org.id, 301);
+    const before = await storedIds(pool, org.id);
+    expect(before).toHaveLength(301);
+    await delivered(first, before);
+    await waitFor(
+      () => readStream(pool, streamId),
+      (row) => row.delivered_seq === 301,
+    );
+
+    const changed = await call("PATCH", `/${streamId}`, {
+      destination: { type: "https", url: second.origin, signingSecret: second.secret },
+    });
+    expect(changed.status).toBe(200);
+    await ingest(apiKey, 200, 300);
+    // The change's own entry, and the 200 events.
+    await stored(org.id, 502);
+    const after = (await storedIds(pool, org.id)).slice(301);
+    expect(after).toHaveLength(201);
+    await delivered(second, after);
+    expect(first.batches.flatMap((b) => b.entries).some((e) => after.includes(e.id))).toBe(false);
+    await waitFor(
+      () => readStream(pool, streamId),
+      (row) => row.delivered_seq === 502,
+    );
+    expect((await readStream(pool, streamId)).last_error).toBeNull();
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
   it(`keeps every entry through ${outageMs / 1000} s of 500s, then delivers them all`, {
     timeout: outageMs + 120_000,
   }, async () => {

@@ -87,7 +87,7 @@ function toStored(row: StreamSqlRow): StoredLogStream {
     orgId: row.org_id,
     name: row.name,
     destinationType: row.destination_type,
-    destination: { ...row.destination, type: row.destination_type } as StreamDestination,
+    destination: storedDestination(row.destination_type, row.destination) as StreamDestination,
     secretSealed: row.secret_sealed,
     secretHint: row.secret_hint,
     query: row.query,
@@ -100,7 +100,7 @@ function toLogStream(row: AnsweredSqlRow): LogStream {
   return {
     id: row.id,
     name: row.name,
-    destination: { ...row.destination, type: row.destination_type } as StreamDestination,
+    destination: storedDestination(row.destination_type, row.destination) as StreamDestination,
     secretHint: row.secret_hint,
     q: row.query,
     state: row.paused ? "paused" : row.failing ? "failing" : "active",
@@ -183,10 +183,23 @@ async function inTransaction<T>(db: Database, work: (on: Queryable) => Promise<T
   }
 }
 
-/** The columns an insert or an update writes: the destination without its secret. */
-function destinationJson(destination: StreamDestination): string {
+/**
+ * The `destination` column an insert or an update writes: the settings without the type (kept
+ * in `destination_type`, where a CHECK holds it to the known ones) and without the secret.
+ */
+export function destinationSettingsJson(destination: StreamDestination): string {
   const { type: _type, ...settings } = destination;
   return JSON.stringify(settings);
+}
+
+/**
+ * A stored row's destination as the API takes it and the worker parses it: the settings of the
+ * `destination` column with the row's `destination_type` as `type`. Every reader of the row goes
+ * through here; a reader that did not (the worker's claim) refused every stream the API made.
+ */
+export function storedDestination(type: string, settings: unknown): Record<string, unknown> {
+  const object = settings !== null && typeof settings === "object" ? settings : {};
+  return { ...object, type };
 }
 
 export interface NewLogStream {
@@ -229,7 +242,7 @@ export async function insertLogStream(
         input.orgId,
         input.name,
         input.destination.type,
-        destinationJson(input.destination),
+        destinationSettingsJson(input.destination),
         input.secretSealed,
         input.secretHint,
         input.query,
@@ -303,7 +316,7 @@ export async function updateLogStream(
         after.query,
         after.paused,
         after.destinationType,
-        destinationJson(after.destination),
+        destinationSettingsJson(after.destination),
         after.secretSealed,
         after.secretHint,
         retryNow,

@@ -6,6 +6,7 @@ import { renderEntryJsonRun } from "./entry-export-lines.ts";
 import { entryJsonSql, inlineParameters, isoTimeTextSql } from "./entry-export-stream.ts";
 import { entryLeafColumns } from "./entry-leaf-lines.ts";
 import { buildEntryFilter } from "./entry-queries.ts";
+import { storedDestination } from "./log-streams.ts";
 
 // The worker's side of log streams (issue 17): claiming streams with a lease, reading what a
 // stream delivers next, and recording what became of a batch. The API owns the streams' CRUD
@@ -100,7 +101,7 @@ export async function claimDueStreams(
     orgSlug: row.org_slug,
     name: row.name,
     destinationType: row.destination_type,
-    destination: row.destination,
+    destination: storedDestination(row.destination_type, row.destination),
     secretSealed: row.secret_sealed,
     query: row.query,
     deliveredSeq: row.delivered_seq,

@@ -1,12 +1,13 @@
-import { loadSecretBox, secretsEnv } from "@auditlog/db";
+import { destinationSettingsJson, loadSecretBox, secretsEnv } from "@auditlog/db";
 import type { createTestPool } from "@auditlog/db/testing";
-import { newId } from "@auditlog/events";
+import { newId, type StreamDestination } from "@auditlog/events";
 import { z } from "zod";
 
 type Pool = ReturnType<typeof createTestPool>;
 
 /**
- * A stream row as the API creates it (its CRUD is another module's): the secret sealed with the
+ * A stream row as the API creates it (its CRUD is another module's): the settings stored as the
+ * API stores them (the type in its own column, not in the JSON), the secret sealed with the
  * deployment's secrets key, the cursor where the API's `start` puts it.
  */
 export async function insertStream(
@@ -32,7 +33,7 @@ export async function insertStream(
       input.orgId,
       input.name ?? `stream ${id.slice(-6)}`,
       input.destination.type,
-      JSON.stringify(input.destination),
+      destinationSettingsJson(input.destination as StreamDestination),
       input.secret ? box.seal(input.secret) : null,
       input.secret ? input.secret.slice(-4) : null,
       input.query ?? "",
