@@ -132,7 +132,20 @@ export function describeStream(stream: LogStream): string {
     stream.lag.entries === 0
       ? "caught up"
       : `${stream.lag.entries} entries behind (${Math.round(stream.lag.seconds)} s)`;
-  const error = stream.lastError ? `; last error: ${stream.lastError}` : "";
+  // The error stays on the stream after it recovers (the API answers it with its time): the
+  // line says when it happened and whether a batch has gone through since, so an operator does
+  // not chase an error that is over.
+  let error = "";
+  if (stream.lastError) {
+    const at = stream.lastErrorAt ? ` at ${stream.lastErrorAt.replace(/\.\d+Z$/, "Z")}` : "";
+    const since =
+      stream.lastErrorAt &&
+      stream.lastSuccessAt &&
+      Date.parse(stream.lastSuccessAt) > Date.parse(stream.lastErrorAt)
+        ? " (delivered since)"
+        : "";
+    error = `; last error${at}${since}: ${stream.lastError}`;
+  }
   return `${stream.id}  ${stream.destination.type}  ${stream.state}  "${stream.name}"  delivered through #${stream.deliveredSeq}, ${lag}${error}`;
 }
 
