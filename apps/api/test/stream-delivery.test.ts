@@ -316,6 +316,31 @@ describe("log stream delivery", () => {
     expect(check.unique).toBe(5000);
   });
 
+  it("records a stored destination it cannot read as a failure, and moves nothing", {
+    timeout: 60_000,
+  }, async () => {
+    // A row whose settings no longer parse (edited by hand, or left by an older version): the
+    // stream fails and waits for an admin, it never skips its entries.
+    const { org, apiKey } = await createOrgWithKey("team", "streams-bad-row", db);
+    const receiver = await receiverFor();
+    const id = await insertStream(pool, {
+      orgId: org.id,
+      destination: { type: "https" },
+      secret: receiver.secret,
+    });
+    await ingest(apiKey, 20);
+    await stored(org.id, 20);
+    const row = await waitFor(
+      () => readStream(pool, id),
+      (r) => r.consecutive_failures >= 1,
+    );
+    expect(row.last_error).toBe("the stream's destination settings are not valid");
+    expect(row.delivered_seq).toBe(0);
+    expect(row.next_attempt_at).not.toBeNull();
+    expect(receiver.batches).toHaveLength(0);
+    await receiver.stop();
+  });
+
   it("turns failing past STREAM_FAILING_AFTER_SECONDS, tells each admin once, and recovers", {
     timeout: 120_000,
   }, async () => {
