@@ -654,14 +654,16 @@ if (phases.has("streams")) {
     },
   );
   if (details.copy) {
+    // Issue 17's target: committed ingest with the streams, as a share of raw COPY (percent).
+    const targetShare = 35;
     const share = (run.committedPerSecond / details.copy.rowsPerSecond) * 100;
     figures.push({
       section: "Streams",
       figure: `Committed ingest with ${streamCount} streams ÷ raw COPY (same run)`,
       value: share,
       unit: "%",
-      target: "≥ 35%",
-      pass: share >= 35,
+      target: `≥ ${targetShare}%`,
+      pass: share >= targetShare,
     });
     // The gap in CPU terms: what every committed event cost in the window, against what the
     // machine's cores allow per event at 35% of raw COPY, so a run shows how far off it is.
@@ -678,8 +680,8 @@ if (phases.has("streams")) {
     }
     figures.push({
       section: "Streams",
-      figure: `  CPU per event that ${os.cpus().length} cores allow at 35% of raw COPY`,
-      value: (os.cpus().length * 1_000_000) / (0.35 * details.copy.rowsPerSecond),
+      figure: `  CPU per event that ${os.cpus().length} cores allow at ${targetShare}% of raw COPY`,
+      value: (os.cpus().length * 1_000_000) / ((targetShare / 100) * details.copy.rowsPerSecond),
       unit: "µs",
       target: null,
       pass: null,
