@@ -158,6 +158,17 @@ export const streamSchema = z.object({
 });
 export type LogStream = z.infer<typeof streamSchema>;
 
+/**
+ * Whether the stream delivered after its last error: the error is then history, kept with its
+ * time for whoever looks into it, not the stream's present (the CLI and the console say so).
+ */
+export function deliveredSinceLastError(
+  stream: Pick<LogStream, "lastErrorAt" | "lastSuccessAt">,
+): boolean {
+  if (!stream.lastErrorAt || !stream.lastSuccessAt) return false;
+  return Date.parse(stream.lastSuccessAt) > Date.parse(stream.lastErrorAt);
+}
+
 export const streamListSchema = z.object({ streams: z.array(streamSchema) });
 export type LogStreamList = z.infer<typeof streamListSchema>;
 

@@ -1,6 +1,7 @@
 import {
   type CreateStream,
   createStreamSchema,
+  deliveredSinceLastError,
   type LogStream,
   streamDestinationTypes,
 } from "@auditlog/events";
@@ -138,12 +139,7 @@ export function describeStream(stream: LogStream): string {
   let error = "";
   if (stream.lastError) {
     const at = stream.lastErrorAt ? ` at ${stream.lastErrorAt.replace(/\.\d+Z$/, "Z")}` : "";
-    const since =
-      stream.lastErrorAt &&
-      stream.lastSuccessAt &&
-      Date.parse(stream.lastSuccessAt) > Date.parse(stream.lastErrorAt)
-        ? " (delivered since)"
-        : "";
+    const since = deliveredSinceLastError(stream) ? " (delivered since)" : "";
     error = `; last error${at}${since}: ${stream.lastError}`;
   }
   return `${stream.id}  ${stream.destination.type}  ${stream.state}  "${stream.name}"  delivered through #${stream.deliveredSeq}, ${lag}${error}`;

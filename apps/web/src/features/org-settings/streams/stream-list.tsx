@@ -1,4 +1,4 @@
-import type { LogStream } from "@auditlog/events";
+import { deliveredSinceLastError, type LogStream } from "@auditlog/events";
 import { useState } from "react";
 import { errorMessage } from "../../../api/client.ts";
 import { formatRelative } from "../../../lib/format-time.ts";
@@ -86,8 +86,8 @@ function StreamRow({
         {stream.lastError ? (
           <span className="stream-error wrap">
             Last error
-            {stream.lastErrorAt ? ` (${formatRelative(stream.lastErrorAt, now)})` : ""}:{" "}
-            {stream.lastError}
+            {stream.lastErrorAt ? ` (${formatRelative(stream.lastErrorAt, now)})` : ""}
+            {deliveredSinceLastError(stream) ? ", delivered since" : ""}: {stream.lastError}
           </span>
         ) : null}
       </td>
