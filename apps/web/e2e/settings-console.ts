@@ -33,11 +33,13 @@ export async function startSettingsStack(options: {
   slugPrefix: string;
   orgName: string;
   adminName?: string;
+  /** Settings of this file's stack (its own database, more worker roles …). */
+  env?: Record<string, string>;
 }): Promise<SettingsStack> {
   assertChromiumInstalled();
   rmSync(options.artifacts, { recursive: true, force: true });
   mkdirSync(options.artifacts, { recursive: true });
-  const stack = await startStack();
+  const stack = await startStack(options.env);
   const suffix = Date.now().toString(36);
   const orgSlug = `${options.slugPrefix}-${suffix}`;
   const admin = { email: `admin-${suffix}@acme.test`, password: e2ePassword };
