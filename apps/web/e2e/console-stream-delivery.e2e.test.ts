@@ -135,7 +135,7 @@ describe("console: a stream made in the page delivers", () => {
 
   /**
    * Until the receiver holds every stored entry, each once at least and in seq order once
-   * redeliveries are set aside; throws with both lists at the deadline.
+   * redeliveries are set aside; at the deadline throws with the seqs received and the last stored.
    */
   const expectEverythingDelivered = async () => {
     const deadline = Date.now() + 90_000;
