@@ -14,7 +14,8 @@ import { type AdminOrg, repoRoot, type Stack } from "./stack.ts";
  * the real stack: an admin creates an https stream that starts at entry #1 and keeps the signing
  * secret the page shows once; the receiver (started here, on 127.0.0.1) gets every entry of the
  * log in seq order, each batch signed with that secret as the Standard Webhooks library checks
- * it; pausing in the page holds deliveries and resuming sends what came meanwhile; a receiver
+ * it; pausing in the page holds deliveries (a second stream, never paused, receives what the
+ * paused one must not: the worker had its passes) and resuming sends what came meanwhile; a receiver
  * that answers 503 for longer than the failing period turns the stream Failing in the page and
  * rings the bell, and once it answers again nothing is skipped and the page says the error is
  * over. The stack runs a streams worker, so it has a database of its own: on the shared test
@@ -24,6 +25,7 @@ import { type AdminOrg, repoRoot, type Stack } from "./stack.ts";
 
 const artifacts = join(repoRoot, "apps/web/e2e-artifacts/console-stream-delivery");
 const streamName = "SIEM collector";
+const canaryName = "Canary";
 
 /** What the receiver accepted (answered 2xx): each message's headers and body as sent. */
 interface Delivery {
@@ -186,6 +188,51 @@ describe("console: a stream made in the page delivers", () => {
     }
   };
 
+  /**
+   * Creates an https stream in the page (from entry `fromSeq`, or from now) and returns the
+   * signing secret the page shows once.
+   */
+  const createHttpsStream = async (name: string, url: string, fromSeq?: string) => {
+    await page.goto(settingsUrl(stack, orgSlug, "streams"));
+    await page.getByRole("region", { name: "Log streams" }).waitFor({ timeout: 60_000 });
+    await page.getByLabel("HTTPS").check();
+    await page.getByLabel("Name (required)").fill(name);
+    await page.getByLabel("URL (required)", { exact: true }).fill(url);
+    if (fromSeq !== undefined) await page.getByLabel("Start from entry # (optional)").fill(fromSeq);
+    await page.getByRole("button", { name: "Create stream" }).click();
+    const notice = page.getByRole("status", { name: "Signing secret" });
+    await notice.waitFor({ timeout: 30_000 });
+    const shown = await notice.locator("code.stream-secret").innerText();
+    await notice.getByRole("button", { name: "I have stored it" }).click();
+    return shown;
+  };
+
+  /** The lease of the stream named `name`: held while a worker's turn delivers it. */
+  const leaseOwner = async (name: string) => {
+    const { rows } = await pool.query<{ lease_owner: string | null }>(
+      `SELECT s.lease_owner FROM log_streams s JOIN organizations o ON o.id = s.org_id
+       WHERE o.slug = $1 AND s.name = $2`,
+      [orgSlug, name],
+    );
+    if (rows.length !== 1)
+      throw new Error(`expected one stream named ${name}, found ${rows.length}`);
+    return rows[0]?.lease_owner ?? null;
+  };
+
+  /** Until `receiver` holds every one of `ids`; at the deadline throws naming the missing ones. */
+  const expectReceived = async (target: Receiver, ids: string[]) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const received = new Set(receivedEntries(target).map((entry) => entry.id));
+      const missing = ids.filter((id) => !received.has(id));
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`the receiver never got ${missing.join(", ")}:\n${stack.logs()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
   beforeAll(async () => {
     database = await createIsolatedTestDatabase("e2e_streams");
     pool = createTestPool(database.url);
@@ -223,17 +270,7 @@ describe("console: a stream made in the page delivers", () => {
 
   it("backfills from entry #1 and follows new entries, every batch signed with the secret shown once", async () => {
     await ingest(40, "before");
-    await page.goto(settingsUrl(stack, orgSlug, "streams"));
-    await page.getByRole("region", { name: "Log streams" }).waitFor({ timeout: 60_000 });
-    await page.getByLabel("HTTPS").check();
-    await page.getByLabel("Name (required)").fill(streamName);
-    await page.getByLabel("URL (required)", { exact: true }).fill(receiver.url);
-    await page.getByLabel("Start from entry # (optional)").fill("1");
-    await page.getByRole("button", { name: "Create stream" }).click();
-    const notice = page.getByRole("status", { name: "Signing secret" });
-    await notice.waitFor({ timeout: 30_000 });
-    secret = await notice.locator("code.stream-secret").innerText();
-    await notice.getByRole("button", { name: "I have stored it" }).click();
+    secret = await createHttpsStream(streamName, receiver.url, "1");
 
     await ingest(25, "after");
     const stored = await expectEverythingDelivered();
@@ -271,26 +308,55 @@ describe("console: a stream made in the page delivers", () => {
   });
 
   it("holds deliveries while paused in the page, and sends what came meanwhile on resume", async () => {
-    await page.goto(settingsUrl(stack, orgSlug, "streams"));
-    await row().waitFor({ timeout: 60_000 });
-    await page.getByRole("button", { name: `Pause ${streamName}` }).click();
-    await expect.poll(() => row().locator(".status").innerText()).toBe("Paused");
-    // The pause's own record may still leave before the pause is read by the worker's turn.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const acceptedBefore = receiver.accepted.length;
+    // A second stream of the organisation, never paused, is the test's clock: once it has every
+    // entry stored during the pause, and one more stored after those, the worker has had the
+    // passes in which it would have sent them to the paused stream as well.
+    const canary = await startReceiver();
+    try {
+      await createHttpsStream(canaryName, canary.url);
+      await page.getByRole("button", { name: `Pause ${streamName}` }).click();
+      await expect.poll(() => row().locator(".status").innerText()).toBe("Paused");
+      // A turn claimed before the pause (for the pause's own record, say) may still send its
+      // batch; once it has given the lease back, no turn may start while the stream is paused.
+      await expect
+        .poll(() => leaseOwner(streamName), { timeout: 30_000, interval: 100 })
+        .toBeNull();
+      const acceptedBefore = receiver.accepted.length;
+      const storedBefore = (await storedEntries()).length;
 
-    await ingest(15, "paused");
-    await expectRowToSay(["Paused", "entries behind"]);
-    // Several poll intervals and batch waits (200 ms each here) later, still nothing was sent.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(receiver.accepted.length).toBe(acceptedBefore);
-    await shot("paused");
+      await ingest(15, "paused");
+      const held = (await storedEntries()).slice(storedBefore).map((entry) => entry.id);
+      expect(held.length).toBeGreaterThanOrEqual(15);
+      await expectReceived(canary, held);
+      const tickFrom = (await storedEntries()).length;
+      await ingest(1, "tick");
+      await expectReceived(
+        canary,
+        (await storedEntries()).slice(tickFrom).map((entry) => entry.id),
+      );
+      expect(receiver.accepted.length).toBe(acceptedBefore);
+      const sent = new Set(receivedEntries(receiver).map((entry) => entry.id));
+      expect(held.filter((id) => sent.has(id))).toEqual([]);
+      await expectRowToSay(["Paused", "entries behind"]);
+      await shot("paused");
 
-    await page.getByRole("button", { name: `Resume ${streamName}` }).click();
-    await expect.poll(() => row().locator(".status").innerText()).toBe("Active");
-    await expectEverythingDelivered();
-    expect(receiver.accepted.length).toBeGreaterThan(acceptedBefore);
-    await expectRowToSay(["Active", "Caught up"]);
+      await page.getByRole("button", { name: `Resume ${streamName}` }).click();
+      await expect.poll(() => row().locator(".status").innerText()).toBe("Active");
+      await expectEverythingDelivered();
+      expect(receiver.accepted.length).toBeGreaterThan(acceptedBefore);
+      await expectRowToSay(["Active", "Caught up"]);
+
+      await page.getByRole("button", { name: `Delete ${canaryName}` }).click();
+      await page
+        .getByRole("dialog", { name: "Delete stream" })
+        .getByRole("button", { name: "Delete stream", exact: true })
+        .click();
+      await expect
+        .poll(() => page.locator("th", { hasText: canaryName }).count(), { timeout: 30_000 })
+        .toBe(0);
+    } finally {
+      await canary.close();
+    }
   });
 
   it("turns Failing in the page and rings the bell while the receiver fails, then delivers everything once it answers", async () => {
