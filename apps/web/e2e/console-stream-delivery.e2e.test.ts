@@ -364,11 +364,25 @@ describe("console: a stream made in the page delivers", () => {
     await ingest(10, "outage");
     await expectRowToSay(["Failing", "Last error", "503"], 90_000);
     expect(receiver.refused).toBeGreaterThan(0);
+    // Stored first, then on screen: a failure says whether the worker or the console fell short.
+    const failingTitle = `Log stream "${streamName}" is failing`;
+    await expect
+      .poll(
+        async () =>
+          (
+            await pool.query(
+              "SELECT 1 FROM notifications n JOIN organizations o ON o.id = n.org_id WHERE o.slug = $1 AND n.title = $2",
+              [orgSlug, failingTitle],
+            )
+          ).rowCount,
+        { timeout: 60_000, message: "the failing notification was never stored" },
+      )
+      .toBeGreaterThan(0);
     const bell = page.getByRole("button", { name: /Notifications, \d+ unread/ });
     await bell.waitFor({ timeout: 60_000 });
     await bell.click();
     await page
-      .locator(".notification.is-unread", { hasText: `Log stream "${streamName}" is failing` })
+      .locator(".notification.is-unread", { hasText: failingTitle })
       .waitFor({ timeout: 30_000 });
     await shot("failing");
     await expectNoAxeViolations(page, "a failing stream and its notification");

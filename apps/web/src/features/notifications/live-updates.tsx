@@ -76,6 +76,11 @@ export function LiveUpdatesProvider({
         queryClient.setQueryData<Notification[]>(notificationKeys.all, (list) =>
           addNotification(list, notification),
         );
+        // A list read still on its way (asked for on connecting, or by `ready`) may have been
+        // read before this notification was stored; landing after the push, it would replace
+        // the list without it, and nothing would fetch again while connected. Refetching
+        // cancels that read; the new one starts after the push, so after the row was stored.
+        void queryClient.invalidateQueries({ queryKey: notificationKeys.all });
         void queryClient.invalidateQueries({ queryKey: exportKeys.list(notification.orgSlug) });
       },
     );
