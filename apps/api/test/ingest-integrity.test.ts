@@ -91,6 +91,29 @@ describe("POST /v1/events: integrity of what is accepted", () => {
     });
   });
 
+  it("refuses a key __proto__ wherever it sits (it would be stored without it), naming each", async () => {
+    // As JSON text: in an object literal, `__proto__` sets the prototype instead of a key.
+    const withKey = (data: string) =>
+      JSON.parse(
+        `{"type":"repo.create","actor":{"type":"user","id":"u_1","name":"alice"},"data":${data}}`,
+      );
+    const answer = await refusal({
+      events: [
+        sampleEvent(0),
+        withKey('{"repo":{"type":"model","name":"a/b"},"__proto__":":1V"}'),
+        withKey(
+          '{"repo":{"type":"model","name":"a/b"},"extra":{"tags":[{"__proto__":{"admin":true}}]}}',
+        ),
+      ],
+    });
+    expect(answer).toMatchObject({ status: 400, code: "validation_failed" });
+    expect(answer.details.map((d) => d.path)).toEqual([
+      "events[1].data.__proto__",
+      "events[2].data.extra.tags[0].__proto__",
+    ]);
+    expect(answer.details[0]?.message).toMatch(/"__proto__" is not accepted/);
+  });
+
   describe("item 6: the API's own records and the time of an event", () => {
     it.each(["org.audit_log.export", "org.audit_log.download"])(
       "answers 403 for %s posted with an ingestion key, and queues nothing",

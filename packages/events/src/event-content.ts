@@ -19,6 +19,15 @@ export const maxEventJsonBytes = 64 * 1024;
  */
 export const maxEventDepth = 32;
 
+/**
+ * Said of a key `__proto__` anywhere in an event. JSON.parse keeps it as an ordinary key, but
+ * assigning it to an object sets the object's prototype instead: zod's copy of a `data` object
+ * drops it, so an event holding one would be stored without it. It is refused, as Fastify's JSON
+ * parser (secure-json-parse) refuses it by default, rather than accepted and lost.
+ */
+export const prototypeKeyMessage =
+  'the key "__proto__" is not accepted: JavaScript reads it as the object\'s prototype, so it cannot be stored as sent';
+
 /** More issues than this in one event are not listed: the first ones say enough. */
 const maxIssuesPerEvent = 10;
 
@@ -28,7 +37,7 @@ export interface ContentIssue {
 }
 
 /**
- * Every string of the event free of NUL, no object or array deeper than `maxEventDepth`, and at
+ * Every string of the event free of NUL, no key `__proto__`, no object or array deeper than `maxEventDepth`, and at
  * most `maxEventJsonBytes` of JSON. The API runs this on every event, so it is one walk that
  * serialises nothing: the JSON is measured exactly only when a cheap upper bound (6 bytes per
  * UTF-16 unit, the most JSON.stringify and UTF-8 can make of one) says it might be too large.
@@ -86,6 +95,7 @@ class ContentWalk {
     }
     const record = value as Record<string, unknown>;
     for (const key in record) {
+      if (key === "__proto__") this.note([...this.path, key], prototypeKeyMessage);
       if (unknownKeys && key.includes("\u0000")) {
         // Named with the NUL written out, so the path can be read (and stored) as text.
         this.note(
@@ -118,4 +128,33 @@ function utf8Length(text: string): number {
     } else bytes += 2;
   }
   return bytes;
+}
+
+/**
+ * Every key `__proto__` in `value`, at any depth. For input zod has yet to copy (the content walk
+ * sees zod's output, which no longer holds the ones it dropped).
+ */
+export function prototypeKeyIssues(value: unknown): ContentIssue[] {
+  const issues: ContentIssue[] = [];
+  const path: (string | number)[] = [];
+  const visit = (item: unknown, depth: number) => {
+    if (typeof item !== "object" || item === null || depth > maxEventDepth) return;
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length && issues.length < maxIssuesPerEvent; i++) {
+        path.push(i);
+        visit(item[i], depth + 1);
+        path.pop();
+      }
+      return;
+    }
+    for (const key of Object.keys(item)) {
+      if (issues.length >= maxIssuesPerEvent) return;
+      if (key === "__proto__") issues.push({ path: [...path, key], message: prototypeKeyMessage });
+      path.push(key);
+      visit((item as Record<string, unknown>)[key], depth + 1);
+      path.pop();
+    }
+  };
+  visit(value, 0);
+  return issues;
 }

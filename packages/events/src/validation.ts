@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { type AuditEvent, auditEventSchema } from "./catalog/index.ts";
 import { occurredAtProblem } from "./envelope.ts";
-import { type ContentIssue, eventContentIssues } from "./event-content.ts";
+import { type ContentIssue, eventContentIssues, prototypeKeyIssues } from "./event-content.ts";
 import { compileFastCheck } from "./fast-check.ts";
 
 export { compileFastCheck, type FastCheck } from "./fast-check.ts";
@@ -38,7 +38,7 @@ export type EventValidation = { ok: true; event: AuditEvent } | { ok: false; iss
 
 /**
  * Validates one event: every field against the catalog, then the rules on the event as a whole
- * (no NUL, its depth and size, the time it claims against `receivedAt`, when the API received
+ * (no NUL, no key `__proto__`, its depth and size, the time it claims against `receivedAt`, when the API received
  * it). Issue paths are prefixed (e.g. `events[3]`) so callers can name the event. The one entry
  * point for every producer and the worker: `auditEventSchema` alone checks the fields only.
  */
@@ -49,21 +49,26 @@ export function validateEvent(
 ): EventValidation {
   // A well-formed event is its own parse result (zod would return an equal copy); zod runs on
   // everything else, so every error message is still zod's.
-  const result = isWellFormedEvent(input)
+  const wellFormed = isWellFormedEvent(input);
+  if (!wellFormed) {
+    // zod's copy would drop these keys, and the event would be stored without them. (A
+    // well-formed event has none where zod copies; the content walk finds any deeper.)
+    const protoIssues = prototypeKeyIssues(input);
+    if (protoIssues.length > 0) return { ok: false, issues: toPrefixed(protoIssues, prefix) };
+  }
+  const result = wellFormed
     ? { success: true as const, data: input as AuditEvent }
     : auditEventSchema.safeParse(input);
   if (result.success) {
     const issues = wholeEventIssues(result.data, receivedAt);
     if (issues.length === 0) return { ok: true, event: result.data };
-    return {
-      ok: false,
-      issues: issues.map((issue) => ({
-        path: formatPath(issue.path, prefix),
-        message: issue.message,
-      })),
-    };
+    return { ok: false, issues: toPrefixed(issues, prefix) };
   }
   return { ok: false, issues: toFieldIssues(result.error, prefix) };
+}
+
+function toPrefixed(issues: ContentIssue[], prefix: string): FieldIssue[] {
+  return issues.map((issue) => ({ path: formatPath(issue.path, prefix), message: issue.message }));
 }
 
 /**

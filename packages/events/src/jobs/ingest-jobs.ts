@@ -5,9 +5,9 @@ import { auditEventSchema } from "../catalog/index.ts";
  * Bump when a rule the JSON Schema below cannot express changes (a `.refine`, a describe-time
  * assumption, a rule of `validateEvent`), so that workers stop trusting jobs validated under the
  * old rule. 2: no NUL in any string, the depth and size of an event, the window of `occurredAt`,
- * https avatars on public hosts.
+ * https avatars on public hosts. 3: no key `__proto__`.
  */
-const catalogRulesRevision = 2;
+const catalogRulesRevision = 3;
 
 /** FNV-1a, twice with different offsets: a version tag, not a security measure. */
 function fingerprint(text: string): string {
