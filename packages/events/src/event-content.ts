@@ -37,8 +37,8 @@ export interface ContentIssue {
 }
 
 /**
- * Every string of the event free of NUL, no key `__proto__`, no object or array deeper than `maxEventDepth`, and at
- * most `maxEventJsonBytes` of JSON. The API runs this on every event, so it is one walk that
+ * Every string of the event free of NUL, no key `__proto__`, no object or array deeper than
+ * `maxEventDepth`, and at most `maxEventJsonBytes` of JSON. The API runs this on every event, so it is one walk that
  * serialises nothing: the JSON is measured exactly only when a cheap upper bound (6 bytes per
  * UTF-16 unit, the most JSON.stringify and UTF-8 can make of one) says it might be too large.
  * Run on a parsed event: the envelope's objects are strict, so only `data` can hold unknown keys.
