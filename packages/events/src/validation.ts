@@ -38,8 +38,8 @@ export type EventValidation = { ok: true; event: AuditEvent } | { ok: false; iss
 
 /**
  * Validates one event: every field against the catalog, then the rules on the event as a whole
- * (no NUL, no key `__proto__`, its depth and size, the time it claims against `receivedAt`, when the API received
- * it). Issue paths are prefixed (e.g. `events[3]`) so callers can name the event. The one entry
+ * (no NUL, no key `__proto__`, its depth and size, the time it claims against `receivedAt`, when
+ * the API received it). Issue paths are prefixed (e.g. `events[3]`) so callers can name the event. The one entry
  * point for every producer and the worker: `auditEventSchema` alone checks the fields only.
  */
 export function validateEvent(
